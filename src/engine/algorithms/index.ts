@@ -1,0 +1,19 @@
+/**
+ * The built-in algorithms: importing this module registers each one with the registry (so the
+ * CLI, pipelines and model files can create them by name) and re-exports them.
+ *
+ * To add an algorithm: import its class, add it to the `registerAlgorithm` calls and re-export it.
+ */
+import { registerAlgorithm } from './registry';
+import { NormalPredictor } from './normal-predictor';
+import { BaselineOnly } from './baseline-only';
+import { SVD } from './svd';
+
+registerAlgorithm(NormalPredictor);
+registerAlgorithm(BaselineOnly);
+registerAlgorithm(SVD);
+
+export { NormalPredictor, BaselineOnly, SVD };
+export * from './base';
+export * from './registry';
+export * from './baselines';

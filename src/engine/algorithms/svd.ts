@@ -1,0 +1,217 @@
+/**
+ * SVD: the matrix factorisation popularised by Simon Funk in the Netflix Prize, biased or not,
+ * learned by stochastic gradient descent.
+ *
+ * Prediction (biased): `r̂_ui = μ + b_u + b_i + q_iᵀ p_u`; unbiased: `r̂_ui = q_iᵀ p_u`.
+ *
+ * Follows Surprise 1.1.4, surprise/prediction_algorithms/matrix_factorization.pyx (`SVD.sgd`,
+ * `SVD.estimate`) step for step:
+ *
+ * ```
+ * rng = get_rng(random_state)
+ * bu = zeros(n_users); bi = zeros(n_items)
+ * pu = rng.normal(init_mean, init_std, (n_users, n_factors))
+ * qi = rng.normal(init_mean, init_std, (n_items, n_factors))
+ * μ  = global_mean if biased else 0
+ * for epoch in range(n_epochs):
+ *     for u, i, r in all_ratings():
+ *         dot = Σ_f qi[i,f] · pu[u,f]
+ *         err = r − (μ + bu[u] + bi[i] + dot)
+ *         if biased:
+ *             bu[u] += lr_bu · (err − reg_bu · bu[u])
+ *             bi[i] += lr_bi · (err − reg_bi · bi[i])
+ *         for f in range(n_factors):
+ *             puf = pu[u,f]; qif = qi[i,f]
+ *             pu[u,f] += lr_pu · (err · qif − reg_pu · puf)
+ *             qi[i,f] += lr_qi · (err · puf − reg_qi · qif)
+ * ```
+ *
+ * Because `RandomState` reproduces NumPy's draws and the trainset visits ratings in Surprise's
+ * order, `randomState: k` gives the factors Surprise's `SVD(random_state=k)` learns, to the last
+ * bit. References: S. Funk, "Netflix Update: Try This at Home" (2006); Y. Koren, R. Bell,
+ * C. Volinsky, "Matrix factorization techniques for recommender systems", IEEE Computer 42(8),
+ * 2009 (equations 5 and 6).
+ */
+import { AlgoBase, PredictionImpossible, requireArray, type AlgoState } from './base';
+import type { ParamSpecs } from '../params';
+import type { Trainset } from '../trainset';
+import { getRng } from '../random';
+
+const lrSpec = (what: string) =>
+  ({
+    type: 'float',
+    default: null,
+    nullable: true,
+    min: 0,
+    doc: `Learning rate of ${what}; null means lrAll.`,
+  }) as const;
+const regSpec = (what: string) =>
+  ({
+    type: 'float',
+    default: null,
+    nullable: true,
+    min: 0,
+    doc: `Regularisation of ${what}; null means regAll.`,
+  }) as const;
+
+export class SVD extends AlgoBase {
+  static readonly algorithmName = 'SVD';
+  static readonly description =
+    "Funk's matrix factorisation (biased by default) learned by stochastic gradient descent.";
+  static readonly paramSpecs: ParamSpecs = {
+    nFactors: { type: 'int', default: 100, min: 0, doc: 'Number of latent factors.' },
+    nEpochs: { type: 'int', default: 20, min: 0, doc: 'Number of SGD passes over the trainset.' },
+    biased: {
+      type: 'bool',
+      default: true,
+      doc: 'Use the baselines μ + b_u + b_i (true) or the plain factor product (false).',
+    },
+    initMean: {
+      type: 'float',
+      default: 0,
+      doc: 'Mean of the normal distribution the factors are initialised from.',
+    },
+    initStd: {
+      type: 'float',
+      default: 0.1,
+      min: 0,
+      doc: 'Standard deviation of the normal distribution the factors are initialised from.',
+    },
+    lrAll: { type: 'float', default: 0.005, min: 0, doc: 'Learning rate of every parameter.' },
+    regAll: { type: 'float', default: 0.02, min: 0, doc: 'Regularisation of every parameter.' },
+    lrBu: lrSpec('the user biases b_u'),
+    lrBi: lrSpec('the item biases b_i'),
+    lrPu: lrSpec('the user factors p_u'),
+    lrQi: lrSpec('the item factors q_i'),
+    regBu: regSpec('the user biases b_u'),
+    regBi: regSpec('the item biases b_i'),
+    regPu: regSpec('the user factors p_u'),
+    regQi: regSpec('the item factors q_i'),
+    randomState: {
+      type: 'seed',
+      default: null,
+      doc: 'Seed of the factor initialisation (whole number in [0, 2^32 − 1]); the same seed gives the same model bit for bit. null draws a seed from the operating system.',
+    },
+  };
+
+  /** User biases by inner user id (length nUsers; zeros when unbiased). */
+  bu: Float64Array = new Float64Array(0);
+  /** Item biases by inner item id (length nItems; zeros when unbiased). */
+  bi: Float64Array = new Float64Array(0);
+  /** User factors, row-major: `pu[u * nFactors + f]` (length nUsers × nFactors). */
+  pu: Float64Array = new Float64Array(0);
+  /** Item factors, row-major: `qi[i * nFactors + f]` (length nItems × nFactors). */
+  qi: Float64Array = new Float64Array(0);
+
+  /** Number of factors of this model (the `nFactors` parameter). */
+  get nFactors(): number {
+    return this.params.nFactors as number;
+  }
+
+  override fit(trainset: Trainset): this {
+    super.fit(trainset);
+    const p = this.params;
+    const nF = p.nFactors as number;
+    const nEpochs = p.nEpochs as number;
+    const biased = p.biased as boolean;
+    const lrAll = p.lrAll as number;
+    const regAll = p.regAll as number;
+    const lrBu = (p.lrBu as number | null) ?? lrAll;
+    const lrBi = (p.lrBi as number | null) ?? lrAll;
+    const lrPu = (p.lrPu as number | null) ?? lrAll;
+    const lrQi = (p.lrQi as number | null) ?? lrAll;
+    const regBu = (p.regBu as number | null) ?? regAll;
+    const regBi = (p.regBi as number | null) ?? regAll;
+    const regPu = (p.regPu as number | null) ?? regAll;
+    const regQi = (p.regQi as number | null) ?? regAll;
+
+    const { nUsers, nItems, urOffsets, urItems, urRatings } = trainset;
+    const rng = getRng(p.randomState as number | null);
+    const bu = new Float64Array(nUsers);
+    const bi = new Float64Array(nItems);
+    const pu = rng.fillNormal(
+      new Float64Array(nUsers * nF),
+      p.initMean as number,
+      p.initStd as number,
+    );
+    const qi = rng.fillNormal(
+      new Float64Array(nItems * nF),
+      p.initMean as number,
+      p.initStd as number,
+    );
+    const mu = biased ? trainset.globalMean : 0;
+
+    for (let epoch = 0; epoch < nEpochs; epoch++) {
+      for (let u = 0; u < nUsers; u++) {
+        const uo = u * nF;
+        const end = urOffsets[u + 1];
+        for (let k = urOffsets[u]; k < end; k++) {
+          const i = urItems[k];
+          const io = i * nF;
+          let dot = 0;
+          for (let f = 0; f < nF; f++) dot += qi[io + f] * pu[uo + f];
+          const err = urRatings[k] - (mu + bu[u] + bi[i] + dot);
+          if (biased) {
+            bu[u] += lrBu * (err - regBu * bu[u]);
+            bi[i] += lrBi * (err - regBi * bi[i]);
+          }
+          for (let f = 0; f < nF; f++) {
+            const puf = pu[uo + f];
+            const qif = qi[io + f];
+            pu[uo + f] = puf + lrPu * (err * qif - regPu * puf);
+            qi[io + f] = qif + lrQi * (err * puf - regQi * qif);
+          }
+        }
+      }
+    }
+    this.bu = bu;
+    this.bi = bi;
+    this.pu = pu;
+    this.qi = qi;
+    return this;
+  }
+
+  /**
+   * Biased: `μ (+ b_u if u is known) (+ b_i if i is known) (+ q_iᵀ p_u if both are known)`.
+   * Unbiased: `q_iᵀ p_u`.
+   * @throws PredictionImpossible (unbiased only) when the user or the item is unknown.
+   */
+  estimate(u: number, i: number): number {
+    const ts = this.trainset;
+    const knownUser = ts.knowsUser(u);
+    const knownItem = ts.knowsItem(i);
+    if (this.params.biased) {
+      let est = ts.globalMean;
+      if (knownUser) est += this.bu[u];
+      if (knownItem) est += this.bi[i];
+      if (knownUser && knownItem) est += this.dot(u, i);
+      return est;
+    }
+    if (knownUser && knownItem) return this.dot(u, i);
+    throw new PredictionImpossible('User and items are unknown.');
+  }
+
+  /** `q_iᵀ p_u` for inner ids, summed over f = 0…nFactors−1 in order. */
+  private dot(u: number, i: number): number {
+    const nF = this.nFactors;
+    const { pu, qi } = this;
+    const uo = u * nF;
+    const io = i * nF;
+    let s = 0;
+    for (let f = 0; f < nF; f++) s += qi[io + f] * pu[uo + f];
+    return s;
+  }
+
+  override exportState(): AlgoState {
+    return { values: {}, arrays: { bu: this.bu, bi: this.bi, pu: this.pu, qi: this.qi } };
+  }
+
+  override importState(state: AlgoState): void {
+    const { nUsers, nItems } = this.trainset;
+    const nF = this.nFactors;
+    this.bu = requireArray(state, 'bu', nUsers, Float64Array);
+    this.bi = requireArray(state, 'bi', nItems, Float64Array);
+    this.pu = requireArray(state, 'pu', nUsers * nF, Float64Array);
+    this.qi = requireArray(state, 'qi', nItems * nF, Float64Array);
+  }
+}
