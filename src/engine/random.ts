@@ -150,6 +150,37 @@ export class RandomState {
     return low + this.interval(high - low - 1);
   }
 
+  /**
+   * A uniform draw in [low, high) (NumPy's legacy `uniform(low, high)`: `low + (high − low) ·
+   * random_sample()`, numpy/random/mtrand.pyx and `random_uniform` in distributions.c).
+   */
+  uniform(low = 0, high = 1): number {
+    return low + (high - low) * this.random();
+  }
+
+  /** Fills `out` with uniform draws in order (NumPy's `uniform(low, high, size)` in C order). */
+  fillUniform(out: Float64Array, low = 0, high = 1): Float64Array {
+    const range = high - low;
+    for (let j = 0; j < out.length; j++) out[j] = low + range * this.random();
+    return out;
+  }
+
+  /**
+   * Fills `out` with whole numbers in [low, high) in order (NumPy's legacy `randint(low, high,
+   * size)`: `random_bounded_uint64_fill` with masked rejection on 32-bit draws, which is what
+   * `interval` does, for spans below 2^32). @throws RangeError unless low < high.
+   */
+  fillRandint<T extends Int32Array | Float64Array | Uint32Array>(
+    out: T,
+    low: number,
+    high: number,
+  ): T {
+    if (!(high > low)) throw new RangeError(`randint needs low < high, got [${low}, ${high})`);
+    const max = high - low - 1;
+    for (let j = 0; j < out.length; j++) out[j] = low + this.interval(max);
+    return out;
+  }
+
   /** Shuffles in place, Fisher–Yates from the end, exactly as NumPy's legacy `shuffle`. */
   shuffle<T extends { length: number; [i: number]: unknown }>(a: T): T {
     for (let i = a.length - 1; i > 0; i--) {
