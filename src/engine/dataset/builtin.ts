@@ -1,0 +1,385 @@
+/**
+ * The built-in MovieLens data sets: where their files are, and how they are fetched.
+ *
+ * Resolution order for a data set `<name>` (e.g. `ml-100k`):
+ * 1. `<datasetsDir>/<name>/`, where `datasetsDir` is the option or the `REELGRAPH_DATASETS`
+ *    environment variable (read only: nothing is ever written there);
+ * 2. `<cacheDir>/<name>/`, where `cacheDir` is the option or `$XDG_CACHE_HOME/reelgraph/datasets`
+ *    or `~/.cache/reelgraph/datasets`;
+ * 3. download `<baseUrl>/<name>.zip` (baseUrl: option, `REELGRAPH_DATASETS_URL`, or GroupLens'
+ *    https://files.grouplens.org/datasets/movielens), with a progress bar on stderr, check the
+ *    SHA-256 of the files whose hash is recorded below, unzip (fflate) into a temporary directory
+ *    inside the cache and rename it into place (atomic: a half-written data set is never seen).
+ * A directory counts as holding the data set when its ratings file exists.
+ *
+ * When all three fail: one {@link DatasetNotFoundError} naming the data set, the directories
+ * searched, why the download failed, and where to put the files.
+ *
+ * MovieLens data may not be redistributed (GroupLens' licence): it is downloaded from GroupLens by
+ * each user, never bundled. Data: F. Maxwell Harper and Joseph A. Konstan, "The MovieLens
+ * Datasets: History and Context", ACM TiiS 5(4), 2015.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { createHash, randomBytes } from 'node:crypto';
+import { unzipSync } from 'fflate';
+import { SingleBar } from 'cli-progress';
+import { ChecksumError, DatasetNotFoundError } from './errors';
+import type { BuiltinDatasetName } from './reader';
+
+/** What is known about a built-in data set's files. */
+export interface BuiltinDatasetSpec {
+  /** Directory name, both inside the zip and under the data set directories. */
+  dir: string;
+  /** The zip's file name under the base URL. */
+  zip: string;
+  /** The ratings file, relative to `dir`. */
+  ratingsFile: string;
+  /** The movies file (titles, genres), relative to `dir`. */
+  moviesFile: string;
+  /** The users file (demographics), relative to `dir`, when the data set has one. */
+  usersFile?: string;
+  /**
+   * SHA-256 (hex) of files inside `dir`, checked after a download. Empty when no hash is known
+   * (the download is then used unchecked, with a note on the progress stream).
+   */
+  sha256: Readonly<Record<string, string>>;
+  /** Predefined `[train, test]` file pairs, relative to `dir`. */
+  folds?: ReadonlyArray<readonly [string, string]>;
+  /** Counts of the known release (for documentation and checks). */
+  counts: { ratings: number; users: number; items: number };
+}
+
+/** The default download location (GroupLens). */
+export const GROUPLENS_BASE_URL = 'https://files.grouplens.org/datasets/movielens';
+
+/** The built-in data sets. */
+export const BUILTIN_DATASETS: Readonly<Record<BuiltinDatasetName, BuiltinDatasetSpec>> = {
+  'ml-100k': {
+    dir: 'ml-100k',
+    zip: 'ml-100k.zip',
+    ratingsFile: 'u.data',
+    moviesFile: 'u.item',
+    usersFile: 'u.user',
+    // Given by the project (DESIGN.md), checked against the team's copy.
+    sha256: { 'u.data': '06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490' },
+    folds: [1, 2, 3, 4, 5].map((k) => [`u${k}.base`, `u${k}.test`] as const),
+    counts: { ratings: 100000, users: 943, items: 1682 },
+  },
+  'ml-1m': {
+    dir: 'ml-1m',
+    zip: 'ml-1m.zip',
+    ratingsFile: 'ratings.dat',
+    moviesFile: 'movies.dat',
+    usersFile: 'users.dat',
+    // No copy was available to hash: the download is not verified.
+    sha256: {},
+    counts: { ratings: 1000209, users: 6040, items: 3706 },
+  },
+  'ml-latest-small': {
+    dir: 'ml-latest-small',
+    zip: 'ml-latest-small.zip',
+    ratingsFile: 'ratings.csv',
+    moviesFile: 'movies.csv',
+    // The September 2018 release (100836 ratings), hashed from the team's copy. GroupLens
+    // refreshes "latest" data sets occasionally; a new release fails this check on purpose.
+    sha256: { 'ratings.csv': 'aa289ca83157595d0df6aea1be6a4ded676ddc4385472e8313a8ed9805352646' },
+    counts: { ratings: 100836, users: 610, items: 9724 },
+  },
+};
+
+/** Where to look for, and how to fetch, built-in data sets. Every field is optional. */
+export interface BuiltinOptions {
+  /**
+   * A directory holding data sets as sub-directories (`ml-100k/`, …), read only.
+   * Default: the `REELGRAPH_DATASETS` environment variable.
+   */
+  datasetsDir?: string;
+  /**
+   * The cache directory (data sets as sub-directories; downloads are written here).
+   * Default: `$XDG_CACHE_HOME/reelgraph/datasets`, else `~/.cache/reelgraph/datasets`.
+   */
+  cacheDir?: string;
+  /**
+   * Base URL of the zips (`<baseUrl>/<name>.zip`). Default: `REELGRAPH_DATASETS_URL`, else
+   * https://files.grouplens.org/datasets/movielens. `http:` and `https:` are supported.
+   */
+  baseUrl?: string;
+  /** Allow downloading when the files are not found locally. Default true. */
+  download?: boolean;
+  /**
+   * Where download progress goes: a bar (cli-progress) when the stream is a TTY, else a plain
+   * line at every 10 %. `false` for silence. Default `process.stderr`.
+   */
+  progress?: NodeJS.WritableStream | false;
+  /** Environment to read `REELGRAPH_DATASETS`, `REELGRAPH_DATASETS_URL`, `XDG_CACHE_HOME` from. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The spec of a built-in data set. @throws RangeError for an unknown name. */
+export function builtinSpec(name: string): BuiltinDatasetSpec {
+  const spec = (BUILTIN_DATASETS as Record<string, BuiltinDatasetSpec | undefined>)[name];
+  if (!spec || !Object.prototype.hasOwnProperty.call(BUILTIN_DATASETS, name)) {
+    throw new RangeError(
+      `unknown built-in data set "${name}" (expected one of ${Object.keys(BUILTIN_DATASETS).join(', ')})`,
+    );
+  }
+  return spec;
+}
+
+/** The cache directory that `opts` selects (see {@link BuiltinOptions.cacheDir}). */
+export function defaultCacheDir(opts: BuiltinOptions = {}): string {
+  if (opts.cacheDir) return path.resolve(opts.cacheDir);
+  const env = opts.env ?? process.env;
+  const base = env.XDG_CACHE_HOME ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
+  return path.resolve(base, 'reelgraph', 'datasets');
+}
+
+/** The download URL of a data set's zip under the base URL `opts` selects. */
+export function builtinUrl(name: BuiltinDatasetName, opts: BuiltinOptions = {}): string {
+  const env = opts.env ?? process.env;
+  const base = (opts.baseUrl ?? env.REELGRAPH_DATASETS_URL ?? GROUPLENS_BASE_URL).replace(
+    /\/+$/,
+    '',
+  );
+  return `${base}/${builtinSpec(name).zip}`;
+}
+
+/**
+ * The directory holding a built-in data set's files, found or downloaded as the module
+ * documentation describes.
+ *
+ * @returns an absolute directory path containing at least the ratings file.
+ * @throws RangeError for an unknown name; DatasetNotFoundError when the data set is nowhere and
+ *   cannot be downloaded; ChecksumError when a download does not match its recorded SHA-256
+ *   (nothing is cached then).
+ */
+export async function resolveBuiltin(
+  name: BuiltinDatasetName,
+  opts: BuiltinOptions = {},
+): Promise<string> {
+  const spec = builtinSpec(name);
+  const env = opts.env ?? process.env;
+  const candidates: string[] = [];
+  const configured = opts.datasetsDir ?? env.REELGRAPH_DATASETS;
+  if (configured) candidates.push(path.resolve(configured, spec.dir));
+  const cacheRoot = defaultCacheDir(opts);
+  const cached = path.join(cacheRoot, spec.dir);
+  candidates.push(cached);
+  for (const dir of candidates) {
+    if (fs.existsSync(path.join(dir, spec.ratingsFile))) return dir;
+  }
+  const url = builtinUrl(name, opts);
+  if (opts.download === false) {
+    throw new DatasetNotFoundError(name, candidates, url, cacheRoot, 'downloading is disabled');
+  }
+  const progress = opts.progress === undefined ? process.stderr : opts.progress;
+  let zip: Uint8Array;
+  try {
+    zip = await downloadBytes(url, `Downloading ${spec.zip}`, progress || null);
+  } catch (e) {
+    throw new DatasetNotFoundError(name, candidates, url, cacheRoot, (e as Error).message);
+  }
+  installZip(name, zip, url, cacheRoot, progress || null);
+  return cached;
+}
+
+/**
+ * Unzips a data set's archive, checks the recorded SHA-256 sums and installs the data set
+ * directory into `cacheRoot` atomically (temporary directory + rename).
+ *
+ * @throws ChecksumError on a hash mismatch; Error when the archive is not a zip, lacks the
+ *   ratings file, or holds an unsafe path (absolute or with `..`). Nothing is cached on error.
+ */
+export function installZip(
+  name: BuiltinDatasetName,
+  zip: Uint8Array,
+  url: string,
+  cacheRoot: string,
+  progress: NodeJS.WritableStream | null = null,
+): string {
+  const spec = builtinSpec(name);
+  let entries: Record<string, Uint8Array>;
+  try {
+    entries = unzipSync(zip);
+  } catch (e) {
+    throw new Error(`${url} is not a readable zip archive: ${(e as Error).message}`);
+  }
+  const prefix = `${spec.dir}/`;
+  const files: [string, Uint8Array][] = [];
+  for (const [entry, data] of Object.entries(entries)) {
+    if (!entry.startsWith(prefix) || entry.endsWith('/')) continue; // e.g. __MACOSX/, folders
+    const rel = entry.slice(prefix.length);
+    if (rel.split('/').some((p) => p === '..' || p === '') || path.isAbsolute(rel)) {
+      throw new Error(`${url}: unsafe path "${entry}" in the archive`);
+    }
+    files.push([rel, data]);
+  }
+  const byName = new Map(files);
+  if (!byName.has(spec.ratingsFile)) {
+    throw new Error(`${url}: the archive does not contain ${prefix}${spec.ratingsFile}`);
+  }
+  const hashed = Object.entries(spec.sha256);
+  for (const [rel, expected] of hashed) {
+    const data = byName.get(rel);
+    if (!data) throw new Error(`${url}: the archive does not contain ${prefix}${rel}`);
+    const actual = createHash('sha256').update(data).digest('hex');
+    if (actual !== expected) throw new ChecksumError(`${prefix}${rel}`, expected, actual, url);
+  }
+  if (hashed.length === 0 && progress) {
+    progress.write(`Note: no SHA-256 is recorded for ${name}; the download is not verified.\n`);
+  }
+  fs.mkdirSync(cacheRoot, { recursive: true });
+  const tmp = path.join(
+    cacheRoot,
+    `.tmp-${spec.dir}-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
+  const target = path.join(cacheRoot, spec.dir);
+  try {
+    for (const [rel, data] of files) {
+      const out = path.join(tmp, rel);
+      fs.mkdirSync(path.dirname(out), { recursive: true });
+      fs.writeFileSync(out, data);
+    }
+    try {
+      fs.renameSync(tmp, target);
+    } catch (e) {
+      // Another process installed it first: keep theirs.
+      if (!fs.existsSync(path.join(target, spec.ratingsFile))) throw e;
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  return target;
+}
+
+const MAX_REDIRECTS = 5;
+const IDLE_TIMEOUT_MS = 30_000;
+
+/**
+ * Downloads `url` into memory, following up to 5 redirects, reporting progress on `progress`.
+ * @throws Error naming the URL and the cause (network error, HTTP status, idle timeout of 30 s).
+ */
+export function downloadBytes(
+  url: string,
+  label: string,
+  progress: NodeJS.WritableStream | null,
+  redirects = 0,
+): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      reject(new Error(`invalid URL ${url}`));
+      return;
+    }
+    const mod = parsed.protocol === 'https:' ? https : parsed.protocol === 'http:' ? http : null;
+    if (!mod) {
+      reject(new Error(`unsupported protocol in ${url} (expected http: or https:)`));
+      return;
+    }
+    const req = mod.get(parsed, (res) => {
+      const status = res.statusCode ?? 0;
+      if (status >= 300 && status < 400 && res.headers.location) {
+        res.resume();
+        if (redirects >= MAX_REDIRECTS) {
+          reject(new Error(`too many redirects from ${url}`));
+          return;
+        }
+        const next = new URL(res.headers.location, parsed).toString();
+        downloadBytes(next, label, progress, redirects + 1).then(resolve, reject);
+        return;
+      }
+      if (status !== 200) {
+        res.resume();
+        reject(new Error(`HTTP ${status} ${res.statusMessage ?? ''} from ${url}`.trim()));
+        return;
+      }
+      const total = Number(res.headers['content-length']) || 0;
+      const report = createProgress(label, total, progress);
+      const chunks: Buffer[] = [];
+      let received = 0;
+      res.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        received += chunk.length;
+        report.update(received);
+      });
+      res.on('end', () => {
+        report.stop(received);
+        if (total > 0 && received !== total) {
+          reject(new Error(`download of ${url} ended after ${received} of ${total} bytes`));
+          return;
+        }
+        resolve(new Uint8Array(Buffer.concat(chunks)));
+      });
+      res.on('error', (e) => {
+        report.stop(received);
+        reject(new Error(`download of ${url} failed: ${e.message}`));
+      });
+    });
+    req.setTimeout(IDLE_TIMEOUT_MS, () => {
+      req.destroy(new Error(`no data from ${url} for ${IDLE_TIMEOUT_MS / 1000} s`));
+    });
+    req.on('error', (e) => reject(new Error(`cannot download ${url}: ${e.message}`)));
+  });
+}
+
+interface ProgressReport {
+  update(received: number): void;
+  stop(received: number): void;
+}
+
+function formatMB(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/**
+ * A progress reporter: a cli-progress bar on a TTY, else plain lines at each 10 % (or each
+ * 10 MB when the size is unknown), and a final line with the byte count.
+ */
+function createProgress(
+  label: string,
+  total: number,
+  stream: NodeJS.WritableStream | null,
+): ProgressReport {
+  if (!stream) return { update() {}, stop() {} };
+  if ((stream as NodeJS.WriteStream).isTTY && total > 0) {
+    const bar = new SingleBar({
+      stream: stream as NodeJS.WriteStream,
+      format: `${label} [{bar}] {percentage}% | {value}/{total} bytes`,
+      hideCursor: true,
+      clearOnComplete: false,
+    });
+    bar.start(total, 0);
+    return {
+      update: (r) => bar.update(r),
+      stop: (r) => {
+        bar.update(r);
+        bar.stop();
+      },
+    };
+  }
+  let nextMark = 0;
+  stream.write(`${label}${total > 0 ? ` (${formatMB(total)})` : ''}\n`);
+  return {
+    update(received) {
+      if (total > 0) {
+        const pct = Math.floor((received / total) * 100);
+        if (pct >= nextMark + 10) {
+          nextMark = pct - (pct % 10);
+          if (nextMark < 100) stream.write(`${label}: ${nextMark}%\n`);
+        }
+      } else if (received >= nextMark + 10e6) {
+        nextMark = received - (received % 10e6);
+        stream.write(`${label}: ${formatMB(received)}\n`);
+      }
+    },
+    stop(received) {
+      stream.write(`${label}: done, ${formatMB(received)}\n`);
+    },
+  };
+}

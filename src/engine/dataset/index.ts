@@ -1,0 +1,31 @@
+/**
+ * Data sets: readers, datasets, the built-in MovieLens data sets and their metadata.
+ * Surprise's flow: `Reader` → `Dataset` → `Trainset`.
+ */
+export { RawRatings, type RatingScale, type TestRating, type Testset } from './raw-ratings';
+export {
+  Reader,
+  parseDecimal,
+  BUILTIN_DATASET_NAMES,
+  type ReaderOptions,
+  type BuiltinDatasetName,
+} from './reader';
+export {
+  Dataset,
+  predefinedFolds,
+  removeDuplicates,
+  type Fold,
+  type Deduplicated,
+} from './dataset';
+export {
+  BUILTIN_DATASETS,
+  GROUPLENS_BASE_URL,
+  resolveBuiltin,
+  builtinSpec,
+  builtinUrl,
+  defaultCacheDir,
+  type BuiltinOptions,
+  type BuiltinDatasetSpec,
+} from './builtin';
+export { DatasetFormatError, DatasetNotFoundError, ChecksumError } from './errors';
+export { splitCsvLine } from './csv';
