@@ -29,3 +29,12 @@ export {
 } from './builtin';
 export { DatasetFormatError, DatasetNotFoundError, ChecksumError } from './errors';
 export { splitCsvLine } from './csv';
+export {
+  loadMovies,
+  loadUsers,
+  readMovies,
+  readUsers,
+  yearFromTitle,
+  type Movie,
+  type User,
+} from './metadata';
