@@ -1,0 +1,482 @@
+/**
+ * The k-NN family: KNNBasic, KNNWithMeans, KNNWithZScore and KNNBaseline, as Surprise 1.1.4
+ * (surprise/prediction_algorithms/knns.py: `SymmetricAlgo` and its subclasses).
+ *
+ * Each predicts `r̂_ui` from the k most similar users who rated i (user-based, the default) or the
+ * k items most similar to i that u rated (item-based, `simOptions.userBased = false`). Surprise's
+ * notation: when user-based, `x` is the user and `y` the item, otherwise the reverse.
+ *
+ * Neighbour selection is Surprise's `heapq.nlargest(k, neighbors, key=sim)`: the candidates are
+ * the raters of y in the order of Surprise's `yr[y]` (the trainset's `ir[i]` or `ur[u]` order),
+ * and the k largest similarities are taken as a stable descending sort would (ties keep the order
+ * of `yr[y]`); they are then visited in that order and only those with `sim > 0` contribute. The
+ * sums are evaluated in Surprise's order, so estimates agree with Surprise's to the last bits.
+ *
+ * Details of every estimate: `{ actualK }`, the number of neighbours that contributed.
+ */
+import { AlgoBase, PredictionImpossible, requireArray } from './base';
+import type { AlgoState, EstimateResult } from './base';
+import type { Trainset } from '../trainset';
+import type { ParamSpecs, ParamValues } from '../params';
+import { mean, pairwiseSum } from '../numeric';
+import { BSL_OPTIONS_SPEC, computeBaselines, type Baselines } from './baselines';
+import {
+  SIM_OPTIONS_SPEC,
+  computeSimilarities,
+  toSimOptions,
+  type SimOptions,
+} from '../similarities';
+
+/** Parameters shared by the four k-NN algorithms. */
+const KNN_PARAM_SPECS: ParamSpecs = {
+  k: {
+    type: 'int',
+    default: 40,
+    min: 1,
+    doc: 'The (max) number of neighbours taken into account for aggregation.',
+  },
+  minK: {
+    type: 'int',
+    default: 1,
+    min: 1,
+    doc: 'The minimum number of neighbours (with a positive similarity) for a neighbourhood estimate.',
+  },
+  simOptions: SIM_OPTIONS_SPEC,
+  bslOptions: {
+    ...BSL_OPTIONS_SPEC,
+    doc:
+      'Options of the baselines used by the pearson_baseline similarity (and by KNNBaseline): ' +
+      BSL_OPTIONS_SPEC.doc,
+  },
+  memoryBudgetBytes: {
+    type: 'int',
+    default: null,
+    nullable: true,
+    min: 1,
+    doc: 'Largest similarity matrix allowed, in bytes; null: REELGRAPH_MEMORY_BUDGET or 2 GiB. Fitting fails with a clear error, before allocating, when the n × n float64 matrix would be larger.',
+  },
+};
+
+const UNKNOWN = 'User and/or item is unknown.';
+const NOT_ENOUGH = 'Not enough neighbors.';
+
+/**
+ * The common part of the k-NN algorithms (Surprise's `SymmetricAlgo` plus the neighbour
+ * selection of each `estimate`). Not registered itself.
+ */
+export abstract class SymmetricAlgo extends AlgoBase {
+  /** The (max) number of neighbours. */
+  readonly k: number;
+  /** The minimum number of contributing neighbours. */
+  readonly minK: number;
+  /** The resolved similarity options. */
+  readonly simOptions: SimOptions;
+  /** The similarity matrix, row-major nX × nX (undefined before fit). */
+  protected sim?: Float64Array;
+  /** Number of users (user-based) or items. */
+  protected nX = 0;
+  /** Surprise's `yr`: the trainset's item rows (user-based) or user rows, in trainset order. */
+  protected yrOffsets: Int32Array = new Int32Array(1);
+  protected yrXs: Int32Array = new Int32Array(0);
+  protected yrRatings: Float64Array = new Float64Array(0);
+  // Scratch of the neighbour selection: the chosen neighbours in Surprise's order.
+  private selSim = new Float64Array(0);
+  private selX = new Int32Array(0);
+  private selR = new Float64Array(0);
+
+  constructor(params?: Record<string, unknown>) {
+    super(params);
+    this.k = this.params.k as number;
+    this.minK = this.params.minK as number;
+    this.simOptions = toSimOptions(this.params.simOptions as ParamValues);
+  }
+
+  /** Bytes of the similarity matrix (nX² × 8); 0 before fit. */
+  get similarityBytes(): number {
+    return this.sim ? this.sim.byteLength : 0;
+  }
+
+  /** The similarity matrix (row-major, nX × nX). @throws Error before fit. */
+  get similarityMatrix(): Float64Array {
+    if (!this.sim) throw new Error(`${this.name} is not fitted: call fit(trainset) first`);
+    return this.sim;
+  }
+
+  /** Sets up `yr` and the selection scratch for the current trainset (Surprise's `SymmetricAlgo.fit`). */
+  protected setUpRows(trainset: Trainset): void {
+    const ub = this.simOptions.userBased;
+    this.nX = ub ? trainset.nUsers : trainset.nItems;
+    this.yrOffsets = ub ? trainset.irOffsets : trainset.urOffsets;
+    this.yrXs = ub ? trainset.irUsers : trainset.urItems;
+    this.yrRatings = ub ? trainset.irRatings : trainset.urRatings;
+    let maxDeg = 0;
+    for (let y = 0; y + 1 < this.yrOffsets.length; y++) {
+      maxDeg = Math.max(maxDeg, this.yrOffsets[y + 1] - this.yrOffsets[y]);
+    }
+    const size = Math.min(this.k, maxDeg);
+    this.selSim = new Float64Array(size);
+    this.selX = new Int32Array(size);
+    this.selR = new Float64Array(size);
+  }
+
+  /** Computes the similarity matrix (Surprise's `compute_similarities`), with `baselines` for pearson_baseline. */
+  protected computeSim(trainset: Trainset, baselines?: Baselines): void {
+    if (this.simOptions.name === 'pearson_baseline' && !baselines) {
+      baselines = computeBaselines(trainset, this.params.bslOptions as ParamValues);
+    }
+    this.sim = computeSimilarities(trainset, this.simOptions, {
+      baselines,
+      memoryBudgetBytes: this.params.memoryBudgetBytes as number | null,
+    }).values;
+  }
+
+  /** `[x, y]` from `(u, i)`: Surprise's `switch`. */
+  protected switchXY(u: number, i: number): [number, number] {
+    return this.simOptions.userBased ? [u, i] : [i, u];
+  }
+
+  /**
+   * Selects the neighbours of x among the raters of y: Surprise's
+   * `heapq.nlargest(k, [(x2, sim[x, x2], r) for (x2, r) in yr[y]], key=sim)`. Fills the scratch
+   * arrays with the chosen (x2, sim, r) in descending similarity, ties in `yr[y]` order.
+   * @returns the number chosen (≤ k).
+   */
+  protected selectNeighbors(x: number, y: number): number {
+    const sim = this.sim!;
+    const row = x * this.nX;
+    const k = this.selSim.length;
+    const selSim = this.selSim;
+    const selX = this.selX;
+    const selR = this.selR;
+    let cnt = 0;
+    const end = this.yrOffsets[y + 1];
+    for (let p = this.yrOffsets[y]; p < end; p++) {
+      const x2 = this.yrXs[p];
+      const s = sim[row + x2];
+      // Insert after every chosen entry with a similarity ≥ s (stable), dropping the last when full.
+      if (cnt === k && !(s > selSim[k - 1])) continue;
+      let j = cnt < k ? cnt : k - 1;
+      while (j > 0 && selSim[j - 1] < s) {
+        selSim[j] = selSim[j - 1];
+        selX[j] = selX[j - 1];
+        selR[j] = selR[j - 1];
+        j--;
+      }
+      selSim[j] = s;
+      selX[j] = x2;
+      selR[j] = this.yrRatings[p];
+      if (cnt < k) cnt++;
+    }
+    return cnt;
+  }
+
+  /** Neighbour j of the last selection: similarity. */
+  protected nbSim(j: number): number {
+    return this.selSim[j];
+  }
+
+  /** Neighbour j of the last selection: inner id (user when user-based, else item). */
+  protected nbId(j: number): number {
+    return this.selX[j];
+  }
+
+  /** Neighbour j of the last selection: its rating of y. */
+  protected nbRating(j: number): number {
+    return this.selR[j];
+  }
+
+  /**
+   * The `k` nearest neighbours of inner id `x` (a user when user-based, else an item): Surprise's
+   * `AlgoBase.get_neighbors`, all others sorted by similarity descending (stable, ties by inner id).
+   * @throws RangeError when `x` is not a valid inner id; Error before fit.
+   */
+  getNeighbors(x: number, k: number): number[] {
+    const sim = this.similarityMatrix;
+    if (!Number.isInteger(x) || x < 0 || x >= this.nX) {
+      throw new RangeError(
+        `${x} is not a valid inner ${this.simOptions.userBased ? 'user' : 'item'} id (0…${this.nX - 1})`,
+      );
+    }
+    const others: number[] = [];
+    for (let x2 = 0; x2 < this.nX; x2++) if (x2 !== x) others.push(x2);
+    const row = x * this.nX;
+    others.sort((a, b) => sim[row + b] - sim[row + a] || a - b);
+    return others.slice(0, Math.max(0, k));
+  }
+
+  override exportState(): AlgoState {
+    return { values: {}, arrays: { sim: this.similarityMatrix } };
+  }
+
+  override importState(state: AlgoState): void {
+    this.setUpRows(this.trainset);
+    this.sim = requireArray(state, 'sim', this.nX * this.nX, Float64Array);
+  }
+}
+
+/** Means of each x's ratings, as `np.mean([r for (_, r) in xr[x]])`. */
+function rowMeans(offsets: Int32Array, ratings: Float64Array): Float64Array {
+  const n = offsets.length - 1;
+  const out = new Float64Array(n);
+  for (let x = 0; x < n; x++) out[x] = mean(ratings.subarray(offsets[x], offsets[x + 1]));
+  return out;
+}
+
+/** `np.std(a)`: sqrt(mean(|a − mean(a)|²)) with NumPy's pairwise sums. */
+function npStd(a: Float64Array, scratch: Float64Array): number {
+  const m = mean(a);
+  const d = scratch.subarray(0, a.length);
+  for (let t = 0; t < a.length; t++) {
+    const v = a[t] - m;
+    d[t] = v * v;
+  }
+  return Math.sqrt(pairwiseSum(d) / a.length);
+}
+
+/** Surprise's `xr`: user rows (user-based) or item rows of the trainset. */
+function xRows(ts: Trainset, userBased: boolean): { offsets: Int32Array; ratings: Float64Array } {
+  return userBased
+    ? { offsets: ts.urOffsets, ratings: ts.urRatings }
+    : { offsets: ts.irOffsets, ratings: ts.irRatings };
+}
+
+/**
+ * KNNBasic: `r̂_ui = Σ_{v ∈ N^k_i(u)} sim(u, v) · r_vi / Σ_{v ∈ N^k_i(u)} sim(u, v)` (user-based;
+ * item-based symmetric), over the k nearest neighbours with a positive similarity.
+ *
+ * Throws `PredictionImpossible('User and/or item is unknown.')` for an unknown user or item and
+ * `PredictionImpossible('Not enough neighbors.')` when fewer than `minK` neighbours contribute;
+ * the prediction is then the global mean.
+ */
+export class KNNBasic extends SymmetricAlgo {
+  static readonly algorithmName = 'KNNBasic';
+  static readonly description =
+    'Basic k-NN collaborative filtering: similarity-weighted mean of the neighbours’ ratings.';
+  static readonly paramSpecs: ParamSpecs = KNN_PARAM_SPECS;
+
+  override fit(trainset: Trainset): this {
+    super.fit(trainset);
+    this.setUpRows(trainset);
+    this.computeSim(trainset);
+    return this;
+  }
+
+  override estimate(u: number, i: number): EstimateResult {
+    if (u < 0 || i < 0) throw new PredictionImpossible(UNKNOWN);
+    const [x, y] = this.switchXY(u, i);
+    const cnt = this.selectNeighbors(x, y);
+    let sumSim = 0;
+    let sumRatings = 0;
+    let actualK = 0;
+    for (let j = 0; j < cnt; j++) {
+      const s = this.nbSim(j);
+      if (s > 0) {
+        sumSim += s;
+        sumRatings += s * this.nbRating(j);
+        actualK++;
+      }
+    }
+    if (actualK < this.minK) throw new PredictionImpossible(NOT_ENOUGH);
+    return { est: sumRatings / sumSim, details: { actualK } };
+  }
+}
+
+/**
+ * KNNWithMeans: `r̂_ui = μ_u + Σ sim(u, v) · (r_vi − μ_v) / Σ sim(u, v)` (user-based; item-based
+ * symmetric with item means). With fewer than `minK` contributing neighbours the estimate is the
+ * mean `μ_u` (`μ_i`), as Surprise. Unknown user or item: `PredictionImpossible`.
+ */
+export class KNNWithMeans extends SymmetricAlgo {
+  static readonly algorithmName = 'KNNWithMeans';
+  static readonly description =
+    'k-NN collaborative filtering on mean-centred ratings (each user’s or item’s mean).';
+  static readonly paramSpecs: ParamSpecs = KNN_PARAM_SPECS;
+
+  /** Mean rating of each x (user when user-based, else item). */
+  protected means: Float64Array = new Float64Array(0);
+
+  override fit(trainset: Trainset): this {
+    super.fit(trainset);
+    this.setUpRows(trainset);
+    this.computeSim(trainset);
+    const xr = xRows(trainset, this.simOptions.userBased);
+    this.means = rowMeans(xr.offsets, xr.ratings);
+    return this;
+  }
+
+  override estimate(u: number, i: number): EstimateResult {
+    if (u < 0 || i < 0) throw new PredictionImpossible(UNKNOWN);
+    const [x, y] = this.switchXY(u, i);
+    const cnt = this.selectNeighbors(x, y);
+    let est = this.means[x];
+    let sumSim = 0;
+    let sumRatings = 0;
+    let actualK = 0;
+    for (let j = 0; j < cnt; j++) {
+      const s = this.nbSim(j);
+      if (s > 0) {
+        sumSim += s;
+        sumRatings += s * (this.nbRating(j) - this.means[this.nbId(j)]);
+        actualK++;
+      }
+    }
+    if (actualK < this.minK) sumRatings = 0;
+    if (sumSim !== 0) est += sumRatings / sumSim;
+    return { est, details: { actualK } };
+  }
+
+  override exportState(): AlgoState {
+    const s = super.exportState();
+    s.arrays.means = this.means;
+    return s;
+  }
+
+  override importState(state: AlgoState): void {
+    super.importState(state);
+    this.means = requireArray(state, 'means', this.nX, Float64Array);
+  }
+}
+
+/**
+ * KNNWithZScore: `r̂_ui = μ_u + σ_u · Σ sim(u, v) · (r_vi − μ_v) / σ_v / Σ sim(u, v)`
+ * (user-based; item-based symmetric). σ is `np.std` of the x's ratings; where it is 0 the
+ * standard deviation of all ratings is used (as Surprise). Fewer than `minK` contributing
+ * neighbours: the mean. Unknown user or item: `PredictionImpossible`.
+ */
+export class KNNWithZScore extends SymmetricAlgo {
+  static readonly algorithmName = 'KNNWithZScore';
+  static readonly description =
+    'k-NN collaborative filtering on z-score normalised ratings (mean and standard deviation).';
+  static readonly paramSpecs: ParamSpecs = KNN_PARAM_SPECS;
+
+  protected means: Float64Array = new Float64Array(0);
+  protected sigmas: Float64Array = new Float64Array(0);
+  /** Standard deviation of all ratings (used where an x's own is 0). */
+  protected overallSigma = 0;
+
+  override fit(trainset: Trainset): this {
+    super.fit(trainset);
+    this.setUpRows(trainset);
+    const ub = this.simOptions.userBased;
+    const scratch = new Float64Array(trainset.nRatings);
+    this.overallSigma = npStd(trainset.urRatings, scratch);
+    const xr = xRows(trainset, ub);
+    this.means = rowMeans(xr.offsets, xr.ratings);
+    this.sigmas = new Float64Array(this.nX);
+    for (let x = 0; x < this.nX; x++) {
+      const sigma = npStd(xr.ratings.subarray(xr.offsets[x], xr.offsets[x + 1]), scratch);
+      this.sigmas[x] = sigma === 0 ? this.overallSigma : sigma;
+    }
+    this.computeSim(trainset);
+    return this;
+  }
+
+  override estimate(u: number, i: number): EstimateResult {
+    if (u < 0 || i < 0) throw new PredictionImpossible(UNKNOWN);
+    const [x, y] = this.switchXY(u, i);
+    const cnt = this.selectNeighbors(x, y);
+    let est = this.means[x];
+    let sumSim = 0;
+    let sumRatings = 0;
+    let actualK = 0;
+    for (let j = 0; j < cnt; j++) {
+      const s = this.nbSim(j);
+      if (s > 0) {
+        const nb = this.nbId(j);
+        sumSim += s;
+        sumRatings += (s * (this.nbRating(j) - this.means[nb])) / this.sigmas[nb];
+        actualK++;
+      }
+    }
+    if (actualK < this.minK) sumRatings = 0;
+    if (sumSim !== 0) est += (sumRatings / sumSim) * this.sigmas[x];
+    return { est, details: { actualK } };
+  }
+
+  override exportState(): AlgoState {
+    const s = super.exportState();
+    s.values.overallSigma = this.overallSigma;
+    s.arrays.means = this.means;
+    s.arrays.sigmas = this.sigmas;
+    return s;
+  }
+
+  override importState(state: AlgoState): void {
+    super.importState(state);
+    this.means = requireArray(state, 'means', this.nX, Float64Array);
+    this.sigmas = requireArray(state, 'sigmas', this.nX, Float64Array);
+    const o = state.values.overallSigma;
+    if (typeof o !== 'number') throw new Error("model state: value 'overallSigma' missing");
+    this.overallSigma = o;
+  }
+}
+
+/**
+ * KNNBaseline: `r̂_ui = b_ui + Σ sim(u, v) · (r_vi − b_vi) / Σ sim(u, v)` with the baseline
+ * `b_ui = μ + b_u + b_i` (Koren 2010, eq. 3; user-based; item-based symmetric). The baselines are
+ * learned with `bslOptions` (default ALS), the same ones the pearson_baseline similarity uses.
+ * Unknown user or item: the part of the baseline that is known (μ + b_u, μ + b_i or μ), as
+ * Surprise. Fewer than `minK` contributing neighbours: the baseline.
+ */
+export class KNNBaseline extends SymmetricAlgo {
+  static readonly algorithmName = 'KNNBaseline';
+  static readonly description =
+    'k-NN collaborative filtering around baseline estimates (Koren 2010); best with pearson_baseline.';
+  static readonly paramSpecs: ParamSpecs = KNN_PARAM_SPECS;
+
+  /** User biases (length nUsers). */
+  bu: Float64Array = new Float64Array(0);
+  /** Item biases (length nItems). */
+  bi: Float64Array = new Float64Array(0);
+
+  override fit(trainset: Trainset): this {
+    super.fit(trainset);
+    this.setUpRows(trainset);
+    const b = computeBaselines(trainset, this.params.bslOptions as ParamValues);
+    this.bu = b.bu;
+    this.bi = b.bi;
+    this.computeSim(trainset, b);
+    return this;
+  }
+
+  override estimate(u: number, i: number): EstimateResult {
+    const mu = this.trainset.globalMean;
+    let est = mu;
+    if (u >= 0) est += this.bu[u];
+    if (i >= 0) est += this.bi[i];
+    if (u < 0 || i < 0) return est;
+    const ub = this.simOptions.userBased;
+    const [x, y] = this.switchXY(u, i);
+    const bx = ub ? this.bu : this.bi;
+    const byY = (ub ? this.bi : this.bu)[y];
+    const cnt = this.selectNeighbors(x, y);
+    let sumSim = 0;
+    let sumRatings = 0;
+    let actualK = 0;
+    for (let j = 0; j < cnt; j++) {
+      const s = this.nbSim(j);
+      if (s > 0) {
+        sumSim += s;
+        const nbBsl = mu + bx[this.nbId(j)] + byY;
+        sumRatings += s * (this.nbRating(j) - nbBsl);
+        actualK++;
+      }
+    }
+    if (actualK < this.minK) sumRatings = 0;
+    if (sumSim !== 0) est += sumRatings / sumSim;
+    return { est, details: { actualK } };
+  }
+
+  override exportState(): AlgoState {
+    const s = super.exportState();
+    s.arrays.bu = this.bu;
+    s.arrays.bi = this.bi;
+    return s;
+  }
+
+  override importState(state: AlgoState): void {
+    super.importState(state);
+    this.bu = requireArray(state, 'bu', this.trainset.nUsers, Float64Array);
+    this.bi = requireArray(state, 'bi', this.trainset.nItems, Float64Array);
+  }
+}
