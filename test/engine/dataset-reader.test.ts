@@ -1,0 +1,215 @@
+/**
+ * Reader: line formats, separators, header lines, rating scales, and malformed lines reported
+ * with file and line number. Expected values are read off the hand-written fixtures.
+ */
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import { Reader, parseDecimal, DatasetFormatError, splitCsvLine } from '../../src/engine/dataset';
+
+const FIX = path.resolve(__dirname, '../fixtures/datasets');
+
+function parseFixture(rel: string, reader: Reader) {
+  const file = path.join(FIX, rel);
+  return reader.parse(reader.decode(fs.readFileSync(file)), file);
+}
+
+function formatError(rel: string, reader: Reader): DatasetFormatError {
+  try {
+    parseFixture(rel, reader);
+  } catch (e) {
+    expect(e).toBeInstanceOf(DatasetFormatError);
+    return e as DatasetFormatError;
+  }
+  throw new Error(`${rel} parsed without error`);
+}
+
+describe('Reader options', () => {
+  test('defaults follow Surprise: user item rating, whitespace, no header, [1, 5]', () => {
+    const r = new Reader();
+    expect(r.lineFormat).toBe('user item rating');
+    expect(r.sep).toBeUndefined();
+    expect(r.skipLines).toBe(0);
+    expect(r.ratingScale).toEqual([1, 5]);
+    expect(r.fieldIndex).toEqual({ user: 0, item: 1, rating: 2, timestamp: -1 });
+  });
+
+  test('builtin readers', () => {
+    const a = Reader.builtin('ml-100k');
+    expect([a.lineFormat, a.sep, a.skipLines, a.ratingScale]).toEqual([
+      'user item rating timestamp',
+      '\t',
+      0,
+      [1, 5],
+    ]);
+    const b = Reader.builtin('ml-1m');
+    expect([b.sep, b.ratingScale]).toEqual(['::', [1, 5]]);
+    const c = Reader.builtin('ml-latest-small');
+    expect([c.sep, c.skipLines, c.ratingScale]).toEqual([',', 1, [0.5, 5]]);
+    expect(() => Reader.builtin('jester' as never)).toThrow(/unknown built-in data set "jester"/);
+  });
+
+  test('bad options are refused with the reason', () => {
+    expect(() => new Reader({ lineFormat: 'user item score' })).toThrow(/unknown field "score"/);
+    expect(() => new Reader({ lineFormat: 'user user rating' })).toThrow(/"user" appears twice/);
+    expect(() => new Reader({ lineFormat: 'user rating' })).toThrow(/"item" is required/);
+    expect(() => new Reader({ sep: '' })).toThrow(/sep must not be empty/);
+    expect(() => new Reader({ skipLines: -1 })).toThrow(/skipLines/);
+    expect(() => new Reader({ skipLines: 1.5 })).toThrow(/skipLines/);
+    expect(() => new Reader({ ratingScale: [5, 1] })).toThrow(/lowest < highest/);
+    expect(() => new Reader({ ratingScale: [1, NaN] })).toThrow(/ratingScale/);
+  });
+});
+
+describe('Reader.parse formats', () => {
+  test('tab-separated with timestamps (u.data layout)', () => {
+    const raw = parseFixture('reader/tab.tsv', Reader.builtin('ml-100k'));
+    expect(raw.users).toEqual(['196', '186', '22', '196']);
+    expect(raw.items).toEqual(['242', '302', '377', '377']);
+    expect(Array.from(raw.ratings)).toEqual([3, 3, 1, 5]);
+    expect(Array.from(raw.timestamps!)).toEqual([881250949, 891717742, 878887116, 881250950]);
+  });
+
+  test('CSV with a header, half stars, quoted fields (a quoted "2" is the user 2)', () => {
+    const raw = parseFixture('reader/comma-header.csv', Reader.builtin('ml-latest-small'));
+    expect(raw.users).toEqual(['1', '1', '2', '2', '3']);
+    expect(raw.items).toEqual(['10', '20', '10', '30', 'x,y']);
+    expect(Array.from(raw.ratings)).toEqual([4.5, 0.5, 5, 3.5, 2]);
+    expect(raw.timestamps![4]).toBe(964982931);
+  });
+
+  test('"::"-separated (ml-1m layout)', () => {
+    const raw = parseFixture('reader/colons.dat', Reader.builtin('ml-1m'));
+    expect(raw.users).toEqual(['1', '1', '2']);
+    expect(raw.items).toEqual(['1193', '661', '1193']);
+    expect(Array.from(raw.ratings)).toEqual([5, 3, 4]);
+  });
+
+  test('any run of whitespace; blank lines skipped; no timestamps → null column', () => {
+    for (const sep of [undefined, 'whitespace']) {
+      const raw = parseFixture('reader/whitespace.txt', new Reader({ sep }));
+      expect(raw.users).toEqual(['u1', 'u1', 'u2']);
+      expect(raw.items).toEqual(['i1', 'i2', 'i1']);
+      expect(Array.from(raw.ratings)).toEqual([4, 2, 1]);
+      expect(raw.timestamps).toBeNull();
+    }
+  });
+
+  test('fields in any order, any literal separator, a header line skipped', () => {
+    const reader = new Reader({
+      lineFormat: 'rating item user',
+      sep: ';',
+      skipLines: 1,
+      ratingScale: [0.5, 5],
+    });
+    const raw = parseFixture('reader/reordered.txt', reader);
+    expect(raw.users).toEqual(['alice', 'bob']);
+    expect(raw.items).toEqual(['i9', 'i7']);
+    expect(Array.from(raw.ratings)).toEqual([4, 2.5]);
+  });
+
+  test('CRLF line ends are read like LF', () => {
+    const raw = parseFixture('reader/crlf.tsv', new Reader({ sep: '\t' }));
+    expect(raw.items).toEqual(['i1', 'i1']);
+    expect(Array.from(raw.ratings)).toEqual([4, 2]);
+  });
+
+  test('fields beyond the line format are ignored (as Surprise)', () => {
+    const raw = parseFixture('reader/tab.tsv', new Reader({ sep: '\t' }));
+    expect(raw.timestamps).toBeNull();
+    expect(Array.from(raw.ratings)).toEqual([3, 3, 1, 5]);
+  });
+
+  test('latin-1 decoding', () => {
+    const r = new Reader({ encoding: 'latin1' });
+    expect(r.decode(Uint8Array.from([0xc1, 0x20, 0x6b, 0xf6]))).toBe('Á kö');
+    expect(new Reader().decode(Uint8Array.from([0xef, 0xbb, 0xbf, 0x61]))).toBe('a');
+  });
+});
+
+describe('malformed lines: file, line number and problem', () => {
+  const tab = new Reader({ sep: '\t' });
+  const cases: [string, Reader, number, RegExp][] = [
+    ['malformed/too-few-fields.tsv', tab, 3, /expected at least 3 fields .* found 2/],
+    ['malformed/rating-not-number.tsv', tab, 2, /rating "abc" is not a number/],
+    ['malformed/rating-nan.tsv', tab, 1, /rating "nan" is not a number/],
+    [
+      'malformed/rating-out-of-scale.tsv',
+      tab,
+      4,
+      /rating "6" is outside the rating scale \[1, 5\]/,
+    ],
+    [
+      'malformed/rating-empty.csv',
+      Reader.builtin('ml-latest-small'),
+      3,
+      /rating "" is not a number/,
+    ],
+    [
+      'malformed/timestamp-bad.tsv',
+      new Reader({ sep: '\t', lineFormat: 'user item rating timestamp' }),
+      2,
+      /timestamp "12x" is not a number/,
+    ],
+    ['malformed/empty-user.csv', new Reader({ sep: ',', skipLines: 1 }), 3, /user id is empty/],
+    [
+      'malformed/unterminated-quote.csv',
+      new Reader({ sep: ',', skipLines: 1 }),
+      3,
+      /unterminated quoted field/,
+    ],
+  ];
+  test.each(cases)('%s', (rel, reader, line, problem) => {
+    const e = formatError(rel, reader);
+    const file = path.join(FIX, rel);
+    expect(e.file).toBe(file);
+    expect(e.line).toBe(line);
+    expect(e.problem).toMatch(problem);
+    expect(e.message.startsWith(`${file}:${line}: `)).toBe(true);
+  });
+
+  test('half stars outside [0.5, 5] are refused, inside accepted', () => {
+    const r = new Reader({ sep: ',', ratingScale: [0.5, 5] });
+    expect(Array.from(r.parse('a,b,0.5\na,c,5\n', 'x').ratings)).toEqual([0.5, 5]);
+    expect(() => r.parse('a,b,0.5\na,c,5.5\n', 'x')).toThrow('x:2: rating "5.5" is outside');
+    expect(() => r.parse('a,b,0\n', 'x')).toThrow('x:1: rating "0" is outside');
+  });
+
+  test('the header line counts in the line numbers', () => {
+    const r = new Reader({ sep: ',', skipLines: 2 });
+    expect(() => r.parse('h1\nh2\na,b,3\na,c,x\n', 'f.csv')).toThrow('f.csv:4: rating "x"');
+  });
+});
+
+describe('parseDecimal', () => {
+  test.each([
+    ['3', 3],
+    ['4.5', 4.5],
+    ['-1', -1],
+    ['+2.', 2],
+    ['.5', 0.5],
+    ['1e3', 1000],
+    ['2.5E-1', 0.25],
+  ])('%s → %d', (s, v) => expect(parseDecimal(s)).toBe(v));
+  test.each(['', 'nan', 'inf', 'Infinity', '0x10', '1.2.3', '1e', '.', '-', '3 4', '5a'])(
+    '%j is not a number',
+    (s) => expect(parseDecimal(s)).toBeNaN(),
+  );
+});
+
+describe('splitCsvLine (RFC 4180)', () => {
+  test('quoted fields, escaped quotes, empty fields', () => {
+    expect(splitCsvLine('a,"b,c",d')).toEqual(['a', 'b,c', 'd']);
+    expect(splitCsvLine(`7789,"11'09""01 - September 11 (2002)",Drama`)).toEqual([
+      '7789',
+      `11'09"01 - September 11 (2002)`,
+      'Drama',
+    ]);
+    expect(splitCsvLine(',,')).toEqual(['', '', '']);
+    expect(splitCsvLine('""')).toEqual(['']);
+    expect(splitCsvLine('a,""')).toEqual(['a', '']);
+  });
+  test('problems', () => {
+    expect(splitCsvLine('"abc')).toEqual({ problem: expect.stringMatching(/unterminated/) });
+    expect(splitCsvLine('"a"b,c')).toEqual({ problem: expect.stringMatching(/after the closing/) });
+  });
+});
