@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+/**
+ * The `reelgraph` program (package bin → dist/cli/main.js after `npm run build`).
+ *
+ * Each command lives in src/cli/commands/<name>.ts and exports a commander `Command` (or a
+ * function returning one); this file attaches them, gives every command `--help`, and turns
+ * errors into one line on stderr and an exit code (see ./errors.ts): 0 success, 1 failure,
+ * 2 usage error. Set `REELGRAPH_DEBUG=1` to print stack traces.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { EXIT_USAGE, exitCodeOf } from './errors';
+import { evaluateCommand } from './commands/evaluate';
+
+/** The package version, read from package.json (two levels up from both src/cli and dist/cli). */
+function packageVersion(): string {
+  try {
+    const file = path.resolve(__dirname, '../../package.json');
+    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Applies `fn` to a command and all its sub-commands. */
+function forEachCommand(cmd: Command, fn: (c: Command) => void): void {
+  fn(cmd);
+  for (const sub of cmd.commands) forEachCommand(sub, fn);
+}
+
+/**
+ * Builds the whole `reelgraph` program. Commander errors are turned into exceptions (exitOverride)
+ * so that `main` chooses the exit code.
+ */
+export function buildProgram(): Command {
+  const program = new Command('reelgraph')
+    .description(
+      "An open movie-recommendation service: Surprise's algorithms in TypeScript, a Pachyderm-style versioned pipeline, and a GraphQL API.",
+    )
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .showSuggestionAfterError(true);
+  program.addCommand(evaluateCommand());
+  forEachCommand(program, (c) => {
+    c.exitOverride();
+    c.helpCommand(false);
+    c.showHelpAfterError(false);
+  });
+  return program;
+}
+
+/**
+ * Runs the program on `argv` (node-style: `[node, script, ...args]`).
+ * @returns the exit code: 0 success, 1 failure, 2 usage error.
+ */
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const program = buildProgram();
+  try {
+    if (argv.length <= 2) {
+      program.outputHelp({ error: true });
+      return EXIT_USAGE;
+    }
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander has already printed its message (or the help / version)
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`error: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+    if (process.env.REELGRAPH_DEBUG && err instanceof Error && err.stack) {
+      process.stderr.write(err.stack + '\n');
+    }
+    return exitCodeOf(err);
+  }
+}
+
+if (require.main === module) {
+  void main().then((code) => {
+    process.exitCode = code;
+  });
+}
