@@ -3,3 +3,4 @@
  */
 export * from './split';
 export * from './validation';
+export * from './search';
