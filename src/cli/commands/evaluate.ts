@@ -207,7 +207,7 @@ function plan(opts: EvaluateOptions): Plan {
         (k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()),
       );
       throw new UsageError(
-        `${flags.join(', ')} only apply to a ratings file; ${builtin} is read with its own format`,
+        `${flags.join(', ')} ${flags.length > 1 ? 'apply' : 'applies'} only to a ratings file; ${builtin} is read with its own format`,
       );
     }
   } else {

@@ -1,0 +1,38 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ROOT, runCli } from './run-cli';
+
+const version = (
+  JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    version: string;
+  }
+).version;
+
+describe('reelgraph', () => {
+  it('--help lists the commands and exits 0', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: reelgraph \[options\] \[command\]/);
+    expect(r.stdout).toMatch(/\n {2}evaluate \[options\]/);
+  });
+
+  it('--version prints the package version', async () => {
+    const r = await runCli(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(version);
+  });
+
+  it('without a command prints the usage on stderr and exits 2', async () => {
+    const r = await runCli([]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^Usage: reelgraph/);
+  });
+
+  it('an unknown command is a usage error (exit 2) with a suggestion', async () => {
+    const r = await runCli(['evaluat']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown command 'evaluat'/);
+    expect(r.stderr).toMatch(/Did you mean evaluate\?/);
+  });
+});
