@@ -46,8 +46,10 @@ export type FileData = Buffer | Uint8Array | string;
  * - `delete`: delete the file `path`, or every file under the directory `path`;
  * - `copy`: copy the file or directory `src` (any finished commit) to `dst`; `append` appends to an
  *   existing `dst` instead of overwriting it.
- * `datum` tags the written files (default `"default"`); `delete` with a datum deletes only that
- * datum's version of the path.
+ * `datum` tags the written files (default `"default"`, pachyderm `common.DefaultFileDatum`): a
+ * path may hold one version per datum (pipeline outputs; reads concatenate them in datum order);
+ * `put` overwrites the version of its own datum; `delete` without a datum deletes every version,
+ * with a datum only that datum's.
  */
 export type FileOp =
   | { op: 'put'; path: string; data: FileData; datum?: string }
@@ -324,6 +326,19 @@ export interface Pachyderm {
    * once (when first seen). Never ends by itself.
    */
   subscribeJob(pipeline: PipelineRef, opts?: Cancellable): AsyncIterable<JobInfo>;
+  /**
+   * Every state change of every job (or of one pipeline's jobs) from now on: each event is the
+   * job's JobInfo right after the change. A reelgraph extension (Pachyderm's SubscribeJob sends each
+   * job once only): a gRPC adapter builds it from SubscribeJob + InspectJob{wait} or by polling
+   * ListJob. Never ends by itself.
+   */
+  watchJobs(opts?: { pipeline?: PipelineRef } & Cancellable): AsyncIterable<JobInfo>;
+  /**
+   * StopJob: a job that is not terminal becomes JOB_KILLED (its user code is killed; its output
+   * commit is finished with the error `reason`).
+   * @throws NOT_FOUND "job X not found"; FAILED_PRECONDITION "job X has already finished".
+   */
+  stopJob(job: JobRef, opts?: { reason?: string }): Promise<void>;
   /** ListDatum of a job, sorted by datum id. @throws NOT_FOUND for the job. */
   listDatum(job: JobRef, opts?: ListDatumOptions): AsyncIterable<DatumInfo>;
   /** InspectDatum. @throws NOT_FOUND "datum X not found". */

@@ -1,0 +1,403 @@
+/**
+ * The embedded adapter of the Pachyderm port: Pachyderm's PFS and PPS in one process, on disk
+ * under one data directory.
+ *
+ * ```
+ * <dataDir>/
+ *   meta.sqlite (+ -wal, -shm)   metadata: projects, repos, branches, commits, file layers, blobs
+ *                                (PFS, pfs-schema.ts) and the PPS tables (pps engineer's schema)
+ *   objects/<2 hex>/<64 hex>     content-addressed packs of file contents (blobstore.ts)
+ *   objects/tmp/                 packs being written (removed on open once their writer is gone)
+ * ```
+ *
+ * PFS methods are implemented by {@link Pfs} (pfs.ts); PPS methods are delegated to a
+ * {@link PpsApi} (pps.ts), given to {@link EmbeddedPachyderm.open} — until one is, they throw
+ * UNIMPLEMENTED. For the PPS half, the class offers an internal API (marked "internal" below):
+ * commit-finished events, AUTO output commits with a given id (the commit-set / job id) and
+ * provenance, datum-tagged writes, and finishing with an error.
+ */
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { unavailable, unimplemented } from '../errors';
+import type {
+  Cancellable,
+  FileOp,
+  GetLogsOptions,
+  ListCommitOptions,
+  ListDatumOptions,
+  ListJobOptions,
+  Pachyderm,
+  SubscribeCommitOptions,
+} from '../port';
+import {
+  type BranchRef,
+  type CommitRef,
+  type DatumRef,
+  type FileRef,
+  type JobRef,
+  type PipelineRef,
+  type ProjectRef,
+  type RepoRef,
+  toBranch,
+  toCommit,
+} from '../refs';
+import {
+  type BranchInfo,
+  type Commit,
+  type CommitInfo,
+  CommitState,
+  type DatumInfo,
+  type FileInfo,
+  type JobInfo,
+  type LogMessage,
+  OriginKind,
+  type PipelineInfo,
+  type ProjectInfo,
+  type RepoInfo,
+  type RepoType,
+} from '../types';
+import { BlobStore } from './blobstore';
+import { type Db, migrate, openDatabase } from './db';
+import { type CommitEvent, type FileEntry, type InternalFileOp, Pfs } from './pfs';
+import { PFS_MIGRATIONS } from './pfs-schema';
+import { deferred } from './stream';
+
+export type { CommitEvent, FileEntry, InternalFileOp };
+
+/** The PPS methods of the port, implemented by the PPS half (pps.ts), plus its lifecycle. */
+export type PpsApi = Pick<
+  Pachyderm,
+  | 'createPipeline'
+  | 'inspectPipeline'
+  | 'listPipeline'
+  | 'deletePipeline'
+  | 'stopPipeline'
+  | 'startPipeline'
+  | 'listJob'
+  | 'inspectJob'
+  | 'subscribeJob'
+  | 'watchJobs'
+  | 'stopJob'
+  | 'listDatum'
+  | 'inspectDatum'
+  | 'getLogs'
+> & {
+  /** Stop running jobs and listeners; called by {@link EmbeddedPachyderm.close}. */
+  close(): Promise<void>;
+};
+
+/** Options of {@link EmbeddedPachyderm.open}. */
+export interface EmbeddedOptions {
+  /** Open for reading only (e.g. the CLI next to a running server): no migration, no writes. */
+  readonly?: boolean;
+  /** Builds the PPS half once the PFS half is open (it may add its own migrations to `db`). */
+  pps?: (engine: EmbeddedPachyderm) => PpsApi | Promise<PpsApi>;
+}
+
+/** File name of the metadata database inside the data directory. */
+export const DB_FILE = 'meta.sqlite';
+/** Directory of the blob store inside the data directory. */
+export const OBJECTS_DIR = 'objects';
+
+/** The embedded Pachyderm engine. Create it with {@link EmbeddedPachyderm.open}. */
+export class EmbeddedPachyderm implements Pachyderm {
+  private pps?: PpsApi;
+  private closed = false;
+
+  private constructor(
+    /** The data directory. */
+    readonly dataDir: string,
+    /** The SQLite handle (internal: the PPS half adds its tables with its own migrations). */
+    readonly db: Db,
+    /** The PFS half (internal). */
+    readonly pfs: Pfs,
+  ) {}
+
+  /**
+   * Open (creating if needed) the engine on `dataDir`: migrates the PFS schema, cleans the blob
+   * store's leftovers, then builds the PPS half if `options.pps` is given.
+   * @throws Error when the directory or database cannot be opened
+   */
+  static async open(dataDir: string, options: EmbeddedOptions = {}): Promise<EmbeddedPachyderm> {
+    const dir = path.resolve(dataDir);
+    if (!options.readonly) await fsp.mkdir(dir, { recursive: true });
+    const db = openDatabase(path.join(dir, DB_FILE), { readonly: options.readonly });
+    try {
+      if (!options.readonly) migrate(db, 'pfs', PFS_MIGRATIONS);
+      const blobs = await BlobStore.open(path.join(dir, OBJECTS_DIR), {
+        readonly: options.readonly,
+      });
+      const engine = new EmbeddedPachyderm(dir, db, new Pfs(db, blobs));
+      if (options.pps) engine.pps = await options.pps(engine);
+      return engine;
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  private live(): Pfs {
+    if (this.closed) throw unavailable('the embedded Pachyderm engine is closed');
+    return this.pfs;
+  }
+
+  private ppsApi(method: string): PpsApi {
+    if (this.closed) throw unavailable('the embedded Pachyderm engine is closed');
+    if (!this.pps) throw unimplemented(`${method} (no PPS in this embedded engine)`);
+    return this.pps;
+  }
+
+  // ----- internal API for the PPS half --------------------------------------------------------
+
+  /**
+   * Internal: call `listener` after every commit start and finish (after the transaction is
+   * committed). Returns a function that removes the listener.
+   */
+  onCommit(listener: (ev: CommitEvent) => void): () => void {
+    this.pfs.events.on('commit', listener);
+    return () => this.pfs.events.off('commit', listener);
+  }
+
+  /**
+   * Internal: call `listener` after every commit finish (with or without error).
+   * Returns a function that removes the listener.
+   */
+  onCommitFinished(listener: (ev: CommitEvent) => void): () => void {
+    return this.onCommit((ev) => {
+      if (ev.kind === 'finished') listener(ev);
+    });
+  }
+
+  /**
+   * Internal: start an AUTO commit on `branch` (an output branch is allowed) with the given `id`
+   * (a commit-set / job id; a new one when omitted) and direct `provenance` (the input commits).
+   * Its parent is the branch head, which must be finished.
+   * @throws FAILED_PRECONDITION "parent commit X has not been finished"; ALREADY_EXISTS when
+   *   the repo has a commit with that id; NOT_FOUND for the repo or a provenance commit
+   */
+  async startOutputCommit(
+    branch: BranchRef,
+    opts: { id?: string; provenance?: CommitRef[]; description?: string } = {},
+  ): Promise<Commit> {
+    const pfs = this.live();
+    const b = toBranch(branch);
+    const row = pfs.tx(() =>
+      pfs.startCommitTx(b, {
+        origin: OriginKind.AUTO,
+        id: opts.id,
+        provenance: (opts.provenance ?? []).map((c) => toCommit(c)),
+        description: opts.description,
+      }),
+    );
+    return pfs.commitOf(row);
+  }
+
+  /**
+   * Internal: apply file operations to an open commit or branch head without the output-branch
+   * check; supports `{op: 'put' | 'append', path, fromPath, datum}` (content streamed from a local
+   * file) and `{op: 'deleteDatum', datum}` (remove every file that datum wrote). One atomic
+   * modification, as {@link modifyFile}.
+   */
+  async modifyFileInternal(commit: CommitRef, ops: readonly InternalFileOp[]): Promise<Commit> {
+    return this.live().modifyFile(commit, ops, true);
+  }
+
+  /**
+   * Internal: finish a commit, optionally with an `error`. With `validateDatums`, a path written
+   * by two different datums finishes it with the error "duplicate path output by different
+   * datums: P" (pachyderm `fileset/validator.go`). Returns the finished commit's info.
+   * @throws FAILED_PRECONDITION "commit X has already finished"
+   */
+  async finishCommitInternal(
+    commit: CommitRef,
+    opts: { error?: string; description?: string; validateDatums?: boolean } = {},
+  ): Promise<CommitInfo> {
+    const pfs = this.live();
+    const c = toCommit(commit);
+    const row = pfs.tx(() => pfs.finishCommitTx(pfs.resolveCommit(c), opts));
+    return pfs.commitInfo(row);
+  }
+
+  /** Internal: every file of a commit (path, datum, content hash, size), sorted by path then datum. */
+  async commitFiles(commit: CommitRef): Promise<FileEntry[]> {
+    return this.live().entries(toCommit(commit));
+  }
+
+  // ----- projects -----------------------------------------------------------------------------
+
+  async createProject(project: ProjectRef, opts?: { description?: string; update?: boolean }) {
+    this.live().createProject(project, opts);
+  }
+  async inspectProject(project: ProjectRef): Promise<ProjectInfo> {
+    return this.live().inspectProject(project);
+  }
+  listProject(): AsyncIterable<ProjectInfo> {
+    return deferred(() => this.live().listProject());
+  }
+  async deleteProject(project: ProjectRef, opts?: { force?: boolean }) {
+    this.live().deleteProject(project, opts);
+  }
+
+  // ----- repos --------------------------------------------------------------------------------
+
+  async createRepo(repo: RepoRef, opts?: { description?: string; update?: boolean }) {
+    this.live().createRepo(repo, opts);
+  }
+  async inspectRepo(repo: RepoRef): Promise<RepoInfo> {
+    return this.live().inspectRepo(repo);
+  }
+  listRepo(opts?: { type?: RepoType | ''; projects?: ProjectRef[] }): AsyncIterable<RepoInfo> {
+    return deferred(() => this.live().listRepo(opts));
+  }
+  async deleteRepo(repo: RepoRef, opts?: { force?: boolean }): Promise<{ deleted: boolean }> {
+    return this.live().deleteRepo(repo, opts);
+  }
+
+  // ----- branches -----------------------------------------------------------------------------
+
+  async createBranch(
+    branch: BranchRef,
+    opts?: { head?: CommitRef; provenance?: BranchRef[]; newCommitSet?: boolean },
+  ) {
+    this.live().createBranch(branch, opts);
+  }
+  async inspectBranch(branch: BranchRef): Promise<BranchInfo> {
+    return this.live().inspectBranch(branch);
+  }
+  listBranch(repo: RepoRef, opts?: { reverse?: boolean }): AsyncIterable<BranchInfo> {
+    return deferred(() => this.live().listBranch(repo, opts));
+  }
+  async deleteBranch(branch: BranchRef, opts?: { force?: boolean }) {
+    this.live().deleteBranch(branch, opts);
+  }
+
+  // ----- commits ------------------------------------------------------------------------------
+
+  async startCommit(
+    branch: BranchRef,
+    opts?: { parent?: CommitRef; description?: string },
+  ): Promise<Commit> {
+    return this.live().startCommit(branch, opts);
+  }
+  async finishCommit(
+    commit: CommitRef,
+    opts?: { description?: string; error?: string; force?: boolean },
+  ) {
+    this.live().finishCommit(commit, opts);
+  }
+  async inspectCommit(
+    commit: CommitRef,
+    opts?: { wait?: CommitState } & Cancellable,
+  ): Promise<CommitInfo> {
+    return this.live().inspectCommit(commit, opts);
+  }
+  listCommit(repo: RepoRef, opts?: ListCommitOptions): AsyncIterable<CommitInfo> {
+    return deferred(() => this.live().listCommit(repo, opts));
+  }
+  subscribeCommit(repo: RepoRef, opts?: SubscribeCommitOptions): AsyncIterable<CommitInfo> {
+    return deferred(() => this.live().subscribeCommit(repo, opts));
+  }
+  inspectCommitSet(id: string, opts?: { wait?: boolean } & Cancellable): AsyncIterable<CommitInfo> {
+    return deferred(() => this.live().inspectCommitSet(id, opts));
+  }
+
+  // ----- files --------------------------------------------------------------------------------
+
+  async modifyFile(commit: CommitRef, ops: FileOp[]): Promise<Commit> {
+    return this.live().modifyFile(commit, ops, false);
+  }
+  getFile(file: FileRef, opts?: { offset?: number }): AsyncIterable<Buffer> {
+    return deferred(() => this.live().getFile(file, opts));
+  }
+  async readFile(file: FileRef): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const c of this.getFile(file)) chunks.push(c);
+    return Buffer.concat(chunks);
+  }
+  listFile(
+    file: FileRef,
+    opts?: { paginationMarker?: string; number?: number; reverse?: boolean },
+  ): AsyncIterable<FileInfo> {
+    return deferred(() => this.live().listFile(file, opts));
+  }
+  async inspectFile(file: FileRef): Promise<FileInfo> {
+    return this.live().inspectFile(file);
+  }
+  walkFile(file: FileRef): AsyncIterable<FileInfo> {
+    return deferred(() => this.live().walkFile(file));
+  }
+  globFile(commit: CommitRef, pattern: string): AsyncIterable<FileInfo> {
+    return deferred(() => this.live().globFile(commit, pattern));
+  }
+
+  // ----- PPS (delegated) ----------------------------------------------------------------------
+
+  async createPipeline(
+    spec: string | object,
+    opts?: { update?: boolean; reprocess?: boolean; dryRun?: boolean },
+  ): Promise<{ effectiveCreatePipelineRequestJson: string }> {
+    return this.ppsApi('createPipeline').createPipeline(spec, opts);
+  }
+  async inspectPipeline(pipeline: PipelineRef): Promise<PipelineInfo> {
+    return this.ppsApi('inspectPipeline').inspectPipeline(pipeline);
+  }
+  listPipeline(opts?: {
+    pipeline?: PipelineRef;
+    history?: number;
+    projects?: ProjectRef[];
+  }): AsyncIterable<PipelineInfo> {
+    return deferred(() => this.ppsApi('listPipeline').listPipeline(opts));
+  }
+  async deletePipeline(
+    pipeline: PipelineRef,
+    opts?: { force?: boolean; keepRepo?: boolean; mustExist?: boolean },
+  ) {
+    return this.ppsApi('deletePipeline').deletePipeline(pipeline, opts);
+  }
+  async stopPipeline(pipeline: PipelineRef, opts?: { mustExist?: boolean }) {
+    return this.ppsApi('stopPipeline').stopPipeline(pipeline, opts);
+  }
+  async startPipeline(pipeline: PipelineRef) {
+    return this.ppsApi('startPipeline').startPipeline(pipeline);
+  }
+  listJob(opts?: ListJobOptions): AsyncIterable<JobInfo> {
+    return deferred(() => this.ppsApi('listJob').listJob(opts));
+  }
+  async inspectJob(job: JobRef, opts?: { wait?: boolean } & Cancellable): Promise<JobInfo> {
+    return this.ppsApi('inspectJob').inspectJob(job, opts);
+  }
+  subscribeJob(pipeline: PipelineRef, opts?: Cancellable): AsyncIterable<JobInfo> {
+    return deferred(() => this.ppsApi('subscribeJob').subscribeJob(pipeline, opts));
+  }
+  listDatum(job: JobRef, opts?: ListDatumOptions): AsyncIterable<DatumInfo> {
+    return deferred(() => this.ppsApi('listDatum').listDatum(job, opts));
+  }
+  async inspectDatum(datum: DatumRef): Promise<DatumInfo> {
+    return this.ppsApi('inspectDatum').inspectDatum(datum);
+  }
+  getLogs(opts: GetLogsOptions): AsyncIterable<LogMessage> {
+    return deferred(() => this.ppsApi('getLogs').getLogs(opts));
+  }
+  watchJobs(opts?: { pipeline?: PipelineRef } & Cancellable): AsyncIterable<JobInfo> {
+    return deferred(() => this.ppsApi('watchJobs').watchJobs(opts));
+  }
+  async stopJob(job: JobRef, opts?: { reason?: string }): Promise<void> {
+    return this.ppsApi('stopJob').stopJob(job, opts);
+  }
+
+  // ----- lifecycle ----------------------------------------------------------------------------
+
+  /** Close the PPS half, wake and end every wait and subscription, close the database. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.pps?.close();
+    } finally {
+      this.pfs.close();
+      this.db.close();
+    }
+  }
+}
+
+export { Pfs };
