@@ -174,6 +174,21 @@ describe('malformed lines: file, line number and problem', () => {
     expect(() => r.parse('a,b,0\n', 'x')).toThrow('x:1: rating "0" is outside');
   });
 
+  test('field counts in messages count every field of the line', () => {
+    const r = new Reader({ sep: '::', lineFormat: 'user item rating timestamp' });
+    expect(() => r.parse('1::2::3::4\n1::2::3\n', 'f.dat')).toThrow(
+      'f.dat:2: expected at least 4 fields (user item rating timestamp) separated by "::", found 3',
+    );
+  });
+
+  test('a bad timestamp inside a quoted CSV line is named', () => {
+    const r = new Reader({ sep: ',', lineFormat: 'user item rating timestamp' });
+    expect(() => r.parse('"a",b,3,1x\n', 'q.csv')).toThrow(
+      'q.csv:1: timestamp "1x" is not a number',
+    );
+    expect(() => r.parse('"a",b,x,1\n', 'q.csv')).toThrow('q.csv:1: rating "x" is not a number');
+  });
+
   test('the header line counts in the line numbers', () => {
     const r = new Reader({ sep: ',', skipLines: 2 });
     expect(() => r.parse('h1\nh2\na,b,3\na,c,x\n', 'f.csv')).toThrow('f.csv:4: rating "x"');
@@ -194,6 +209,28 @@ describe('parseDecimal', () => {
     '%j is not a number',
     (s) => expect(parseDecimal(s)).toBeNaN(),
   );
+});
+
+describe('rating values equal Number() of their text', () => {
+  test('short decimals (fast path) and long ones (fallback) parse to the same double', () => {
+    // Deterministic spread of decimal texts: 1–20 digits, 0–8 after the point, signs, exponents.
+    const texts: string[] = [];
+    let x = 12345;
+    const next = () => (x = (x * 1103515245 + 12345) % 2147483648);
+    for (let k = 0; k < 3000; k++) {
+      const len = 1 + (next() % 20);
+      let d = '';
+      for (let j = 0; j < len; j++) d += String(next() % 10);
+      const p = next() % 9;
+      let t = p > 0 && p < d.length ? `${d.slice(0, d.length - p)}.${d.slice(d.length - p)}` : d;
+      if (k % 7 === 0) t = `-${t}`;
+      if (k % 11 === 0) t = `${t}e-3`;
+      texts.push(t);
+    }
+    const reader = new Reader({ sep: ',', ratingScale: [-1e30, 1e30] });
+    const parsed = reader.parse(texts.map((t, k) => `u${k},i,${t}`).join('\n'), 'gen');
+    for (let k = 0; k < texts.length; k++) expect(parsed.ratings[k]).toBe(Number(texts[k]));
+  });
 });
 
 describe('splitCsvLine (RFC 4180)', () => {

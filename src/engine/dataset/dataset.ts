@@ -39,23 +39,29 @@ export interface Deduplicated {
  */
 export function removeDuplicates(raw: RawRatings): Deduplicated {
   const n = raw.length;
-  // Nested maps (user → item → last index) avoid building a key string per rating.
-  const last = new Map<string, Map<string, number>>();
-  let distinct = 0;
+  // Dense ids for users and items, then one numeric key per pair (u · nItems + i is computed
+  // after the first pass, when nItems is known): no string is built per rating.
+  const userIds = new Map<string, number>();
+  const itemIds = new Map<string, number>();
+  const uOf = new Int32Array(n);
+  const iOf = new Int32Array(n);
   for (let k = 0; k < n; k++) {
-    let row = last.get(raw.users[k]);
-    if (row === undefined) {
-      row = new Map();
-      last.set(raw.users[k], row);
-    }
-    if (!row.has(raw.items[k])) distinct++;
-    row.set(raw.items[k], k);
+    let u = userIds.get(raw.users[k]);
+    if (u === undefined) userIds.set(raw.users[k], (u = userIds.size));
+    let i = itemIds.get(raw.items[k]);
+    if (i === undefined) itemIds.set(raw.items[k], (i = itemIds.size));
+    uOf[k] = u;
+    iOf[k] = i;
   }
+  const nItems = itemIds.size;
+  const last = new Map<number, number>();
+  for (let k = 0; k < n; k++) last.set(uOf[k] * nItems + iOf[k], k);
+  const distinct = last.size;
   if (distinct === n) return { raw, duplicates: 0 };
   const keep = new Int32Array(distinct);
   let m = 0;
   for (let k = 0; k < n; k++) {
-    if (last.get(raw.users[k])!.get(raw.items[k]) === k) keep[m++] = k;
+    if (last.get(uOf[k] * nItems + iOf[k]) === k) keep[m++] = k;
   }
   return { raw: raw.subset(keep), duplicates: n - distinct };
 }

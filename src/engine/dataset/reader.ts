@@ -201,14 +201,17 @@ export class Reader {
    *   is not a decimal number, an unterminated quoted field (CSV).
    */
   parse(text: string, file: string): RawRatings {
-    const users: string[] = [];
-    const items: string[] = [];
-    const ratings: number[] = [];
     const hasTs = this.fieldIndex.timestamp >= 0;
-    const timestamps: number[] = [];
-    const { user: ui, item: ii, rating: ri, timestamp: ti } = this.fieldIndex;
-    const [lo, hi] = this.ratingScale;
+    const out = new ColumnBuilder(hasTs);
+    const need = this.minFields;
+    // Field boundaries of the current line: [starts[k], ends[k]) in `text`, trimmed.
+    const starts = new Int32Array(need);
+    const ends = new Int32Array(need);
+    const sep = this.sep;
     const n = text.length;
+    // Lines holding a double quote take the RFC 4180 path (CSV only).
+    let nextQuote = sep === ',' ? text.indexOf('"') : -1;
+    if (nextQuote < 0) nextQuote = n;
     let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
     let lineNo = 0;
     while (pos < n) {
@@ -217,96 +220,286 @@ export class Reader {
       let stop = end;
       if (stop > pos && text.charCodeAt(stop - 1) === 13) stop--;
       lineNo++;
-      const line = text.slice(pos, stop);
+      const lineStart = pos;
       pos = end + 1;
-      if (lineNo <= this.skipLines || isBlank(line)) continue;
-      const fields = this.split(line, file, lineNo);
-      if (fields.length < this.minFields) {
-        throw new DatasetFormatError(
+      if (lineNo <= this.skipLines) continue;
+      if (nextQuote < stop) {
+        nextQuote = text.indexOf('"', end);
+        if (nextQuote < 0) nextQuote = n;
+        this.parseQuotedLine(text.slice(lineStart, stop), file, lineNo, out);
+        continue;
+      }
+      if (nextQuote < end) {
+        nextQuote = text.indexOf('"', end);
+        if (nextQuote < 0) nextQuote = n;
+      }
+      const found =
+        sep === undefined
+          ? scanWhitespace(text, lineStart, stop, starts, ends)
+          : scanSeparated(text, lineStart, stop, sep, starts, ends);
+      if (
+        found === 0 ||
+        (found === 1 && starts[0] === ends[0] && isBlankRange(text, lineStart, stop))
+      ) {
+        continue;
+      }
+      if (found < need) {
+        this.tooFewFields(
           file,
           lineNo,
-          `expected at least ${this.minFields} fields (${this.lineFormat}) separated by ` +
-            `${this.describeSep()}, found ${fields.length}: ${JSON.stringify(line)}`,
+          text.slice(lineStart, stop),
+          sep === undefined ? found : countFields(text, lineStart, stop, sep),
         );
       }
-      const u = fields[ui].trim();
-      const i = fields[ii].trim();
-      if (u.length === 0) throw new DatasetFormatError(file, lineNo, 'the user id is empty');
-      if (i.length === 0) throw new DatasetFormatError(file, lineNo, 'the item id is empty');
-      const rText = fields[ri].trim();
-      const r = parseDecimal(rText);
-      if (Number.isNaN(r)) {
-        throw new DatasetFormatError(
-          file,
-          lineNo,
-          `rating ${JSON.stringify(rText)} is not a number`,
-        );
-      }
-      if (r < lo || r > hi) {
-        throw new DatasetFormatError(
-          file,
-          lineNo,
-          `rating ${JSON.stringify(rText)} is outside the rating scale [${lo}, ${hi}]`,
-        );
-      }
-      if (hasTs) {
-        const tText = fields[ti].trim();
-        const t = parseDecimal(tText);
-        if (Number.isNaN(t)) {
-          throw new DatasetFormatError(
-            file,
-            lineNo,
-            `timestamp ${JSON.stringify(tText)} is not a number (seconds since 1970)`,
-          );
-        }
-        timestamps.push(t);
-      }
-      users.push(u);
-      items.push(i);
-      ratings.push(r);
+      const { user: ui, item: ii, rating: ri, timestamp: ti } = this.fieldIndex;
+      this.addRecord(
+        out,
+        file,
+        lineNo,
+        text.slice(starts[ui], ends[ui]),
+        text.slice(starts[ii], ends[ii]),
+        parseDecimalRange(text, starts[ri], ends[ri]),
+        text,
+        starts[ri],
+        ends[ri],
+        hasTs ? parseDecimalRange(text, starts[ti], ends[ti]) : 0,
+        text,
+        hasTs ? starts[ti] : 0,
+        hasTs ? ends[ti] : 0,
+      );
     }
-    return new RawRatings(
-      users,
-      items,
-      Float64Array.from(ratings),
-      hasTs ? Float64Array.from(timestamps) : null,
+    return out.build();
+  }
+
+  /** A line with a double quote, split as RFC 4180 says. */
+  private parseQuotedLine(line: string, file: string, lineNo: number, out: ColumnBuilder): void {
+    const res = splitCsvLine(line, ',');
+    if (!Array.isArray(res)) throw new DatasetFormatError(file, lineNo, res.problem);
+    if (res.length < this.minFields) this.tooFewFields(file, lineNo, line, res.length);
+    const { user: ui, item: ii, rating: ri, timestamp: ti } = this.fieldIndex;
+    const f = res.map((x) => x.trim());
+    const ts = ti >= 0 ? f[ti] : '';
+    this.addRecord(
+      out,
+      file,
+      lineNo,
+      f[ui],
+      f[ii],
+      parseDecimal(f[ri]),
+      f[ri],
+      0,
+      f[ri].length,
+      ti >= 0 ? parseDecimal(ts) : 0,
+      ts,
+      0,
+      ts.length,
     );
   }
 
-  private split(line: string, file: string, lineNo: number): string[] {
-    const sep = this.sep;
-    if (sep === undefined) return splitWhitespace(line);
-    if (sep === ',' && line.indexOf('"') >= 0) {
-      const res = splitCsvLine(line, ',');
-      if (!Array.isArray(res)) throw new DatasetFormatError(file, lineNo, res.problem);
-      return res;
-    }
-    return line.split(sep);
+  private tooFewFields(file: string, lineNo: number, line: string, found: number): never {
+    throw new DatasetFormatError(
+      file,
+      lineNo,
+      `expected at least ${this.minFields} fields (${this.lineFormat}) separated by ` +
+        `${this.describeSep()}, found ${found}: ${JSON.stringify(line)}`,
+    );
   }
+
+  /**
+   * Checks one parsed line and appends it. The rating's and timestamp's texts are given as ranges
+   * of `rSrc` and `tSrc` (the file text, or the fields themselves on the quoted path), sliced only
+   * for error messages.
+   */
+  private addRecord(
+    out: ColumnBuilder,
+    file: string,
+    lineNo: number,
+    user: string,
+    item: string,
+    r: number,
+    rSrc: string,
+    ra: number,
+    rb: number,
+    t: number,
+    tSrc: string,
+    ta: number,
+    tb: number,
+  ): void {
+    if (user.length === 0) throw new DatasetFormatError(file, lineNo, 'the user id is empty');
+    if (item.length === 0) throw new DatasetFormatError(file, lineNo, 'the item id is empty');
+    const [lo, hi] = this.ratingScale;
+    if (Number.isNaN(r)) {
+      const rText = JSON.stringify(rSrc.slice(ra, rb));
+      throw new DatasetFormatError(file, lineNo, `rating ${rText} is not a number`);
+    }
+    if (r < lo || r > hi) {
+      const rText = JSON.stringify(rSrc.slice(ra, rb));
+      throw new DatasetFormatError(
+        file,
+        lineNo,
+        `rating ${rText} is outside the rating scale [${lo}, ${hi}]`,
+      );
+    }
+    if (out.hasTimestamps && Number.isNaN(t)) {
+      const tText = JSON.stringify(tSrc.slice(ta, tb));
+      throw new DatasetFormatError(
+        file,
+        lineNo,
+        `timestamp ${tText} is not a number (seconds since 1970)`,
+      );
+    }
+    out.push(user, item, r, t);
+  }
+}
+
+/** Growable columns for `parse` (typed arrays doubled as needed). */
+class ColumnBuilder {
+  readonly users: string[] = [];
+  readonly items: string[] = [];
+  private ratings = new Float64Array(1024);
+  private timestamps: Float64Array;
+  private n = 0;
+
+  constructor(readonly hasTimestamps: boolean) {
+    this.timestamps = new Float64Array(hasTimestamps ? 1024 : 0);
+  }
+
+  push(u: string, i: string, r: number, t: number): void {
+    if (this.n === this.ratings.length) {
+      const grow = (a: Float64Array) => {
+        const b = new Float64Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.ratings = grow(this.ratings);
+      if (this.hasTimestamps) this.timestamps = grow(this.timestamps);
+    }
+    this.users.push(u);
+    this.items.push(i);
+    this.ratings[this.n] = r;
+    if (this.hasTimestamps) this.timestamps[this.n] = t;
+    this.n++;
+  }
+
+  build(): RawRatings {
+    return new RawRatings(
+      this.users,
+      this.items,
+      this.ratings.slice(0, this.n),
+      this.hasTimestamps ? this.timestamps.slice(0, this.n) : null,
+    );
+  }
+}
+
+/**
+ * Finds the first `starts.length` whitespace-separated fields of `text[a, b)`.
+ * @returns the number of fields found (at most `starts.length`, or the number the line has).
+ */
+function scanWhitespace(
+  text: string,
+  a: number,
+  b: number,
+  starts: Int32Array,
+  ends: Int32Array,
+): number {
+  const need = starts.length;
+  let k = a;
+  let found = 0;
+  while (k < b && found < need) {
+    while (k < b && isWhitespace(text.charCodeAt(k))) k++;
+    if (k === b) break;
+    starts[found] = k;
+    while (k < b && !isWhitespace(text.charCodeAt(k))) k++;
+    ends[found++] = k;
+  }
+  return found;
+}
+
+/**
+ * Finds the first `starts.length` fields of `text[a, b)` separated by `sep`, each trimmed of
+ * surrounding whitespace. @returns the number of fields found (at most `starts.length`).
+ */
+function scanSeparated(
+  text: string,
+  a: number,
+  b: number,
+  sep: string,
+  starts: Int32Array,
+  ends: Int32Array,
+): number {
+  const need = starts.length;
+  let k = a;
+  let found = 0;
+  for (;;) {
+    let e = text.indexOf(sep, k);
+    if (e < 0 || e > b) e = b;
+    let s = k;
+    let t = e;
+    while (s < t && isWhitespace(text.charCodeAt(s))) s++;
+    while (t > s && isWhitespace(text.charCodeAt(t - 1))) t--;
+    starts[found] = s;
+    ends[found++] = t;
+    if (e === b || found === need) return found;
+    k = e + sep.length;
+  }
+}
+
+/** Number of `sep`-separated fields in `text[a, b)` (for messages). */
+function countFields(text: string, a: number, b: number, sep: string): number {
+  let count = 1;
+  for (
+    let k = text.indexOf(sep, a);
+    k >= 0 && k + sep.length <= b;
+    k = text.indexOf(sep, k + sep.length)
+  ) {
+    count++;
+  }
+  return count;
+}
+
+function isBlankRange(text: string, a: number, b: number): boolean {
+  for (let k = a; k < b; k++) if (!isWhitespace(text.charCodeAt(k))) return false;
+  return true;
+}
+
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/**
+ * `parseDecimal(text.slice(a, b))` without the slice for the common case: an optional sign and at
+ * most 15 digits with at most one point. Then the digits form an integer m < 2^53 and the value
+ * is m / 10^f, both exact, so the one rounding of the division gives the same double as
+ * `Number()` (Clinger's fast path). Anything else goes to `parseDecimal`.
+ */
+function parseDecimalRange(text: string, a: number, b: number): number {
+  let k = a;
+  let c = text.charCodeAt(k);
+  let neg = false;
+  if (c === 45 || c === 43) {
+    neg = c === 45;
+    k++;
+  }
+  let m = 0;
+  let digits = 0;
+  let frac = 0;
+  let point = false;
+  for (; k < b; k++) {
+    c = text.charCodeAt(k);
+    if (c >= 48 && c <= 57) {
+      m = m * 10 + (c - 48);
+      digits++;
+      if (point) frac++;
+    } else if (c === 46 && !point) point = true;
+    else break;
+  }
+  if (k === b && digits > 0 && digits <= 15) {
+    const v = frac > 0 ? m / POW10[frac] : m;
+    return neg ? -v : v;
+  }
+  return parseDecimal(text.slice(a, b));
 }
 
 function isWhitespace(c: number): boolean {
   return c === 32 || c === 9 || c === 13 || c === 11 || c === 12 || c === 0xa0;
-}
-
-function isBlank(line: string): boolean {
-  for (let k = 0; k < line.length; k++) if (!isWhitespace(line.charCodeAt(k))) return false;
-  return true;
-}
-
-/** Splits on runs of whitespace, ignoring leading and trailing whitespace (Python's `split()`). */
-function splitWhitespace(line: string): string[] {
-  const out: string[] = [];
-  const n = line.length;
-  let k = 0;
-  while (k < n) {
-    while (k < n && isWhitespace(line.charCodeAt(k))) k++;
-    if (k === n) break;
-    const start = k;
-    while (k < n && !isWhitespace(line.charCodeAt(k))) k++;
-    out.push(line.slice(start, k));
-  }
-  return out;
 }
 
 /**
