@@ -1,0 +1,1779 @@
+/**
+ * The embedded engine's PPS: pipelines, jobs, datums and logs with Pachyderm 2.x semantics
+ * (shared/pachyderm-api.md §2.5, §2.6, §4; pachyderm/pachyderm `src/server/pps/server/`,
+ * `src/server/worker/pipeline/transform/`), on the PFS half of {@link EmbeddedPachyderm}.
+ *
+ * - **Pipelines.** `createPipeline` parses the JSON spec (spec.ts), creates the output repo (type
+ *   `user`) with its output branch (provenance = the input branches, so clients cannot commit to
+ *   it), the `spec` and `meta` repos of the same name, writes the effective spec as a commit of the
+ *   spec repo, and creates a job right away whose id is that spec commit's id.
+ * - **Jobs.** A finished USER commit on an input branch creates, in one commit set, a job (id =
+ *   the commit's id) for every pipeline downstream of that branch, transitively, each with its
+ *   input commits fixed at creation: the commit of the same commit set when the input is upstream
+ *   in the set, else the input branch's head. The jobs of one pipeline run strictly in creation
+ *   order. A job waits until its input commits are finished (Pachyderm's READY), then: STARTING
+ *   (UNRUNNABLE when an input commit was finished with an error, i.e. an upstream job failed);
+ *   its output commit is started (AUTO, id = job id, direct provenance = the input commits);
+ *   datums are computed (datums.ts); RUNNING: datums already processed successfully by the
+ *   previous job (same datum id, same salt, `reprocessSpec` `until_success`) are SKIPPED and keep
+ *   their output; every other datum's old output is deleted and the datum runs (runner.ts), up to
+ *   `datumTries` times; FINISHING: the output commit is finished — with the error
+ *   "duplicate path output by different datums: P" when two datums wrote the same path — and the
+ *   job becomes SUCCESS, or FAILURE with the reason. `stopJob` makes it KILLED.
+ * - **Durability.** The job's final state and its output commit's finish are one SQLite
+ *   transaction. A job that was not terminal when the process stopped is re-run from scratch on
+ *   the next open (its half-written output is deleted before re-running; `restart` counts it).
+ * - **Concurrency.** At most `maxDatums` datum processes (default: the CPU count) and `maxJobs`
+ *   running jobs (default: the CPU count) at once; other jobs wait in CREATED.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline as streamPipeline } from 'node:stream/promises';
+import { computeDatums, type DatumFile, type DatumInput, type DatumSpec } from '../datums';
+import {
+  PachCode,
+  alreadyExists,
+  datumNotFound,
+  failedPrecondition,
+  invalidArgument,
+  isPachError,
+  jobNotFound,
+  pipelineNotFound,
+  unavailable,
+} from '../errors';
+import type { Cancellable, GetLogsOptions, ListDatumOptions, ListJobOptions } from '../port';
+import {
+  type CommitRef,
+  type DatumRef,
+  type JobRef,
+  type PipelineRef,
+  type ProjectRef,
+  toDatum,
+  toJob,
+  toPipeline,
+  toProject,
+} from '../refs';
+import { effectiveSpecJson, parsePipelineSpec, pfsInputs, requestFlags } from '../spec';
+import {
+  type Commit,
+  type DatumInfo,
+  DatumState,
+  type FileInfo,
+  FileType,
+  type JobInfo,
+  JobState,
+  type LogMessage,
+  OriginKind,
+  type PipelineInfo,
+  type PipelineSpec,
+  PipelineState,
+  PipelineType,
+  type Repo,
+  isTerminalJobState,
+} from '../types';
+import { migrate } from './db';
+import type { CommitEvent, EmbeddedPachyderm, PpsApi } from './index';
+import { PPS_MIGRATIONS } from './pps-schema';
+import { type DatumOutcome, type DatumTask, type RunContext, runBatch, runDatum } from './runner';
+import { Signal, cancellable, waitFor } from './stream';
+
+/** Options of the PPS half. */
+export interface PpsOptions {
+  /** Datum processes running at once, over all jobs (default: `os.cpus().length`). */
+  maxDatums?: number;
+  /** Jobs running at once, over all pipelines (default: `os.cpus().length`). */
+  maxJobs?: number;
+  /** Where datum directories are made (default: a fresh directory under `os.tmpdir()`). */
+  workRoot?: string;
+  /** Directory `transform.cmd` runs in when the spec has no `workingDir` (default: cwd). */
+  cwd?: string;
+  /**
+   * Run jobs (default true). False: answer queries only — no recovery, no new jobs (e.g. the CLI
+   * reading the data directory of a running server).
+   */
+  runJobs?: boolean;
+}
+
+/** One input of a job: which commit it reads (`id` is `""` when the branch has no commit). */
+interface JobInput {
+  name: string;
+  project: string;
+  repo: string;
+  branch: string;
+  id: string;
+}
+
+interface PipelineRow {
+  project: string;
+  name: string;
+  version: number;
+  stopped: number;
+  spec_json: string;
+  user_spec_json: string;
+  effective_spec_json: string;
+  salt: string;
+  spec_commit: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+interface JobRow {
+  seq: number;
+  project: string;
+  pipeline: string;
+  id: string;
+  pipeline_version: number;
+  state: JobState;
+  reason: string;
+  created: number;
+  started: number | null;
+  finished: number | null;
+  restart: number;
+  data_total: number;
+  data_processed: number;
+  data_skipped: number;
+  data_failed: number;
+  data_recovered: number;
+  input_commits: string;
+  ran: number;
+  output_done: number;
+}
+
+interface DatumRow {
+  job_seq: number;
+  id: string;
+  state: DatumState;
+  salt: string;
+  inputs: string;
+  tries: number;
+  reason: string;
+  stats: string | null;
+}
+
+interface LogRow {
+  seq: number;
+  project: string;
+  pipeline: string;
+  job_id: string;
+  datum_id: string;
+  worker_id: string;
+  master: number;
+  user: number;
+  ts: number;
+  message: string;
+}
+
+interface Running {
+  ctl: AbortController;
+  done: Promise<void>;
+  /** Set by stopJob: the run ends KILLED with this reason. */
+  kill?: string;
+  /** Set by deletePipeline / close: the run ends without writing a state. */
+  drop?: boolean;
+}
+
+/** Counting semaphore (FIFO). */
+class Semaphore {
+  private waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+  async acquire(): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    };
+  }
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+const LOG_FLUSH_MS = 50;
+
+const pkey = (project: string, name: string) => `${project}/${name}`;
+const userRepo = (project: string, name: string): Repo => ({
+  name,
+  type: 'user',
+  project: { name: project },
+});
+
+/** Milliseconds of a Go duration string ("1h30m", "60s", "250ms"). */
+export function durationMs(d: string): number {
+  const units: Record<string, number> = {
+    ns: 1e-6,
+    us: 1e-3,
+    µs: 1e-3,
+    ms: 1,
+    s: 1000,
+    m: 60000,
+    h: 3600000,
+  };
+  let total = 0;
+  for (const m of d.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g))
+    total += Number(m[1]) * units[m[2]];
+  return total;
+}
+
+/**
+ * The PPS half of the embedded engine. Build it with {@link Pps.create} (or pass
+ * {@link embeddedPps} to `EmbeddedPachyderm.open`).
+ */
+export class Pps implements PpsApi {
+  private readonly db;
+  private readonly events = new EventEmitter();
+  /** Wakes waiters on any job change (state, counters, new job). */
+  private readonly jobSignal = new Signal();
+  /** Wakes log followers. */
+  private readonly logSignal = new Signal();
+  private readonly running = new Map<string, Running>();
+  private readonly datumSlots: Semaphore;
+  private readonly maxJobs: number;
+  private readonly runJobs: boolean;
+  private readonly specs = new Map<string, PipelineSpec>();
+  private logBuffer: Omit<LogRow, 'seq'>[] = [];
+  private logTimer: NodeJS.Timeout | undefined;
+  private lastCreated = 0;
+  private serial: Promise<unknown> = Promise.resolve();
+  private pumping = false;
+  private pumpAgain = false;
+  private closed = false;
+  private unlisten: () => void = () => undefined;
+  private workRootMade = false;
+
+  private constructor(
+    private readonly engine: EmbeddedPachyderm,
+    private readonly opts: PpsOptions,
+    private readonly workRoot: string,
+  ) {
+    this.db = engine.db;
+    this.events.setMaxListeners(0);
+    const cpus = Math.max(1, os.cpus().length);
+    this.datumSlots = new Semaphore(opts.maxDatums ?? cpus);
+    this.maxJobs = opts.maxJobs ?? cpus;
+    this.runJobs = opts.runJobs ?? true;
+  }
+
+  /**
+   * Build the PPS half on an open engine: migrates the `pps` tables; unless `runJobs` is false,
+   * re-queues the jobs a previous process left unfinished (re-run from scratch), creates the jobs
+   * for input commits finished while no process listened, and starts the scheduler.
+   */
+  static async create(engine: EmbeddedPachyderm, opts: PpsOptions = {}): Promise<Pps> {
+    const runJobs = opts.runJobs ?? true;
+    if (runJobs) migrate(engine.db, 'pps', PPS_MIGRATIONS);
+    const workRoot = opts.workRoot ?? path.join(os.tmpdir(), `reelgraph-pps-${randomUUID()}`);
+    const pps = new Pps(engine, opts, workRoot);
+    if (runJobs) {
+      pps.recover();
+      pps.unlisten = engine.onCommit((ev) => pps.onCommit(ev));
+      await pps.catchUp();
+      pps.pump();
+    }
+    return pps;
+  }
+
+  // ===========================================================================================
+  // pipelines
+  // ===========================================================================================
+
+  /** CreatePipelineV2 (see the port). */
+  async createPipeline(
+    json: string | object,
+    opts: { update?: boolean; reprocess?: boolean; dryRun?: boolean } = {},
+  ): Promise<{ effectiveCreatePipelineRequestJson: string }> {
+    this.live();
+    const spec = parsePipelineSpec(json);
+    const flags = requestFlags(json);
+    const update = !!(opts.update || flags.update);
+    const reprocess = !!(opts.reprocess || flags.reprocess);
+    const effective = effectiveSpecJson(spec);
+    const { project, name } = { project: spec.pipeline.project.name, name: spec.pipeline.name };
+    const existing = this.pipelineRow(project, name);
+    if (existing && !update) throw alreadyExists('pipeline', name);
+    await this.engine.inspectProject(project);
+    for (const input of pfsInputs(spec.input)) {
+      await this.engine.inspectRepo({
+        name: input.repo,
+        project: input.project,
+        type: input.repoType,
+      });
+      if (input.repo === name && input.project === project) {
+        throw invalidArgument(
+          `invalid pipeline spec: input.pfs.repo: pipeline ${name} cannot read its own output`,
+        );
+      }
+    }
+    if (opts.dryRun || flags.dryRun) return { effectiveCreatePipelineRequestJson: effective };
+    if (!this.runJobs) throw unavailable('this engine was opened without running jobs');
+
+    const out = userRepo(project, name);
+    if (!existing) {
+      const clash = await this.engine.inspectRepo(out).then(
+        () => true,
+        (e) => (isPachError(e, PachCode.NOT_FOUND) ? false : Promise.reject(e)),
+      );
+      if (clash) throw alreadyExists('repo', `${project}/${name}`);
+      await this.engine.createRepo(out, { description: `Output repo for pipeline ${name}.` });
+    }
+    for (const type of ['spec', 'meta'] as const) {
+      await this.engine.createRepo(
+        { name, type, project },
+        { update: true, description: `${type} repo for pipeline ${name}.` },
+      );
+    }
+    await this.engine.createBranch(
+      { repo: out, name: spec.outputBranch },
+      {
+        provenance: pfsInputs(spec.input).map((i) => ({
+          repo: { name: i.repo, project: i.project, type: i.repoType },
+          name: i.branch,
+        })),
+      },
+    );
+    const specCommit = await this.engine.modifyFile(
+      { repo: { name, type: 'spec', project }, branch: 'master', id: '' },
+      [{ op: 'put', path: '/spec.json', data: effective }],
+    );
+    const now = Date.now();
+    const version = (existing?.version ?? 0) + 1;
+    const salt = existing && !reprocess ? existing.salt : randomUUID().replace(/-/g, '');
+    const userJson = typeof json === 'string' ? json : JSON.stringify(json);
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO pps_pipelines (project, name, version, stopped, spec_json, user_spec_json,
+             effective_spec_json, salt, spec_commit, created_at, updated_at)
+           VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(project, name) DO UPDATE SET version = excluded.version,
+             spec_json = excluded.spec_json, user_spec_json = excluded.user_spec_json,
+             effective_spec_json = excluded.effective_spec_json, salt = excluded.salt,
+             spec_commit = excluded.spec_commit, updated_at = excluded.updated_at`,
+        )
+        .run(
+          project,
+          name,
+          version,
+          JSON.stringify(spec),
+          userJson,
+          effective,
+          salt,
+          specCommit.id,
+          now,
+          now,
+        );
+      this.db
+        .prepare(
+          `INSERT INTO pps_pipeline_versions (project, name, version, spec_json, user_spec_json,
+             effective_spec_json, salt, spec_commit, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          project,
+          name,
+          version,
+          JSON.stringify(spec),
+          userJson,
+          effective,
+          salt,
+          specCommit.id,
+          now,
+        );
+    })();
+    this.specs.set(`${pkey(project, name)}#${version}`, spec);
+    await this.enqueue(() => this.propagate(specCommit.id, [], pkey(project, name)));
+    this.pump();
+    return { effectiveCreatePipelineRequestJson: effective };
+  }
+
+  /** InspectPipeline. @throws NOT_FOUND `pipeline "X" not found`. */
+  async inspectPipeline(ref: PipelineRef): Promise<PipelineInfo> {
+    this.live();
+    const p = toPipeline(ref);
+    const row = this.pipelineRow(p.project.name, p.name);
+    if (!row) throw pipelineNotFound(p.name);
+    return this.pipelineInfo(row, row);
+  }
+
+  /** ListPipeline, sorted by project then name; `history`: 0 current, n previous too, -1 all. */
+  async *listPipeline(
+    opts: { pipeline?: PipelineRef; history?: number; projects?: ProjectRef[] } = {},
+  ): AsyncGenerator<PipelineInfo> {
+    this.live();
+    const projects = opts.projects?.map((p) => toProject(p).name);
+    const only = opts.pipeline ? toPipeline(opts.pipeline) : undefined;
+    if (only && !this.pipelineRow(only.project.name, only.name)) throw pipelineNotFound(only.name);
+    const rows = this.db
+      .prepare('SELECT * FROM pps_pipelines ORDER BY project, name')
+      .all() as PipelineRow[];
+    const history = opts.history ?? 0;
+    for (const row of rows) {
+      if (projects && !projects.includes(row.project)) continue;
+      if (only && (only.project.name !== row.project || only.name !== row.name)) continue;
+      yield this.pipelineInfo(row, row);
+      if (history === 0) continue;
+      const older = this.db
+        .prepare(
+          'SELECT * FROM pps_pipeline_versions WHERE project = ? AND name = ? AND version < ? ORDER BY version DESC',
+        )
+        .all(row.project, row.name, row.version) as PipelineRow[];
+      for (const v of history < 0 ? older : older.slice(0, history)) {
+        yield this.pipelineInfo(row, { ...row, ...v });
+      }
+    }
+  }
+
+  /**
+   * DeletePipeline: kills its running job, deletes its jobs, datums and logs, and (unless
+   * `keepRepo`) its output, spec and meta repos.
+   * @throws NOT_FOUND when `mustExist` and it does not exist; FAILED_PRECONDITION when another
+   *   pipeline reads its output (unless `force`).
+   */
+  async deletePipeline(
+    ref: PipelineRef,
+    opts: { force?: boolean; keepRepo?: boolean; mustExist?: boolean } = {},
+  ): Promise<void> {
+    this.live();
+    const p = toPipeline(ref);
+    const row = this.pipelineRow(p.project.name, p.name);
+    if (!row) {
+      if (opts.mustExist) throw pipelineNotFound(p.name);
+      return;
+    }
+    const key = pkey(row.project, row.name);
+    if (!opts.force) {
+      for (const other of this.allPipelines()) {
+        if (pkey(other.project, other.name) === key) continue;
+        const spec = this.specOf(other.project, other.name, other.version);
+        if (pfsInputs(spec.input).some((i) => i.project === row.project && i.repo === row.name)) {
+          throw failedPrecondition(
+            `cannot delete pipeline ${row.name}: pipeline ${other.name} reads its output; use force`,
+          );
+        }
+      }
+    }
+    const run = this.running.get(key);
+    if (run) {
+      run.drop = true;
+      run.ctl.abort();
+      await run.done;
+    }
+    this.flushLogs();
+    this.db.transaction(() => {
+      this.db
+        .prepare('DELETE FROM pps_logs WHERE project = ? AND pipeline = ?')
+        .run(row.project, row.name);
+      this.db
+        .prepare(
+          'DELETE FROM pps_datums WHERE job_seq IN (SELECT seq FROM pps_jobs WHERE project = ? AND pipeline = ?)',
+        )
+        .run(row.project, row.name);
+      this.db
+        .prepare('DELETE FROM pps_jobs WHERE project = ? AND pipeline = ?')
+        .run(row.project, row.name);
+      this.db
+        .prepare('DELETE FROM pps_pipeline_versions WHERE project = ? AND name = ?')
+        .run(row.project, row.name);
+      this.db
+        .prepare('DELETE FROM pps_pipelines WHERE project = ? AND name = ?')
+        .run(row.project, row.name);
+    })();
+    for (const k of [...this.specs.keys()]) if (k.startsWith(`${key}#`)) this.specs.delete(k);
+    if (!opts.keepRepo) {
+      for (const type of ['user', 'spec', 'meta'] as const) {
+        await this.engine.deleteRepo(
+          { name: row.name, type, project: row.project },
+          { force: true },
+        );
+      }
+    }
+    this.jobSignal.notify();
+    this.pump();
+  }
+
+  /** StopPipeline: no job of it starts until {@link startPipeline} (state PAUSED). */
+  async stopPipeline(ref: PipelineRef, opts: { mustExist?: boolean } = {}): Promise<void> {
+    this.live();
+    const p = toPipeline(ref);
+    const res = this.db
+      .prepare(
+        'UPDATE pps_pipelines SET stopped = 1, updated_at = ? WHERE project = ? AND name = ?',
+      )
+      .run(Date.now(), p.project.name, p.name);
+    if (res.changes === 0 && opts.mustExist !== false) throw pipelineNotFound(p.name);
+  }
+
+  /** StartPipeline: undo {@link stopPipeline}; its waiting jobs run. */
+  async startPipeline(ref: PipelineRef): Promise<void> {
+    this.live();
+    const p = toPipeline(ref);
+    const res = this.db
+      .prepare(
+        'UPDATE pps_pipelines SET stopped = 0, updated_at = ? WHERE project = ? AND name = ?',
+      )
+      .run(Date.now(), p.project.name, p.name);
+    if (res.changes === 0) throw pipelineNotFound(p.name);
+    this.pump();
+  }
+
+  // ===========================================================================================
+  // jobs: queries
+  // ===========================================================================================
+
+  /** ListJob: newest first (creation order); see {@link ListJobOptions}. */
+  async *listJob(opts: ListJobOptions = {}): AsyncGenerator<JobInfo> {
+    this.live();
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (opts.pipeline) {
+      const p = toPipeline(opts.pipeline);
+      if (!this.pipelineRow(p.project.name, p.name)) throw pipelineNotFound(p.name);
+      where.push('project = ? AND pipeline = ?');
+      args.push(p.project.name, p.name);
+    }
+    if (opts.projects?.length) {
+      const names = opts.projects.map((p) => toProject(p).name);
+      where.push(`project IN (${names.map(() => '?').join(',')})`);
+      args.push(...names);
+    }
+    if (opts.state?.length) {
+      where.push(`state IN (${opts.state.map(() => '?').join(',')})`);
+      args.push(...opts.state);
+    }
+    if (opts.paginationMarker) {
+      where.push(opts.reverse ? 'created > ?' : 'created < ?');
+      args.push(opts.paginationMarker.getTime());
+    }
+    const wanted = await Promise.all(
+      (opts.inputCommit ?? []).map(async (c) => (await this.engine.inspectCommit(c)).commit),
+    );
+    const history = opts.history ?? -1;
+    const sql = `SELECT * FROM pps_jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+      ORDER BY seq ${opts.reverse ? 'ASC' : 'DESC'}`;
+    const rows = this.db.prepare(sql).all(...args) as JobRow[];
+    let n = 0;
+    for (const row of rows) {
+      if (history >= 0) {
+        const current = this.pipelineRow(row.project, row.pipeline);
+        if (current && row.pipeline_version < current.version - history) continue;
+      }
+      if (wanted.length) {
+        const inputs = JSON.parse(row.input_commits) as JobInput[];
+        const ok = wanted.every((w) =>
+          inputs.some(
+            (i) => i.id === w.id && i.repo === w.repo.name && i.project === w.repo.project.name,
+          ),
+        );
+        if (!ok) continue;
+      }
+      yield this.jobInfo(row);
+      if (opts.number && ++n >= opts.number) return;
+    }
+  }
+
+  /** InspectJob; `wait` blocks until the job is terminal. @throws NOT_FOUND "job X not found". */
+  async inspectJob(ref: JobRef, opts: { wait?: boolean } & Cancellable = {}): Promise<JobInfo> {
+    this.live();
+    const j = toJob(ref);
+    const find = () => {
+      const row = this.jobRow(j.pipeline.project.name, j.pipeline.name, j.id);
+      if (!row) throw jobNotFound(`${j.pipeline.name}@${j.id}`);
+      return row;
+    };
+    if (!opts.wait) return this.jobInfo(find());
+    const row = await waitFor(
+      () => {
+        if (this.closed) throw unavailable('the embedded Pachyderm engine is closed');
+        const r = find();
+        return isTerminalJobState(r.state) ? r : undefined;
+      },
+      this.jobSignal,
+      opts.signal,
+    );
+    return this.jobInfo(row);
+  }
+
+  /**
+   * SubscribeJob: the pipeline's non-terminal jobs (oldest first), then each new job once, when
+   * first seen. Never ends by itself.
+   */
+  subscribeJob(ref: PipelineRef, opts: Cancellable = {}): AsyncIterable<JobInfo> {
+    this.live();
+    const p = toPipeline(ref);
+    if (!this.pipelineRow(p.project.name, p.name)) throw pipelineNotFound(p.name);
+    const rowsAfter = (seq: number) =>
+      this.db
+        .prepare(
+          'SELECT * FROM pps_jobs WHERE project = ? AND pipeline = ? AND seq > ? ORDER BY seq',
+        )
+        .all(p.project.name, p.name, seq) as JobRow[];
+    const baseline = (
+      this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS m FROM pps_jobs').get() as { m: number }
+    ).m;
+    const open = rowsAfter(0).filter((r) => !isTerminalJobState(r.state));
+    return cancellable(
+      async function* (this: Pps, signal: AbortSignal) {
+        for (const r of open) yield this.jobInfo(r);
+        let last = baseline;
+        while (!signal.aborted && !this.closed) {
+          const woken = this.jobSignal.wait(signal);
+          const fresh = rowsAfter(last);
+          for (const r of fresh) {
+            last = r.seq;
+            yield this.jobInfo(r);
+          }
+          if (fresh.length === 0) await woken;
+        }
+      }.bind(this),
+      opts.signal,
+    );
+  }
+
+  /**
+   * Every state change of every job (or of one pipeline's jobs), as it happens, starting now (a
+   * reelgraph extension: Pachyderm's SubscribeJob sends each job once only). Each event is the
+   * job's {@link JobInfo} right after the change. Never ends by itself.
+   */
+  watchJobs(opts: { pipeline?: PipelineRef } & Cancellable = {}): AsyncIterable<JobInfo> {
+    this.live();
+    const only = opts.pipeline ? toPipeline(opts.pipeline) : undefined;
+    const events = this.events;
+    return cancellable(async function* (signal: AbortSignal) {
+      const queue: JobInfo[] = [];
+      const wake = new Signal();
+      const on = (info: JobInfo) => {
+        if (
+          only &&
+          (info.job.pipeline.name !== only.name ||
+            info.job.pipeline.project.name !== only.project.name)
+        ) {
+          return;
+        }
+        queue.push(info);
+        wake.notify();
+      };
+      let closed = false;
+      const onClose = () => {
+        closed = true;
+        wake.notify();
+      };
+      events.on('job', on);
+      events.on('close', onClose);
+      try {
+        while (!signal.aborted && !closed) {
+          const woken = wake.wait(signal);
+          while (queue.length) yield queue.shift()!;
+          await woken;
+        }
+      } finally {
+        events.off('job', on);
+        events.off('close', onClose);
+      }
+    }, opts.signal);
+  }
+
+  /**
+   * StopJob: a job that is not terminal becomes KILLED (its process is killed; its output commit
+   * is finished with the error `reason`).
+   * @throws NOT_FOUND for the job; FAILED_PRECONDITION "job X has already finished".
+   */
+  async stopJob(ref: JobRef, opts: { reason?: string } = {}): Promise<void> {
+    this.live();
+    const j = toJob(ref);
+    const row = this.jobRow(j.pipeline.project.name, j.pipeline.name, j.id);
+    if (!row) throw jobNotFound(`${j.pipeline.name}@${j.id}`);
+    if (isTerminalJobState(row.state)) throw failedPrecondition(`job ${j.id} has already finished`);
+    const reason = opts.reason || 'job was stopped';
+    const run = this.running.get(pkey(row.project, row.pipeline));
+    if (run && run.ctl && this.runningJobSeq.get(pkey(row.project, row.pipeline)) === row.seq) {
+      run.kill = reason;
+      run.ctl.abort();
+      await run.done;
+      return;
+    }
+    this.setJob(row.seq, { state: JobState.JOB_KILLED, reason, finished: Date.now() });
+    this.pump();
+  }
+
+  // ===========================================================================================
+  // datums and logs
+  // ===========================================================================================
+
+  /** ListDatum of a job, sorted by datum id. @throws NOT_FOUND for the job. */
+  async *listDatum(ref: JobRef, opts: ListDatumOptions = {}): AsyncGenerator<DatumInfo> {
+    this.live();
+    const j = toJob(ref);
+    const job = this.jobRow(j.pipeline.project.name, j.pipeline.name, j.id);
+    if (!job) throw jobNotFound(`${j.pipeline.name}@${j.id}`);
+    const where = ['job_seq = ?'];
+    const args: unknown[] = [job.seq];
+    if (opts.filter?.state?.length) {
+      where.push(`state IN (${opts.filter.state.map(() => '?').join(',')})`);
+      args.push(...opts.filter.state);
+    }
+    if (opts.paginationMarker) {
+      where.push(opts.reverse ? 'id < ?' : 'id > ?');
+      args.push(opts.paginationMarker);
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM pps_datums WHERE ${where.join(' AND ')} ORDER BY id ${opts.reverse ? 'DESC' : 'ASC'}
+         ${opts.number ? 'LIMIT ' + Math.floor(opts.number) : ''}`,
+      )
+      .all(...args) as DatumRow[];
+    for (const r of rows) yield this.datumInfo(job, r);
+  }
+
+  /** InspectDatum. @throws NOT_FOUND "datum X not found" (or the job's NOT_FOUND). */
+  async inspectDatum(ref: DatumRef): Promise<DatumInfo> {
+    this.live();
+    const d = toDatum(ref);
+    const job = this.jobRow(d.job.pipeline.project.name, d.job.pipeline.name, d.job.id);
+    if (!job) throw jobNotFound(`${d.job.pipeline.name}@${d.job.id}`);
+    const row = this.db
+      .prepare('SELECT * FROM pps_datums WHERE job_seq = ? AND id = ?')
+      .get(job.seq, d.id) as DatumRow | undefined;
+    if (!row) throw datumNotFound(`${d.job.pipeline.name}@${d.job.id}:${d.id}`);
+    return this.datumInfo(job, row);
+  }
+
+  /**
+   * GetLogs of a pipeline, job or datum, oldest first. `master` selects the engine's own lines
+   * instead of user code's; `since` defaults to 24 h (pachd's default); `follow` keeps streaming.
+   * @throws INVALID_ARGUMENT when neither pipeline nor job (nor datum) is given; NOT_FOUND for
+   *   them.
+   */
+  getLogs(opts: GetLogsOptions): AsyncIterable<LogMessage> {
+    this.live();
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const job = opts.datum ? toDatum(opts.datum).job : opts.job ? toJob(opts.job) : undefined;
+    const pipeline = job?.pipeline ?? (opts.pipeline ? toPipeline(opts.pipeline) : undefined);
+    if (!pipeline) throw invalidArgument('getLogs: one of pipeline, job or datum is required');
+    if (!this.pipelineRow(pipeline.project.name, pipeline.name) && !job) {
+      throw pipelineNotFound(pipeline.name);
+    }
+    where.push('project = ? AND pipeline = ?');
+    args.push(pipeline.project.name, pipeline.name);
+    if (job) {
+      if (!this.jobRow(job.pipeline.project.name, job.pipeline.name, job.id)) {
+        throw jobNotFound(`${job.pipeline.name}@${job.id}`);
+      }
+      where.push('job_id = ?');
+      args.push(job.id);
+    }
+    if (opts.datum) {
+      where.push('datum_id = ?');
+      args.push(toDatum(opts.datum).id);
+    }
+    where.push('master = ?');
+    args.push(opts.master ? 1 : 0);
+    where.push('ts >= ?');
+    args.push(Date.now() - (opts.sinceMs ?? DAY_MS));
+    const filters = opts.dataFilters ?? [];
+    const datumData = new Map<string, { path: string; hash: string }[]>();
+    const dataOf = (r: LogRow) => {
+      if (!r.datum_id) return [];
+      const k = `${r.job_id}/${r.datum_id}`;
+      let d = datumData.get(k);
+      if (!d) {
+        const row = this.db
+          .prepare(
+            `SELECT d.inputs FROM pps_datums d JOIN pps_jobs j ON j.seq = d.job_seq
+             WHERE j.project = ? AND j.pipeline = ? AND j.id = ? AND d.id = ?`,
+          )
+          .get(r.project, r.pipeline, r.job_id, r.datum_id) as { inputs: string } | undefined;
+        d = row
+          ? (JSON.parse(row.inputs) as DatumInput[]).flatMap((i) =>
+              i.files.map((f) => ({ path: f.path, hash: f.hash })),
+            )
+          : [];
+        datumData.set(k, d);
+      }
+      return d;
+    };
+    const toMessage = (r: LogRow, data: { path: string; hash: string }[]): LogMessage => ({
+      projectName: r.project,
+      pipelineName: r.pipeline,
+      jobId: r.job_id,
+      workerId: r.worker_id,
+      datumId: r.datum_id,
+      master: r.master === 1,
+      data,
+      user: r.user === 1,
+      ts: new Date(r.ts),
+      message: r.message,
+    });
+    const select = (after: number) => {
+      this.flushLogs();
+      return this.db
+        .prepare(`SELECT * FROM pps_logs WHERE ${where.join(' AND ')} AND seq > ? ORDER BY seq`)
+        .all(...args, after) as LogRow[];
+    };
+    const matching = (rows: LogRow[]) =>
+      rows
+        .map((r) => ({ r, data: dataOf(r) }))
+        .filter(({ data }) => filters.every((f) => data.some((d) => d.path === f || d.hash === f)));
+    return cancellable(
+      async function* (this: Pps, signal: AbortSignal) {
+        let rows = matching(select(0));
+        if (opts.tail && opts.tail > 0) rows = rows.slice(-opts.tail);
+        let last = 0;
+        for (const { r, data } of rows) yield toMessage(r, data);
+        const all = select(0);
+        last = all.length ? all[all.length - 1].seq : 0;
+        while (opts.follow && !signal.aborted && !this.closed) {
+          const woken = this.logSignal.wait(signal);
+          const fresh = select(last);
+          if (fresh.length) last = fresh[fresh.length - 1].seq;
+          for (const { r, data } of matching(fresh)) yield toMessage(r, data);
+          if (fresh.length === 0) await woken;
+        }
+      }.bind(this),
+      opts.signal,
+    );
+  }
+
+  // ===========================================================================================
+  // lifecycle
+  // ===========================================================================================
+
+  /** Stop: kill running processes (their jobs are re-run on the next open), end streams. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.unlisten();
+    const runs = [...this.running.values()];
+    for (const r of runs) {
+      r.drop = true;
+      r.ctl.abort();
+    }
+    await Promise.all(runs.map((r) => r.done));
+    await this.serial.catch(() => undefined);
+    this.flushLogs();
+    if (this.logTimer) clearTimeout(this.logTimer);
+    this.jobSignal.notify();
+    this.logSignal.notify();
+    this.events.emit('close');
+    if (this.workRootMade) await fsp.rm(this.workRoot, { recursive: true, force: true });
+  }
+
+  // ===========================================================================================
+  // internals: rows and infos
+  // ===========================================================================================
+
+  private readonly runningJobSeq = new Map<string, number>();
+
+  private live(): void {
+    if (this.closed) throw unavailable('the embedded Pachyderm engine is closed');
+  }
+
+  private pipelineRow(project: string, name: string): PipelineRow | undefined {
+    return this.db
+      .prepare('SELECT * FROM pps_pipelines WHERE project = ? AND name = ?')
+      .get(project, name) as PipelineRow | undefined;
+  }
+
+  private allPipelines(): PipelineRow[] {
+    return this.db
+      .prepare('SELECT * FROM pps_pipelines ORDER BY project, name')
+      .all() as PipelineRow[];
+  }
+
+  private jobRow(project: string, pipeline: string, id: string): JobRow | undefined {
+    return this.db
+      .prepare('SELECT * FROM pps_jobs WHERE project = ? AND pipeline = ? AND id = ?')
+      .get(project, pipeline, id) as JobRow | undefined;
+  }
+
+  private jobBySeq(seq: number): JobRow | undefined {
+    return this.db.prepare('SELECT * FROM pps_jobs WHERE seq = ?').get(seq) as JobRow | undefined;
+  }
+
+  /** The normalised spec of a pipeline version (cached). */
+  private specOf(project: string, name: string, version: number): PipelineSpec {
+    const k = `${pkey(project, name)}#${version}`;
+    let spec = this.specs.get(k);
+    if (!spec) {
+      const row = this.db
+        .prepare(
+          'SELECT spec_json FROM pps_pipeline_versions WHERE project = ? AND name = ? AND version = ?',
+        )
+        .get(project, name, version) as { spec_json: string } | undefined;
+      if (!row) throw pipelineNotFound(name);
+      spec = JSON.parse(row.spec_json) as PipelineSpec;
+      this.specs.set(k, spec);
+    }
+    return spec;
+  }
+
+  private saltOf(job: JobRow): string {
+    const row = this.db
+      .prepare(
+        'SELECT salt FROM pps_pipeline_versions WHERE project = ? AND name = ? AND version = ?',
+      )
+      .get(job.project, job.pipeline, job.pipeline_version) as { salt: string } | undefined;
+    return row?.salt ?? '';
+  }
+
+  private pipelineInfo(current: PipelineRow, row: PipelineRow): PipelineInfo {
+    const spec = this.specOf(row.project, row.name, row.version);
+    const last = this.db
+      .prepare(
+        'SELECT state FROM pps_jobs WHERE project = ? AND pipeline = ? ORDER BY seq DESC LIMIT 1',
+      )
+      .get(row.project, row.name) as { state: JobState } | undefined;
+    const open = this.db
+      .prepare(
+        'SELECT COUNT(*) AS n FROM pps_jobs WHERE project = ? AND pipeline = ? AND output_done = 0',
+      )
+      .get(row.project, row.name) as { n: number };
+    const specRepo: Repo = { name: row.name, type: 'spec', project: { name: row.project } };
+    const { pipeline, ...rest } = spec;
+    const parallelism = spec.parallelismSpec.constant;
+    let state = PipelineState.PIPELINE_RUNNING;
+    if (current.stopped) state = PipelineState.PIPELINE_PAUSED;
+    else if (spec.autoscaling && open.n === 0) state = PipelineState.PIPELINE_STANDBY;
+    return {
+      pipeline,
+      version: row.version,
+      specCommit: row.spec_commit
+        ? { repo: specRepo, id: row.spec_commit, branch: { repo: specRepo, name: 'master' } }
+        : null,
+      stopped: current.stopped === 1,
+      state,
+      reason: '',
+      lastJobState: last?.state ?? JobState.JOB_STATE_UNKNOWN,
+      parallelism,
+      type: PipelineType.PIPELINE_TYPE_TRANSFORM,
+      details: {
+        ...rest,
+        createdAt: new Date(current.created_at),
+        updatedAt: new Date(row.version === current.version ? current.updated_at : row.created_at),
+        recentError: '',
+        workersRequested: parallelism,
+        workersAvailable: parallelism,
+        reason: '',
+      },
+      userSpecJson: row.user_spec_json,
+      effectiveSpecJson: row.effective_spec_json,
+    };
+  }
+
+  private jobInfo(row: JobRow): JobInfo {
+    let outputBranch = 'master';
+    try {
+      outputBranch = this.specOf(row.project, row.pipeline, row.pipeline_version).outputBranch;
+    } catch {
+      /* pipeline deleted meanwhile */
+    }
+    const out = userRepo(row.project, row.pipeline);
+    const inputs = JSON.parse(row.input_commits) as JobInput[];
+    const seen = new Set<string>();
+    const inputCommits: Commit[] = [];
+    for (const i of inputs) {
+      const k = `${i.project}/${i.repo}@${i.id}`;
+      if (!i.id || seen.has(k)) continue;
+      seen.add(k);
+      const repo = userRepo(i.project, i.repo);
+      inputCommits.push({ repo, id: i.id, branch: { repo, name: i.branch } });
+    }
+    return {
+      job: { pipeline: { project: { name: row.project }, name: row.pipeline }, id: row.id },
+      pipelineVersion: row.pipeline_version,
+      outputCommit: { repo: out, id: row.id, branch: { repo: out, name: outputBranch } },
+      restart: row.restart,
+      dataProcessed: row.data_processed,
+      dataSkipped: row.data_skipped,
+      dataTotal: row.data_total,
+      dataFailed: row.data_failed,
+      dataRecovered: row.data_recovered,
+      state: row.state,
+      reason: row.reason,
+      created: new Date(row.created),
+      started: row.started === null ? null : new Date(row.started),
+      finished: row.finished === null ? null : new Date(row.finished),
+      inputCommits,
+    };
+  }
+
+  private datumInfo(job: JobRow, row: DatumRow): DatumInfo {
+    const inputs = JSON.parse(row.inputs) as DatumInput[];
+    const data: FileInfo[] = inputs.flatMap((i) =>
+      i.files.map((f) => ({
+        file: { commit: { repo: userRepo(i.project, i.repo), id: i.commit }, path: f.path },
+        fileType: FileType.FILE,
+        committed: null,
+        sizeBytes: f.sizeBytes ?? 0,
+        hash: f.hash,
+      })),
+    );
+    const stats = row.stats ? JSON.parse(row.stats) : null;
+    return {
+      datum: {
+        job: { pipeline: { project: { name: job.project }, name: job.pipeline }, id: job.id },
+        id: row.id,
+      },
+      state: row.state,
+      stats,
+      data,
+    };
+  }
+
+  /** Update a job row and publish the change. */
+  private setJob(seq: number, fields: Partial<Omit<JobRow, 'seq'>>): JobRow {
+    const keys = Object.keys(fields);
+    if (keys.length) {
+      this.db
+        .prepare(`UPDATE pps_jobs SET ${keys.map((k) => `${k} = ?`).join(', ')} WHERE seq = ?`)
+        .run(...keys.map((k) => (fields as Record<string, unknown>)[k]), seq);
+    }
+    const row = this.jobBySeq(seq)!;
+    this.publish(row, 'state' in fields);
+    return row;
+  }
+
+  private publish(row: JobRow, stateChanged: boolean): void {
+    this.jobSignal.notify();
+    if (stateChanged) this.events.emit('job', this.jobInfo(row));
+  }
+
+  private log(job: JobRow, datumId: string, message: string, user: boolean, worker = ''): void {
+    this.logBuffer.push({
+      project: job.project,
+      pipeline: job.pipeline,
+      job_id: job.id,
+      datum_id: datumId,
+      worker_id: worker,
+      master: user ? 0 : 1,
+      user: user ? 1 : 0,
+      ts: Date.now(),
+      message,
+    });
+    if (this.logBuffer.length >= 1000) this.flushLogs();
+    else if (!this.logTimer) this.logTimer = setTimeout(() => this.flushLogs(), LOG_FLUSH_MS);
+  }
+
+  private flushLogs(): void {
+    if (this.logTimer) clearTimeout(this.logTimer);
+    this.logTimer = undefined;
+    if (this.logBuffer.length === 0 || !this.db.open) return;
+    const rows = this.logBuffer;
+    this.logBuffer = [];
+    const ins = this.db.prepare(
+      `INSERT INTO pps_logs (project, pipeline, job_id, datum_id, worker_id, master, user, ts, message)
+       VALUES (@project, @pipeline, @job_id, @datum_id, @worker_id, @master, @user, @ts, @message)`,
+    );
+    this.db.transaction(() => {
+      for (const r of rows) ins.run(r);
+    })();
+    this.logSignal.notify();
+  }
+
+  // ===========================================================================================
+  // internals: job creation
+  // ===========================================================================================
+
+  /** Run `fn` after every earlier job-creation step (keeps creation in event order). */
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.serial.then(fn);
+    this.serial = p.catch(() => undefined);
+    return p;
+  }
+
+  private onCommit(ev: CommitEvent): void {
+    if (this.closed) return;
+    if (
+      ev.kind === 'finished' &&
+      ev.origin === OriginKind.USER &&
+      ev.repo.type === 'user' &&
+      ev.branch
+    ) {
+      const source = { project: ev.repo.project.name, repo: ev.repo.name, branch: ev.branch };
+      void this.enqueue(() => this.propagate(ev.id, [source])).then(
+        () => this.pump(),
+        (e) => this.internalError(`cannot create jobs for commit ${ev.id}`, e),
+      );
+    } else if (ev.kind === 'finished') {
+      this.pump();
+    }
+  }
+
+  private internalError(what: string, e: unknown): void {
+    if (this.closed) return;
+    // surface in the logs of no pipeline in particular: stderr of the engine process
+    process.emitWarning(`reelgraph PPS: ${what}: ${(e as Error)?.message ?? e}`);
+  }
+
+  /**
+   * Create the jobs of commit set `setId`: for every pipeline reading one of `sources` (and for
+   * `self`, a pipeline just created or updated), then, transitively, for every pipeline reading
+   * their outputs; upstream first.
+   */
+  private async propagate(
+    setId: string,
+    sources: { project: string; repo: string; branch: string }[],
+    self?: string,
+  ): Promise<void> {
+    if (this.closed) return;
+    const pipelines = this.allPipelines().map((row) => ({
+      row,
+      key: pkey(row.project, row.name),
+      spec: this.specOf(row.project, row.name, row.version),
+    }));
+    const affected = new Map<string, (typeof pipelines)[number]>();
+    const outputs = new Set<string>();
+    let frontier = sources.map((s) => `${s.project}/${s.repo}@${s.branch}`);
+    const selfEntry = pipelines.find((p) => p.key === self);
+    if (selfEntry) {
+      affected.set(selfEntry.key, selfEntry);
+      const o = `${selfEntry.row.project}/${selfEntry.row.name}@${selfEntry.spec.outputBranch}`;
+      outputs.add(o);
+      frontier.push(o);
+    }
+    while (frontier.length) {
+      const next: string[] = [];
+      for (const p of pipelines) {
+        if (affected.has(p.key)) continue;
+        const reads = pfsInputs(p.spec.input).some((i) =>
+          frontier.includes(`${i.project}/${i.repo}@${i.branch}`),
+        );
+        if (!reads) continue;
+        affected.set(p.key, p);
+        const o = `${p.row.project}/${p.row.name}@${p.spec.outputBranch}`;
+        outputs.add(o);
+        next.push(o);
+      }
+      frontier = next;
+    }
+    // upstream first: a pipeline is created once no affected pipeline it reads is pending
+    const pending = [...affected.values()];
+    const created = new Set<string>();
+    while (pending.length) {
+      const i = pending.findIndex((p) =>
+        pfsInputs(p.spec.input).every((inp) => {
+          const up = pkey(inp.project, inp.repo);
+          return !affected.has(up) || created.has(up) || up === p.key;
+        }),
+      );
+      const p = pending.splice(i < 0 ? 0 : i, 1)[0];
+      created.add(p.key);
+      if (this.jobRow(p.row.project, p.row.name, setId)) continue;
+      const inputs: JobInput[] = [];
+      for (const inp of pfsInputs(p.spec.input)) {
+        inputs.push({
+          name: inp.name,
+          project: inp.project,
+          repo: inp.repo,
+          branch: inp.branch,
+          id: this.resolveInput(setId, inp, outputs),
+        });
+      }
+      const now = Math.max(Date.now(), this.lastCreated + 1);
+      this.lastCreated = now;
+      const info = this.db
+        .prepare(
+          `INSERT INTO pps_jobs (project, pipeline, id, pipeline_version, state, created, input_commits)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          p.row.project,
+          p.row.name,
+          setId,
+          p.row.version,
+          JobState.JOB_CREATED,
+          now,
+          JSON.stringify(inputs),
+        );
+      const row = this.jobBySeq(Number(info.lastInsertRowid))!;
+      this.publish(row, true);
+    }
+  }
+
+  /** The commit an input of a new job of commit set `setId` reads. */
+  private resolveInput(
+    setId: string,
+    inp: { project: string; repo: string; branch: string; repoType?: string; commit?: string },
+    outputs: Set<string>,
+  ): string {
+    if (outputs.has(`${inp.project}/${inp.repo}@${inp.branch}`)) return setId;
+    const repo = { name: inp.repo, type: 'user' as const, project: { name: inp.project } };
+    if (inp.commit) return inp.commit;
+    try {
+      const row = this.engine.pfs.resolveCommit({ repo, id: setId });
+      const info = this.engine.pfs.commitInfo(row);
+      if (info.commit.branch?.name === inp.branch) return setId;
+    } catch (e) {
+      if (!isPachError(e)) throw e;
+    }
+    try {
+      const head = this.engine.pfs.resolveCommit({
+        repo,
+        id: '',
+        branch: { repo, name: inp.branch },
+      });
+      return this.engine.pfs.commitInfo(head).commit.id;
+    } catch (e) {
+      if (!isPachError(e)) throw e;
+      return '';
+    }
+  }
+
+  /** On open: re-queue unfinished jobs (re-run from scratch). */
+  private recover(): void {
+    const rows = this.db
+      .prepare(`SELECT * FROM pps_jobs WHERE output_done = 0 AND state NOT IN (?, ?, ?, ?)`)
+      .all(
+        JobState.JOB_SUCCESS,
+        JobState.JOB_FAILURE,
+        JobState.JOB_KILLED,
+        JobState.JOB_UNRUNNABLE,
+      ) as JobRow[];
+    const last = this.db.prepare('SELECT COALESCE(MAX(created), 0) AS m FROM pps_jobs').get() as {
+      m: number;
+    };
+    this.lastCreated = last.m;
+    this.db.transaction(() => {
+      for (const r of rows) {
+        this.db.prepare('DELETE FROM pps_datums WHERE job_seq = ?').run(r.seq);
+        this.db
+          .prepare(
+            `UPDATE pps_jobs SET state = ?, reason = '', started = NULL, restart = restart + 1,
+             data_total = 0, data_processed = 0, data_skipped = 0, data_failed = 0,
+             data_recovered = 0, ran = 0 WHERE seq = ?`,
+          )
+          .run(JobState.JOB_CREATED, r.seq);
+      }
+    })();
+  }
+
+  /** On open: create the jobs of input commits finished while no process was listening. */
+  private async catchUp(): Promise<void> {
+    for (const p of this.allPipelines()) {
+      const spec = this.specOf(p.project, p.name, p.version);
+      for (const inp of pfsInputs(spec.input)) {
+        const repo = { name: inp.repo, type: 'user' as const, project: { name: inp.project } };
+        let info;
+        try {
+          info = this.engine.pfs.commitInfo(
+            this.engine.pfs.resolveCommit({ repo, id: '', branch: { repo, name: inp.branch } }),
+          );
+        } catch {
+          continue;
+        }
+        if (info.origin.kind !== OriginKind.USER || !info.finished) continue;
+        if (info.started.getTime() < p.created_at) continue;
+        if (this.jobRow(p.project, p.name, info.commit.id)) continue;
+        await this.enqueue(() =>
+          this.propagate(info.commit.id, [
+            { project: inp.project, repo: inp.repo, branch: inp.branch },
+          ]),
+        );
+      }
+    }
+  }
+
+  // ===========================================================================================
+  // internals: scheduler
+  // ===========================================================================================
+
+  /** Start whatever jobs can start. Re-entrant calls coalesce into one more pass. */
+  private pump(): void {
+    if (this.closed || !this.runJobs) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    void this.pumpLoop()
+      .catch((e) => this.internalError('scheduler', e))
+      .finally(() => {
+        this.pumping = false;
+      });
+  }
+
+  private async pumpLoop(): Promise<void> {
+    do {
+      this.pumpAgain = false;
+      const heads = this.db
+        .prepare(
+          `SELECT * FROM pps_jobs j WHERE output_done = 0 AND seq = (SELECT MIN(seq) FROM pps_jobs k
+             WHERE k.project = j.project AND k.pipeline = j.pipeline AND k.output_done = 0)
+           ORDER BY seq`,
+        )
+        .all() as JobRow[];
+      for (const job of heads) {
+        if (this.closed) return;
+        const key = pkey(job.project, job.pipeline);
+        if (this.running.has(key)) continue;
+        const p = this.pipelineRow(job.project, job.pipeline);
+        if (!p) continue;
+        if (isTerminalJobState(job.state)) {
+          // killed before it started: give it its (errored) output commit, in order
+          await this.settle(job, job.state, job.reason);
+          this.pumpAgain = true;
+          continue;
+        }
+        if (p.stopped) continue;
+        if (this.running.size >= this.maxJobs) break;
+        if (!this.inputsReady(job)) continue;
+        this.start(job);
+      }
+    } while (this.pumpAgain && !this.closed);
+  }
+
+  /** Every input commit exists and is finished (Pachyderm's READY). */
+  private inputsReady(job: JobRow): boolean {
+    for (const i of JSON.parse(job.input_commits) as JobInput[]) {
+      if (!i.id) continue;
+      try {
+        const row = this.engine.pfs.resolveCommit({ repo: userRepo(i.project, i.repo), id: i.id });
+        if (this.engine.pfs.commitInfo(row).finished === null) return false;
+      } catch (e) {
+        if (isPachError(e, PachCode.NOT_FOUND)) return false;
+        throw e;
+      }
+    }
+    return true;
+  }
+
+  private start(job: JobRow): void {
+    const key = pkey(job.project, job.pipeline);
+    const ctl = new AbortController();
+    const run: Running = { ctl, done: Promise.resolve() };
+    this.running.set(key, run);
+    this.runningJobSeq.set(key, job.seq);
+    run.done = (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const spec = this.specOf(job.project, job.pipeline, job.pipeline_version);
+        if (spec.jobTimeout) {
+          const ms = durationMs(spec.jobTimeout);
+          timer = setTimeout(() => {
+            run.kill ??= `job timed out after ${spec.jobTimeout}`;
+            ctl.abort();
+          }, ms);
+        }
+        await this.runJob(job, spec, ctl.signal);
+        if (run.drop || this.closed) return;
+        if (run.kill) await this.settle(this.jobBySeq(job.seq)!, JobState.JOB_KILLED, run.kill);
+      } catch (e) {
+        if (run.drop || this.closed) return;
+        if (run.kill) {
+          await this.settle(this.jobBySeq(job.seq)!, JobState.JOB_KILLED, run.kill).catch((e2) =>
+            this.internalError(`job ${job.id}`, e2),
+          );
+          return;
+        }
+        const message = (e as Error)?.message ?? String(e);
+        const row = this.jobBySeq(job.seq);
+        if (row) {
+          this.log(row, '', `job failed: ${message}`, false);
+          await this.settle(row, JobState.JOB_FAILURE, message).catch((e2) =>
+            this.internalError(`job ${job.id}`, e2),
+          );
+        }
+      } finally {
+        if (timer) clearTimeout(timer);
+        this.flushLogs();
+        this.running.delete(key);
+        this.runningJobSeq.delete(key);
+        this.pump();
+      }
+    })();
+  }
+
+  /**
+   * Make a job terminal: ensure its output commit exists, finish it (with `reason` as its error
+   * unless SUCCESS) and record the state — one transaction.
+   */
+  private async settle(job: JobRow, state: JobState, reason: string): Promise<void> {
+    const commit = await this.ensureOutputCommit(job);
+    const pfs = this.engine.pfs;
+    pfs.tx(() => {
+      const row = pfs.resolveCommit(commit);
+      if (pfs.commitInfo(row).finished === null) {
+        pfs.finishCommitTx(row, {
+          error: state === JobState.JOB_SUCCESS ? '' : reason || 'job failed',
+        });
+      }
+      this.setJob(job.seq, {
+        state,
+        reason,
+        finished: job.finished ?? Date.now(),
+        output_done: 1,
+      });
+    });
+  }
+
+  /** The job's output commit, started (AUTO, id = job id, provenance = inputs) if missing. */
+  private async ensureOutputCommit(job: JobRow): Promise<Commit> {
+    const out = userRepo(job.project, job.pipeline);
+    const commit: Commit = { repo: out, id: job.id };
+    try {
+      this.engine.pfs.resolveCommit(commit);
+      return commit;
+    } catch (e) {
+      if (!isPachError(e, PachCode.NOT_FOUND)) throw e;
+    }
+    const spec = this.specOf(job.project, job.pipeline, job.pipeline_version);
+    const provenance: CommitRef[] = [];
+    const seen = new Set<string>();
+    for (const i of JSON.parse(job.input_commits) as JobInput[]) {
+      const c = { repo: userRepo(i.project, i.repo), id: i.id };
+      const k = `${i.project}/${i.repo}@${i.id}`;
+      if (!i.id || seen.has(k)) continue;
+      seen.add(k);
+      try {
+        this.engine.pfs.resolveCommit(c);
+        provenance.push(c);
+      } catch {
+        /* an input commit that never came to be (upstream deleted) */
+      }
+    }
+    return this.engine.startOutputCommit(
+      { repo: out, name: spec.outputBranch },
+      { id: job.id, provenance },
+    );
+  }
+
+  // ===========================================================================================
+  // internals: running a job
+  // ===========================================================================================
+
+  private async runJob(job: JobRow, spec: PipelineSpec, signal: AbortSignal): Promise<void> {
+    const inputs = JSON.parse(job.input_commits) as JobInput[];
+    job = this.setJob(job.seq, { state: JobState.JOB_STARTING, started: Date.now(), reason: '' });
+    this.log(job, '', `starting job ${job.id} (restart ${job.restart})`, false);
+
+    // UNRUNNABLE when an input commit carries an error (its upstream job failed)
+    const failedUpstream: string[] = [];
+    for (const i of inputs) {
+      if (!i.id) continue;
+      const info = this.engine.pfs.commitInfo(
+        this.engine.pfs.resolveCommit({ repo: userRepo(i.project, i.repo), id: i.id }),
+      );
+      if (info.error && !failedUpstream.includes(i.repo)) failedUpstream.push(i.repo);
+    }
+    const outCommit = await this.ensureOutputCommit(job);
+    const outInfo = this.engine.pfs.commitInfo(this.engine.pfs.resolveCommit(outCommit));
+    if (outInfo.finished) {
+      // the commit was finished by an earlier process: its error decides
+      await this.settle(
+        job,
+        outInfo.error ? JobState.JOB_FAILURE : JobState.JOB_SUCCESS,
+        outInfo.error,
+      );
+      return;
+    }
+    if (failedUpstream.length) {
+      const reason = `unrunnable because the following upstream pipelines failed: ${failedUpstream.join(', ')}`;
+      this.log(job, '', reason, false);
+      await this.settle(job, JobState.JOB_UNRUNNABLE, reason);
+      return;
+    }
+
+    // datums
+    const filesOf = new Map<string, { commit: string; files: DatumFile[] }>();
+    for (const i of inputs) {
+      const files: DatumFile[] = [];
+      if (i.id) {
+        const seen = new Set<string>();
+        for (const e of await this.engine.commitFiles({
+          repo: userRepo(i.project, i.repo),
+          id: i.id,
+        })) {
+          if (seen.has(e.path)) continue;
+          seen.add(e.path);
+          files.push({ path: e.path, hash: e.hash, sizeBytes: e.size });
+        }
+      }
+      filesOf.set(i.name, { commit: i.id, files });
+    }
+    const all = computeDatums(
+      spec.input,
+      (pfs) => filesOf.get(pfs.name) ?? { commit: '', files: [] },
+    );
+    const byId = new Map<string, DatumSpec>();
+    for (const d of all) if (!byId.has(d.id)) byId.set(d.id, d);
+    const datums = [...byId.values()];
+
+    // skip what the previous job processed successfully; delete every other output
+    const salt = this.saltOf(job);
+    const base =
+      spec.reprocessSpec === 'every_job' ? new Set<string>() : this.baseDatums(job, salt);
+    const keep = new Set(datums.filter((d) => base.has(d.id)).map((d) => d.id));
+    const present = new Set((await this.engine.commitFiles(outCommit)).map((f) => f.datum));
+    const stale = [...present].filter((d) => !keep.has(d));
+    if (stale.length) {
+      await this.engine.modifyFileInternal(
+        outCommit,
+        stale.map((datum) => ({ op: 'deleteDatum' as const, datum })),
+      );
+    }
+    if (signal.aborted) return;
+    const insert = this.db.prepare(
+      'INSERT INTO pps_datums (job_seq, id, state, salt, inputs) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM pps_datums WHERE job_seq = ?').run(job.seq);
+      for (const d of datums) {
+        const state = keep.has(d.id) ? DatumState.SKIPPED : DatumState.STARTING;
+        insert.run(job.seq, d.id, state, salt, JSON.stringify(d.inputs));
+      }
+      job = this.setJob(job.seq, {
+        state: JobState.JOB_RUNNING,
+        data_total: datums.length,
+        data_skipped: keep.size,
+        ran: 1,
+      });
+    })();
+    this.log(job, '', `${datums.length} datums, ${keep.size} skipped`, false);
+
+    const todo = datums.filter((d) => !keep.has(d.id));
+    const jctx: JobContext = { job, spec, outCommit, signal, salt };
+    if (spec.transform.datumBatching) await this.runBatched(jctx, todo);
+    else await Promise.all(todo.map((d) => this.runSingle(jctx, d)));
+    if (signal.aborted) return;
+
+    job = this.setJob(job.seq, { state: JobState.JOB_FINISHING });
+    const failed = this.db
+      .prepare(
+        'SELECT id, reason FROM pps_datums WHERE job_seq = ? AND state = ? ORDER BY id LIMIT 1',
+      )
+      .get(job.seq, DatumState.FAILED) as { id: string; reason: string } | undefined;
+    if (failed) {
+      await this.settle(job, JobState.JOB_FAILURE, `datum ${failed.id} failed: ${failed.reason}`);
+      return;
+    }
+    const pfs = this.engine.pfs;
+    pfs.tx(() => {
+      const done = pfs.commitInfo(
+        pfs.finishCommitTx(pfs.resolveCommit(outCommit), { validateDatums: true }),
+      );
+      this.setJob(job.seq, {
+        state: done.error ? JobState.JOB_FAILURE : JobState.JOB_SUCCESS,
+        reason: done.error,
+        finished: Date.now(),
+        output_done: 1,
+      });
+    });
+    this.log(this.jobBySeq(job.seq)!, '', `job ${job.id} finished`, false);
+  }
+
+  /**
+   * Datum ids whose output is in the parent of this job's output commit: the datums the latest
+   * earlier job that ran processed successfully (SUCCESS or SKIPPED) under the same salt.
+   */
+  private baseDatums(job: JobRow, salt: string): Set<string> {
+    const prev = this.db
+      .prepare(
+        'SELECT seq FROM pps_jobs WHERE project = ? AND pipeline = ? AND seq < ? AND ran = 1 ORDER BY seq DESC LIMIT 1',
+      )
+      .get(job.project, job.pipeline, job.seq) as { seq: number } | undefined;
+    if (!prev) return new Set();
+    const rows = this.db
+      .prepare('SELECT id FROM pps_datums WHERE job_seq = ? AND salt = ? AND state IN (?, ?)')
+      .all(prev.seq, salt, DatumState.SUCCESS, DatumState.SKIPPED) as { id: string }[];
+    return new Set(rows.map((r) => r.id));
+  }
+
+  private runContext(j: JobContext, workDir: string, signal: AbortSignal, worker = ''): RunContext {
+    return {
+      jobId: j.job.id,
+      outputCommitId: j.job.id,
+      project: j.job.project,
+      pipeline: j.job.pipeline,
+      transform: j.spec.transform,
+      workDir,
+      materialize: async (input, file, dest) => {
+        const ref = {
+          commit: { repo: userRepo(input.project, input.repo), id: input.commit },
+          path: file.path,
+        };
+        await streamPipeline(Readable.from(this.engine.getFile(ref)), fs.createWriteStream(dest));
+      },
+      onLog: (datumId, _stream, line) => this.log(j.job, datumId, line, true, worker),
+      signal,
+      datumTimeoutMs: j.spec.datumTimeout ? durationMs(j.spec.datumTimeout) : undefined,
+      defaultCwd: this.opts.cwd,
+    };
+  }
+
+  private async workDir(j: JobContext): Promise<string> {
+    await fsp.mkdir(this.workRoot, { recursive: true });
+    this.workRootMade = true;
+    return fsp.mkdtemp(path.join(this.workRoot, `${j.job.pipeline}-${j.job.id.slice(0, 8)}-`));
+  }
+
+  /** Upload a datum's `out` directory into the output commit, tagged with the datum id. */
+  private async upload(j: JobContext, datumId: string, outDir: string): Promise<number> {
+    const ops: { op: 'put'; path: string; fromPath: string; datum: string }[] = [];
+    let bytes = 0;
+    const walk = async (dir: string, rel: string) => {
+      for (const e of await fsp.readdir(dir, { withFileTypes: true })) {
+        const full = path.join(dir, e.name);
+        const st = await fsp.stat(full);
+        if (st.isDirectory()) await walk(full, `${rel}/${e.name}`);
+        else if (st.isFile()) {
+          ops.push({ op: 'put', path: `${rel}/${e.name}`, fromPath: full, datum: datumId });
+          bytes += st.size;
+        }
+      }
+    };
+    await walk(outDir, '');
+    if (ops.length) await this.engine.modifyFileInternal(j.outCommit, ops);
+    return bytes;
+  }
+
+  /** Record a datum's end and bump the job's counters. */
+  private finishDatum(
+    j: JobContext,
+    datumId: string,
+    state: DatumState,
+    tries: number,
+    reason: string,
+    stats: object | null,
+  ): void {
+    const counter =
+      state === DatumState.SUCCESS
+        ? 'data_processed'
+        : state === DatumState.FAILED
+          ? 'data_failed'
+          : 'data_recovered';
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          'UPDATE pps_datums SET state = ?, tries = ?, reason = ?, stats = ? WHERE job_seq = ? AND id = ?',
+        )
+        .run(state, tries, reason, stats ? JSON.stringify(stats) : null, j.job.seq, datumId);
+      this.db
+        .prepare(`UPDATE pps_jobs SET ${counter} = ${counter} + 1 WHERE seq = ?`)
+        .run(j.job.seq);
+    })();
+    this.publish(this.jobBySeq(j.job.seq)!, false);
+  }
+
+  private async handleOutcome(
+    j: JobContext,
+    task: DatumTask,
+    outcome: DatumOutcome,
+    attempt: number,
+  ): Promise<'done' | 'retry'> {
+    const tries = j.spec.datumTries;
+    if (outcome.ok) {
+      const t0 = Date.now();
+      const uploadBytes = await this.upload(j, task.datumId, outcome.outDir);
+      this.finishDatum(j, task.datumId, DatumState.SUCCESS, attempt, '', {
+        downloadTimeMs: outcome.downloadTimeMs,
+        processTimeMs: outcome.processTimeMs,
+        uploadTimeMs: Date.now() - t0,
+        downloadBytes: outcome.downloadBytes,
+        uploadBytes,
+      });
+      return 'done';
+    }
+    if (j.signal.aborted) return 'done';
+    const reason = outcome.error ?? 'failed';
+    this.log(
+      j.job,
+      task.datumId,
+      `datum ${task.datumId} failed (try ${attempt} of ${tries}): ${reason}`,
+      false,
+    );
+    if (outcome.recovered) {
+      this.finishDatum(j, task.datumId, DatumState.RECOVERED, attempt, reason, null);
+      return 'done';
+    }
+    if (attempt < tries) return 'retry';
+    this.finishDatum(j, task.datumId, DatumState.FAILED, attempt, reason, null);
+    return 'done';
+  }
+
+  private async runSingle(j: JobContext, d: DatumSpec): Promise<void> {
+    const release = await this.datumSlots.acquire();
+    try {
+      const task: DatumTask = { datumId: d.id, inputs: d.inputs };
+      for (let attempt = 1; attempt <= j.spec.datumTries && !j.signal.aborted; attempt++) {
+        const dir = await this.workDir(j);
+        try {
+          let outcome: DatumOutcome;
+          try {
+            outcome = await runDatum(this.runContext(j, dir, j.signal), task);
+          } catch (e) {
+            outcome = {
+              ok: false,
+              recovered: false,
+              error: `cannot lay out the inputs: ${(e as Error).message}`,
+              outDir: '',
+              downloadTimeMs: 0,
+              processTimeMs: 0,
+              downloadBytes: 0,
+            };
+          }
+          if ((await this.handleOutcome(j, task, outcome, attempt)) === 'done') return;
+        } finally {
+          await fsp.rm(dir, { recursive: true, force: true });
+        }
+      }
+    } finally {
+      release();
+    }
+  }
+
+  private async runBatched(j: JobContext, todo: DatumSpec[]): Promise<void> {
+    const queue: DatumTask[] = todo.map((d) => ({ datumId: d.id, inputs: d.inputs }));
+    const attempts = new Map<string, number>();
+    const workers = Math.max(1, Math.min(j.spec.parallelismSpec.constant, queue.length));
+    const worker = async (w: number) => {
+      while (queue.length && !j.signal.aborted) {
+        const release = await this.datumSlots.acquire();
+        const dir = await this.workDir(j);
+        try {
+          const ctx = this.runContext(j, dir, j.signal, `batch-${w}`);
+          const r = await runBatch(
+            ctx,
+            async () => queue.shift() ?? null,
+            async (task, outcome) => {
+              const attempt = (attempts.get(task.datumId) ?? 0) + 1;
+              attempts.set(task.datumId, attempt);
+              if ((await this.handleOutcome(j, task, outcome, attempt)) === 'retry')
+                queue.push(task);
+            },
+          );
+          if (r.served === 0 && queue.length && !j.signal.aborted) {
+            const reason = r.error ?? 'the process exited without asking for a datum (NextDatum)';
+            for (const t of queue.splice(0)) {
+              this.finishDatum(j, t.datumId, DatumState.FAILED, 1, reason, null);
+            }
+          }
+        } finally {
+          release();
+          await fsp.rm(dir, { recursive: true, force: true });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: workers }, (_, w) => worker(w)));
+  }
+}
+
+interface JobContext {
+  job: JobRow;
+  spec: PipelineSpec;
+  outCommit: Commit;
+  signal: AbortSignal;
+  salt: string;
+}
+
+/**
+ * A factory for `EmbeddedPachyderm.open(dir, { pps: embeddedPps(opts) })`.
+ */
+export function embeddedPps(opts: PpsOptions = {}): (engine: EmbeddedPachyderm) => Promise<Pps> {
+  return (engine) => Pps.create(engine, opts);
+}
