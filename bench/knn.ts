@@ -27,8 +27,7 @@ const configs: { name: string; make: () => AlgoBase; surprise: [number, number] 
   { name: 'KNNBaseline', make: () => new KNNBaseline(), surprise: [0.9323, 0.7345] },
   {
     name: 'KNNBaseline pearson_baseline item-based',
-    make: () =>
-      new KNNBaseline({ simOptions: { name: 'pearson_baseline', userBased: false } }),
+    make: () => new KNNBaseline({ simOptions: { name: 'pearson_baseline', userBased: false } }),
     surprise: [0.9204, 0.7214],
   },
 ];
