@@ -8,12 +8,21 @@ import { registerAlgorithm } from './registry';
 import { NormalPredictor } from './normal-predictor';
 import { BaselineOnly } from './baseline-only';
 import { SVD } from './svd';
+import { SVDpp } from './svdpp';
+import { NMF } from './nmf';
+import { SlopeOne } from './slope-one';
+import { CoClustering } from './co-clustering';
 
 registerAlgorithm(NormalPredictor);
 registerAlgorithm(BaselineOnly);
 registerAlgorithm(SVD);
+registerAlgorithm(SVDpp);
+registerAlgorithm(NMF);
+registerAlgorithm(SlopeOne);
+registerAlgorithm(CoClustering);
 
 export { NormalPredictor, BaselineOnly, SVD };
+export { SVDpp, NMF, SlopeOne, CoClustering };
 export * from './base';
 export * from './registry';
 export * from './baselines';

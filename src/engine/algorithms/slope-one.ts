@@ -1,0 +1,272 @@
+/**
+ * SlopeOne: predicts from the average differences between the ratings of pairs of items.
+ *
+ * Prediction: `r̂_ui = μ_u + (1 / |R_i(u)|) Σ_{j ∈ R_i(u)} dev(i, j)`, where `μ_u` is the mean
+ * rating of user u, `R_i(u)` the items j rated by u that share at least one user with i, and
+ * `dev(i, j) = (1 / |U_ij|) Σ_{v ∈ U_ij} (r_vi − r_vj)` over the users `U_ij` who rated both.
+ *
+ * Follows Surprise 1.1.4, surprise/prediction_algorithms/slope_one.pyx exactly: the sums
+ * `Σ (r_vi − r_vj)` run over users in inner-id order, `dev(i, j)` is computed for i < j and
+ * `dev(j, i) = −dev(i, j)`, `μ_u` is `numpy.mean` of `ur[u]` (pairwise summation), and the sum of
+ * `dev(i, j)` in `estimate` runs over `ur[u]` in order, left to right. Estimates therefore equal
+ * Surprise's to the last bit. One deliberate difference: Surprise declares the ratings `int` in
+ * its Cython loop, truncating half stars; here ratings are used as they are.
+ *
+ * Storage: Surprise keeps two dense nItems × nItems matrices (`freq`, `dev`). Here only the pairs
+ * with a common user are stored, once each (i < j), in compressed rows: row i holds the items
+ * `j > i` (ascending) with `freq(i, j) = |U_ij| > 0` and `dev(i, j)`. `freq(i, i)` is the number of
+ * ratings of i and `dev(i, i) = 0`.
+ *
+ * Unknown user or item: `PredictionImpossible('User and/or item is unknown.')`, as Surprise.
+ *
+ * Reference: D. Lemire, A. Maclachlan, "Slope One Predictors for Online Rating-Based
+ * Collaborative Filtering", SDM 2005.
+ */
+import { AlgoBase, PredictionImpossible, requireArray, type AlgoState } from './base';
+import type { ParamSpecs } from '../params';
+import type { Trainset } from '../trainset';
+import { pairwiseSum } from '../numeric';
+
+export class SlopeOne extends AlgoBase {
+  static readonly algorithmName = 'SlopeOne';
+  static readonly description =
+    "Slope One: the user's mean rating plus the mean deviation between the item and the items the user rated.";
+  static readonly paramSpecs: ParamSpecs = {};
+
+  /** Mean rating `μ_u` of each user (length nUsers), as `numpy.mean`. */
+  userMean: Float64Array = new Float64Array(0);
+  /** Start of row i in `pairItems`/`pairFreq`/`pairDev` (length nItems + 1). */
+  pairOffsets: Int32Array = new Int32Array(1);
+  /** The items j > i that share a user with i, ascending within each row. */
+  pairItems: Int32Array = new Int32Array(0);
+  /** `freq(i, j)`: number of users who rated both i and j (≥ 1). */
+  pairFreq: Int32Array = new Int32Array(0);
+  /** `dev(i, j)`: mean of `r_vi − r_vj` over those users. */
+  pairDev: Float64Array = new Float64Array(0);
+  /**
+   * Dense copy for fast estimates when nItems² ≤ DENSE_LIMIT: `devDense[i * nItems + j] =
+   * dev(i, j)`, NaN where no user rated both; empty otherwise (estimates then binary-search the
+   * rows). Derived from the pair arrays after fit or import.
+   */
+  private devDense: Float64Array = new Float64Array(0);
+
+  override fit(trainset: Trainset): this {
+    super.fit(trainset);
+    const { nUsers, nItems, urOffsets, urItems, urRatings } = trainset;
+
+    // Item rows with users in inner-id order (Surprise accumulates freq and dev user by user).
+    const colOffsets = new Int32Array(nItems + 1);
+    for (let k = 0; k < urItems.length; k++) colOffsets[urItems[k] + 1]++;
+    for (let i = 0; i < nItems; i++) colOffsets[i + 1] += colOffsets[i];
+    const cursor = colOffsets.slice(0, nItems);
+    const colUsers = new Int32Array(urItems.length);
+    const colRatings = new Float64Array(urItems.length);
+    for (let u = 0; u < nUsers; u++) {
+      for (let k = urOffsets[u]; k < urOffsets[u + 1]; k++) {
+        const c = cursor[urItems[k]]++;
+        colUsers[c] = u;
+        colRatings[c] = urRatings[k];
+      }
+    }
+
+    const sum = new Float64Array(nItems);
+    const freq = new Int32Array(nItems);
+    const touched = new Int32Array(nItems);
+    const pairOffsets = new Int32Array(nItems + 1);
+    let items = new Int32Array(Math.max(16, urItems.length));
+    let freqs = new Int32Array(items.length);
+    let devs = new Float64Array(items.length);
+    let nnz = 0;
+    for (let i = 0; i < nItems; i++) {
+      let nTouched = 0;
+      for (let c = colOffsets[i]; c < colOffsets[i + 1]; c++) {
+        const u = colUsers[c];
+        const rUi = colRatings[c];
+        for (let k = urOffsets[u]; k < urOffsets[u + 1]; k++) {
+          const j = urItems[k];
+          if (j <= i) continue;
+          if (freq[j] === 0) touched[nTouched++] = j;
+          freq[j]++;
+          sum[j] += rUi - urRatings[k];
+        }
+      }
+      const row = touched.subarray(0, nTouched).sort();
+      if (nnz + nTouched > items.length) {
+        const cap = Math.max(items.length * 2, nnz + nTouched);
+        items = grow(items, cap);
+        freqs = grow(freqs, cap);
+        devs = grow(devs, cap);
+      }
+      for (let t = 0; t < nTouched; t++) {
+        const j = row[t];
+        items[nnz] = j;
+        freqs[nnz] = freq[j];
+        devs[nnz] = sum[j] / freq[j];
+        nnz++;
+        freq[j] = 0;
+        sum[j] = 0;
+      }
+      pairOffsets[i + 1] = nnz;
+    }
+
+    const userMean = new Float64Array(nUsers);
+    for (let u = 0; u < nUsers; u++) {
+      userMean[u] =
+        pairwiseSum(urRatings, urOffsets[u], urOffsets[u + 1]) / (urOffsets[u + 1] - urOffsets[u]);
+    }
+    this.userMean = userMean;
+    this.pairOffsets = pairOffsets;
+    this.pairItems = items.slice(0, nnz);
+    this.pairFreq = freqs.slice(0, nnz);
+    this.pairDev = devs.slice(0, nnz);
+    this.buildDense();
+    return this;
+  }
+
+  /** Fills `devDense` from the pair arrays when the item count allows it. */
+  private buildDense(): void {
+    const n = this.trainset.nItems;
+    if (n * n > DENSE_LIMIT) {
+      this.devDense = new Float64Array(0);
+      return;
+    }
+    const dense = new Float64Array(n * n).fill(NaN);
+    const { pairOffsets, pairItems, pairDev } = this;
+    for (let i = 0; i < n; i++) {
+      dense[i * n + i] = 0;
+      for (let k = pairOffsets[i]; k < pairOffsets[i + 1]; k++) {
+        const j = pairItems[k];
+        dense[i * n + j] = pairDev[k];
+        dense[j * n + i] = -pairDev[k];
+      }
+    }
+    this.devDense = dense;
+  }
+
+  /** Position of the pair (a, b), a < b, in the pair arrays, or −1 when no user rated both. */
+  private pairIndex(a: number, b: number): number {
+    const items = this.pairItems;
+    let lo = this.pairOffsets[a];
+    let hi = this.pairOffsets[a + 1] - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = items[mid];
+      if (v < b) lo = mid + 1;
+      else if (v > b) hi = mid - 1;
+      else return mid;
+    }
+    return -1;
+  }
+
+  /**
+   * `freq(i, j)`: the number of users who rated both items (inner ids); `freq(i, i)` is the number
+   * of ratings of i. @throws RangeError for an id outside the trainset.
+   */
+  freq(i: number, j: number): number {
+    this.checkItems(i, j);
+    if (i === j) return this.trainset.itemDegree(i);
+    const k = i < j ? this.pairIndex(i, j) : this.pairIndex(j, i);
+    return k < 0 ? 0 : this.pairFreq[k];
+  }
+
+  /**
+   * `dev(i, j)`: the mean of `r_ui − r_uj` over the users who rated both (inner ids); 0 when none
+   * did, and for i = j. @throws RangeError for an id outside the trainset.
+   */
+  dev(i: number, j: number): number {
+    this.checkItems(i, j);
+    if (i === j) return 0;
+    if (i < j) {
+      const k = this.pairIndex(i, j);
+      return k < 0 ? 0 : this.pairDev[k];
+    }
+    const k = this.pairIndex(j, i);
+    return k < 0 ? 0 : -this.pairDev[k];
+  }
+
+  private checkItems(i: number, j: number): void {
+    const ts = this.trainset;
+    for (const x of [i, j]) {
+      if (!ts.knowsItem(x)) throw new RangeError(`${x} is not a valid inner item id.`);
+    }
+  }
+
+  /**
+   * `μ_u + mean of dev(i, j) over the items j of ur[u] sharing a user with i`, or `μ_u` when
+   * there is none. @throws PredictionImpossible when the user or the item is unknown.
+   */
+  estimate(u: number, i: number): number {
+    if (u < 0 || i < 0) throw new PredictionImpossible('User and/or item is unknown.');
+    const { urOffsets, urItems, nItems } = this.trainset;
+    const devs = this.pairDev;
+    const dense = this.devDense;
+    let sum = 0;
+    let n = 0;
+    if (dense.length > 0) {
+      const row = i * nItems;
+      for (let k = urOffsets[u]; k < urOffsets[u + 1]; k++) {
+        const d = dense[row + urItems[k]];
+        if (d === d) {
+          sum += d;
+          n++;
+        }
+      }
+      return n > 0 ? this.userMean[u] + sum / n : this.userMean[u];
+    }
+    for (let k = urOffsets[u]; k < urOffsets[u + 1]; k++) {
+      const j = urItems[k];
+      if (j === i) {
+        n++; // freq(i, i) > 0 and dev(i, i) = 0
+      } else if (i < j) {
+        const p = this.pairIndex(i, j);
+        if (p >= 0) {
+          sum += devs[p];
+          n++;
+        }
+      } else {
+        const p = this.pairIndex(j, i);
+        if (p >= 0) {
+          sum += -devs[p];
+          n++;
+        }
+      }
+    }
+    let est = this.userMean[u];
+    if (n > 0) est += sum / n;
+    return est;
+  }
+
+  override exportState(): AlgoState {
+    return {
+      values: {},
+      arrays: {
+        userMean: this.userMean,
+        pairOffsets: this.pairOffsets,
+        pairItems: this.pairItems,
+        pairFreq: this.pairFreq,
+        pairDev: this.pairDev,
+      },
+    };
+  }
+
+  override importState(state: AlgoState): void {
+    const { nUsers, nItems } = this.trainset;
+    const offsets = requireArray(state, 'pairOffsets', nItems + 1, Int32Array);
+    const nnz = offsets[nItems];
+    this.userMean = requireArray(state, 'userMean', nUsers, Float64Array);
+    this.pairItems = requireArray(state, 'pairItems', nnz, Int32Array);
+    this.pairFreq = requireArray(state, 'pairFreq', nnz, Int32Array);
+    this.pairDev = requireArray(state, 'pairDev', nnz, Float64Array);
+    this.pairOffsets = offsets;
+    this.buildDense();
+  }
+}
+
+/** Largest nItems² for which estimates use a dense nItems × nItems table (2^23 entries, 64 MiB). */
+const DENSE_LIMIT = 1 << 23;
+
+function grow<T extends Int32Array | Float64Array>(a: T, cap: number): T {
+  const b = new (a.constructor as new (n: number) => T)(cap);
+  b.set(a);
+  return b;
+}
