@@ -333,8 +333,9 @@ interface ProgressReport {
   stop(received: number): void;
 }
 
-function formatMB(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
+/** `1234567` → `"1.2 MB"`, `2048` → `"2.0 kB"`. */
+export function formatBytes(bytes: number): string {
+  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`;
 }
 
 /**
@@ -364,7 +365,7 @@ function createProgress(
     };
   }
   let nextMark = 0;
-  stream.write(`${label}${total > 0 ? ` (${formatMB(total)})` : ''}\n`);
+  stream.write(`${label}${total > 0 ? ` (${formatBytes(total)})` : ''}\n`);
   return {
     update(received) {
       if (total > 0) {
@@ -375,11 +376,11 @@ function createProgress(
         }
       } else if (received >= nextMark + 10e6) {
         nextMark = received - (received % 10e6);
-        stream.write(`${label}: ${formatMB(received)}\n`);
+        stream.write(`${label}: ${formatBytes(received)}\n`);
       }
     },
     stop(received) {
-      stream.write(`${label}: done, ${formatMB(received)}\n`);
+      stream.write(`${label}: done, ${formatBytes(received)}\n`);
     },
   };
 }

@@ -24,6 +24,7 @@ export {
   builtinSpec,
   builtinUrl,
   defaultCacheDir,
+  formatBytes,
   type BuiltinOptions,
   type BuiltinDatasetSpec,
 } from './builtin';
