@@ -1,5 +1,6 @@
 /**
- * Model selection: splitters and cross-validation (Surprise's `surprise.model_selection`).
+ * Model selection: splitters, cross-validation and hyper-parameter search (Surprise's
+ * `surprise.model_selection`).
  */
 export * from './split';
 export * from './validation';
