@@ -12,12 +12,12 @@ import type { AddressInfo } from 'node:net';
 import { zipSync } from 'fflate';
 import {
   ChecksumError,
-  formatBytes,
   Dataset,
   DatasetNotFoundError,
   loadMovies,
   resolveBuiltin,
 } from '../../src/engine/dataset';
+import { formatBytes } from '../../src/engine/dataset/builtin';
 
 const FIX = path.resolve(__dirname, '../fixtures/datasets/builtin');
 const SHARED =

@@ -24,7 +24,6 @@ export {
   builtinSpec,
   builtinUrl,
   defaultCacheDir,
-  formatBytes,
   type BuiltinOptions,
   type BuiltinDatasetSpec,
 } from './builtin';
