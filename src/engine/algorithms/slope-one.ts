@@ -32,6 +32,12 @@ export class SlopeOne extends AlgoBase {
   static readonly description =
     "Slope One: the user's mean rating plus the mean deviation between the item and the items the user rated.";
   static readonly paramSpecs: ParamSpecs = {};
+  /**
+   * Largest nItems² for which estimates read a dense nItems × nItems table of `dev` (built after
+   * fit or import; 2^23 entries = 64 MiB); above it they binary-search the compressed rows. Both
+   * give the same estimates.
+   */
+  static denseLimit = 1 << 23;
 
   /** Mean rating `μ_u` of each user (length nUsers), as `numpy.mean`. */
   userMean: Float64Array = new Float64Array(0);
@@ -44,7 +50,7 @@ export class SlopeOne extends AlgoBase {
   /** `dev(i, j)`: mean of `r_vi − r_vj` over those users. */
   pairDev: Float64Array = new Float64Array(0);
   /**
-   * Dense copy for fast estimates when nItems² ≤ DENSE_LIMIT: `devDense[i * nItems + j] =
+   * Dense copy for fast estimates when nItems² ≤ `SlopeOne.denseLimit`: `devDense[i * nItems + j] =
    * dev(i, j)`, NaN where no user rated both; empty otherwise (estimates then binary-search the
    * rows). Derived from the pair arrays after fit or import.
    */
@@ -126,7 +132,7 @@ export class SlopeOne extends AlgoBase {
   /** Fills `devDense` from the pair arrays when the item count allows it. */
   private buildDense(): void {
     const n = this.trainset.nItems;
-    if (n * n > DENSE_LIMIT) {
+    if (n * n > SlopeOne.denseLimit) {
       this.devDense = new Float64Array(0);
       return;
     }
@@ -261,9 +267,6 @@ export class SlopeOne extends AlgoBase {
     this.buildDense();
   }
 }
-
-/** Largest nItems² for which estimates use a dense nItems × nItems table (2^23 entries, 64 MiB). */
-const DENSE_LIMIT = 1 << 23;
 
 function grow<T extends Int32Array | Float64Array>(a: T, cap: number): T {
   const b = new (a.constructor as new (n: number) => T)(cap);
