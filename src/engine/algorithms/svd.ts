@@ -26,6 +26,9 @@
  *             qi[i,f] += lr_qi · (err · puf − reg_qi · qif)
  * ```
  *
+ * The loop runs in WebAssembly when available (svd-kernel.ts; same operations, same order, same
+ * bits as the TypeScript loop there).
+ *
  * Because `RandomState` reproduces NumPy's draws and the trainset visits ratings in Surprise's
  * order, `randomState: k` gives the factors Surprise's `SVD(random_state=k)` learns, to the last
  * bit. References: S. Funk, "Netflix Update: Try This at Home" (2006); Y. Koren, R. Bell,
@@ -36,6 +39,7 @@ import { AlgoBase, PredictionImpossible, requireArray, type AlgoState } from './
 import type { ParamSpecs } from '../params';
 import type { Trainset } from '../trainset';
 import { getRng } from '../random';
+import { svdSgd } from './svd-kernel';
 
 const lrSpec = (what: string) =>
   ({
@@ -141,29 +145,28 @@ export class SVD extends AlgoBase {
     );
     const mu = biased ? trainset.globalMean : 0;
 
-    for (let epoch = 0; epoch < nEpochs; epoch++) {
-      for (let u = 0; u < nUsers; u++) {
-        const uo = u * nF;
-        const end = urOffsets[u + 1];
-        for (let k = urOffsets[u]; k < end; k++) {
-          const i = urItems[k];
-          const io = i * nF;
-          let dot = 0;
-          for (let f = 0; f < nF; f++) dot += qi[io + f] * pu[uo + f];
-          const err = urRatings[k] - (mu + bu[u] + bi[i] + dot);
-          if (biased) {
-            bu[u] += lrBu * (err - regBu * bu[u]);
-            bi[i] += lrBi * (err - regBi * bi[i]);
-          }
-          for (let f = 0; f < nF; f++) {
-            const puf = pu[uo + f];
-            const qif = qi[io + f];
-            pu[uo + f] = puf + lrPu * (err * qif - regPu * puf);
-            qi[io + f] = qif + lrQi * (err * puf - regQi * qif);
-          }
-        }
-      }
-    }
+    svdSgd({
+      nUsers,
+      nFactors: nF,
+      nEpochs,
+      biased,
+      urOffsets,
+      urItems,
+      urRatings,
+      bu,
+      bi,
+      pu,
+      qi,
+      mu,
+      lrBu,
+      lrBi,
+      lrPu,
+      lrQi,
+      regBu,
+      regBi,
+      regPu,
+      regQi,
+    });
     this.bu = bu;
     this.bi = bi;
     this.pu = pu;
