@@ -16,6 +16,7 @@ import {
   loadUsers,
   predefinedFolds,
   resolveBuiltin,
+  verifyBuiltin,
   yearFromTitle,
 } from '../../src/engine/dataset';
 
@@ -205,6 +206,22 @@ describe('MovieLens 100K (shared copy)', () => {
     const sha = createHash('sha256').update(bytes).digest('hex');
     expect(sha).toBe('06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490');
     expect(BUILTIN_DATASETS['ml-100k'].sha256['u.data']).toBe(sha);
+    expect(verifyBuiltin('ml-100k', path.join(SHARED, 'ml-100k'))).toEqual([
+      { file: 'u.data', expected: sha, actual: sha, ok: true },
+    ]);
+  });
+
+  test('verifyBuiltin flags a changed or missing file; no hash recorded → nothing to check', () => {
+    const changed = verifyBuiltin('ml-100k', path.join(FIX, 'ml-100k'));
+    expect(changed).toHaveLength(1);
+    expect(changed[0].ok).toBe(false);
+    expect(changed[0].actual).toBe(
+      createHash('sha256')
+        .update(fs.readFileSync(path.join(FIX, 'ml-100k/u.data')))
+        .digest('hex'),
+    );
+    expect(verifyBuiltin('ml-100k', tmp)[0]).toMatchObject({ actual: null, ok: false });
+    expect(verifyBuiltin('ml-1m', path.join(FIX, 'ml-1m'))).toEqual([]);
   });
 
   test('100000 ratings, 943 users, 1682 items (u.info)', async () => {

@@ -187,6 +187,34 @@ export async function resolveBuiltin(
   return cached;
 }
 
+/** The result of checking one file against its recorded SHA-256. */
+export interface ChecksumResult {
+  /** The file, relative to the data set directory (e.g. `u.data`). */
+  file: string;
+  /** The recorded SHA-256 (hex). */
+  expected: string;
+  /** The file's SHA-256 (hex), or null when the file is missing. */
+  actual: string | null;
+  /** True when the hashes are equal. */
+  ok: boolean;
+}
+
+/**
+ * Checks the files of a data set directory against the recorded SHA-256 sums (e.g. a copy in
+ * `REELGRAPH_DATASETS`, which is otherwise read as it is). Returns an empty list when no hash is
+ * recorded for the data set.
+ * @throws RangeError for an unknown name.
+ */
+export function verifyBuiltin(name: BuiltinDatasetName, dir: string): ChecksumResult[] {
+  return Object.entries(builtinSpec(name).sha256).map(([file, expected]) => {
+    const p = path.join(dir, file);
+    const actual = fs.existsSync(p)
+      ? createHash('sha256').update(fs.readFileSync(p)).digest('hex')
+      : null;
+    return { file, expected, actual, ok: actual === expected };
+  });
+}
+
 /**
  * Unzips a data set's archive, checks the recorded SHA-256 sums and installs the data set
  * directory into `cacheRoot` atomically (temporary directory + rename).

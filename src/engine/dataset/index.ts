@@ -21,11 +21,13 @@ export {
   BUILTIN_DATASETS,
   GROUPLENS_BASE_URL,
   resolveBuiltin,
+  verifyBuiltin,
   builtinSpec,
   builtinUrl,
   defaultCacheDir,
   type BuiltinOptions,
   type BuiltinDatasetSpec,
+  type ChecksumResult,
 } from './builtin';
 export { DatasetFormatError, DatasetNotFoundError, ChecksumError } from './errors';
 export { splitCsvLine } from './csv';
