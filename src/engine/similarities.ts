@@ -299,6 +299,7 @@ export function computeSimilarities(
     for (let q = yOffsets[y]; q < yOffsets[y + 1]; q++) sYs[xCursor[yXs[q]]++] = y;
   }
   // cursor[y]: position of the next x to visit in y's row (rows are visited in ascending x).
+  // Rows fill the upper triangle; it is mirrored at the end.
   cursor.set(yOffsets.subarray(0, nY));
 
   const sim = new Float64Array(nX * nX);
@@ -311,7 +312,10 @@ export function computeSimilarities(
   const minSprt = mode === PEARSON_BASELINE ? Math.max(2, options.minSupport) : options.minSupport;
   const shrinkage = options.shrinkage;
 
+  // The x' > x that share a y with x, in order of first meeting.
+  const touched = new Int32Array(nX);
   for (let x = 0; x < nX; x++) {
+    let nTouched = 0;
     for (let s = sOffsets[x]; s < sOffsets[x + 1]; s++) {
       const y = sYs[s];
       const p = cursor[y]++;
@@ -324,7 +328,7 @@ export function computeSimilarities(
             const xj = yXs[q];
             if (xj === x) continue; // a duplicate rating of x itself
             const rj = yVals[q];
-            freq[xj]++;
+            if (freq[xj]++ === 0) touched[nTouched++] = xj;
             prods[xj] += ri * rj;
             sqi[xj] += ri * ri;
             sqj[xj] += rj * rj;
@@ -336,7 +340,7 @@ export function computeSimilarities(
             if (xj === x) continue;
             const d = ri - yVals[q];
             prods[xj] += d * d;
-            freq[xj]++;
+            if (freq[xj]++ === 0) touched[nTouched++] = xj;
           }
           break;
         case PEARSON:
@@ -345,7 +349,7 @@ export function computeSimilarities(
             if (xj === x) continue;
             const rj = yVals[q];
             prods[xj] += ri * rj;
-            freq[xj]++;
+            if (freq[xj]++ === 0) touched[nTouched++] = xj;
             sqi[xj] += ri * ri;
             sqj[xj] += rj * rj;
             si[xj] += ri;
@@ -355,9 +359,11 @@ export function computeSimilarities(
       }
     }
 
+    // Pairs never touched keep similarity 0 (any measure gives 0 without a common y).
     const row = x * nX;
     sim[row + x] = 1;
-    for (let xj = x + 1; xj < nX; xj++) {
+    for (let t = 0; t < nTouched; t++) {
+      const xj = touched[t];
       const n = freq[xj];
       let v = 0;
       if (n >= minSprt) {
@@ -368,7 +374,7 @@ export function computeSimilarities(
             break;
           }
           case MSD:
-            v = n === 0 ? 0 : 1 / (prods[xj] / n + 1);
+            v = 1 / (prods[xj] / n + 1);
             break;
           case PEARSON: {
             const num = n * prods[xj] - si[xj] * sj[xj];
@@ -387,16 +393,31 @@ export function computeSimilarities(
         }
       }
       sim[row + xj] = v;
-      sim[xj * nX + x] = v;
-    }
-    freq.fill(0, x + 1);
-    prods.fill(0, x + 1);
-    sqi.fill(0, x + 1);
-    sqj.fill(0, x + 1);
-    if (mode === PEARSON) {
-      si.fill(0, x + 1);
-      sj.fill(0, x + 1);
+      freq[xj] = 0;
+      prods[xj] = 0;
+      sqi[xj] = 0;
+      sqj[xj] = 0;
+      if (mode === PEARSON) {
+        si[xj] = 0;
+        sj[xj] = 0;
+      }
     }
   }
+  mirrorUpperTriangle(sim, nX);
   return { n: nX, values: sim, bytes };
+}
+
+/** Copies the upper triangle of the row-major n × n matrix `m` to its lower one, in cache-sized tiles. */
+function mirrorUpperTriangle(m: Float64Array, n: number): void {
+  const T = 64;
+  for (let bi = 0; bi < n; bi += T) {
+    const iEnd = Math.min(bi + T, n);
+    for (let bj = bi; bj < n; bj += T) {
+      const jEnd = Math.min(bj + T, n);
+      for (let i = bi; i < iEnd; i++) {
+        const row = i * n;
+        for (let j = Math.max(bj, i + 1); j < jEnd; j++) m[j * n + i] = m[row + j];
+      }
+    }
+  }
 }

@@ -148,14 +148,18 @@ export abstract class SymmetricAlgo extends AlgoBase {
     const selSim = this.selSim;
     const selX = this.selX;
     const selR = this.selR;
+    const yrXs = this.yrXs;
+    const yrRatings = this.yrRatings;
     let cnt = 0;
     const end = this.yrOffsets[y + 1];
     for (let p = this.yrOffsets[y]; p < end; p++) {
-      const x2 = this.yrXs[p];
+      const x2 = yrXs[p];
       const s = sim[row + x2];
       // Insert after every chosen entry with a similarity ≥ s (stable), dropping the last when full.
-      if (cnt === k && !(s > selSim[k - 1])) continue;
-      let j = cnt < k ? cnt : k - 1;
+      let j: number;
+      if (cnt < k) j = cnt++;
+      else if (s > selSim[k - 1]) j = k - 1;
+      else continue;
       while (j > 0 && selSim[j - 1] < s) {
         selSim[j] = selSim[j - 1];
         selX[j] = selX[j - 1];
@@ -164,8 +168,7 @@ export abstract class SymmetricAlgo extends AlgoBase {
       }
       selSim[j] = s;
       selX[j] = x2;
-      selR[j] = this.yrRatings[p];
-      if (cnt < k) cnt++;
+      selR[j] = yrRatings[p];
     }
     return cnt;
   }
