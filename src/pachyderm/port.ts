@@ -69,9 +69,9 @@ export interface ListCommitOptions {
   from?: CommitRef;
   /** Newest bound, inclusive: start listing at this commit (e.g. a branch head) and walk parents. */
   to?: CommitRef;
-  /** At most this many commits; 0 or absent = no limit. */
+  /** At most this many commits (counted in the listing order); 0 or absent = no limit. */
   number?: number;
-  /** Oldest first instead of newest first. */
+  /** Oldest first instead of newest first (with `number`: the oldest ones). */
   reverse?: boolean;
   /** Include alias commits (the embedded engine has none, so no effect there). */
   all?: boolean;

@@ -826,8 +826,8 @@ export class Pfs {
       const t = opts.startedTime.getTime();
       rows = rows.filter((r) => r.started <= t);
     }
-    if (opts.number && opts.number > 0) rows = rows.slice(0, opts.number);
     if (opts.reverse) rows.reverse();
+    if (opts.number && opts.number > 0) rows = rows.slice(0, opts.number);
     return rows.map((r) => this.commitInfo(r));
   }
 

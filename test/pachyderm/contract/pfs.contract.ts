@@ -328,6 +328,8 @@ export function describePfsContract(name: string, open: () => Promise<ContractTa
         expect(oldest).toEqual(ids);
         const two = (await collect(pach.listCommit('data', { number: 2 }))).map((c) => c.commit.id);
         expect(two).toEqual([ids[4], ids[3]]);
+        const first = await collect(pach.listCommit('data', { number: 1, reverse: true }));
+        expect(first.map((c) => c.commit.id)).toEqual([ids[0]]);
         const range = await collect(
           pach.listCommit('data', {
             from: { repo: 'data', id: ids[1] },
