@@ -164,6 +164,18 @@ describe('Dataset.loadFromRawRatings', () => {
     expect(() => Dataset.loadFromRawRatings(raw, [5, 1])).toThrow(/lowest < highest/);
   });
 
+  test('numeric ids become strings: 196 and "196" are one user', () => {
+    const mixed = new RawRatings(
+      [196, '196'] as unknown as string[],
+      [242, 302] as unknown as string[],
+      Float64Array.from([3, 4]),
+    );
+    const ds = Dataset.loadFromRawRatings(mixed, [1, 5]);
+    expect(ds.ratings.users).toEqual(['196', '196']);
+    expect(ds.ratings.items).toEqual(['242', '302']);
+    expect(ds.buildFullTrainset().nUsers).toBe(1);
+  });
+
   test('an empty dataset cannot build a trainset', () => {
     const empty = Dataset.loadFromRawRatings(new RawRatings([], [], new Float64Array(0)), [1, 5]);
     expect(empty.nRatings).toBe(0);

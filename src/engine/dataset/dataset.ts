@@ -217,13 +217,15 @@ export class Dataset {
 
   /**
    * Wraps ratings already in memory (Surprise's `Dataset.load_from_df`). Duplicates are removed
-   * as for files.
+   * as for files. Ids that are not strings (e.g. numbers from JavaScript callers) are converted
+   * with `String()`, so the user 196 and the user "196" are one user.
    *
    * @throws RangeError for an invalid rating scale, or a rating that is not finite or lies outside
    *   the scale (naming its index, user and item).
    */
   static loadFromRawRatings(raw: RawRatings, ratingScale: RatingScale): Dataset {
     const scale = checkScale(ratingScale);
+    raw = withStringIds(raw);
     for (let k = 0; k < raw.length; k++) {
       const r = raw.ratings[k];
       if (!Number.isFinite(r) || r < scale[0] || r > scale[1]) {
@@ -318,6 +320,13 @@ export function predefinedFolds(
   opts: BuiltinOptions = {},
 ): Promise<Dataset> {
   return Dataset.loadPredefinedFolds(name, opts);
+}
+
+/** `raw` with every user and item id a string (`raw` itself when they all are). */
+function withStringIds(raw: RawRatings): RawRatings {
+  const ok = (ids: readonly unknown[]) => ids.every((x) => typeof x === 'string');
+  if (ok(raw.users) && ok(raw.items)) return raw;
+  return new RawRatings(raw.users.map(String), raw.items.map(String), raw.ratings, raw.timestamps);
 }
 
 function concatRatings(a: RawRatings, b: RawRatings): RawRatings {
