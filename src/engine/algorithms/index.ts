@@ -12,6 +12,7 @@ import { SVDpp } from './svdpp';
 import { NMF } from './nmf';
 import { SlopeOne } from './slope-one';
 import { CoClustering } from './co-clustering';
+import { KNNBasic, KNNWithMeans, KNNWithZScore, KNNBaseline } from './knn';
 
 registerAlgorithm(NormalPredictor);
 registerAlgorithm(BaselineOnly);
@@ -20,9 +21,14 @@ registerAlgorithm(SVDpp);
 registerAlgorithm(NMF);
 registerAlgorithm(SlopeOne);
 registerAlgorithm(CoClustering);
+registerAlgorithm(KNNBasic);
+registerAlgorithm(KNNWithMeans);
+registerAlgorithm(KNNWithZScore);
+registerAlgorithm(KNNBaseline);
 
 export { NormalPredictor, BaselineOnly, SVD };
 export { SVDpp, NMF, SlopeOne, CoClustering };
+export { KNNBasic, KNNWithMeans, KNNWithZScore, KNNBaseline };
 export * from './base';
 export * from './registry';
 export * from './baselines';
