@@ -68,13 +68,14 @@ export class BlobStore {
 
   /**
    * Store `sources` durably (see module doc) and return one location per source, in order.
-   * @param lookup the location of an already stored hash (from the metadata), or undefined
+   * @param lookup the locations of the already stored hashes among those given (from the metadata)
    */
   async put(
     sources: readonly BlobSource[],
-    lookup: (hash: string) => BlobLocation | undefined,
+    lookup: (hashes: string[]) => Map<string, BlobLocation>,
   ): Promise<BlobLocation[]> {
     const hashes = await Promise.all(sources.map((s) => hashSource(s)));
+    const stored = lookup([...new Set(hashes.filter((h) => h.size > 0).map((h) => h.hash))]);
     const result: (BlobLocation | Promise<BlobLocation> | undefined)[] = new Array(sources.length);
     const toWrite: { index: number; hash: string; size: number }[] = [];
     const mine = new Map<string, number>();
@@ -83,7 +84,7 @@ export class BlobStore {
         result[i] = { hash, pack: '', offset: 0, size: 0 };
         return;
       }
-      const known = lookup(hash) ?? this.inflight.get(hash);
+      const known = stored.get(hash) ?? this.inflight.get(hash);
       if (known) {
         result[i] = known;
       } else if (!mine.has(hash)) {

@@ -165,6 +165,10 @@ export class Pfs {
   private pending: CommitEvent[] = [];
   private inTx = false;
   private readonly closing = new AbortController();
+  /** Bytes added to the commit being modified, applied once per modification. */
+  private sizeDelta = 0;
+  /** Live entries by path during one modification (see preloadEntries). */
+  private atCache: { chain: number[]; map: Map<string, FileEntry[]> } | null = null;
   private readonly st: ReturnType<Pfs['prepare']>;
 
   /**
@@ -217,6 +221,13 @@ export class Pfs {
       fileAt: db.prepare(
         `SELECT * FROM pfs_files WHERE path = ? AND commit_seq IN (SELECT value FROM json_each(?))
          ORDER BY datum, commit_seq DESC`,
+      ),
+      filesAtMany: db.prepare(
+        `SELECT * FROM pfs_files WHERE commit_seq IN (SELECT value FROM json_each(?))
+         AND path IN (SELECT value FROM json_each(?)) ORDER BY path, datum, commit_seq DESC`,
+      ),
+      blobsMany: db.prepare(
+        'SELECT * FROM pfs_blobs WHERE hash IN (SELECT value FROM json_each(?))',
       ),
       filesAll: db.prepare(
         `SELECT * FROM pfs_files WHERE commit_seq IN (SELECT value FROM json_each(?))
@@ -974,7 +985,46 @@ export class Pfs {
 
   /** Live entries at exactly `path` (one per datum). */
   private entriesAt(chain: number[], path: string): FileEntry[] {
+    const cache = this.atCache;
+    if (cache && cache.chain === chain) {
+      let es = cache.map.get(path);
+      if (!es) {
+        es = Pfs.merge(this.st.fileAt.all(path, JSON.stringify(chain)) as FileRow[]);
+        cache.map.set(path, es);
+      }
+      return es.slice();
+    }
     return Pfs.merge(this.st.fileAt.all(path, JSON.stringify(chain)) as FileRow[]);
+  }
+
+  /**
+   * Cache the live entries of `paths` for a modification of the commit whose layers are `chain`
+   * (one query instead of one per path); the cache follows the modification's own writes.
+   */
+  private preloadEntries(chain: number[], paths: string[]): void {
+    const map = new Map<string, FileEntry[]>();
+    for (const p of paths) map.set(p, []);
+    for (let i = 0; i < paths.length; i += 5000) {
+      const rows = this.st.filesAtMany.all(
+        JSON.stringify(chain),
+        JSON.stringify(paths.slice(i, i + 5000)),
+      ) as FileRow[];
+      for (const e of Pfs.merge(rows)) map.get(e.path)!.push(e);
+    }
+    this.atCache = { chain, map };
+  }
+
+  private cacheSet(chain: number[], e: FileEntry | { path: string; datum: string }, live: boolean) {
+    const cache = this.atCache;
+    if (!cache || cache.chain !== chain) return;
+    const list = cache.map.get(e.path);
+    if (!list) return;
+    const i = list.findIndex((x) => x.datum === e.datum);
+    if (i >= 0) list.splice(i, 1);
+    if (live) {
+      list.push(e as FileEntry);
+      list.sort((a, b) => (a.datum < b.datum ? -1 : a.datum > b.datum ? 1 : 0));
+    }
   }
 
   /** Live entries strictly under directory `dir` (`/` = everything), sorted by path then datum. */
@@ -1005,6 +1055,18 @@ export class Pfs {
       this.st.putFile.run(row.seq, e.path, e.datum, e.parts.join(','), e.size, e.hash);
     this.db.prepare('UPDATE pfs_commits SET depth = 0 WHERE seq = ?').run(row.seq);
     row.depth = 0;
+  }
+
+  /** Locations of the stored blobs among `hashes`. */
+  blobLocations(hashes: string[]): Map<string, BlobLocation> {
+    const out = new Map<string, BlobLocation>();
+    for (let i = 0; i < hashes.length; i += 5000) {
+      const rows = this.st.blobsMany.all(
+        JSON.stringify(hashes.slice(i, i + 5000)),
+      ) as BlobLocation[];
+      for (const r of rows) out.set(r.hash, r);
+    }
+    return out;
   }
 
   /** Location of a stored blob. */
@@ -1047,7 +1109,7 @@ export class Pfs {
       }
     });
     const locs =
-      sources.length > 0 ? await this.blobs.put(sources, (h) => this.blobLocation(h)) : [];
+      sources.length > 0 ? await this.blobs.put(sources, (hs) => this.blobLocations(hs)) : [];
     try {
       const row = this.tx(() => {
         for (const l of locs)
@@ -1080,14 +1142,25 @@ export class Pfs {
             throw outputBranchCommit();
         }
         const chain = this.chain(row);
-        prepared.forEach((op, i) =>
-          this.applyOp(
-            row,
-            chain,
-            op,
-            op.op === 'put' || op.op === 'append' ? locs[srcIndex[i]] : undefined,
-          ),
-        );
+        this.sizeDelta = 0;
+        if (prepared.length > 8) {
+          const paths = new Set<string>();
+          for (const op of prepared) if (op.op === 'put' || op.op === 'append') paths.add(op.path);
+          this.preloadEntries(chain, [...paths]);
+        }
+        try {
+          prepared.forEach((op, i) =>
+            this.applyOp(
+              row,
+              chain,
+              op,
+              op.op === 'put' || op.op === 'append' ? locs[srcIndex[i]] : undefined,
+            ),
+          );
+        } finally {
+          this.atCache = null;
+        }
+        this.st.addSize.run(this.sizeDelta, row.seq);
         if (auto) row = this.finishCommitTx(this.st.commitBySeq.get(row.seq) as CommitRow);
         return row;
       });
@@ -1100,19 +1173,14 @@ export class Pfs {
   private removeEntry(row: CommitRow, chain: number[], e: FileEntry): void {
     if (chain.length === 1) this.st.dropFile.run(row.seq, e.path, e.datum);
     else this.st.putFile.run(row.seq, e.path, e.datum, null, 0, null);
-    this.st.addSize.run(-e.size, row.seq);
+    this.sizeDelta -= e.size;
+    this.cacheSet(chain, e, false);
   }
 
-  private writeEntry(
-    row: CommitRow,
-    path: string,
-    datum: string,
-    parts: string[],
-    size: number,
-    hash: string,
-  ): void {
-    this.st.putFile.run(row.seq, path, datum, parts.join(','), size, hash);
-    this.st.addSize.run(size, row.seq);
+  private writeEntry(row: CommitRow, chain: number[], e: FileEntry): void {
+    this.st.putFile.run(row.seq, e.path, e.datum, e.parts.join(','), e.size, e.hash);
+    this.sizeDelta += e.size;
+    this.cacheSet(chain, e, true);
   }
 
   private applyOp(row: CommitRow, chain: number[], op: PreparedOp, loc?: BlobLocation): void {
@@ -1184,15 +1252,21 @@ export class Pfs {
       const same = existing.find((e) => e.datum === datum);
       if (same) {
         const all = [...same.parts, ...parts];
-        this.st.addSize.run(-same.size, row.seq);
-        this.writeEntry(row, path, datum, all, same.size + size, this.contentHash(all));
+        this.sizeDelta -= same.size;
+        this.writeEntry(row, chain, {
+          path,
+          datum,
+          parts: all,
+          size: same.size + size,
+          hash: this.contentHash(all),
+        });
         return;
       }
     } else {
       // Overwrite = Pachyderm's delete_file{path, datum} + add_file: only this datum's version.
       for (const e of existing) if (e.datum === datum) this.removeEntry(row, chain, e);
     }
-    this.writeEntry(row, path, datum, parts, size, this.contentHash(parts));
+    this.writeEntry(row, chain, { path, datum, parts, size, hash: this.contentHash(parts) });
   }
 
   // ===========================================================================================
