@@ -12,6 +12,9 @@ import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { EXIT_USAGE, exitCodeOf } from './errors';
 import { evaluateCommand } from './commands/evaluate';
+import { compareCommand } from './commands/compare';
+import { collect } from './data-options';
+import { loadAlgorithmPlugins, pluginsFromEnv } from '../engine/algorithms/plugins';
 
 /** The package version, read from package.json (two levels up from both src/cli and dist/cli). */
 function packageVersion(): string {
@@ -39,8 +42,19 @@ export function buildProgram(): Command {
       "An open movie-recommendation service: Surprise's algorithms in TypeScript, a Pachyderm-style versioned pipeline, and a GraphQL API.",
     )
     .version(packageVersion(), '-V, --version', 'print the version')
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    .option(
+      '--plugin <module>',
+      'load custom algorithms from a CommonJS module before running (repeatable; also $REELGRAPH_PLUGINS, separated by ' +
+        `'${path.delimiter}')`,
+      collect,
+      [],
+    )
+    .hook('preAction', (root) => {
+      loadAlgorithmPlugins([...pluginsFromEnv(), ...(root.opts().plugin as string[])]);
+    });
   program.addCommand(evaluateCommand());
+  program.addCommand(compareCommand());
   forEachCommand(program, (c) => {
     c.exitOverride();
     c.helpCommand(false);

@@ -5,3 +5,4 @@
 export * from './split';
 export * from './validation';
 export * from './search';
+export * from './compare';

@@ -256,6 +256,24 @@ function combination(dims: readonly Dimension[], values: readonly unknown[]): Pa
 // The search
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Runs `splitter` on `data` once and returns a splitter that replays those splits, so that
+ * several algorithms or candidates are measured on exactly the same trainsets and testsets
+ * (Surprise materialises `cv.split(data)` once in `product(params, cv.split(data))`). All the
+ * splits' trainsets stay in memory while the returned splitter is in use.
+ * @throws the splitter's errors; Error when it yields no split.
+ */
+export function fixedSplits(splitter: Splitter, data: SplitData): Splitter {
+  const splits: Split[] = [...splitter.split(data)];
+  if (splits.length === 0) throw new Error('the splitter yielded no split');
+  return {
+    *split() {
+      yield* splits;
+    },
+    getNSplits: () => splits.length,
+  };
+}
+
 /** Progress of a search: one event before and after each candidate's fold. */
 export interface SearchProgress {
   /** 'fit' when a fold starts, 'done' when it has been measured. */
@@ -379,15 +397,8 @@ export abstract class BaseSearchCV {
    * @throws the splitter's and the algorithm's errors.
    */
   fit(data: SplitData): this {
-    const splitter = getCv(this.cv);
-    const splits: Split[] = [...splitter.split(data)];
-    if (splits.length === 0) throw new Error('the splitter yielded no split');
-    const replay: Splitter = {
-      *split() {
-        yield* splits;
-      },
-      getNSplits: () => splits.length,
-    };
+    const replay = fixedSplits(getCv(this.cv), data);
+    const nSplits = replay.getNSplits(data);
     const Cls = this.algoClass;
     const nCandidates = this.paramCombinations.length;
     const results: CrossValidateResult[] = [];
@@ -413,7 +424,6 @@ export abstract class BaseSearchCV {
       );
     });
     this.candidateResults = results;
-    const nSplits = splits.length;
     const table: Record<string, unknown[]> = {};
     for (const m of this.measures) {
       const key = cap(m) as Capitalize<MeasureName>;

@@ -1,0 +1,302 @@
+/**
+ * `reelgraph compare`: the model-selection study in one command — cross-validate several
+ * algorithms on the same folds of a data set, print a table ranked by RMSE (mean RMSE, MAE, fit
+ * and test seconds per fold), and optionally write a self-contained HTML report with charts
+ * (`--out report.html`) or print JSON (`--json`). Progress goes to stderr.
+ *
+ * A thin shell over `compareAlgorithms` (src/engine/model-selection/compare.ts); the data-set
+ * options are those of `evaluate` (src/cli/data-options.ts).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Command } from 'commander';
+import { SingleBar } from 'cli-progress';
+import '../../engine/algorithms';
+import { getAlgorithm, listAlgorithms } from '../../engine/algorithms/registry';
+import { parseMeasures, type MeasureName } from '../../engine/metrics';
+import {
+  compareAlgorithms,
+  formatFixed,
+  rankResults,
+  type CompareEntry,
+  type CompareProgress,
+} from '../../engine/model-selection';
+import { mergeParams, parseParamAssignment, type ParamValues } from '../../engine/params';
+import {
+  addDataOptions,
+  collect,
+  loadData,
+  planData,
+  type CommandIo,
+  type DataOptions,
+} from '../data-options';
+import { asUsage, UsageError } from '../errors';
+import {
+  formatCompareTable,
+  renderCompareReport,
+  toCompareJson,
+  type CompareRunInfo,
+} from '../report/compare-report';
+
+/**
+ * The built-in algorithms `compare` runs by default, in Surprise's benchmark order (those that
+ * are registered).
+ */
+export const DEFAULT_COMPARE_ALGORITHMS = [
+  'NormalPredictor',
+  'BaselineOnly',
+  'SVD',
+  'SVDpp',
+  'NMF',
+  'SlopeOne',
+  'KNNBasic',
+  'KNNWithMeans',
+  'KNNWithZScore',
+  'KNNBaseline',
+  'CoClustering',
+] as const;
+
+/** The options of `reelgraph compare`, as commander parses them. */
+export interface CompareOptions extends DataOptions {
+  algos?: string;
+  param: string[];
+  measures: string;
+  out?: string;
+  json?: boolean;
+}
+
+/** The default algorithm list: the built-ins of {@link DEFAULT_COMPARE_ALGORITHMS} that exist. */
+export function defaultAlgorithms(): string[] {
+  const known = new Set(listAlgorithms());
+  return DEFAULT_COMPARE_ALGORITHMS.filter((n) => known.has(n));
+}
+
+/** Builds the `compare` command (not yet attached to a program). */
+export function compareCommand(): Command {
+  const cmd = new Command('compare')
+    .description(
+      'Cross-validate several algorithms on the same folds, print a table ranked by RMSE ' +
+        '(RMSE, MAE, fit and test seconds per fold) and write an HTML report with charts.',
+    )
+    .option(
+      '--algos <list>',
+      'comma-separated algorithms to compare (default: every built-in, see below)',
+    );
+  return addDataOptions(cmd)
+    .option(
+      '--param <Algo.name=value>',
+      'parameter of one algorithm, repeatable (SVD.nFactors=50, BaselineOnly.bslOptions.method=sgd)',
+      collect,
+      [],
+    )
+    .option('--measures <list>', 'comma-separated measures among rmse, mse, mae, fcp', 'rmse,mae')
+    .option('--out <file>', 'write a self-contained HTML report (table, charts, run details)')
+    .option(
+      '--json',
+      'print one JSON object (run details, per-fold and mean figures) instead of the table',
+    )
+    .option('--quiet', 'no progress on stderr')
+    .addHelpText(
+      'after',
+      () =>
+        `\nAlgorithms: ${listAlgorithms().join(', ')}\nDefault: ${defaultAlgorithms().join(', ')}\n\n` +
+        'Examples:\n' +
+        '  reelgraph compare --dataset ml-100k --cv 5 --out report.html\n' +
+        '  reelgraph compare --folds predefined --algos SVD,KNNBaseline,BaselineOnly\n' +
+        '  reelgraph compare --algos SVD,SVDpp --param SVD.nFactors=50 --seed 0 --json\n' +
+        '  reelgraph --plugin ./my-algo.js compare --algos MyAlgo,SVD\n',
+    )
+    .action(async (opts: CompareOptions) => {
+      await runCompare(opts, { stdout: process.stdout, stderr: process.stderr });
+    });
+}
+
+/** Resolves `--algos` and `--param` into entries, validating every name and value. */
+function planAlgorithms(opts: CompareOptions): CompareEntry[] {
+  const names =
+    opts.algos === undefined
+      ? defaultAlgorithms()
+      : opts.algos
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '');
+  if (names.length === 0) throw new UsageError('--algos names no algorithm');
+  const seen = new Set<string>();
+  const entries = names.map((name) => {
+    const cls = getAlgorithm(name); // ParamError listing the algorithms → exit 2
+    if (seen.has(cls.algorithmName)) throw new UsageError(`--algos lists ${name} twice`);
+    seen.add(cls.algorithmName);
+    return { name: cls.algorithmName, params: {} as ParamValues };
+  });
+  for (const assignment of opts.param) {
+    const dot = assignment.indexOf('.');
+    const eq = assignment.indexOf('=');
+    if (dot <= 0 || (eq >= 0 && eq < dot)) {
+      throw new UsageError(
+        `--param '${assignment}' must name its algorithm: Algo.name=value (e.g. SVD.nFactors=50)`,
+      );
+    }
+    const algo = assignment.slice(0, dot);
+    const entry = entries.find((e) => e.name === algo);
+    if (!entry) {
+      throw new UsageError(
+        `--param '${assignment}' is for ${algo}, which is not compared (${entries
+          .map((e) => e.name)
+          .join(', ')})`,
+      );
+    }
+    const cls = getAlgorithm(algo);
+    entry.params = mergeParams(
+      entry.params,
+      parseParamAssignment(cls.paramSpecs, assignment.slice(dot + 1), cls.algorithmName),
+    );
+  }
+  for (const entry of entries) {
+    const cls = getAlgorithm(entry.name);
+    if (
+      opts.seed !== undefined &&
+      'randomState' in cls.paramSpecs &&
+      !('randomState' in entry.params)
+    ) {
+      entry.params = { ...entry.params, randomState: opts.seed };
+    }
+    new cls(entry.params); // every parameter checked before any data is read
+  }
+  return entries;
+}
+
+/** Progress on stderr: a bar on a terminal, one line per fold otherwise. */
+function progressReporter(
+  stderr: CommandIo['stderr'],
+  measures: MeasureName[],
+  total: number,
+): { onProgress: (p: CompareProgress) => void; stop: () => void } {
+  const summary = (p: Extract<CompareProgress, { phase: 'done' }>) =>
+    measures.map((m) => `${m.toUpperCase()} ${formatFixed(p.measures[m]!, 4)}`).join(', ') +
+    ` (fit ${formatFixed(p.fitTime, 2)} s, test ${formatFixed(p.testTime, 2)} s)`;
+  const where = (p: CompareProgress) =>
+    `[${p.index}/${p.nAlgorithms}] ${p.algorithm} fold ${p.fold}/${p.nSplits}`;
+  if (!stderr.isTTY) {
+    return {
+      onProgress: (p) => {
+        if (p.phase === 'done') stderr.write(`${where(p)}: ${summary(p)}\n`);
+      },
+      stop: () => {},
+    };
+  }
+  let bar: SingleBar | null = null;
+  let done = 0;
+  return {
+    onProgress: (p) => {
+      if (!bar) {
+        bar = new SingleBar({
+          stream: stderr,
+          format: 'folds |{bar}| {value}/{total} {status}',
+          hideCursor: true,
+          clearOnComplete: true,
+        });
+        bar.start(total, 0, { status: '' });
+      }
+      if (p.phase === 'fit') bar.update(done, { status: `${where(p)}: fitting…` });
+      else bar.update(++done, { status: `${where(p)}: ${summary(p)}` });
+    },
+    stop: () => {
+      (bar as SingleBar | null)?.stop();
+    },
+  };
+}
+
+function packageVersion(): string {
+  try {
+    const file = path.resolve(__dirname, '../../../package.json');
+    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** The machine the run happens on, for the report. */
+function machineInfo(): CompareRunInfo['machine'] {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model.trim() || os.arch(),
+    cores: cpus.length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.versions.node,
+  };
+}
+
+/**
+ * Runs `reelgraph compare` with parsed options.
+ * @throws UsageError / ParamError for bad options (before any data is read); the data set's
+ *   errors; the algorithms' errors; file-system errors writing `--out`.
+ */
+export async function runCompare(
+  opts: CompareOptions,
+  io: CommandIo,
+  argv: readonly string[] = process.argv.slice(2),
+): Promise<void> {
+  const entries = planAlgorithms(opts);
+  const measures = asUsage(() => parseMeasures(opts.measures.split(',')));
+  const p = planData(opts);
+  if (opts.out !== undefined) {
+    const dir = path.dirname(path.resolve(opts.out));
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+      throw new UsageError(`--out '${opts.out}': directory ${dir} does not exist`);
+    }
+  }
+  const say = (line: string) => {
+    if (!opts.quiet) io.stderr.write(line + '\n');
+  };
+  const date = new Date().toISOString();
+  const { data, nRatings } = await loadData(opts, p, io);
+  const nSplits = p.splitter.getNSplits(data);
+  say(
+    `Comparing ${entries.map((e) => e.name).join(', ')} on ${opts.dataset} (${nRatings} ratings), ${
+      opts.folds === 'predefined' ? 'predefined folds' : `${nSplits}-fold KFold`
+    }`,
+  );
+  const progress = opts.quiet
+    ? null
+    : progressReporter(io.stderr, measures, entries.length * nSplits);
+  let results;
+  try {
+    results = compareAlgorithms(entries, data, {
+      measures,
+      cv: p.splitter,
+      onProgress: progress?.onProgress,
+    });
+  } finally {
+    progress?.stop();
+  }
+  const ranked = rankResults(results);
+  const run: CompareRunInfo = {
+    dataset: opts.dataset,
+    nRatings,
+    folds: opts.folds,
+    nSplits,
+    seed: p.seed,
+    measures,
+    date,
+    machine: machineInfo(),
+    version: packageVersion(),
+    command: ['reelgraph', ...argv].join(' '),
+  };
+  if (opts.out !== undefined) {
+    const html = await renderCompareReport(ranked, run);
+    fs.writeFileSync(opts.out, html);
+    say(`report written to ${opts.out}`);
+  }
+  if (opts.json) {
+    io.stdout.write(JSON.stringify(toCompareJson(ranked, run), null, 2) + '\n');
+  } else {
+    io.stdout.write(formatCompareTable(ranked, measures) + '\n');
+    io.stdout.write(
+      `\nMeans over ${nSplits} folds; times in seconds per fold; ranked by ${
+        measures.includes('rmse') ? 'RMSE' : measures[0].toUpperCase()
+      }.\n`,
+    );
+  }
+}

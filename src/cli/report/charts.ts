@@ -1,0 +1,161 @@
+/**
+ * Charts for reports, rendered to SVG strings without a browser: a Vega-Lite specification is
+ * compiled to Vega (vega-lite 5) and rendered headless by a Vega `View` with `renderer: 'none'`
+ * and `toSVG()` (vega 5, CommonJS builds — vega 6 is ESM-only, which jest's CommonJS runtime
+ * cannot load).
+ *
+ * The SVG is meant to be inlined in an HTML page: the `xmlns` attributes (the only URLs Vega
+ * writes) are removed, as HTML5 parsers put inline `<svg>` in the SVG namespace themselves. So
+ * the page refers to nothing outside itself.
+ */
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { MeasureName } from '../../engine/metrics';
+
+/** Shared look: system fonts, no external resources. */
+const CONFIG = {
+  font: 'system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif',
+  axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e5e7eb' },
+  legend: { labelFontSize: 11, titleFontSize: 12 },
+  title: { fontSize: 14, anchor: 'start' as const },
+  view: { stroke: '#d1d5db' },
+};
+
+/**
+ * Renders a Vega-Lite specification to an SVG string for inline use in HTML (no `xmlns`
+ * attributes, hence no URL).
+ * @throws Error when the specification is invalid.
+ */
+export async function renderVegaLite(spec: TopLevelSpec): Promise<string> {
+  const vgSpec = compile({ config: CONFIG, ...spec } as TopLevelSpec).spec;
+  const view = new vega.View(vega.parse(vgSpec), { renderer: 'none' });
+  try {
+    const svg = await view.toSVG();
+    return svg.replace(/\s+xmlns(:\w+)?="[^"]*"/g, '');
+  } finally {
+    view.finalize();
+  }
+}
+
+/** What the charts need of one algorithm's cross-validation. */
+export interface ChartResult {
+  algorithm: string;
+  /** Test measure per fold, by measure name. */
+  perFold: Partial<Record<MeasureName, number[]>>;
+  /** Mean test measure, by measure name. */
+  mean: Partial<Record<MeasureName, number>>;
+  /** Mean fit and test seconds per fold. */
+  fitTime: number;
+  testTime: number;
+}
+
+const label = (m: MeasureName) => m.toUpperCase();
+
+/**
+ * Accuracy against time: one point per algorithm, x = mean seconds per fold (fit + test, log
+ * scale), y = mean test measure; each point labelled with the algorithm's name. The best
+ * algorithms sit low (errors) and left (fast).
+ */
+export function accuracyTimeSpec(results: readonly ChartResult[], m: MeasureName): TopLevelSpec {
+  const values = results.map((r) => ({
+    algorithm: r.algorithm,
+    seconds: Math.max(r.fitTime + r.testTime, 1e-4),
+    fit: r.fitTime,
+    test: r.testTime,
+    score: r.mean[m],
+  }));
+  return {
+    title: `${label(m)} against time (mean per fold)`,
+    width: 560,
+    height: 320,
+    data: { values },
+    layer: [
+      {
+        mark: { type: 'point', filled: true, size: 90 },
+        encoding: {
+          x: {
+            field: 'seconds',
+            type: 'quantitative',
+            scale: { type: 'log' },
+            title: 'fit + test time per fold (s, log scale)',
+          },
+          y: {
+            field: 'score',
+            type: 'quantitative',
+            scale: { zero: false },
+            title: `${label(m)} (${m === 'fcp' ? 'higher' : 'lower'} is better)`,
+          },
+          color: { field: 'algorithm', type: 'nominal', legend: null },
+        },
+      },
+      {
+        mark: { type: 'text', align: 'left', dx: 7, dy: -6, fontSize: 11 },
+        encoding: {
+          x: { field: 'seconds', type: 'quantitative', scale: { type: 'log' } },
+          y: { field: 'score', type: 'quantitative', scale: { zero: false } },
+          text: { field: 'algorithm', type: 'nominal' },
+        },
+      },
+    ],
+  } as TopLevelSpec;
+}
+
+/**
+ * Per-fold spread: for each algorithm (one row, best first), the test measure of every fold as a
+ * point, the range (min–max) as a rule and the mean as a tick.
+ */
+export function foldSpreadSpec(results: readonly ChartResult[], m: MeasureName): TopLevelSpec {
+  const order = results.map((r) => r.algorithm);
+  const folds = results.flatMap((r) =>
+    (r.perFold[m] ?? []).map((v, k) => ({
+      algorithm: r.algorithm,
+      fold: `fold ${k + 1}`,
+      score: v,
+    })),
+  );
+  const stats = results.map((r) => {
+    const v = r.perFold[m] ?? [];
+    return {
+      algorithm: r.algorithm,
+      min: Math.min(...v),
+      max: Math.max(...v),
+      mean: r.mean[m],
+    };
+  });
+  const y = { field: 'algorithm', type: 'nominal', sort: order, title: null };
+  return {
+    title: `${label(m)} per fold`,
+    width: 560,
+    height: { step: 26 },
+    layer: [
+      {
+        data: { values: stats },
+        mark: { type: 'rule', color: '#9ca3af', strokeWidth: 2 },
+        encoding: {
+          y,
+          x: {
+            field: 'min',
+            type: 'quantitative',
+            scale: { zero: false, padding: 12 },
+            title: label(m),
+          },
+          x2: { field: 'max' },
+        },
+      },
+      {
+        data: { values: folds },
+        mark: { type: 'point', filled: true, size: 45, opacity: 0.8 },
+        encoding: {
+          y,
+          x: { field: 'score', type: 'quantitative', scale: { zero: false } },
+          color: { field: 'fold', type: 'nominal', title: 'fold' },
+        },
+      },
+      {
+        data: { values: stats },
+        mark: { type: 'tick', color: '#111827', thickness: 2, size: 18 },
+        encoding: { y, x: { field: 'mean', type: 'quantitative' } },
+      },
+    ],
+  } as TopLevelSpec;
+}

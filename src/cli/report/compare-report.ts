@@ -1,0 +1,310 @@
+/**
+ * The outputs of `reelgraph compare`: the text table (stdout), the JSON document (`--json`) and
+ * the self-contained HTML report (`--out report.html`: the table, per-fold figures, charts as
+ * inline SVG and the run's metadata, with no script, stylesheet, font or image from elsewhere).
+ */
+import type { MeasureName } from '../../engine/metrics';
+import { formatFixed, type CrossValidateResult } from '../../engine/model-selection';
+import { accuracyTimeSpec, foldSpreadSpec, renderVegaLite, type ChartResult } from './charts';
+
+/** Facts about a comparison run, shown in the report and the JSON. */
+export interface CompareRunInfo {
+  /** The built-in name or the ratings file given to `--dataset`. */
+  dataset: string;
+  /** Number of ratings of the data set. */
+  nRatings: number;
+  /** 'random' (KFold) or 'predefined' (u1…u5). */
+  folds: 'random' | 'predefined';
+  /** Number of folds. */
+  nSplits: number;
+  /** KFold's random state (null: entropy, or predefined folds). */
+  seed: number | null;
+  /** Measures computed, in order. */
+  measures: MeasureName[];
+  /** When the run started (ISO 8601, UTC). */
+  date: string;
+  /** The machine: CPU model, cores, memory, OS, Node.js version. */
+  machine: { cpu: string; cores: number; memoryGiB: number; os: string; node: string };
+  /** reelgraph version. */
+  version: string;
+  /** The command line, for reproduction. */
+  command: string;
+}
+
+const testKey = (m: MeasureName) =>
+  `test${m[0].toUpperCase()}${m.slice(1)}` as `test${Capitalize<MeasureName>}`;
+
+const pad = (s: string, w: number) => (s.length >= w ? s : s + ' '.repeat(w - s.length));
+
+/**
+ * The table printed on stdout: one line per algorithm in the given order (rank them first), with
+ * the mean of each measure over the folds (4 decimals) and the mean fit and test seconds per fold
+ * (2 decimals).
+ *
+ * ```
+ * Algorithm     RMSE    MAE     Fit (s)  Test (s)
+ * SVD           0.9390  0.7398  0.64     0.09
+ * ```
+ */
+export function formatCompareTable(
+  results: readonly CrossValidateResult[],
+  measures: readonly MeasureName[],
+): string {
+  const header = ['Algorithm', ...measures.map((m) => m.toUpperCase()), 'Fit (s)', 'Test (s)'];
+  const rows = results.map((r) => [
+    r.algorithmName,
+    ...measures.map((m) => formatFixed(r.mean[testKey(m)]!, 4)),
+    formatFixed(r.mean.fitTime!, 2),
+    formatFixed(r.mean.testTime!, 2),
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)) + 2);
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => pad(cell, widths[c]))
+      .join('')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** The JSON document of a comparison (`--json`); algorithms best first. */
+export interface CompareJson {
+  run: CompareRunInfo;
+  algorithms: Array<{
+    algorithm: string;
+    params: Record<string, unknown>;
+    /** Per fold: test measures and seconds. */
+    perFold: Array<
+      { fold: number; fitTime: number; testTime: number } & Partial<Record<MeasureName, number>>
+    >;
+    mean: Partial<Record<MeasureName | 'fitTime' | 'testTime', number>>;
+    std: Partial<Record<MeasureName | 'fitTime' | 'testTime', number>>;
+  }>;
+}
+
+/** Builds the `--json` document. */
+export function toCompareJson(
+  results: readonly CrossValidateResult[],
+  run: CompareRunInfo,
+): CompareJson {
+  return {
+    run,
+    algorithms: results.map((r) => {
+      const pick = (src: CrossValidateResult['mean']) => {
+        const out: CompareJson['algorithms'][number]['mean'] = {};
+        for (const m of r.measures) out[m] = src[testKey(m)];
+        out.fitTime = src.fitTime;
+        out.testTime = src.testTime;
+        return out;
+      };
+      return {
+        algorithm: r.algorithmName,
+        params: r.params,
+        perFold: r.fitTime.map((fit, k) => {
+          const row: CompareJson['algorithms'][number]['perFold'][number] = {
+            fold: k + 1,
+            fitTime: fit,
+            testTime: r.testTime[k],
+          };
+          for (const m of r.measures) row[m] = r[testKey(m)]![k];
+          return row;
+        }),
+        mean: pick(r.mean),
+        std: pick(r.std),
+      };
+    }),
+  };
+}
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) =>
+    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;',
+  );
+}
+
+function chartResults(results: readonly CrossValidateResult[]): ChartResult[] {
+  return results.map((r) => {
+    const perFold: ChartResult['perFold'] = {};
+    const mean: ChartResult['mean'] = {};
+    for (const m of r.measures) {
+      perFold[m] = r[testKey(m)];
+      mean[m] = r.mean[testKey(m)];
+    }
+    return {
+      algorithm: r.algorithmName,
+      perFold,
+      mean,
+      fitTime: r.mean.fitTime!,
+      testTime: r.mean.testTime!,
+    };
+  });
+}
+
+/** Parameters that differ from nothing in particular: a compact `name=value` list. */
+function formatParams(params: Record<string, unknown>): string {
+  return Object.entries(params)
+    .map(([k, v]) => `${k}=${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`)
+    .join(', ');
+}
+
+const STYLE = `
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
+  margin: 2rem auto; max-width: 980px; padding: 0 1rem; color: #111827; }
+h1 { font-size: 1.5rem; margin-bottom: .25rem; }
+h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #e5e7eb; padding-bottom: .25rem; }
+table { border-collapse: collapse; margin: .5rem 0; font-size: .9rem; }
+th, td { border: 1px solid #e5e7eb; padding: .3rem .6rem; text-align: right; }
+th { background: #f9fafb; }
+td.name, th.name { text-align: left; }
+td.params { text-align: left; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .75rem;
+  color: #4b5563; max-width: 360px; }
+tr.best td { background: #ecfdf5; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; font-size: .9rem; }
+dt { color: #6b7280; }
+dd { margin: 0; }
+figure { margin: 1rem 0; }
+figcaption { color: #6b7280; font-size: .85rem; }
+code { font-family: ui-monospace, Menlo, Consolas, monospace; }
+`;
+
+/**
+ * Renders the HTML report: run metadata, the ranked table (mean ± std of each measure, times),
+ * per-fold figures, and the charts (accuracy against time for each measure, per-fold spread for
+ * each measure) as inline SVG. One file, no external reference.
+ *
+ * @param results cross-validation results, best first.
+ */
+export async function renderCompareReport(
+  results: readonly CrossValidateResult[],
+  run: CompareRunInfo,
+): Promise<string> {
+  const measures = run.measures;
+  const chartData = chartResults(results);
+  const charts: { title: string; svg: string; caption: string }[] = [];
+  for (const m of measures) {
+    charts.push({
+      title: `${m.toUpperCase()} against time`,
+      svg: await renderVegaLite(accuracyTimeSpec(chartData, m)),
+      caption: `Mean ${m.toUpperCase()} over the folds against the mean seconds per fold (fit + test).`,
+    });
+  }
+  for (const m of measures) {
+    charts.push({
+      title: `${m.toUpperCase()} per fold`,
+      svg: await renderVegaLite(foldSpreadSpec(chartData, m)),
+      caption: `Each fold's ${m.toUpperCase()} (points), their range (line) and mean (tick).`,
+    });
+  }
+
+  const e = escapeHtml;
+  const head = [
+    '<th class="name">#</th>',
+    '<th class="name">Algorithm</th>',
+    ...measures.map((m) => `<th>${m.toUpperCase()} (mean ± std)</th>`),
+    '<th>Fit (s/fold)</th>',
+    '<th>Test (s/fold)</th>',
+    '<th class="name">Parameters</th>',
+  ].join('');
+  const rows = results
+    .map((r, k) => {
+      const cells = [
+        `<td class="name">${k + 1}</td>`,
+        `<td class="name">${e(r.algorithmName)}</td>`,
+        ...measures.map(
+          (m) =>
+            `<td>${formatFixed(r.mean[testKey(m)]!, 4)} ± ${formatFixed(r.std[testKey(m)]!, 4)}</td>`,
+        ),
+        `<td>${formatFixed(r.mean.fitTime!, 2)}</td>`,
+        `<td>${formatFixed(r.mean.testTime!, 2)}</td>`,
+        `<td class="params">${e(formatParams(r.params))}</td>`,
+      ];
+      return `<tr${k === 0 ? ' class="best"' : ''}>${cells.join('')}</tr>`;
+    })
+    .join('\n');
+
+  const nSplits = run.nSplits;
+  const foldHead = [
+    '<th class="name">Algorithm</th>',
+    '<th class="name">Measure</th>',
+    ...Array.from({ length: nSplits }, (_, k) => `<th>Fold ${k + 1}</th>`),
+    '<th>Mean</th>',
+    '<th>Std</th>',
+  ].join('');
+  const foldRows = results
+    .flatMap((r) => {
+      const line = (what: string, values: number[], mean: number, std: number, digits: number) =>
+        `<tr><td class="name">${e(r.algorithmName)}</td><td class="name">${what}</td>${values
+          .map((v) => `<td>${formatFixed(v, digits)}</td>`)
+          .join('')}<td>${formatFixed(mean, digits)}</td><td>${formatFixed(std, digits)}</td></tr>`;
+      return [
+        ...measures.map((m) =>
+          line(m.toUpperCase(), r[testKey(m)]!, r.mean[testKey(m)]!, r.std[testKey(m)]!, 4),
+        ),
+        line('Fit time (s)', r.fitTime, r.mean.fitTime!, r.std.fitTime!, 2),
+        line('Test time (s)', r.testTime, r.mean.testTime!, r.std.testTime!, 2),
+      ];
+    })
+    .join('\n');
+
+  const foldsText =
+    run.folds === 'predefined'
+      ? `predefined folds (${nSplits}: u1…u5 base/test files)`
+      : `${nSplits}-fold KFold, seed ${run.seed ?? 'none (entropy)'}`;
+  const best = results[0];
+  const m0 = measures.includes('rmse') ? 'rmse' : measures[0];
+  const chartsHtml = charts
+    .map(
+      (c) =>
+        `<figure aria-label="${e(c.title)}">\n${c.svg}\n<figcaption>${e(c.caption)}</figcaption>\n</figure>`,
+    )
+    .join('\n');
+
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>reelgraph compare — ${e(run.dataset)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>Algorithm comparison on ${e(run.dataset)}</h1>
+<p>${results.length} algorithms cross-validated on the same ${e(foldsText)}; ranked by mean
+${m0.toUpperCase()}. Best: <strong>${e(best.algorithmName)}</strong> (${m0.toUpperCase()}
+${formatFixed(best.mean[testKey(m0)]!, 4)}).</p>
+
+<h2>Results</h2>
+<table>
+<thead><tr>${head}</tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>
+
+<h2>Charts</h2>
+${chartsHtml}
+
+<h2>Per fold</h2>
+<table>
+<thead><tr>${foldHead}</tr></thead>
+<tbody>
+${foldRows}
+</tbody>
+</table>
+
+<h2>Run</h2>
+<dl>
+<dt>Data set</dt><dd>${e(run.dataset)} (${run.nRatings} ratings)</dd>
+<dt>Folds</dt><dd>${e(foldsText)}</dd>
+<dt>Measures</dt><dd>${e(measures.map((m) => m.toUpperCase()).join(', '))}</dd>
+<dt>Date</dt><dd>${e(run.date)}</dd>
+<dt>Machine</dt><dd>${e(
+    `${run.machine.cpu}, ${run.machine.cores} cores, ${run.machine.memoryGiB} GiB, ${run.machine.os}, Node.js ${run.machine.node}`,
+  )}</dd>
+<dt>reelgraph</dt><dd>${e(run.version)}</dd>
+<dt>Command</dt><dd><code>${e(run.command)}</code></dd>
+</dl>
+</body>
+</html>
+`;
+}
