@@ -75,9 +75,11 @@ export abstract class SymmetricAlgo extends AlgoBase {
   protected sim?: Float64Array;
   /** Number of users (user-based) or items. */
   protected nX = 0;
-  /** Surprise's `yr`: the trainset's item rows (user-based) or user rows, in trainset order. */
+  /** Surprise's `yr`: start of each y's row; the trainset's `irOffsets` (user-based) or `urOffsets`. */
   protected yrOffsets: Int32Array = new Int32Array(1);
+  /** Surprise's `yr`: the x of each rating, by y row (`irUsers` or `urItems`), in trainset order. */
   protected yrXs: Int32Array = new Int32Array(0);
+  /** Surprise's `yr`: the rating value, same positions as `yrXs`. */
   protected yrRatings: Float64Array = new Float64Array(0);
   // Scratch of the neighbour selection: the chosen neighbours in Surprise's order.
   private selSim = new Float64Array(0);
@@ -130,9 +132,14 @@ export abstract class SymmetricAlgo extends AlgoBase {
     }).values;
   }
 
-  /** `[x, y]` from `(u, i)`: Surprise's `switch`. */
-  protected switchXY(u: number, i: number): [number, number] {
-    return this.simOptions.userBased ? [u, i] : [i, u];
+  /** x from `(u, i)`: the user when user-based, else the item (Surprise's `switch`). */
+  protected xOf(u: number, i: number): number {
+    return this.simOptions.userBased ? u : i;
+  }
+
+  /** y from `(u, i)`: the item when user-based, else the user (Surprise's `switch`). */
+  protected yOf(u: number, i: number): number {
+    return this.simOptions.userBased ? i : u;
   }
 
   /**
@@ -266,7 +273,8 @@ export class KNNBasic extends SymmetricAlgo {
 
   override estimate(u: number, i: number): EstimateResult {
     if (u < 0 || i < 0) throw new PredictionImpossible(UNKNOWN);
-    const [x, y] = this.switchXY(u, i);
+    const x = this.xOf(u, i);
+    const y = this.yOf(u, i);
     const cnt = this.selectNeighbors(x, y);
     let sumSim = 0;
     let sumRatings = 0;
@@ -309,7 +317,8 @@ export class KNNWithMeans extends SymmetricAlgo {
 
   override estimate(u: number, i: number): EstimateResult {
     if (u < 0 || i < 0) throw new PredictionImpossible(UNKNOWN);
-    const [x, y] = this.switchXY(u, i);
+    const x = this.xOf(u, i);
+    const y = this.yOf(u, i);
     const cnt = this.selectNeighbors(x, y);
     let est = this.means[x];
     let sumSim = 0;
@@ -376,7 +385,8 @@ export class KNNWithZScore extends SymmetricAlgo {
 
   override estimate(u: number, i: number): EstimateResult {
     if (u < 0 || i < 0) throw new PredictionImpossible(UNKNOWN);
-    const [x, y] = this.switchXY(u, i);
+    const x = this.xOf(u, i);
+    const y = this.yOf(u, i);
     const cnt = this.selectNeighbors(x, y);
     let est = this.means[x];
     let sumSim = 0;
@@ -449,7 +459,8 @@ export class KNNBaseline extends SymmetricAlgo {
     if (i >= 0) est += this.bi[i];
     if (u < 0 || i < 0) return est;
     const ub = this.simOptions.userBased;
-    const [x, y] = this.switchXY(u, i);
+    const x = this.xOf(u, i);
+    const y = this.yOf(u, i);
     const bx = ub ? this.bu : this.bi;
     const byY = (ub ? this.bi : this.bu)[y];
     const cnt = this.selectNeighbors(x, y);
