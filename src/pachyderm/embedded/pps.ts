@@ -241,7 +241,6 @@ export class Pps implements PpsApi {
   private logBuffer: Omit<LogRow, 'seq'>[] = [];
   private logTimer: NodeJS.Timeout | undefined;
   private lastCreated = 0;
-  private serial: Promise<unknown> = Promise.resolve();
   private pumping = false;
   private pumpAgain = false;
   private closed = false;
@@ -274,7 +273,7 @@ export class Pps implements PpsApi {
     if (runJobs) {
       pps.recover();
       pps.unlisten = engine.onCommit((ev) => pps.onCommit(ev));
-      await pps.catchUp();
+      pps.catchUp();
       pps.pump();
     }
     return pps;
@@ -387,7 +386,7 @@ export class Pps implements PpsApi {
         );
     })();
     this.specs.set(`${pkey(project, name)}#${version}`, spec);
-    await this.enqueue(() => this.propagate(specCommit.id, [], pkey(project, name)));
+    this.propagate(specCommit.id, [], pkey(project, name));
     this.pump();
     return { effectiveCreatePipelineRequestJson: effective };
   }
@@ -644,36 +643,36 @@ export class Pps implements PpsApi {
     this.live();
     const only = opts.pipeline ? toPipeline(opts.pipeline) : undefined;
     const events = this.events;
+    // listen from the call on, so that no change between the call and the first next() is lost
+    const queue: JobInfo[] = [];
+    const wake = new Signal();
+    let closed = false;
+    const on = (info: JobInfo) => {
+      const p = info.job.pipeline;
+      if (only && (p.name !== only.name || p.project.name !== only.project.name)) return;
+      queue.push(info);
+      wake.notify();
+    };
+    const stop = () => {
+      closed = true;
+      events.off('job', on);
+      events.off('close', stop);
+      opts.signal?.removeEventListener('abort', stop);
+      wake.notify();
+    };
+    events.on('job', on);
+    events.on('close', stop);
+    opts.signal?.addEventListener('abort', stop, { once: true });
     return cancellable(async function* (signal: AbortSignal) {
-      const queue: JobInfo[] = [];
-      const wake = new Signal();
-      const on = (info: JobInfo) => {
-        if (
-          only &&
-          (info.job.pipeline.name !== only.name ||
-            info.job.pipeline.project.name !== only.project.name)
-        ) {
-          return;
-        }
-        queue.push(info);
-        wake.notify();
-      };
-      let closed = false;
-      const onClose = () => {
-        closed = true;
-        wake.notify();
-      };
-      events.on('job', on);
-      events.on('close', onClose);
       try {
-        while (!signal.aborted && !closed) {
+        while (!signal.aborted) {
           const woken = wake.wait(signal);
           while (queue.length) yield queue.shift()!;
+          if (closed) return;
           await woken;
         }
       } finally {
-        events.off('job', on);
-        events.off('close', onClose);
+        stop();
       }
     }, opts.signal);
   }
@@ -855,7 +854,6 @@ export class Pps implements PpsApi {
       r.ctl.abort();
     }
     await Promise.all(runs.map((r) => r.done));
-    await this.serial.catch(() => undefined);
     this.flushLogs();
     if (this.logTimer) clearTimeout(this.logTimer);
     this.jobSignal.notify();
@@ -1080,13 +1078,6 @@ export class Pps implements PpsApi {
   // internals: job creation
   // ===========================================================================================
 
-  /** Run `fn` after every earlier job-creation step (keeps creation in event order). */
-  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.serial.then(fn);
-    this.serial = p.catch(() => undefined);
-    return p;
-  }
-
   private onCommit(ev: CommitEvent): void {
     if (this.closed) return;
     if (
@@ -1095,14 +1086,15 @@ export class Pps implements PpsApi {
       ev.repo.type === 'user' &&
       ev.branch
     ) {
-      const source = { project: ev.repo.project.name, repo: ev.repo.name, branch: ev.branch };
-      void this.enqueue(() => this.propagate(ev.id, [source])).then(
-        () => this.pump(),
-        (e) => this.internalError(`cannot create jobs for commit ${ev.id}`, e),
-      );
-    } else if (ev.kind === 'finished') {
-      this.pump();
+      // synchronously, so the jobs exist when the client's call that finished the commit returns
+      try {
+        const source = { project: ev.repo.project.name, repo: ev.repo.name, branch: ev.branch };
+        this.propagate(ev.id, [source]);
+      } catch (e) {
+        this.internalError(`cannot create the jobs of commit ${ev.id}`, e);
+      }
     }
+    if (ev.kind === 'finished') this.pump();
   }
 
   private internalError(what: string, e: unknown): void {
@@ -1116,11 +1108,11 @@ export class Pps implements PpsApi {
    * `self`, a pipeline just created or updated), then, transitively, for every pipeline reading
    * their outputs; upstream first.
    */
-  private async propagate(
+  private propagate(
     setId: string,
     sources: { project: string; repo: string; branch: string }[],
     self?: string,
-  ): Promise<void> {
+  ): void {
     if (this.closed) return;
     const pipelines = this.allPipelines().map((row) => ({
       row,
@@ -1254,7 +1246,7 @@ export class Pps implements PpsApi {
   }
 
   /** On open: create the jobs of input commits finished while no process was listening. */
-  private async catchUp(): Promise<void> {
+  private catchUp(): void {
     for (const p of this.allPipelines()) {
       const spec = this.specOf(p.project, p.name, p.version);
       for (const inp of pfsInputs(spec.input)) {
@@ -1270,11 +1262,9 @@ export class Pps implements PpsApi {
         if (info.origin.kind !== OriginKind.USER || !info.finished) continue;
         if (info.started.getTime() < p.created_at) continue;
         if (this.jobRow(p.project, p.name, info.commit.id)) continue;
-        await this.enqueue(() =>
-          this.propagate(info.commit.id, [
-            { project: inp.project, repo: inp.repo, branch: inp.branch },
-          ]),
-        );
+        this.propagate(info.commit.id, [
+          { project: inp.project, repo: inp.repo, branch: inp.branch },
+        ]);
       }
     }
   }
@@ -1295,6 +1285,8 @@ export class Pps implements PpsApi {
       .catch((e) => this.internalError('scheduler', e))
       .finally(() => {
         this.pumping = false;
+        // a pump() that came after the loop's last check but before this point
+        if (this.pumpAgain) this.pump();
       });
   }
 
