@@ -3,8 +3,7 @@ import * as fs from 'node:fs';
 import '../../src/engine/algorithms';
 import { AlgoBase } from '../../src/engine/algorithms/base';
 import { BaselineOnly } from '../../src/engine/algorithms/baseline-only';
-import { RawRatings } from '../../src/engine/dataset/raw-ratings';
-import { Dataset } from '../../src/engine/dataset/dataset';
+import type { Dataset } from '../../src/engine/dataset/dataset';
 import { rmse } from '../../src/engine/metrics';
 import { KFold } from '../../src/engine/model-selection/split';
 import { crossValidate } from '../../src/engine/model-selection/validation';
@@ -15,30 +14,10 @@ import {
   uniform,
 } from '../../src/engine/model-selection/search';
 import { ParamError } from '../../src/engine/params';
-import { RandomState } from '../../src/engine/random';
+import { datasetOf, syntheticRows } from '../helpers/synthetic-ratings';
 
-/** 40 users × 25 items, ~45% observed, ratings from biases plus noise, rounded to 1…5. */
 function syntheticDataset(seed = 1): Dataset {
-  const rng = new RandomState(seed);
-  const bu = Array.from({ length: 40 }, () => rng.normal(0, 0.6));
-  const bi = Array.from({ length: 25 }, () => rng.normal(0, 0.8));
-  const users: string[] = [];
-  const items: string[] = [];
-  const ratings: number[] = [];
-  for (let u = 0; u < 40; u++) {
-    for (let i = 0; i < 25; i++) {
-      if (rng.random() < 0.45) {
-        const r = Math.round(3.5 + bu[u] + bi[i] + rng.normal(0, 0.7));
-        users.push(`u${u}`);
-        items.push(`i${i}`);
-        ratings.push(Math.min(5, Math.max(1, r)));
-      }
-    }
-  }
-  return Dataset.loadFromRawRatings(
-    new RawRatings(users, items, Float64Array.from(ratings)),
-    [1, 5],
-  );
+  return datasetOf(syntheticRows(seed));
 }
 
 /** A test algorithm with one parameter of each kind; predicts alpha-shrunk item means. */
