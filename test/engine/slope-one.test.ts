@@ -5,6 +5,7 @@
  */
 import { SlopeOne } from '../../src/engine/algorithms/slope-one';
 import { createAlgorithm } from '../../src/engine/algorithms';
+import { RandomState } from '../../src/engine/random';
 import {
   REF,
   refTrainset,
@@ -133,6 +134,44 @@ describe('SlopeOne against the NumPy transcription of Surprise', () => {
     for (let i = 0; i < n; i++)
       for (let j = i + 1; j < n; j++) if (ref.freq[i * n + j] > 0) pairs++;
     expect(algo.pairItems.length).toBe(pairs);
+  });
+});
+
+describe('SlopeOne on many items with few ratings each (sorted sparse rows)', () => {
+  it('freq and dev equal a brute-force computation over users in inner-id order', () => {
+    const r = new RandomState(3);
+    const rows: [string, string, number][] = [];
+    for (let u = 0; u < 60; u++) {
+      const seen = new Set<number>();
+      while (seen.size < 6) seen.add(r.randint(0, 300));
+      for (const i of seen) rows.push([`u${u}`, `i${i}`, r.randint(1, 11) / 2]);
+    }
+    const ts = trainsetOf(rows);
+    const n = ts.nItems;
+    const freq = new Int32Array(n * n);
+    const sum = new Float64Array(n * n);
+    for (let u = 0; u < ts.nUsers; u++) {
+      const { items, ratings } = ts.ur(u);
+      for (let a = 0; a < items.length; a++) {
+        for (let b = 0; b < items.length; b++) {
+          freq[items[a] * n + items[b]]++;
+          sum[items[a] * n + items[b]] += ratings[a] - ratings[b];
+        }
+      }
+    }
+    const algo = new SlopeOne().fit(ts);
+    const got: number[] = [];
+    const want: number[] = [];
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        const f = freq[i * n + j];
+        got.push(algo.freq(i, j), algo.dev(i, j));
+        const d = i === j || f === 0 ? 0 : i < j ? sum[i * n + j] / f : -(sum[j * n + i] / f);
+        want.push(f, d);
+      }
+    }
+    expect(got).toEqual(want);
+    expect(algo.pairItems.length).toBeLessThan((n * (n - 1)) / 20); // really sparse rows
   });
 });
 

@@ -24,7 +24,9 @@
  * ```
  *
  * Every sum runs in Surprise's order, so for the same trainset and `randomState` the factors equal
- * Surprise's `NMF(random_state=k)`'s to the last bit. Factors stay non-negative as long as
+ * Surprise's `NMF(random_state=k)`'s to the last bit. Ratings are visited user by user, so `p_u`
+ * is updated right after u's ratings (it is not read again in the pass), with u's numerators and
+ * denominators kept in a small buffer; this is the same arithmetic in the same order. Factors stay non-negative as long as
  * `initLow ≥ 0` and the ratings are positive.
  *
  * References: X. Luo, M. Zhou, Y. Xia, Q. Zhu, "An efficient non-negative matrix-factorization-based
@@ -131,20 +133,21 @@ export class NMF extends AlgoBase {
     const bi = new Float64Array(nItems);
     const mu = biased ? trainset.globalMean : 0;
 
-    const userNum = new Float64Array(nUsers * nF);
-    const userDenom = new Float64Array(nUsers * nF);
-    const itemNum = new Float64Array(nItems * nF);
-    const itemDenom = new Float64Array(nItems * nF);
+    // User u's numerators and denominators live in uNum/uDen while u's ratings are visited; the
+    // items' in itemAcc, interleaved (numerator, denominator) per factor.
+    const uNum = new Float64Array(nF);
+    const uDen = new Float64Array(nF);
+    const itemAcc = new Float64Array(nItems * nF * 2);
 
     for (let epoch = 0; epoch < nEpochs; epoch++) {
-      userNum.fill(0);
-      userDenom.fill(0);
-      itemNum.fill(0);
-      itemDenom.fill(0);
+      itemAcc.fill(0);
       for (let u = 0; u < nUsers; u++) {
         const uo = u * nF;
+        const start = urOffsets[u];
         const end = urOffsets[u + 1];
-        for (let k = urOffsets[u]; k < end; k++) {
+        uNum.fill(0);
+        uDen.fill(0);
+        for (let k = start; k < end; k++) {
           const i = urItems[k];
           const r = urRatings[k];
           const io = i * nF;
@@ -156,30 +159,31 @@ export class NMF extends AlgoBase {
             bu[u] += lrBu * (err - regBu * bu[u]);
             bi[i] += lrBi * (err - regBi * bi[i]);
           }
+          const ia = io * 2;
           for (let f = 0; f < nF; f++) {
             const qif = qi[io + f];
             const puf = pu[uo + f];
-            userNum[uo + f] += qif * r;
-            userDenom[uo + f] += qif * est;
-            itemNum[io + f] += puf * r;
-            itemDenom[io + f] += puf * est;
+            uNum[f] += qif * r;
+            uDen[f] += qif * est;
+            itemAcc[ia + 2 * f] += puf * r;
+            itemAcc[ia + 2 * f + 1] += puf * est;
           }
         }
-      }
-      for (let u = 0; u < nUsers; u++) {
-        const nRatings = urOffsets[u + 1] - urOffsets[u];
-        const uo = u * nF;
+        // p_u is read only by u's own ratings, all visited now: update it here rather than after
+        // the pass (same values as Surprise's separate loop over users).
+        const nRatings = end - start;
         for (let f = 0; f < nF; f++) {
-          userDenom[uo + f] += nRatings * regPu * pu[uo + f];
-          pu[uo + f] *= userNum[uo + f] / userDenom[uo + f];
+          const denom = uDen[f] + nRatings * regPu * pu[uo + f];
+          pu[uo + f] *= uNum[f] / denom;
         }
       }
       for (let i = 0; i < nItems; i++) {
         const nRatings = irOffsets[i + 1] - irOffsets[i];
         const io = i * nF;
         for (let f = 0; f < nF; f++) {
-          itemDenom[io + f] += nRatings * regQi * qi[io + f];
-          qi[io + f] *= itemNum[io + f] / itemDenom[io + f];
+          const a = 2 * (io + f);
+          const denom = itemAcc[a + 1] + nRatings * regQi * qi[io + f];
+          qi[io + f] *= itemAcc[a] / denom;
         }
       }
     }

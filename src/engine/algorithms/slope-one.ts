@@ -60,18 +60,33 @@ export class SlopeOne extends AlgoBase {
     super.fit(trainset);
     const { nUsers, nItems, urOffsets, urItems, urRatings } = trainset;
 
-    // Item rows with users in inner-id order (Surprise accumulates freq and dev user by user).
+    const n = urItems.length;
+    // Item columns with users in inner-id order (Surprise accumulates freq and dev user by user),
+    // then user rows sorted by item, built from the columns; pos[c] is where column entry c sits
+    // in its user's sorted row, so that the items j > i of that user follow it.
     const colOffsets = new Int32Array(nItems + 1);
-    for (let k = 0; k < urItems.length; k++) colOffsets[urItems[k] + 1]++;
+    for (let k = 0; k < n; k++) colOffsets[urItems[k] + 1]++;
     for (let i = 0; i < nItems; i++) colOffsets[i + 1] += colOffsets[i];
-    const cursor = colOffsets.slice(0, nItems);
-    const colUsers = new Int32Array(urItems.length);
-    const colRatings = new Float64Array(urItems.length);
+    const colCursor = colOffsets.slice(0, nItems);
+    const colUsers = new Int32Array(n);
+    const colRatings = new Float64Array(n);
     for (let u = 0; u < nUsers; u++) {
       for (let k = urOffsets[u]; k < urOffsets[u + 1]; k++) {
-        const c = cursor[urItems[k]]++;
+        const c = colCursor[urItems[k]]++;
         colUsers[c] = u;
         colRatings[c] = urRatings[k];
+      }
+    }
+    const rowCursor = urOffsets.slice(0, nUsers);
+    const rowItems = new Int32Array(n);
+    const rowRatings = new Float64Array(n);
+    const pos = new Int32Array(n);
+    for (let i = 0; i < nItems; i++) {
+      for (let c = colOffsets[i]; c < colOffsets[i + 1]; c++) {
+        const k = rowCursor[colUsers[c]]++;
+        rowItems[k] = i;
+        rowRatings[k] = colRatings[c];
+        pos[c] = k;
       }
     }
 
@@ -79,35 +94,39 @@ export class SlopeOne extends AlgoBase {
     const freq = new Int32Array(nItems);
     const touched = new Int32Array(nItems);
     const pairOffsets = new Int32Array(nItems + 1);
-    let items = new Int32Array(Math.max(16, urItems.length));
+    let items = new Int32Array(Math.max(16, n));
     let freqs = new Int32Array(items.length);
     let devs = new Float64Array(items.length);
     let nnz = 0;
     for (let i = 0; i < nItems; i++) {
       let nTouched = 0;
       for (let c = colOffsets[i]; c < colOffsets[i + 1]; c++) {
-        const u = colUsers[c];
         const rUi = colRatings[c];
-        for (let k = urOffsets[u]; k < urOffsets[u + 1]; k++) {
-          const j = urItems[k];
-          if (j <= i) continue;
+        const end = urOffsets[colUsers[c] + 1];
+        for (let k = pos[c] + 1; k < end; k++) {
+          const j = rowItems[k];
           if (freq[j] === 0) touched[nTouched++] = j;
           freq[j]++;
-          sum[j] += rUi - urRatings[k];
+          sum[j] += rUi - rowRatings[k];
         }
       }
-      const row = touched.subarray(0, nTouched).sort();
       if (nnz + nTouched > items.length) {
         const cap = Math.max(items.length * 2, nnz + nTouched);
         items = grow(items, cap);
         freqs = grow(freqs, cap);
         devs = grow(devs, cap);
       }
-      for (let t = 0; t < nTouched; t++) {
-        const j = row[t];
+      // The row's items in ascending order: sort the few touched ones, or scan when many are.
+      const sparse = nTouched * 16 < nItems - i;
+      if (sparse) touched.subarray(0, nTouched).sort();
+      const last = sparse ? nTouched : nItems;
+      for (let t = sparse ? 0 : i + 1; t < last; t++) {
+        const j = sparse ? touched[t] : t;
+        const fj = freq[j];
+        if (fj === 0) continue;
         items[nnz] = j;
-        freqs[nnz] = freq[j];
-        devs[nnz] = sum[j] / freq[j];
+        freqs[nnz] = fj;
+        devs[nnz] = sum[j] / fj;
         nnz++;
         freq[j] = 0;
         sum[j] = 0;

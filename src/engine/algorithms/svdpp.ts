@@ -32,9 +32,10 @@
  * user by user, and during user u's ratings the `y_j` of u's items change only by that update,
  * which is the same affine map for every j: `y_j ← a·y_j + c` with `a = 1 − lr_yj·reg_yj` and
  * `c_f = lr_yj · err · q_if / √|I_u|`. So after k of u's ratings every such row is
- * `y_j = A·y_j⁰ + C` with `A = a^k` (a scalar) and `C ← a·C + c` (a vector), and
- * `impl = A·impl⁰ + |I_u|·C/√|I_u|` where `impl⁰ = Σ_j y_j⁰/√|I_u|` is computed once per user.
- * The rows `y_j` are written back once, at the end of the user's ratings. Every quantity equals
+ * `y_j = A·y_j⁰ + C` with `A = a^k` (a scalar) and `C ← a·C + c` (a vector), and the implicit
+ * feedback follows the same map summed over the |I_u| rows: `impl ← a·impl + |I_u|·c/√|I_u|`,
+ * starting from `Σ_j y_j⁰/√|I_u|` computed once per user. The rows `y_j` are written back once,
+ * at the end of the user's ratings. Every quantity equals
  * Surprise's up to floating-point rounding (differences of the order of 1e−15 relative; the
  * test against a NumPy transcription of Surprise's loop agrees to 1e−10). Surprise 1.1.4's
  * `cache_ratings` option only changes its speed, so it has no counterpart here.
@@ -137,8 +138,7 @@ export class SVDpp extends AlgoBase {
     const qi = rng.fillNormal(new Float64Array(nItems * nF), initMean, initStd);
     const yj = rng.fillNormal(new Float64Array(nItems * nF), initMean, initStd);
 
-    const impl0 = new Float64Array(nF); // Σ_j y_j⁰ / √|I_u| at the start of u's ratings
-    const impl = new Float64Array(nF); // current implicit feedback
+    const impl = new Float64Array(nF); // Σ_{j ∈ I_u} y_j / √|I_u|, kept current
     const C = new Float64Array(nF); // accumulated shift of the y_j rows of u's items
     const a = 1 - lrYj * regYj; // the y_j decay of one update
 
@@ -150,10 +150,10 @@ export class SVDpp extends AlgoBase {
         if (nIu === 0) continue;
         const sqrtIu = Math.sqrt(nIu);
         const uo = u * nF;
-        impl0.fill(0);
+        impl.fill(0);
         for (let k = start; k < end; k++) {
           const jo = urItems[k] * nF;
-          for (let f = 0; f < nF; f++) impl0[f] += yj[jo + f] / sqrtIu;
+          for (let f = 0; f < nF; f++) impl[f] += yj[jo + f] / sqrtIu;
         }
         C.fill(0);
         let A = 1;
@@ -161,21 +161,20 @@ export class SVDpp extends AlgoBase {
           const i = urItems[k];
           const io = i * nF;
           let dot = 0;
-          for (let f = 0; f < nF; f++) {
-            const im = A * impl0[f] + (nIu * C[f]) / sqrtIu;
-            impl[f] = im;
-            dot += qi[io + f] * (pu[uo + f] + im);
-          }
+          for (let f = 0; f < nF; f++) dot += qi[io + f] * (pu[uo + f] + impl[f]);
           const err = urRatings[k] - (globalMean + bu[u] + bi[i] + dot);
           bu[u] += lrBu * (err - regBu * bu[u]);
           bi[i] += lrBi * (err - regBi * bi[i]);
-          const g = (lrYj * err) / sqrtIu;
+          const g = (lrYj * err) / sqrtIu; // y_j gains g · q_if
+          const gImpl = (nIu * g) / sqrtIu; // so impl gains gImpl · q_if
           for (let f = 0; f < nF; f++) {
             const puf = pu[uo + f];
             const qif = qi[io + f];
+            const im = impl[f];
             pu[uo + f] = puf + lrPu * (err * qif - regPu * puf);
-            qi[io + f] = qif + lrQi * (err * (puf + impl[f]) - regQi * qif);
+            qi[io + f] = qif + lrQi * (err * (puf + im) - regQi * qif);
             C[f] = a * C[f] + g * qif;
+            impl[f] = a * im + gImpl * qif;
           }
           A *= a;
         }
