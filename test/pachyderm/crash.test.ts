@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { PachCode, PachError } from '../../src/pachyderm';
 import { EmbeddedPachyderm } from '../../src/pachyderm/embedded';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -26,8 +27,15 @@ interface TrialOutput {
   stderr: string;
 }
 
-/** Run the writer and SIGKILL it `delayMs` after it reports ready. */
-function runAndKill(dataDir: string, delayMs: number): Promise<TrialOutput> {
+/**
+ * Run the writer and SIGKILL it `delayMs` after it reports ready (or, with `whileRunning`, after
+ * that function's promise settles).
+ */
+function runAndKill(
+  dataDir: string,
+  delayMs: number,
+  whileRunning?: () => Promise<void>,
+): Promise<TrialOutput> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -45,7 +53,13 @@ function runAndKill(dataDir: string, delayMs: number): Promise<TrialOutput> {
         const msg = JSON.parse(line);
         if (msg.ready) {
           res.ready = true;
-          setTimeout(() => child.kill('SIGKILL'), delayMs);
+          if (whileRunning) {
+            whileRunning()
+              .catch((e) => (res.stderr += `whileRunning: ${e}`))
+              .finally(() => child.kill('SIGKILL'));
+          } else {
+            setTimeout(() => child.kill('SIGKILL'), delayMs);
+          }
         } else if (msg.intent) res.intents.set(msg.intent, msg.files);
         else if (msg.ack) res.acks.set(msg.ack, msg.id);
       }
@@ -143,4 +157,32 @@ describe('embedded engine crash safety (SIGKILL)', () => {
     await again.close();
     expect(fs.readdirSync(path.join(dir, 'objects', 'tmp'))).toEqual([]);
   }, 300_000);
+
+  it('allows one writer process per data directory; readers and a successor after a kill', async () => {
+    const own = fs.mkdtempSync(path.join(os.tmpdir(), 'reelgraph-lock-'));
+    let refused: unknown;
+    let readerSaw = -1;
+    await runAndKill(own, 0, async () => {
+      // Let the writer make a few commits.
+      await new Promise((r) => setTimeout(r, 150));
+      try {
+        await (await EmbeddedPachyderm.open(own)).close();
+      } catch (e) {
+        refused = e;
+      }
+      const reader = await EmbeddedPachyderm.open(own, { readonly: true });
+      readerSaw = (await reader.inspectRepo('crash')).repo.name === 'crash' ? 1 : 0;
+      await reader.close();
+    });
+    expect(refused).toBeInstanceOf(PachError);
+    expect((refused as PachError).code).toBe(PachCode.FAILED_PRECONDITION);
+    expect((refused as PachError).message).toMatch(/is in use by process \d+/);
+    expect(readerSaw).toBe(1);
+    // The writer was killed: its stale lock is taken over.
+    const next = await EmbeddedPachyderm.open(own);
+    expect(fs.readFileSync(path.join(own, 'writer.pid'), 'utf8')).toBe(String(process.pid));
+    await next.close();
+    expect(fs.existsSync(path.join(own, 'writer.pid'))).toBe(false);
+    fs.rmSync(own, { recursive: true, force: true });
+  }, 60_000);
 });

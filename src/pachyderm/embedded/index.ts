@@ -8,6 +8,7 @@
  *                                (PFS, pfs-schema.ts) and the PPS tables (pps engineer's schema)
  *   objects/<2 hex>/<64 hex>     content-addressed packs of file contents (blobstore.ts)
  *   objects/tmp/                 packs being written (removed on open once their writer is gone)
+ *   writer.pid                   the writing process's lock (lock.ts): one writer per directory
  * ```
  *
  * PFS methods are implemented by {@link Pfs} (pfs.ts); PPS methods are delegated to a
@@ -60,6 +61,7 @@ import { BlobStore } from './blobstore';
 import { type Db, migrate, openDatabase } from './db';
 import { type CommitEvent, type FileEntry, type InternalFileOp, Pfs } from './pfs';
 import { PFS_MIGRATIONS } from './pfs-schema';
+import { acquireWriterLock } from './lock';
 import { deferred } from './stream';
 
 export type { CommitEvent, FileEntry, InternalFileOp };
@@ -111,27 +113,38 @@ export class EmbeddedPachyderm implements Pachyderm {
     readonly db: Db,
     /** The PFS half (internal). */
     readonly pfs: Pfs,
+    private readonly unlock: () => void,
   ) {}
 
   /**
-   * Open (creating if needed) the engine on `dataDir`: migrates the PFS schema, cleans the blob
-   * store's leftovers, then builds the PPS half if `options.pps` is given.
-   * @throws Error when the directory or database cannot be opened
+   * Open (creating if needed) the engine on `dataDir`: takes the writer lock (unless `readonly`),
+   * migrates the PFS schema, cleans the blob store's leftovers, then builds the PPS half if
+   * `options.pps` is given.
+   * @throws PachError FAILED_PRECONDITION when another live process writes the directory; Error
+   *   when the directory or database cannot be opened
    */
   static async open(dataDir: string, options: EmbeddedOptions = {}): Promise<EmbeddedPachyderm> {
     const dir = path.resolve(dataDir);
     if (!options.readonly) await fsp.mkdir(dir, { recursive: true });
-    const db = openDatabase(path.join(dir, DB_FILE), { readonly: options.readonly });
+    const unlock = options.readonly ? () => undefined : acquireWriterLock(dir);
+    let db: Db;
+    try {
+      db = openDatabase(path.join(dir, DB_FILE), { readonly: options.readonly });
+    } catch (e) {
+      unlock();
+      throw e;
+    }
     try {
       if (!options.readonly) migrate(db, 'pfs', PFS_MIGRATIONS);
       const blobs = await BlobStore.open(path.join(dir, OBJECTS_DIR), {
         readonly: options.readonly,
       });
-      const engine = new EmbeddedPachyderm(dir, db, new Pfs(db, blobs));
+      const engine = new EmbeddedPachyderm(dir, db, new Pfs(db, blobs), unlock);
       if (options.pps) engine.pps = await options.pps(engine);
       return engine;
     } catch (e) {
       db.close();
+      unlock();
       throw e;
     }
   }
@@ -396,6 +409,7 @@ export class EmbeddedPachyderm implements Pachyderm {
     } finally {
       this.pfs.close();
       this.db.close();
+      this.unlock();
     }
   }
 }
