@@ -5,7 +5,12 @@
 import { RawRatings } from '../../src/engine/dataset/raw-ratings';
 import { Trainset } from '../../src/engine/trainset';
 import { RandomState } from '../../src/engine/random';
-import { svdSgdJs, svdSgdWasm, type SvdSgdInput } from '../../src/engine/algorithms/svd-kernel';
+import {
+  svdKernelBuild,
+  svdSgdJs,
+  svdSgdWasm,
+  type SvdSgdInput,
+} from '../../src/engine/algorithms/svd-kernel';
 
 /** A random trainset of `n` distinct ratings (more than one WebAssembly call's chunk). */
 function randomTrainset(seed: number, nUsers: number, nItems: number, n: number): Trainset {
@@ -57,16 +62,25 @@ const hex = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLengt
 describe('SVD SGD kernel: WebAssembly equals the TypeScript loop bit for bit', () => {
   const ts = randomTrainset(1, 400, 250, 12000);
 
+  it('Node 20 runs the SIMD build', () => {
+    expect(svdKernelBuild()).toBe('simd');
+  });
+
   it.each([
-    [7, true],
-    [7, false],
-    [1, true],
-    [0, true],
-  ])('nFactors %d, biased %s', (nF, biased) => {
+    ['simd', 7, true],
+    ['simd', 7, false],
+    ['simd', 1, true],
+    ['simd', 0, true],
+    ['simd', 10, true],
+    ['scalar', 7, true],
+    ['scalar', 7, false],
+    ['scalar', 2, true],
+    ['scalar', 0, false],
+  ] as const)('%s build, nFactors %d, biased %s', (build, nF, biased) => {
     const a = input(ts, nF, biased, 5);
     const b = input(ts, nF, biased, 5);
     svdSgdJs(a);
-    expect(svdSgdWasm(b)).toBe(true);
+    expect(svdSgdWasm(b, build)).toBe(true);
     expect(hex(b.pu)).toBe(hex(a.pu));
     expect(hex(b.qi)).toBe(hex(a.qi));
     expect(hex(b.bu)).toBe(hex(a.bu));

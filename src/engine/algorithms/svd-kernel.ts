@@ -90,6 +90,7 @@ const OP = {
   i32GeS: 0x4e,
   i32GeU: 0x4f,
   i32Add: 0x6a,
+  i32Sub: 0x6b,
   i32Mul: 0x6c,
   i32Shl: 0x74,
   f64Add: 0xa0,
@@ -151,7 +152,7 @@ const P = {
 } as const;
 // Locals.
 const L = {
-  spare: 20,
+  limit4: 20,
   u: 21,
   k: 22,
   end: 23,
@@ -194,36 +195,77 @@ function whileLess(a: number, b: number, body: number[], ge: number = OP.i32GeS)
   ];
 }
 
-function sgdBody(): number[] {
-  // Dot product: dot = dot + qi[ip + f] * pu[up + f], f in bytes.
+/**
+ * `step(o)` for every factor: four factors per iteration while at least four remain (f < limit4,
+ * i.e. f + 32 ≤ rowBytes), then one at a time. Steps run in increasing f, as the plain loop.
+ */
+function unrolled(step: (o: number) => number[], step2?: (o: number) => number[]): number[] {
+  const advance = (n: number) => [...get(L.f), ...i32c(n), OP.i32Add, ...set(L.f)];
+  const four = step2
+    ? [...step2(0), ...step2(16)]
+    : [...step(0), ...step(8), ...step(16), ...step(24)];
+  return [
+    ...whileLess(L.f, L.limit4, [...four, ...advance(32)]),
+    ...whileLess(L.f, P.rowBytes, [...step(0), ...advance(8)]),
+  ];
+}
+
+// SIMD (f64x2): each lane does the scalar operations, so the results are the same bits.
+const V128 = 0x7b;
+const simd = (op: number) => [0xfd, ...uleb(op)];
+const ldV = (offset: number) => [...simd(0), 3, ...uleb(offset)];
+const stV = (offset: number) => [...simd(11), 3, ...uleb(offset)];
+const SPLAT = simd(20);
+const lane = (k: number) => [...simd(33), k];
+const VADD = simd(240);
+const VSUB = simd(241);
+const VMUL = simd(242);
+/** v128 locals (SIMD build only). */
+const V = { e: 33, p: 34, q: 35, m: 36, lrPu: 37, regPu: 38, lrQi: 39, regQi: 40 } as const;
+
+function sgdBody(useSimd: boolean): number[] {
+  // dot = dot + qi[ip + f + o] * pu[up + f + o]   (f and o in bytes)
+  const dotStep = (o: number) => [
+    ...get(L.dot),
+    ...get(L.ip),
+    ...get(L.f),
+    OP.i32Add,
+    ...ldF(o),
+    ...get(L.up),
+    ...get(L.f),
+    OP.i32Add,
+    ...ldF(o),
+    OP.f64Mul,
+    OP.f64Add,
+    ...set(L.dot),
+  ];
+  // Two factors: m = qi[..] * pu[..] lane-wise, then dot = (dot + m0) + m1.
+  const dotStep2 = (o: number) => [
+    ...get(L.ip),
+    ...get(L.f),
+    OP.i32Add,
+    ...ldV(o),
+    ...get(L.up),
+    ...get(L.f),
+    OP.i32Add,
+    ...ldV(o),
+    ...VMUL,
+    ...set(V.m),
+    ...get(L.dot),
+    ...get(V.m),
+    ...lane(0),
+    OP.f64Add,
+    ...get(V.m),
+    ...lane(1),
+    OP.f64Add,
+    ...set(L.dot),
+  ];
   const dotLoop = [
     ...f64c0,
     ...set(L.dot),
     ...i32c(0),
     ...set(L.f),
-    ...whileLess(
-      L.f,
-      P.rowBytes,
-      [
-        ...get(L.dot),
-        ...get(L.ip),
-        ...get(L.f),
-        OP.i32Add,
-        ...ldF(),
-        ...get(L.up),
-        ...get(L.f),
-        OP.i32Add,
-        ...ldF(),
-        OP.f64Mul,
-        OP.f64Add,
-        ...set(L.dot),
-        ...get(L.f),
-        ...i32c(8),
-        OP.i32Add,
-        ...set(L.f),
-      ],
-      OP.i32GeU,
-    ),
+    ...unrolled(dotStep, useSimd ? dotStep2 : undefined),
   ];
   // err = r − (((mu + bu[u]) + bi[i]) + dot)
   const errCalc = [
@@ -271,7 +313,14 @@ function sgdBody(): number[] {
   ];
   // puf = pu[up+f]; qif = qi[ip+f];
   // pu[up+f] = puf + lrPu * (err * qif − regPu * puf); qi[ip+f] = qif + lrQi * (err * puf − regQi * qif)
-  const factorUpdate = (addrBase: number, own: number, other: number, lr: number, reg: number) => [
+  const factorUpdate = (
+    addrBase: number,
+    own: number,
+    other: number,
+    lr: number,
+    reg: number,
+    o: number,
+  ) => [
     ...get(addrBase),
     ...get(L.f),
     OP.i32Add,
@@ -286,34 +335,66 @@ function sgdBody(): number[] {
     OP.f64Sub,
     OP.f64Mul,
     OP.f64Add,
-    ...stF(),
+    ...stF(o),
+  ];
+  const factorStep = (o: number) => [
+    ...get(L.up),
+    ...get(L.f),
+    OP.i32Add,
+    ...ldF(o),
+    ...set(L.puf),
+    ...get(L.ip),
+    ...get(L.f),
+    OP.i32Add,
+    ...ldF(o),
+    ...set(L.qif),
+    ...factorUpdate(L.up, L.puf, L.qif, P.lrPu, P.regPu, o),
+    ...factorUpdate(L.ip, L.qif, L.puf, P.lrQi, P.regQi, o),
+  ];
+  // Two factors at once: the same formulas on f64x2 lanes (e = err in both lanes).
+  const factorUpdate2 = (
+    addrBase: number,
+    own: number,
+    other: number,
+    lr: number,
+    reg: number,
+    o: number,
+  ) => [
+    ...get(addrBase),
+    ...get(L.f),
+    OP.i32Add,
+    ...get(own),
+    ...get(lr),
+    ...get(V.e),
+    ...get(other),
+    ...VMUL,
+    ...get(reg),
+    ...get(own),
+    ...VMUL,
+    ...VSUB,
+    ...VMUL,
+    ...VADD,
+    ...stV(o),
+  ];
+  const factorStep2 = (o: number) => [
+    ...get(L.up),
+    ...get(L.f),
+    OP.i32Add,
+    ...ldV(o),
+    ...set(V.p),
+    ...get(L.ip),
+    ...get(L.f),
+    OP.i32Add,
+    ...ldV(o),
+    ...set(V.q),
+    ...factorUpdate2(L.up, V.p, V.q, V.lrPu, V.regPu, o),
+    ...factorUpdate2(L.ip, V.q, V.p, V.lrQi, V.regQi, o),
   ];
   const factorLoop = [
+    ...(useSimd ? [...get(L.err), ...SPLAT, ...set(V.e)] : []),
     ...i32c(0),
     ...set(L.f),
-    ...whileLess(
-      L.f,
-      P.rowBytes,
-      [
-        ...get(L.up),
-        ...get(L.f),
-        OP.i32Add,
-        ...ldF(),
-        ...set(L.puf),
-        ...get(L.ip),
-        ...get(L.f),
-        OP.i32Add,
-        ...ldF(),
-        ...set(L.qif),
-        ...factorUpdate(L.up, L.puf, L.qif, P.lrPu, P.regPu),
-        ...factorUpdate(L.ip, L.qif, L.puf, P.lrQi, P.regQi),
-        ...get(L.f),
-        ...i32c(8),
-        OP.i32Add,
-        ...set(L.f),
-      ],
-      OP.i32GeU,
-    ),
+    ...unrolled(factorStep, useSimd ? factorStep2 : undefined),
   ];
   // One rating k of user u: i = items[k]; ip = qiP + i * rowBytes; biA = biP + 8i.
   const rating = [
@@ -376,10 +457,28 @@ function sgdBody(): number[] {
     OP.i32Add,
     ...set(L.u),
   ];
-  return [...get(P.uStart), ...set(L.u), ...whileLess(L.u, P.uEnd, user), OP.end];
+  const splats = useSimd
+    ? [
+        ...[P.lrPu, V.lrPu, P.regPu, V.regPu, P.lrQi, V.lrQi, P.regQi, V.regQi].flatMap(
+          (x, k, all) => (k % 2 === 0 ? [...get(x), ...SPLAT, ...set(all[k + 1])] : []),
+        ),
+      ]
+    : [];
+  return [
+    ...splats,
+    ...get(P.rowBytes),
+    ...i32c(24),
+    OP.i32Sub,
+    ...set(L.limit4),
+    ...get(P.uStart),
+    ...set(L.u),
+    ...whileLess(L.u, P.uEnd, user),
+    OP.end,
+  ];
 }
 
-function assemble(): Uint8Array {
+/** The module's bytes; `useSimd` selects the f64x2 build. */
+function assemble(useSimd: boolean): Uint8Array {
   const params = [...Array(11).fill(I32), ...Array(9).fill(F64)];
   const type = section(1, vec([[0x60, ...vec(params.map((t) => [t])), 0]]));
   const imports = section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x00, 0x01]]));
@@ -388,8 +487,9 @@ function assemble(): Uint8Array {
   const locals = vec([
     [...uleb(9), I32],
     [...uleb(4), F64],
+    ...(useSimd ? [[...uleb(8), V128]] : []),
   ]);
-  const body = [...locals, ...sgdBody()];
+  const body = [...locals, ...sgdBody(useSimd)];
   const code = section(10, vec([[...uleb(body.length), ...body]]));
   return Uint8Array.from([
     0x00,
@@ -419,18 +519,27 @@ interface WasmApi {
 }
 
 const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-let compiled: object | null | undefined;
+/** Which WebAssembly build runs: f64x2 SIMD, scalar, or none (the TypeScript loop). */
+export type SvdKernelBuild = 'simd' | 'scalar' | 'none';
 
-/** The compiled module, or null when this runtime has no WebAssembly. */
-function sgdModule(): object | null {
-  if (compiled === undefined) {
+const modules: { simd?: object | null; scalar?: object | null } = {};
+
+function compile(build: 'simd' | 'scalar'): object | null {
+  if (modules[build] === undefined) {
     try {
-      compiled = wasm ? new wasm.Module(assemble()) : null;
+      modules[build] = wasm ? new wasm.Module(assemble(build === 'simd')) : null;
     } catch {
-      compiled = null;
+      modules[build] = null;
     }
   }
-  return compiled;
+  return modules[build]!;
+}
+
+/** The build `svdSgd` uses on this runtime: SIMD when supported, else scalar, else none. */
+export function svdKernelBuild(): SvdKernelBuild {
+  if (compile('simd')) return 'simd';
+  if (compile('scalar')) return 'scalar';
+  return 'none';
 }
 
 const PAGE = 65536;
@@ -447,11 +556,14 @@ const MAX_BYTES = 2 ** 31; // keep every address a positive i32 well inside wasm
  * (a running call is never replaced), so short calls let the optimised code take over within the
  * first epoch. The order of the updates is the same as in one long loop.
  *
- * @returns false (and changes nothing) when WebAssembly is unavailable or the data would need
+ * @param build 'auto' (default): SIMD when the runtime supports it, else scalar; 'simd' or
+ *   'scalar' force one build (tests compare them).
+ * @returns false (and changes nothing) when that build is unavailable or the data would need
  *   more than 2 GiB; the caller then runs `svdSgdJs`.
  */
-export function svdSgdWasm(a: SvdSgdInput): boolean {
-  const mod = sgdModule();
+export function svdSgdWasm(a: SvdSgdInput, build: 'simd' | 'scalar' | 'auto' = 'auto'): boolean {
+  const chosen = build === 'auto' ? svdKernelBuild() : build;
+  const mod = chosen === 'none' ? null : compile(chosen);
   if (!mod || !wasm) return false;
   const parts = [a.urOffsets, a.urItems, a.urRatings, a.bu, a.bi, a.pu, a.qi];
   const offsets: number[] = [];
