@@ -151,22 +151,25 @@ export class NMF extends AlgoBase {
           const i = urItems[k];
           const r = urRatings[k];
           const io = i * nF;
+          const ia = io * 2;
+          // The numerators do not depend on the estimate: accumulate them with the dot product.
           let dot = 0;
-          for (let f = 0; f < nF; f++) dot += qi[io + f] * pu[uo + f];
+          for (let f = 0; f < nF; f++) {
+            const qif = qi[io + f];
+            const puf = pu[uo + f];
+            dot += qif * puf;
+            uNum[f] += qif * r;
+            itemAcc[ia + 2 * f] += puf * r;
+          }
           const est = mu + bu[u] + bi[i] + dot;
           const err = r - est;
           if (biased) {
             bu[u] += lrBu * (err - regBu * bu[u]);
             bi[i] += lrBi * (err - regBi * bi[i]);
           }
-          const ia = io * 2;
           for (let f = 0; f < nF; f++) {
-            const qif = qi[io + f];
-            const puf = pu[uo + f];
-            uNum[f] += qif * r;
-            uDen[f] += qif * est;
-            itemAcc[ia + 2 * f] += puf * r;
-            itemAcc[ia + 2 * f + 1] += puf * est;
+            uDen[f] += qi[io + f] * est;
+            itemAcc[ia + 2 * f + 1] += pu[uo + f] * est;
           }
         }
         // p_u is read only by u's own ratings, all visited now: update it here rather than after
