@@ -13,8 +13,21 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_USAGE, exitCodeOf } from './errors';
 import { evaluateCommand } from './commands/evaluate';
 import { compareCommand } from './commands/compare';
+import { reposCommand } from './commands/repos';
+import { commitsCommand } from './commands/commits';
 import { collect } from './data-options';
 import { loadAlgorithmPlugins, pluginsFromEnv } from '../engine/algorithms/plugins';
+
+/**
+ * The commands, in the order `--help` lists them. Each module under ./commands exports a factory
+ * returning a commander Command; add new ones here.
+ */
+const COMMANDS: ReadonlyArray<() => Command> = [
+  evaluateCommand,
+  compareCommand,
+  () => reposCommand(),
+  () => commitsCommand(),
+];
 
 /** The package version, read from package.json (two levels up from both src/cli and dist/cli). */
 function packageVersion(): string {
@@ -53,8 +66,7 @@ export function buildProgram(): Command {
     .hook('preAction', (root) => {
       loadAlgorithmPlugins([...pluginsFromEnv(), ...(root.opts().plugin as string[])]);
     });
-  program.addCommand(evaluateCommand());
-  program.addCommand(compareCommand());
+  for (const make of COMMANDS) program.addCommand(make());
   forEachCommand(program, (c) => {
     c.exitOverride();
     c.helpCommand(false);

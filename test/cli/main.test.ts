@@ -16,6 +16,22 @@ describe('reelgraph', () => {
     expect(r.stdout).toMatch(/\n {2}evaluate \[options\]/);
   });
 
+  it('wires in every command module of src/cli/commands', async () => {
+    const r = await runCli(['--help']);
+    const names = fs
+      .readdirSync(path.join(ROOT, 'src/cli/commands'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => f.replace(/\.ts$/, ''));
+    expect(names).toContain('evaluate');
+    for (const name of names) expect(r.stdout).toMatch(new RegExp(`\\n  ${name}\\b`));
+    // and each has --help
+    const helps = await Promise.all(names.map((name) => runCli([name, '--help'])));
+    helps.forEach((h, k) => {
+      expect(h.code).toBe(0);
+      expect(h.stdout).toMatch(new RegExp(`^Usage: reelgraph ${names[k]} `));
+    });
+  });
+
   it('--version prints the package version', async () => {
     const r = await runCli(['--version']);
     expect(r.code).toBe(0);
