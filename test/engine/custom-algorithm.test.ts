@@ -26,38 +26,14 @@ import {
 import { ParamError } from '../../src/engine/params';
 import { recommend } from '../../src/engine/top-n';
 import { datasetOf, syntheticRows, type Row } from '../helpers/synthetic-ratings';
+import { itemMeanRmse } from '../helpers/item-mean-reference';
 
 const PLUGINS = path.resolve(__dirname, '../fixtures/plugins');
 const rows = syntheticRows(3, 30, 20, 0.5);
 const data = datasetOf(rows);
 
-/** RMSE of ItemMean(shrinkage) on each KFold fold, computed from the formula. */
-function handRmse(shrinkage: number, nSplits: number, seed: number): number[] {
-  const out: number[] = [];
-  for (const [train, test] of new KFold({ nSplits, randomState: seed }).splitIndices(rows.length)) {
-    const sum = new Map<string, number>();
-    const count = new Map<string, number>();
-    let total = 0;
-    for (const k of train) {
-      const [, item, r] = rows[k];
-      sum.set(item, (sum.get(item) ?? 0) + r);
-      count.set(item, (count.get(item) ?? 0) + 1);
-      total += r;
-    }
-    const mu = total / train.length;
-    let sq = 0;
-    for (const k of test) {
-      const [, item, r] = rows[k];
-      const n = count.get(item);
-      // Unknown item: PredictionImpossible → the global mean.
-      let est = n === undefined ? mu : (sum.get(item)! + shrinkage * mu) / (n + shrinkage);
-      est = Math.min(5, Math.max(1, est));
-      sq += (r - est) ** 2;
-    }
-    out.push(Math.sqrt(sq / test.length));
-  }
-  return out;
-}
+const handRmse = (shrinkage: number, nSplits: number, seed: number) =>
+  itemMeanRmse(rows, shrinkage, nSplits, seed);
 
 describe('a custom algorithm from a plugin', () => {
   beforeAll(() => {
