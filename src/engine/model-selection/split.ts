@@ -101,7 +101,10 @@ export class KFold implements Splitter {
     }
   }
 
-  /** @throws RangeError when nSplits exceeds the number of ratings. */
+  /**
+   * Yields `[trainset, testset]` per fold, one trainset in memory at a time.
+   * @throws RangeError when nSplits exceeds the number of ratings.
+   */
   *split(data: SplitData): Generator<Split> {
     for (const [train, test] of this.splitIndices(data.ratings.length)) {
       yield [
@@ -111,6 +114,7 @@ export class KFold implements Splitter {
     }
   }
 
+  /** Number of folds (`nSplits`). */
   getNSplits(): number {
     return this.nSplits;
   }
@@ -190,9 +194,13 @@ export function trainTestSizes(
 export class ShuffleSplit implements Splitter {
   /** Number of splits, ≥ 1. */
   readonly nSplits: number;
+  /** Test size as given (fraction or count; null: the rest after the trainset). */
   readonly testSize: SplitSize | null;
+  /** Train size as given (fraction or count; null: the rest after the testset). */
   readonly trainSize: SplitSize | null;
+  /** Seed or generator of the permutations. */
   readonly randomState: RandomStateLike;
+  /** Whether the ratings are permuted (false: the first ratings train, the next ones test). */
   readonly shuffle: boolean;
 
   /** @throws RangeError when nSplits is not a whole number ≥ 1. */
@@ -220,6 +228,7 @@ export class ShuffleSplit implements Splitter {
     }
   }
 
+  /** Yields `[trainset, testset]` per split. @throws RangeError on invalid sizes. */
   *split(data: SplitData): Generator<Split> {
     for (const [train, test] of this.splitIndices(data.ratings.length)) {
       yield [
@@ -229,6 +238,7 @@ export class ShuffleSplit implements Splitter {
     }
   }
 
+  /** Number of splits (`nSplits`). */
   getNSplits(): number {
     return this.nSplits;
   }
