@@ -14,6 +14,12 @@ import { BSL_OPTIONS_SPEC, computeBaselines } from './baselines';
 import type { ParamSpecs, ParamValues } from '../params';
 import type { Trainset } from '../trainset';
 
+/**
+ * BaselineOnly (see the module comment). Parameters: `bslOptions` (`BSL_OPTIONS_SPEC`).
+ *
+ * @example
+ * new BaselineOnly({ bslOptions: { method: 'sgd', nEpochs: 30 } }).fit(trainset);
+ */
 export class BaselineOnly extends AlgoBase {
   static readonly algorithmName = 'BaselineOnly';
   static readonly description =
@@ -25,6 +31,7 @@ export class BaselineOnly extends AlgoBase {
   /** Item biases by inner item id (length nItems); empty before fit. */
   bi: Float64Array = new Float64Array(0);
 
+  /** Learns `bu` and `bi` with `computeBaselines(trainset, bslOptions)`. @returns this */
   override fit(trainset: Trainset): this {
     super.fit(trainset);
     const { bu, bi } = computeBaselines(trainset, this.params.bslOptions as ParamValues);
@@ -42,10 +49,12 @@ export class BaselineOnly extends AlgoBase {
     return est;
   }
 
+  /** Arrays `bu`, `bi` (float64) for a model file. */
   override exportState(): AlgoState {
     return { values: {}, arrays: { bu: this.bu, bi: this.bi } };
   }
 
+  /** Restores `bu`, `bi`. @throws Error when one is missing or of the wrong size. */
   override importState(state: AlgoState): void {
     this.bu = requireArray(state, 'bu', this.trainset.nUsers, Float64Array);
     this.bi = requireArray(state, 'bi', this.trainset.nItems, Float64Array);

@@ -17,6 +17,12 @@ import type { ParamSpecs } from '../params';
 import type { Trainset } from '../trainset';
 import { getRng, type RandomState } from '../random';
 
+/**
+ * NormalPredictor (see the module comment). Parameter: `randomState`.
+ *
+ * @example
+ * new NormalPredictor({ randomState: 0 }).fit(trainset).predict('196', '302');
+ */
 export class NormalPredictor extends AlgoBase {
   static readonly algorithmName = 'NormalPredictor';
   static readonly description =
@@ -33,6 +39,7 @@ export class NormalPredictor extends AlgoBase {
   sigma = NaN;
   private rng?: RandomState;
 
+  /** Computes σ and (re)creates the generator from `randomState`. @returns this */
   override fit(trainset: Trainset): this {
     super.fit(trainset);
     const mu = trainset.globalMean;
@@ -53,10 +60,12 @@ export class NormalPredictor extends AlgoBase {
     return this.rng.normal(this.trainset.globalMean, this.sigma);
   }
 
+  /** The value `sigma` for a model file (the generator restarts from `randomState` on load). */
   override exportState(): AlgoState {
     return { values: { sigma: this.sigma }, arrays: {} };
   }
 
+  /** Restores `sigma` and restarts the generator. @throws Error when sigma is missing or negative. */
   override importState(state: AlgoState): void {
     const sigma = state.values.sigma;
     if (typeof sigma !== 'number' || !(sigma >= 0)) {

@@ -58,6 +58,13 @@ const regSpec = (what: string) =>
     doc: `Regularisation of ${what}; null means regAll.`,
   }) as const;
 
+/**
+ * SVD (see the module comment for the algorithm). Parameters: `SVD.paramSpecs`.
+ *
+ * @example
+ * const algo = new SVD({ nFactors: 50, randomState: 0 }).fit(trainset);
+ * algo.predict('196', '302').est; // a rating in the trainset's scale
+ */
 export class SVD extends AlgoBase {
   static readonly algorithmName = 'SVD';
   static readonly description =
@@ -112,6 +119,11 @@ export class SVD extends AlgoBase {
     return this.params.nFactors as number;
   }
 
+  /**
+   * Draws the initial factors, then runs `nEpochs` passes of SGD over `trainset.allRatings()`.
+   * Time O(nEpochs × nRatings × nFactors); memory (nUsers + nItems) × (nFactors + 1) doubles.
+   * @returns this
+   */
   override fit(trainset: Trainset): this {
     super.fit(trainset);
     const p = this.params;
@@ -205,10 +217,12 @@ export class SVD extends AlgoBase {
     return s;
   }
 
+  /** Arrays `bu`, `bi`, `pu`, `qi` (float64) for a model file. */
   override exportState(): AlgoState {
     return { values: {}, arrays: { bu: this.bu, bi: this.bi, pu: this.pu, qi: this.qi } };
   }
 
+  /** Restores `bu`, `bi`, `pu`, `qi`. @throws Error when one is missing or of the wrong size. */
   override importState(state: AlgoState): void {
     const { nUsers, nItems } = this.trainset;
     const nF = this.nFactors;
