@@ -91,6 +91,20 @@ async function verify(
   const pach = await EmbeddedPachyderm.open(dir);
   try {
     expect(pach.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    // Packs left by interrupted modifications were removed on open: every pack is referenced.
+    const referenced = (
+      pach.db.prepare("SELECT DISTINCT pack FROM pfs_blobs WHERE pack != ''").all() as {
+        pack: string;
+      }[]
+    )
+      .map((r) => r.pack)
+      .sort();
+    const onDisk = fs
+      .readdirSync(path.join(dir, 'objects'))
+      .filter((d) => d !== 'tmp')
+      .flatMap((d) => fs.readdirSync(path.join(dir, 'objects', d)))
+      .sort();
+    expect(onDisk).toEqual(referenced);
     const commits: { id: string; error: string; finished: Date | null }[] = [];
     for await (const c of pach.listCommit('crash')) {
       commits.push({ id: c.commit.id, error: c.error, finished: c.finished });

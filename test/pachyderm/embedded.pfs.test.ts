@@ -86,6 +86,23 @@ describe('embedded engine specifics', () => {
     expect((await pach.readFile('other@master:/c')).toString()).toBe(content);
   });
 
+  it('removes on reopen the pack of a modification that failed', async () => {
+    await pach.modifyFile('r@master', [{ op: 'put', path: '/kept', data: 'kept content' }]);
+    const before = packs(dir);
+    await expectPachError(
+      pach.modifyFile('r@master', [
+        { op: 'put', path: '/lost', data: 'never committed' },
+        { op: 'copy', src: 'r@master:/missing', dst: '/x' },
+      ]),
+      PachCode.NOT_FOUND,
+    );
+    expect(packs(dir).length).toBe(before.length + 1);
+    await pach.close();
+    pach = await EmbeddedPachyderm.open(dir);
+    expect(packs(dir)).toEqual(before);
+    expect((await pach.readFile('r@master:/kept')).toString()).toBe('kept content');
+  });
+
   it('keeps everything across close and reopen', async () => {
     const c = await pach.modifyFile('r@master', [{ op: 'put', path: '/a', data: 'persisted' }]);
     const open = await pach.startCommit('r@master');

@@ -179,6 +179,30 @@ export class BlobStore {
   }
 
   /**
+   * Remove every pack that `isReferenced` does not claim (packs written by a modification that
+   * failed or was interrupted before its metadata was committed). Call it only when no write of
+   * any process is in flight in this store (the engine does it on open, holding the writer lock).
+   * @returns how many packs and bytes were removed
+   */
+  async removeUnreferenced(
+    isReferenced: (pack: string) => boolean,
+  ): Promise<{ packs: number; bytes: number }> {
+    let packs = 0;
+    let bytes = 0;
+    for (const shard of await fsp.readdir(this.root)) {
+      if (!/^[0-9a-f]{2}$/.test(shard)) continue;
+      for (const name of await fsp.readdir(path.join(this.root, shard))) {
+        if (isReferenced(name)) continue;
+        const file = path.join(this.root, shard, name);
+        bytes += (await fsp.stat(file)).size;
+        await fsp.rm(file, { force: true });
+        packs++;
+      }
+    }
+    return { packs, bytes };
+  }
+
+  /**
    * Stream a blob's bytes from `start` (inclusive, default 0) in chunks of at most
    * {@link READ_CHUNK} bytes.
    */

@@ -118,7 +118,8 @@ export class EmbeddedPachyderm implements Pachyderm {
 
   /**
    * Open (creating if needed) the engine on `dataDir`: takes the writer lock (unless `readonly`),
-   * migrates the PFS schema, cleans the blob store's leftovers, then builds the PPS half if
+   * migrates the PFS schema, removes the blob store's leftovers (temporary files of
+   * dead writers, packs no metadata references), then builds the PPS half if
    * `options.pps` is given.
    * @throws PachError FAILED_PRECONDITION when another live process writes the directory; Error
    *   when the directory or database cannot be opened
@@ -139,7 +140,13 @@ export class EmbeddedPachyderm implements Pachyderm {
       const blobs = await BlobStore.open(path.join(dir, OBJECTS_DIR), {
         readonly: options.readonly,
       });
-      const engine = new EmbeddedPachyderm(dir, db, new Pfs(db, blobs), unlock);
+      const pfs = new Pfs(db, blobs);
+      // Holding the writer lock first in this process: no write can be in flight, so packs that
+      // no metadata references are leftovers of failed or interrupted modifications.
+      if (!options.readonly && (unlock as { first?: boolean }).first) {
+        await blobs.removeUnreferenced((pack) => pfs.isPackReferenced(pack));
+      }
+      const engine = new EmbeddedPachyderm(dir, db, pfs, unlock);
       if (options.pps) engine.pps = await options.pps(engine);
       return engine;
     } catch (e) {

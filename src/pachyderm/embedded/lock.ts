@@ -27,10 +27,11 @@ function alive(pid: number): boolean {
 
 /**
  * Take the writer lock of `dir` for this process.
- * @returns a function releasing it (idempotent)
+ * @returns a function releasing it (idempotent), with `first` = true when no other engine of this
+ *   process held it (so no write of this process can be in flight in the directory)
  * @throws PachError FAILED_PRECONDITION "data directory D is in use by process N"
  */
-export function acquireWriterLock(dir: string): () => void {
+export function acquireWriterLock(dir: string): (() => void) & { first: boolean } {
   const file = path.join(dir, LOCK_FILE);
   const count = held.get(file) ?? 0;
   if (count === 0) {
@@ -52,7 +53,7 @@ export function acquireWriterLock(dir: string): () => void {
   }
   held.set(file, count + 1);
   let released = false;
-  return () => {
+  const release = () => {
     if (released) return;
     released = true;
     const n = (held.get(file) ?? 1) - 1;
@@ -67,4 +68,5 @@ export function acquireWriterLock(dir: string): () => void {
       // already gone
     }
   };
+  return Object.assign(release, { first: count === 0 });
 }

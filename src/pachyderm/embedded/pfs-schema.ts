@@ -104,4 +104,11 @@ export const PFS_MIGRATIONS: readonly Migration[] = [
       );
     },
   },
+  {
+    version: 2,
+    description: 'index of blobs by pack (garbage collection of unreferenced packs)',
+    up(db) {
+      db.exec('CREATE INDEX pfs_blobs_by_pack ON pfs_blobs(pack)');
+    },
+  },
 ];

@@ -1057,6 +1057,13 @@ export class Pfs {
     row.depth = 0;
   }
 
+  /** True when some blob lives in pack `pack`. */
+  isPackReferenced(pack: string): boolean {
+    return (
+      this.db.prepare('SELECT 1 FROM pfs_blobs WHERE pack = ? LIMIT 1').get(pack) !== undefined
+    );
+  }
+
   /** Locations of the stored blobs among `hashes`. */
   blobLocations(hashes: string[]): Map<string, BlobLocation> {
     const out = new Map<string, BlobLocation>();
