@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { DB_FILE, EmbeddedPachyderm } from '../pachyderm/embedded';
+import { embeddedPps } from '../pachyderm/embedded/pps';
 
 /** Options added by {@link addDataDirOption}. */
 export interface DataDirOptions {
@@ -32,7 +33,7 @@ export function resolveDataDir(opts: DataDirOptions, env: NodeJS.ProcessEnv = pr
 
 /**
  * Open the embedded engine read-only (safe next to a running server: SQLite WAL readers do not
- * block its writer), run `fn`, close.
+ * block its writer; the PPS half answers queries and runs no job), run `fn`, close.
  * @throws Error "no reelgraph data in DIR …" when the directory holds no database
  */
 export async function withEngine<T>(
@@ -45,7 +46,11 @@ export async function withEngine<T>(
       `no reelgraph data in ${dir} (expected ${DB_FILE}); set --data-dir or REELGRAPH_DATA_DIR`,
     );
   }
-  const pach = await EmbeddedPachyderm.open(dir, { readonly: true });
+  // the PPS half read-only too: answers pipeline/job/log queries, runs no job
+  const pach = await EmbeddedPachyderm.open(dir, {
+    readonly: true,
+    pps: embeddedPps({ runJobs: false }),
+  });
   try {
     return await fn(pach);
   } finally {

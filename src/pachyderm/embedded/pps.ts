@@ -246,6 +246,8 @@ export class Pps implements PpsApi {
   private closed = false;
   private unlisten: () => void = () => undefined;
   private workRootMade = false;
+  /** False for a read-only engine over a store that never had a pipeline (no PPS tables). */
+  private hasTables = true;
 
   private constructor(
     private readonly engine: EmbeddedPachyderm,
@@ -270,6 +272,9 @@ export class Pps implements PpsApi {
     if (runJobs) migrate(engine.db, 'pps', PPS_MIGRATIONS);
     const workRoot = opts.workRoot ?? path.join(os.tmpdir(), `reelgraph-pps-${randomUUID()}`);
     const pps = new Pps(engine, opts, workRoot);
+    pps.hasTables = !!engine.db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pps_jobs'")
+      .get();
     if (runJobs) {
       pps.recover();
       pps.unlisten = engine.onCommit((ev) => pps.onCommit(ev));
@@ -408,9 +413,7 @@ export class Pps implements PpsApi {
     const projects = opts.projects?.map((p) => toProject(p).name);
     const only = opts.pipeline ? toPipeline(opts.pipeline) : undefined;
     if (only && !this.pipelineRow(only.project.name, only.name)) throw pipelineNotFound(only.name);
-    const rows = this.db
-      .prepare('SELECT * FROM pps_pipelines ORDER BY project, name')
-      .all() as PipelineRow[];
+    const rows = this.allPipelines();
     const history = opts.history ?? 0;
     for (const row of rows) {
       if (projects && !projects.includes(row.project)) continue;
@@ -553,6 +556,7 @@ export class Pps implements PpsApi {
       (opts.inputCommit ?? []).map(async (c) => (await this.engine.inspectCommit(c)).commit),
     );
     const history = opts.history ?? -1;
+    if (!this.hasTables) return;
     const sql = `SELECT * FROM pps_jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
       ORDER BY seq ${opts.reverse ? 'ASC' : 'DESC'}`;
     const rows = this.db.prepare(sql).all(...args) as JobRow[];
@@ -873,18 +877,21 @@ export class Pps implements PpsApi {
   }
 
   private pipelineRow(project: string, name: string): PipelineRow | undefined {
+    if (!this.hasTables) return undefined;
     return this.db
       .prepare('SELECT * FROM pps_pipelines WHERE project = ? AND name = ?')
       .get(project, name) as PipelineRow | undefined;
   }
 
   private allPipelines(): PipelineRow[] {
+    if (!this.hasTables) return [];
     return this.db
       .prepare('SELECT * FROM pps_pipelines ORDER BY project, name')
       .all() as PipelineRow[];
   }
 
   private jobRow(project: string, pipeline: string, id: string): JobRow | undefined {
+    if (!this.hasTables) return undefined;
     return this.db
       .prepare('SELECT * FROM pps_jobs WHERE project = ? AND pipeline = ? AND id = ?')
       .get(project, pipeline, id) as JobRow | undefined;
