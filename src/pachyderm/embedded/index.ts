@@ -245,122 +245,150 @@ export class EmbeddedPachyderm implements Pachyderm {
 
   // ----- projects -----------------------------------------------------------------------------
 
+  /** {@inheritDoc Pachyderm.createProject} */
   async createProject(project: ProjectRef, opts?: { description?: string; update?: boolean }) {
     this.live().createProject(project, opts);
   }
+  /** {@inheritDoc Pachyderm.inspectProject} */
   async inspectProject(project: ProjectRef): Promise<ProjectInfo> {
     return this.live().inspectProject(project);
   }
+  /** {@inheritDoc Pachyderm.listProject} */
   listProject(): AsyncIterable<ProjectInfo> {
     return deferred(() => this.live().listProject());
   }
+  /** {@inheritDoc Pachyderm.deleteProject} */
   async deleteProject(project: ProjectRef, opts?: { force?: boolean }) {
     this.live().deleteProject(project, opts);
   }
 
   // ----- repos --------------------------------------------------------------------------------
 
+  /** {@inheritDoc Pachyderm.createRepo} */
   async createRepo(repo: RepoRef, opts?: { description?: string; update?: boolean }) {
     this.live().createRepo(repo, opts);
   }
+  /** {@inheritDoc Pachyderm.inspectRepo} */
   async inspectRepo(repo: RepoRef): Promise<RepoInfo> {
     return this.live().inspectRepo(repo);
   }
+  /** {@inheritDoc Pachyderm.listRepo} */
   listRepo(opts?: { type?: RepoType | ''; projects?: ProjectRef[] }): AsyncIterable<RepoInfo> {
     return deferred(() => this.live().listRepo(opts));
   }
+  /** {@inheritDoc Pachyderm.deleteRepo} */
   async deleteRepo(repo: RepoRef, opts?: { force?: boolean }): Promise<{ deleted: boolean }> {
     return this.live().deleteRepo(repo, opts);
   }
 
   // ----- branches -----------------------------------------------------------------------------
 
+  /** {@inheritDoc Pachyderm.createBranch} */
   async createBranch(
     branch: BranchRef,
     opts?: { head?: CommitRef; provenance?: BranchRef[]; newCommitSet?: boolean },
   ) {
     this.live().createBranch(branch, opts);
   }
+  /** {@inheritDoc Pachyderm.inspectBranch} */
   async inspectBranch(branch: BranchRef): Promise<BranchInfo> {
     return this.live().inspectBranch(branch);
   }
+  /** {@inheritDoc Pachyderm.listBranch} */
   listBranch(repo: RepoRef, opts?: { reverse?: boolean }): AsyncIterable<BranchInfo> {
     return deferred(() => this.live().listBranch(repo, opts));
   }
+  /** {@inheritDoc Pachyderm.deleteBranch} */
   async deleteBranch(branch: BranchRef, opts?: { force?: boolean }) {
     this.live().deleteBranch(branch, opts);
   }
 
   // ----- commits ------------------------------------------------------------------------------
 
+  /** {@inheritDoc Pachyderm.startCommit} */
   async startCommit(
     branch: BranchRef,
     opts?: { parent?: CommitRef; description?: string },
   ): Promise<Commit> {
     return this.live().startCommit(branch, opts);
   }
+  /** {@inheritDoc Pachyderm.finishCommit} */
   async finishCommit(
     commit: CommitRef,
     opts?: { description?: string; error?: string; force?: boolean },
   ) {
     this.live().finishCommit(commit, opts);
   }
+  /** {@inheritDoc Pachyderm.inspectCommit} */
   async inspectCommit(
     commit: CommitRef,
     opts?: { wait?: CommitState } & Cancellable,
   ): Promise<CommitInfo> {
     return this.live().inspectCommit(commit, opts);
   }
+  /** {@inheritDoc Pachyderm.listCommit} */
   listCommit(repo: RepoRef, opts?: ListCommitOptions): AsyncIterable<CommitInfo> {
     return deferred(() => this.live().listCommit(repo, opts));
   }
+  /** {@inheritDoc Pachyderm.subscribeCommit} */
   subscribeCommit(repo: RepoRef, opts?: SubscribeCommitOptions): AsyncIterable<CommitInfo> {
     return deferred(() => this.live().subscribeCommit(repo, opts));
   }
+  /** {@inheritDoc Pachyderm.inspectCommitSet} */
   inspectCommitSet(id: string, opts?: { wait?: boolean } & Cancellable): AsyncIterable<CommitInfo> {
     return deferred(() => this.live().inspectCommitSet(id, opts));
   }
 
   // ----- files --------------------------------------------------------------------------------
 
+  /** {@inheritDoc Pachyderm.modifyFile} */
   async modifyFile(commit: CommitRef, ops: FileOp[]): Promise<Commit> {
     return this.live().modifyFile(commit, ops, false);
   }
+  /** {@inheritDoc Pachyderm.getFile} */
   getFile(file: FileRef, opts?: { offset?: number }): AsyncIterable<Buffer> {
     return deferred(() => this.live().getFile(file, opts));
   }
+  /** {@inheritDoc Pachyderm.readFile} */
   async readFile(file: FileRef): Promise<Buffer> {
     const chunks: Buffer[] = [];
     for await (const c of this.getFile(file)) chunks.push(c);
     return Buffer.concat(chunks);
   }
+  /** {@inheritDoc Pachyderm.listFile} */
   listFile(
     file: FileRef,
     opts?: { paginationMarker?: string; number?: number; reverse?: boolean },
   ): AsyncIterable<FileInfo> {
     return deferred(() => this.live().listFile(file, opts));
   }
+  /** {@inheritDoc Pachyderm.inspectFile} */
   async inspectFile(file: FileRef): Promise<FileInfo> {
     return this.live().inspectFile(file);
   }
+  /** {@inheritDoc Pachyderm.walkFile} */
   walkFile(file: FileRef): AsyncIterable<FileInfo> {
     return deferred(() => this.live().walkFile(file));
   }
+  /** {@inheritDoc Pachyderm.globFile} */
   globFile(commit: CommitRef, pattern: string): AsyncIterable<FileInfo> {
     return deferred(() => this.live().globFile(commit, pattern));
   }
 
   // ----- PPS (delegated) ----------------------------------------------------------------------
 
+  /** {@inheritDoc Pachyderm.createPipeline} */
   async createPipeline(
     spec: string | object,
     opts?: { update?: boolean; reprocess?: boolean; dryRun?: boolean },
   ): Promise<{ effectiveCreatePipelineRequestJson: string }> {
     return this.ppsApi('createPipeline').createPipeline(spec, opts);
   }
+  /** {@inheritDoc Pachyderm.inspectPipeline} */
   async inspectPipeline(pipeline: PipelineRef): Promise<PipelineInfo> {
     return this.ppsApi('inspectPipeline').inspectPipeline(pipeline);
   }
+  /** {@inheritDoc Pachyderm.listPipeline} */
   listPipeline(opts?: {
     pipeline?: PipelineRef;
     history?: number;
@@ -368,33 +396,42 @@ export class EmbeddedPachyderm implements Pachyderm {
   }): AsyncIterable<PipelineInfo> {
     return deferred(() => this.ppsApi('listPipeline').listPipeline(opts));
   }
+  /** {@inheritDoc Pachyderm.deletePipeline} */
   async deletePipeline(
     pipeline: PipelineRef,
     opts?: { force?: boolean; keepRepo?: boolean; mustExist?: boolean },
   ) {
     return this.ppsApi('deletePipeline').deletePipeline(pipeline, opts);
   }
+  /** {@inheritDoc Pachyderm.stopPipeline} */
   async stopPipeline(pipeline: PipelineRef, opts?: { mustExist?: boolean }) {
     return this.ppsApi('stopPipeline').stopPipeline(pipeline, opts);
   }
+  /** {@inheritDoc Pachyderm.startPipeline} */
   async startPipeline(pipeline: PipelineRef) {
     return this.ppsApi('startPipeline').startPipeline(pipeline);
   }
+  /** {@inheritDoc Pachyderm.listJob} */
   listJob(opts?: ListJobOptions): AsyncIterable<JobInfo> {
     return deferred(() => this.ppsApi('listJob').listJob(opts));
   }
+  /** {@inheritDoc Pachyderm.inspectJob} */
   async inspectJob(job: JobRef, opts?: { wait?: boolean } & Cancellable): Promise<JobInfo> {
     return this.ppsApi('inspectJob').inspectJob(job, opts);
   }
+  /** {@inheritDoc Pachyderm.subscribeJob} */
   subscribeJob(pipeline: PipelineRef, opts?: Cancellable): AsyncIterable<JobInfo> {
     return deferred(() => this.ppsApi('subscribeJob').subscribeJob(pipeline, opts));
   }
+  /** {@inheritDoc Pachyderm.listDatum} */
   listDatum(job: JobRef, opts?: ListDatumOptions): AsyncIterable<DatumInfo> {
     return deferred(() => this.ppsApi('listDatum').listDatum(job, opts));
   }
+  /** {@inheritDoc Pachyderm.inspectDatum} */
   async inspectDatum(datum: DatumRef): Promise<DatumInfo> {
     return this.ppsApi('inspectDatum').inspectDatum(datum);
   }
+  /** {@inheritDoc Pachyderm.getLogs} */
   getLogs(opts: GetLogsOptions): AsyncIterable<LogMessage> {
     return deferred(() => this.ppsApi('getLogs').getLogs(opts));
   }

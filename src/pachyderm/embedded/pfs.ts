@@ -302,6 +302,7 @@ export class Pfs {
   // projects
   // ===========================================================================================
 
+  /** createProject: the synchronous core of `Pachyderm.createProject` (see port.ts for the contract). */
   createProject(ref: ProjectRef, opts: { description?: string; update?: boolean } = {}): void {
     const { name } = toProject(ref);
     validateName('project', name);
@@ -320,6 +321,7 @@ export class Pfs {
     });
   }
 
+  /** inspectProject: the synchronous core of `Pachyderm.inspectProject` (see port.ts for the contract). */
   inspectProject(ref: ProjectRef): ProjectInfo {
     const { name } = toProject(ref);
     const row = this.st.project.get(name) as
@@ -328,6 +330,7 @@ export class Pfs {
     return { project: { name }, description: row.description, createdAt: new Date(row.created_at) };
   }
 
+  /** listProject: the synchronous core of `Pachyderm.listProject` (see port.ts for the contract). */
   listProject(): ProjectInfo[] {
     const rows = this.db.prepare('SELECT * FROM pfs_projects ORDER BY name').all() as {
       name: string;
@@ -341,6 +344,7 @@ export class Pfs {
     }));
   }
 
+  /** deleteProject: the synchronous core of `Pachyderm.deleteProject` (see port.ts for the contract). */
   deleteProject(ref: ProjectRef, opts: { force?: boolean } = {}): void {
     const { name } = toProject(ref);
     this.tx(() => {
@@ -372,6 +376,7 @@ export class Pfs {
     return row;
   }
 
+  /** createRepo: the synchronous core of `Pachyderm.createRepo` (see port.ts for the contract). */
   createRepo(ref: RepoRef, opts: { description?: string; update?: boolean } = {}): void {
     const repo = toRepo(ref);
     validateName('repo', repo.name);
@@ -409,10 +414,12 @@ export class Pfs {
     };
   }
 
+  /** inspectRepo: the synchronous core of `Pachyderm.inspectRepo` (see port.ts for the contract). */
   inspectRepo(ref: RepoRef): RepoInfo {
     return this.repoInfo(this.repoRow(toRepo(ref)));
   }
 
+  /** listRepo: the synchronous core of `Pachyderm.listRepo` (see port.ts for the contract). */
   listRepo(opts: { type?: RepoType | ''; projects?: ProjectRef[] } = {}): RepoInfo[] {
     const type = opts.type ?? 'user';
     const projects = (opts.projects ?? []).map((p) => toProject(p).name);
@@ -428,6 +435,7 @@ export class Pfs {
       .map((r) => this.repoInfo(r));
   }
 
+  /** deleteRepo: the synchronous core of `Pachyderm.deleteRepo` (see port.ts for the contract). */
   deleteRepo(ref: RepoRef, opts: { force?: boolean } = {}): { deleted: boolean } {
     const repo = toRepo(ref);
     return this.tx(() => {
@@ -530,6 +538,7 @@ export class Pfs {
     return (this.st.branchProv.all(branchId) as unknown[]).length > 0;
   }
 
+  /** createBranch: the synchronous core of `Pachyderm.createBranch` (see port.ts for the contract). */
   createBranch(
     ref: BranchRef,
     opts: { head?: CommitRef; provenance?: BranchRef[]; newCommitSet?: boolean } = {},
@@ -590,10 +599,12 @@ export class Pfs {
     };
   }
 
+  /** inspectBranch: the synchronous core of `Pachyderm.inspectBranch` (see port.ts for the contract). */
   inspectBranch(ref: BranchRef): BranchInfo {
     return this.branchInfo(this.branchRow(toBranch(ref)));
   }
 
+  /** listBranch: the synchronous core of `Pachyderm.listBranch` (see port.ts for the contract). */
   listBranch(repoRef: RepoRef, opts: { reverse?: boolean } = {}): BranchInfo[] {
     const repoRow = this.repoRow(toRepo(repoRef));
     const rows = (this.st.branchesOfRepo.all(repoRow.id) as BranchRow[]).map((r) =>
@@ -602,6 +613,7 @@ export class Pfs {
     return opts.reverse ? rows.reverse() : rows;
   }
 
+  /** deleteBranch: the synchronous core of `Pachyderm.deleteBranch` (see port.ts for the contract). */
   deleteBranch(ref: BranchRef, opts: { force?: boolean } = {}): void {
     const branch = toBranch(ref);
     this.tx(() => {
@@ -768,6 +780,7 @@ export class Pfs {
     return done;
   }
 
+  /** startCommit: the synchronous core of `Pachyderm.startCommit` (see port.ts for the contract). */
   startCommit(ref: BranchRef, opts: { parent?: CommitRef; description?: string } = {}): Commit {
     const branch = toBranch(ref);
     const row = this.tx(() =>
@@ -780,6 +793,7 @@ export class Pfs {
     return this.commitOf(row);
   }
 
+  /** finishCommit: the synchronous core of `Pachyderm.finishCommit` (see port.ts for the contract). */
   finishCommit(ref: CommitRef, opts: { description?: string; error?: string } = {}): void {
     const commit = toCommit(ref);
     this.tx(() => this.finishCommitTx(this.resolveCommit(commit), opts));
@@ -806,6 +820,7 @@ export class Pfs {
     );
   }
 
+  /** inspectCommit: the synchronous core of `Pachyderm.inspectCommit` (see port.ts for the contract). */
   async inspectCommit(
     ref: CommitRef,
     opts: { wait?: CommitState; signal?: AbortSignal } = {},
@@ -816,6 +831,7 @@ export class Pfs {
     return this.waitCommit(row.seq, wait, opts.signal);
   }
 
+  /** listCommit: the synchronous core of `Pachyderm.listCommit` (see port.ts for the contract). */
   listCommit(repoRef: RepoRef, opts: ListCommitOptions = {}): CommitInfo[] {
     const repoRow = this.repoRow(toRepo(repoRef));
     let rows: CommitRow[];
@@ -922,6 +938,7 @@ export class Pfs {
     }
   }
 
+  /** inspectCommitSet: the synchronous core of `Pachyderm.inspectCommitSet` (see port.ts for the contract). */
   inspectCommitSet(
     id: string,
     opts: { wait?: boolean; signal?: AbortSignal } = {},
@@ -1316,6 +1333,7 @@ export class Pfs {
     };
   }
 
+  /** inspectFile: the synchronous core of `Pachyderm.inspectFile` (see port.ts for the contract). */
   inspectFile(ref: FileRef): FileInfo {
     const { row, file } = this.fileTarget(ref);
     const chain = this.chain(row);
@@ -1329,6 +1347,7 @@ export class Pfs {
     return this.fileInfoOf(row, file.path, true, under, file.datum);
   }
 
+  /** listFile: the synchronous core of `Pachyderm.listFile` (see port.ts for the contract). */
   listFile(
     ref: FileRef,
     opts: { paginationMarker?: string; number?: number; reverse?: boolean } = {},
@@ -1365,6 +1384,7 @@ export class Pfs {
     return out;
   }
 
+  /** walkFile: the synchronous core of `Pachyderm.walkFile` (see port.ts for the contract). */
   walkFile(ref: FileRef): FileInfo[] {
     const { row, file } = this.fileTarget(ref);
     const chain = this.chain(row);
@@ -1383,6 +1403,7 @@ export class Pfs {
     return out;
   }
 
+  /** globFile: the synchronous core of `Pachyderm.globFile` (see port.ts for the contract). */
   globFile(ref: CommitRef, pattern: string): FileInfo[] {
     const row = this.resolveCommit(toCommit(ref));
     const all = this.entriesUnder(this.chain(row), '/');
