@@ -97,12 +97,12 @@ export async function waitFor<T>(
   abort?: AbortSignal,
 ): Promise<T> {
   for (;;) {
-    // Register before checking, so a notification between the check and the wait is not lost.
-    const woken = signal.wait(abort);
+    // `check` is synchronous and registering the waiter right after it is too: no notification
+    // can slip in between (one thread), and no waiter is left behind when the check succeeds.
     const v = check();
     if (v !== undefined) return v;
     if (abort?.aborted) throw new PachError(PachCode.CANCELLED, 'wait cancelled');
-    await woken;
+    await signal.wait(abort);
     if (abort?.aborted) throw new PachError(PachCode.CANCELLED, 'wait cancelled');
   }
 }
