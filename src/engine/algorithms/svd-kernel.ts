@@ -69,10 +69,14 @@ export function svdSgdJs(a: SvdSgdInput): void {
 
 // ---- A minimal WebAssembly assembler -------------------------------------------------------
 
-const I32 = 0x7f;
-const F64 = 0x7c;
-const VOID = 0x40;
-const OP = {
+/** WebAssembly value type i32 (shared with nmf-kernel.ts, as the helpers below). */
+export const I32 = 0x7f;
+/** WebAssembly value type f64. */
+export const F64 = 0x7c;
+/** The empty block type. */
+export const VOID = 0x40;
+/** The WebAssembly opcodes used by the kernels. */
+export const OP = {
   block: 0x02,
   loop: 0x03,
   if: 0x04,
@@ -98,7 +102,8 @@ const OP = {
   f64Mul: 0xa2,
 } as const;
 
-function uleb(n: number): number[] {
+/** Unsigned LEB128 encoding of `n` (a whole number in [0, 2^32 − 1]). */
+export function uleb(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n & 0x7f;
@@ -109,7 +114,8 @@ function uleb(n: number): number[] {
   return out;
 }
 
-function sleb(n: number): number[] {
+/** Signed LEB128 encoding of `n` (a 32-bit whole number). */
+export function sleb(n: number): number[] {
   const out: number[] = [];
   for (;;) {
     const b = n & 0x7f;
@@ -122,9 +128,12 @@ function sleb(n: number): number[] {
   }
 }
 
-const str = (s: string) => [...uleb(s.length), ...Buffer.from(s, 'utf8')];
-const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
+/** A WebAssembly name: its UTF-8 bytes preceded by their count. */
+export const str = (s: string) => [...uleb(s.length), ...Buffer.from(s, 'utf8')];
+/** A WebAssembly vector: the count of items, then the items. */
+export const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
+/** A module section: id, byte size, body. */
+export const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
 
 // Parameters of the exported function `sgd` (local indices 0…19): one pass over users
 // uStart…uEnd−1.
@@ -167,16 +176,23 @@ const L = {
   qif: 32,
 } as const;
 
-const get = (x: number) => [OP.get, ...uleb(x)];
-const set = (x: number) => [OP.set, ...uleb(x)];
-const i32c = (n: number) => [OP.i32Const, ...sleb(n)];
-const f64c0 = [OP.f64Const, 0, 0, 0, 0, 0, 0, 0, 0];
-const ldF = (offset = 0) => [OP.f64Load, 3, ...uleb(offset)];
-const stF = (offset = 0) => [OP.f64Store, 3, ...uleb(offset)];
-const ldI = (offset = 0) => [OP.i32Load, 2, ...uleb(offset)];
+/** `local.get x`. */
+export const get = (x: number) => [OP.get, ...uleb(x)];
+/** `local.set x`. */
+export const set = (x: number) => [OP.set, ...uleb(x)];
+/** `i32.const n`. */
+export const i32c = (n: number) => [OP.i32Const, ...sleb(n)];
+/** `f64.const 0`. */
+export const f64c0 = [OP.f64Const, 0, 0, 0, 0, 0, 0, 0, 0];
+/** `f64.load` (8-byte aligned) at the address on the stack plus `offset`. */
+export const ldF = (offset = 0) => [OP.f64Load, 3, ...uleb(offset)];
+/** `f64.store` (8-byte aligned) at the address on the stack plus `offset`. */
+export const stF = (offset = 0) => [OP.f64Store, 3, ...uleb(offset)];
+/** `i32.load` (4-byte aligned) at the address on the stack plus `offset`. */
+export const ldI = (offset = 0) => [OP.i32Load, 2, ...uleb(offset)];
 
 /** `for (; !(a >= b); ) { body }` as block/loop; `ge` is the comparison opcode. */
-function whileLess(a: number, b: number, body: number[], ge: number = OP.i32GeS): number[] {
+export function whileLess(a: number, b: number, body: number[], ge: number = OP.i32GeS): number[] {
   return [
     OP.block,
     VOID,
@@ -483,7 +499,7 @@ function assemble(useSimd: boolean): Uint8Array {
   const type = section(1, vec([[0x60, ...vec(params.map((t) => [t])), 0]]));
   const imports = section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x00, 0x01]]));
   const funcs = section(3, vec([[0]]));
-  const exports = section(7, vec([[...str('sgd'), 0x00, 0]]));
+  const exportSection = section(7, vec([[...str('sgd'), 0x00, 0]]));
   const locals = vec([
     [...uleb(9), I32],
     [...uleb(4), F64],
@@ -503,13 +519,13 @@ function assemble(useSimd: boolean): Uint8Array {
     ...type,
     ...imports,
     ...funcs,
-    ...exports,
+    ...exportSection,
     ...code,
   ]);
 }
 
 /** The part of the WebAssembly JavaScript API used here (lib ES2022 does not declare it). */
-interface WasmApi {
+export interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (
     module: object,
@@ -518,7 +534,8 @@ interface WasmApi {
   Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
 }
 
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+/** The runtime's WebAssembly API, if any. */
+export const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 /** Which WebAssembly build runs: f64x2 SIMD, scalar, or none (the TypeScript loop). */
 export type SvdKernelBuild = 'simd' | 'scalar' | 'none';
 
