@@ -15,6 +15,8 @@ import { evaluateCommand } from './commands/evaluate';
 import { compareCommand } from './commands/compare';
 import { reposCommand } from './commands/repos';
 import { commitsCommand } from './commands/commits';
+import { initCommand } from './commands/init';
+import { workerCommand } from './commands/worker';
 import { collect } from './data-options';
 import { loadAlgorithmPlugins, pluginsFromEnv } from '../engine/algorithms/plugins';
 
@@ -27,6 +29,8 @@ const COMMANDS: ReadonlyArray<() => Command> = [
   compareCommand,
   () => reposCommand(),
   () => commitsCommand(),
+  () => initCommand(),
+  workerCommand,
 ];
 
 /** The package version, read from package.json (two levels up from both src/cli and dist/cli). */

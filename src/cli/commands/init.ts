@@ -1,0 +1,88 @@
+/**
+ * `reelgraph init [--data-dir DIR]`: the first start of the embedded engine — repos `training`
+ * and `streaming`, MovieLens 100K as the first training commit (`/base/ml-100k.txt`), the
+ * pipelines `train` and `predict` — then waits for the first model and prints its metrics.
+ * Idempotent: a second run creates nothing and runs no job (see src/services/bootstrap.ts).
+ *
+ * MovieLens 100K is read from `--datasets DIR` / `REELGRAPH_DATASETS` (a directory holding
+ * `ml-100k/`), else the download cache, else downloaded from GroupLens and verified.
+ */
+import { Command, Option } from 'commander';
+import type { CommandIo } from '../data-options';
+import { UsageError } from '../errors';
+import { addDataDirOption, resolveDataDir, type DataDirOptions } from '../pach-options';
+import { bootstrap, openEmbeddedEngine, type BootstrapResult } from '../../services/bootstrap';
+
+/** The options of `reelgraph init`. */
+export interface InitOptions extends DataDirOptions {
+  datasets?: string;
+  download?: boolean;
+  timeout?: string;
+  json?: boolean;
+}
+
+/** The summary `init` prints (also its `--json` output). */
+export function formatInit(r: BootstrapResult): string {
+  const lines: string[] = [];
+  if (r.createdRepos.length) lines.push(`created repos: ${r.createdRepos.join(', ')}`);
+  if (r.baseCommit) lines.push(`committed /base/ml-100k.txt as training@${r.baseCommit}`);
+  if (r.createdPipelines.length) lines.push(`created pipelines: ${r.createdPipelines.join(', ')}`);
+  if (!r.createdRepos.length && !r.baseCommit && !r.createdPipelines.length) {
+    lines.push('already initialised: nothing to do');
+  }
+  if (r.model) {
+    const m = r.model.metrics;
+    lines.push(
+      `model: train@${r.model.commit} (training commit ${r.model.manifest.trainingCommit ?? '?'})`,
+      `  algorithm   ${m.algorithm}`,
+      `  ratings     ${m.ratings} (${m.users} users, ${m.items} movies; ${m.duplicatesReplaced} replaced)`,
+      `  fit         ${m.fitSeconds.toFixed(3)} s`,
+      m.holdout
+        ? `  holdout     RMSE ${m.holdout.rmse.toFixed(4)}  MAE ${m.holdout.mae.toFixed(4)}  (${m.holdout.testSize} ratings, seed ${m.holdout.seed})`
+        : '  holdout     none (fewer than 2 ratings)',
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Build the `init` command; `io` defaults to the process's stdout/stderr. */
+export function initCommand(io: CommandIo = process): Command {
+  const cmd = new Command('init').description(
+    'Create the repos and pipelines of the embedded engine, commit MovieLens 100K as the first training commit, wait for the first model and print its metrics (idempotent).',
+  );
+  return addDataDirOption(cmd)
+    .option(
+      '--datasets <dir>',
+      'directory holding ml-100k/ (default: $REELGRAPH_DATASETS, else the download cache)',
+    )
+    .option('--no-download', 'fail instead of downloading MovieLens 100K when it is not found')
+    .addOption(
+      new Option(
+        '--timeout <seconds>',
+        'give up waiting for the first model after this long',
+      ).default('600'),
+    )
+    .option('--json', 'print {createdRepos, baseCommit, createdPipelines, model} as JSON')
+    .action(async (opts: InitOptions) => {
+      const timeout = Number(opts.timeout);
+      if (!Number.isFinite(timeout) || timeout <= 0) {
+        throw new UsageError(
+          `--timeout ${JSON.stringify(opts.timeout)} is invalid: expected seconds > 0`,
+        );
+      }
+      const pach = await openEmbeddedEngine(resolveDataDir(opts));
+      try {
+        const result = await bootstrap(pach, {
+          datasets: {
+            ...(opts.datasets ? { datasetsDir: opts.datasets } : {}),
+            download: opts.download !== false,
+          },
+          timeoutMs: timeout * 1000,
+          log: opts.json ? undefined : (line) => io.stderr.write(line + '\n'),
+        });
+        io.stdout.write(opts.json ? JSON.stringify(result, null, 2) + '\n' : formatInit(result));
+      } finally {
+        await pach.close();
+      }
+    });
+}

@@ -1,0 +1,241 @@
+/**
+ * The first start of reelgraph's data pipeline, idempotent: the repos `training` and `streaming`,
+ * MovieLens 100K as the first training commit, the pipelines `train` and `predict`, and the first
+ * model. Used by `reelgraph init` and by the API's start-up; running it again changes nothing
+ * (no commit, no pipeline update, hence no job).
+ *
+ * Steps (each skipped when already done):
+ * 1. create the repos `training` and `streaming` (pachyderm `CreateRepo`);
+ * 2. commit MovieLens 100K's `u.data` verbatim as `/base/ml-100k.txt` on `training@master` (when
+ *    that file is not on the branch yet); the file is found (or downloaded and verified) as the
+ *    engine's built-in data sets are, and its SHA-256 is checked;
+ * 3. create the pipelines from `workers/train/pipeline.json` and `workers/predict/pipeline.json`;
+ * 4. wait for the first model: the newest successful `train` job's output (waiting for a running
+ *    one), and for the rest of its commit set (the `predict` job it triggered).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { resolveBuiltin, verifyBuiltin, type BuiltinOptions } from '../engine/dataset/builtin';
+import { isPachError, PachCode } from '../pachyderm/errors';
+import type { Pachyderm } from '../pachyderm/port';
+import { type JobInfo, JobState, isTerminalJobState } from '../pachyderm/types';
+import { EmbeddedPachyderm, type EmbeddedOptions } from '../pachyderm/embedded';
+import { embeddedPps, type PpsOptions } from '../pachyderm/embedded/pps';
+import { MANIFEST_FILE, METRICS_FILE, MODEL_FILE } from '../workers/files';
+import type { TrainManifest, TrainMetrics } from '../workers/train';
+
+/** The repo of ratings (input of `train`). */
+export const TRAINING_REPO = 'training';
+/** The repo of prediction requests (input of `predict`). */
+export const STREAMING_REPO = 'streaming';
+/** The pipelines, in creation order. */
+export const PIPELINES = ['train', 'predict'] as const;
+/** Path of MovieLens 100K's ratings in the `training` repo. */
+export const BASE_TRAINING_FILE = '/base/ml-100k.txt';
+
+/** The package root (two levels up from src/services and dist/services). */
+const ROOT = path.resolve(__dirname, '../..');
+
+/** The directory of the `reelgraph` launcher that pipeline specs call (`bin/`). */
+export function workerBinDir(): string {
+  return path.join(ROOT, 'bin');
+}
+
+/** The pipeline spec of `name` (`workers/<name>/pipeline.json`), parsed. @throws when unreadable */
+export function loadPipelineSpec(name: string): Record<string, unknown> {
+  const file = path.join(ROOT, 'workers', name, 'pipeline.json');
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+}
+
+/**
+ * Makes `reelgraph` (bin/) and this Node (its directory) resolvable by the embedded engine's
+ * child processes, which inherit this process's environment: both are prepended to `env.PATH`
+ * when missing. Idempotent.
+ */
+export function ensureWorkerPath(env: NodeJS.ProcessEnv = process.env): void {
+  const parts = (env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  const add = [workerBinDir(), path.dirname(process.execPath)].filter((d) => !parts.includes(d));
+  if (add.length) env.PATH = [...add, ...parts].join(path.delimiter);
+}
+
+/**
+ * Opens the embedded engine on `dataDir` with its PPS half running jobs, the worker launcher on
+ * PATH (see {@link ensureWorkerPath}).
+ * @throws the errors of `EmbeddedPachyderm.open` (e.g. another writer holds the directory)
+ */
+export async function openEmbeddedEngine(
+  dataDir: string,
+  opts: { pps?: PpsOptions } & Omit<EmbeddedOptions, 'pps' | 'readonly'> = {},
+): Promise<EmbeddedPachyderm> {
+  ensureWorkerPath();
+  const { pps, ...rest } = opts;
+  return EmbeddedPachyderm.open(dataDir, { ...rest, pps: embeddedPps(pps ?? {}) });
+}
+
+/** The first (or current) model: the output of a successful `train` job. */
+export interface ModelInfo {
+  /** The `train` job (its id is the commit set id). */
+  job: JobInfo;
+  /** The `train` output commit holding the model. */
+  commit: string;
+  metrics: TrainMetrics;
+  manifest: TrainManifest;
+}
+
+/** Options of {@link bootstrap}. */
+export interface BootstrapOptions {
+  /** Where to find or fetch MovieLens 100K (see `BuiltinOptions`; default: the environment). */
+  datasets?: BuiltinOptions;
+  /** Wait for the first model (default true). */
+  waitForModel?: boolean;
+  /** Give up waiting after this many milliseconds (default 10 minutes). */
+  timeoutMs?: number;
+  /** Progress lines ("created repo training", …). */
+  log?: (line: string) => void;
+}
+
+/** What {@link bootstrap} did and found. */
+export interface BootstrapResult {
+  /** Repos created by this run. */
+  createdRepos: string[];
+  /** The training commit made by this run, or null when the base file was already there. */
+  baseCommit: string | null;
+  /** Pipelines created by this run. */
+  createdPipelines: string[];
+  /** The first model (null when `waitForModel` is false). */
+  model: ModelInfo | null;
+}
+
+async function exists(fn: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await fn();
+    return true;
+  } catch (e) {
+    if (isPachError(e, PachCode.NOT_FOUND)) return false;
+    throw e;
+  }
+}
+
+/**
+ * The bytes of MovieLens 100K's `u.data`, checked against its recorded SHA-256.
+ * @throws DatasetNotFoundError when it is nowhere and cannot be downloaded; Error on a checksum
+ *   mismatch
+ */
+export async function movieLens100kRatings(opts: BuiltinOptions = {}): Promise<Buffer> {
+  const dir = await resolveBuiltin('ml-100k', { progress: false, ...opts });
+  const check = verifyBuiltin('ml-100k', dir).find((c) => c.file === 'u.data');
+  if (check && !check.ok) {
+    throw new Error(
+      `${path.join(dir, 'u.data')} is not MovieLens 100K's u.data: SHA-256 ${check.actual ?? '(missing)'}, expected ${check.expected}`,
+    );
+  }
+  return fs.readFileSync(path.join(dir, 'u.data'));
+}
+
+/**
+ * Runs the idempotent first start (see the module documentation) on any Pachyderm (the embedded
+ * engine with PPS, or a cluster).
+ * @throws Error when the first train job fails (with its reason) or the wait times out; the
+ *   errors of the port and of {@link movieLens100kRatings}
+ */
+export async function bootstrap(
+  pach: Pachyderm,
+  opts: BootstrapOptions = {},
+): Promise<BootstrapResult> {
+  const log = opts.log ?? (() => undefined);
+  const result: BootstrapResult = {
+    createdRepos: [],
+    baseCommit: null,
+    createdPipelines: [],
+    model: null,
+  };
+  const descriptions: Record<string, string> = {
+    [TRAINING_REPO]: 'Ratings: one file per batch, lines "user_id movie_id rating [timestamp]".',
+    [STREAMING_REPO]: 'Prediction requests: one file per request, lines "user_id movie_id".',
+  };
+  for (const repo of [TRAINING_REPO, STREAMING_REPO]) {
+    if (await exists(() => pach.inspectRepo(repo))) continue;
+    await pach.createRepo(repo, { description: descriptions[repo] });
+    result.createdRepos.push(repo);
+    log(`created repo ${repo}`);
+  }
+
+  const baseRef = { commit: `${TRAINING_REPO}@master`, path: BASE_TRAINING_FILE };
+  if (!(await exists(() => pach.inspectFile(baseRef)))) {
+    const data = await movieLens100kRatings(opts.datasets);
+    const commit = await pach.startCommit(`${TRAINING_REPO}@master`, {
+      description: 'MovieLens 100K ratings (u.data)',
+    });
+    await pach.modifyFile(commit, [{ op: 'put', path: BASE_TRAINING_FILE, data }]);
+    await pach.finishCommit(commit);
+    result.baseCommit = commit.id;
+    log(`committed ${BASE_TRAINING_FILE} (${data.length} bytes) as ${TRAINING_REPO}@${commit.id}`);
+  }
+
+  for (const name of PIPELINES) {
+    if (await exists(() => pach.inspectPipeline(name))) continue;
+    await pach.createPipeline(loadPipelineSpec(name));
+    result.createdPipelines.push(name);
+    log(`created pipeline ${name}`);
+  }
+
+  if (opts.waitForModel ?? true) {
+    result.model = await waitForModel(pach, { timeoutMs: opts.timeoutMs });
+  }
+  return result;
+}
+
+/**
+ * The newest model: waits for the newest `train` job to end and returns its output when it
+ * succeeded, else the newest earlier successful one; then waits for the rest of the job's commit
+ * set (the `predict` job it triggered) to finish.
+ * @throws Error "train job X failed: reason" when no train job succeeded; Error on timeout
+ */
+export async function waitForModel(
+  pach: Pachyderm,
+  opts: { timeoutMs?: number } = {},
+): Promise<ModelInfo> {
+  const timeoutMs = opts.timeoutMs ?? 10 * 60_000;
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), timeoutMs);
+  try {
+    const jobs: JobInfo[] = [];
+    for await (const j of pach.listJob({ pipeline: 'train' })) jobs.push(j);
+    if (jobs.length === 0) throw new Error('the train pipeline has no job yet');
+    let last: JobInfo | undefined;
+    for (const j of jobs) {
+      const info = isTerminalJobState(j.state)
+        ? j
+        : await pach.inspectJob(j.job, { wait: true, signal: ac.signal });
+      last ??= info;
+      if (info.state !== JobState.JOB_SUCCESS) continue;
+      const commit = { repo: 'train', id: info.outputCommit.id };
+      const read = async (file: string) =>
+        JSON.parse((await pach.readFile({ commit, path: `/${file}` })).toString('utf8')) as unknown;
+      await pach.inspectFile({ commit, path: `/${MODEL_FILE}` });
+      const model: ModelInfo = {
+        job: info,
+        commit: info.outputCommit.id,
+        metrics: (await read(METRICS_FILE)) as TrainMetrics,
+        manifest: (await read(MANIFEST_FILE)) as TrainManifest,
+      };
+      for await (const c of pach.inspectCommitSet(info.job.id, { wait: true, signal: ac.signal })) {
+        void c;
+      }
+      return model;
+    }
+    throw new Error(
+      `no train job succeeded: train job ${last!.job.id} ended ${JobState[last!.state]}` +
+        (last!.reason ? `: ${last!.reason}` : ''),
+    );
+  } catch (e) {
+    if (ac.signal.aborted) {
+      throw new Error(
+        `no model after ${Math.round(timeoutMs / 1000)} s of waiting for the train job`,
+      );
+    }
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}

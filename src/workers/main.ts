@@ -1,0 +1,92 @@
+/**
+ * The pipeline programs' entry point: `reelgraph worker train` and `reelgraph worker predict`.
+ *
+ * `bin/reelgraph` sends `worker …` straight here (a lean start: the engine and the worker SDK
+ * only, no CLI framework), and `src/cli/commands/worker.ts` calls {@link runWorker} too, so both
+ * paths run the same code. It serves datums with {@link nextDatum}: one datum per process, or,
+ * with `transform.datumBatching`, every datum of a job in one process (the predict model is then
+ * loaded once).
+ *
+ * Datum outcome: a datum that fails (bad configuration, malformed training data, missing model…)
+ * prints `error: <message>` on stderr (its logs) and is reported failed — the process exits 1
+ * without batching, or tells the engine through `nextDatum({error})` with batching and goes on
+ * with the next datum. Exit codes: 0 every datum succeeded, 1 a datum failed, 2 usage error.
+ */
+import * as path from 'node:path';
+import { loadAlgorithmPlugins, pluginsFromEnv } from '../engine/algorithms/plugins';
+import { isBatching, nextDatum } from '../pachyderm/worker-sdk';
+import { predictDatum } from './predict';
+import { trainConfigFromEnv, trainModel } from './train';
+
+/** The worker programs by name. */
+export const WORKERS = ['train', 'predict'] as const;
+/** One of {@link WORKERS}. */
+export type WorkerName = (typeof WORKERS)[number];
+
+/** Where a worker's log lines go (the datum's logs in Pachyderm). */
+export interface WorkerIo {
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown };
+}
+
+/** Runs one datum of worker `name` in the layout rooted at `pfsRoot`. @throws on failure. */
+function runDatum(name: WorkerName, pfsRoot: string, env: NodeJS.ProcessEnv, io: WorkerIo): void {
+  const log = (line: string) => io.stdout.write(line + '\n');
+  if (name === 'train') {
+    const config = trainConfigFromEnv(env);
+    trainModel(
+      path.join(pfsRoot, 'training'),
+      path.join(pfsRoot, 'out'),
+      config,
+      env.training_COMMIT || null,
+      log,
+    );
+  } else {
+    predictDatum(pfsRoot, env, log);
+  }
+}
+
+/**
+ * Serves every datum this process is given (see the module documentation).
+ * @returns the exit code: 0 when every datum succeeded, 1 when one failed, 2 for an unknown worker.
+ */
+export async function runWorker(name: string, io: WorkerIo = process): Promise<number> {
+  if (!(WORKERS as readonly string[]).includes(name)) {
+    io.stderr.write(`error: unknown worker '${name}'; expected one of: ${WORKERS.join(', ')}\n`);
+    return 2;
+  }
+  let failed = false;
+  let error: string | undefined;
+  try {
+    loadAlgorithmPlugins(pluginsFromEnv());
+  } catch (e) {
+    io.stderr.write(`error: ${(e as Error).message}\n`);
+    return 1;
+  }
+  for (let d = await nextDatum(); d; d = await nextDatum(error ? { error } : {})) {
+    error = undefined;
+    try {
+      runDatum(name as WorkerName, d.pfsRoot, { ...process.env, ...d.env }, io);
+    } catch (e) {
+      error = (e as Error).message.replace(/\s*\n\s*/g, ' ');
+      io.stderr.write(`error: ${error}\n`);
+      if (process.env.REELGRAPH_DEBUG && (e as Error).stack)
+        io.stderr.write(`${(e as Error).stack}\n`);
+      failed = true;
+      if (!isBatching()) break;
+    }
+  }
+  return failed && !isBatching() ? 1 : 0;
+}
+
+if (require.main === module) {
+  const args = process.argv.slice(2);
+  if (args[0] !== 'worker' || args.length !== 2) {
+    process.stderr.write(`usage: reelgraph worker <${WORKERS.join('|')}>\n`);
+    process.exitCode = 2;
+  } else {
+    void runWorker(args[1]).then((code) => {
+      process.exitCode = code;
+    });
+  }
+}

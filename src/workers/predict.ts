@@ -1,0 +1,162 @@
+/**
+ * The `predict` pipeline program (`reelgraph worker predict`): answers one prediction request
+ * file per datum with the model of the `train` repo.
+ *
+ * Input (the cross of `streaming` with glob `/*` and `train` with glob `/`): the request file at
+ * `<pfs>/streaming/<name>` (its path is in the `streaming` variable) and the model at
+ * `<pfs>/train/model.rgm`. A top-level directory of `streaming` is one datum too: each file below
+ * it is answered at the same relative path.
+ *
+ * Request format: one `user_id movie_id` pair per line, separated by tabs and/or spaces; blank
+ * lines are ignored; `\r\n` line ends are accepted.
+ *
+ * Answer format (`<pfs>/out/<same name>`, the output of the older Flask version of this system):
+ * one line per request line, in request order:
+ * - `user_id movie_id estimate`: the estimate printed as JavaScript's `String(number)` (shortest
+ *   text that reads back to the same double), clipped to the rating scale;
+ * - `user_id movie_id estimate impossible`: the user or the movie is unknown to the model (or the
+ *   algorithm could not estimate): the estimate is the algorithm's fallback (Surprise's
+ *   `was_impossible`; for SVD the global mean plus the known bias);
+ * - `# error line <n>: <problem>`: request line n (1-based, blank lines counted) does not parse.
+ * Ids are echoed as written.
+ *
+ * The model is loaded once per process and kept while the `train` commit (`train_COMMIT`) stays
+ * the same, so with `transform.datumBatching` one load answers every datum of a job.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { AlgoBase } from '../engine/algorithms/base';
+import { readModelFile } from '../engine/model-file';
+import { MODEL_FILE } from './files';
+
+/** The word appended to an answer line whose estimate is the fallback. */
+export const IMPOSSIBLE_MARK = 'impossible';
+
+/** One parsed request line. */
+export type RequestLine =
+  { line: number; user: string; movie: string } | { line: number; problem: string };
+
+const FIELD_SEP = /[ \t]+/;
+
+/**
+ * Parses a request file (see the module documentation).
+ * @returns one entry per non-blank line, in order: the pair, or the problem of a bad line.
+ */
+export function parseRequests(text: string): RequestLine[] {
+  const out: RequestLine[] = [];
+  const lines = text.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  lines.forEach((raw, k) => {
+    const line = (k === 0 ? raw.replace(/^\ufeff/, '') : raw).trim();
+    if (line.length === 0) return;
+    const f = line.split(FIELD_SEP);
+    if (f.length !== 2) {
+      out.push({
+        line: k + 1,
+        problem: `expected 2 fields "user_id movie_id" separated by tabs or spaces, found ${f.length}: ${JSON.stringify(line)}`,
+      });
+    } else {
+      out.push({ line: k + 1, user: f[0], movie: f[1] });
+    }
+  });
+  return out;
+}
+
+/** Counts of one answered file. */
+export interface AnswerCounts {
+  answered: number;
+  impossible: number;
+  errors: number;
+}
+
+/**
+ * Answers a request file with a fitted model.
+ * @returns the answer text (one line per non-blank request line, each ending with `\n`).
+ */
+export function answerRequests(
+  text: string,
+  algo: AlgoBase,
+  counts: AnswerCounts = { answered: 0, impossible: 0, errors: 0 },
+): string {
+  let out = '';
+  for (const r of parseRequests(text)) {
+    if ('problem' in r) {
+      out += `# error line ${r.line}: ${r.problem.replace(/[\r\n]+/g, ' ')}\n`;
+      counts.errors++;
+      continue;
+    }
+    const p = algo.predict(r.user, r.movie);
+    counts.answered++;
+    if (p.details.wasImpossible) {
+      counts.impossible++;
+      out += `${r.user} ${r.movie} ${String(p.est)} ${IMPOSSIBLE_MARK}\n`;
+    } else {
+      out += `${r.user} ${r.movie} ${String(p.est)}\n`;
+    }
+  }
+  return out;
+}
+
+let loaded: { key: string; algo: AlgoBase } | undefined;
+
+/**
+ * The model at `file`, loaded once per `key` (the `train` commit id; the file's size and mtime
+ * when unknown) and kept for the next datums of this process.
+ * @throws ModelFileError for a bad model file; Error when it does not exist.
+ */
+export function modelFor(file: string, key?: string): { algo: AlgoBase; reused: boolean } {
+  let k = key;
+  if (!k) {
+    const st = fs.statSync(file);
+    k = `${file}:${st.size}:${st.mtimeMs}`;
+  }
+  if (loaded && loaded.key === k) return { algo: loaded.algo, reused: true };
+  if (!fs.existsSync(file)) {
+    throw new Error(`no model at ${file}: the train pipeline's output has no ${MODEL_FILE}`);
+  }
+  loaded = { key: k, algo: readModelFile(file) };
+  return { algo: loaded.algo, reused: false };
+}
+
+/** The request files of a datum: the matched path itself, or every file below it. */
+function requestFiles(matched: string): string[] {
+  const st = fs.statSync(matched);
+  if (!st.isDirectory()) return [matched];
+  const out: string[] = [];
+  for (const e of fs.readdirSync(matched, { withFileTypes: true })) {
+    out.push(...requestFiles(path.join(matched, e.name)));
+  }
+  return out.sort();
+}
+
+/**
+ * Answers the requests of one datum: reads `<pfsRoot>/streaming/…` (the path in `env.streaming`,
+ * else everything under `<pfsRoot>/streaming`) and writes `<pfsRoot>/out/<same path>`.
+ *
+ * @param log receives one summary line per answered file.
+ * @throws Error when the model or the request file is missing; ModelFileError for a bad model.
+ */
+export function predictDatum(
+  pfsRoot: string,
+  env: Record<string, string | undefined>,
+  log: (line: string) => void = () => undefined,
+): void {
+  const requestsRoot = path.join(pfsRoot, 'streaming');
+  const matched = env.streaming || requestsRoot;
+  const { algo, reused } = modelFor(path.join(pfsRoot, 'train', MODEL_FILE), env.train_COMMIT);
+  for (const file of requestFiles(matched)) {
+    const rel = path.relative(requestsRoot, file);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) {
+      throw new Error(`request file ${file} is not under ${requestsRoot}`);
+    }
+    const counts: AnswerCounts = { answered: 0, impossible: 0, errors: 0 };
+    const answer = answerRequests(fs.readFileSync(file, 'utf8'), algo, counts);
+    const dest = path.join(pfsRoot, 'out', rel);
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.writeFileSync(dest, answer);
+    log(
+      `answered /${rel.split(path.sep).join('/')}: ${counts.answered} pairs (${counts.impossible} impossible), ` +
+        `${counts.errors} bad lines; model of train commit ${env.train_COMMIT ?? '?'}${reused ? ' (already loaded)' : ''}`,
+    );
+  }
+}

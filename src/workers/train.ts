@@ -1,0 +1,218 @@
+/**
+ * The `train` pipeline program (`reelgraph worker train`): fits the configured algorithm on every
+ * rating of one `training` commit and writes the model.
+ *
+ * Input: `<pfs>/training` (glob `/`: the whole repo is one datum), see `training-data.ts` for the
+ * file format and the "latest rating wins" rule. Configuration, from the pipeline spec's
+ * `transform.env`:
+ * - `REELGRAPH_ALGO`: registry name of the algorithm (default `SVD`);
+ * - `REELGRAPH_PARAMS`: a JSON object of hyper-parameters, validated against the algorithm's
+ *   `paramSpecs` (default `{}`: the algorithm's defaults);
+ * - `REELGRAPH_SEED`: whole number in [0, 2³²−1] (default `0`): the algorithm's `randomState` when
+ *   it has one and `REELGRAPH_PARAMS` does not set it, and the seed of the holdout split;
+ * - `REELGRAPH_PLUGINS`: custom algorithm modules to load first (see engine/algorithms/plugins).
+ *
+ * Output, in `<pfs>/out`:
+ * - `model.rgm`: the fitted model (engine/model-file.ts format), a pure function of the ratings,
+ *   the algorithm and its parameters: the same training commit gives the same bytes;
+ * - `manifest.json`: `{trainingCommit, algorithm, params, modelFile, modelSha256, formatVersion,
+ *   createdBy}` — also byte-identical for the same commit and parameters;
+ * - `metrics.json`: `{algorithm, params, ratings, users, items, duplicatesReplaced, fitSeconds,
+ *   holdout: {rmse, mae, testSize, seed}}`; `holdout` is a separate fit with the same parameters
+ *   on a seeded 90/10 split (Surprise's `train_test_split(test_size=0.1, random_state=seed)`),
+ *   `null` when there are fewer than 2 ratings. `fitSeconds` (wall time of the full fit) is the
+ *   only value that changes between runs.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import '../engine/algorithms/index';
+import type { AlgoBase } from '../engine/algorithms/base';
+import { getAlgorithm } from '../engine/algorithms/registry';
+import { mae, rmse } from '../engine/metrics';
+import { MODEL_FORMAT_VERSION, saveModel } from '../engine/model-file';
+import { trainTestSplit } from '../engine/model-selection/split';
+import { ParamError } from '../engine/params';
+import { Trainset } from '../engine/trainset';
+import { MANIFEST_FILE, METRICS_FILE, MODEL_FILE } from './files';
+import { TRAINING_RATING_SCALE, readTrainingRatings } from './training-data';
+import { packageVersion } from './version';
+
+export { MANIFEST_FILE, METRICS_FILE, MODEL_FILE };
+
+/** Fraction of the ratings held out for the holdout RMSE/MAE. */
+export const HOLDOUT_TEST_SIZE = 0.1;
+
+/** The train program's configuration, read from the environment. */
+export interface TrainConfig {
+  algorithm: string;
+  /** Parameters as given (before defaults), the seed applied as `randomState` when relevant. */
+  params: Record<string, unknown>;
+  seed: number;
+}
+
+/** `metrics.json`. */
+export interface TrainMetrics {
+  algorithm: string;
+  params: Record<string, unknown>;
+  ratings: number;
+  users: number;
+  items: number;
+  duplicatesReplaced: number;
+  fitSeconds: number;
+  holdout: { rmse: number; mae: number; testSize: number; seed: number } | null;
+}
+
+/** `manifest.json`. */
+export interface TrainManifest {
+  trainingCommit: string | null;
+  algorithm: string;
+  params: Record<string, unknown>;
+  modelFile: string;
+  modelSha256: string;
+  formatVersion: number;
+  createdBy: string;
+}
+
+/**
+ * Reads `REELGRAPH_ALGO`, `REELGRAPH_PARAMS` and `REELGRAPH_SEED` (see the module documentation).
+ * @throws ParamError naming the variable for an unknown algorithm, a PARAMS value that is not a
+ *   JSON object, or a seed that is not a whole number in [0, 4294967295]. Parameter values
+ *   themselves are checked when the algorithm is created.
+ */
+export function trainConfigFromEnv(env: NodeJS.ProcessEnv = process.env): TrainConfig {
+  const algorithm = (env.REELGRAPH_ALGO ?? '').trim() || 'SVD';
+  const cls = getAlgorithm(algorithm);
+  const seedText = (env.REELGRAPH_SEED ?? '').trim() || '0';
+  const seed = Number(seedText);
+  if (!/^\d+$/.test(seedText) || !Number.isSafeInteger(seed) || seed > 0xffffffff) {
+    throw new ParamError(
+      'REELGRAPH_SEED',
+      `REELGRAPH_SEED must be a whole number in [0, 4294967295], got ${JSON.stringify(seedText)}`,
+    );
+  }
+  const paramsText = (env.REELGRAPH_PARAMS ?? '').trim() || '{}';
+  let params: unknown;
+  try {
+    params = JSON.parse(paramsText);
+  } catch (e) {
+    throw new ParamError(
+      'REELGRAPH_PARAMS',
+      `REELGRAPH_PARAMS must be a JSON object of ${algorithm} hyper-parameters, got ${JSON.stringify(paramsText)} (${(e as Error).message})`,
+    );
+  }
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+    throw new ParamError(
+      'REELGRAPH_PARAMS',
+      `REELGRAPH_PARAMS must be a JSON object of ${algorithm} hyper-parameters, got ${JSON.stringify(paramsText)}`,
+    );
+  }
+  const p = { ...(params as Record<string, unknown>) };
+  if ('randomState' in cls.paramSpecs && !('randomState' in p)) p.randomState = seed;
+  return { algorithm, params: p, seed };
+}
+
+/** A new unfitted instance; ParamError messages are prefixed with where the values came from. */
+function createConfigured(config: TrainConfig): AlgoBase {
+  const Cls = getAlgorithm(config.algorithm);
+  try {
+    return new Cls(config.params);
+  } catch (e) {
+    if (e instanceof ParamError) {
+      throw new ParamError(e.param, `REELGRAPH_PARAMS: ${e.message}`);
+    }
+    throw e;
+  }
+}
+
+/** What {@link trainModel} produced. */
+export interface TrainResult {
+  metrics: TrainMetrics;
+  manifest: TrainManifest;
+  /** Absolute paths of the files written. */
+  files: string[];
+}
+
+/**
+ * Fits the model on the ratings under `inputDir` and writes `model.rgm`, `metrics.json` and
+ * `manifest.json` into `outDir`.
+ *
+ * @param trainingCommit the `training` commit the ratings come from (`training_COMMIT`), or null.
+ * @param log receives progress lines (the worker prints them: they become the datum's logs).
+ * @throws TrainingDataError for a malformed training file; Error when there is no rating;
+ *   ParamError for a bad configuration (nothing is written then).
+ */
+export function trainModel(
+  inputDir: string,
+  outDir: string,
+  config: TrainConfig,
+  trainingCommit: string | null,
+  log: (line: string) => void = () => undefined,
+): TrainResult {
+  createConfigured(config); // validate the parameters before reading anything
+  const merged = readTrainingRatings(inputDir);
+  const raw = merged.raw;
+  log(
+    `read ${merged.lines} ratings from ${merged.files} file${merged.files === 1 ? '' : 's'} ` +
+      `under ${inputDir}; ${merged.duplicatesReplaced} replaced by a later rating of the same (user, movie)`,
+  );
+  const data = { ratings: raw, ratingScale: TRAINING_RATING_SCALE };
+
+  let holdout: TrainMetrics['holdout'] = null;
+  if (raw.length >= 2) {
+    const [trainset, testset] = trainTestSplit(data, {
+      testSize: HOLDOUT_TEST_SIZE,
+      randomState: config.seed,
+    });
+    const predictions = createConfigured(config).fit(trainset).test(testset);
+    holdout = {
+      rmse: rmse(predictions),
+      mae: mae(predictions),
+      testSize: testset.length,
+      seed: config.seed,
+    };
+    log(
+      `holdout (${testset.length} ratings, seed ${config.seed}): RMSE ${holdout.rmse.toFixed(4)}, MAE ${holdout.mae.toFixed(4)}`,
+    );
+  }
+
+  const trainset = Trainset.build(raw, TRAINING_RATING_SCALE);
+  const algo = createConfigured(config);
+  const t0 = process.hrtime.bigint();
+  algo.fit(trainset);
+  const fitSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  log(
+    `fit ${algo.name} on ${trainset.nRatings} ratings (${trainset.nUsers} users, ${trainset.nItems} movies) in ${fitSeconds.toFixed(3)} s`,
+  );
+
+  const model = saveModel(algo);
+  const modelSha256 = crypto.createHash('sha256').update(model).digest('hex');
+  const metrics: TrainMetrics = {
+    algorithm: algo.name,
+    params: algo.params,
+    ratings: trainset.nRatings,
+    users: trainset.nUsers,
+    items: trainset.nItems,
+    duplicatesReplaced: merged.duplicatesReplaced,
+    fitSeconds,
+    holdout,
+  };
+  const manifest: TrainManifest = {
+    trainingCommit,
+    algorithm: algo.name,
+    params: algo.params,
+    modelFile: MODEL_FILE,
+    modelSha256,
+    formatVersion: MODEL_FORMAT_VERSION,
+    createdBy: `reelgraph ${packageVersion()}`,
+  };
+  fs.mkdirSync(outDir, { recursive: true });
+  const files = [MODEL_FILE, METRICS_FILE, MANIFEST_FILE].map((f) => path.join(outDir, f));
+  fs.writeFileSync(files[0], model);
+  fs.writeFileSync(files[1], JSON.stringify(metrics, null, 2) + '\n');
+  fs.writeFileSync(files[2], JSON.stringify(manifest, null, 2) + '\n');
+  log(
+    `wrote ${MODEL_FILE} (${model.length} bytes, sha256 ${modelSha256}), ${METRICS_FILE}, ${MANIFEST_FILE}`,
+  );
+  return { metrics, manifest, files };
+}

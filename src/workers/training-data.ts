@@ -1,0 +1,228 @@
+/**
+ * The `training` repo's files as the train pipeline reads them: every file under `/pfs/training`,
+ * lines `user_id movie_id rating [timestamp]`, and the rule that keeps one rating per
+ * (user, movie).
+ *
+ * File format (one batch file per commit; the first commit is MovieLens 100K's `u.data` verbatim
+ * at `/base/ml-100k.txt`, later ones `/batches/<13-digit epoch ms>-<hex>.txt`):
+ * - one rating per line: `user_id movie_id rating` and optionally `timestamp`, separated by tabs
+ *   and/or spaces; `\r\n` line ends are accepted; blank lines are ignored;
+ * - ids are opaque strings (MovieLens uses decimal numbers); `rating` is a decimal number on the
+ *   rating scale (default [1, 5]); `timestamp` is a decimal number of seconds since 1970.
+ *
+ * Which rating of a (user, movie) pair counts ("latest wins"): the files are taken in lexical
+ * order of their repo paths (byte order of the UTF-8 path = commit order for the names above),
+ * each file line by line, and the ratings of one pair are folded in that order. A rating replaces
+ * the one kept so far when
+ * - it has no timestamp (it is as new as its commit: newer than everything before it), or
+ * - its timestamp is greater than or equal to the kept one's effective timestamp (so on equal
+ *   timestamps the later file, and within a file the later line, wins).
+ * A rating without timestamp takes over the effective timestamp of the rating it replaced (none:
+ * −∞), so a later batch carrying an old timestamp does not override it. Surviving ratings keep
+ * the position of their own line (file order, then line order), so the trainset — and the model —
+ * is a pure function of the files.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RawRatings, type RatingScale } from '../engine/dataset/raw-ratings';
+import { parseDecimal } from '../engine/dataset/reader';
+
+/** The rating scale of the `training` repo (MovieLens's stars). */
+export const TRAINING_RATING_SCALE: RatingScale = [1, 5];
+
+/** A line of a training file that cannot be read: names the file, the line and the problem. */
+export class TrainingDataError extends Error {
+  constructor(
+    /** The file's repo path (e.g. `/batches/1732900000000-ab12.txt`). */
+    readonly file: string,
+    /** 1-based line number. */
+    readonly line: number,
+    problem: string,
+  ) {
+    super(`${file} line ${line}: ${problem}`);
+    this.name = 'TrainingDataError';
+  }
+}
+
+/** Ratings read from files, in file order, before duplicates are resolved. */
+export interface ParsedRatings {
+  users: string[];
+  items: string[];
+  ratings: number[];
+  /** Seconds since 1970, NaN where the line has no timestamp. */
+  timestamps: number[];
+}
+
+/** The merged ratings of a set of training files. */
+export interface MergedRatings {
+  /** One rating per (user, movie), in the order of their lines; timestamps NaN where absent. */
+  raw: RawRatings;
+  /** Number of files read. */
+  files: number;
+  /** Number of rating lines read (all files). */
+  lines: number;
+  /** Ratings dropped because another rating of the same (user, movie) won (`lines − raw.length`). */
+  duplicatesReplaced: number;
+}
+
+const FIELD_SEP = /[ \t]+/;
+
+/**
+ * Parses one training file and appends its ratings to `out`.
+ *
+ * @param text the file's content (UTF-8 decoded).
+ * @param file its repo path, for messages.
+ * @param scale the accepted rating range `[lowest, highest]`.
+ * @throws TrainingDataError at the first line that does not have 3 or 4 fields, has a rating that
+ *   is not a decimal number or is outside the scale, or a timestamp that is not a decimal number.
+ */
+export function parseTrainingFile(
+  text: string,
+  file: string,
+  out: ParsedRatings,
+  scale: RatingScale = TRAINING_RATING_SCALE,
+): void {
+  const [lo, hi] = scale;
+  let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let lineNo = 0;
+  while (pos < text.length) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = text.length;
+    const line = text.slice(pos, end).trim();
+    pos = end + 1;
+    lineNo++;
+    if (line.length === 0) continue;
+    const f = line.split(FIELD_SEP);
+    if (f.length < 3 || f.length > 4) {
+      throw new TrainingDataError(
+        file,
+        lineNo,
+        `expected 3 or 4 fields (user_id movie_id rating [timestamp]) separated by tabs or spaces, ` +
+          `found ${f.length}: ${JSON.stringify(line)}`,
+      );
+    }
+    const r = parseDecimal(f[2]);
+    if (Number.isNaN(r)) {
+      throw new TrainingDataError(file, lineNo, `rating ${JSON.stringify(f[2])} is not a number`);
+    }
+    if (r < lo || r > hi) {
+      throw new TrainingDataError(
+        file,
+        lineNo,
+        `rating ${JSON.stringify(f[2])} is outside the rating scale [${lo}, ${hi}]`,
+      );
+    }
+    let t = NaN;
+    if (f.length === 4) {
+      t = parseDecimal(f[3]);
+      if (Number.isNaN(t)) {
+        throw new TrainingDataError(
+          file,
+          lineNo,
+          `timestamp ${JSON.stringify(f[3])} is not a number (seconds since 1970)`,
+        );
+      }
+    }
+    out.users.push(f[0]);
+    out.items.push(f[1]);
+    out.ratings.push(r);
+    out.timestamps.push(t);
+  }
+}
+
+/**
+ * Keeps one rating per (user, movie) by the rule of the module documentation.
+ *
+ * @param parsed ratings in file order (files in path order, lines in order).
+ * @returns the indices of the surviving ratings, ascending.
+ */
+export function latestRatingIndices(parsed: ParsedRatings): Int32Array {
+  const n = parsed.users.length;
+  const userIds = new Map<string, number>();
+  const itemIds = new Map<string, number>();
+  const uOf = new Int32Array(n);
+  const iOf = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
+    let u = userIds.get(parsed.users[k]);
+    if (u === undefined) userIds.set(parsed.users[k], (u = userIds.size));
+    let i = itemIds.get(parsed.items[k]);
+    if (i === undefined) itemIds.set(parsed.items[k], (i = itemIds.size));
+    uOf[k] = u;
+    iOf[k] = i;
+  }
+  const nItems = itemIds.size;
+  // slot per pair: the index of the rating kept so far and its effective timestamp
+  const slotOf = new Map<number, number>();
+  const kept = new Int32Array(n);
+  const effTs = new Float64Array(n);
+  let slots = 0;
+  for (let k = 0; k < n; k++) {
+    const key = uOf[k] * nItems + iOf[k];
+    const t = parsed.timestamps[k];
+    const s = slotOf.get(key);
+    if (s === undefined) {
+      slotOf.set(key, slots);
+      kept[slots] = k;
+      effTs[slots] = Number.isNaN(t) ? -Infinity : t;
+      slots++;
+    } else if (Number.isNaN(t)) {
+      kept[s] = k;
+    } else if (t >= effTs[s]) {
+      kept[s] = k;
+      effTs[s] = t;
+    }
+  }
+  return kept.slice(0, slots).sort();
+}
+
+/**
+ * The files under `dir`, recursively, as repo paths (`/a/b.txt`) sorted in byte order of their
+ * UTF-8 encoding (PFS's path order). Hidden files are included; directories are not listed.
+ */
+export function listTrainingFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (abs: string, rel: string) => {
+    for (const e of fs.readdirSync(abs, { withFileTypes: true })) {
+      const childAbs = path.join(abs, e.name);
+      const childRel = `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(childAbs, childRel);
+      else if (e.isFile() || e.isSymbolicLink()) out.push(childRel);
+    }
+  };
+  walk(dir, '');
+  return out.sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+}
+
+/**
+ * Reads every training file under `dir` (the `training` input, e.g. `/pfs/training`) and merges
+ * their ratings (see the module documentation).
+ *
+ * @throws TrainingDataError for a malformed line; Error when `dir` holds no rating at all.
+ */
+export function readTrainingRatings(
+  dir: string,
+  scale: RatingScale = TRAINING_RATING_SCALE,
+): MergedRatings {
+  const parsed: ParsedRatings = { users: [], items: [], ratings: [], timestamps: [] };
+  const files = fs.existsSync(dir) ? listTrainingFiles(dir) : [];
+  for (const rel of files) {
+    const text = fs.readFileSync(path.join(dir, ...rel.split('/').filter(Boolean)), 'utf8');
+    parseTrainingFile(text, rel, parsed, scale);
+  }
+  const lines = parsed.users.length;
+  if (lines === 0) {
+    throw new Error(
+      `no ratings under ${dir} (${files.length} file${files.length === 1 ? '' : 's'}): ` +
+        'expected lines "user_id movie_id rating [timestamp]"',
+    );
+  }
+  const keep = latestRatingIndices(parsed);
+  const all = new RawRatings(
+    parsed.users,
+    parsed.items,
+    Float64Array.from(parsed.ratings),
+    Float64Array.from(parsed.timestamps),
+  );
+  const raw = keep.length === lines ? all : all.subset(keep);
+  return { raw, files: files.length, lines, duplicatesReplaced: lines - keep.length };
+}
