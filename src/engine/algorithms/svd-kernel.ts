@@ -532,6 +532,8 @@ export interface WasmApi {
     imports: Record<string, Record<string, unknown>>,
   ) => { exports: Record<string, unknown> };
   Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
+  /** Thrown by `new Module` for bytes this runtime does not accept (e.g. no SIMD support). */
+  CompileError: new (...args: unknown[]) => Error;
 }
 
 /** The runtime's WebAssembly API, if any. */
@@ -543,9 +545,12 @@ const modules: { simd?: object | null; scalar?: object | null } = {};
 
 function compile(build: 'simd' | 'scalar'): object | null {
   if (modules[build] === undefined) {
+    const bytes = assemble(build === 'simd');
     try {
-      modules[build] = wasm ? new wasm.Module(assemble(build === 'simd')) : null;
-    } catch {
+      modules[build] = wasm ? new wasm.Module(bytes) : null;
+    } catch (err) {
+      // Only a runtime that refuses the bytes falls back; anything else is a bug to report.
+      if (!(err instanceof wasm!.CompileError)) throw err;
       modules[build] = null;
     }
   }
