@@ -1,0 +1,182 @@
+/**
+ * The application services: everything the GraphQL resolvers and the REST routes call. One
+ * {@link Services} per process, created by {@link createServices} on a {@link Pachyderm} (embedded
+ * or gRPC) whose repos and pipelines exist (see bootstrap.ts).
+ *
+ * - ratings: `addRatings` validates and commits ONE batch file to `training` (→ train job);
+ * - predictions: `requestPredictions` commits ONE request file to `streaming` (→ predict job);
+ *   `getResult` / `watchResult` read / await the answer in `predict`;
+ * - models: the model registry (serving model from the newest finished `train` commit, swapped
+ *   atomically) and the model versions' metrics;
+ * - jobs: job history with cursor pagination, one job;
+ * - movies: the ml-100k catalogue, a user's ratings;
+ * - repos: repos and commits;
+ * - events: the one typed PubSub (topics in pubsub.ts), fed by the one upstream watch per source
+ *   (watch.ts).
+ *
+ * Every method throws {@link ValidationError} for bad input (nothing is written), {@link
+ * NotFoundError} for unknown ids, {@link ModelNotReadyError} when no model exists yet, and passes
+ * `PachError`s of the port through.
+ */
+import type { Pachyderm } from '../pachyderm/port';
+import type { CommitInfo, JobInfo, JobState, RepoInfo } from '../pachyderm/types';
+import type { Movie } from '../engine/dataset/metadata';
+import type { ResolvedServiceConfig, ServiceConfig } from './config';
+import type { EventBus } from './pubsub';
+import type {
+  BatchReceipt,
+  ModelVersion,
+  MovieStats,
+  OnlinePrediction,
+  Page,
+  PredictionRequestReceipt,
+  PredictionResult,
+  Recommendations,
+  UserProfile,
+} from './types';
+
+export * from './errors';
+export * from './types';
+export type { ServiceConfig, ResolvedServiceConfig } from './config';
+export type { EventBus, Topics } from './pubsub';
+
+/** Ratings: batches committed to `training`. */
+export interface RatingsService {
+  /**
+   * Validates every item (see validation.ts) and commits them as ONE batch file
+   * `/batches/<batchId>.txt` (lines `user_id movie_id rating timestamp`) in ONE `training` commit.
+   * @param items raw items `{userId, movieId, rating, timestamp?}` (from GraphQL or JSON).
+   * @throws ValidationError listing every bad item (index, field, problem); nothing is committed.
+   */
+  addRatings(items: readonly unknown[]): Promise<BatchReceipt>;
+}
+
+/** Prediction requests: files in `streaming`, answers in `predict`. */
+export interface PredictionsService {
+  /**
+   * Validates the pairs and commits them as ONE request file `/<requestId>` (lines
+   * `user_id movie_id`) in ONE `streaming` commit.
+   * @throws ValidationError listing every bad pair; nothing is committed.
+   */
+  requestPredictions(pairs: readonly unknown[]): Promise<PredictionRequestReceipt>;
+  /**
+   * The current state of a request: `ready: false` while its predict job runs; the answers once
+   * it finished; `ready: true` with `error` when the job failed, was killed or is unrunnable.
+   * @throws NotFoundError for an unknown (or malformed) request id.
+   */
+  getResult(requestId: string): Promise<PredictionResult>;
+  /**
+   * Yields the request's result exactly once, as soon as it is ready (at once when it already
+   * is), then ends. Subscribes to the PREDICTION_READY topic BEFORE looking up the current
+   * state, so nothing is lost in between. Ends quietly when `signal` aborts.
+   * @throws NotFoundError for an unknown request id.
+   */
+  watchResult(requestId: string, opts?: { signal?: AbortSignal }): AsyncIterable<PredictionResult>;
+}
+
+/** The model registry and the model versions. */
+export interface ModelsService {
+  /** The serving model's version (a `train` commit id), or null before the first model. */
+  currentVersion(): string | null;
+  /** Resolves when a model is being served (at once if one is). Rejects if `signal` aborts. */
+  ready(opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<string>;
+  /**
+   * The serving model's estimate for one (user, movie) pair, as the predict pipeline computes it.
+   * @throws ValidationError for a bad id; ModelNotReadyError before the first model.
+   */
+  predict(userId: string, movieId: string): Promise<OnlinePrediction>;
+  /**
+   * Top-`first` movies for a user by the serving model (engine `recommend()`), with titles.
+   * @throws ValidationError for a bad id or `first` outside 1…maxPageSize; ModelNotReadyError.
+   */
+  recommendations(
+    userId: string,
+    opts?: { first?: number; excludeRated?: boolean },
+  ): Promise<Recommendations>;
+  /** One model version. @throws NotFoundError when `version` is not a finished train commit. */
+  model(version: string): Promise<ModelVersion>;
+  /** Model versions, newest first (finished `train` commits with a model). */
+  models(opts?: { first?: number }): Promise<ModelVersion[]>;
+}
+
+/** Jobs of the pipelines. */
+export interface JobsService {
+  /**
+   * Jobs newest first, filtered by pipeline and state, `first` (≤ maxPageSize, default 20) after
+   * the opaque cursor `after`.
+   * @throws ValidationError for a bad `first` or cursor; PachError NOT_FOUND for a missing pipeline.
+   */
+  jobHistory(opts?: {
+    pipeline?: string | null;
+    state?: JobState | null;
+    first?: number | null;
+    after?: string | null;
+  }): Promise<Page<JobInfo>>;
+  /**
+   * One job by id (the commit set id). Without `pipeline`, every pipeline is searched.
+   * @throws NotFoundError when no pipeline has it; ValidationError when several do and
+   *   `pipeline` is not given.
+   */
+  job(id: string, pipeline?: string | null): Promise<JobInfo>;
+}
+
+/** The movie catalogue (ml-100k) and users. */
+export interface MoviesService {
+  /** Movies in catalogue order, filtered by a case-insensitive title substring and a genre. */
+  movies(opts?: {
+    search?: string | null;
+    genre?: string | null;
+    first?: number | null;
+    after?: string | null;
+  }): Promise<Page<Movie>>;
+  /** One movie, or null when the catalogue has no such id. */
+  movie(id: string): Promise<Movie | null>;
+  /** The genres of the catalogue, in u.genre order. */
+  genres(): Promise<string[]>;
+  /** Rating count and mean of a movie in the serving model's trainset. */
+  movieStats(id: string): MovieStats;
+  /** A user: demographics and ratings in the serving model. */
+  user(id: string): Promise<UserProfile>;
+}
+
+/** Repos and commits. */
+export interface ReposService {
+  /** The user repos, sorted by name. */
+  repos(): Promise<RepoInfo[]>;
+  /**
+   * Commits of a repo, newest first, at most `first` (≤ maxPageSize, default 20).
+   * @throws PachError NOT_FOUND for a missing repo; ValidationError for a bad `first`.
+   */
+  commits(repo: string, opts?: { first?: number | null }): Promise<CommitInfo[]>;
+}
+
+/** Everything the transports call; see the module documentation. */
+export interface Services {
+  readonly config: ResolvedServiceConfig;
+  readonly pach: Pachyderm;
+  readonly ratings: RatingsService;
+  readonly predictions: PredictionsService;
+  readonly models: ModelsService;
+  readonly jobs: JobsService;
+  readonly movies: MoviesService;
+  readonly repos: ReposService;
+  /** The one typed PubSub: MODEL_UPDATED, JOB_UPDATED, PREDICTION_READY, … (pubsub.ts). */
+  readonly events: EventBus;
+  /** Stops the upstream watches and ends open subscriptions. Does not close `pach`. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the services and starts the upstream watches (train commits → model registry,
+ * predict commits → prediction results, job state changes). Does not wait for a model: use
+ * `services.models.ready()`.
+ * @throws RangeError for a bad config value.
+ */
+export async function createServices(
+  pach: Pachyderm,
+  config: ServiceConfig = {},
+): Promise<Services> {
+  void pach;
+  void config;
+  throw new Error('createServices: not implemented yet');
+}

@@ -1,0 +1,172 @@
+/**
+ * Payloads of the services: what they return and what they publish. Plain data, independent of
+ * GraphQL (the resolvers map them to output types in src/resolvers/mappers.ts) and of HTTP.
+ */
+import type { Movie, User } from '../engine/dataset/metadata';
+import type { CommitInfo, JobInfo, RepoInfo } from '../pachyderm/types';
+
+/** One validated rating, as written to a batch file. */
+export interface RatingItem {
+  /** Raw user id: 1…maxIdLength characters of [A-Za-z0-9._:@-]. */
+  userId: string;
+  /** Raw movie id (same rules). */
+  movieId: string;
+  /** A finite number within the configured rating scale (default [1, 5]). */
+  rating: number;
+  /** Unix time in whole seconds ≥ 0 (default: the time of the call). */
+  timestamp: number;
+}
+
+/** One validated (user, movie) pair of a prediction request. */
+export interface PredictionPair {
+  userId: string;
+  movieId: string;
+}
+
+/** A committed rating batch: one file in the `training` repo. */
+export interface BatchReceipt {
+  /** `<13-digit epoch ms>-<16 hex>`; the file is `/batches/<batchId>.txt`. */
+  batchId: string;
+  /** Path of the batch file in the `training` repo. */
+  path: string;
+  /** Id of the `training` commit that holds it (32 hex); also the train job's id. */
+  commit: string;
+  /** Number of ratings in the batch. */
+  count: number;
+}
+
+/** A committed prediction request: one file at the root of the `streaming` repo. */
+export interface PredictionRequestReceipt {
+  /** 32 random hex digits: the file's name and the only way to read the answer. */
+  requestId: string;
+  /** Id of the `streaming` commit that holds it (32 hex); also the id of the predict job that answers it. */
+  commit: string;
+  /** Number of pairs in the request. */
+  count: number;
+}
+
+/** One answered pair of a prediction request (one line of the answer file). */
+export interface PredictionValue {
+  userId: string;
+  movieId: string;
+  /** The estimated rating, clipped to the rating scale (Surprise's `est`). */
+  estimate: number;
+  /** True when the user or the movie is unknown to the model and the estimate is the fallback. */
+  wasImpossible: boolean;
+}
+
+/** A line of a request that the predict program could not parse (`# error line n: problem`). */
+export interface PredictionLineError {
+  /** 1-based line number in the request file. */
+  line: number;
+  message: string;
+}
+
+/** The answer to one prediction request, or the fact that it is pending or failed. */
+export interface PredictionResult {
+  requestId: string;
+  /** True when the answer (or a definitive error) is known. */
+  ready: boolean;
+  /** The `streaming` commit that holds the request (= the covering predict job's id). */
+  requestCommit: string;
+  /** The answers, in request order (empty while pending or on error). */
+  predictions: PredictionValue[];
+  /** Lines of the request the predict program rejected. */
+  lineErrors: PredictionLineError[];
+  /** The raw answer file (null while pending or on error). */
+  text: string | null;
+  /** Why there is no answer (job FAILURE/KILLED/UNRUNNABLE, output commit error); null otherwise. */
+  error: string | null;
+  /** The `train` commit whose model answered (null while pending or when unknown). */
+  modelVersion: string | null;
+  /** The `predict` commit that holds the answer (null while pending or on error). */
+  answerCommit: string | null;
+  /** The predict job covering the request (null if it does not exist yet). */
+  job: JobInfo | null;
+}
+
+/** One model version: a finished `train` commit with its metrics.json and manifest.json. */
+export interface ModelVersion {
+  /** The `train` commit id (32 hex). */
+  version: string;
+  /** Registry name of the algorithm, e.g. `SVD`. */
+  algorithm: string;
+  /** The algorithm's hyper-parameters as the train program recorded them. */
+  params: Record<string, unknown>;
+  /** Ratings the model was fitted on (after duplicates were replaced). */
+  ratingsCount: number;
+  usersCount: number;
+  itemsCount: number;
+  /** Holdout RMSE/MAE (seeded 90/10 split); null when there were fewer than 2 ratings. */
+  holdout: { rmse: number; mae: number; testSize: number; seed: number } | null;
+  /** Wall time of the full fit, seconds. */
+  fitSeconds: number | null;
+  /** The `training` commit the model was fitted on. */
+  trainingCommit: string | null;
+  /** SHA-256 (hex) of model.rgm. */
+  modelSha256: string | null;
+  /** When the train commit was created / finished. */
+  createdAt: Date;
+  finishedAt: Date | null;
+}
+
+/** An estimate by the serving model. */
+export interface OnlinePrediction extends PredictionValue {
+  /** The model version that answered. */
+  modelVersion: string;
+  /** Why the estimate is a fallback (Surprise's `details.reason`), else null. */
+  reason: string | null;
+}
+
+/** One recommended movie. */
+export interface RecommendedMovie {
+  /** 1-based rank. */
+  rank: number;
+  movieId: string;
+  /** The estimated rating, best first. */
+  score: number;
+  /** Catalogue entry (null for an id missing from the catalogue). */
+  movie: Movie | null;
+}
+
+/** Top-N recommendations for a user. */
+export interface Recommendations {
+  userId: string;
+  /** The model version that computed them. */
+  modelVersion: string;
+  /** Whether the model knows the user (else the scores are the model's fallbacks). */
+  knownUser: boolean;
+  items: RecommendedMovie[];
+}
+
+/** A rating by a user as the serving model's trainset holds it. */
+export interface UserRating {
+  movieId: string;
+  rating: number;
+}
+
+/** A user: demographics (if the catalogue has them) and ratings in the serving model. */
+export interface UserProfile {
+  id: string;
+  demographics: User | null;
+  /** Ratings in the serving model's trainset, in trainset order (empty for an unknown user). */
+  ratings: UserRating[];
+  /** The model version whose trainset was read (null when no model is loaded). */
+  modelVersion: string | null;
+}
+
+/** Statistics of a movie in the serving model's trainset. */
+export interface MovieStats {
+  ratingsCount: number;
+  /** Mean rating (null when unrated). */
+  meanRating: number | null;
+}
+
+/** A page of a list, newest/first first, with an opaque cursor per item. */
+export interface Page<T> {
+  items: { node: T; cursor: string }[];
+  hasNextPage: boolean;
+}
+
+/** Topics of the PubSub and their payloads (see pubsub.ts). */
+export type { CommitInfo, JobInfo, RepoInfo, Movie, User };
