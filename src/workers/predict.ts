@@ -105,15 +105,15 @@ let loaded: { key: string; algo: AlgoBase } | undefined;
  * @throws ModelFileError for a bad model file; Error when it does not exist.
  */
 export function modelFor(file: string, key?: string): { algo: AlgoBase; reused: boolean } {
+  if (!fs.existsSync(file)) {
+    throw new Error(`no model at ${file}: the train pipeline's output has no ${MODEL_FILE}`);
+  }
   let k = key;
   if (!k) {
     const st = fs.statSync(file);
     k = `${file}:${st.size}:${st.mtimeMs}`;
   }
   if (loaded && loaded.key === k) return { algo: loaded.algo, reused: true };
-  if (!fs.existsSync(file)) {
-    throw new Error(`no model at ${file}: the train pipeline's output has no ${MODEL_FILE}`);
-  }
   loaded = { key: k, algo: readModelFile(file) };
   return { algo: loaded.algo, reused: false };
 }
