@@ -159,7 +159,7 @@ export class BlobStore {
         offset += entries[i].size;
       }
       await flush();
-      await fh.sync();
+      await fh.datasync();
     } finally {
       await fh.close();
     }
