@@ -40,23 +40,7 @@ import type { ParamSpecs } from '../params';
 import type { Trainset } from '../trainset';
 import { getRng } from '../random';
 import { svdSgd } from './svd-kernel';
-
-const lrSpec = (what: string) =>
-  ({
-    type: 'float',
-    default: null,
-    nullable: true,
-    min: 0,
-    doc: `Learning rate of ${what}; null means lrAll.`,
-  }) as const;
-const regSpec = (what: string) =>
-  ({
-    type: 'float',
-    default: null,
-    nullable: true,
-    min: 0,
-    doc: `Regularisation of ${what}; null means regAll.`,
-  }) as const;
+import { lrSpec, regSpec } from './sgd-params';
 
 /**
  * SVD (see the module comment for the algorithm). Parameters: `SVD.paramSpecs`.
