@@ -4,6 +4,12 @@
  * impossible; biased: partial baseline), parameters, seeds, model state.
  */
 import { NMF } from '../../src/engine/algorithms/nmf';
+import {
+  nmfKernelAvailable,
+  nmfSgdJs,
+  nmfSgdWasm,
+  type NmfSgdInput,
+} from '../../src/engine/algorithms/nmf-kernel';
 import { createAlgorithm } from '../../src/engine/algorithms';
 import { RandomState } from '../../src/engine/random';
 import {
@@ -181,5 +187,70 @@ describe('NMF parameters, seeds, half stars, state', () => {
       initHigh: 1,
       randomState: null,
     });
+  });
+});
+
+describe('NMF kernel: WebAssembly and TypeScript loops give the same bits', () => {
+  function input(biased: boolean, seed: number): NmfSgdInput {
+    const r = new RandomState(seed);
+    const rows: [string, string, number][] = [];
+    for (let u = 0; u < 40; u++) {
+      const seen = new Set<number>();
+      const n = 1 + r.randint(0, 12);
+      while (seen.size < n) seen.add(r.randint(0, 30));
+      for (const i of seen) rows.push([`u${u}`, `i${i}`, r.randint(1, 11) / 2]);
+    }
+    const ts = trainsetOf(rows);
+    const nF = 5;
+    const itemDegrees = new Int32Array(ts.nItems);
+    for (let i = 0; i < ts.nItems; i++) itemDegrees[i] = ts.itemDegree(i);
+    return {
+      nUsers: ts.nUsers,
+      nItems: ts.nItems,
+      nFactors: nF,
+      nEpochs: 7,
+      biased,
+      urOffsets: ts.urOffsets,
+      urItems: ts.urItems,
+      urRatings: ts.urRatings,
+      itemDegrees,
+      bu: new Float64Array(ts.nUsers),
+      bi: new Float64Array(ts.nItems),
+      pu: r.fillUniform(new Float64Array(ts.nUsers * nF), 0, 1),
+      qi: r.fillUniform(new Float64Array(ts.nItems * nF), 0, 1),
+      mu: biased ? ts.globalMean : 0,
+      regPu: 0.06,
+      regQi: 0.07,
+      regBu: 0.02,
+      regBi: 0.03,
+      lrBu: 0.005,
+      lrBi: 0.006,
+    };
+  }
+  const copy = (a: NmfSgdInput): NmfSgdInput => ({
+    ...a,
+    bu: a.bu.slice(),
+    bi: a.bi.slice(),
+    pu: a.pu.slice(),
+    qi: a.qi.slice(),
+  });
+
+  it('the WebAssembly pass is available on this runtime', () => {
+    expect(nmfKernelAvailable()).toBe(true);
+  });
+
+  it.each([
+    [false, 1],
+    [true, 2],
+  ])('biased %s: identical factors and biases', (biased, seed) => {
+    const a = input(biased, seed);
+    const b = copy(a);
+    nmfSgdJs(a);
+    expect(nmfSgdWasm(b)).toBe(true);
+    expect(b.pu).toEqual(a.pu);
+    expect(b.qi).toEqual(a.qi);
+    expect(b.bu).toEqual(a.bu);
+    expect(b.bi).toEqual(a.bi);
+    expect(Math.max(...a.pu)).toBeGreaterThan(0);
   });
 });

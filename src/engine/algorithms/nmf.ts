@@ -24,9 +24,8 @@
  * ```
  *
  * Every sum runs in Surprise's order, so for the same trainset and `randomState` the factors equal
- * Surprise's `NMF(random_state=k)`'s to the last bit. Ratings are visited user by user, so `p_u`
- * is updated right after u's ratings (it is not read again in the pass), with u's numerators and
- * denominators kept in a small buffer; this is the same arithmetic in the same order. Factors stay non-negative as long as
+ * Surprise's `NMF(random_state=k)`'s to the last bit. The loop itself is in nmf-kernel.ts (in
+ * WebAssembly when the runtime has it, with the same bits as the TypeScript loop). Factors stay non-negative as long as
  * `initLow ≥ 0` and the ratings are positive.
  *
  * References: X. Luo, M. Zhou, Y. Xia, Q. Zhu, "An efficient non-negative matrix-factorization-based
@@ -39,6 +38,7 @@ import { AlgoBase, PredictionImpossible, requireArray, type AlgoState } from './
 import type { ParamSpecs } from '../params';
 import type { Trainset } from '../trainset';
 import { getRng } from '../random';
+import { nmfSgd } from './nmf-kernel';
 
 export class NMF extends AlgoBase {
   static readonly algorithmName = 'NMF';
@@ -133,63 +133,30 @@ export class NMF extends AlgoBase {
     const bi = new Float64Array(nItems);
     const mu = biased ? trainset.globalMean : 0;
 
-    // User u's numerators and denominators live in uNum/uDen while u's ratings are visited; the
-    // items' in itemAcc, interleaved (numerator, denominator) per factor.
-    const uNum = new Float64Array(nF);
-    const uDen = new Float64Array(nF);
-    const itemAcc = new Float64Array(nItems * nF * 2);
-
-    for (let epoch = 0; epoch < nEpochs; epoch++) {
-      itemAcc.fill(0);
-      for (let u = 0; u < nUsers; u++) {
-        const uo = u * nF;
-        const start = urOffsets[u];
-        const end = urOffsets[u + 1];
-        uNum.fill(0);
-        uDen.fill(0);
-        for (let k = start; k < end; k++) {
-          const i = urItems[k];
-          const r = urRatings[k];
-          const io = i * nF;
-          const ia = io * 2;
-          // The numerators do not depend on the estimate: accumulate them with the dot product.
-          let dot = 0;
-          for (let f = 0; f < nF; f++) {
-            const qif = qi[io + f];
-            const puf = pu[uo + f];
-            dot += qif * puf;
-            uNum[f] += qif * r;
-            itemAcc[ia + 2 * f] += puf * r;
-          }
-          const est = mu + bu[u] + bi[i] + dot;
-          const err = r - est;
-          if (biased) {
-            bu[u] += lrBu * (err - regBu * bu[u]);
-            bi[i] += lrBi * (err - regBi * bi[i]);
-          }
-          for (let f = 0; f < nF; f++) {
-            uDen[f] += qi[io + f] * est;
-            itemAcc[ia + 2 * f + 1] += pu[uo + f] * est;
-          }
-        }
-        // p_u is read only by u's own ratings, all visited now: update it here rather than after
-        // the pass (same values as Surprise's separate loop over users).
-        const nRatings = end - start;
-        for (let f = 0; f < nF; f++) {
-          const denom = uDen[f] + nRatings * regPu * pu[uo + f];
-          pu[uo + f] *= uNum[f] / denom;
-        }
-      }
-      for (let i = 0; i < nItems; i++) {
-        const nRatings = irOffsets[i + 1] - irOffsets[i];
-        const io = i * nF;
-        for (let f = 0; f < nF; f++) {
-          const a = 2 * (io + f);
-          const denom = itemAcc[a + 1] + nRatings * regQi * qi[io + f];
-          qi[io + f] *= itemAcc[a] / denom;
-        }
-      }
-    }
+    const itemDegrees = new Int32Array(nItems);
+    for (let i = 0; i < nItems; i++) itemDegrees[i] = irOffsets[i + 1] - irOffsets[i];
+    nmfSgd({
+      nUsers,
+      nItems,
+      nFactors: nF,
+      nEpochs,
+      biased,
+      urOffsets,
+      urItems,
+      urRatings,
+      itemDegrees,
+      bu,
+      bi,
+      pu,
+      qi,
+      mu,
+      regPu,
+      regQi,
+      regBu,
+      regBi,
+      lrBu,
+      lrBi,
+    });
     this.bu = bu;
     this.bi = bi;
     this.pu = pu;

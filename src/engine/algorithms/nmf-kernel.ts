@@ -1,0 +1,529 @@
+/**
+ * The training loop of NMF (Surprise 1.1.4, matrix_factorization.pyx, `NMF.sgd`), twice: in plain
+ * TypeScript over typed arrays (`nmfSgdJs`, the reference) and with its hot part, the pass over
+ * the ratings, as a small WebAssembly function (`nmfSgdWasm`, assembled at load time with the
+ * helpers of svd-kernel.ts). WebAssembly's f64 arithmetic is IEEE 754 binary64, round to nearest,
+ * never fused, and the kernel performs the same operations in the same order, so both give the
+ * same bits (a test checks it); the WebAssembly pass has no bounds checks and runs several times
+ * faster.
+ *
+ * Per epoch:
+ *
+ * ```
+ * item_num = item_denom = 0
+ * for u in users:                                   (the WebAssembly pass)
+ *     user_num = user_denom = 0
+ *     for (i, r) in ur[u]:
+ *         dot = Σ_f qi[i,f] · pu[u,f]                  (with user_num[f] += qi[i,f]·r, item_num[i,f] += pu[u,f]·r)
+ *         est = ((μ + bu[u]) + bi[i]) + dot;  err = r − est
+ *         if biased: bu[u] += lr_bu·(err − reg_bu·bu[u]);  bi[i] += lr_bi·(err − reg_bi·bi[i])
+ *         user_denom[f] += qi[i,f]·est;  item_denom[i,f] += pu[u,f]·est
+ *     pu[u,f] *= user_num[f] / (user_denom[f] + |I_u|·reg_pu·pu[u,f])
+ * for i in items: qi[i,f] *= item_num[i,f] / (item_denom[i,f] + |U_i|·reg_qi·qi[i,f])
+ * ```
+ *
+ * `p_u` is updated right after u's ratings because nothing reads it later in the pass; Surprise
+ * does it in a separate loop after the pass, with the same values.
+ */
+import {
+  F64,
+  I32,
+  OP,
+  VOID,
+  f64c0,
+  get,
+  i32c,
+  ldF,
+  ldI,
+  section,
+  set,
+  stF,
+  str,
+  uleb,
+  vec,
+  wasm,
+  whileLess,
+} from './svd-kernel';
+
+/** Inputs of one NMF run. `bu`, `bi`, `pu`, `qi` are updated in place. */
+export interface NmfSgdInput {
+  nUsers: number;
+  nItems: number;
+  nFactors: number;
+  nEpochs: number;
+  biased: boolean;
+  /** The trainset's `urOffsets` (length nUsers + 1), `urItems`, `urRatings`. */
+  urOffsets: Int32Array;
+  urItems: Int32Array;
+  urRatings: Float64Array;
+  /** Number of ratings of each item (length nItems). */
+  itemDegrees: Int32Array;
+  /** Biases (zeros at the start), length nUsers / nItems. */
+  bu: Float64Array;
+  bi: Float64Array;
+  /** Initial factors, row-major, length nUsers × nFactors / nItems × nFactors. */
+  pu: Float64Array;
+  qi: Float64Array;
+  /** Global mean when biased, else 0. */
+  mu: number;
+  regPu: number;
+  regQi: number;
+  regBu: number;
+  regBi: number;
+  lrBu: number;
+  lrBi: number;
+}
+
+/**
+ * The item factor update closing an epoch: `qi[i,f] *= num / (denom + |U_i|·reg_qi·qi[i,f])`,
+ * with numerators and denominators interleaved in `itemAcc` (length 2 × nItems × nFactors).
+ */
+function updateItems(a: NmfSgdInput, itemAcc: Float64Array, qi: Float64Array): void {
+  const { nItems, itemDegrees, regQi } = a;
+  const nF = a.nFactors;
+  for (let i = 0; i < nItems; i++) {
+    const nRatings = itemDegrees[i];
+    const io = i * nF;
+    for (let f = 0; f < nF; f++) {
+      const x = 2 * (io + f);
+      const denom = itemAcc[x + 1] + nRatings * regQi * qi[io + f];
+      qi[io + f] *= itemAcc[x] / denom;
+    }
+  }
+}
+
+/** The reference loop in TypeScript, operation for operation as Surprise's `NMF.sgd`. */
+export function nmfSgdJs(a: NmfSgdInput): void {
+  const { nUsers, nItems, nEpochs, biased, urOffsets, urItems, urRatings, bu, bi, pu, qi, mu } = a;
+  const nF = a.nFactors;
+  const { regPu, regBu, regBi, lrBu, lrBi } = a;
+  const uNum = new Float64Array(nF);
+  const uDen = new Float64Array(nF);
+  const itemAcc = new Float64Array(nItems * nF * 2);
+  for (let epoch = 0; epoch < nEpochs; epoch++) {
+    itemAcc.fill(0);
+    for (let u = 0; u < nUsers; u++) {
+      const uo = u * nF;
+      const start = urOffsets[u];
+      const end = urOffsets[u + 1];
+      uNum.fill(0);
+      uDen.fill(0);
+      for (let k = start; k < end; k++) {
+        const i = urItems[k];
+        const r = urRatings[k];
+        const io = i * nF;
+        const ia = io * 2;
+        // The numerators do not depend on the estimate: accumulate them with the dot product.
+        let dot = 0;
+        for (let f = 0; f < nF; f++) {
+          const qif = qi[io + f];
+          const puf = pu[uo + f];
+          dot += qif * puf;
+          uNum[f] += qif * r;
+          itemAcc[ia + 2 * f] += puf * r;
+        }
+        const est = mu + bu[u] + bi[i] + dot;
+        const err = r - est;
+        if (biased) {
+          bu[u] += lrBu * (err - regBu * bu[u]);
+          bi[i] += lrBi * (err - regBi * bi[i]);
+        }
+        for (let f = 0; f < nF; f++) {
+          uDen[f] += qi[io + f] * est;
+          itemAcc[ia + 2 * f + 1] += pu[uo + f] * est;
+        }
+      }
+      const nRatings = end - start;
+      for (let f = 0; f < nF; f++) {
+        const denom = uDen[f] + nRatings * regPu * pu[uo + f];
+        pu[uo + f] *= uNum[f] / denom;
+      }
+    }
+    updateItems(a, itemAcc, qi);
+  }
+}
+
+// ---- The pass over the ratings in WebAssembly ----------------------------------------------
+
+const F64_DIV = 0xa3;
+const F64_CONVERT_I32_S = 0xb7;
+const I32_SHL = 0x74;
+
+// Parameters of the exported function `pass` (users uStart…uEnd−1), then locals.
+const P = {
+  uEnd: 0,
+  rowBytes: 1,
+  uStart: 2,
+  biased: 3,
+  offP: 4,
+  itemsP: 5,
+  ratingsP: 6,
+  buP: 7,
+  biP: 8,
+  puP: 9,
+  qiP: 10,
+  accP: 11,
+  numP: 12,
+  denP: 13,
+  mu: 14,
+  lrBu: 15,
+  lrBi: 16,
+  regBu: 17,
+  regBi: 18,
+  regPu: 19,
+} as const;
+const N_I32_PARAMS = 14;
+const N_F64_PARAMS = 6;
+const L = {
+  u: 20,
+  k: 21,
+  end: 22,
+  up: 23,
+  ip: 24,
+  ap: 25,
+  f: 26,
+  buA: 27,
+  biA: 28,
+  start: 29,
+  r: 30,
+  dot: 31,
+  est: 32,
+  err: 33,
+  q: 34,
+  p: 35,
+} as const;
+const N_I32_LOCALS = 10;
+const N_F64_LOCALS = 6;
+
+const add = (a: number[], b: number[]) => [...a, ...b, OP.i32Add];
+/** `mem[addr] = mem[addr] + x` for an f64 at the address computed by `addr`. */
+const accumulate = (addr: number[], x: number[]) => [
+  ...addr,
+  ...addr,
+  ...ldF(),
+  ...x,
+  OP.f64Add,
+  ...stF(),
+];
+/** `for (f = 0; f < rowBytes; f += 8) body` (f in bytes). */
+const eachFactor = (body: number[]) => [
+  ...i32c(0),
+  ...set(L.f),
+  ...whileLess(L.f, P.rowBytes, [...body, ...get(L.f), ...i32c(8), OP.i32Add, ...set(L.f)]),
+];
+const fOf = (base: number) => add(get(base), get(L.f)); // base + f
+const f2Of = (base: number, extra = 0) => [
+  ...get(base),
+  ...get(L.f),
+  ...i32c(1),
+  I32_SHL,
+  OP.i32Add,
+  ...(extra ? [...i32c(extra), OP.i32Add] : []),
+]; // base + 2f (+ extra)
+
+function passBody(): number[] {
+  // q = qi[i,f]; p = pu[u,f]; dot += q·p; num[f] += q·r; acc[i,2f] += p·r
+  const numerators = eachFactor([
+    ...fOf(L.ip),
+    ...ldF(),
+    ...set(L.q),
+    ...fOf(L.up),
+    ...ldF(),
+    ...set(L.p),
+    ...get(L.dot),
+    ...get(L.q),
+    ...get(L.p),
+    OP.f64Mul,
+    OP.f64Add,
+    ...set(L.dot),
+    ...accumulate(fOf(P.numP), [...get(L.q), ...get(L.r), OP.f64Mul]),
+    ...accumulate(f2Of(L.ap), [...get(L.p), ...get(L.r), OP.f64Mul]),
+  ]);
+  // den[f] += qi[i,f]·est; acc[i,2f+1] += pu[u,f]·est
+  const denominators = eachFactor([
+    ...accumulate(fOf(P.denP), [...fOf(L.ip), ...ldF(), ...get(L.est), OP.f64Mul]),
+    ...accumulate(f2Of(L.ap, 8), [...fOf(L.up), ...ldF(), ...get(L.est), OP.f64Mul]),
+  ]);
+  // b[x] = b[x] + lr·(err − reg·b[x])
+  const biasUpdate = (addr: number, lr: number, reg: number) => [
+    ...get(addr),
+    ...get(addr),
+    ...ldF(),
+    ...get(lr),
+    ...get(L.err),
+    ...get(reg),
+    ...get(addr),
+    ...ldF(),
+    OP.f64Mul,
+    OP.f64Sub,
+    OP.f64Mul,
+    OP.f64Add,
+    ...stF(),
+  ];
+  const rating = [
+    // i = items[k]; ip = qiP + i·rowBytes; ap = accP + 2·i·rowBytes; biA = biP + 8i; r = ratings[k]
+    ...get(P.itemsP),
+    ...get(L.k),
+    ...i32c(2),
+    I32_SHL,
+    OP.i32Add,
+    ...ldI(),
+    OP.tee,
+    ...uleb(L.f), // i, kept in f until the factor loop resets it
+    ...get(P.rowBytes),
+    OP.i32Mul,
+    OP.tee,
+    ...uleb(L.ip),
+    ...i32c(1),
+    I32_SHL,
+    ...get(P.accP),
+    OP.i32Add,
+    ...set(L.ap),
+    ...get(L.ip),
+    ...get(P.qiP),
+    OP.i32Add,
+    ...set(L.ip),
+    ...get(P.biP),
+    ...get(L.f),
+    ...i32c(3),
+    I32_SHL,
+    OP.i32Add,
+    ...set(L.biA),
+    ...get(P.ratingsP),
+    ...get(L.k),
+    ...i32c(3),
+    I32_SHL,
+    OP.i32Add,
+    ...ldF(),
+    ...set(L.r),
+    ...f64c0,
+    ...set(L.dot),
+    ...numerators,
+    // est = ((mu + bu[u]) + bi[i]) + dot
+    ...get(P.mu),
+    ...get(L.buA),
+    ...ldF(),
+    OP.f64Add,
+    ...get(L.biA),
+    ...ldF(),
+    OP.f64Add,
+    ...get(L.dot),
+    OP.f64Add,
+    ...set(L.est),
+    ...get(P.biased),
+    OP.if,
+    VOID,
+    ...get(L.r),
+    ...get(L.est),
+    OP.f64Sub,
+    ...set(L.err),
+    ...biasUpdate(L.buA, P.lrBu, P.regBu),
+    ...biasUpdate(L.biA, P.lrBi, P.regBi),
+    OP.end,
+    ...denominators,
+    ...get(L.k),
+    ...i32c(1),
+    OP.i32Add,
+    ...set(L.k),
+  ];
+  // num[f] = den[f] = 0
+  const clear = eachFactor([
+    ...fOf(P.numP),
+    ...f64c0,
+    ...stF(),
+    ...fOf(P.denP),
+    ...f64c0,
+    ...stF(),
+  ]);
+  // pu[u,f] = pu[u,f] · (num[f] / (den[f] + (nRatings·regPu)·pu[u,f]))
+  const userUpdate = eachFactor([
+    ...fOf(L.up),
+    ...fOf(L.up),
+    ...ldF(),
+    ...set(L.p),
+    ...get(L.p),
+    ...fOf(P.numP),
+    ...ldF(),
+    ...fOf(P.denP),
+    ...ldF(),
+    ...get(L.end),
+    ...get(L.start),
+    OP.i32Sub,
+    F64_CONVERT_I32_S,
+    ...get(P.regPu),
+    OP.f64Mul,
+    ...get(L.p),
+    OP.f64Mul,
+    OP.f64Add,
+    F64_DIV,
+    OP.f64Mul,
+    ...stF(),
+  ]);
+  const user = [
+    // up = puP + u·rowBytes; buA = buP + 8u; k = start = off[u]; end = off[u + 1]
+    ...get(P.puP),
+    ...get(L.u),
+    ...get(P.rowBytes),
+    OP.i32Mul,
+    OP.i32Add,
+    ...set(L.up),
+    ...get(P.buP),
+    ...get(L.u),
+    ...i32c(3),
+    I32_SHL,
+    OP.i32Add,
+    ...set(L.buA),
+    ...get(P.offP),
+    ...get(L.u),
+    ...i32c(2),
+    I32_SHL,
+    OP.i32Add,
+    OP.tee,
+    ...uleb(L.end),
+    ...ldI(0),
+    OP.tee,
+    ...uleb(L.start),
+    ...set(L.k),
+    ...get(L.end),
+    ...ldI(4),
+    ...set(L.end),
+    ...clear,
+    ...whileLess(L.k, L.end, rating),
+    ...userUpdate,
+    ...get(L.u),
+    ...i32c(1),
+    OP.i32Add,
+    ...set(L.u),
+  ];
+  return [...get(P.uStart), ...set(L.u), ...whileLess(L.u, P.uEnd, user), OP.end];
+}
+
+function assemble(): Uint8Array {
+  const params = [...Array(N_I32_PARAMS).fill(I32), ...Array(N_F64_PARAMS).fill(F64)];
+  const type = section(1, vec([[0x60, ...vec(params.map((t) => [t])), 0]]));
+  const imports = section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x00, 0x01]]));
+  const funcs = section(3, vec([[0]]));
+  const exports = section(7, vec([[...str('pass'), 0x00, 0]]));
+  const locals = vec([
+    [...uleb(N_I32_LOCALS), I32],
+    [...uleb(N_F64_LOCALS), F64],
+  ]);
+  const body = [...locals, ...passBody()];
+  const code = section(10, vec([[...uleb(body.length), ...body]]));
+  return Uint8Array.from([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ...type,
+    ...imports,
+    ...funcs,
+    ...exports,
+    ...code,
+  ]);
+}
+
+let compiled: object | null | undefined;
+
+function compile(): object | null {
+  if (compiled === undefined) {
+    const bytes = assemble();
+    try {
+      compiled = wasm ? new wasm.Module(bytes) : null;
+    } catch (err) {
+      // Only a runtime that refuses the bytes falls back; anything else is a bug to report.
+      if (!(err instanceof wasm!.CompileError)) throw err;
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+/** True when the WebAssembly pass is available on this runtime. */
+export function nmfKernelAvailable(): boolean {
+  return compile() !== null;
+}
+
+const PAGE = 65536;
+/** Ratings per call into WebAssembly: short calls let V8's optimised tier take over early. */
+const CHUNK_RATINGS = 4096;
+const MAX_BYTES = 2 ** 31;
+
+/**
+ * The same loop with the pass over the ratings in WebAssembly. Copies the arrays into a fresh
+ * linear memory, runs, copies the biases and factors back.
+ * @returns false (and changes nothing) when WebAssembly is unavailable or the data would need more
+ *   than 2 GiB; the caller then runs `nmfSgdJs`.
+ */
+export function nmfSgdWasm(a: NmfSgdInput): boolean {
+  const mod = compile();
+  if (!mod || !wasm) return false;
+  const nF = a.nFactors;
+  const sizes = [
+    a.urOffsets.byteLength,
+    a.urItems.byteLength,
+    a.urRatings.byteLength,
+    a.bu.byteLength,
+    a.bi.byteLength,
+    a.pu.byteLength,
+    a.qi.byteLength,
+    a.nItems * nF * 16, // item numerators and denominators, interleaved
+    nF * 8, // the user's numerators
+    nF * 8, // the user's denominators
+  ];
+  const offsets: number[] = [];
+  let size = 0;
+  for (const s of sizes) {
+    offsets.push(size);
+    size += (s + 7) & ~7;
+  }
+  if (size + 8 > MAX_BYTES || nF * 16 > MAX_BYTES) return false;
+  const memory = new wasm.Memory({ initial: Math.max(1, Math.ceil(size / PAGE)) });
+  const buf = memory.buffer;
+  const [offP, itemsP, ratingsP, buP, biP, puP, qiP, accP, numP, denP] = offsets;
+  new Int32Array(buf, offP, a.urOffsets.length).set(a.urOffsets);
+  new Int32Array(buf, itemsP, a.urItems.length).set(a.urItems);
+  new Float64Array(buf, ratingsP, a.urRatings.length).set(a.urRatings);
+  const bu = new Float64Array(buf, buP, a.bu.length);
+  const bi = new Float64Array(buf, biP, a.bi.length);
+  const pu = new Float64Array(buf, puP, a.pu.length);
+  const qi = new Float64Array(buf, qiP, a.qi.length);
+  const acc = new Float64Array(buf, accP, a.nItems * nF * 2);
+  bu.set(a.bu);
+  bi.set(a.bi);
+  pu.set(a.pu);
+  qi.set(a.qi);
+  const pass = new wasm.Instance(mod, { env: { memory } }).exports.pass as (
+    ...args: number[]
+  ) => void;
+  const { urOffsets, nUsers, mu, lrBu, lrBi, regBu, regBi, regPu } = a;
+  const rowBytes = nF * 8;
+  const biased = a.biased ? 1 : 0;
+  for (let epoch = 0; epoch < a.nEpochs; epoch++) {
+    acc.fill(0);
+    let u0 = 0;
+    while (u0 < nUsers) {
+      let u1 = u0 + 1;
+      while (u1 < nUsers && urOffsets[u1] - urOffsets[u0] < CHUNK_RATINGS) u1++;
+      // prettier-ignore
+      pass(u1, rowBytes, u0, biased, offP, itemsP, ratingsP, buP, biP, puP, qiP, accP, numP, denP,
+        mu, lrBu, lrBi, regBu, regBi, regPu);
+      u0 = u1;
+    }
+    updateItems(a, acc, qi);
+  }
+  a.bu.set(bu);
+  a.bi.set(bi);
+  a.pu.set(pu);
+  a.qi.set(qi);
+  return true;
+}
+
+/** Runs Surprise's NMF loop in place: the WebAssembly pass when available, else TypeScript. */
+export function nmfSgd(a: NmfSgdInput): void {
+  if (!nmfSgdWasm(a)) nmfSgdJs(a);
+}
