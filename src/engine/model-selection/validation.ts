@@ -221,8 +221,11 @@ export function formatFixed(x: number, digits: number): string {
   const s = x.toFixed(digits);
   if (Math.abs(x) >= 1e21) return s;
   // A tie (x exactly halfway between two outputs) is a short exact decimal ending in 5.
+  // toFixed(100) is x's exact decimal expansion (to 100 places): a tie has exactly a 5 and then
+  // only zeros after the kept digits (0.025 is 0.025000000000000001387… in binary: no tie).
+  const exact = x.toFixed(100);
+  if (!/^50*$/.test(exact.slice(exact.indexOf('.') + 1 + digits))) return s;
   const longer = x.toFixed(digits + 1);
-  if (!longer.endsWith('5') || Number(longer) !== x) return s;
   const kept = longer.slice(0, -1).replace(/\.$/, '');
   const lastKept = Number(kept[kept.length - 1]);
   // Even last digit: round towards zero (truncate); odd: toFixed already rounded away from zero.
