@@ -52,11 +52,75 @@ export interface ChartResult {
 const label = (m: MeasureName) => m.toUpperCase();
 
 /**
- * Accuracy against time: one point per algorithm, x = mean seconds per fold (fit + test, log
- * scale), y = mean test measure; each point labelled with the algorithm's name. The best
- * algorithms sit low (errors) and left (fast).
+ * Splits results into those drawn and the outliers left out of a chart, so that one far-off
+ * algorithm (NormalPredictor's RMSE is ~1.5 where the others are ~0.95) does not flatten the
+ * others: an algorithm is left out when its mean lies more than 10 median absolute deviations
+ * (and more than 5 % of the median) from the median of the means. With fewer than 4 algorithms
+ * nothing is left out.
  */
-export function accuracyTimeSpec(results: readonly ChartResult[], m: MeasureName): TopLevelSpec {
+export function splitOutliers(
+  results: readonly ChartResult[],
+  m: MeasureName,
+): { shown: ChartResult[]; outliers: ChartResult[] } {
+  const means = results.map((r) => r.mean[m]).filter((v): v is number => Number.isFinite(v));
+  if (means.length < 4) return { shown: [...results], outliers: [] };
+  const med = medianOf(means);
+  const mad = medianOf(means.map((v) => Math.abs(v - med)));
+  const limit = Math.max(10 * mad, 0.05 * Math.abs(med));
+  const shown: ChartResult[] = [];
+  const outliers: ChartResult[] = [];
+  for (const r of results) {
+    const v = r.mean[m];
+    (v !== undefined && Number.isFinite(v) && Math.abs(v - med) > limit ? outliers : shown).push(r);
+  }
+  return { shown, outliers };
+}
+
+function medianOf(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
+
+/** Colours and shapes enough for 20 algorithms, the same in every chart of a report. */
+function algorithmEncoding(order: readonly string[], shown: readonly string[]) {
+  const legend = { values: [...shown] };
+  return {
+    color: {
+      field: 'algorithm',
+      type: 'nominal',
+      sort: order,
+      scale: { domain: order, scheme: 'tableau20' },
+      legend,
+      title: 'algorithm',
+    },
+    shape: {
+      field: 'algorithm',
+      type: 'nominal',
+      sort: order,
+      scale: {
+        domain: order,
+        range: ['circle', 'square', 'triangle-up', 'diamond', 'cross', 'triangle-down'],
+      },
+      legend,
+      title: 'algorithm',
+    },
+  };
+}
+
+/**
+ * Accuracy against time: one point per algorithm, x = mean seconds per fold (fit + test, log
+ * scale), y = mean test measure; colour and shape name the algorithm (legend). The best
+ * algorithms sit low (errors) and left (fast).
+ *
+ * @param results the algorithms to draw (see `splitOutliers`), best first.
+ * @param order every algorithm of the report, for colours that agree across charts.
+ */
+export function accuracyTimeSpec(
+  results: readonly ChartResult[],
+  m: MeasureName,
+  order: readonly string[] = results.map((r) => r.algorithm),
+): TopLevelSpec {
   const values = results.map((r) => ({
     algorithm: r.algorithm,
     seconds: Math.max(r.fitTime + r.testTime, 1e-4),
@@ -69,34 +133,25 @@ export function accuracyTimeSpec(results: readonly ChartResult[], m: MeasureName
     width: 560,
     height: 320,
     data: { values },
-    layer: [
-      {
-        mark: { type: 'point', filled: true, size: 90 },
-        encoding: {
-          x: {
-            field: 'seconds',
-            type: 'quantitative',
-            scale: { type: 'log' },
-            title: 'fit + test time per fold (s, log scale)',
-          },
-          y: {
-            field: 'score',
-            type: 'quantitative',
-            scale: { zero: false },
-            title: `${label(m)} (${m === 'fcp' ? 'higher' : 'lower'} is better)`,
-          },
-          color: { field: 'algorithm', type: 'nominal', legend: null },
-        },
+    mark: { type: 'point', filled: true, size: 110, opacity: 0.9 },
+    encoding: {
+      x: {
+        field: 'seconds',
+        type: 'quantitative',
+        scale: { type: 'log' },
+        title: 'fit + test time per fold (s, log scale)',
       },
-      {
-        mark: { type: 'text', align: 'left', dx: 7, dy: -6, fontSize: 11 },
-        encoding: {
-          x: { field: 'seconds', type: 'quantitative', scale: { type: 'log' } },
-          y: { field: 'score', type: 'quantitative', scale: { zero: false } },
-          text: { field: 'algorithm', type: 'nominal' },
-        },
+      y: {
+        field: 'score',
+        type: 'quantitative',
+        scale: { zero: false, padding: 12 },
+        title: `${label(m)} (${m === 'fcp' ? 'higher' : 'lower'} is better)`,
       },
-    ],
+      ...algorithmEncoding(
+        order,
+        results.map((r) => r.algorithm),
+      ),
+    },
   } as TopLevelSpec;
 }
 

@@ -5,7 +5,13 @@
  */
 import type { MeasureName } from '../../engine/metrics';
 import { formatFixed, type CrossValidateResult } from '../../engine/model-selection';
-import { accuracyTimeSpec, foldSpreadSpec, renderVegaLite, type ChartResult } from './charts';
+import {
+  accuracyTimeSpec,
+  foldSpreadSpec,
+  renderVegaLite,
+  splitOutliers,
+  type ChartResult,
+} from './charts';
 
 /** Facts about a comparison run, shown in the report and the JSON. */
 export interface CompareRunInfo {
@@ -181,18 +187,31 @@ export async function renderCompareReport(
   const measures = run.measures;
   const chartData = chartResults(results);
   const charts: { title: string; svg: string; caption: string }[] = [];
+  const order = chartData.map((c) => c.algorithm);
+  const leftOut = (m: MeasureName, outliers: ChartResult[]) =>
+    outliers.length === 0
+      ? ''
+      : ` Not drawn, far outside the others' range: ${outliers
+          .map((o) => `${o.algorithm} (${m.toUpperCase()} ${formatFixed(o.mean[m]!, 4)})`)
+          .join(', ')}.`;
   for (const m of measures) {
+    const { shown, outliers } = splitOutliers(chartData, m);
     charts.push({
       title: `${m.toUpperCase()} against time`,
-      svg: await renderVegaLite(accuracyTimeSpec(chartData, m)),
-      caption: `Mean ${m.toUpperCase()} over the folds against the mean seconds per fold (fit + test).`,
+      svg: await renderVegaLite(accuracyTimeSpec(shown, m, order)),
+      caption:
+        `Mean ${m.toUpperCase()} over the folds against the mean seconds per fold (fit + test).` +
+        leftOut(m, outliers),
     });
   }
   for (const m of measures) {
+    const { shown, outliers } = splitOutliers(chartData, m);
     charts.push({
       title: `${m.toUpperCase()} per fold`,
-      svg: await renderVegaLite(foldSpreadSpec(chartData, m)),
-      caption: `Each fold's ${m.toUpperCase()} (points), their range (line) and mean (tick).`,
+      svg: await renderVegaLite(foldSpreadSpec(shown, m)),
+      caption:
+        `Each fold's ${m.toUpperCase()} (points), their range (line) and mean (tick).` +
+        leftOut(m, outliers),
     });
   }
 
