@@ -14,6 +14,7 @@ import {
   uniform,
 } from '../../src/engine/model-selection/search';
 import { ParamError } from '../../src/engine/params';
+import { RandomState } from '../../src/engine/random';
 import { datasetOf, syntheticRows } from '../helpers/synthetic-ratings';
 
 function syntheticDataset(seed = 1): Dataset {
@@ -247,6 +248,24 @@ describe('RandomizedSearchCV', () => {
     // Best rmse is the smallest mean.
     const means = a.cvResults.meanTestRmse as number[];
     expect(a.bestScore.rmse).toBe(Math.min(...means));
+  });
+
+  test('dotted names reach into object parameters; nested grids take lists only', () => {
+    const rs = new RandomizedSearchCV(
+      'BaselineOnly',
+      { 'bslOptions.reg': uniform(0.01, 0.1), 'bslOptions.method': ['sgd'] },
+      { nIter: 3, randomState: 0 },
+    );
+    // Sorted keys: 'bslOptions.method' (list) then 'bslOptions.reg' (uniform), per candidate.
+    const rng = new RandomState(0);
+    const expected = [0, 1, 2].map(() => {
+      rng.randint(0, 1);
+      return { bslOptions: { method: 'sgd', reg: rng.uniform(0.01, 0.1) } };
+    });
+    expect(rs.paramCombinations).toEqual(expected);
+    expect(
+      () => new RandomizedSearchCV('BaselineOnly', { bslOptions: { reg: uniform(0, 1) } }),
+    ).toThrow(/'bslOptions.reg' is a distribution inside a nested grid; give it a dotted name/);
   });
 
   test('distributions are checked against the parameter specs', () => {

@@ -183,7 +183,9 @@ function dimensionsOf(
       if (!allowDistributions) {
         throw new ParamError(
           key,
-          `param grid: '${key}' is a distribution; GridSearchCV needs a list of values (use RandomizedSearchCV)`,
+          prefix
+            ? `param grid: '${key}' is a distribution inside a nested grid; give it a dotted name instead ('${key}': ${value.kind}(…))`
+            : `param grid: '${key}' is a distribution; GridSearchCV needs a list of values (use RandomizedSearchCV)`,
         );
       }
       checkDistribution(value, spec!, key, owner);
