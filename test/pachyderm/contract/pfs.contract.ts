@@ -651,6 +651,98 @@ export function describePfsContract(name: string, open: () => Promise<ContractTa
         }
       });
 
+      it('matches a model over random puts, appends, deletes and copies on two branches', async () => {
+        // A seeded generator (LCG), so that a failure is reproducible.
+        let seed = 12345;
+        const rnd = (n: number) => {
+          seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+          return (seed >>> 8) % n;
+        };
+        type Model = Map<string, string>;
+        const heads: Record<string, Model> = { master: new Map(), dev: new Map() };
+        const commits: { id: string; files: Model }[] = [];
+        const filePath = () => `/d${rnd(3)}/f${rnd(4)}`;
+        for (let step = 0; step < 120; step++) {
+          const branch = rnd(3) === 0 ? 'dev' : 'master';
+          const model = new Map(heads[branch]);
+          const batches: Parameters<Pachyderm['modifyFile']>[1][] = [];
+          const nBatches = rnd(4) === 0 ? 2 : 1;
+          for (let b = 0; b < nBatches; b++) {
+            const ops: Parameters<Pachyderm['modifyFile']>[1] = [];
+            for (let k = 1 + rnd(3); k > 0; k--) {
+              const kind = rnd(10);
+              if (kind < 4) {
+                const p = filePath();
+                const data = `s${step}k${k}:${'z'.repeat(rnd(20))}`;
+                ops.push({ op: 'put', path: p, data });
+                model.set(p, data);
+              } else if (kind < 6) {
+                const p = filePath();
+                const data = `+${step}`;
+                ops.push({ op: 'append', path: p, data });
+                model.set(p, (model.get(p) ?? '') + data);
+              } else if (kind === 6) {
+                const p = filePath();
+                ops.push({ op: 'delete', path: p });
+                model.delete(p);
+              } else if (kind === 7) {
+                const d = `/d${rnd(3)}`;
+                ops.push({ op: 'delete', path: d });
+                for (const p of [...model.keys()]) if (p.startsWith(d + '/')) model.delete(p);
+              } else if (commits.length > 0) {
+                const src = commits[rnd(commits.length)];
+                const srcFiles = [...src.files.keys()];
+                if (srcFiles.length === 0) continue;
+                if (kind === 8) {
+                  const from = srcFiles[rnd(srcFiles.length)];
+                  const to = filePath();
+                  const append = rnd(2) === 0;
+                  ops.push({
+                    op: 'copy',
+                    src: { commit: { repo: 'r', id: src.id }, path: from },
+                    dst: to,
+                    append,
+                  });
+                  model.set(to, (append ? (model.get(to) ?? '') : '') + src.files.get(from)!);
+                } else {
+                  const fromDir = srcFiles[rnd(srcFiles.length)].slice(0, 3);
+                  const toDir = `/d${rnd(3)}`;
+                  ops.push({
+                    op: 'copy',
+                    src: { commit: { repo: 'r', id: src.id }, path: fromDir },
+                    dst: toDir,
+                  });
+                  for (const [p, c] of src.files) {
+                    if (p.startsWith(fromDir + '/')) model.set(toDir + p.slice(fromDir.length), c);
+                  }
+                }
+              }
+            }
+            batches.push(ops);
+          }
+          let id: string;
+          if (nBatches === 1) {
+            id = (await pach.modifyFile(`r@${branch}`, batches[0])).id;
+          } else {
+            const c = await pach.startCommit(`r@${branch}`);
+            for (const ops of batches) await pach.modifyFile(c, ops);
+            await pach.finishCommit(c);
+            id = c.id;
+          }
+          heads[branch] = model;
+          commits.push({ id, files: model });
+        }
+        for (const c of commits) {
+          const files = (await collect(pach.globFile({ repo: 'r', id: c.id }, '/**')))
+            .filter((f) => f.fileType === FileType.FILE)
+            .map((f) => f.file.path);
+          expect(files).toEqual([...c.files.keys()].sort());
+          for (const [p, content] of c.files) {
+            expect({ p, content: await read(`r@${c.id}:${p}`) }).toEqual({ p, content });
+          }
+        }
+      });
+
       it('handles a commit of many files', async () => {
         const ops = Array.from({ length: 2000 }, (_, i) => ({
           op: 'put' as const,
