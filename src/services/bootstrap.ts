@@ -153,6 +153,11 @@ export async function bootstrap(
     [TRAINING_REPO]: 'Ratings: one file per batch, lines "user_id movie_id rating [timestamp]".',
     [STREAMING_REPO]: 'Prediction requests: one file per request, lines "user_id movie_id".',
   };
+  // the data first: when it cannot be found, nothing is created
+  const baseRef = { commit: `${TRAINING_REPO}@master`, path: BASE_TRAINING_FILE };
+  const data = (await exists(() => pach.inspectFile(baseRef)))
+    ? null
+    : await movieLens100kRatings(opts.datasets);
   for (const repo of [TRAINING_REPO, STREAMING_REPO]) {
     if (await exists(() => pach.inspectRepo(repo))) continue;
     await pach.createRepo(repo, { description: descriptions[repo] });
@@ -160,9 +165,7 @@ export async function bootstrap(
     log(`created repo ${repo}`);
   }
 
-  const baseRef = { commit: `${TRAINING_REPO}@master`, path: BASE_TRAINING_FILE };
-  if (!(await exists(() => pach.inspectFile(baseRef)))) {
-    const data = await movieLens100kRatings(opts.datasets);
+  if (data) {
     const commit = await pach.startCommit(`${TRAINING_REPO}@master`, {
       description: 'MovieLens 100K ratings (u.data)',
     });

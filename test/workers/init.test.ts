@@ -1,0 +1,83 @@
+/**
+ * `reelgraph init` as a real child process, twice on one temporary data directory: the first run
+ * creates the repos, the base commit, the pipelines and a model; the second changes nothing (same
+ * commits in every repo, no new job).
+ */
+import * as path from 'node:path';
+import { EmbeddedPachyderm } from '../../src/pachyderm/embedded';
+import { embeddedPps } from '../../src/pachyderm/embedded/pps';
+import { DATASETS, makeTemp, removeTemp, runReelgraph } from './helpers';
+
+jest.setTimeout(180_000);
+
+/** Every commit of every repo (all types) and every job, as sorted id lists. */
+async function snapshot(dataDir: string) {
+  const pach = await EmbeddedPachyderm.open(dataDir, {
+    readonly: true,
+    pps: embeddedPps({ runJobs: false }),
+  });
+  try {
+    const commits: string[] = [];
+    for await (const r of pach.listRepo({ type: '' })) {
+      for await (const c of pach.listCommit(r.repo)) {
+        commits.push(`${r.repo.name}.${r.repo.type}@${c.commit.id}${c.finished ? '' : ' (open)'}`);
+      }
+    }
+    const jobs: string[] = [];
+    for await (const j of pach.listJob())
+      jobs.push(`${j.job.pipeline.name}@${j.job.id} ${j.state}`);
+    return { commits: commits.sort(), jobs: jobs.sort() };
+  } finally {
+    await pach.close();
+  }
+}
+
+describe('reelgraph init', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = makeTemp('init');
+  });
+  afterAll(() => removeTemp(dir));
+
+  it('initialises once, then changes nothing', async () => {
+    const dataDir = path.join(dir, 'data');
+    const env = { REELGRAPH_DATA_DIR: dataDir, REELGRAPH_DATASETS: DATASETS };
+    const first = await runReelgraph(['init', '--no-download'], env);
+    expect(first.stderr).toContain('created repo training');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('created repos: training, streaming');
+    expect(first.stdout).toMatch(/committed \/base\/ml-100k\.txt as training@[0-9a-f]{32}/);
+    expect(first.stdout).toContain('created pipelines: train, predict');
+    expect(first.stdout).toMatch(/ratings {5}100000 \(943 users, 1682 movies; 0 replaced\)/);
+    expect(first.stdout).toMatch(/holdout {5}RMSE 0\.9\d{3} {2}MAE 0\.7\d{3}/);
+    const before = await snapshot(dataDir);
+    // training: the base commit; train/predict outputs; spec repos; all jobs finished
+    expect(before.commits.filter((c) => c.startsWith('training.user@'))).toHaveLength(1);
+    expect(before.commits.filter((c) => c.endsWith('(open)'))).toEqual([]);
+    expect(before.jobs.length).toBeGreaterThanOrEqual(2);
+
+    const second = await runReelgraph(['init', '--data-dir', dataDir, '--json'], {
+      REELGRAPH_DATASETS: DATASETS,
+    });
+    expect(second.code).toBe(0);
+    const result = JSON.parse(second.stdout);
+    expect(result).toMatchObject({ createdRepos: [], baseCommit: null, createdPipelines: [] });
+    expect(result.model.metrics.ratings).toBe(100000);
+    expect(first.stdout).toContain(`model: train@${result.model.commit}`);
+    expect(await snapshot(dataDir)).toEqual(before);
+  });
+
+  it('fails clearly when MovieLens 100K is not found and downloading is off', async () => {
+    const r = await runReelgraph(
+      ['init', '--data-dir', path.join(dir, 'nodata'), '--no-download'],
+      {
+        REELGRAPH_DATASETS: path.join(dir, 'no-datasets'),
+        XDG_CACHE_HOME: path.join(dir, 'no-cache'),
+      },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: Data set ml-100k was not found/);
+    // nothing was created
+    expect((await snapshot(path.join(dir, 'nodata'))).commits).toEqual([]);
+  });
+});
