@@ -876,6 +876,23 @@ export class Pps implements PpsApi {
     if (this.closed) throw unavailable('the embedded Pachyderm engine is closed');
   }
 
+  /**
+   * Run `fn` in one transaction committed without waiting for the disk (`synchronous = NORMAL`):
+   * for bookkeeping that a crash may lose without harm (intermediate job states, datum states,
+   * counters, logs: an unfinished job is re-run from scratch on the next open). The next durable
+   * (FULL) commit — e.g. the output commit's finish with the job's final state — makes it durable
+   * too, in order. Inside an enclosing transaction `fn` simply joins it.
+   */
+  private light<T>(fn: () => T): T {
+    if (this.db.inTransaction) return fn();
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return this.db.transaction(fn)();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
+  }
+
   private pipelineRow(project: string, name: string): PipelineRow | undefined {
     if (!this.hasTables) return undefined;
     return this.db
@@ -1035,9 +1052,11 @@ export class Pps implements PpsApi {
   private setJob(seq: number, fields: Partial<Omit<JobRow, 'seq'>>): JobRow {
     const keys = Object.keys(fields);
     if (keys.length) {
-      this.db
-        .prepare(`UPDATE pps_jobs SET ${keys.map((k) => `${k} = ?`).join(', ')} WHERE seq = ?`)
-        .run(...keys.map((k) => (fields as Record<string, unknown>)[k]), seq);
+      this.light(() =>
+        this.db
+          .prepare(`UPDATE pps_jobs SET ${keys.map((k) => `${k} = ?`).join(', ')} WHERE seq = ?`)
+          .run(...keys.map((k) => (fields as Record<string, unknown>)[k]), seq),
+      );
     }
     const row = this.jobBySeq(seq)!;
     this.publish(row, 'state' in fields);
@@ -1075,9 +1094,9 @@ export class Pps implements PpsApi {
       `INSERT INTO pps_logs (project, pipeline, job_id, datum_id, worker_id, master, user, ts, message)
        VALUES (@project, @pipeline, @job_id, @datum_id, @worker_id, @master, @user, @ts, @message)`,
     );
-    this.db.transaction(() => {
+    this.light(() => {
       for (const r of rows) ins.run(r);
-    })();
+    });
     this.logSignal.notify();
   }
 
@@ -1176,20 +1195,22 @@ export class Pps implements PpsApi {
       }
       const now = Math.max(Date.now(), this.lastCreated + 1);
       this.lastCreated = now;
-      const info = this.db
-        .prepare(
-          `INSERT INTO pps_jobs (project, pipeline, id, pipeline_version, state, created, input_commits)
+      const info = this.light(() =>
+        this.db
+          .prepare(
+            `INSERT INTO pps_jobs (project, pipeline, id, pipeline_version, state, created, input_commits)
            VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          p.row.project,
-          p.row.name,
-          setId,
-          p.row.version,
-          JobState.JOB_CREATED,
-          now,
-          JSON.stringify(inputs),
-        );
+          )
+          .run(
+            p.row.project,
+            p.row.name,
+            setId,
+            p.row.version,
+            JobState.JOB_CREATED,
+            now,
+            JSON.stringify(inputs),
+          ),
+      );
       const row = this.jobBySeq(Number(info.lastInsertRowid))!;
       this.publish(row, true);
     }
@@ -1520,7 +1541,7 @@ export class Pps implements PpsApi {
     const insert = this.db.prepare(
       'INSERT INTO pps_datums (job_seq, id, state, salt, inputs) VALUES (?, ?, ?, ?, ?)',
     );
-    this.db.transaction(() => {
+    this.light(() => {
       this.db.prepare('DELETE FROM pps_datums WHERE job_seq = ?').run(job.seq);
       for (const d of datums) {
         const state = keep.has(d.id) ? DatumState.SKIPPED : DatumState.STARTING;
@@ -1532,7 +1553,7 @@ export class Pps implements PpsApi {
         data_skipped: keep.size,
         ran: 1,
       });
-    })();
+    });
     this.log(job, '', `${datums.length} datums, ${keep.size} skipped`, false);
 
     const todo = datums.filter((d) => !keep.has(d.id));
@@ -1646,7 +1667,7 @@ export class Pps implements PpsApi {
         : state === DatumState.FAILED
           ? 'data_failed'
           : 'data_recovered';
-    this.db.transaction(() => {
+    this.light(() => {
       this.db
         .prepare(
           'UPDATE pps_datums SET state = ?, tries = ?, reason = ?, stats = ? WHERE job_seq = ? AND id = ?',
@@ -1655,7 +1676,7 @@ export class Pps implements PpsApi {
       this.db
         .prepare(`UPDATE pps_jobs SET ${counter} = ${counter} + 1 WHERE seq = ?`)
         .run(j.job.seq);
-    })();
+    });
     this.publish(this.jobBySeq(j.job.seq)!, false);
   }
 
