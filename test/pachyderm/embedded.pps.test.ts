@@ -3,9 +3,11 @@
  * with `reopen` closing the engine (running jobs unfinished, as a crash leaves them) and opening
  * the same directory again.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { JobState } from '../../src/pachyderm';
 import { EmbeddedPachyderm } from '../../src/pachyderm/embedded';
 import { embeddedPps } from '../../src/pachyderm/embedded/pps';
 import { describePpsContract, type PpsContractTarget } from './contract/pps.contract';
@@ -35,4 +37,63 @@ describePpsContract('embedded', async () => {
     },
   };
   return target;
+});
+
+describe('embedded PPS: recovery after kill -9', () => {
+  it('re-runs the interrupted job from scratch; its output commit was never finished', async () => {
+    const dir = tempDir();
+    const markers = tempDir();
+    const root = path.resolve(__dirname, '../..');
+    const child = spawn(
+      process.execPath,
+      [
+        '-r',
+        path.join(root, 'scripts/ts-register.js'),
+        path.join(root, 'test/fixtures/pps/crash-engine.ts'),
+        dir,
+        markers,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const runs = path.join(markers, 'runs');
+    const seen = () => (fs.existsSync(runs) ? fs.readFileSync(runs, 'utf8').split('\n') : []);
+    // wait until both datums started and the commit id is known
+    for (let i = 0; i < 600 && !(seen().includes('slow') && /COMMIT/.test(out)); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const id = /COMMIT ([0-9a-f]{32})/.exec(out)![1];
+    await new Promise((r) => setTimeout(r, 300)); // let "/fast" finish and be recorded
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+
+    // what the crash left: a job not terminal, its output commit open
+    const ro = await EmbeddedPachyderm.open(dir, {
+      readonly: true,
+      pps: embeddedPps({ runJobs: false }),
+    });
+    const left = await ro.inspectJob({ pipeline: 'rec', id });
+    expect([JobState.JOB_STARTING, JobState.JOB_RUNNING]).toContain(left.state);
+    expect((await ro.inspectCommit(`rec@${id}`)).finished).toBeNull();
+    await ro.close();
+
+    fs.writeFileSync(path.join(markers, 'release'), '');
+    const pach = await EmbeddedPachyderm.open(dir, { pps: embeddedPps() });
+    try {
+      const j = await pach.inspectJob({ pipeline: 'rec', id }, { wait: true });
+      expect(j.state).toBe(JobState.JOB_SUCCESS);
+      expect(j.restart).toBe(1);
+      expect([j.dataTotal, j.dataProcessed, j.dataSkipped]).toEqual([2, 2, 0]);
+      expect((await pach.readFile(`rec@${id}:/fast`)).toString()).toBe('F');
+      expect((await pach.readFile(`rec@${id}:/slow`)).toString()).toBe('S');
+      const files = [];
+      for await (const f of pach.walkFile(`rec@${id}:/`)) files.push(f.file.path);
+      expect(files).toEqual(['/', '/fast', '/slow']);
+      // both datums ran twice: once before the crash, once after
+      expect(seen().filter(Boolean).sort()).toEqual(['fast', 'fast', 'slow', 'slow']);
+    } finally {
+      await pach.close();
+    }
+  });
 });
