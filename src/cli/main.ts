@@ -16,6 +16,8 @@ import { compareCommand } from './commands/compare';
 import { reposCommand } from './commands/repos';
 import { commitsCommand } from './commands/commits';
 import { initCommand } from './commands/init';
+import { pipelinesCommand } from './commands/pipelines';
+import { jobsCommand } from './commands/jobs';
 import { workerCommand } from './commands/worker';
 import { collect } from './data-options';
 import { loadAlgorithmPlugins, pluginsFromEnv } from '../engine/algorithms/plugins';
@@ -25,11 +27,13 @@ import { loadAlgorithmPlugins, pluginsFromEnv } from '../engine/algorithms/plugi
  * returning a commander Command; add new ones here.
  */
 const COMMANDS: ReadonlyArray<() => Command> = [
+  () => initCommand(),
   evaluateCommand,
   compareCommand,
   () => reposCommand(),
   () => commitsCommand(),
-  () => initCommand(),
+  () => pipelinesCommand(),
+  () => jobsCommand(),
   workerCommand,
 ];
 
