@@ -264,7 +264,8 @@ describe('RandomizedSearchCV', () => {
     });
     expect(rs.paramCombinations).toEqual(expected);
     expect(
-      () => new RandomizedSearchCV('BaselineOnly', { bslOptions: { reg: uniform(0, 1) } }),
+      // Not allowed by the types either; a JavaScript caller can still pass it.
+      () => new RandomizedSearchCV('BaselineOnly', { bslOptions: { reg: uniform(0, 1) } } as never),
     ).toThrow(/'bslOptions.reg' is a distribution inside a nested grid; give it a dotted name/);
   });
 
