@@ -13,6 +13,7 @@
  *
  * The worker processes start through bin/reelgraph: from dist/ when `npm run build` is fresh
  * (faster start), else from the TypeScript sources through the swc hook; the mode is printed.
+ * `REELGRAPH_FROM_DIST=1` uses dist/ even when a source file changed after the build.
  *
  * Run: `node -r ./scripts/ts-register.js bench/pipeline.bench.ts` (`npm run bench:pipeline`).
  * Optional env: REELGRAPH_BENCH_DIR (parent of the data directory), REELGRAPH_DATASETS.
@@ -41,6 +42,7 @@ function launcherMode(): string {
   const js = path.join(ROOT, 'dist/workers/main.js');
   if (process.env.REELGRAPH_FROM_SOURCE || !fs.existsSync(js))
     return 'TypeScript sources (swc hook)';
+  if (process.env.REELGRAPH_FROM_DIST) return 'dist/ (REELGRAPH_FROM_DIST=1)';
   const newer = execFileSync('find', [path.join(ROOT, 'src'), '-name', '*.ts', '-newer', js], {
     encoding: 'utf8',
   });
