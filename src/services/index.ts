@@ -21,8 +21,15 @@
 import type { Pachyderm } from '../pachyderm/port';
 import type { CommitInfo, JobInfo, JobState, RepoInfo } from '../pachyderm/types';
 import type { Movie } from '../engine/dataset/metadata';
-import type { ResolvedServiceConfig, ServiceConfig } from './config';
-import type { EventBus } from './pubsub';
+import { Catalog } from './catalog';
+import { type ResolvedServiceConfig, type ServiceConfig, resolveServiceConfig } from './config';
+import { Jobs } from './jobs';
+import { ModelRegistry } from './model-registry';
+import { Movies } from './movies';
+import { Predictions } from './predictions';
+import { type EventBus, createEventBus } from './pubsub';
+import { Ratings } from './ratings';
+import { Repos } from './repos';
 import type {
   BatchReceipt,
   ModelVersion,
@@ -166,17 +173,50 @@ export interface Services {
   close(): Promise<void>;
 }
 
+/** Optional hooks of {@link createServices}. */
+export interface ServiceHooks {
+  /** Receives warnings of the background work (watch retries, model loads that failed). */
+  log?: (message: string) => void;
+}
+
 /**
  * Creates the services and starts the upstream watches (train commits → model registry,
- * predict commits → prediction results, job state changes). Does not wait for a model: use
- * `services.models.ready()`.
+ * predict commits → prediction results, job state changes). Loads the newest model if one
+ * exists, but does not wait for one: use `services.models.ready()`.
  * @throws RangeError for a bad config value.
  */
 export async function createServices(
   pach: Pachyderm,
   config: ServiceConfig = {},
+  hooks: ServiceHooks = {},
 ): Promise<Services> {
-  void pach;
-  void config;
-  throw new Error('createServices: not implemented yet');
+  const resolved = resolveServiceConfig(config);
+  const log = hooks.log ?? (() => undefined);
+  const events = createEventBus();
+  const catalog = new Catalog(resolved.dataset);
+  const watch = new UpstreamWatch(pach, resolved, events, log);
+  const registry = new ModelRegistry(pach, resolved, events, catalog, log);
+  const predictions = new Predictions(pach, resolved, events);
+  // the registry listens before its first look-up; the watch publishes from then on
+  await registry.start();
+  watch.start();
+  let closed = false;
+  return {
+    config: resolved,
+    pach,
+    ratings: new Ratings(pach, resolved),
+    predictions,
+    models: registry,
+    jobs: new Jobs(pach, resolved),
+    movies: new Movies(catalog, registry, resolved),
+    repos: new Repos(pach, resolved),
+    events,
+    async close() {
+      if (closed) return;
+      closed = true;
+      predictions.close();
+      registry.close();
+      await watch.close();
+    },
+  };
 }

@@ -10,12 +10,14 @@ import type { ModelVersion, PredictionResult } from './types';
  * Topic names → payload (a `[id, payload]` tuple for topics addressed by id):
  * - MODEL_UPDATED: a new model is being served (after the swap);
  * - JOB_UPDATED: a job of any pipeline changed state (its JobInfo right after the change);
+ * - TRAIN_COMMIT_FINISHED: a `train` output commit finished (input of the model registry);
  * - PREDICT_COMMIT_FINISHED: a `predict` output commit finished (with `error` when its job failed);
  * - PREDICTION_READY: the result of one request, addressed by request id.
  */
 export type Topics = {
   MODEL_UPDATED: [ModelVersion];
   JOB_UPDATED: [JobInfo];
+  TRAIN_COMMIT_FINISHED: [CommitInfo];
   PREDICT_COMMIT_FINISHED: [CommitInfo];
   PREDICTION_READY: [requestId: string, result: PredictionResult];
 };

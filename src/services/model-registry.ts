@@ -1,0 +1,317 @@
+/**
+ * The model registry: the serving model is the newest finished `train` commit that holds a model
+ * (`/model.rgm`, engine/model-file.ts format; its version is the commit id). It is loaded once,
+ * then swapped in atomically (one reference assignment) when a newer train commit finishes;
+ * queries in flight keep the model object they started with. Loads run one at a time, in the
+ * order the commits finish; a commit older than the serving one (by start time) never replaces it.
+ *
+ * Online answers use the same call as the predict program (`algo.predict(user, movie)`, clipped
+ * to the rating scale), so they equal the pipeline's answers for the same model version.
+ * Recommendations use engine `recommend()` (top-N of the trainset's items), with titles from the
+ * ml-100k catalogue.
+ *
+ * Model versions' facts come from `/metrics.json` and `/manifest.json` of each train commit
+ * (written by workers/train.ts), cached per commit (commits are immutable).
+ */
+import '../engine/algorithms/index';
+import type { AlgoBase } from '../engine/algorithms/base';
+import { loadModel } from '../engine/model-file';
+import { recommend } from '../engine/top-n';
+import { PachCode, isPachError } from '../pachyderm/errors';
+import type { Pachyderm } from '../pachyderm/port';
+import { isCommitId } from '../pachyderm/refs';
+import type { CommitInfo } from '../pachyderm/types';
+import type { Catalog } from './catalog';
+import type { ResolvedServiceConfig } from './config';
+import { ModelNotReadyError, NotFoundError } from './errors';
+import type { ModelsService } from './index';
+import type { EventBus } from './pubsub';
+import type { ModelVersion, OnlinePrediction, Recommendations } from './types';
+import { validateFirst, validateId } from './validation';
+
+/** The model file, metrics and manifest names in the `train` repo (workers/files.ts). */
+export const MODEL_PATH = '/model.rgm';
+export const METRICS_PATH = '/metrics.json';
+export const MANIFEST_PATH = '/manifest.json';
+
+/** The model being served. */
+export interface ServingModel {
+  /** The train commit id. */
+  version: string;
+  algo: AlgoBase;
+  info: ModelVersion;
+  /** Start time of the train commit (ms), to order versions. */
+  startedMs: number;
+}
+
+type Json = Record<string, unknown>;
+
+function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/** Builds a {@link ModelVersion} from a train commit and its JSON files (pure). */
+export function modelVersionOf(
+  ci: CommitInfo,
+  metrics: Json | null,
+  manifest: Json | null,
+): ModelVersion {
+  const m = metrics ?? {};
+  const f = manifest ?? {};
+  const h = m.holdout as Json | null | undefined;
+  return {
+    version: ci.commit.id,
+    algorithm: String(m.algorithm ?? f.algorithm ?? 'unknown'),
+    params: ((m.params ?? f.params) as Json | undefined) ?? {},
+    ratingsCount: num(m.ratings) ?? 0,
+    usersCount: num(m.users) ?? 0,
+    itemsCount: num(m.items) ?? 0,
+    holdout:
+      h && num(h.rmse) !== null && num(h.mae) !== null
+        ? {
+            rmse: h.rmse as number,
+            mae: h.mae as number,
+            testSize: num(h.testSize) ?? 0,
+            seed: num(h.seed) ?? 0,
+          }
+        : null,
+    fitSeconds: num(m.fitSeconds),
+    trainingCommit: typeof f.trainingCommit === 'string' ? f.trainingCommit : null,
+    modelSha256: typeof f.modelSha256 === 'string' ? f.modelSha256 : null,
+    createdAt: ci.started,
+    finishedAt: ci.finished,
+  };
+}
+
+/** {@link ModelsService}: the registry on a Pachyderm port. */
+export class ModelRegistry implements ModelsService {
+  private serving: ServingModel | null = null;
+  private readonly waiters = new Set<() => void>();
+  private chain: Promise<void> = Promise.resolve();
+  private readonly infos = new Map<string, ModelVersion | null>();
+  private readonly stop = new AbortController();
+
+  constructor(
+    private readonly pach: Pachyderm,
+    private readonly config: ResolvedServiceConfig,
+    private readonly events: EventBus,
+    private readonly catalog: Catalog,
+    private readonly log: (msg: string) => void = () => undefined,
+  ) {}
+
+  /**
+   * Loads the newest model, then follows TRAIN_COMMIT_FINISHED events. A missing `train` repo
+   * is not an error (no model yet).
+   */
+  async start(): Promise<void> {
+    const commits = this.events.subscribe('TRAIN_COMMIT_FINISHED');
+    const it = commits[Symbol.asyncIterator]();
+    let first = it.next();
+    this.stop.signal.addEventListener('abort', () => void it.return?.());
+    try {
+      for await (const ci of this.pach.listCommit(this.config.trainRepo)) {
+        if (!ci.finished || ci.error) continue;
+        if (await this.consider(ci)) break;
+      }
+    } catch (e) {
+      if (!isPachError(e, PachCode.NOT_FOUND)) this.log(`model registry: ${(e as Error).message}`);
+    }
+    void (async () => {
+      for (;;) {
+        const r = await first;
+        if (r.done) return;
+        const ci = r.value;
+        this.chain = this.chain.then(() =>
+          this.consider(ci).then(
+            () => undefined,
+            (e: Error) =>
+              this.log(`model registry: cannot load train@${ci.commit.id}: ${e.message}`),
+          ),
+        );
+        first = it.next();
+      }
+    })();
+  }
+
+  /** Stops following train commits; rejects pending `ready()` calls. */
+  close(): void {
+    this.stop.abort();
+    for (const w of this.waiters) w();
+  }
+
+  /** The serving model (null before the first). */
+  current(): ServingModel | null {
+    return this.serving;
+  }
+
+  currentVersion(): string | null {
+    return this.serving?.version ?? null;
+  }
+
+  ready(opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<string> {
+    if (this.serving) return Promise.resolve(this.serving.version);
+    return new Promise<string>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        this.waiters.delete(done);
+        if (timer) clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', done);
+        if (this.serving) resolve(this.serving.version);
+        else
+          reject(
+            new ModelNotReadyError(
+              opts.signal?.aborted ? 'waiting for a model was cancelled' : undefined,
+            ),
+          );
+      };
+      this.waiters.add(done);
+      opts.signal?.addEventListener('abort', done, { once: true });
+      if (opts.timeoutMs !== undefined) {
+        timer = setTimeout(done, opts.timeoutMs);
+        timer.unref?.();
+      }
+    });
+  }
+
+  /**
+   * Loads `ci`'s model and swaps it in if it is newer than the serving one.
+   * @returns true when `ci` is (now) the serving model.
+   */
+  private async consider(ci: CommitInfo): Promise<boolean> {
+    if (ci.error || !ci.finished) return false;
+    const cur = this.serving;
+    if (cur && (cur.version === ci.commit.id || ci.started.getTime() < cur.startedMs)) {
+      return cur.version === ci.commit.id;
+    }
+    const buf = await this.read(ci.commit.id, MODEL_PATH);
+    if (!buf) return false;
+    const algo = loadModel(buf);
+    const info = await this.info(ci);
+    if (!info) return false;
+    const now = this.serving;
+    if (now && ci.started.getTime() < now.startedMs) return false;
+    this.serving = { version: ci.commit.id, algo, info, startedMs: ci.started.getTime() };
+    for (const w of [...this.waiters]) w();
+    this.events.publish('MODEL_UPDATED', info);
+    return true;
+  }
+
+  private async read(commit: string, path: string): Promise<Buffer | null> {
+    try {
+      return await this.pach.readFile({
+        commit: { repo: this.config.trainRepo, id: commit },
+        path,
+      });
+    } catch (e) {
+      if (isPachError(e, PachCode.NOT_FOUND)) return null;
+      throw e;
+    }
+  }
+
+  private async readJson(commit: string, path: string): Promise<Json | null> {
+    const b = await this.read(commit, path);
+    if (!b) return null;
+    try {
+      const v = JSON.parse(b.toString('utf8')) as unknown;
+      return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The model version of a finished train commit, or null when it holds no model. */
+  private async info(ci: CommitInfo): Promise<ModelVersion | null> {
+    const id = ci.commit.id;
+    if (this.infos.has(id)) return this.infos.get(id) ?? null;
+    let v: ModelVersion | null = null;
+    try {
+      await this.pach.inspectFile({
+        commit: { repo: this.config.trainRepo, id },
+        path: MODEL_PATH,
+      });
+      v = modelVersionOf(
+        ci,
+        await this.readJson(id, METRICS_PATH),
+        await this.readJson(id, MANIFEST_PATH),
+      );
+    } catch (e) {
+      if (!isPachError(e, PachCode.NOT_FOUND)) throw e;
+    }
+    this.infos.set(id, v);
+    return v;
+  }
+
+  private require(): ServingModel {
+    const m = this.serving;
+    if (!m) throw new ModelNotReadyError();
+    return m;
+  }
+
+  async predict(userId: string, movieId: string): Promise<OnlinePrediction> {
+    const u = validateId(userId, 'userId', this.config.maxIdLength);
+    const i = validateId(movieId, 'movieId', this.config.maxIdLength);
+    const m = this.require();
+    const p = m.algo.predict(u, i);
+    return {
+      userId: u,
+      movieId: i,
+      estimate: p.est,
+      wasImpossible: p.details.wasImpossible,
+      reason: p.details.reason ?? null,
+      modelVersion: m.version,
+    };
+  }
+
+  async recommendations(
+    userId: string,
+    opts: { first?: number | null; excludeRated?: boolean | null } = {},
+  ): Promise<Recommendations> {
+    const u = validateId(userId, 'userId', this.config.maxIdLength);
+    const k = validateFirst(opts.first, this.config.maxPageSize, 10);
+    const m = this.require();
+    const catalog = await this.catalog.get();
+    const recs = recommend(m.algo, u, { k, excludeRated: opts.excludeRated ?? true });
+    return {
+      userId: u,
+      modelVersion: m.version,
+      knownUser: m.algo.trainset.findUser(u) >= 0,
+      items: recs.map((r, n) => ({
+        rank: n + 1,
+        movieId: r.iid,
+        score: r.est,
+        movie: catalog.byId.get(r.iid) ?? null,
+      })),
+    };
+  }
+
+  async model(version: string): Promise<ModelVersion> {
+    if (typeof version !== 'string' || !isCommitId(version))
+      throw new NotFoundError('model version', String(version));
+    let ci: CommitInfo;
+    try {
+      ci = await this.pach.inspectCommit({ repo: this.config.trainRepo, id: version });
+    } catch (e) {
+      if (isPachError(e, PachCode.NOT_FOUND)) throw new NotFoundError('model version', version);
+      throw e;
+    }
+    const info = ci.finished && !ci.error ? await this.info(ci) : null;
+    if (!info) throw new NotFoundError('model version', version);
+    return info;
+  }
+
+  async models(opts: { first?: number | null } = {}): Promise<ModelVersion[]> {
+    const first = validateFirst(opts.first, this.config.maxPageSize, 20);
+    const out: ModelVersion[] = [];
+    try {
+      for await (const ci of this.pach.listCommit(this.config.trainRepo)) {
+        if (!ci.finished || ci.error) continue;
+        const info = await this.info(ci);
+        if (info) out.push(info);
+        if (out.length >= first) break;
+      }
+    } catch (e) {
+      if (!isPachError(e, PachCode.NOT_FOUND)) throw e;
+    }
+    return out;
+  }
+}
