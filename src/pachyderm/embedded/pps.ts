@@ -1414,6 +1414,8 @@ export class Pps implements PpsApi {
    * unless SUCCESS) and record the state — one transaction.
    */
   private async settle(job: JobRow, state: JobState, reason: string): Promise<void> {
+    // already settled (e.g. a StopJob racing with the job's own end): the first state stays
+    if (this.jobBySeq(job.seq)?.output_done !== 0) return;
     const commit = await this.ensureOutputCommit(job);
     const pfs = this.engine.pfs;
     pfs.tx(() => {
