@@ -441,6 +441,38 @@ export function describePpsContract(name: string, open: () => Promise<PpsContrac
         expect(await files(pach, `slow@${c2.id}`)).toEqual({ '/fast': 'f' });
       });
 
+      it('errCmd recovers a failing datum (RECOVERED, job SUCCESS); jobTimeout kills a job', async () => {
+        await pach.createRepo('in');
+        await pach.createPipeline({
+          pipeline: { name: 'rec' },
+          transform: {
+            cmd: sh('if [ "$(basename $in)" = bad ]; then exit 3; fi; cp "$in" /pfs/out/'),
+            errCmd: ['true'],
+          },
+          input: { pfs: { repo: 'in', glob: '/*' } },
+          datumTries: 1,
+        });
+        const c = await put('in@master', { '/bad': 'b', '/good': 'g' });
+        const j = await waitJob(pach, 'rec', c.id);
+        expect(j.state).toBe(JobState.JOB_SUCCESS);
+        expect([j.dataTotal, j.dataProcessed, j.dataRecovered, j.dataFailed]).toEqual([2, 1, 1, 0]);
+        expect(await files(pach, `rec@${c.id}`)).toEqual({ '/good': 'g' });
+        const states = (await collect(pach.listDatum({ pipeline: 'rec', id: c.id }))).map(
+          (d) => d.state,
+        );
+        expect(states.sort()).toEqual([DatumState.SUCCESS, DatumState.RECOVERED].sort());
+
+        await pach.createPipeline({
+          pipeline: { name: 'late' },
+          transform: { cmd: sh('sleep 30') },
+          input: { pfs: { repo: 'in', glob: '/' } },
+          jobTimeout: '1s',
+        });
+        const late = await specJob(pach, 'late');
+        expect(late.state).toBe(JobState.JOB_KILLED);
+        expect(late.reason).toMatch(/timed out/);
+      });
+
       it('runs the jobs of one pipeline in input-commit order', async () => {
         await upper();
         const ids: string[] = [];
