@@ -1,0 +1,210 @@
+/**
+ * The API server: one HTTP server (express 5) carrying
+ * - `POST|GET /graphql`: GraphQL over HTTP (@apollo/server 5 through @as-integrations/express5;
+ *   `express.json({limit})` runs first, CSRF prevention on, batching off, no landing page);
+ * - WebSocket upgrades on `/graphql`: graphql-ws and the legacy protocol (ws.ts);
+ * - the Flask-era REST routes `/train`, `/predict`, `/result` (rest.ts);
+ * - `/playground` and `/graphiql` from local files (ide.ts);
+ * - `/healthz`, `/readyz` (health.ts);
+ * with the limits of config.ts on every transport (limits.ts), bearer tokens (auth.ts) and one
+ * JSON log line per request (logging.ts).
+ *
+ * Shutdown ({@link RunningServer.close}): readiness turns 503, every WebSocket gets a close frame
+ * (1001) synchronously, new connections are refused, requests in flight finish (connections
+ * still busy after `drainTimeoutMs` are cut), then the WebSocket servers close. The services and
+ * the engine are NOT closed here: their owner (main.ts) closes them afterwards.
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { GraphQLSchema } from 'graphql';
+import type { Services } from '../services';
+import { type AuthState, Authenticator } from './auth';
+import type { ServerConfig } from './config';
+import { healthRouter } from './health';
+import { ideRouter } from './ide';
+import { depthRule, limitsPlugin } from './limits';
+import { createLogger, type Logger, requestLogging } from './logging';
+import { restError, restRouter } from './rest';
+import { attachWebSockets, type WebSocketGateway } from './ws';
+
+/** The GraphQL endpoint's path (HTTP and WebSocket). */
+export const GRAPHQL_PATH = '/graphql';
+
+/** The context of every GraphQL operation, on every transport. */
+export interface AppContext {
+  /** The process's services (what the resolvers use). */
+  services: Services;
+  /** The caller's authentication. */
+  auth: AuthState;
+  /** The request id (HTTP request or WebSocket connection). */
+  requestId: string;
+  /** A logger bound to the request id. */
+  log: Logger;
+}
+
+/** Options of {@link createServer}. */
+export interface CreateServerOptions {
+  /** The executable schema (buildSchema() from src/resolvers). */
+  schema: GraphQLSchema;
+  /** The services the resolvers and the REST routes call. */
+  services: Services;
+  /** Host, port, tokens and limits (config.ts `loadConfig`). */
+  config: Pick<ServerConfig, 'host' | 'port' | 'tokens' | 'limits'>;
+  /** Default: a pino logger at `info` on stdout. */
+  logger?: Logger;
+  /** How long in-flight HTTP requests may take to finish on shutdown, ms (default 10 000). */
+  drainTimeoutMs?: number;
+  /** WebSocket keep-alive interval, ms (default 12 000). */
+  keepAliveMs?: number;
+}
+
+/** A listening server. */
+export interface RunningServer {
+  /** `http://host:port` (IPv6 hosts in brackets). */
+  url: string;
+  /** `http://host:port/graphql`. */
+  graphqlUrl: string;
+  /** `ws://host:port/graphql`. */
+  wsUrl: string;
+  /** The bound port (useful with port 0). */
+  port: number;
+  httpServer: http.Server;
+  /** The WebSocket servers (open connection count, close). */
+  websockets: WebSocketGateway;
+  /** Graceful shutdown (see the module documentation); idempotent. */
+  close(): Promise<void>;
+}
+
+function hostForUrl(host: string): string {
+  const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return h.includes(':') ? `[${h}]` : h;
+}
+
+/**
+ * Builds the app and starts listening on `config.host:config.port`.
+ * @throws the listen error (e.g. EADDRINUSE) after releasing what was started
+ */
+export async function createServer(opts: CreateServerOptions): Promise<RunningServer> {
+  const { schema, services, config } = opts;
+  const limits = config.limits;
+  const logger = opts.logger ?? createLogger('info');
+  const authenticator = new Authenticator(config.tokens);
+  let draining = false;
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.set('etag', false);
+  const httpServer = http.createServer(app);
+
+  const websockets = attachWebSockets<AppContext>({
+    httpServer,
+    schema,
+    path: GRAPHQL_PATH,
+    limits,
+    authenticator,
+    logger,
+    keepAliveMs: opts.keepAliveMs,
+    context: (t) => ({ services, auth: t.auth, requestId: t.requestId, log: t.log }),
+  });
+
+  const apollo = new ApolloServer<AppContext>({
+    schema,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    stopOnTerminationSignals: false,
+    parseOptions: { maxTokens: limits.maxTokens },
+    validationRules: [depthRule(limits)],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginDrainHttpServer({
+        httpServer,
+        stopGracePeriodMillis: opts.drainTimeoutMs ?? 10_000,
+      }),
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              websockets.closeAll(); // close frames go out before anything awaits
+              await websockets.dispose();
+            },
+          };
+        },
+      },
+      limitsPlugin<AppContext>(limits, authenticator),
+    ],
+    logger: {
+      debug: (m) => logger.debug(m),
+      info: (m) => logger.info(m),
+      warn: (m) => logger.warn(m),
+      error: (m) => logger.error(m),
+    },
+  });
+  await apollo.start();
+
+  app.use(requestLogging(logger));
+  app.use(healthRouter(services, { draining: () => draining }));
+  app.use(ideRouter(GRAPHQL_PATH));
+  app.use(restRouter(services, { maxBodyBytes: limits.maxBodyBytes, authenticator }));
+  app.use(
+    GRAPHQL_PATH,
+    express.json({ limit: limits.maxBodyBytes }),
+    expressMiddleware<AppContext>(apollo, {
+      context: async ({ req }) => ({
+        services,
+        auth: authenticator.fromHeader(req.headers.authorization),
+        requestId: req.id,
+        log: req.log,
+      }),
+    }),
+  );
+  app.use((req: Request, res: Response) => {
+    res.status(404).json({ error: `no route for ${req.method} ${req.path}` });
+  });
+  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    void next;
+    const { status, body } = restError(err, req.id);
+    if (status >= 500) req.log?.error({ err }, 'request failed');
+    if (!res.headersSent) res.status(status).json(body);
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.port, config.host, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    await apollo.stop().catch(() => undefined);
+    throw e;
+  }
+  const port = (httpServer.address() as AddressInfo).port;
+  const url = `http://${hostForUrl(config.host)}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    graphqlUrl: `${url}${GRAPHQL_PATH}`,
+    wsUrl: `${url.replace(/^http/, 'ws')}${GRAPHQL_PATH}`,
+    port,
+    httpServer,
+    websockets,
+    close() {
+      closing ??= (async () => {
+        draining = true;
+        websockets.closeAll(); // synchronously, before the first await
+        await apollo.stop(); // drains HTTP (in-flight requests finish), then the WebSockets
+      })();
+      return closing;
+    },
+  };
+}

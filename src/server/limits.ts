@@ -1,0 +1,201 @@
+/**
+ * Operation limits, the same on every transport: lexer tokens (graphql-js `parse` option
+ * `maxTokens`), selection depth (`@escape.tech/graphql-armor-max-depth`, introspection not
+ * counted), and complexity (`graphql-query-complexity`: a field's `complexity` extension if the
+ * resolver declares one, else 1 + its children, and a field with a `first` argument costs
+ * 1 + `first` × its children, `first` defaulting to {@link DEFAULT_PAGE_SIZE}).
+ *
+ * HTTP (Apollo) applies them through `parseOptions`, `validationRules` and the
+ * {@link limitsPlugin} (complexity and authorisation in `didResolveOperation`, HTTP 400 / 401);
+ * Apollo's rules do not run for WebSocket operations, so graphql-ws' `onSubscribe` and the legacy
+ * server's `onOperation` call {@link prepareOperation}, which applies the same checks.
+ */
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import {
+  type DocumentNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type ValidationRule,
+  GraphQLError,
+  getOperationAST,
+  parse,
+  specifiedRules,
+  validate,
+} from 'graphql';
+import {
+  type ComplexityEstimator,
+  fieldExtensionsEstimator,
+  getComplexity,
+  simpleEstimator,
+} from 'graphql-query-complexity';
+import {
+  type AuthState,
+  type Authenticator,
+  invalidTokenError,
+  unauthenticatedError,
+} from './auth';
+import type { Limits } from './config';
+
+/** The page size assumed for a `first` argument that is not given (the services' default). */
+export const DEFAULT_PAGE_SIZE = 20;
+
+/** The depth rule (graphql-armor) reporting through the validation context, never throwing. */
+export function depthRule(limits: Pick<Limits, 'maxDepth'>): ValidationRule {
+  return maxDepthRule({
+    n: limits.maxDepth,
+    ignoreIntrospection: true,
+    exposeLimits: true,
+    propagateOnRejection: false,
+    onReject: [(ctx, err) => ctx?.reportError(err)],
+  }) as unknown as ValidationRule;
+}
+
+/** Cost of a field with a `first` argument: 1 + first × children (see the module docs). */
+const paginationEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  if (!field.args.some((a) => a.name === 'first')) return undefined;
+  const first =
+    typeof args.first === 'number' && Number.isFinite(args.first) && args.first > 0
+      ? args.first
+      : DEFAULT_PAGE_SIZE;
+  return 1 + first * childComplexity;
+};
+
+const ESTIMATORS: ComplexityEstimator[] = [
+  fieldExtensionsEstimator(),
+  paginationEstimator,
+  simpleEstimator({ defaultComplexity: 1 }),
+];
+
+/**
+ * The complexity of an operation (see the module documentation).
+ * @returns null when it cannot be computed (e.g. bad variables: execution reports them)
+ */
+export function operationComplexity(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName: string | undefined | null,
+): number | null {
+  try {
+    return getComplexity({
+      schema,
+      query: document,
+      variables: variables ?? {},
+      operationName: operationName ?? undefined,
+      estimators: ESTIMATORS,
+    });
+  } catch {
+    return null;
+  }
+}
+
+/** The error for an operation above the complexity limit (HTTP 400). */
+export function complexityError(actual: number, max: number): GraphQLError {
+  return new GraphQLError(
+    `operation complexity ${actual} exceeds the maximum of ${max} (each field costs 1, a list costs "first" times its fields)`,
+    { extensions: { code: 'COMPLEXITY_LIMIT_EXCEEDED', http: { status: 400 } } },
+  );
+}
+
+/** An operation that passed every check, ready to execute. */
+export interface PreparedOperation {
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
+}
+
+/** What a WebSocket client sends to start an operation. */
+export interface OperationPayload {
+  query?: unknown;
+  operationName?: unknown;
+  variables?: unknown;
+}
+
+/**
+ * Parses, validates and checks one operation sent over a WebSocket, as Apollo does over HTTP:
+ * token limit, standard validation plus the depth rule, one operation identified, complexity,
+ * and authorisation (mutations and subscriptions need a token when tokens are configured).
+ * @returns the prepared operation, or the GraphQL errors to send back (nothing runs)
+ */
+export function prepareOperation(
+  schema: GraphQLSchema,
+  payload: OperationPayload,
+  limits: Limits,
+  auth: { authenticator: Authenticator; state: AuthState },
+): PreparedOperation | GraphQLError[] {
+  if (typeof payload.query !== 'string') {
+    return [new GraphQLError('the operation has no query string')];
+  }
+  if (payload.operationName !== undefined && payload.operationName !== null) {
+    if (typeof payload.operationName !== 'string') {
+      return [new GraphQLError('operationName must be a string')];
+    }
+  }
+  const variables =
+    payload.variables === undefined || payload.variables === null
+      ? undefined
+      : (payload.variables as Record<string, unknown>);
+  if (variables !== undefined && (typeof variables !== 'object' || Array.isArray(variables))) {
+    return [new GraphQLError('variables must be an object')];
+  }
+  let document: DocumentNode;
+  try {
+    document = parse(payload.query, { maxTokens: limits.maxTokens });
+  } catch (e) {
+    return [e instanceof GraphQLError ? e : new GraphQLError(String(e))];
+  }
+  const errors = validate(schema, document, [...specifiedRules, depthRule(limits)]);
+  if (errors.length) return [...errors];
+  const operationName = (payload.operationName as string | null | undefined) ?? undefined;
+  const operation = getOperationAST(document, operationName);
+  if (!operation) {
+    return [new GraphQLError('unable to identify the operation: name it with operationName')];
+  }
+  if (auth.state.presented && !auth.state.authenticated) return [invalidTokenError()];
+  if (!auth.authenticator.allows(operation.operation, auth.state)) {
+    return [unauthenticatedError(operation.operation)];
+  }
+  const complexity = operationComplexity(schema, document, variables, operationName);
+  if (complexity !== null && complexity > limits.maxComplexity) {
+    return [complexityError(complexity, limits.maxComplexity)];
+  }
+  return { document, operation };
+}
+
+/** The context fields the {@link limitsPlugin} reads. */
+export interface AuthContext extends BaseContext {
+  auth: AuthState;
+}
+
+/**
+ * The Apollo plugin applying complexity and authorisation to HTTP operations (tokens and depth
+ * are applied by `parseOptions` and `validationRules`): a wrong token → 401, a mutation without
+ * token (when tokens are configured) → 401 UNAUTHENTICATED, too complex → 400.
+ */
+export function limitsPlugin<C extends AuthContext>(
+  limits: Limits,
+  authenticator: Authenticator,
+): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ contextValue, operation, document, schema, request }) {
+          const state = contextValue.auth;
+          if (state.presented && !state.authenticated) throw invalidTokenError();
+          if (operation && !authenticator.allows(operation.operation, state)) {
+            throw unauthenticatedError(operation.operation);
+          }
+          const complexity = operationComplexity(
+            schema,
+            document,
+            request.variables,
+            request.operationName,
+          );
+          if (complexity !== null && complexity > limits.maxComplexity) {
+            throw complexityError(complexity, limits.maxComplexity);
+          }
+        },
+      };
+    },
+  };
+}

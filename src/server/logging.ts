@@ -1,0 +1,68 @@
+/**
+ * Logs: pino JSON lines on stdout, one line per HTTP request (method, path, status, duration)
+ * and per WebSocket connection, each carrying a request id. The id is the client's
+ * `X-Request-Id` when it is a short token (1…64 of `[A-Za-z0-9._:-]`), else a new UUID; it is
+ * sent back in the `X-Request-Id` response header and is the GraphQL context's `requestId`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/** A pino logger writing JSON lines to stdout at `level`. */
+export function createLogger(level: string = 'info'): Logger {
+  return pino({
+    level,
+    base: { service: 'reelgraph', pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** The request id of an incoming request: its valid `X-Request-Id` header, else a new UUID. */
+export function requestIdOf(header: string | string[] | undefined): string {
+  const v = Array.isArray(header) ? header[0] : header;
+  return v !== undefined && REQUEST_ID.test(v) ? v : randomUUID();
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The request id (see logging.ts). */
+    id: string;
+    /** The request's child logger, bound to its id. */
+    log: Logger;
+  }
+}
+
+/**
+ * Express middleware: gives each request an id and a child logger, echoes the id in
+ * `X-Request-Id`, and logs one line when the response is finished (or the client went away).
+ */
+export function requestLogging(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const started = process.hrtime.bigint();
+    req.id = requestIdOf(req.headers['x-request-id']);
+    req.log = logger.child({ reqId: req.id });
+    res.setHeader('X-Request-Id', req.id);
+    let done = false;
+    const finish = (event: 'finish' | 'close') => {
+      if (done) return;
+      done = true;
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const line = {
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        durationMs: Math.round(ms * 100) / 100,
+        ...(event === 'close' && !res.writableFinished ? { aborted: true } : {}),
+      };
+      if (res.statusCode >= 500) req.log.error(line, 'request');
+      else req.log.info(line, 'request');
+    };
+    res.once('finish', () => finish('finish'));
+    res.once('close', () => finish('close'));
+    next();
+  };
+}

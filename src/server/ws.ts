@@ -1,0 +1,261 @@
+/**
+ * GraphQL over WebSocket on the `/graphql` path, two protocols on one port:
+ * - graphql-ws (subprotocol `graphql-transport-ws`), `useServer` from `graphql-ws/use/ws`;
+ * - the legacy protocol of subscriptions-transport-ws (subprotocol `graphql-ws`), which GraphQL
+ *   Playground speaks.
+ * The HTTP server's `upgrade` handler routes a client that offers only `graphql-ws` to the legacy
+ * server and every other client to graphql-ws (which refuses unknown subprotocols with 4406).
+ * Other paths are refused with HTTP 404.
+ *
+ * Both servers bound the message size (`maxPayload`: a bigger frame closes the socket with 1009)
+ * and re-apply what Apollo does over HTTP (limits.ts `prepareOperation`): token limit, depth,
+ * complexity, and authorisation from `connectionParams` (a wrong token closes the connection:
+ * graphql-ws 4403, legacy `connection_error`; without a token, mutations and subscriptions are
+ * refused with UNAUTHENTICATED when tokens are configured).
+ *
+ * Shutdown: {@link WebSocketGateway.closeAll} sends every close frame (1001 "going away")
+ * synchronously, before anything awaits, then {@link WebSocketGateway.dispose} waits for the
+ * servers to close.
+ */
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { execute, GraphQLError, type GraphQLSchema, subscribe } from 'graphql';
+import { DEPRECATED_GRAPHQL_WS_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { SubscriptionServer } from 'subscriptions-transport-ws';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { AuthState, Authenticator } from './auth';
+import type { Limits } from './config';
+import { prepareOperation, type OperationPayload } from './limits';
+import { requestIdOf, type Logger } from './logging';
+
+/** Context facts a transport knows about an operation. */
+export interface TransportContext {
+  auth: AuthState;
+  requestId: string;
+  log: Logger;
+}
+
+/** Options of {@link attachWebSockets}. */
+export interface WebSocketOptions<C> {
+  httpServer: HttpServer;
+  schema: GraphQLSchema;
+  /** The path of the endpoint, `/graphql`. */
+  path: string;
+  limits: Limits;
+  authenticator: Authenticator;
+  logger: Logger;
+  /** Builds the GraphQL context of one operation. */
+  context: (t: TransportContext) => C;
+  /** Keep-alive interval, ms (graphql-ws pings, legacy `ka` messages). Default 12 000. */
+  keepAliveMs?: number;
+}
+
+/** The two WebSocket servers behind the `upgrade` handler. */
+export interface WebSocketGateway {
+  /** Open connections (both protocols). */
+  connections(): number;
+  /** Stops accepting upgrades and sends a close frame to every client NOW (synchronously). */
+  closeAll(code?: number, reason?: string): void;
+  /** Closes both servers; resolves when they are closed. Calls {@link closeAll} first. */
+  dispose(): Promise<void>;
+}
+
+/** The subprotocols a client offers (`Sec-WebSocket-Protocol`). */
+export function offeredProtocols(req: IncomingMessage): string[] {
+  const h = req.headers['sec-websocket-protocol'];
+  return (Array.isArray(h) ? h.join(',') : (h ?? ''))
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+}
+
+const ANONYMOUS: AuthState = { authenticated: false, presented: false };
+
+/**
+ * Attaches both WebSocket servers to `httpServer` (see the module documentation).
+ */
+export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway {
+  const { httpServer, schema, limits, authenticator, logger } = opts;
+  const keepAlive = opts.keepAliveMs ?? 12_000;
+  const modern = new WebSocketServer({ noServer: true, maxPayload: limits.maxWsPayload });
+  const legacy = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.maxWsPayload,
+    handleProtocols: (protocols) =>
+      protocols.has(DEPRECATED_GRAPHQL_WS_PROTOCOL) ? DEPRECATED_GRAPHQL_WS_PROTOCOL : false,
+  });
+  /** Per socket: its request id, logger and authentication. */
+  const sockets = new WeakMap<WebSocket, TransportContext>();
+  let accepting = true;
+
+  const track = (ws: WebSocket, req: IncomingMessage, protocol: string) => {
+    const requestId = requestIdOf(req.headers['x-request-id']);
+    const log = logger.child({ reqId: requestId });
+    sockets.set(ws, { auth: ANONYMOUS, requestId, log });
+    const opened = Date.now();
+    log.info({ protocol, path: opts.path }, 'websocket open');
+    ws.once('close', (code) => {
+      log.info({ protocol, code, durationMs: Date.now() - opened }, 'websocket closed');
+    });
+  };
+
+  // graphql-ws ---------------------------------------------------------------------------
+  const modernServer = useServer<Record<string, unknown> | undefined, { ws?: WebSocket }>(
+    {
+      schema,
+      onConnect: (ctx) => {
+        const t = sockets.get(ctx.extra.socket);
+        const auth = authenticator.fromConnectionParams(ctx.connectionParams);
+        if (auth.presented && !auth.authenticated) return false; // 4403 Forbidden
+        if (t) t.auth = auth;
+        return true;
+      },
+      onSubscribe: (ctx, _id, payload) => {
+        const t = sockets.get(ctx.extra.socket) ?? {
+          auth: ANONYMOUS,
+          requestId: requestIdOf(undefined),
+          log: logger,
+        };
+        const prepared = prepareOperation(schema, payload as OperationPayload, limits, {
+          authenticator,
+          state: t.auth,
+        });
+        if (Array.isArray(prepared)) return prepared;
+        return {
+          schema,
+          document: prepared.document,
+          operationName: payload.operationName ?? undefined,
+          variableValues: payload.variables ?? undefined,
+          contextValue: opts.context(t),
+        };
+      },
+      onError: (ctx, _id, _payload, errors) => {
+        sockets.get(ctx.extra.socket)?.log.debug({ errors }, 'graphql-ws operation error');
+      },
+    },
+    modern,
+    keepAlive,
+  );
+
+  // the legacy protocol (subscriptions-transport-ws) ------------------------------------------
+  const legacyServer = new SubscriptionServer(
+    {
+      schema,
+      execute,
+      subscribe,
+      keepAlive,
+      onConnect: (params: unknown, ws: WebSocket) => {
+        const auth = authenticator.fromConnectionParams(params);
+        if (auth.presented && !auth.authenticated) {
+          throw new Error('the API token is not valid');
+        }
+        const t = sockets.get(ws);
+        if (t) t.auth = auth;
+        return { authenticated: auth.authenticated };
+      },
+      onOperation: (
+        message: { payload?: OperationPayload },
+        params: { query: unknown; context: unknown; schema?: GraphQLSchema },
+        ws: WebSocket,
+      ) => {
+        // a client may start operations without connection_init: then it is anonymous
+        const t = sockets.get(ws) ?? {
+          auth: ANONYMOUS,
+          requestId: requestIdOf(undefined),
+          log: logger,
+        };
+        const prepared = prepareOperation(schema, message.payload ?? {}, limits, {
+          authenticator,
+          state: t.auth,
+        });
+        if (Array.isArray(prepared)) {
+          // rejected → the legacy server sends {type: "data", payload: {errors}} for this id
+          return Promise.reject({ errors: prepared.map((e) => e.toJSON()) });
+        }
+        // the legacy server parses `query` unless it is a document already: pass ours
+        params.query = prepared.document;
+        params.context = opts.context(t);
+        params.schema = schema;
+        return params;
+      },
+    },
+    legacy,
+  );
+
+  // routing upgrades -------------------------------------------------------------------------
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    let pathname: string;
+    try {
+      pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    } catch {
+      pathname = '';
+    }
+    if (!accepting || pathname !== opts.path) {
+      const status = accepting ? '404 Not Found' : '503 Service Unavailable';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    const offered = offeredProtocols(req);
+    const useLegacy =
+      offered.includes(DEPRECATED_GRAPHQL_WS_PROTOCOL) &&
+      !offered.includes(GRAPHQL_TRANSPORT_WS_PROTOCOL);
+    const server = useLegacy ? legacy : modern;
+    server.handleUpgrade(req, socket, head, (ws) => {
+      track(ws, req, useLegacy ? DEPRECATED_GRAPHQL_WS_PROTOCOL : ws.protocol || '(none)');
+      server.emit('connection', ws, req);
+    });
+  };
+  httpServer.on('upgrade', onUpgrade);
+
+  const closeAll = (code = 1001, reason = 'server shutting down') => {
+    accepting = false;
+    for (const server of [modern, legacy]) {
+      for (const ws of server.clients) {
+        if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
+          ws.close(code, reason);
+        }
+      }
+    }
+  };
+
+  return {
+    connections: () => modern.clients.size + legacy.clients.size,
+    closeAll,
+    async dispose() {
+      closeAll();
+      httpServer.off('upgrade', onUpgrade);
+      legacyServer.close();
+      await modernServer.dispose();
+      // sockets that did not answer the close handshake within 2 s are cut
+      const left = [...legacy.clients];
+      if (left.length) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            for (const ws of left) ws.terminate();
+            resolve();
+          }, 2000);
+          timer.unref();
+          let open = left.length;
+          for (const ws of left) {
+            if (ws.readyState === WebSocket.CLOSED) open--;
+            else
+              ws.once('close', () => {
+                if (--open === 0) {
+                  clearTimeout(timer);
+                  resolve();
+                }
+              });
+          }
+          if (open === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      }
+      await new Promise<void>((resolve) => legacy.close(() => resolve()));
+    },
+  };
+}
+
+export { GraphQLError };
