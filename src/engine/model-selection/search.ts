@@ -24,7 +24,7 @@ import type { Testset } from '../dataset/raw-ratings';
 import { parseMeasures, type MeasureName } from '../metrics';
 import { mean } from '../numeric';
 import { mergeParams, ParamError, type ParamSpecs, type ParamValues } from '../params';
-import { getRng, type RandomStateLike } from '../random';
+import { getRng, type RandomState, type RandomStateLike } from '../random';
 import { Trainset } from '../trainset';
 import { getCv, type Split, type SplitData, type Splitter } from './split';
 import { crossValidate, std, type CrossValidateResult } from './validation';
@@ -42,7 +42,7 @@ export interface Distribution {
   /** Upper bound (exclusive). */
   readonly high: number;
   /** One draw from `rng` (Surprise's `dist.rvs(random_state=rng)`). */
-  sample(rng: ReturnType<typeof getRng>): number;
+  sample(rng: RandomState): number;
 }
 
 /**
