@@ -30,6 +30,7 @@ import { Predictions } from './predictions';
 import { type EventBus, createEventBus } from './pubsub';
 import { Ratings } from './ratings';
 import { Repos } from './repos';
+import { UpstreamWatch } from './watch';
 import type {
   BatchReceipt,
   ModelVersion,
@@ -73,12 +74,16 @@ export interface PredictionsService {
    */
   getResult(requestId: string): Promise<PredictionResult>;
   /**
-   * Yields the request's result exactly once, as soon as it is ready (at once when it already
-   * is), then ends. Subscribes to the PREDICTION_READY topic BEFORE looking up the current
-   * state, so nothing is lost in between. Ends quietly when `signal` aborts.
-   * @throws NotFoundError for an unknown request id.
+   * A one-shot stream of the request's result: it yields the result exactly once, as soon as it
+   * is ready (at once when it already is), then ends. It listens to the PREDICTION_READY topic
+   * BEFORE looking up the current state, so nothing is lost in between. Ends without a value
+   * when `signal` aborts, `return()` is called (client gone) or the services close.
+   * @throws NotFoundError (from the returned promise) for an unknown request id.
    */
-  watchResult(requestId: string, opts?: { signal?: AbortSignal }): AsyncIterable<PredictionResult>;
+  watchResult(
+    requestId: string,
+    opts?: { signal?: AbortSignal },
+  ): Promise<AsyncIterableIterator<PredictionResult>>;
 }
 
 /** The model registry and the model versions. */

@@ -88,43 +88,64 @@ export class Predictions implements PredictionsService {
     return (await this.lookup(requestId)).result;
   }
 
-  async *watchResult(
+  async watchResult(
     requestId: string,
     opts: { signal?: AbortSignal } = {},
-  ): AsyncGenerator<PredictionResult> {
+  ): Promise<AsyncIterableIterator<PredictionResult>> {
     const commit = await this.commitOf(requestId);
     // 1. listen (the Repeater attaches its listener on the first next(), called here) …
     const it = this.events.subscribe('PREDICTION_READY', requestId)[Symbol.asyncIterator]();
-    const next = it.next();
+    const event = it.next();
     const entry = this.interest.get(requestId) ?? { commit, count: 0, later: false };
     entry.count++;
     this.interest.set(requestId, entry);
-    const signal = opts.signal;
-    let onAbort: (() => void) | undefined;
-    try {
-      // 2. … then look up the current state: an answer that exists already is delivered at once
-      const now = await this.lookup(requestId);
-      if (now.result.ready) {
-        yield now.result;
-        return;
+    let cancel!: () => void;
+    const cancelled = new Promise<undefined>((resolve) => {
+      cancel = () => resolve(undefined);
+    });
+    let cleaned = false;
+    const cleanup = () => {
+      if (cleaned) return;
+      cleaned = true;
+      cancel();
+      opts.signal?.removeEventListener('abort', cleanup);
+      this.stop.signal.removeEventListener('abort', cleanup);
+      if (--entry.count <= 0 && this.interest.get(requestId) === entry) {
+        this.interest.delete(requestId);
       }
-      if (now.waitingForLater) entry.later = true;
-      if (signal?.aborted) return;
-      const aborted = new Promise<undefined>((resolve) => {
-        onAbort = () => resolve(undefined);
-        signal?.addEventListener('abort', onAbort, { once: true });
-        this.stop.signal.addEventListener('abort', onAbort, { once: true });
-      });
-      const r = await Promise.race([next, aborted]);
-      if (r && !r.done) yield r.value;
-    } finally {
-      if (onAbort) {
-        signal?.removeEventListener('abort', onAbort);
-        this.stop.signal.removeEventListener('abort', onAbort);
-      }
-      if (--entry.count <= 0) this.interest.delete(requestId);
       void it.return?.();
-    }
+    };
+    if (opts.signal?.aborted) cleanup();
+    opts.signal?.addEventListener('abort', cleanup, { once: true });
+    this.stop.signal.addEventListener('abort', cleanup, { once: true });
+    // 2. … then look up the current state: an answer that exists already is delivered at once
+    const result = (async (): Promise<PredictionResult | undefined> => {
+      const now = await this.lookup(requestId);
+      if (now.result.ready) return now.result;
+      if (now.waitingForLater) entry.later = true;
+      const r = await Promise.race([event, cancelled]);
+      return r && !r.done ? r.value : undefined;
+    })();
+    result.then(cleanup, cleanup);
+    let done = false;
+    const iterator: AsyncIterableIterator<PredictionResult> = {
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+      async next(): Promise<IteratorResult<PredictionResult>> {
+        if (done) return { done: true, value: undefined };
+        done = true;
+        const v = await Promise.race([result, cancelled]);
+        cleanup();
+        return v ? { done: false, value: v } : { done: true, value: undefined };
+      },
+      async return(): Promise<IteratorResult<PredictionResult>> {
+        done = true;
+        cleanup();
+        return { done: true, value: undefined };
+      },
+    };
+    return iterator;
   }
 
   /** The `streaming` commit C holding request `requestId`. @throws NotFoundError */
