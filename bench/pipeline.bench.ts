@@ -23,7 +23,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EmbeddedPachyderm } from '../src/pachyderm/embedded';
-import { JobState, type JobInfo } from '../src/pachyderm/types';
+import { DatumState, JobState, type JobInfo } from '../src/pachyderm/types';
 import { bootstrap, loadPipelineSpec, openEmbeddedEngine } from '../src/services/bootstrap';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -72,15 +72,26 @@ async function requests(pach: EmbeddedPachyderm, label: string, from: number): P
   const total: number[] = [];
   const queued: number[] = [];
   const running: number[] = [];
+  const download: number[] = [];
+  const process_: number[] = [];
+  const upload: number[] = [];
   for (let k = from + 2; k < from + 22; k++) {
     const { ms, job } = await oneRequest(pach, k);
     total.push(ms);
     queued.push(job.started!.getTime() - job.created.getTime());
     running.push(job.finished!.getTime() - job.started!.getTime());
+    for await (const d of pach.listDatum(job.job)) {
+      if (d.state !== DatumState.SUCCESS || !d.stats) continue;
+      download.push(d.stats.downloadTimeMs);
+      process_.push(d.stats.processTimeMs);
+      upload.push(d.stats.uploadTimeMs);
+    }
   }
   console.log(
     `request commit → answer, ${label}: p50 ${fmt(quantile(total, 0.5))} ms, p99 ${fmt(quantile(total, 0.99))} ms ` +
-      `(n=${total.length}; job created→started p50 ${fmt(quantile(queued, 0.5))} ms, started→finished p50 ${fmt(quantile(running, 0.5))} ms)`,
+      `(n=${total.length}; job created→started p50 ${fmt(quantile(queued, 0.5))} ms, started→finished p50 ${fmt(quantile(running, 0.5))} ms; ` +
+      `datum inputs laid out p50 ${fmt(quantile(download, 0.5))} ms, user code p50 ${fmt(quantile(process_, 0.5))} ms, ` +
+      `output upload p50 ${fmt(quantile(upload, 0.5))} ms)`,
   );
 }
 
