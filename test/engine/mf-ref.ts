@@ -18,6 +18,11 @@ export interface MfRef {
     params: Record<string, unknown>;
     result: Record<string, number[]> & { predictions: Pred };
   }[];
+  svdppDuplicates: {
+    ratings: [string, string, number][];
+    params: Record<string, unknown>;
+    result: Record<string, number[]> & { predictions: Pred };
+  };
   nmf: {
     params: Record<string, unknown>;
     result: Record<string, number[]> & { predictions: Pred };

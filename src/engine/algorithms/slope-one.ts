@@ -34,10 +34,10 @@ export class SlopeOne extends AlgoBase {
   static readonly paramSpecs: ParamSpecs = {};
   /**
    * Largest nItems² for which estimates read a dense nItems × nItems table of `dev` (built after
-   * fit or import; 2^23 entries = 64 MiB); above it they binary-search the compressed rows. Both
+   * fit or import; 2^24 entries = 128 MiB, about 4096 items: ml-100k and ml-1m); above it they binary-search the compressed rows. Both
    * give the same estimates.
    */
-  static denseLimit = 1 << 23;
+  static denseLimit = 1 << 24;
 
   /** Mean rating `μ_u` of each user (length nUsers), as `numpy.mean`. */
   userMean: Float64Array = new Float64Array(0);

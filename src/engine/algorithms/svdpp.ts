@@ -37,8 +37,11 @@
  * starting from `Σ_j y_j⁰/√|I_u|` computed once per user. The rows `y_j` are written back once,
  * at the end of the user's ratings. Every quantity equals
  * Surprise's up to floating-point rounding (differences of the order of 1e−15 relative; the
- * test against a NumPy transcription of Surprise's loop agrees to 1e−10). Surprise 1.1.4's
- * `cache_ratings` option only changes its speed, so it has no counterpart here.
+ * test against a NumPy transcription of Surprise's loop agrees to 1e−10). The reorganisation
+ * needs every item to appear once in a user's ratings; for a trainset where a user rated an item
+ * twice (Surprise then updates that y_j twice per rating) `fit` runs Surprise's loop as written
+ * (`svdppSgdLiteral`). Surprise 1.1.4's `cache_ratings` option only changes its speed, so it has
+ * no counterpart here.
  *
  * `estimate` sums `y_j` over `ur[u]` in order, divides by `√|I_u|` and adds `p_u`, as Surprise;
  * that vector is computed once per user after fitting (`zu`), not per prediction.
@@ -138,52 +141,32 @@ export class SVDpp extends AlgoBase {
     const qi = rng.fillNormal(new Float64Array(nItems * nF), initMean, initStd);
     const yj = rng.fillNormal(new Float64Array(nItems * nF), initMean, initStd);
 
-    const impl = new Float64Array(nF); // Σ_{j ∈ I_u} y_j / √|I_u|, kept current
-    const C = new Float64Array(nF); // accumulated shift of the y_j rows of u's items
-    const a = 1 - lrYj * regYj; // the y_j decay of one update
-
-    for (let epoch = 0; epoch < nEpochs; epoch++) {
-      for (let u = 0; u < nUsers; u++) {
-        const start = urOffsets[u];
-        const end = urOffsets[u + 1];
-        const nIu = end - start;
-        if (nIu === 0) continue;
-        const sqrtIu = Math.sqrt(nIu);
-        const uo = u * nF;
-        impl.fill(0);
-        for (let k = start; k < end; k++) {
-          const jo = urItems[k] * nF;
-          for (let f = 0; f < nF; f++) impl[f] += yj[jo + f] / sqrtIu;
-        }
-        C.fill(0);
-        let A = 1;
-        for (let k = start; k < end; k++) {
-          const i = urItems[k];
-          const io = i * nF;
-          let dot = 0;
-          for (let f = 0; f < nF; f++) dot += qi[io + f] * (pu[uo + f] + impl[f]);
-          const err = urRatings[k] - (globalMean + bu[u] + bi[i] + dot);
-          bu[u] += lrBu * (err - regBu * bu[u]);
-          bi[i] += lrBi * (err - regBi * bi[i]);
-          const g = (lrYj * err) / sqrtIu; // y_j gains g · q_if
-          const gImpl = (nIu * g) / sqrtIu; // so impl gains gImpl · q_if
-          for (let f = 0; f < nF; f++) {
-            const puf = pu[uo + f];
-            const qif = qi[io + f];
-            const im = impl[f];
-            pu[uo + f] = puf + lrPu * (err * qif - regPu * puf);
-            qi[io + f] = qif + lrQi * (err * (puf + im) - regQi * qif);
-            C[f] = a * C[f] + g * qif;
-            impl[f] = a * im + gImpl * qif;
-          }
-          A *= a;
-        }
-        for (let k = start; k < end; k++) {
-          const jo = urItems[k] * nF;
-          for (let f = 0; f < nF; f++) yj[jo + f] = A * yj[jo + f] + C[f];
-        }
-      }
-    }
+    const input: SvdppSgdInput = {
+      nUsers,
+      nFactors: nF,
+      nEpochs,
+      urOffsets,
+      urItems,
+      urRatings,
+      bu,
+      bi,
+      pu,
+      qi,
+      yj,
+      mu: globalMean,
+      lrBu,
+      lrBi,
+      lrPu,
+      lrQi,
+      lrYj,
+      regBu,
+      regBi,
+      regPu,
+      regQi,
+      regYj,
+    };
+    if (hasRepeatedItems(trainset)) svdppSgdLiteral(input);
+    else svdppSgd(input);
     this.bu = bu;
     this.bi = bi;
     this.pu = pu;
@@ -253,4 +236,149 @@ export class SVDpp extends AlgoBase {
     this.yj = requireArray(state, 'yj', nItems * nF, Float64Array);
     this.computeZu();
   }
+}
+
+/** Inputs of one SVD++ run; `bu`, `bi`, `pu`, `qi`, `yj` are updated in place. */
+export interface SvdppSgdInput {
+  nUsers: number;
+  nFactors: number;
+  nEpochs: number;
+  /** The trainset's `urOffsets` (length nUsers + 1), `urItems`, `urRatings`. */
+  urOffsets: Int32Array;
+  urItems: Int32Array;
+  urRatings: Float64Array;
+  /** Biases (zeros at the start), length nUsers / nItems. */
+  bu: Float64Array;
+  bi: Float64Array;
+  /** Initial factors, row-major: nUsers × nFactors, nItems × nFactors, nItems × nFactors. */
+  pu: Float64Array;
+  qi: Float64Array;
+  yj: Float64Array;
+  /** The global mean μ. */
+  mu: number;
+  lrBu: number;
+  lrBi: number;
+  lrPu: number;
+  lrQi: number;
+  lrYj: number;
+  regBu: number;
+  regBi: number;
+  regPu: number;
+  regQi: number;
+  regYj: number;
+}
+
+/**
+ * Surprise's SVD++ loop reorganised to O(|R|·f) per epoch (see the module comment): the y_j rows
+ * of u's items are updated once per user through an accumulated affine map. Requires that no user
+ * rated the same item twice (see `hasRepeatedItems`).
+ */
+export function svdppSgd(input: SvdppSgdInput): void {
+  const { nUsers, nEpochs, urOffsets, urItems, urRatings, bu, bi, pu, qi, yj } = input;
+  const { lrBu, lrBi, lrPu, lrQi, lrYj, regBu, regBi, regPu, regQi, regYj } = input;
+  const nF = input.nFactors;
+  const globalMean = input.mu;
+  const impl = new Float64Array(nF); // Σ_{j ∈ I_u} y_j / √|I_u|, kept current
+  const C = new Float64Array(nF); // accumulated shift of the y_j rows of u's items
+  const a = 1 - lrYj * regYj; // the y_j decay of one update
+
+  for (let epoch = 0; epoch < nEpochs; epoch++) {
+    for (let u = 0; u < nUsers; u++) {
+      const start = urOffsets[u];
+      const end = urOffsets[u + 1];
+      const nIu = end - start;
+      if (nIu === 0) continue;
+      const sqrtIu = Math.sqrt(nIu);
+      const uo = u * nF;
+      impl.fill(0);
+      for (let k = start; k < end; k++) {
+        const jo = urItems[k] * nF;
+        for (let f = 0; f < nF; f++) impl[f] += yj[jo + f] / sqrtIu;
+      }
+      C.fill(0);
+      let A = 1;
+      for (let k = start; k < end; k++) {
+        const i = urItems[k];
+        const io = i * nF;
+        let dot = 0;
+        for (let f = 0; f < nF; f++) dot += qi[io + f] * (pu[uo + f] + impl[f]);
+        const err = urRatings[k] - (globalMean + bu[u] + bi[i] + dot);
+        bu[u] += lrBu * (err - regBu * bu[u]);
+        bi[i] += lrBi * (err - regBi * bi[i]);
+        const g = (lrYj * err) / sqrtIu; // y_j gains g · q_if
+        const gImpl = (nIu * g) / sqrtIu; // so impl gains gImpl · q_if
+        for (let f = 0; f < nF; f++) {
+          const puf = pu[uo + f];
+          const qif = qi[io + f];
+          const im = impl[f];
+          pu[uo + f] = puf + lrPu * (err * qif - regPu * puf);
+          qi[io + f] = qif + lrQi * (err * (puf + im) - regQi * qif);
+          C[f] = a * C[f] + g * qif;
+          impl[f] = a * im + gImpl * qif;
+        }
+        A *= a;
+      }
+      for (let k = start; k < end; k++) {
+        const jo = urItems[k] * nF;
+        for (let f = 0; f < nF; f++) yj[jo + f] = A * yj[jo + f] + C[f];
+      }
+    }
+  }
+}
+
+/**
+ * Surprise's SVD++ loop as written (O(|I_u|·f) per rating): the implicit feedback is recomputed
+ * and every y_j of u's items updated at each rating. Used when a user rated an item more than
+ * once, where the reorganised loop would not apply; also the reference the tests compare with.
+ */
+export function svdppSgdLiteral(input: SvdppSgdInput): void {
+  const { nUsers, nEpochs, urOffsets, urItems, urRatings, bu, bi, pu, qi, yj, mu } = input;
+  const { lrBu, lrBi, lrPu, lrQi, lrYj, regBu, regBi, regPu, regQi, regYj } = input;
+  const nF = input.nFactors;
+  const impl = new Float64Array(nF);
+  for (let epoch = 0; epoch < nEpochs; epoch++) {
+    for (let u = 0; u < nUsers; u++) {
+      const start = urOffsets[u];
+      const end = urOffsets[u + 1];
+      const sqrtIu = Math.sqrt(end - start);
+      const uo = u * nF;
+      for (let k = start; k < end; k++) {
+        const i = urItems[k];
+        const io = i * nF;
+        impl.fill(0);
+        for (let q = start; q < end; q++) {
+          const jo = urItems[q] * nF;
+          for (let f = 0; f < nF; f++) impl[f] += yj[jo + f] / sqrtIu;
+        }
+        let dot = 0;
+        for (let f = 0; f < nF; f++) dot += qi[io + f] * (pu[uo + f] + impl[f]);
+        const err = urRatings[k] - (mu + bu[u] + bi[i] + dot);
+        bu[u] += lrBu * (err - regBu * bu[u]);
+        bi[i] += lrBi * (err - regBi * bi[i]);
+        for (let f = 0; f < nF; f++) {
+          const puf = pu[uo + f];
+          const qif = qi[io + f];
+          pu[uo + f] += lrPu * (err * qif - regPu * puf);
+          qi[io + f] += lrQi * (err * (puf + impl[f]) - regQi * qif);
+          for (let q = start; q < end; q++) {
+            const x = urItems[q] * nF + f;
+            yj[x] += lrYj * ((err * qif) / sqrtIu - regYj * yj[x]);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** True when some user's ratings list the same item more than once. */
+export function hasRepeatedItems(trainset: Trainset): boolean {
+  const { nUsers, nItems, urOffsets, urItems } = trainset;
+  const last = new Int32Array(nItems).fill(-1);
+  for (let u = 0; u < nUsers; u++) {
+    for (let k = urOffsets[u]; k < urOffsets[u + 1]; k++) {
+      if (last[urItems[k]] === u) return true;
+      last[urItems[k]] = u;
+    }
+  }
+  return false;
 }
