@@ -19,6 +19,7 @@ import { initCommand } from './commands/init';
 import { pipelinesCommand } from './commands/pipelines';
 import { jobsCommand } from './commands/jobs';
 import { workerCommand } from './commands/worker';
+import { serveCommand } from './commands/serve';
 import { collect } from './data-options';
 import { loadAlgorithmPlugins, pluginsFromEnv } from '../engine/algorithms/plugins';
 
@@ -35,6 +36,7 @@ const COMMANDS: ReadonlyArray<() => Command> = [
   () => pipelinesCommand(),
   () => jobsCommand(),
   workerCommand,
+  serveCommand,
 ];
 
 /** The package version, read from package.json (two levels up from both src/cli and dist/cli). */

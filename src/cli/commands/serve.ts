@@ -1,0 +1,43 @@
+/**
+ * `reelgraph serve [--host H] [--port P] [--data-dir DIR]`: the API server, as `npm start`
+ * (bootstraps an empty data directory first; stops gracefully on SIGTERM/SIGINT). The options
+ * win over HOST, PORT and REELGRAPH_DATA_DIR; everything else comes from the environment (see
+ * src/server/config.ts).
+ */
+import { Command } from 'commander';
+import { UsageError } from '../errors';
+import { addDataDirOption, type DataDirOptions } from '../pach-options';
+import { ConfigError, loadConfig } from '../../server/config';
+import { serveUntilSignal } from '../../server/start';
+
+/** The options of `reelgraph serve`. */
+export interface ServeOptions extends DataDirOptions {
+  host?: string;
+  port?: string;
+}
+
+/** Build the `serve` command. */
+export function serveCommand(): Command {
+  const cmd = new Command('serve').description(
+    'Serve the GraphQL API (HTTP + WebSocket), the REST routes, GraphQL Playground and GraphiQL; bootstraps an empty data directory first.',
+  );
+  return addDataDirOption(cmd)
+    .option('--host <host>', 'interface to bind (default: $HOST or 127.0.0.1)')
+    .option('--port <port>', 'TCP port, 0 for any free port (default: $PORT or 4000)')
+    .action(async (opts: ServeOptions) => {
+      const env = {
+        ...process.env,
+        ...(opts.host !== undefined ? { HOST: opts.host } : {}),
+        ...(opts.port !== undefined ? { PORT: opts.port } : {}),
+        ...(opts.dataDir !== undefined ? { REELGRAPH_DATA_DIR: opts.dataDir } : {}),
+      };
+      let config;
+      try {
+        config = loadConfig(env);
+      } catch (e) {
+        if (e instanceof ConfigError) throw new UsageError(e.message);
+        throw e;
+      }
+      await serveUntilSignal(config);
+    });
+}

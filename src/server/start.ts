@@ -1,0 +1,151 @@
+/**
+ * Starting and stopping the whole API process: the embedded engine on the data directory (first
+ * start: the idempotent bootstrap of `reelgraph init` — repos, MovieLens 100K, pipelines, first
+ * model), the services, the schema, the server; and the graceful stop on SIGTERM/SIGINT
+ * (readiness 503, WebSockets closed with 1001, requests in flight finished, services stopped,
+ * engine closed, exit code 0). Used by `npm start` (src/main.ts) and `reelgraph serve`.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { GraphQLSchema } from 'graphql';
+import { DB_FILE } from '../pachyderm/embedded';
+import type { Pachyderm } from '../pachyderm/port';
+import { buildSchema } from '../resolvers/schema';
+import { createServices, type Services } from '../services';
+import { bootstrap, openEmbeddedEngine } from '../services/bootstrap';
+import { createServer, type RunningServer } from './app';
+import type { ServerConfig } from './config';
+import { createLogger, type Logger } from './logging';
+
+/** A running API process. */
+export interface ApiProcess {
+  server: RunningServer;
+  services: Services;
+  pach: Pachyderm;
+  schema: GraphQLSchema;
+  logger: Logger;
+  /** Graceful stop: server (drain), services, engine; idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startApi}. */
+export interface StartOptions {
+  logger?: Logger;
+  /** Progress lines of the first start and the URL banner (default: stderr). */
+  print?: (line: string) => void;
+}
+
+/** True when `dir` does not exist or holds no engine database. */
+export function isEmptyDataDir(dir: string): boolean {
+  return !fs.existsSync(path.join(dir, DB_FILE));
+}
+
+/** The human-readable banner with the server's URLs. */
+export function urlBanner(server: RunningServer): string[] {
+  return [
+    `reelgraph API listening on ${server.url}`,
+    `  GraphQL     ${server.graphqlUrl}  (WebSocket ${server.wsUrl})`,
+    `  Playground  ${server.url}/playground`,
+    `  GraphiQL    ${server.url}/graphiql`,
+    `  REST        POST ${server.url}/train  /predict  /result`,
+    `  health      ${server.url}/healthz  ${server.url}/readyz`,
+  ];
+}
+
+/**
+ * Opens the engine on `config.dataDir` (created with mode 0700 if missing), bootstraps it when it
+ * is empty (waiting for the first model) or completes an interrupted bootstrap, then starts the
+ * services and the server.
+ * @throws ConfigError-like errors of the parts: the engine's lock (another process writes the
+ *   directory), MovieLens 100K not found, a failed first train job, the listen error
+ */
+export async function startApi(config: ServerConfig, opts: StartOptions = {}): Promise<ApiProcess> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const print = opts.print ?? ((line: string) => process.stderr.write(line + '\n'));
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const empty = isEmptyDataDir(config.dataDir);
+  const pach = await openEmbeddedEngine(config.dataDir);
+  let services: Services | undefined;
+  try {
+    if (empty) {
+      print(`first start: initialising ${config.dataDir} (MovieLens 100K, pipelines, first model)`);
+    }
+    const boot = await bootstrap(pach, {
+      waitForModel: empty,
+      log: (line) => {
+        print(`  ${line}`);
+        logger.info({ step: line }, 'bootstrap');
+      },
+    });
+    if (boot.model) {
+      print(`  first model: train@${boot.model.commit} (${boot.model.metrics.algorithm})`);
+    }
+    services = await createServices(pach, { maxItems: config.limits.maxItems });
+    const schema = await buildSchema();
+    const server = await createServer({ schema, services, config, logger });
+    logger.info(
+      {
+        url: server.url,
+        graphql: server.graphqlUrl,
+        ws: server.wsUrl,
+        dataDir: config.dataDir,
+        auth: config.tokens.length > 0,
+      },
+      'listening',
+    );
+    for (const line of urlBanner(server)) print(line);
+    let stopping: Promise<void> | undefined;
+    const svc = services;
+    return {
+      server,
+      services: svc,
+      pach,
+      schema,
+      logger,
+      stop() {
+        stopping ??= (async () => {
+          logger.info('shutting down: draining connections');
+          await server.close();
+          await svc.close();
+          await pach.close();
+          logger.info('stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (e) {
+    await services?.close().catch(() => undefined);
+    await pach.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * Runs the API until SIGTERM or SIGINT, then stops gracefully. A second signal during the stop
+ * exits at once with code 1.
+ * @returns when stopped (the caller then exits with code 0)
+ */
+export async function serveUntilSignal(
+  config: ServerConfig,
+  opts: StartOptions = {},
+): Promise<void> {
+  const api = await startApi(config, opts);
+  await new Promise<void>((resolve, reject) => {
+    let signalled = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (signalled) {
+        api.logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(1);
+      }
+      signalled = true;
+      api.logger.info({ signal }, 'signal received');
+      api.stop().then(() => {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        resolve();
+      }, reject);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
