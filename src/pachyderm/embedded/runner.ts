@@ -114,25 +114,78 @@ function baseEnv(ctx: RunContext, pfsRoot: string): Record<string, string> {
   return env;
 }
 
-/** Lay out a datum under `<pfsRoot>`: inputs at their full path, an empty `out`. */
-async function layout(ctx: RunContext, task: DatumTask, pfsRoot: string): Promise<number> {
-  await fsp.rm(pfsRoot, { recursive: true, force: true });
-  await fsp.mkdir(path.join(pfsRoot, 'out'), { recursive: true });
-  let bytes = 0;
-  for (const input of task.inputs) {
-    const base = path.join(pfsRoot, input.name);
-    await fsp.mkdir(base, { recursive: true });
-    for (const file of input.files) {
-      const dest = path.join(base, ...file.path.split('/').filter(Boolean));
-      if (!dest.startsWith(base + path.sep)) {
-        throw new Error(`input file path ${file.path} leaves the input directory`);
+/**
+ * The files laid out under a pfs root. {@link PfsLayout.apply} lays out a datum: its inputs at
+ * their full path and an empty `out`. Between the datums of one batching process only the
+ * difference is applied: files the next datum shares with the previous one (e.g. the model of a
+ * cross `(requests/* ⨯ model/)`) stay in place instead of being copied again.
+ */
+class PfsLayout {
+  /** Destination path → content hash of every input file in place. */
+  private readonly present = new Map<string, string>();
+  private cleaned = false;
+
+  constructor(private readonly pfsRoot: string) {}
+
+  /** Lay out `task`; returns the bytes materialised. */
+  async apply(ctx: RunContext, task: DatumTask): Promise<number> {
+    const root = this.pfsRoot;
+    if (!this.cleaned) {
+      await fsp.rm(root, { recursive: true, force: true });
+      this.cleaned = true;
+    }
+    const want = new Map<string, { input: DatumInput; file: DatumFile }>();
+    const bases: string[] = [];
+    for (const input of task.inputs) {
+      const base = path.join(root, input.name);
+      bases.push(base);
+      for (const file of input.files) {
+        const dest = path.join(base, ...file.path.split('/').filter(Boolean));
+        if (!dest.startsWith(base + path.sep)) {
+          throw new Error(`input file path ${file.path} leaves the input directory`);
+        }
+        want.set(dest, { input, file });
       }
+    }
+    for (const [dest, hash] of this.present) {
+      const w = want.get(dest);
+      let keep = !!w && w.file.hash === hash;
+      if (keep && w!.file.sizeBytes !== undefined) {
+        // the program may have altered its inputs: check the file is still whole
+        const st = await fsp.stat(dest).catch(() => undefined);
+        keep = !!st && st.size === w!.file.sizeBytes;
+      }
+      if (!keep) {
+        await fsp.rm(dest, { force: true });
+        this.present.delete(dest);
+        await pruneEmptyDirs(path.dirname(dest), root);
+      }
+    }
+    for (const b of bases) await fsp.mkdir(b, { recursive: true });
+    await fsp.rm(path.join(root, 'out'), { recursive: true, force: true });
+    await fsp.mkdir(path.join(root, 'out'), { recursive: true });
+    let bytes = 0;
+    for (const [dest, { input, file }] of want) {
+      if (this.present.has(dest)) continue;
       await fsp.mkdir(path.dirname(dest), { recursive: true });
       await ctx.materialize(input, file, dest);
+      this.present.set(dest, file.hash);
       bytes += file.sizeBytes ?? 0;
     }
+    return bytes;
   }
-  return bytes;
+}
+
+/** Remove `dir` and its parents while they are empty, stopping at `root`. */
+async function pruneEmptyDirs(dir: string, root: string): Promise<void> {
+  while (dir.startsWith(root + path.sep)) {
+    try {
+      await fsp.rmdir(dir);
+    } catch {
+      return; // not empty (or gone)
+    }
+    dir = path.dirname(dir);
+  }
 }
 
 /** Line splitter for a child's output stream. */
@@ -291,7 +344,7 @@ async function runOnce(
 export async function runDatum(ctx: RunContext, task: DatumTask): Promise<DatumOutcome> {
   const pfsRoot = path.join(ctx.workDir, 'pfs');
   const t0 = Date.now();
-  const downloadBytes = await layout(ctx, task, pfsRoot);
+  const downloadBytes = await new PfsLayout(pfsRoot).apply(ctx, task);
   const t1 = Date.now();
   const r = await runOnce(ctx, task, ctx.transform.cmd, ctx.transform.stdin, pfsRoot);
   let recovered = false;
@@ -340,6 +393,7 @@ export async function runBatch(
     [PFS_ROOT_ENV]: pfsRoot,
     [BATCHING_ENV]: 'true',
   };
+  const pfsLayout = new PfsLayout(pfsRoot);
   const s = start(ctx, ctx.transform.cmd, ctx.transform.stdin, env, pfsRoot, true);
   let current: { task: DatumTask; t0: number; t1: number; bytes: number } | undefined;
   let served = 0;
@@ -375,7 +429,7 @@ export async function runBatch(
         }
         const t0 = Date.now();
         try {
-          const bytes = await layout(ctx, task, pfsRoot);
+          const bytes = await pfsLayout.apply(ctx, task);
           current = { task, t0, t1: Date.now(), bytes };
         } catch (e) {
           current = { task, t0, t1: Date.now(), bytes: 0 };

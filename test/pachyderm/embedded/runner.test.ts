@@ -219,6 +219,49 @@ describe('runBatch with the worker SDK', () => {
     expect(logs).toEqual(['a|stdout|did a', 'b|stdout|did b']);
   });
 
+  it('between datums, only the difference is laid out (shared files stay, others go)', async () => {
+    // each datum: one request file + the same model; the worker lists what it sees
+    const worker = `
+      const fs = require('fs');
+      const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? walk(d + '/' + e.name).map((x) => e.name + '/' + x) : [e.name]);
+      const next = () => new Promise((r) => { process.once('message', r); process.send({ type: 'nextDatum' }); });
+      (async () => {
+        for (;;) {
+          const m = await next();
+          if (m.type !== 'datum') { process.disconnect(); return; }
+          console.log(walk(m.pfsRoot).sort().join(' '));
+          fs.writeFileSync(m.pfsRoot + '/out/x', 'y');
+        }
+      })();`;
+    const model = input('train', '/', [['/sub/model.bin', 'm']]);
+    const queue: DatumTask[] = [
+      { datumId: 'a', inputs: [input('streaming', '/r1', [['/r1', 'h1']]), model] },
+      { datumId: 'b', inputs: [input('streaming', '/q/r2', [['/q/r2', 'h2']]), model] },
+      { datumId: 'c', inputs: [input('streaming', '/r1', [['/r1', 'h1']]), model] },
+    ];
+    const materialized: string[] = [];
+    const logs: string[] = [];
+    const { ctx } = context({ cmd: ['node', '-e', worker], datumBatching: true }, logs, {
+      materialize: async (_i, f, dest) => {
+        materialized.push(f.path);
+        fs.writeFileSync(dest, contents[f.hash]);
+      },
+    });
+    const r = await runBatch(
+      ctx,
+      async () => queue.shift() ?? null,
+      async () => undefined,
+    );
+    expect(r.served).toBe(3);
+    expect(materialized).toEqual(['/r1', '/sub/model.bin', '/q/r2', '/r1']);
+    expect(logs).toEqual([
+      'a|stdout|streaming/r1 train/sub/model.bin',
+      'b|stdout|streaming/q/r2 train/sub/model.bin',
+      'c|stdout|streaming/r1 train/sub/model.bin',
+    ]);
+  });
+
   it('a process that dies fails its current datum', async () => {
     const worker = `process.send({type:'nextDatum'}); process.on('message', () => process.exit(4));`;
     const { ctx } = context({ cmd: ['node', '-e', worker], datumBatching: true });
