@@ -197,6 +197,8 @@ class Semaphore {
 
 const DAY_MS = 24 * 3600 * 1000;
 const LOG_FLUSH_MS = 50;
+/** Input files up to this size are copied in one read and one write instead of streamed. */
+const SMALL_FILE = 8 << 20;
 
 const pkey = (project: string, name: string) => `${project}/${name}`;
 const userRepo = (project: string, name: string): Repo => ({
@@ -1619,7 +1621,11 @@ export class Pps implements PpsApi {
           commit: { repo: userRepo(input.project, input.repo), id: input.commit },
           path: file.path,
         };
-        await streamPipeline(Readable.from(this.engine.getFile(ref)), fs.createWriteStream(dest));
+        if ((file.sizeBytes ?? Infinity) <= SMALL_FILE) {
+          await fsp.writeFile(dest, await this.engine.readFile(ref));
+        } else {
+          await streamPipeline(Readable.from(this.engine.getFile(ref)), fs.createWriteStream(dest));
+        }
       },
       onLog: (datumId, _stream, line) => this.log(j.job, datumId, line, true, worker),
       signal,
