@@ -34,10 +34,13 @@ export interface InputCommitFiles {
 export interface DatumInput {
   /** The input's name (directory under `/pfs`, env var name). */
   name: string;
+  /** The input's project, repo and branch (pachyderm `PFSInput`). */
   project: string;
   repo: string;
   branch: string;
+  /** The input commit the files come from (`<name>_COMMIT`). */
   commit: string;
+  /** The input's cleaned glob. */
   glob: string;
   /** The matched path: `/` for the root, `/dir`, or `/dir/file`. */
   matchedPath: string;
@@ -45,8 +48,9 @@ export interface DatumInput {
   isDir: boolean;
   /** The files under `matchedPath`, sorted by path. */
   files: DatumFile[];
-  /** The join or group key, for inputs of a join/group. */
+  /** The join key (`joinOn` expanded with the glob's captures), for inputs of a join. */
   joinOn?: string;
+  /** The group key (`groupBy` expanded), for inputs of a group. */
   groupBy?: string;
 }
 
@@ -54,6 +58,7 @@ export interface DatumInput {
 export interface DatumSpec {
   /** 64 hex digits: see {@link datumId}. */
   id: string;
+  /** One entry per input taking part in the datum, in input-tree order. */
   inputs: DatumInput[];
 }
 

@@ -34,7 +34,9 @@ export { BATCHING_ENV, PFS_ROOT_ENV };
 
 /** One datum to run: its id and its inputs. */
 export interface DatumTask {
+  /** The datum id (64 hex, see datums.ts `datumId`): `PACH_DATUM_ID`. */
   datumId: string;
+  /** The datum's inputs: what to lay out under `pfs/<name>/`. */
   inputs: DatumInput[];
 }
 
@@ -48,18 +50,25 @@ export interface DatumOutcome {
   error?: string;
   /** Directory holding the datum's output (`<root>/pfs/out`); valid until the next datum. */
   outDir: string;
-  /** Milliseconds spent laying out the inputs and running the code. */
+  /** Milliseconds spent laying out the inputs. */
   downloadTimeMs: number;
+  /** Milliseconds spent running the user code. */
   processTimeMs: number;
+  /** Bytes of input files laid out for this datum. */
   downloadBytes: number;
 }
 
 /** Everything a run needs besides the datum. */
 export interface RunContext {
+  /** `PACH_JOB_ID`. */
   jobId: string;
+  /** `PACH_OUTPUT_COMMIT_ID` (equal to the job id). */
   outputCommitId: string;
+  /** `PPS_PROJECT_NAME`. */
   project: string;
+  /** `PPS_PIPELINE_NAME`. */
   pipeline: string;
+  /** The pipeline's transform (cmd, stdin, env, errCmd, acceptReturnCode, workingDir …). */
   transform: Transform;
   /** A fresh directory owned by this run (removed by the caller). */
   workDir: string;
@@ -363,8 +372,9 @@ export async function runDatum(ctx: RunContext, task: DatumTask): Promise<DatumO
   };
 }
 
-/** Messages of the batching protocol (see the module doc). */
+/** Message of the batching protocol from the program: ask for the next datum (see module doc). */
 export type BatchRequest = { type: 'nextDatum'; error?: string };
+/** Message of the batching protocol from the engine: the next datum, or none left. */
 export type BatchReply =
   | { type: 'datum'; datumId: string; env: Record<string, string>; pfsRoot: string }
   | { type: 'done' };
