@@ -25,25 +25,21 @@
  * `p_u` is updated right after u's ratings because nothing reads it later in the pass; Surprise
  * does it in a separate loop after the pass, with the same values.
  */
+import { OP, VOID, f64c0, get, i32c, ldF, ldI, set, stF, uleb, whileLess } from './svd-kernel';
 import {
-  F64,
-  I32,
-  OP,
-  VOID,
-  f64c0,
-  get,
-  i32c,
-  ldF,
-  ldI,
-  section,
-  set,
-  stF,
-  str,
-  uleb,
-  vec,
-  wasm,
-  whileLess,
-} from './svd-kernel';
+  F64_CONVERT_I32_S,
+  F64_DIV,
+  I32_SHL,
+  accumulate,
+  eachFactor as eachFactorOf,
+  element,
+  forUserChunks,
+  kernelFunction,
+  kernelMemory,
+  lazyModule,
+  oneFunctionModule,
+  plus,
+} from './kernel-asm';
 
 /** Inputs of one NMF run. `bu`, `bi`, `pu`, `qi` are updated in place. */
 export interface NmfSgdInput {
@@ -145,10 +141,6 @@ export function nmfSgdJs(a: NmfSgdInput): void {
 
 // ---- The pass over the ratings in WebAssembly ----------------------------------------------
 
-const F64_DIV = 0xa3;
-const F64_CONVERT_I32_S = 0xb7;
-const I32_SHL = 0x74;
-
 // Parameters of the exported function `pass` (users uStart…uEnd−1), then locals.
 const P = {
   uEnd: 0,
@@ -195,23 +187,9 @@ const L = {
 const N_I32_LOCALS = 10;
 const N_F64_LOCALS = 6;
 
-const add = (a: number[], b: number[]) => [...a, ...b, OP.i32Add];
-/** `mem[addr] = mem[addr] + x` for an f64 at the address computed by `addr`. */
-const accumulate = (addr: number[], x: number[]) => [
-  ...addr,
-  ...addr,
-  ...ldF(),
-  ...x,
-  OP.f64Add,
-  ...stF(),
-];
-/** `for (f = 0; f < rowBytes; f += 8) body` (f in bytes). */
-const eachFactor = (body: number[]) => [
-  ...i32c(0),
-  ...set(L.f),
-  ...whileLess(L.f, P.rowBytes, [...body, ...get(L.f), ...i32c(8), OP.i32Add, ...set(L.f)]),
-];
-const fOf = (base: number) => add(get(base), get(L.f)); // base + f
+const eachFactor = (body: number[]) => eachFactorOf(L.f, P.rowBytes, body);
+const fOf = (base: number) => plus(base, L.f); // base + f
+/** base + 2f (+ extra): the item accumulators are interleaved (numerator, denominator). */
 const f2Of = (base: number, extra = 0) => [
   ...get(base),
   ...get(L.f),
@@ -219,7 +197,7 @@ const f2Of = (base: number, extra = 0) => [
   I32_SHL,
   OP.i32Add,
   ...(extra ? [...i32c(extra), OP.i32Add] : []),
-]; // base + 2f (+ extra)
+];
 
 function passBody(): number[] {
   // q = qi[i,f]; p = pu[u,f]; dot += q·p; num[f] += q·r; acc[i,2f] += p·r
@@ -262,11 +240,7 @@ function passBody(): number[] {
   ];
   const rating = [
     // i = items[k]; ip = qiP + i·rowBytes; ap = accP + 2·i·rowBytes; biA = biP + 8i; r = ratings[k]
-    ...get(P.itemsP),
-    ...get(L.k),
-    ...i32c(2),
-    I32_SHL,
-    OP.i32Add,
+    ...element(P.itemsP, L.k, 2),
     ...ldI(),
     OP.tee,
     ...uleb(L.f), // i, kept in f until the factor loop resets it
@@ -283,17 +257,9 @@ function passBody(): number[] {
     ...get(P.qiP),
     OP.i32Add,
     ...set(L.ip),
-    ...get(P.biP),
-    ...get(L.f),
-    ...i32c(3),
-    I32_SHL,
-    OP.i32Add,
+    ...element(P.biP, L.f, 3),
     ...set(L.biA),
-    ...get(P.ratingsP),
-    ...get(L.k),
-    ...i32c(3),
-    I32_SHL,
-    OP.i32Add,
+    ...element(P.ratingsP, L.k, 3),
     ...ldF(),
     ...set(L.r),
     ...f64c0,
@@ -367,17 +333,9 @@ function passBody(): number[] {
     OP.i32Mul,
     OP.i32Add,
     ...set(L.up),
-    ...get(P.buP),
-    ...get(L.u),
-    ...i32c(3),
-    I32_SHL,
-    OP.i32Add,
+    ...element(P.buP, L.u, 3),
     ...set(L.buA),
-    ...get(P.offP),
-    ...get(L.u),
-    ...i32c(2),
-    I32_SHL,
-    OP.i32Add,
+    ...element(P.offP, L.u, 2),
     OP.tee,
     ...uleb(L.end),
     ...ldI(0),
@@ -398,60 +356,20 @@ function passBody(): number[] {
   return [...get(P.uStart), ...set(L.u), ...whileLess(L.u, P.uEnd, user), OP.end];
 }
 
-function assemble(): Uint8Array {
-  const params = [...Array(N_I32_PARAMS).fill(I32), ...Array(N_F64_PARAMS).fill(F64)];
-  const type = section(1, vec([[0x60, ...vec(params.map((t) => [t])), 0]]));
-  const imports = section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x00, 0x01]]));
-  const funcs = section(3, vec([[0]]));
-  const exports = section(7, vec([[...str('pass'), 0x00, 0]]));
-  const locals = vec([
-    [...uleb(N_I32_LOCALS), I32],
-    [...uleb(N_F64_LOCALS), F64],
-  ]);
-  const body = [...locals, ...passBody()];
-  const code = section(10, vec([[...uleb(body.length), ...body]]));
-  return Uint8Array.from([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...type,
-    ...imports,
-    ...funcs,
-    ...exports,
-    ...code,
-  ]);
-}
-
-let compiled: object | null | undefined;
-
-function compile(): object | null {
-  if (compiled === undefined) {
-    const bytes = assemble();
-    try {
-      compiled = wasm ? new wasm.Module(bytes) : null;
-    } catch (err) {
-      // Only a runtime that refuses the bytes falls back; anything else is a bug to report.
-      if (!(err instanceof wasm!.CompileError)) throw err;
-      compiled = null;
-    }
-  }
-  return compiled;
-}
+const passModule = lazyModule(() =>
+  oneFunctionModule(
+    'pass',
+    N_I32_PARAMS,
+    N_F64_PARAMS,
+    { i32: N_I32_LOCALS, f64: N_F64_LOCALS },
+    passBody(),
+  ),
+);
 
 /** True when the WebAssembly pass is available on this runtime. */
 export function nmfKernelAvailable(): boolean {
-  return compile() !== null;
+  return passModule() !== null;
 }
-
-const PAGE = 65536;
-/** Ratings per call into WebAssembly: short calls let V8's optimised tier take over early. */
-const CHUNK_RATINGS = 4096;
-const MAX_BYTES = 2 ** 31;
 
 /**
  * The same loop with the pass over the ratings in WebAssembly. Copies the arrays into a fresh
@@ -460,60 +378,27 @@ const MAX_BYTES = 2 ** 31;
  *   than 2 GiB; the caller then runs `nmfSgdJs`.
  */
 export function nmfSgdWasm(a: NmfSgdInput): boolean {
-  const mod = compile();
-  if (!mod || !wasm) return false;
+  const mod = passModule();
+  if (!mod) return false;
   const nF = a.nFactors;
-  const sizes = [
-    a.urOffsets.byteLength,
-    a.urItems.byteLength,
-    a.urRatings.byteLength,
-    a.bu.byteLength,
-    a.bi.byteLength,
-    a.pu.byteLength,
-    a.qi.byteLength,
-    a.nItems * nF * 16, // item numerators and denominators, interleaved
-    nF * 8, // the user's numerators
-    nF * 8, // the user's denominators
-  ];
-  const offsets: number[] = [];
-  let size = 0;
-  for (const s of sizes) {
-    offsets.push(size);
-    size += (s + 7) & ~7;
-  }
-  if (size + 8 > MAX_BYTES || nF * 16 > MAX_BYTES) return false;
-  const memory = new wasm.Memory({ initial: Math.max(1, Math.ceil(size / PAGE)) });
-  const buf = memory.buffer;
-  const [offP, itemsP, ratingsP, buP, biP, puP, qiP, accP, numP, denP] = offsets;
-  new Int32Array(buf, offP, a.urOffsets.length).set(a.urOffsets);
-  new Int32Array(buf, itemsP, a.urItems.length).set(a.urItems);
-  new Float64Array(buf, ratingsP, a.urRatings.length).set(a.urRatings);
-  const bu = new Float64Array(buf, buP, a.bu.length);
-  const bi = new Float64Array(buf, biP, a.bi.length);
-  const pu = new Float64Array(buf, puP, a.pu.length);
-  const qi = new Float64Array(buf, qiP, a.qi.length);
-  const acc = new Float64Array(buf, accP, a.nItems * nF * 2);
-  bu.set(a.bu);
-  bi.set(a.bi);
-  pu.set(a.pu);
-  qi.set(a.qi);
-  const pass = new wasm.Instance(mod, { env: { memory } }).exports.pass as (
-    ...args: number[]
-  ) => void;
+  const mem = kernelMemory(
+    [a.urOffsets, a.urItems, a.urRatings, a.bu, a.bi, a.pu, a.qi],
+    [a.nItems * nF * 2, nF, nF], // item (numerator, denominator) pairs; the user's numerators, denominators
+  );
+  if (!mem) return false;
+  const [offP, itemsP, ratingsP, buP, biP, puP, qiP, accP, numP, denP] = mem.addresses;
+  const [, , , bu, bi, pu, qi, acc] = mem.views as Float64Array[];
+  const pass = kernelFunction(mod, mem.memory, 'pass');
   const { urOffsets, nUsers, mu, lrBu, lrBi, regBu, regBi, regPu } = a;
   const rowBytes = nF * 8;
   const biased = a.biased ? 1 : 0;
   for (let epoch = 0; epoch < a.nEpochs; epoch++) {
     acc.fill(0);
-    let u0 = 0;
-    while (u0 < nUsers) {
-      let u1 = u0 + 1;
-      while (u1 < nUsers && urOffsets[u1] - urOffsets[u0] < CHUNK_RATINGS) u1++;
+    forUserChunks(urOffsets, nUsers, (u0, u1) =>
       // prettier-ignore
       pass(u1, rowBytes, u0, biased, offP, itemsP, ratingsP, buP, biP, puP, qiP, accP, numP, denP,
-        mu, lrBu, lrBi, regBu, regBi, regPu);
-      u0 = u1;
-    }
+        mu, lrBu, lrBi, regBu, regBi, regPu),
+    );
     updateItems(a, acc, qi);
   }
   a.bu.set(bu);
