@@ -652,6 +652,34 @@ export function describePpsContract(name: string, open: () => Promise<PpsContrac
         });
       });
 
+      it('a job waits until its input commits are finished (READY)', async () => {
+        await pach.createRepo('a');
+        await pach.createRepo('b');
+        await pach.createPipeline({
+          pipeline: { name: 'both' },
+          transform: { cmd: sh('cat /pfs/a/* /pfs/b/* > /pfs/out/joined') },
+          input: { cross: [{ pfs: { repo: 'a', glob: '/' } }, { pfs: { repo: 'b', glob: '/' } }] },
+        });
+        await specJob(pach, 'both');
+        const open = await pach.startCommit('b@master');
+        await put(`b@${open.id}`, { '/b': 'B' });
+        const c = await put('a@master', { '/a': 'A' });
+        await new Promise((r) => setTimeout(r, 300));
+        const waiting = await pach.inspectJob({ pipeline: 'both', id: c.id });
+        expect(waiting.state).toBe(JobState.JOB_CREATED);
+        expect(waiting.inputCommits.map((i) => `${i.repo.name}@${i.id}`).sort()).toEqual(
+          [`a@${c.id}`, `b@${open.id}`].sort(),
+        );
+        await pach.finishCommit(open);
+        const j = await waitJob(pach, 'both', c.id);
+        expect(j.state).toBe(JobState.JOB_SUCCESS);
+        expect(await files(pach, `both@${c.id}`)).toEqual({ '/joined': 'AB' });
+        // finishing b's commit made its own job, after the first one
+        const jb = await waitJob(pach, 'both', open.id);
+        expect(jb.state).toBe(JobState.JOB_SUCCESS);
+        expect(jb.created.getTime()).toBeGreaterThan(j.created.getTime());
+      });
+
       it('a union runs the datums of each input with its own name', async () => {
         await pach.createRepo('left');
         await pach.createRepo('right');
