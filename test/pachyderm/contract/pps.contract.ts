@@ -569,7 +569,7 @@ export function describePpsContract(name: string, open: () => Promise<PpsContrac
           pipeline: { name: 'env' },
           transform: {
             cmd: sh(
-              'n=$(basename "$in"); echo "$PACH_JOB_ID $PACH_OUTPUT_COMMIT_ID $PPS_PIPELINE_NAME $in_COMMIT $in" | sed "s#$REELGRAPH_PFS_ROOT#/pfs#g" > "/pfs/out/$n.env"; echo "$PACH_DATUM_ID" > "/pfs/out/$n.id"; c=$(ls -A /pfs/out | wc -l | tr -d " "); echo "$c" > "/pfs/out/$n.count"; if [ -d "$in" ]; then cat "$in"/* > /pfs/out/dir.cat; fi',
+              'n=$(basename "$in"); echo "$PACH_JOB_ID $PACH_OUTPUT_COMMIT_ID $PPS_PIPELINE_NAME $in_COMMIT $in" | sed "s#${REELGRAPH_PFS_ROOT:-/pfs}#/pfs#g" > "/pfs/out/$n.env"; echo "$PACH_DATUM_ID" > "/pfs/out/$n.id"; c=$(ls -A /pfs/out | wc -l | tr -d " "); echo "$c" > "/pfs/out/$n.count"; if [ -d "$in" ]; then cat "$in"/* > /pfs/out/dir.cat; fi',
             ),
           },
           input: { pfs: { repo: 'in', glob: '/*' } },
