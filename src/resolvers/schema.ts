@@ -1,14 +1,35 @@
 /**
- * The executable GraphQL schema, built by type-graphql from the resolvers of this folder.
+ * The executable GraphQL schema, built by type-graphql from the resolvers of this folder, and its
+ * SDL (`schema/schema.graphql`, committed; `npm run schema` rewrites it; a test fails when it
+ * drifts).
  *
  * Operations run with a context `{services}` ({@link GraphQLContext}); subscriptions read the
- * services' PubSub from it, so the schema itself holds no state and one schema serves any number
- * of transports (HTTP, graphql-ws, the legacy protocol).
+ * services' PubSub from it, so the schema holds no state and one schema serves any number of
+ * transports (HTTP, graphql-ws, the legacy protocol). Errors are mapped to GraphQL codes by one
+ * middleware (errors.ts).
  */
 import 'reflect-metadata';
-import type { GraphQLSchema } from 'graphql';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createPubSub } from '@graphql-yoga/subscription';
+import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { buildSchema as buildTypeGraphQLSchema } from 'type-graphql';
+import { mapErrors } from './errors';
+import { JobResolver } from './job.resolver';
+import { ModelResolver } from './model.resolver';
+import { MovieResolver, UserRatingResolver, UserResolver } from './movie.resolver';
+import { PredictionResolver } from './prediction.resolver';
+import { RatingResolver } from './rating.resolver';
+import { RepoResolver } from './repo.resolver';
 
 export type { GraphQLContext } from './context';
+
+/** Where the committed SDL lives. */
+export const SCHEMA_FILE = path.resolve(__dirname, '../../schema/schema.graphql');
+
+/** Header of the SDL file. */
+const HEADER =
+  '# The reelgraph GraphQL API. GENERATED from src/resolvers by `npm run schema`: do not edit.\n\n';
 
 /** Options of {@link buildSchema}. */
 export interface BuildSchemaOptions {
@@ -16,8 +37,34 @@ export interface BuildSchemaOptions {
   emitSchemaFile?: string | boolean;
 }
 
-/** Builds the schema (type-graphql 2, validation of inputs by the services). */
+/** The SDL of a schema as committed: sorted, with the header. */
+export function schemaSdl(schema: GraphQLSchema): string {
+  return HEADER + printSchema(lexicographicSortSchema(schema)) + '\n';
+}
+
+/** Builds the schema; see the module documentation. */
 export async function buildSchema(opts: BuildSchemaOptions = {}): Promise<GraphQLSchema> {
-  void opts;
-  throw new Error('buildSchema: not implemented yet');
+  const schema = await buildTypeGraphQLSchema({
+    resolvers: [
+      RatingResolver,
+      PredictionResolver,
+      JobResolver,
+      ModelResolver,
+      MovieResolver,
+      UserResolver,
+      UserRatingResolver,
+      RepoResolver,
+    ],
+    // subscriptions use `subscribe` functions on the context's services; type-graphql requires a
+    // PubSub all the same
+    pubSub: createPubSub(),
+    globalMiddlewares: [mapErrors],
+    validate: false,
+  });
+  if (opts.emitSchemaFile) {
+    const file = opts.emitSchemaFile === true ? SCHEMA_FILE : path.resolve(opts.emitSchemaFile);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, schemaSdl(schema));
+  }
+  return schema;
 }

@@ -1,0 +1,80 @@
+/** Jobs: history with cursors, one job, state changes. */
+import { filter, pipe } from '@graphql-yoga/subscription';
+import { Arg, Ctx, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { SubscribeResolverData } from 'type-graphql';
+import type { JobInfo } from '../pachyderm/types';
+import type { GraphQLContext } from './context';
+import { JobStateGql } from './enums';
+import { mappedSubscribe } from './errors';
+import { fromJobStateGql, toJob, toJobConnection } from './mappers';
+import { Job, JobConnection } from './job.type';
+
+@Resolver()
+export class JobResolver {
+  @Query(() => JobConnection, {
+    description:
+      'Jobs of the pipelines, newest first, with cursor pagination. Errors: BAD_USER_INPUT for first outside 1…100 or a foreign cursor; NOT_FOUND for an unknown pipeline.',
+  })
+  async jobHistory(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('pipeline', () => String, {
+      nullable: true,
+      description: 'Only this pipeline (`train`, `predict`).',
+    })
+    pipeline?: string | null,
+    @Arg('state', () => JobStateGql, { nullable: true, description: 'Only jobs in this state.' })
+    state?: JobStateGql | null,
+    @Arg('first', () => Int, { defaultValue: 20, description: 'Page size, 1…100.' }) first?: number,
+    @Arg('after', () => String, {
+      nullable: true,
+      description: 'A cursor from a previous page: jobs after (older than) it.',
+    })
+    after?: string | null,
+  ): Promise<JobConnection> {
+    return toJobConnection(
+      await ctx.services.jobs.jobHistory({
+        pipeline,
+        state: state ? fromJobStateGql(state) : null,
+        first,
+        after,
+      }),
+    );
+  }
+
+  @Query(() => Job, {
+    description:
+      "One job by id (= its commit set id). A training commit's id names both its train job and the predict job after it: give `pipeline` then. Errors: NOT_FOUND; BAD_USER_INPUT when the id is ambiguous and pipeline is missing.",
+  })
+  async job(
+    @Arg('id', () => ID, { description: 'The job id (32 hex).' }) id: string,
+    @Ctx() ctx: GraphQLContext,
+    @Arg('pipeline', () => String, {
+      nullable: true,
+      description: 'The pipeline, when the id is ambiguous.',
+    })
+    pipeline?: string | null,
+  ): Promise<Job> {
+    return toJob(await ctx.services.jobs.job(id, pipeline));
+  }
+
+  @Subscription(() => Job, {
+    description: "Pushes every state change of every job (or of one pipeline's jobs), from now on.",
+    subscribe: mappedSubscribe(
+      async ({
+        args,
+        context,
+      }: SubscribeResolverData<unknown, { pipeline?: string | null }, GraphQLContext>) =>
+        pipe(
+          context.services.events.subscribe('JOB_UPDATED'),
+          filter((j: JobInfo) => !args.pipeline || j.job.pipeline.name === args.pipeline),
+        ),
+    ),
+  })
+  jobUpdated(
+    @Root() job: JobInfo,
+    @Arg('pipeline', () => String, { nullable: true, description: 'Only this pipeline.' })
+    _pipeline?: string | null,
+  ): Job {
+    return toJob(job);
+  }
+}

@@ -1,0 +1,84 @@
+/** Model versions and online answers of the serving model. */
+import { Arg, Ctx, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { SubscribeResolverData } from 'type-graphql';
+import type { ModelVersion as ModelVersionData } from '../services/types';
+import { ModelNotReadyError } from '../services/errors';
+import type { GraphQLContext } from './context';
+import { mappedSubscribe } from './errors';
+import { toModelVersion, toOnlinePrediction, toRecommendations } from './mappers';
+import { ModelVersion } from './model.type';
+import { Recommendations } from './movie.type';
+import { OnlinePrediction } from './prediction.type';
+
+@Resolver()
+export class ModelResolver {
+  @Query(() => ModelVersion, {
+    description:
+      'One model version; without `version`, the serving one. Errors: NOT_FOUND for a version that is not a finished train commit with a model; MODEL_NOT_READY when no model is served yet.',
+  })
+  async model(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('version', () => ID, { nullable: true, description: 'A `train` commit id (32 hex).' })
+    version?: string | null,
+  ): Promise<ModelVersion> {
+    const models = ctx.services.models;
+    const v = version ?? models.currentVersion();
+    if (v === null) throw new ModelNotReadyError();
+    return toModelVersion(await models.model(v), models.currentVersion());
+  }
+
+  @Query(() => [ModelVersion], {
+    description: 'Model versions, newest first. Errors: BAD_USER_INPUT for first outside 1…100.',
+  })
+  async models(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('first', () => Int, { defaultValue: 20, description: 'How many, 1…100.' }) first?: number,
+  ): Promise<ModelVersion[]> {
+    const current = ctx.services.models.currentVersion();
+    return (await ctx.services.models.models({ first })).map((m) => toModelVersion(m, current));
+  }
+
+  @Subscription(() => ModelVersion, {
+    description:
+      'Pushes each new model version once it is served (after a train job finished and its model was loaded and swapped in).',
+    subscribe: mappedSubscribe(
+      async ({ context }: SubscribeResolverData<unknown, object, GraphQLContext>) =>
+        context.services.events.subscribe('MODEL_UPDATED'),
+    ),
+  })
+  modelUpdated(@Root() model: ModelVersionData, @Ctx() ctx: GraphQLContext): ModelVersion {
+    return toModelVersion(model, ctx.services.models.currentVersion());
+  }
+
+  @Query(() => OnlinePrediction, {
+    description:
+      "The serving model's estimate for one (user, movie) pair — the same value the predict pipeline computes with that model version. Errors: BAD_USER_INPUT for a bad id; MODEL_NOT_READY.",
+  })
+  async predict(
+    @Arg('userId', () => ID, { description: 'Raw user id.' }) userId: string,
+    @Arg('movieId', () => ID, { description: 'Raw movie id.' }) movieId: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<OnlinePrediction> {
+    return toOnlinePrediction(await ctx.services.models.predict(userId, movieId));
+  }
+
+  @Query(() => Recommendations, {
+    description:
+      'Top-N movies for a user by the serving model (highest estimates), with titles. Errors: BAD_USER_INPUT for a bad id or first outside 1…100; MODEL_NOT_READY.',
+  })
+  async recommendations(
+    @Arg('userId', () => ID, { description: 'Raw user id.' }) userId: string,
+    @Ctx() ctx: GraphQLContext,
+    @Arg('first', () => Int, { defaultValue: 10, description: 'How many movies, 1…100.' })
+    first?: number,
+    @Arg('excludeRated', {
+      defaultValue: true,
+      description: 'Leave out the movies the user rated.',
+    })
+    excludeRated?: boolean,
+  ): Promise<Recommendations> {
+    return toRecommendations(
+      await ctx.services.models.recommendations(userId, { first, excludeRated }),
+    );
+  }
+}

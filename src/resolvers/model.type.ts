@@ -1,0 +1,69 @@
+/** Output type of model versions. */
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+
+@ObjectType({
+  description:
+    'A model version: a finished commit of the `train` repo holding model.rgm, with the figures of its metrics.json and manifest.json.',
+})
+export class ModelVersion {
+  @Field(() => ID, { description: 'The version: the `train` commit id (32 hex).' })
+  version!: string;
+
+  @Field({ description: 'Algorithm (registry name), e.g. `SVD`.' })
+  algorithm!: string;
+
+  @Field(() => GraphQLJSONObject, {
+    description:
+      'The hyper-parameters, e.g. {"nFactors": 100, "randomState": 0} (camelCase Surprise names).',
+  })
+  params!: Record<string, unknown>;
+
+  @Field(() => Int, {
+    description: 'Ratings the model was fitted on (one per user and movie: the latest wins).',
+  })
+  ratingsCount!: number;
+
+  @Field(() => Int, { description: 'Users in the trainset.' })
+  usersCount!: number;
+
+  @Field(() => Int, { description: 'Movies in the trainset.' })
+  itemsCount!: number;
+
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'RMSE on a seeded 10% holdout (a separate fit on the other 90%); null with fewer than 2 ratings.',
+  })
+  holdoutRmse!: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: 'MAE on the same holdout; null with fewer than 2 ratings.',
+  })
+  holdoutMae!: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Number of holdout ratings.' })
+  holdoutTestSize!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Wall time of the full fit, seconds.' })
+  fitSeconds!: number | null;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The `training` commit the model was fitted on.',
+  })
+  trainingCommit!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'SHA-256 (hex) of model.rgm.' })
+  modelSha256!: string | null;
+
+  @Field({ description: 'When the train commit was created (ISO 8601).' })
+  createdAt!: Date;
+
+  @Field(() => Date, { nullable: true, description: 'When the train commit finished (ISO 8601).' })
+  finishedAt!: Date | null;
+
+  @Field({ description: 'True when this version is the one serving predict/recommendations now.' })
+  serving!: boolean;
+}

@@ -1,0 +1,139 @@
+/** Output types of movies, users and recommendations. */
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { PageInfo } from './page.type';
+
+@ObjectType({ description: 'A movie of the MovieLens 100K catalogue (u.item).' })
+export class Movie {
+  @Field(() => ID, { description: 'Raw movie id, as in the ratings (1…1682).' })
+  id!: string;
+
+  @Field({ description: 'Title with the year, e.g. "Toy Story (1995)".' })
+  title!: string;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Year from the title, else from the release date.',
+  })
+  year!: number | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Release date YYYY-MM-DD; null when unknown.',
+  })
+  releaseDate!: string | null;
+
+  @Field(() => [String], { description: 'Genres, e.g. ["Animation", "Children\'s", "Comedy"].' })
+  genres!: string[];
+
+  @Field(() => String, { nullable: true, description: 'IMDb URL as given by MovieLens.' })
+  imdbUrl!: string | null;
+}
+
+@ObjectType({ description: 'A movie and its cursor.' })
+export class MovieEdge {
+  @Field({ description: 'Opaque cursor: pass as `after` for the movies after this one.' })
+  cursor!: string;
+
+  @Field(() => Movie, { description: 'The movie.' })
+  node!: Movie;
+}
+
+@ObjectType({ description: 'A page of movies in catalogue order (by id).' })
+export class MovieConnection {
+  @Field(() => [MovieEdge], { description: 'The movies of this page with their cursors.' })
+  edges!: MovieEdge[];
+
+  @Field(() => [Movie], { description: 'The movies of this page.' })
+  nodes!: Movie[];
+
+  @Field(() => PageInfo, { description: 'Whether more movies follow.' })
+  pageInfo!: PageInfo;
+}
+
+@ObjectType({ description: "A rating of a user, as the serving model's trainset holds it." })
+export class UserRating {
+  @Field(() => ID, { description: 'Raw movie id.' })
+  movieId!: string;
+
+  @Field(() => Float, { description: 'The rating on the scale [1, 5].' })
+  rating!: number;
+}
+
+@ObjectType({
+  description:
+    'A user: MovieLens demographics (when the catalogue has them) and the ratings the serving model was fitted on.',
+})
+export class User {
+  @Field(() => ID, { description: 'Raw user id.' })
+  id!: string;
+
+  @Field(() => Int, { nullable: true, description: 'Age in years (ml-100k u.user).' })
+  age!: number | null;
+
+  @Field(() => String, { nullable: true, description: '"M" or "F" (u.user).' })
+  gender!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Occupation, e.g. "technician" (u.user).' })
+  occupation!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Zip code as written (u.user).' })
+  zip!: string | null;
+
+  @Field(() => Int, { description: "Number of ratings in the serving model's trainset." })
+  ratingsCount!: number;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The model version whose trainset was read; null before the first model.',
+  })
+  modelVersion!: string | null;
+
+  /** All ratings; the `ratings` field pages them. */
+  allRatings!: UserRating[];
+}
+
+@ObjectType({ description: 'One recommended movie.' })
+export class Recommendation {
+  @Field(() => Int, { description: 'Rank, from 1 (best).' })
+  rank!: number;
+
+  @Field(() => ID, { description: 'Raw movie id.' })
+  movieId!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "The movie's title; null when the catalogue lacks the id.",
+  })
+  title!: string | null;
+
+  @Field(() => Float, {
+    description: 'The estimated rating (clipped to [1, 5]): the ranking score.',
+  })
+  score!: number;
+
+  @Field(() => Movie, {
+    nullable: true,
+    description: 'The catalogue entry; null when the catalogue lacks the id.',
+  })
+  movie!: Movie | null;
+}
+
+@ObjectType({ description: 'Top-N recommendations for one user by the serving model.' })
+export class Recommendations {
+  @Field(() => ID, { description: 'Raw user id.' })
+  userId!: string;
+
+  @Field(() => ID, { description: 'The model version (`train` commit) that computed them.' })
+  modelVersion!: string;
+
+  @Field({
+    description:
+      "Whether the model knows the user; if not, scores are the model's fallback estimates.",
+  })
+  knownUser!: boolean;
+
+  @Field(() => [Recommendation], {
+    description: 'Best first; ties: catalogue order of the trainset.',
+  })
+  items!: Recommendation[];
+}

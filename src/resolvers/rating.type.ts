@@ -1,0 +1,25 @@
+/** Output type of addRatings. */
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+
+@ObjectType({
+  description:
+    'A batch of ratings committed as one file to the `training` repo; its commit starts a train job with the same id.',
+})
+export class RatingBatch {
+  @Field(() => ID, {
+    description: 'Batch id `<13-digit epoch ms>-<16 hex>`; the file is /batches/<id>.txt.',
+  })
+  id!: string;
+
+  @Field({ description: 'Path of the batch file in the `training` repo.' })
+  path!: string;
+
+  @Field(() => ID, {
+    description:
+      'The `training` commit (32 hex) holding the batch; also the id of the train job it starts.',
+  })
+  commit!: string;
+
+  @Field(() => Int, { description: 'Number of ratings in the batch (≥ 1).' })
+  count!: number;
+}
