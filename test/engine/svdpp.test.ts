@@ -12,6 +12,7 @@ import {
   type SvdppSgdInput,
 } from '../../src/engine/algorithms/svdpp';
 import type { Trainset } from '../../src/engine/trainset';
+import { svdppKernelAvailable, svdppSgdWasm } from '../../src/engine/algorithms/svdpp-kernel';
 import { createAlgorithm } from '../../src/engine/algorithms';
 import { RandomState } from '../../src/engine/random';
 import {
@@ -307,5 +308,58 @@ describe('SVDpp parameters, seeds, half stars, state', () => {
       randomState: null,
     });
     expect(() => createAlgorithm('SVDpp', { nFactor: 3 })).toThrow(/unknown parameter 'nFactor'/);
+  });
+});
+
+describe('SVDpp kernel: WebAssembly and TypeScript loops give the same bits', () => {
+  it('the WebAssembly epoch is available on this runtime', () => {
+    expect(svdppKernelAvailable()).toBe(true);
+  });
+
+  it.each([
+    [{ nFactors: 4, nEpochs: 6, randomState: 1 }],
+    [{ nFactors: 3, nEpochs: 3, lrYj: 0.05, regYj: 0.3, lrBu: 0.02, randomState: 2 }],
+  ])('%j: identical factors and biases', (params) => {
+    const t = refTrainset();
+    const run = (fn: (i: SvdppSgdInput) => unknown) => {
+      const r = new RandomState(params.randomState);
+      const nF = params.nFactors;
+      const lr = 0.007;
+      const reg = 0.02;
+      const p = params as Record<string, number>;
+      const input: SvdppSgdInput = {
+        nUsers: t.nUsers,
+        nFactors: nF,
+        nEpochs: params.nEpochs,
+        urOffsets: t.urOffsets,
+        urItems: t.urItems,
+        urRatings: t.urRatings,
+        bu: new Float64Array(t.nUsers),
+        bi: new Float64Array(t.nItems),
+        pu: r.fillNormal(new Float64Array(t.nUsers * nF), 0, 0.1),
+        qi: r.fillNormal(new Float64Array(t.nItems * nF), 0, 0.1),
+        yj: r.fillNormal(new Float64Array(t.nItems * nF), 0, 0.1),
+        mu: t.globalMean,
+        lrBu: p.lrBu ?? lr,
+        lrBi: lr,
+        lrPu: lr,
+        lrQi: lr,
+        lrYj: p.lrYj ?? lr,
+        regBu: reg,
+        regBi: reg,
+        regPu: reg,
+        regQi: reg,
+        regYj: p.regYj ?? reg,
+      };
+      fn(input);
+      return input;
+    };
+    const js1 = run(svdppSgd);
+    const wa = run((i) => expect(svdppSgdWasm(i)).toBe(true));
+    expect(wa.yj).toEqual(js1.yj);
+    expect(wa.pu).toEqual(js1.pu);
+    expect(wa.qi).toEqual(js1.qi);
+    expect(wa.bu).toEqual(js1.bu);
+    expect(wa.bi).toEqual(js1.bi);
   });
 });

@@ -40,8 +40,9 @@
  * test against a NumPy transcription of Surprise's loop agrees to 1e−10). The reorganisation
  * needs every item to appear once in a user's ratings; for a trainset where a user rated an item
  * twice (Surprise then updates that y_j twice per rating) `fit` runs Surprise's loop as written
- * (`svdppSgdLiteral`). Surprise 1.1.4's `cache_ratings` option only changes its speed, so it has
- * no counterpart here.
+ * (`svdppSgdLiteral`). The reorganised loop runs in WebAssembly when the runtime has it
+ * (svdpp-kernel.ts; same operations, same order, same bits as `svdppSgd`). Surprise 1.1.4's
+ * `cache_ratings` option only changes its speed, so it has no counterpart here.
  *
  * `estimate` sums `y_j` over `ur[u]` in order, divides by `√|I_u|` and adds `p_u`, as Surprise;
  * that vector is computed once per user after fitting (`zu`), not per prediction.
@@ -54,6 +55,7 @@ import { lrSpec, regSpec } from './sgd-params';
 import type { ParamSpecs } from '../params';
 import type { Trainset } from '../trainset';
 import { getRng } from '../random';
+import { svdppSgdWasm } from './svdpp-kernel';
 
 export class SVDpp extends AlgoBase {
   static readonly algorithmName = 'SVDpp';
@@ -166,7 +168,7 @@ export class SVDpp extends AlgoBase {
       regYj,
     };
     if (hasRepeatedItems(trainset)) svdppSgdLiteral(input);
-    else svdppSgd(input);
+    else if (!svdppSgdWasm(input)) svdppSgd(input);
     this.bu = bu;
     this.bi = bi;
     this.pu = pu;

@@ -1,0 +1,383 @@
+/**
+ * The reorganised SVD++ epoch (`svdppSgd` in svdpp.ts: implicit feedback kept current, the y_j
+ * rows of a user's items updated once per user through an accumulated affine map) as a small
+ * WebAssembly function, assembled at load time. It performs the operations of `svdppSgd` in the
+ * same order, so both give the same bits (a test checks it), without bounds checks.
+ *
+ * Per user u (ratings start…end−1, n = end − start, s = √n):
+ *
+ * ```
+ * impl[f] = Σ_k yj[items[k], f] / s                       (k in order)
+ * C[f] = 0;  A = 1
+ * for k in start…end−1:  i = items[k]
+ *     dot = Σ_f qi[i,f] · (pu[u,f] + impl[f])
+ *     err = r − (((μ + bu[u]) + bi[i]) + dot)
+ *     bu[u] += lr_bu·(err − reg_bu·bu[u]);  bi[i] += lr_bi·(err − reg_bi·bi[i])
+ *     g = (lr_yj·err)/s;  gImpl = (n·g)/s
+ *     for f: puf = pu[u,f]; qif = qi[i,f]; im = impl[f]
+ *            pu[u,f] = puf + lr_pu·(err·qif − reg_pu·puf)
+ *            qi[i,f] = qif + lr_qi·(err·(puf + im) − reg_qi·qif)
+ *            C[f] = a·C[f] + g·qif;  impl[f] = a·im + gImpl·qif
+ *     A = A·a
+ * for k: yj[items[k], f] = A·yj[items[k], f] + C[f]
+ * ```
+ */
+import { OP, f64c0, get, i32c, ldF, ldI, set, stF, uleb, whileLess } from './svd-kernel';
+import {
+  F64_CONVERT_I32_S,
+  F64_DIV,
+  F64_SQRT,
+  eachFactor as eachFactorOf,
+  element,
+  forUserChunks,
+  kernelFunction,
+  kernelMemory,
+  lazyModule,
+  oneFunctionModule,
+  plus,
+} from './kernel-asm';
+import type { SvdppSgdInput } from './svdpp';
+
+// Parameters of the exported function `pass` (users uStart…uEnd−1), then locals.
+const P = {
+  uEnd: 0,
+  rowBytes: 1,
+  uStart: 2,
+  offP: 3,
+  itemsP: 4,
+  ratingsP: 5,
+  buP: 6,
+  biP: 7,
+  puP: 8,
+  qiP: 9,
+  yjP: 10,
+  implP: 11,
+  cP: 12,
+  mu: 13,
+  lrBu: 14,
+  lrBi: 15,
+  lrPu: 16,
+  lrQi: 17,
+  lrYj: 18,
+  regBu: 19,
+  regBi: 20,
+  regPu: 21,
+  regQi: 22,
+  a: 23,
+} as const;
+const N_I32_PARAMS = 13;
+const N_F64_PARAMS = 11;
+const L = {
+  u: 24,
+  k: 25,
+  start: 26,
+  end: 27,
+  up: 28,
+  ip: 29,
+  f: 30,
+  buA: 31,
+  biA: 32,
+  jp: 33,
+  s: 34,
+  n: 35,
+  A: 36,
+  dot: 37,
+  err: 38,
+  g: 39,
+  gImpl: 40,
+  puf: 41,
+  qif: 42,
+  im: 43,
+} as const;
+const N_I32_LOCALS = 10;
+const N_F64_LOCALS = 10;
+
+const eachFactor = (body: number[]) => eachFactorOf(L.f, P.rowBytes, body);
+const fOf = (base: number) => plus(base, L.f); // base + f
+const f64 = (x: number) => [OP.f64Const, ...new Uint8Array(Float64Array.of(x).buffer)];
+/** `jp = yjP + items[k] · rowBytes` */
+const setJp = [
+  ...get(P.yjP),
+  ...element(P.itemsP, L.k, 2),
+  ...ldI(),
+  ...get(P.rowBytes),
+  OP.i32Mul,
+  OP.i32Add,
+  ...set(L.jp),
+];
+/** `for (k = start; k < end; k++) body` */
+const eachRating = (body: number[]) => [
+  ...get(L.start),
+  ...set(L.k),
+  ...whileLess(L.k, L.end, [...body, ...get(L.k), ...i32c(1), OP.i32Add, ...set(L.k)]),
+];
+/** `b[x] = b[x] + lr·(err − reg·b[x])` */
+const biasUpdate = (addr: number, lr: number, reg: number) => [
+  ...get(addr),
+  ...get(addr),
+  ...ldF(),
+  ...get(lr),
+  ...get(L.err),
+  ...get(reg),
+  ...get(addr),
+  ...ldF(),
+  OP.f64Mul,
+  OP.f64Sub,
+  OP.f64Mul,
+  OP.f64Add,
+  ...stF(),
+];
+
+function passBody(): number[] {
+  // impl[f] = impl[f] + yj[j,f] / s over u's items (impl zeroed first); C[f] = 0
+  const initImpl = [
+    ...eachFactor([...fOf(P.implP), ...f64c0, ...stF(), ...fOf(P.cP), ...f64c0, ...stF()]),
+    ...eachRating([
+      ...setJp,
+      ...eachFactor([
+        ...fOf(P.implP),
+        ...fOf(P.implP),
+        ...ldF(),
+        ...fOf(L.jp),
+        ...ldF(),
+        ...get(L.s),
+        F64_DIV,
+        OP.f64Add,
+        ...stF(),
+      ]),
+    ]),
+  ];
+  // dot = dot + qi[i,f] · (pu[u,f] + impl[f])
+  const dotLoop = [
+    ...f64c0,
+    ...set(L.dot),
+    ...eachFactor([
+      ...get(L.dot),
+      ...fOf(L.ip),
+      ...ldF(),
+      ...fOf(L.up),
+      ...ldF(),
+      ...fOf(P.implP),
+      ...ldF(),
+      OP.f64Add,
+      OP.f64Mul,
+      OP.f64Add,
+      ...set(L.dot),
+    ]),
+  ];
+  const factorLoop = eachFactor([
+    ...fOf(L.up),
+    ...ldF(),
+    ...set(L.puf),
+    ...fOf(L.ip),
+    ...ldF(),
+    ...set(L.qif),
+    ...fOf(P.implP),
+    ...ldF(),
+    ...set(L.im),
+    // pu[u,f] = puf + lrPu·(err·qif − regPu·puf)
+    ...fOf(L.up),
+    ...get(L.puf),
+    ...get(P.lrPu),
+    ...get(L.err),
+    ...get(L.qif),
+    OP.f64Mul,
+    ...get(P.regPu),
+    ...get(L.puf),
+    OP.f64Mul,
+    OP.f64Sub,
+    OP.f64Mul,
+    OP.f64Add,
+    ...stF(),
+    // qi[i,f] = qif + lrQi·(err·(puf + im) − regQi·qif)
+    ...fOf(L.ip),
+    ...get(L.qif),
+    ...get(P.lrQi),
+    ...get(L.err),
+    ...get(L.puf),
+    ...get(L.im),
+    OP.f64Add,
+    OP.f64Mul,
+    ...get(P.regQi),
+    ...get(L.qif),
+    OP.f64Mul,
+    OP.f64Sub,
+    OP.f64Mul,
+    OP.f64Add,
+    ...stF(),
+    // C[f] = a·C[f] + g·qif
+    ...fOf(P.cP),
+    ...get(P.a),
+    ...fOf(P.cP),
+    ...ldF(),
+    OP.f64Mul,
+    ...get(L.g),
+    ...get(L.qif),
+    OP.f64Mul,
+    OP.f64Add,
+    ...stF(),
+    // impl[f] = a·im + gImpl·qif
+    ...fOf(P.implP),
+    ...get(P.a),
+    ...get(L.im),
+    OP.f64Mul,
+    ...get(L.gImpl),
+    ...get(L.qif),
+    OP.f64Mul,
+    OP.f64Add,
+    ...stF(),
+  ]);
+  const rating = [
+    // i = items[k] (kept in f until the factor loops reset it); ip = qiP + i·rowBytes; biA = biP + 8i
+    ...element(P.itemsP, L.k, 2),
+    ...ldI(),
+    OP.tee,
+    ...uleb(L.f),
+    ...get(P.rowBytes),
+    OP.i32Mul,
+    ...get(P.qiP),
+    OP.i32Add,
+    ...set(L.ip),
+    ...element(P.biP, L.f, 3),
+    ...set(L.biA),
+    ...dotLoop,
+    // err = r − (((mu + bu[u]) + bi[i]) + dot)
+    ...element(P.ratingsP, L.k, 3),
+    ...ldF(),
+    ...get(P.mu),
+    ...get(L.buA),
+    ...ldF(),
+    OP.f64Add,
+    ...get(L.biA),
+    ...ldF(),
+    OP.f64Add,
+    ...get(L.dot),
+    OP.f64Add,
+    OP.f64Sub,
+    ...set(L.err),
+    ...biasUpdate(L.buA, P.lrBu, P.regBu),
+    ...biasUpdate(L.biA, P.lrBi, P.regBi),
+    // g = (lrYj·err)/s; gImpl = (n·g)/s
+    ...get(P.lrYj),
+    ...get(L.err),
+    OP.f64Mul,
+    ...get(L.s),
+    F64_DIV,
+    OP.tee,
+    ...uleb(L.g),
+    ...get(L.n),
+    OP.f64Mul,
+    ...get(L.s),
+    F64_DIV,
+    ...set(L.gImpl),
+    ...factorLoop,
+    // A = A·a
+    ...get(L.A),
+    ...get(P.a),
+    OP.f64Mul,
+    ...set(L.A),
+  ];
+  // yj[j,f] = A·yj[j,f] + C[f]
+  const writeBack = eachRating([
+    ...setJp,
+    ...eachFactor([
+      ...fOf(L.jp),
+      ...get(L.A),
+      ...fOf(L.jp),
+      ...ldF(),
+      OP.f64Mul,
+      ...fOf(P.cP),
+      ...ldF(),
+      OP.f64Add,
+      ...stF(),
+    ]),
+  ]);
+  const user = [
+    ...get(P.puP),
+    ...get(L.u),
+    ...get(P.rowBytes),
+    OP.i32Mul,
+    OP.i32Add,
+    ...set(L.up),
+    ...element(P.buP, L.u, 3),
+    ...set(L.buA),
+    ...element(P.offP, L.u, 2),
+    OP.tee,
+    ...uleb(L.end),
+    ...ldI(0),
+    ...set(L.start),
+    ...get(L.end),
+    ...ldI(4),
+    ...set(L.end),
+    // n = end − start; s = √n; A = 1
+    ...get(L.end),
+    ...get(L.start),
+    OP.i32Sub,
+    F64_CONVERT_I32_S,
+    OP.tee,
+    ...uleb(L.n),
+    F64_SQRT,
+    ...set(L.s),
+    ...f64(1),
+    ...set(L.A),
+    ...initImpl,
+    ...eachRating(rating),
+    ...writeBack,
+    ...get(L.u),
+    ...i32c(1),
+    OP.i32Add,
+    ...set(L.u),
+  ];
+  return [...get(P.uStart), ...set(L.u), ...whileLess(L.u, P.uEnd, user), OP.end];
+}
+
+const passModule = lazyModule(() =>
+  oneFunctionModule(
+    'pass',
+    N_I32_PARAMS,
+    N_F64_PARAMS,
+    { i32: N_I32_LOCALS, f64: N_F64_LOCALS },
+    passBody(),
+  ),
+);
+
+/** True when the WebAssembly SVD++ epoch is available on this runtime. */
+export function svdppKernelAvailable(): boolean {
+  return passModule() !== null;
+}
+
+/**
+ * Runs `svdppSgd`'s loop in WebAssembly. Copies the arrays into a fresh linear memory, runs,
+ * copies the biases and factors back.
+ * @returns false (and changes nothing) when WebAssembly is unavailable or the data would need more
+ *   than 2 GiB; the caller then runs the TypeScript loop.
+ */
+export function svdppSgdWasm(a: SvdppSgdInput): boolean {
+  const mod = passModule();
+  if (!mod) return false;
+  const nF = a.nFactors;
+  const mem = kernelMemory(
+    [a.urOffsets, a.urItems, a.urRatings, a.bu, a.bi, a.pu, a.qi, a.yj],
+    [nF, nF], // impl, C
+  );
+  if (!mem) return false;
+  const [offP, itemsP, ratingsP, buP, biP, puP, qiP, yjP, implP, cP] = mem.addresses;
+  const [, , , bu, bi, pu, qi, yj] = mem.views as Float64Array[];
+  const pass = kernelFunction(mod, mem.memory, 'pass');
+  const { urOffsets, nUsers, mu, lrBu, lrBi, lrPu, lrQi, lrYj, regBu, regBi, regPu, regQi } = a;
+  const decay = 1 - lrYj * a.regYj;
+  const rowBytes = nF * 8;
+  for (let epoch = 0; epoch < a.nEpochs; epoch++) {
+    forUserChunks(urOffsets, nUsers, (u0, u1) =>
+      // prettier-ignore
+      pass(u1, rowBytes, u0, offP, itemsP, ratingsP, buP, biP, puP, qiP, yjP, implP, cP,
+        mu, lrBu, lrBi, lrPu, lrQi, lrYj, regBu, regBi, regPu, regQi, decay),
+    );
+  }
+  a.bu.set(bu);
+  a.bi.set(bi);
+  a.pu.set(pu);
+  a.qi.set(qi);
+  a.yj.set(yj);
+  return true;
+}
