@@ -13,6 +13,9 @@
  * graphql-ws 4403, legacy `connection_error`; without a token, mutations and subscriptions are
  * refused with UNAUTHENTICATED when tokens are configured).
  *
+ * Keep-alive: graphql-ws pings every `keepAliveMs`; legacy sockets get WebSocket pings at the
+ * same interval (no legacy `ka` messages) and are cut when a pong is missing.
+ *
  * Shutdown: {@link WebSocketGateway.closeAll} sends every close frame (1001 "going away")
  * synchronously, before anything awaits, then {@link WebSocketGateway.dispose} waits for the
  * servers to close.
@@ -144,7 +147,8 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
       schema,
       execute,
       subscribe,
-      keepAlive,
+      // no `ka` messages: its timer outlives closed sockets by up to one interval; the
+      // WebSocket-level pings below keep connections alive and find dead peers instead
       onConnect: (params: unknown, ws: WebSocket) => {
         const auth = authenticator.fromConnectionParams(params);
         if (auth.presented && !auth.authenticated) {
@@ -182,6 +186,28 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
     },
     legacy,
   );
+
+  // keep-alive of the legacy sockets: a ping every `keepAlive` ms; no pong since the previous
+  // ping → the peer is gone: terminate
+  const alive = new WeakSet<WebSocket>();
+  legacy.on('connection', (ws: WebSocket) => {
+    alive.add(ws);
+    ws.on('pong', () => alive.add(ws));
+  });
+  const legacyPing =
+    keepAlive > 0 && Number.isFinite(keepAlive)
+      ? setInterval(() => {
+          for (const ws of legacy.clients) {
+            if (!alive.has(ws)) {
+              ws.terminate();
+              continue;
+            }
+            alive.delete(ws);
+            ws.ping();
+          }
+        }, keepAlive)
+      : undefined;
+  legacyPing?.unref();
 
   // routing upgrades -------------------------------------------------------------------------
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -224,6 +250,7 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
     closeAll,
     async dispose() {
       closeAll();
+      if (legacyPing) clearInterval(legacyPing);
       httpServer.off('upgrade', onUpgrade);
       legacyServer.close();
       await modernServer.dispose();
