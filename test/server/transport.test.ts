@@ -46,13 +46,6 @@ async function start(
   return { server, schema: fixture };
 }
 
-/** A query `depth` levels deep: node { child { … depth } }. */
-function deepQuery(depth: number): string {
-  let sel = 'depth';
-  for (let d = 1; d < depth; d++) sel = `child { ${sel} }`;
-  return `{ node { ${sel} } }`.replace('{ node { depth } }', '{ node { depth } }');
-}
-
 describe('server transports without tokens', () => {
   let server: RunningServer;
   beforeAll(async () => {
