@@ -78,7 +78,7 @@ const data = Dataset.loadFromFolds(
 );
 const cv = new PredefinedKFold();
 console.log(
-  'algorithm      seed  RMSE    (Surprise)  MAE     (Surprise)  fit s   test s  Surprise per fold',
+  'algorithm      seed  RMSE    (Surprise)  MAE     (Surprise)  fit s   test s  cpu s/fold  Surprise per fold',
 );
 for (const c of configs) {
   if (only && c.name !== only) continue;
