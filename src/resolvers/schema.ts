@@ -42,6 +42,25 @@ export function schemaSdl(schema: GraphQLSchema): string {
   return HEADER + printSchema(lexicographicSortSchema(schema)) + '\n';
 }
 
+/** Descriptions of the root types (type-graphql has no option for them). */
+const ROOT_DESCRIPTIONS = {
+  query:
+    'Reads: prediction results, jobs, model versions, online predictions and recommendations of the serving model, the movie catalogue, users, repos and commits.',
+  mutation:
+    'Writes: each mutation commits ONE file to a repo (ratings to `training`, prediction requests to `streaming`), which starts a pipeline job. Invalid input commits nothing.',
+  subscription:
+    'Pushes: the answer to a prediction request, job state changes, new model versions.',
+};
+
+function describeRoots(schema: GraphQLSchema): void {
+  const roots = [
+    [schema.getQueryType(), ROOT_DESCRIPTIONS.query],
+    [schema.getMutationType(), ROOT_DESCRIPTIONS.mutation],
+    [schema.getSubscriptionType(), ROOT_DESCRIPTIONS.subscription],
+  ] as const;
+  for (const [type, description] of roots) if (type) type.description = description;
+}
+
 /** Builds the schema; see the module documentation. */
 export async function buildSchema(opts: BuildSchemaOptions = {}): Promise<GraphQLSchema> {
   const schema = await buildTypeGraphQLSchema({
@@ -61,6 +80,7 @@ export async function buildSchema(opts: BuildSchemaOptions = {}): Promise<GraphQ
     globalMiddlewares: [mapErrors],
     validate: false,
   });
+  describeRoots(schema);
   if (opts.emitSchemaFile) {
     const file = opts.emitSchemaFile === true ? SCHEMA_FILE : path.resolve(opts.emitSchemaFile);
     fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -17,7 +17,7 @@ import type { AlgoBase } from '../../src/engine/algorithms/base';
 import { buildSchema } from '../../src/resolvers/schema';
 import { type Services, createServices } from '../../src/services';
 import { bootstrap, loadPipelineSpec, openEmbeddedEngine } from '../../src/services/bootstrap';
-import { ok, run, sub } from './helpers';
+import { type Loose, ok, run, sub } from './helpers';
 
 const DATASETS =
   process.env.REELGRAPH_DATASETS ?? path.resolve(__dirname, '../../../shared/datasets');
@@ -126,7 +126,7 @@ describe('acceptance: ratings → model → predictions', () => {
     batchCommit = b.commit;
     // the train job of commit set C writes train@C: the new model's version is the batch commit
     const e = await updates.next(
-      (ev) => (ev.data as any)?.modelUpdated?.version === batchCommit,
+      (ev) => (ev.data as Loose)?.modelUpdated?.version === batchCommit,
       90_000,
     );
     expect(e.data).toEqual({
@@ -178,7 +178,7 @@ describe('acceptance: ratings → model → predictions', () => {
     );
     const ev = await s.next(undefined, 60_000);
     expect(ev.errors).toBeUndefined();
-    const res = (ev.data as any).subscribeToPrediction;
+    const res = (ev.data as Loose).subscribeToPrediction;
     expect(res.ready).toBe(true);
     expect(res.error).toBeNull();
     expect(res.requestCommit).toBe(requestCommit);
@@ -237,7 +237,7 @@ describe('acceptance: ratings → model → predictions', () => {
       `query($id: ID!) { prediction(requestId: $id) { ${RESULT_FIELDS} } }`,
       { id: requestId },
     );
-    expect((ev.data as any).subscribeToPrediction).toEqual(polled.prediction);
+    expect((ev.data as Loose).subscribeToPrediction).toEqual(polled.prediction);
     expect(polled.prediction.ready).toBe(true);
     expect(polled.prediction.predictions).toHaveLength(4);
   });
@@ -268,16 +268,17 @@ describe('acceptance: ratings → model → predictions', () => {
     );
     const c = data.requestPredictions.commit;
     await s.next(
-      (e) => (e.data as any).jobUpdated.id === c && (e.data as any).jobUpdated.state === 'SUCCESS',
+      (e) =>
+        (e.data as Loose).jobUpdated.id === c && (e.data as Loose).jobUpdated.state === 'SUCCESS',
       60_000,
     );
     const states = s.events
-      .map((e) => (e.data as any).jobUpdated)
+      .map((e) => (e.data as Loose).jobUpdated)
       .filter((j) => j.id === c)
       .map((j) => j.state);
     expect(states[states.length - 1]).toBe('SUCCESS');
     expect(states).toContain('RUNNING');
-    expect(s.events.every((e) => (e.data as any).jobUpdated.pipeline === 'predict')).toBe(true);
+    expect(s.events.every((e) => (e.data as Loose).jobUpdated.pipeline === 'predict')).toBe(true);
     await s.close();
   });
 
@@ -288,7 +289,7 @@ describe('acceptance: ratings → model → predictions', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 20; page++) {
-      const d: any = await ok(
+      const d: Loose = await ok(
         schema,
         services,
         `query($after: String) { jobHistory(first: 2, after: $after) { edges { cursor node { id pipeline } } pageInfo { hasNextPage endCursor } } }`,
@@ -296,7 +297,7 @@ describe('acceptance: ratings → model → predictions', () => {
       );
       const h = d.jobHistory;
       expect(h.edges.length).toBeLessThanOrEqual(2);
-      seen.push(...h.edges.map((e: any) => `${e.node.pipeline}@${e.node.id}`));
+      seen.push(...h.edges.map((e: Loose) => `${e.node.pipeline}@${e.node.id}`));
       if (!h.pageInfo.hasNextPage) break;
       after = h.pageInfo.endCursor;
     }
@@ -308,7 +309,7 @@ describe('acceptance: ratings → model → predictions', () => {
     );
     expect(trains.jobHistory.nodes.length).toBe(2);
     expect(
-      trains.jobHistory.nodes.every((j: any) => j.pipeline === 'train' && j.state === 'SUCCESS'),
+      trains.jobHistory.nodes.every((j: Loose) => j.pipeline === 'train' && j.state === 'SUCCESS'),
     ).toBe(true);
     const one = await ok(
       schema,
@@ -457,7 +458,7 @@ describe('catalogue, users, recommendations, repos', () => {
       occupation: 'writer',
       ratingsCount: mine.length,
     });
-    expect(new Map(d.user.ratings.map((r: any) => [r.movieId, r.rating]))).toEqual(
+    expect(new Map(d.user.ratings.map((r: Loose) => [r.movieId, r.rating]))).toEqual(
       new Map(mine.map((f) => [f[1], Number(f[2])])),
     );
   });
@@ -475,13 +476,13 @@ describe('catalogue, users, recommendations, repos', () => {
     );
     const rec = d.recommendations;
     expect(rec.knownUser).toBe(true);
-    expect(rec.items.map((i: any) => i.rank)).toEqual([1, 2, 3, 4, 5]);
+    expect(rec.items.map((i: Loose) => i.rank)).toEqual([1, 2, 3, 4, 5]);
     const model = await modelOf(rec.modelVersion);
     for (const it of rec.items) {
       expect(rated.has(it.movieId)).toBe(false);
       expect(it.score).toBe(model.predict('196', it.movieId).est);
     }
-    const scores = rec.items.map((i: any) => i.score);
+    const scores = rec.items.map((i: Loose) => i.score);
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
     // no unrated movie scores higher than the 5th
     const trainset = model.trainset;
@@ -514,14 +515,14 @@ describe('catalogue, users, recommendations, repos', () => {
     const ids: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const d: any = await ok(
+      const d: Loose = await ok(
         schema,
         services,
         `query($a: String) { movies(genre: "animation", first: 7, after: $a) { nodes { id genres } pageInfo { hasNextPage endCursor } } }`,
         { a: after },
       );
-      ids.push(...d.movies.nodes.map((n: any) => n.id));
-      expect(d.movies.nodes.every((n: any) => n.genres.includes('Animation'))).toBe(true);
+      ids.push(...d.movies.nodes.map((n: Loose) => n.id));
+      expect(d.movies.nodes.every((n: Loose) => n.genres.includes('Animation'))).toBe(true);
       if (!d.movies.pageInfo.hasNextPage) break;
       after = d.movies.pageInfo.endCursor;
     }
@@ -541,7 +542,12 @@ describe('catalogue, users, recommendations, repos', () => {
       services,
       `{ repos { name branches } commits(repo: "training", first: 1) { id repo origin parent } }`,
     );
-    expect(d.repos.map((r: any) => r.name)).toEqual(['predict', 'streaming', 'train', 'training']);
+    expect(d.repos.map((r: Loose) => r.name)).toEqual([
+      'predict',
+      'streaming',
+      'train',
+      'training',
+    ]);
     const head = await pach.inspectCommit('training@master');
     expect(d.commits).toEqual([
       {
@@ -557,7 +563,7 @@ describe('catalogue, users, recommendations, repos', () => {
 describe('a failing predict job pushes an error result', () => {
   test('subscribers before and after the failure get ready: true with the error', async () => {
     // make every later predict datum fail: the program exits 3
-    const spec = loadPipelineSpec('predict') as any;
+    const spec = loadPipelineSpec('predict') as Loose;
     spec.transform = {
       ...spec.transform,
       cmd: ['node', '-e', 'process.exit(3)'],
@@ -578,7 +584,7 @@ describe('a failing predict job pushes an error result', () => {
       { id: requestId },
     );
     const ev = await early.next(undefined, 60_000);
-    const res = (ev.data as any).subscribeToPrediction;
+    const res = (ev.data as Loose).subscribeToPrediction;
     expect(res.ready).toBe(true);
     expect(res.error).toContain(`predict job ${commit} failed`);
     expect(res.predictions).toEqual([]);

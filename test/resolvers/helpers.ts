@@ -5,6 +5,10 @@
 import { type ExecutionResult, type GraphQLSchema, execute, parse, subscribe } from 'graphql';
 import type { Services } from '../../src/services';
 
+/** A GraphQL result value, compared by value in the tests. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- results are checked with expect()
+export type Loose = any;
+
 /** Runs a query or mutation; returns the raw ExecutionResult. */
 export async function run(
   schema: GraphQLSchema,
@@ -21,7 +25,7 @@ export async function run(
 }
 
 /** Runs an operation that must succeed; returns `data`. */
-export async function ok<T = Record<string, any>>(
+export async function ok<T = Record<string, Loose>>(
   schema: GraphQLSchema,
   services: Services,
   query: string,
