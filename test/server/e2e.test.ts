@@ -1,0 +1,420 @@
+/**
+ * End to end over real HTTP and WebSocket (port 0) in front of the real embedded engine and the
+ * real train/predict pipelines, bootstrapped once for the file on a temp data directory with
+ * MovieLens 100K (REELGRAPH_DATASETS or ../shared/datasets):
+ * - addRatings → modelUpdated is pushed (for the model of that batch's commit) → requestPredictions
+ *   → subscribeToPrediction pushes estimates equal to that model's own (the model file read back
+ *   from the `train` repo and loaded by the engine); a subscriber arriving after the job finished
+ *   (legacy protocol) still gets the result;
+ * - invalid input (GraphQL and REST) is refused naming every item's index, and commits nothing;
+ * - the Flask sample session through the REST routes; filenames are opaque request ids;
+ * - tokens hold on the REST routes and the real mutations;
+ * - a failing job (a training file the train program rejects) pushes an error to the
+ *   prediction's subscriber instead of leaving it waiting.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import 'reflect-metadata';
+import { loadModel } from '../../src/engine/model-file';
+import type { EmbeddedPachyderm } from '../../src/pachyderm/embedded';
+import { buildSchema } from '../../src/resolvers/schema';
+import { createServer, type RunningServer } from '../../src/server/app';
+import { loadConfig } from '../../src/server/config';
+import { createLogger } from '../../src/server/logging';
+import { createServices, type Services } from '../../src/services';
+import { bootstrap, openEmbeddedEngine } from '../../src/services/bootstrap';
+import {
+  legacyClient,
+  legacySubscribe,
+  modernClient,
+  modernSubscribe,
+  postGraphQL,
+  until,
+} from './clients';
+
+jest.setTimeout(120_000);
+
+const DATASETS =
+  process.env.REELGRAPH_DATASETS ?? path.resolve(__dirname, '../../../shared/datasets');
+const TOKEN = 'e2e-token-0123456789abcdef-00001';
+const MAX_ITEMS = 50;
+
+let dir: string;
+let pach: EmbeddedPachyderm;
+let services: Services;
+let server: RunningServer;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelgraph-e2e-'));
+  const datasets = { datasetsDir: DATASETS, download: false };
+  pach = await openEmbeddedEngine(dir);
+  await bootstrap(pach, { datasets });
+  services = await createServices(pach, { maxItems: MAX_ITEMS, dataset: datasets });
+  await services.models.ready({ timeoutMs: 60_000 });
+  server = await createServer({
+    schema: await buildSchema(),
+    services,
+    config: loadConfig({ PORT: '0' }, { tokens: [TOKEN], limits: { maxItems: MAX_ITEMS } }),
+    logger: createLogger('silent'),
+  });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await services?.close();
+  await pach?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** The estimates of the model in `train@version`, computed by the engine from the model file. */
+async function modelEstimates(version: string, pairs: [string, string][]): Promise<number[]> {
+  const buf = await pach.readFile({ commit: { repo: 'train', id: version }, path: '/model.rgm' });
+  const algo = loadModel(buf);
+  return pairs.map(([u, i]) => algo.predict(u, i).est);
+}
+
+async function commitCount(repo: string): Promise<number> {
+  let n = 0;
+  for await (const c of pach.listCommit(repo)) {
+    void c;
+    n++;
+  }
+  return n;
+}
+
+/** POSTs JSON to a REST route (with the token unless `token: null`). */
+async function rest(
+  route: string,
+  body: unknown,
+  token: string | null = TOKEN,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(server.url + route, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+/** Polls /readyz until its model differs from `previous`. */
+async function waitForNewModel(previous: string): Promise<string> {
+  const t0 = Date.now();
+  for (;;) {
+    const r = (await (await fetch(`${server.url}/readyz`)).json()) as { model?: string };
+    if (r.model && r.model !== previous) return r.model;
+    if (Date.now() - t0 > 90_000) throw new Error('no new model after 90 s');
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+/** Polls /result until ready. */
+async function restResult(
+  filename: string,
+): Promise<{ data: string; ready: boolean; error?: string }> {
+  const t0 = Date.now();
+  for (;;) {
+    const r = await rest('/result', { filename });
+    expect(r.status).toBe(200);
+    if (r.json.ready) return r.json as { data: string; ready: boolean; error?: string };
+    if (Date.now() - t0 > 90_000) throw new Error('no result after 90 s');
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+const PREDICTION_FIELDS =
+  'requestId ready error modelVersion predictions { userId movieId estimate wasImpossible }';
+
+interface PushedResult {
+  subscribeToPrediction: {
+    requestId: string;
+    ready: boolean;
+    error: string | null;
+    modelVersion: string | null;
+    predictions: { userId: string; movieId: string; estimate: number; wasImpossible: boolean }[];
+  };
+}
+
+test('addRatings → modelUpdated → requestPredictions → subscribeToPrediction pushes the model’s own estimates', async () => {
+  const before = services.models.currentVersion();
+  expect(before).toMatch(/^[0-9a-f]{32}$/);
+  const client = modernClient(server.wsUrl, { token: TOKEN });
+  try {
+    const updates = modernSubscribe(
+      client,
+      'subscription { modelUpdated { version trainingCommit ratingsCount usersCount } }',
+    );
+    await new Promise((r) => setTimeout(r, 300)); // the listener attaches once the message is processed
+    // user 1 re-rates movie 1 (a pair of u.data: the latest wins), user 944 is new
+    const add = await postGraphQL(
+      server.graphqlUrl,
+      'mutation($r: [RatingInput!]!) { addRatings(ratings: $r) { id commit count } }',
+      {
+        token: TOKEN,
+        variables: {
+          r: [
+            { userId: '1', movieId: '1', rating: 1, timestamp: 900000000 },
+            { userId: '944', movieId: '50', rating: 5 },
+          ],
+        },
+      },
+    );
+    expect(add.status).toBe(200);
+    const batch = (add.body.data as { addRatings: { commit: string; count: number } }).addRatings;
+    expect(batch.count).toBe(2);
+    await until(
+      () => updates.results.length > 0 || updates.errors.length > 0,
+      90_000,
+      'modelUpdated',
+    );
+    expect(updates.errors).toEqual([]);
+    const model = (updates.results[0] as { modelUpdated: Record<string, unknown> }).modelUpdated;
+    // 100 000 ratings of u.data (distinct pairs), the (1, 1) pair replaced, one new pair
+    expect(model).toMatchObject({
+      trainingCommit: batch.commit,
+      ratingsCount: 100_001,
+      usersCount: 944,
+    });
+    expect(model.version).not.toBe(before);
+    expect(services.models.currentVersion()).toBe(model.version);
+
+    const pairs: [string, string][] = [
+      ['1', '1'],
+      ['944', '50'],
+      ['196', '242'],
+      ['no-such-user', '1'],
+    ];
+    const req = await postGraphQL(
+      server.graphqlUrl,
+      'mutation($p: [PredictionPairInput!]!) { requestPredictions(pairs: $p) { requestId commit count } }',
+      { token: TOKEN, variables: { p: pairs.map(([userId, movieId]) => ({ userId, movieId })) } },
+    );
+    expect(req.status).toBe(200);
+    const requestId = (req.body.data as { requestPredictions: { requestId: string } })
+      .requestPredictions.requestId;
+    const sub = modernSubscribe(
+      client,
+      `subscription($id: ID!) { subscribeToPrediction(requestId: $id) { ${PREDICTION_FIELDS} } }`,
+      { id: requestId },
+    );
+    await until(() => sub.completed || sub.errors.length > 0, 90_000, 'the prediction');
+    expect(sub.errors).toEqual([]);
+    expect(sub.results).toHaveLength(1);
+    const pushed = (sub.results[0] as unknown as PushedResult).subscribeToPrediction;
+    expect(pushed).toMatchObject({
+      requestId,
+      ready: true,
+      error: null,
+      modelVersion: model.version,
+    });
+    const expected = await modelEstimates(String(model.version), pairs);
+    expect(pushed.predictions.map((p) => [p.userId, p.movieId])).toEqual(pairs);
+    expect(pushed.predictions.map((p) => p.estimate)).toEqual(expected);
+    expect(pushed.predictions.map((p) => p.wasImpossible)).toEqual([false, false, false, true]);
+
+    // a subscriber arriving after the job finished (legacy protocol, as Playground) gets it at once
+    const legacy = legacyClient(server.wsUrl, { token: TOKEN });
+    try {
+      const late = legacySubscribe(
+        legacy,
+        `subscription($id: ID!) { subscribeToPrediction(requestId: $id) { ${PREDICTION_FIELDS} } }`,
+        { id: requestId },
+      );
+      await until(
+        () => late.results.length > 0 || late.errors.length > 0,
+        30_000,
+        'the late result',
+      );
+      expect(late.errors).toEqual([]);
+      expect((late.results[0] as unknown as PushedResult).subscribeToPrediction).toEqual(pushed);
+    } finally {
+      legacy.close();
+    }
+  } finally {
+    await client.dispose();
+  }
+});
+
+test('invalid input is refused naming every bad item, and commits nothing (GraphQL and REST)', async () => {
+  const training = await commitCount('training');
+  const streaming = await commitCount('streaming');
+  const bad = await postGraphQL(
+    server.graphqlUrl,
+    'mutation($r: [RatingInput!]!) { addRatings(ratings: $r) { commit } }',
+    {
+      token: TOKEN,
+      variables: {
+        r: [
+          { userId: '1', movieId: '2', rating: 3 },
+          { userId: '1', movieId: '3', rating: 7 },
+          { userId: '', movieId: '4', rating: 3 },
+          { userId: '1', movieId: 'x'.repeat(65), rating: 3 },
+          { userId: '1', movieId: '5', rating: 0.5 },
+        ],
+      },
+    },
+  );
+  const err = bad.body.errors?.[0] as {
+    extensions: { code: string; issues: { index: number; field: string; message: string }[] };
+  };
+  expect(err.extensions.code).toBe('BAD_USER_INPUT');
+  expect(err.extensions.issues.map((i) => [i.index, i.field])).toEqual([
+    [1, 'rating'],
+    [2, 'userId'],
+    [3, 'movieId'],
+    [4, 'rating'],
+  ]);
+  expect(err.extensions.issues[0].message).toMatch(/7 is outside the rating scale \[1, 5\]/);
+
+  const tooMany = await postGraphQL(
+    server.graphqlUrl,
+    'mutation($p: [PredictionPairInput!]!) { requestPredictions(pairs: $p) { requestId } }',
+    {
+      token: TOKEN,
+      variables: {
+        p: Array.from({ length: MAX_ITEMS + 1 }, () => ({ userId: '1', movieId: '1' })),
+      },
+    },
+  );
+  expect(tooMany.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  expect(tooMany.body.errors?.[0].message).toMatch(/too many items: 51, the maximum is 50/);
+
+  const r = await rest('/train', {
+    data: ['244 346 2 880606923', '244 51 9 880606923', '244 abc NaN', '244', 42],
+  });
+  expect(r.status).toBe(400);
+  expect((r.json.details as { index: number }[]).map((d) => d.index)).toEqual([3, 4]);
+  const r2 = await rest('/train', {
+    data: ['244 346 2 880606923', '244 51 9 880606923', '244 abc NaN'],
+  });
+  expect(r2.status).toBe(400);
+  expect(r2.json.details).toEqual([
+    { index: 1, field: 'rating', problem: expect.stringMatching(/9 is outside the rating scale/) },
+    { index: 2, field: 'rating', problem: expect.stringMatching(/must be a number, got "NaN"/) },
+  ]);
+  const r3 = await rest('/predict', { data: ['233 346', '233'] });
+  expect(r3.status).toBe(400);
+  expect(r3.json.details).toEqual([
+    { index: 1, field: 'line', problem: expect.stringMatching(/expected 2 fields/) },
+  ]);
+  const r4 = await rest('/predict', { data: Array(MAX_ITEMS + 1).fill('1 1') });
+  expect(r4.status).toBe(400);
+
+  expect(await commitCount('training')).toBe(training);
+  expect(await commitCount('streaming')).toBe(streaming);
+});
+
+test('the Flask sample session through the REST routes', async () => {
+  let model = services.models.currentVersion()!;
+  const train = await rest('/train', { data: ['244 346 2 880606923', '233 51 4 880606924'] });
+  expect(train.status).toBe(200);
+  expect(train.json.filename).toEqual(expect.any(String));
+  model = await waitForNewModel(model);
+
+  const pairs: [string, string][] = [
+    ['233', '346'],
+    ['196', '302'],
+  ];
+  const asLines = pairs.map((p) => p.join(' '));
+  const first = await rest('/predict', { data: asLines });
+  expect(first.status).toBe(200);
+  expect(first.json.filename).toMatch(/^[0-9a-f]{32}$/);
+  const r1 = await restResult(first.json.filename as string);
+  const expected = await modelEstimates(model, pairs);
+  expect(r1.data).toBe(pairs.map(([u, i], k) => `${u} ${i} ${expected[k]}\n`).join(''));
+
+  // the same request again, without training: same numbers
+  const again = await rest('/predict', { data: asLines });
+  expect(again.json.filename).not.toBe(first.json.filename);
+  expect((await restResult(again.json.filename as string)).data).toBe(r1.data);
+
+  // new training ratings → a new model → different numbers
+  await rest('/train', { data: ['233 346 5 880606925', '196 302 1 880606926'] });
+  model = await waitForNewModel(model);
+  const third = await rest('/predict', { data: asLines });
+  const r3 = await restResult(third.json.filename as string);
+  expect(r3.data).not.toBe(r1.data);
+  const expected3 = await modelEstimates(model, pairs);
+  expect(r3.data).toBe(pairs.map(([u, i], k) => `${u} ${i} ${expected3[k]}\n`).join(''));
+
+  // the filename is an opaque id
+  for (const filename of [
+    '../predict/x',
+    '/etc/passwd',
+    '..',
+    'g'.repeat(32),
+    'A'.repeat(32),
+    42,
+    '',
+  ]) {
+    const r = await rest('/result', { filename });
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatch(/filename must be a request id/);
+  }
+  const unknown = await rest('/result', { filename: '0123456789abcdef0123456789abcdef' });
+  expect(unknown.status).toBe(404);
+});
+
+test('tokens guard the REST routes and the real mutations', async () => {
+  const noToken = await rest('/predict', { data: ['1 1'] }, null);
+  expect(noToken.status).toBe(401);
+  const wrong = await rest(
+    '/result',
+    { filename: '0123456789abcdef0123456789abcdef' },
+    'x'.repeat(32),
+  );
+  expect(wrong.status).toBe(401);
+  const m = await postGraphQL(
+    server.graphqlUrl,
+    'mutation { requestPredictions(pairs: [{userId: "1", movieId: "1"}]) { requestId } }',
+  );
+  expect(m.status).toBe(401);
+  // queries stay open
+  const q = await postGraphQL(
+    server.graphqlUrl,
+    '{ predict(userId: "1", movieId: "1") { estimate } }',
+  );
+  expect(q.status).toBe(200);
+});
+
+test('a failing job pushes an error to the prediction’s subscriber', async () => {
+  // a training file the train program rejects → the train job fails → the next predict job
+  // (crossed with that train commit) cannot run
+  const commit = await pach.startCommit('training@master', { description: 'a malformed batch' });
+  await pach.modifyFile(commit, [
+    { op: 'put', path: '/batches/bad.txt', data: Buffer.from('1 2 not-a-rating\n') },
+  ]);
+  await pach.finishCommit(commit);
+  const trainJob = await pach.inspectJob({ pipeline: 'train', id: commit.id }, { wait: true });
+  expect(trainJob.reason).not.toBe('');
+
+  const req = await postGraphQL(
+    server.graphqlUrl,
+    'mutation { requestPredictions(pairs: [{userId: "1", movieId: "1"}]) { requestId } }',
+    { token: TOKEN },
+  );
+  const requestId = (req.body.data as { requestPredictions: { requestId: string } })
+    .requestPredictions.requestId;
+  const client = modernClient(server.wsUrl, { token: TOKEN });
+  try {
+    const sub = modernSubscribe(
+      client,
+      `subscription($id: ID!) { subscribeToPrediction(requestId: $id) { ${PREDICTION_FIELDS} } }`,
+      { id: requestId },
+    );
+    await until(() => sub.completed || sub.errors.length > 0, 90_000, 'the failed result');
+    expect(sub.errors).toEqual([]);
+    const pushed = (sub.results[0] as unknown as PushedResult).subscribeToPrediction;
+    expect(pushed.ready).toBe(true);
+    expect(pushed.error).toMatch(/\S/);
+    expect(pushed.predictions).toEqual([]);
+    // the REST view of the same request
+    const r = await rest('/result', { filename: requestId });
+    expect(r.json).toMatchObject({ ready: true, data: '', error: pushed.error });
+  } finally {
+    await client.dispose();
+  }
+});
