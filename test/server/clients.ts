@@ -143,7 +143,8 @@ export function legacySubscribe(
 ): Collected & { unsubscribe: () => void } {
   const c: Collected = { results: [], errors: [], completed: false };
   const sub = client.request({ query, variables }).subscribe({
-    next: (r: { data?: Record<string, unknown>; errors?: Collected['errors'] }) => {
+    next: (value) => {
+      const r = value as { data?: Record<string, unknown>; errors?: Collected['errors'] };
       if (r.errors) c.errors.push(...r.errors);
       if (r.data) c.results.push(r.data);
     },

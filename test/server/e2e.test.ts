@@ -257,7 +257,7 @@ test('invalid input is refused naming every bad item, and commits nothing (Graph
       },
     },
   );
-  const err = bad.body.errors?.[0] as {
+  const err = bad.body.errors?.[0] as unknown as {
     extensions: { code: string; issues: { index: number; field: string; message: string }[] };
   };
   expect(err.extensions.code).toBe('BAD_USER_INPUT');

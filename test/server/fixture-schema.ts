@@ -18,6 +18,7 @@ import {
   GraphQLInt,
   GraphQLList,
   GraphQLNonNull,
+  type GraphQLNullableType,
   GraphQLObjectType,
   GraphQLSchema,
   GraphQLString,
@@ -30,7 +31,7 @@ interface Ctx {
 
 export function fixtureSchema() {
   const pubsub = createPubSub<{ ANNOUNCED: [string] }>();
-  const nonNull = <T extends Parameters<typeof GraphQLNonNull>[0]>(t: T) => new GraphQLNonNull(t);
+  const nonNull = <T extends GraphQLNullableType>(t: T) => new GraphQLNonNull(t);
   const Node: GraphQLObjectType = new GraphQLObjectType({
     name: 'Node',
     fields: () => ({
