@@ -1,0 +1,216 @@
+/** Input rules, file formats (batch, request, answer) and cursors of the services, by hand. */
+import { parseAnswers } from '../../src/services/answers';
+import { resolveServiceConfig } from '../../src/services/config';
+import { decodeCursor, encodeCursor } from '../../src/services/cursor';
+import { ValidationError } from '../../src/services/errors';
+import { newRequestId, requestFileText } from '../../src/services/predictions';
+import { batchFileText, newBatchId } from '../../src/services/ratings';
+import {
+  MAX_TIMESTAMP,
+  validateFirst,
+  validateId,
+  validatePairs,
+  validateRatings,
+} from '../../src/services/validation';
+
+const limits = resolveServiceConfig({ maxItems: 3, maxIdLength: 8 });
+
+function issuesOf(fn: () => unknown) {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ValidationError);
+    return (e as ValidationError).issues;
+  }
+  throw new Error('no ValidationError');
+}
+
+describe('validateRatings', () => {
+  test('accepts the bounds of the scale, numeric ids and a missing timestamp (= now)', () => {
+    expect(
+      validateRatings(
+        [
+          { userId: 'u1', movieId: 7, rating: 1 },
+          { userId: 'a.b:c@d-', movieId: '0', rating: 5, timestamp: 0 },
+          { userId: 'x', movieId: 'y', rating: 3.5, timestamp: null },
+        ],
+        limits,
+        1234,
+      ),
+    ).toEqual([
+      { userId: 'u1', movieId: '7', rating: 1, timestamp: 1234 },
+      { userId: 'a.b:c@d-', movieId: '0', rating: 5, timestamp: 0 },
+      { userId: 'x', movieId: 'y', rating: 3.5, timestamp: 1234 },
+    ]);
+  });
+
+  test('reports every problem with its index and field', () => {
+    expect(
+      issuesOf(() =>
+        validateRatings(
+          [
+            { userId: 'u', movieId: 'm', rating: 0.999, timestamp: 1.5 },
+            { userId: 'u\tv', movieId: '', rating: Infinity },
+            { userId: 'x'.repeat(9), movieId: -1, rating: '4', extra: 1 },
+          ],
+          limits,
+        ),
+      ),
+    ).toEqual([
+      { index: 0, field: 'rating', message: 'rating 0.999 is outside the rating scale [1, 5]' },
+      {
+        index: 0,
+        field: 'timestamp',
+        message: `timestamp must be whole seconds since 1970 in [0, ${MAX_TIMESTAMP}], got 1.5`,
+      },
+      {
+        index: 1,
+        field: 'userId',
+        message: 'userId "u\\tv" has characters other than letters, digits and _ . : @ -',
+      },
+      { index: 1, field: 'movieId', message: 'movieId is empty' },
+      { index: 1, field: 'rating', message: 'rating Infinity is not a finite number' },
+      {
+        index: 2,
+        field: 'extra',
+        message: 'unknown field "extra"; expected userId, movieId, rating, timestamp',
+      },
+      { index: 2, field: 'userId', message: 'userId is 9 characters long, the maximum is 8' },
+      {
+        index: 2,
+        field: 'movieId',
+        message: 'movieId must be a string (or a whole number >= 0), got -1',
+      },
+      { index: 2, field: 'rating', message: 'rating must be a number, got "4"' },
+    ]);
+  });
+
+  test('list-level problems: not a list, empty, too many (index = first item over the limit)', () => {
+    expect(issuesOf(() => validateRatings({}, limits))).toEqual([
+      { index: null, field: 'ratings', message: 'ratings must be a list, got an object' },
+    ]);
+    expect(issuesOf(() => validateRatings([], limits))[0].message).toBe(
+      'ratings is empty: give at least one item',
+    );
+    const four = Array.from({ length: 4 }, () => ({ userId: 'u', movieId: 'm', rating: 3 }));
+    expect(issuesOf(() => validateRatings(four, limits))).toEqual([
+      { index: 3, field: 'ratings', message: 'too many items: 4, the maximum is 3' },
+    ]);
+    expect(
+      issuesOf(() => validateRatings([null, 'x'], limits)).map((i) => [i.index, i.field]),
+    ).toEqual([
+      [0, 'item'],
+      [1, 'item'],
+    ]);
+  });
+
+  test('a custom rating scale', () => {
+    const half = resolveServiceConfig({ ratingScale: [0.5, 10] });
+    expect(validateRatings([{ userId: 'u', movieId: 'm', rating: 0.5 }], half, 0)[0].rating).toBe(
+      0.5,
+    );
+    expect(
+      issuesOf(() => validateRatings([{ userId: 'u', movieId: 'm', rating: 10.5 }], half))[0]
+        .message,
+    ).toBe('rating 10.5 is outside the rating scale [0.5, 10]');
+  });
+});
+
+test('validatePairs: ids only', () => {
+  expect(validatePairs([{ userId: 1, movieId: 'b' }], limits)).toEqual([
+    { userId: '1', movieId: 'b' },
+  ]);
+  expect(
+    issuesOf(() =>
+      validatePairs([{ userId: 'a' }, { userId: 'a', movieId: 'b', rating: 3 }], limits),
+    ),
+  ).toEqual([
+    { index: 0, field: 'movieId', message: 'movieId is missing' },
+    { index: 1, field: 'rating', message: 'unknown field "rating"; expected userId, movieId' },
+  ]);
+});
+
+test('validateId and validateFirst', () => {
+  expect(validateId('42', 'userId', 64)).toBe('42');
+  expect(() => validateId('a b', 'userId', 64)).toThrow(
+    'arguments.userId: userId "a b" has characters',
+  );
+  expect(validateFirst(undefined, 100, 20)).toBe(20);
+  expect(validateFirst(100, 100, 20)).toBe(100);
+  for (const bad of [0, 101, 1.5, '5']) {
+    expect(() => validateFirst(bad, 100, 20)).toThrow('first must be a whole number in 1…100');
+  }
+});
+
+test('the ValidationError message lists at most 20 issues', () => {
+  const e = new ValidationError(
+    'pairs',
+    Array.from({ length: 25 }, (_, i) => ({
+      index: i,
+      field: 'userId',
+      message: 'userId is empty',
+    })),
+  );
+  expect(
+    e.message.startsWith('invalid pairs (25 problems): pairs[0].userId: userId is empty; '),
+  ).toBe(true);
+  expect(e.message.endsWith('pairs[19].userId: userId is empty; and 5 more')).toBe(true);
+});
+
+test('config: defaults and refused values', () => {
+  expect(resolveServiceConfig()).toMatchObject({
+    maxItems: 10_000,
+    maxIdLength: 64,
+    maxPageSize: 100,
+    ratingScale: [1, 5],
+  });
+  expect(() => resolveServiceConfig({ maxPageSize: 101 })).toThrow('maxPageSize must be <= 100');
+  expect(() => resolveServiceConfig({ maxItems: 0 })).toThrow(
+    'maxItems must be a whole number >= 1',
+  );
+  expect(() => resolveServiceConfig({ ratingScale: [5, 1] })).toThrow('ratingScale');
+});
+
+test('file formats: batch and request files, ids', () => {
+  expect(
+    batchFileText([
+      { userId: '1', movieId: '2', rating: 3.25, timestamp: 99 },
+      { userId: 'a', movieId: 'b', rating: 5, timestamp: 0 },
+    ]),
+  ).toBe('1 2 3.25 99\na b 5 0\n');
+  expect(requestFileText([{ userId: '1', movieId: '2' }])).toBe('1 2\n');
+  expect(newBatchId(1_700_000_000_123)).toMatch(/^1700000000123-[0-9a-f]{16}$/);
+  expect(newBatchId(5)).toMatch(/^0000000000005-/);
+  const ids = new Set(Array.from({ length: 1000 }, newRequestId));
+  expect(ids.size).toBe(1000);
+  for (const id of ids) expect(id).toMatch(/^[0-9a-f]{32}$/);
+});
+
+test('parseAnswers: estimates read back exactly, impossible flags, error lines', () => {
+  const est = 0.1 + 0.2; // 0.30000000000000004: the shortest round-trip text has 17 digits
+  const text = `196 242 ${String(est)}\nnobody 1 3.52986 impossible\n# error line 3: expected 2 fields "user_id movie_id" separated by tabs or spaces, found 3: "a b c"\n\n`;
+  expect(parseAnswers(text)).toEqual({
+    predictions: [
+      { userId: '196', movieId: '242', estimate: est, wasImpossible: false },
+      { userId: 'nobody', movieId: '1', estimate: 3.52986, wasImpossible: true },
+    ],
+    lineErrors: [
+      {
+        line: 3,
+        message:
+          'expected 2 fields "user_id movie_id" separated by tabs or spaces, found 3: "a b c"',
+      },
+    ],
+  });
+  expect(parseAnswers('a b notanumber\n').lineErrors).toEqual([
+    { line: 0, message: 'unreadable answer line "a b notanumber"' },
+  ]);
+});
+
+test('cursors are opaque, tagged by list, and refused by another list', () => {
+  const c = encodeCursor('job', [1, 'train', 'x']);
+  expect(c).toMatch(/^[A-Za-z0-9_-]+$/);
+  expect(decodeCursor('job', c)).toEqual([1, 'train', 'x']);
+  expect(() => decodeCursor('movie', c)).toThrow(ValidationError);
+  expect(() => decodeCursor('job', '!!')).toThrow('is not a cursor of this list');
+});
