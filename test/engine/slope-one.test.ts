@@ -137,8 +137,19 @@ describe('SlopeOne against the NumPy transcription of Surprise', () => {
   });
 });
 
-describe('SlopeOne on many items with few ratings each (sorted sparse rows)', () => {
-  it('freq and dev equal a brute-force computation over users in inner-id order', () => {
+describe.each([
+  ['dense table', 1 << 24],
+  ['sparse rows, per-user batches', 0],
+])('SlopeOne on many items with few ratings each (%s)', (_name, limit) => {
+  const saved = SlopeOne.denseLimit;
+  beforeAll(() => {
+    SlopeOne.denseLimit = limit;
+  });
+  afterAll(() => {
+    SlopeOne.denseLimit = saved;
+  });
+
+  it('freq, dev and estimates equal a brute-force computation over users in inner-id order', () => {
     const r = new RandomState(3);
     const rows: [string, string, number][] = [];
     for (let u = 0; u < 60; u++) {
@@ -172,6 +183,40 @@ describe('SlopeOne on many items with few ratings each (sorted sparse rows)', ()
     }
     expect(got).toEqual(want);
     expect(algo.pairItems.length).toBeLessThan((n * (n - 1)) / 20); // really sparse rows
+
+    // Estimates from the brute-force dev, summed over ur[u] in order (Surprise's estimate).
+    const dev = (i: number, j: number) =>
+      i === j ? 0 : i < j ? sum[i * n + j] / freq[i * n + j] : -(sum[j * n + i] / freq[j * n + i]);
+    const expected = (u: number, i: number) => {
+      const { items } = ts.ur(u);
+      let s = 0;
+      let c = 0;
+      for (const j of items) {
+        if (freq[i * n + j] > 0) {
+          s += dev(i, j);
+          c++;
+        }
+      }
+      return c > 0 ? algo.userMean[u] + s / c : algo.userMean[u];
+    };
+    const want2: number[] = [];
+    const byUser: number[] = []; // every item of a user in a row: estimated in one batch
+    const interleaved: number[] = []; // users alternating: one estimate at a time
+    for (let u = 0; u < 5; u++) {
+      for (let i = 0; i < n; i++) {
+        want2.push(expected(u, i));
+        byUser.push(algo.estimate(u, i) as number);
+      }
+    }
+    for (let u = 0; u < 5; u++) for (let i = 0; i < n; i++) interleaved.push(0);
+    for (let i = 0; i < n; i++) {
+      for (let u = 0; u < 5; u++) interleaved[u * n + i] = algo.estimate(u, i) as number;
+    }
+    expect(byUser).toEqual(want2);
+    expect(interleaved).toEqual(want2);
+    // the sparse storage did estimate by batches (the last user's is still there)
+    const cached = (algo as unknown as { cacheUser: number }).cacheUser;
+    expect(cached).toBe(limit === 0 ? 4 : -1);
   });
 });
 

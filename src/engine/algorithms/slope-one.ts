@@ -55,6 +55,19 @@ export class SlopeOne extends AlgoBase {
    * rows). Derived from the pair arrays after fit or import.
    */
   private devDense: Float64Array = new Float64Array(0);
+  /**
+   * Without the dense table: the pairs (i, j), i < j, listed by their larger item j (i ascending),
+   * as item i and position in the pair arrays; with the rows they give every item's partners.
+   */
+  private colOffsets: Int32Array = new Int32Array(0);
+  private colItems: Int32Array = new Int32Array(0);
+  private colPairs: Int32Array = new Int32Array(0);
+  /** Estimates of every item for `cacheUser` (sparse storage, many estimates for one user). */
+  private cacheUser = -1;
+  private cacheEst: Float64Array = new Float64Array(0);
+  private cacheCount: Int32Array = new Int32Array(0);
+  private lastUser = -1;
+  private sameUserCalls = 0;
 
   override fit(trainset: Trainset): this {
     super.fit(trainset);
@@ -148,13 +161,25 @@ export class SlopeOne extends AlgoBase {
     return this;
   }
 
-  /** Fills `devDense` from the pair arrays when the item count allows it. */
+  /**
+   * Prepares the estimates: the dense table when the item count allows it, else the column index
+   * of the pairs (for per-user batches of estimates).
+   */
   private buildDense(): void {
     const n = this.trainset.nItems;
+    this.cacheUser = -1;
+    this.lastUser = -1;
+    this.sameUserCalls = 0;
     if (n * n > SlopeOne.denseLimit) {
       this.devDense = new Float64Array(0);
+      this.buildColumns();
       return;
     }
+    this.colOffsets = new Int32Array(0);
+    this.colItems = new Int32Array(0);
+    this.colPairs = new Int32Array(0);
+    this.cacheEst = new Float64Array(0);
+    this.cacheCount = new Int32Array(0);
     const dense = new Float64Array(n * n).fill(NaN);
     const { pairOffsets, pairItems, pairDev } = this;
     for (let i = 0; i < n; i++) {
@@ -216,6 +241,62 @@ export class SlopeOne extends AlgoBase {
     }
   }
 
+  /** The pairs listed by their larger item (see `colOffsets`). */
+  private buildColumns(): void {
+    const n = this.trainset.nItems;
+    const { pairOffsets, pairItems } = this;
+    const nnz = pairItems.length;
+    const colOffsets = new Int32Array(n + 1);
+    for (let p = 0; p < nnz; p++) colOffsets[pairItems[p] + 1]++;
+    for (let j = 0; j < n; j++) colOffsets[j + 1] += colOffsets[j];
+    const cursor = colOffsets.slice(0, n);
+    const colItems = new Int32Array(nnz);
+    const colPairs = new Int32Array(nnz);
+    for (let i = 0; i < n; i++) {
+      for (let p = pairOffsets[i]; p < pairOffsets[i + 1]; p++) {
+        const c = cursor[pairItems[p]]++;
+        colItems[c] = i;
+        colPairs[c] = p;
+      }
+    }
+    this.colOffsets = colOffsets;
+    this.colItems = colItems;
+    this.colPairs = colPairs;
+    this.cacheEst = new Float64Array(n);
+    this.cacheCount = new Int32Array(n);
+  }
+
+  /**
+   * Estimates every item for user u at once into `cacheEst`: for each j of ur[u] in order, adds
+   * dev(i, j) to item i's sum for every partner i of j. Each item's sum thus receives the same
+   * terms in the same order as in `estimate`, so the results are the same bits.
+   */
+  private fillUserCache(u: number): void {
+    const { urOffsets, urItems } = this.trainset;
+    const { pairOffsets, pairItems, pairDev, colOffsets, colItems, colPairs } = this;
+    const sum = this.cacheEst;
+    const cnt = this.cacheCount;
+    sum.fill(0);
+    cnt.fill(0);
+    for (let k = urOffsets[u]; k < urOffsets[u + 1]; k++) {
+      const j = urItems[k];
+      cnt[j]++; // dev(j, j) = 0
+      for (let p = pairOffsets[j]; p < pairOffsets[j + 1]; p++) {
+        const i = pairItems[p]; // i > j: dev(i, j) = −dev(j, i)
+        sum[i] += -pairDev[p];
+        cnt[i]++;
+      }
+      for (let c = colOffsets[j]; c < colOffsets[j + 1]; c++) {
+        const i = colItems[c]; // i < j: dev(i, j) is stored
+        sum[i] += pairDev[colPairs[c]];
+        cnt[i]++;
+      }
+    }
+    const mu = this.userMean[u];
+    for (let i = 0; i < sum.length; i++) sum[i] = cnt[i] > 0 ? mu + sum[i] / cnt[i] : mu;
+    this.cacheUser = u;
+  }
+
   /**
    * `μ_u + mean of dev(i, j) over the items j of ur[u] sharing a user with i`, or `μ_u` when
    * there is none. @throws PredictionImpossible when the user or the item is unknown.
@@ -237,6 +318,15 @@ export class SlopeOne extends AlgoBase {
         }
       }
       return n > 0 ? this.userMean[u] + sum / n : this.userMean[u];
+    }
+    // Many estimates in a row for one user (top-N candidates, testsets sorted by user): estimate
+    // all items for that user once.
+    if (u === this.cacheUser) return this.cacheEst[i];
+    this.sameUserCalls = u === this.lastUser ? this.sameUserCalls + 1 : 1;
+    this.lastUser = u;
+    if (this.sameUserCalls >= BATCH_AFTER) {
+      this.fillUserCache(u);
+      return this.cacheEst[i];
     }
     for (let k = urOffsets[u]; k < urOffsets[u + 1]; k++) {
       const j = urItems[k];
@@ -292,3 +382,6 @@ function grow<T extends Int32Array | Float64Array>(a: T, cap: number): T {
   b.set(a);
   return b;
 }
+
+/** Consecutive estimates for one user after which the sparse storage estimates all its items. */
+const BATCH_AFTER = 16;
