@@ -15,7 +15,11 @@
  * Storage: Surprise keeps two dense nItems × nItems matrices (`freq`, `dev`). Here only the pairs
  * with a common user are stored, once each (i < j), in compressed rows: row i holds the items
  * `j > i` (ascending) with `freq(i, j) = |U_ij| > 0` and `dev(i, j)`. `freq(i, i)` is the number of
- * ratings of i and `dev(i, i) = 0`.
+ * ratings of i and `dev(i, i) = 0`. Estimates read a dense nItems × nItems copy of `dev` when it
+ * fits (`SlopeOne.denseLimit`, e.g. ml-100k and ml-1m); otherwise they binary-search the rows, and
+ * when many estimates come in a row for one user (top-N candidates, a testset sorted by user) all
+ * the user's estimates are computed in one pass over the partners of the user's items. All three
+ * ways add the same terms in the same order.
  *
  * Unknown user or item: `PredictionImpossible('User and/or item is unknown.')`, as Surprise.
  *
