@@ -111,7 +111,16 @@ export class SlopeOne extends AlgoBase {
     const freq = new Int32Array(nItems);
     const touched = new Int32Array(nItems);
     const pairOffsets = new Int32Array(nItems + 1);
-    let items = new Int32Array(Math.max(16, n));
+    // Room for the pairs: at most one per item pair and one per pair of a user's ratings (up to
+    // 4M to start with; grown when needed).
+    let maxPairs = (nItems * (nItems - 1)) / 2;
+    let userPairs = 0;
+    for (let u = 0; u < nUsers; u++) {
+      const d = urOffsets[u + 1] - urOffsets[u];
+      userPairs += (d * (d - 1)) / 2;
+    }
+    maxPairs = Math.min(maxPairs, userPairs, 1 << 22);
+    let items = new Int32Array(Math.max(16, maxPairs));
     let freqs = new Int32Array(items.length);
     let devs = new Float64Array(items.length);
     let nnz = 0;
