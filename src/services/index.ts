@@ -174,7 +174,10 @@ export interface Services {
   readonly repos: ReposService;
   /** The one typed PubSub: MODEL_UPDATED, JOB_UPDATED, PREDICTION_READY, … (pubsub.ts). */
   readonly events: EventBus;
-  /** Stops the upstream watches and ends open subscriptions. Does not close `pach`. */
+  /**
+   * Stops the upstream watches and ends the pending `watchResult` streams. Topic subscriptions
+   * (jobUpdated, modelUpdated) end when their transport closes them. Does not close `pach`.
+   */
   close(): Promise<void>;
 }
 

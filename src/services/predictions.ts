@@ -20,7 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import { PachCode, isPachError } from '../pachyderm/errors';
 import type { Pachyderm } from '../pachyderm/port';
-import type { CommitInfo, JobInfo } from '../pachyderm/types';
+import { type CommitInfo, type JobInfo, JobState } from '../pachyderm/types';
 import { parseAnswers } from './answers';
 import type { ResolvedServiceConfig } from './config';
 import { NotFoundError } from './errors';
@@ -256,9 +256,13 @@ export class Predictions implements PredictionsService {
     const out = await this.commitInfo(commit);
     if (!out || !out.finished) return { result: base, waitingForLater: false };
     if (out.error) {
-      const error = job?.reason || out.error;
+      const how = job ? `ended ${JobState[job.state].replace(/^JOB_/, '')}` : 'failed';
       return {
-        result: { ...base, ready: true, error: `predict job ${commit} failed: ${error}` },
+        result: {
+          ...base,
+          ready: true,
+          error: `predict job ${commit} ${how}: ${job?.reason || out.error}`,
+        },
         waitingForLater: false,
       };
     }

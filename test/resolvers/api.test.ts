@@ -586,7 +586,7 @@ describe('a failing predict job pushes an error result', () => {
     const ev = await early.next(undefined, 60_000);
     const res = (ev.data as Loose).subscribeToPrediction;
     expect(res.ready).toBe(true);
-    expect(res.error).toContain(`predict job ${commit} failed`);
+    expect(res.error).toMatch(new RegExp(`^predict job ${commit} ended FAILURE: .+`));
     expect(res.predictions).toEqual([]);
     expect(res.job.state).toBe('FAILURE');
     const late = await sub(
