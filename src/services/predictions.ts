@@ -20,7 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import { PachCode, isPachError } from '../pachyderm/errors';
 import type { Pachyderm } from '../pachyderm/port';
-import { type CommitInfo, type JobInfo, JobState } from '../pachyderm/types';
+import { type CommitInfo, type JobInfo, JobState, isTerminalJobState } from '../pachyderm/types';
 import { parseAnswers } from './answers';
 import type { ResolvedServiceConfig } from './config';
 import { NotFoundError } from './errors';
@@ -254,18 +254,22 @@ export class Predictions implements PredictionsService {
     const job = await this.job(commit);
     base.job = job;
     const out = await this.commitInfo(commit);
-    if (!out || !out.finished) return { result: base, waitingForLater: false };
-    if (out.error) {
+    // a job that ended without success is final, even when its output commit was never started
+    // (a job stopped before it ran) or is not finished yet
+    const failed =
+      job !== null && isTerminalJobState(job.state) && job.state !== JobState.JOB_SUCCESS;
+    if (failed || out?.error) {
       const how = job ? `ended ${JobState[job.state].replace(/^JOB_/, '')}` : 'failed';
       return {
         result: {
           ...base,
           ready: true,
-          error: `predict job ${commit} ${how}: ${job?.reason || out.error}`,
+          error: `predict job ${commit} ${how}: ${job?.reason || out?.error || 'no reason given'}`,
         },
         waitingForLater: false,
       };
     }
+    if (!out || !out.finished) return { result: base, waitingForLater: false };
     let answerCommit: CommitInfo | null = out;
     let text = await this.answerIn(commit, requestId);
     if (text === null) {
@@ -339,8 +343,11 @@ export class Predictions implements PredictionsService {
       })(),
       (async () => {
         for await (const j of jobs) {
-          // belt and braces: a terminal job's output commit is finished in the same transaction
-          if (j.job.pipeline.name === pipeline && j.finished) await this.settle(j.job.id);
+          // a terminal job's output commit is normally finished in the same transaction; a job
+          // stopped before it started has no output commit: its state change is the only event
+          if (j.job.pipeline.name === pipeline && isTerminalJobState(j.state)) {
+            await this.settle(j.job.id);
+          }
         }
       })(),
     ]);

@@ -14,6 +14,7 @@ import type { GraphQLSchema } from 'graphql';
 import { loadModel } from '../../src/engine/model-file';
 import type { EmbeddedPachyderm } from '../../src/pachyderm/embedded';
 import type { AlgoBase } from '../../src/engine/algorithms/base';
+import { JobState } from '../../src/pachyderm/types';
 import { buildSchema } from '../../src/resolvers/schema';
 import { type Services, createServices } from '../../src/services';
 import { bootstrap, loadPipelineSpec, openEmbeddedEngine } from '../../src/services/bootstrap';
@@ -600,6 +601,102 @@ describe('a failing predict job pushes an error result', () => {
     });
   });
 });
+
+describe('UNRUNNABLE and KILLED predict jobs push error results too', () => {
+  test('a failed train job: the serving model stays; a request then is UNRUNNABLE', async () => {
+    const spec = loadPipelineSpec('train') as Loose;
+    spec.transform = { ...spec.transform, cmd: ['node', '-e', 'process.exit(4)'] };
+    spec.datumTries = 1;
+    await pach.createPipeline(spec, { update: true });
+    // the update's own job skips the unchanged datum: its output (the same model) is a new version
+    let updateJob: Loose;
+    for await (const j of pach.listJob({ pipeline: 'train', number: 1 })) updateJob = j;
+    updateJob = await pach.inspectJob(updateJob.job, { wait: true });
+    if (updateJob.state === JobState.JOB_SUCCESS) {
+      await waitFor(() => services.models.currentVersion() === updateJob.job.id, 30_000);
+    }
+    const serving = services.models.currentVersion();
+    const b = await ok(
+      schema,
+      services,
+      `mutation { addRatings(ratings: [{userId: "bob", movieId: "1", rating: 2}]) { commit } }`,
+    );
+    const trainJob = await pach.inspectJob(
+      { pipeline: 'train', id: b.addRatings.commit },
+      { wait: true },
+    );
+    expect(JobStateName(trainJob.state)).toBe('FAILURE');
+    // the errored train commit is no model version, and the serving model is unchanged
+    expect(services.models.currentVersion()).toBe(serving);
+    const v = await run(schema, services, `query($v: ID!) { model(version: $v) { version } }`, {
+      v: b.addRatings.commit,
+    });
+    expect(v.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    // the head of train@master carries the error: the next predict job cannot run
+    const r = await ok(
+      schema,
+      services,
+      `mutation { requestPredictions(pairs: [{userId: "1", movieId: "1"}]) { requestId commit } }`,
+    );
+    const s = await sub(
+      schema,
+      services,
+      `subscription($id: ID!) { subscribeToPrediction(requestId: $id) { ready error job { state } } }`,
+      { id: r.requestPredictions.requestId },
+    );
+    const res = ((await s.next(undefined, 60_000)).data as Loose).subscribeToPrediction;
+    expect(res.ready).toBe(true);
+    expect(res.job.state).toBe('UNRUNNABLE');
+    expect(res.error).toMatch(
+      new RegExp(`^predict job ${r.requestPredictions.commit} ended UNRUNNABLE: .+`),
+    );
+  });
+
+  test('a killed predict job', async () => {
+    // a working train pipeline again, and a predict program that never ends
+    await pach.createPipeline(loadPipelineSpec('train'), { update: true });
+    const updated = await sub(schema, services, `subscription { modelUpdated { version } }`);
+    await ok(
+      schema,
+      services,
+      `mutation { addRatings(ratings: [{userId: "bob", movieId: "2", rating: 3}]) { commit } }`,
+    );
+    await updated.next(undefined, 90_000);
+    await updated.close();
+    const spec = loadPipelineSpec('predict') as Loose;
+    spec.transform = {
+      ...spec.transform,
+      cmd: ['node', '-e', 'setTimeout(() => {}, 600000)'],
+      datumBatching: false,
+    };
+    await pach.createPipeline(spec, { update: true });
+    const r = await ok(
+      schema,
+      services,
+      `mutation { requestPredictions(pairs: [{userId: "1", movieId: "3"}]) { requestId commit } }`,
+    );
+    const { requestId, commit } = r.requestPredictions;
+    const s = await sub(
+      schema,
+      services,
+      `subscription($id: ID!) { subscribeToPrediction(requestId: $id) { ready error job { state reason } } }`,
+      { id: requestId },
+    );
+    await waitFor(() => false, 300).catch(() => undefined);
+    expect(s.events).toEqual([]);
+    await pach.stopJob({ pipeline: 'predict', id: commit }, { reason: 'stopped by the test' });
+    const res = ((await s.next(undefined, 30_000)).data as Loose).subscribeToPrediction;
+    expect(res).toEqual({
+      ready: true,
+      error: `predict job ${commit} ended KILLED: stopped by the test`,
+      job: { state: 'KILLED', reason: 'stopped by the test' },
+    });
+  });
+});
+
+function JobStateName(state: number): string {
+  return JobState[state].replace(/^JOB_/, '');
+}
 
 async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;
