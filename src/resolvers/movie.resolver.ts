@@ -42,7 +42,9 @@ export class MovieResolver {
     return m ? toMovie(m) : null;
   }
 
-  @Query(() => [String], { description: 'The genres of the catalogue, in u.genre order.' })
+  @Query(() => [String], {
+    description: 'The genres of the catalogue (e.g. "Comedy", "Film-Noir"), sorted by name.',
+  })
   async genres(@Ctx() ctx: GraphQLContext): Promise<string[]> {
     return ctx.services.movies.genres();
   }

@@ -13,7 +13,7 @@ export interface CatalogData {
   byId: Map<string, Movie>;
   /** Lower-cased titles, same order as `movies` (for search). */
   lowerTitles: string[];
-  /** Distinct genres, in order of first appearance in the catalogue. */
+  /** Distinct genres, sorted by name. */
   genres: string[];
   users: Map<string, User>;
   /** Why the catalogue is empty, if it is. */
@@ -43,16 +43,7 @@ export class Catalog {
     } catch (e) {
       error = `movie catalogue unavailable: ${(e as Error).message}`;
     }
-    const genres: string[] = [];
-    const seen = new Set<string>();
-    for (const m of movies) {
-      for (const g of m.genres) {
-        if (!seen.has(g)) {
-          seen.add(g);
-          genres.push(g);
-        }
-      }
-    }
+    const genres = [...new Set(movies.flatMap((m) => m.genres))].sort();
     return {
       movies,
       byId: new Map(movies.map((m) => [m.id, m])),

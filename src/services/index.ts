@@ -143,7 +143,7 @@ export interface MoviesService {
   }): Promise<Page<Movie>>;
   /** One movie, or null when the catalogue has no such id. */
   movie(id: string): Promise<Movie | null>;
-  /** The genres of the catalogue, in u.genre order. */
+  /** The genres of the catalogue, sorted by name. */
   genres(): Promise<string[]>;
   /** Rating count and mean of a movie in the serving model's trainset. */
   movieStats(id: string): MovieStats;
