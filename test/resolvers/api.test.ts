@@ -531,6 +531,12 @@ describe('catalogue, users, recommendations, repos', () => {
       .readFileSync(path.join(DATASETS, 'ml-100k', 'u.item'), 'latin1')
       .split('\n')
       .filter(Boolean);
+    const genres = fs
+      .readFileSync(path.join(DATASETS, 'ml-100k', 'u.genre'), 'latin1')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('|')[0]);
+    expect((await ok(schema, services, `{ genres }`)).genres).toEqual([...genres].sort());
     // u.item flags: 19 genre columns after 5 fields; Animation is the 4th genre (index 3)
     expect(ids).toEqual(
       items.filter((l) => l.split('|')[5 + 3] === '1').map((l) => l.split('|')[0]),
