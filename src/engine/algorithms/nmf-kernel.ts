@@ -2,7 +2,7 @@
  * The training loop of NMF (Surprise 1.1.4, matrix_factorization.pyx, `NMF.sgd`), twice: in plain
  * TypeScript over typed arrays (`nmfSgdJs`, the reference) and with its hot part, the pass over
  * the ratings, as a small WebAssembly function (`nmfSgdWasm`, assembled at load time with the
- * helpers of svd-kernel.ts). WebAssembly's f64 arithmetic is IEEE 754 binary64, round to nearest,
+ * helpers of wasm-asm.ts). WebAssembly's f64 arithmetic is IEEE 754 binary64, round to nearest,
  * never fused, and the kernel performs the same operations in the same order, so both give the
  * same bits (a test checks it); the WebAssembly pass has no bounds checks and runs several times
  * faster.
@@ -25,21 +25,31 @@
  * `p_u` is updated right after u's ratings because nothing reads it later in the pass; Surprise
  * does it in a separate loop after the pass, with the same values.
  */
-import { OP, VOID, f64c0, get, i32c, ldF, ldI, set, stF, uleb, whileLess } from './svd-kernel';
 import {
-  F64_CONVERT_I32_S,
-  F64_DIV,
-  I32_SHL,
+  OP,
+  type UserLocals,
+  VOID,
   accumulate,
+  biasUpdate,
   eachFactor as eachFactorOf,
+  eachUser,
   element,
+  f64c0,
   forUserChunks,
-  kernelFunction,
-  kernelMemory,
-  lazyModule,
-  oneFunctionModule,
+  get,
+  i32c,
+  increment,
+  lazyKernel,
+  ldF,
+  ldI,
   plus,
-} from './kernel-asm';
+  runKernel,
+  set,
+  stF,
+  uleb,
+  userSetup,
+  whileLess,
+} from './wasm-asm';
 
 /** Inputs of one NMF run. `bu`, `bi`, `pu`, `qi` are updated in place. */
 export interface NmfSgdInput {
@@ -184,6 +194,8 @@ const L = {
   q: 34,
   p: 35,
 } as const;
+/** The parameters and locals `userSetup`/`eachUser` use. */
+const U: UserLocals = { ...P, ...L };
 const N_I32_LOCALS = 10;
 const N_F64_LOCALS = 6;
 
@@ -191,11 +203,7 @@ const eachFactor = (body: number[]) => eachFactorOf(L.f, P.rowBytes, body);
 const fOf = (base: number) => plus(base, L.f); // base + f
 /** base + 2f (+ extra): the item accumulators are interleaved (numerator, denominator). */
 const f2Of = (base: number, extra = 0) => [
-  ...get(base),
-  ...get(L.f),
-  ...i32c(1),
-  I32_SHL,
-  OP.i32Add,
+  ...element(base, L.f, 1),
   ...(extra ? [...i32c(extra), OP.i32Add] : []),
 ];
 
@@ -222,22 +230,6 @@ function passBody(): number[] {
     ...accumulate(fOf(P.denP), [...fOf(L.ip), ...ldF(), ...get(L.est), OP.f64Mul]),
     ...accumulate(f2Of(L.ap, 8), [...fOf(L.up), ...ldF(), ...get(L.est), OP.f64Mul]),
   ]);
-  // b[x] = b[x] + lr·(err − reg·b[x])
-  const biasUpdate = (addr: number, lr: number, reg: number) => [
-    ...get(addr),
-    ...get(addr),
-    ...ldF(),
-    ...get(lr),
-    ...get(L.err),
-    ...get(reg),
-    ...get(addr),
-    ...ldF(),
-    OP.f64Mul,
-    OP.f64Sub,
-    OP.f64Mul,
-    OP.f64Add,
-    ...stF(),
-  ];
   const rating = [
     // i = items[k]; ip = qiP + i·rowBytes; ap = accP + 2·i·rowBytes; biA = biP + 8i; r = ratings[k]
     ...element(P.itemsP, L.k, 2),
@@ -249,7 +241,7 @@ function passBody(): number[] {
     OP.tee,
     ...uleb(L.ip),
     ...i32c(1),
-    I32_SHL,
+    OP.i32Shl,
     ...get(P.accP),
     OP.i32Add,
     ...set(L.ap),
@@ -283,14 +275,11 @@ function passBody(): number[] {
     ...get(L.est),
     OP.f64Sub,
     ...set(L.err),
-    ...biasUpdate(L.buA, P.lrBu, P.regBu),
-    ...biasUpdate(L.biA, P.lrBi, P.regBi),
+    ...biasUpdate(L.buA, P.lrBu, L.err, P.regBu),
+    ...biasUpdate(L.biA, P.lrBi, L.err, P.regBi),
     OP.end,
     ...denominators,
-    ...get(L.k),
-    ...i32c(1),
-    OP.i32Add,
-    ...set(L.k),
+    ...increment(L.k),
   ];
   // num[f] = den[f] = 0
   const clear = eachFactor([
@@ -315,56 +304,33 @@ function passBody(): number[] {
     ...get(L.end),
     ...get(L.start),
     OP.i32Sub,
-    F64_CONVERT_I32_S,
+    OP.f64ConvertI32S,
     ...get(P.regPu),
     OP.f64Mul,
     ...get(L.p),
     OP.f64Mul,
     OP.f64Add,
-    F64_DIV,
+    OP.f64Div,
     OP.f64Mul,
     ...stF(),
   ]);
   const user = [
     // up = puP + u·rowBytes; buA = buP + 8u; k = start = off[u]; end = off[u + 1]
-    ...get(P.puP),
-    ...get(L.u),
-    ...get(P.rowBytes),
-    OP.i32Mul,
-    OP.i32Add,
-    ...set(L.up),
-    ...element(P.buP, L.u, 3),
-    ...set(L.buA),
-    ...element(P.offP, L.u, 2),
-    OP.tee,
-    ...uleb(L.end),
-    ...ldI(0),
-    OP.tee,
-    ...uleb(L.start),
-    ...set(L.k),
-    ...get(L.end),
-    ...ldI(4),
-    ...set(L.end),
+    ...userSetup(U, [OP.tee, ...uleb(L.start), ...set(L.k)]),
     ...clear,
     ...whileLess(L.k, L.end, rating),
     ...userUpdate,
-    ...get(L.u),
-    ...i32c(1),
-    OP.i32Add,
-    ...set(L.u),
   ];
-  return [...get(P.uStart), ...set(L.u), ...whileLess(L.u, P.uEnd, user), OP.end];
+  return eachUser(U, user);
 }
 
-const passModule = lazyModule(() =>
-  oneFunctionModule(
-    'pass',
-    N_I32_PARAMS,
-    N_F64_PARAMS,
-    { i32: N_I32_LOCALS, f64: N_F64_LOCALS },
-    passBody(),
-  ),
-);
+const passModule = lazyKernel({
+  name: 'pass',
+  nI32: N_I32_PARAMS,
+  nF64: N_F64_PARAMS,
+  locals: { i32: N_I32_LOCALS, f64: N_F64_LOCALS },
+  body: passBody,
+});
 
 /** True when the WebAssembly pass is available on this runtime. */
 export function nmfKernelAvailable(): boolean {
@@ -378,34 +344,26 @@ export function nmfKernelAvailable(): boolean {
  *   than 2 GiB; the caller then runs `nmfSgdJs`.
  */
 export function nmfSgdWasm(a: NmfSgdInput): boolean {
-  const mod = passModule();
-  if (!mod) return false;
   const nF = a.nFactors;
-  const mem = kernelMemory(
-    [a.urOffsets, a.urItems, a.urRatings, a.bu, a.bi, a.pu, a.qi],
-    [a.nItems * nF * 2, nF, nF], // item (numerator, denominator) pairs; the user's numerators, denominators
-  );
-  if (!mem) return false;
-  const [offP, itemsP, ratingsP, buP, biP, puP, qiP, accP, numP, denP] = mem.addresses;
-  const [, , , bu, bi, pu, qi, acc] = mem.views as Float64Array[];
-  const pass = kernelFunction(mod, mem.memory, 'pass');
-  const { urOffsets, nUsers, mu, lrBu, lrBi, regBu, regBi, regPu } = a;
-  const rowBytes = nF * 8;
-  const biased = a.biased ? 1 : 0;
-  for (let epoch = 0; epoch < a.nEpochs; epoch++) {
-    acc.fill(0);
-    forUserChunks(urOffsets, nUsers, (u0, u1) =>
-      // prettier-ignore
-      pass(u1, rowBytes, u0, biased, offP, itemsP, ratingsP, buP, biP, puP, qiP, accP, numP, denP,
-        mu, lrBu, lrBi, regBu, regBi, regPu),
-    );
-    updateItems(a, acc, qi);
-  }
-  a.bu.set(bu);
-  a.bi.set(bi);
-  a.pu.set(pu);
-  a.qi.set(qi);
-  return true;
+  const arrays = [a.urOffsets, a.urItems, a.urRatings, a.bu, a.bi, a.pu, a.qi];
+  // Scratch: item (numerator, denominator) pairs; the user's numerators, denominators.
+  const scratch = [a.nItems * nF * 2, nF, nF];
+  return runKernel(passModule(), 'pass', arrays, scratch, 3, (pass, mem) => {
+    const [offP, itemsP, ratingsP, buP, biP, puP, qiP, accP, numP, denP] = mem.addresses;
+    const [, , , , , , qi, acc] = mem.views as Float64Array[];
+    const { urOffsets, nUsers, mu, lrBu, lrBi, regBu, regBi, regPu } = a;
+    const rowBytes = nF * 8;
+    const biased = a.biased ? 1 : 0;
+    for (let epoch = 0; epoch < a.nEpochs; epoch++) {
+      acc.fill(0);
+      forUserChunks(urOffsets, nUsers, (u0, u1) =>
+        // prettier-ignore
+        pass(u1, rowBytes, u0, biased, offP, itemsP, ratingsP, buP, biP, puP, qiP, accP, numP, denP,
+          mu, lrBu, lrBi, regBu, regBi, regPu),
+      );
+      updateItems(a, acc, qi);
+    }
+  });
 }
 
 /** Runs Surprise's NMF loop in place: the WebAssembly pass when available, else TypeScript. */

@@ -22,20 +22,29 @@
  * for k: yj[items[k], f] = A·yj[items[k], f] + C[f]
  * ```
  */
-import { OP, f64c0, get, i32c, ldF, ldI, set, stF, uleb, whileLess } from './svd-kernel';
 import {
-  F64_CONVERT_I32_S,
-  F64_DIV,
-  F64_SQRT,
+  OP,
+  type UserLocals,
+  biasUpdate,
   eachFactor as eachFactorOf,
+  eachUser,
   element,
+  f64c,
+  f64c0,
   forUserChunks,
-  kernelFunction,
-  kernelMemory,
-  lazyModule,
-  oneFunctionModule,
+  get,
+  i32c,
+  lazyKernel,
+  ldF,
+  ldI,
   plus,
-} from './kernel-asm';
+  runKernel,
+  set,
+  stF,
+  uleb,
+  userSetup,
+  whileLess,
+} from './wasm-asm';
 import type { SvdppSgdInput } from './svdpp';
 
 // Parameters of the exported function `pass` (users uStart…uEnd−1), then locals.
@@ -89,12 +98,13 @@ const L = {
   qif: 42,
   im: 43,
 } as const;
+/** The parameters and locals `userSetup`/`eachUser` use. */
+const U: UserLocals = { ...P, ...L };
 const N_I32_LOCALS = 10;
 const N_F64_LOCALS = 10;
 
 const eachFactor = (body: number[]) => eachFactorOf(L.f, P.rowBytes, body);
 const fOf = (base: number) => plus(base, L.f); // base + f
-const f64 = (x: number) => [OP.f64Const, ...new Uint8Array(Float64Array.of(x).buffer)];
 /** `jp = yjP + items[k] · rowBytes` */
 const setJp = [
   ...get(P.yjP),
@@ -111,22 +121,6 @@ const eachRating = (body: number[]) => [
   ...set(L.k),
   ...whileLess(L.k, L.end, [...body, ...get(L.k), ...i32c(1), OP.i32Add, ...set(L.k)]),
 ];
-/** `b[x] = b[x] + lr·(err − reg·b[x])` */
-const biasUpdate = (addr: number, lr: number, reg: number) => [
-  ...get(addr),
-  ...get(addr),
-  ...ldF(),
-  ...get(lr),
-  ...get(L.err),
-  ...get(reg),
-  ...get(addr),
-  ...ldF(),
-  OP.f64Mul,
-  OP.f64Sub,
-  OP.f64Mul,
-  OP.f64Add,
-  ...stF(),
-];
 
 function passBody(): number[] {
   // impl[f] = impl[f] + yj[j,f] / s over u's items (impl zeroed first); C[f] = 0
@@ -141,7 +135,7 @@ function passBody(): number[] {
         ...fOf(L.jp),
         ...ldF(),
         ...get(L.s),
-        F64_DIV,
+        OP.f64Div,
         OP.f64Add,
         ...stF(),
       ]),
@@ -255,20 +249,20 @@ function passBody(): number[] {
     OP.f64Add,
     OP.f64Sub,
     ...set(L.err),
-    ...biasUpdate(L.buA, P.lrBu, P.regBu),
-    ...biasUpdate(L.biA, P.lrBi, P.regBi),
+    ...biasUpdate(L.buA, P.lrBu, L.err, P.regBu),
+    ...biasUpdate(L.biA, P.lrBi, L.err, P.regBi),
     // g = (lrYj·err)/s; gImpl = (n·g)/s
     ...get(P.lrYj),
     ...get(L.err),
     OP.f64Mul,
     ...get(L.s),
-    F64_DIV,
+    OP.f64Div,
     OP.tee,
     ...uleb(L.g),
     ...get(L.n),
     OP.f64Mul,
     ...get(L.s),
-    F64_DIV,
+    OP.f64Div,
     ...set(L.gImpl),
     ...factorLoop,
     // A = A·a
@@ -293,53 +287,32 @@ function passBody(): number[] {
     ]),
   ]);
   const user = [
-    ...get(P.puP),
-    ...get(L.u),
-    ...get(P.rowBytes),
-    OP.i32Mul,
-    OP.i32Add,
-    ...set(L.up),
-    ...element(P.buP, L.u, 3),
-    ...set(L.buA),
-    ...element(P.offP, L.u, 2),
-    OP.tee,
-    ...uleb(L.end),
-    ...ldI(0),
-    ...set(L.start),
-    ...get(L.end),
-    ...ldI(4),
-    ...set(L.end),
+    ...userSetup(U, [...set(L.start)]),
     // n = end − start; s = √n; A = 1
     ...get(L.end),
     ...get(L.start),
     OP.i32Sub,
-    F64_CONVERT_I32_S,
+    OP.f64ConvertI32S,
     OP.tee,
     ...uleb(L.n),
-    F64_SQRT,
+    OP.f64Sqrt,
     ...set(L.s),
-    ...f64(1),
+    ...f64c(1),
     ...set(L.A),
     ...initImpl,
     ...eachRating(rating),
     ...writeBack,
-    ...get(L.u),
-    ...i32c(1),
-    OP.i32Add,
-    ...set(L.u),
   ];
-  return [...get(P.uStart), ...set(L.u), ...whileLess(L.u, P.uEnd, user), OP.end];
+  return eachUser(U, user);
 }
 
-const passModule = lazyModule(() =>
-  oneFunctionModule(
-    'pass',
-    N_I32_PARAMS,
-    N_F64_PARAMS,
-    { i32: N_I32_LOCALS, f64: N_F64_LOCALS },
-    passBody(),
-  ),
-);
+const passModule = lazyKernel({
+  name: 'pass',
+  nI32: N_I32_PARAMS,
+  nF64: N_F64_PARAMS,
+  locals: { i32: N_I32_LOCALS, f64: N_F64_LOCALS },
+  body: passBody,
+});
 
 /** True when the WebAssembly SVD++ epoch is available on this runtime. */
 export function svdppKernelAvailable(): boolean {
@@ -353,31 +326,20 @@ export function svdppKernelAvailable(): boolean {
  *   than 2 GiB; the caller then runs the TypeScript loop.
  */
 export function svdppSgdWasm(a: SvdppSgdInput): boolean {
-  const mod = passModule();
-  if (!mod) return false;
   const nF = a.nFactors;
-  const mem = kernelMemory(
-    [a.urOffsets, a.urItems, a.urRatings, a.bu, a.bi, a.pu, a.qi, a.yj],
-    [nF, nF], // impl, C
-  );
-  if (!mem) return false;
-  const [offP, itemsP, ratingsP, buP, biP, puP, qiP, yjP, implP, cP] = mem.addresses;
-  const [, , , bu, bi, pu, qi, yj] = mem.views as Float64Array[];
-  const pass = kernelFunction(mod, mem.memory, 'pass');
-  const { urOffsets, nUsers, mu, lrBu, lrBi, lrPu, lrQi, lrYj, regBu, regBi, regPu, regQi } = a;
-  const decay = 1 - lrYj * a.regYj;
-  const rowBytes = nF * 8;
-  for (let epoch = 0; epoch < a.nEpochs; epoch++) {
-    forUserChunks(urOffsets, nUsers, (u0, u1) =>
-      // prettier-ignore
-      pass(u1, rowBytes, u0, offP, itemsP, ratingsP, buP, biP, puP, qiP, yjP, implP, cP,
-        mu, lrBu, lrBi, lrPu, lrQi, lrYj, regBu, regBi, regPu, regQi, decay),
-    );
-  }
-  a.bu.set(bu);
-  a.bi.set(bi);
-  a.pu.set(pu);
-  a.qi.set(qi);
-  a.yj.set(yj);
-  return true;
+  const arrays = [a.urOffsets, a.urItems, a.urRatings, a.bu, a.bi, a.pu, a.qi, a.yj];
+  // Scratch: impl, C.
+  return runKernel(passModule(), 'pass', arrays, [nF, nF], 3, (pass, mem) => {
+    const [offP, itemsP, ratingsP, buP, biP, puP, qiP, yjP, implP, cP] = mem.addresses;
+    const { urOffsets, nUsers, mu, lrBu, lrBi, lrPu, lrQi, lrYj, regBu, regBi, regPu, regQi } = a;
+    const decay = 1 - lrYj * a.regYj;
+    const rowBytes = nF * 8;
+    for (let epoch = 0; epoch < a.nEpochs; epoch++) {
+      forUserChunks(urOffsets, nUsers, (u0, u1) =>
+        // prettier-ignore
+        pass(u1, rowBytes, u0, offP, itemsP, ratingsP, buP, biP, puP, qiP, yjP, implP, cP,
+          mu, lrBu, lrBi, lrPu, lrQi, lrYj, regBu, regBi, regPu, regQi, decay),
+      );
+    }
+  });
 }

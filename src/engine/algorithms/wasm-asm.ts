@@ -1,0 +1,426 @@
+/**
+ * The one home of the small WebAssembly assembler behind the training kernels of SVD, SVDpp and
+ * NMF (svd-kernel.ts, svdpp-kernel.ts, nmf-kernel.ts): binary encodings (LEB128, names, vectors,
+ * sections), the opcodes and instruction helpers the kernels use, a one-function module, its
+ * compilation once per process (bytes the runtime refuses fall back to the TypeScript loop), a
+ * linear memory holding typed arrays, and loops over a row of factors or a range of users. Each
+ * kernel file keeps only its own kernel body.
+ *
+ * Conventions: addresses and the factor offset `f` are in bytes; a row of factors is `rowBytes`
+ * (= nFactors × 8) long. f64 arithmetic in WebAssembly is IEEE 754 binary64, round to nearest,
+ * never fused, so a kernel doing the operations of a TypeScript loop in the same order gives the
+ * same bits. Source: the WebAssembly Core Specification 1.0 (binary format, §5) and the fixed-width
+ * SIMD proposal (f64x2 opcodes).
+ *
+ * Trap kept away here: compiled to CommonJS, a local variable named `exports` would shadow the
+ * module's exports object and silently break every export of this file (hence `exportSection`);
+ * the kernel tests (test/engine/algorithms-svd-kernel.test.ts, nmf, svdpp) import through it.
+ */
+
+// ---- Encodings ----------------------------------------------------------------------------
+
+/** WebAssembly value type i32. */
+export const I32 = 0x7f;
+/** WebAssembly value type f64. */
+export const F64 = 0x7c;
+/** WebAssembly value type v128 (SIMD). */
+export const V128 = 0x7b;
+/** The empty block type. */
+export const VOID = 0x40;
+/** The WebAssembly opcodes used by the kernels. */
+export const OP = {
+  block: 0x02,
+  loop: 0x03,
+  if: 0x04,
+  end: 0x0b,
+  br: 0x0c,
+  brIf: 0x0d,
+  get: 0x20,
+  set: 0x21,
+  tee: 0x22,
+  i32Load: 0x28,
+  f64Load: 0x2b,
+  f64Store: 0x39,
+  i32Const: 0x41,
+  f64Const: 0x44,
+  i32GeS: 0x4e,
+  i32GeU: 0x4f,
+  i32Add: 0x6a,
+  i32Sub: 0x6b,
+  i32Mul: 0x6c,
+  i32Shl: 0x74,
+  f64Sqrt: 0x9f,
+  f64Add: 0xa0,
+  f64Sub: 0xa1,
+  f64Mul: 0xa2,
+  f64Div: 0xa3,
+  f64ConvertI32S: 0xb7,
+} as const;
+
+/** Unsigned LEB128 encoding of `n` (a whole number in [0, 2^32 − 1]). */
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+/** Signed LEB128 encoding of `n` (a 32-bit whole number). */
+export function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+/** A WebAssembly name: its UTF-8 bytes preceded by their count. */
+export const str = (s: string) => [...uleb(s.length), ...Buffer.from(s, 'utf8')];
+/** A WebAssembly vector: the count of items, then the items. */
+export const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
+/** A module section: id, byte size, body. */
+export const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
+
+// ---- Instructions -------------------------------------------------------------------------
+
+/** `local.get x`. */
+export const get = (x: number) => [OP.get, ...uleb(x)];
+/** `local.set x`. */
+export const set = (x: number) => [OP.set, ...uleb(x)];
+/** `i32.const n`. */
+export const i32c = (n: number) => [OP.i32Const, ...sleb(n)];
+/** `f64.const x` (the 8 little-endian bytes of x). */
+export const f64c = (x: number) => [OP.f64Const, ...new Uint8Array(Float64Array.of(x).buffer)];
+/** `f64.const 0`. */
+export const f64c0 = f64c(0);
+/** `f64.load` (8-byte aligned) at the address on the stack plus `offset`. */
+export const ldF = (offset = 0) => [OP.f64Load, 3, ...uleb(offset)];
+/** `f64.store` (8-byte aligned) at the address on the stack plus `offset`. */
+export const stF = (offset = 0) => [OP.f64Store, 3, ...uleb(offset)];
+/** `i32.load` (4-byte aligned) at the address on the stack plus `offset`. */
+export const ldI = (offset = 0) => [OP.i32Load, 2, ...uleb(offset)];
+
+/** `for (; !(a >= b); ) { body }` as block/loop; `ge` is the comparison opcode. */
+export function whileLess(a: number, b: number, body: number[], ge: number = OP.i32GeS): number[] {
+  return [
+    OP.block,
+    VOID,
+    OP.loop,
+    VOID,
+    ...get(a),
+    ...get(b),
+    ge,
+    OP.brIf,
+    1,
+    ...body,
+    OP.br,
+    0,
+    OP.end,
+    OP.end,
+  ];
+}
+
+/** `x = x + 1` for the i32 local `x`. */
+export const increment = (x: number): number[] => [...get(x), ...i32c(1), OP.i32Add, ...set(x)];
+
+/** `mem[addr] = mem[addr] + x` for the f64 at the address pushed by `addr`. */
+export const accumulate = (addr: number[], x: number[]): number[] => [
+  ...addr,
+  ...addr,
+  ...ldF(),
+  ...x,
+  OP.f64Add,
+  ...stF(),
+];
+
+/**
+ * `b[x] = b[x] + lr · (err − reg · b[x])` for the f64 at the address in the i32 local `addr`,
+ * with f64 locals `lr`, `err`, `reg` (Surprise's bias step, e.g. `bu[u] += lr_bu * (err - reg_bu
+ * * bu[u])`).
+ */
+export const biasUpdate = (addr: number, lr: number, err: number, reg: number): number[] => [
+  ...get(addr),
+  ...get(addr),
+  ...ldF(),
+  ...get(lr),
+  ...get(err),
+  ...get(reg),
+  ...get(addr),
+  ...ldF(),
+  OP.f64Mul,
+  OP.f64Sub,
+  OP.f64Mul,
+  OP.f64Add,
+  ...stF(),
+];
+
+/** `base + f` (i32 locals). */
+export const plus = (base: number, f: number): number[] => [...get(base), ...get(f), OP.i32Add];
+
+/** `for (f = 0; f < rowBytes; f += 8) body`, with `f` and `rowBytes` i32 locals. */
+export const eachFactor = (f: number, rowBytes: number, body: number[]): number[] => [
+  ...i32c(0),
+  ...set(f),
+  ...whileLess(f, rowBytes, [...body, ...get(f), ...i32c(8), OP.i32Add, ...set(f)]),
+];
+
+/** `base + (x << shift)` for i32 locals `base` and `x` (the address of element x). */
+export const element = (base: number, x: number, shift: number): number[] => [
+  ...get(base),
+  ...get(x),
+  ...i32c(shift),
+  OP.i32Shl,
+  OP.i32Add,
+];
+
+/** The i32 locals and parameters a kernel uses to walk the users (indices of locals). */
+export interface UserLocals {
+  /** Parameters: first user (inclusive), last user (exclusive), bytes of a factor row. */
+  uStart: number;
+  uEnd: number;
+  rowBytes: number;
+  /** Parameters: addresses of the trainset's `urOffsets` (i32), `bu` and `pu` (f64). */
+  offP: number;
+  buP: number;
+  puP: number;
+  /** Locals: the user, the address of its factor row and of its bias, the end of its ratings. */
+  u: number;
+  up: number;
+  buA: number;
+  end: number;
+}
+
+/**
+ * The start of one user's work: `up = puP + u·rowBytes; buA = buP + 8u;` then `off[u]` (the first
+ * rating) is pushed and consumed by `useStart` (e.g. `set(k)`), then `end = off[u + 1]`.
+ */
+export const userSetup = (x: UserLocals, useStart: number[]): number[] => [
+  ...get(x.puP),
+  ...get(x.u),
+  ...get(x.rowBytes),
+  OP.i32Mul,
+  OP.i32Add,
+  ...set(x.up),
+  ...element(x.buP, x.u, 3),
+  ...set(x.buA),
+  ...element(x.offP, x.u, 2),
+  OP.tee,
+  ...uleb(x.end),
+  ...ldI(0),
+  ...useStart,
+  ...get(x.end),
+  ...ldI(4),
+  ...set(x.end),
+];
+
+/**
+ * The rest of a kernel function's body: `for (u = uStart; u < uEnd; u++) user` (`user` from
+ * `userSetup` on), then the function's `end`.
+ */
+export const eachUser = (x: UserLocals, user: number[]): number[] => [
+  ...get(x.uStart),
+  ...set(x.u),
+  ...whileLess(x.u, x.uEnd, [...user, ...increment(x.u)]),
+  OP.end,
+];
+
+// ---- Module, compilation, memory, calls ---------------------------------------------------
+
+/** Local declarations of a function: how many i32, f64 and v128 locals (in that order). */
+export interface LocalCounts {
+  i32: number;
+  f64: number;
+  /** v128 locals (SIMD builds only); none when omitted. */
+  v128?: number;
+}
+
+/**
+ * A module importing `env.memory` and exporting one function `name` with `nI32` i32 parameters,
+ * then `nF64` f64 parameters, the given locals, and the given body (ending in `end`).
+ */
+export function oneFunctionModule(
+  name: string,
+  nI32: number,
+  nF64: number,
+  locals: LocalCounts,
+  body: number[],
+): Uint8Array {
+  const params = [...Array(nI32).fill(I32), ...Array(nF64).fill(F64)];
+  const type = section(1, vec([[0x60, ...vec(params.map((t) => [t])), 0]]));
+  const imports = section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x00, 0x01]]));
+  const funcs = section(3, vec([[0]]));
+  const exportSection = section(7, vec([[...str(name), 0x00, 0]]));
+  const localDecl = vec([
+    [...uleb(locals.i32), I32],
+    [...uleb(locals.f64), F64],
+    ...(locals.v128 ? [[...uleb(locals.v128), V128]] : []),
+  ]);
+  const code = [...localDecl, ...body];
+  const codeSection = section(10, vec([[...uleb(code.length), ...code]]));
+  const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  return Uint8Array.from([
+    ...header,
+    ...type,
+    ...imports,
+    ...funcs,
+    ...exportSection,
+    ...codeSection,
+  ]);
+}
+
+/** The part of the WebAssembly JavaScript API used here (lib ES2022 does not declare it). */
+export interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (
+    module: object,
+    imports: Record<string, Record<string, unknown>>,
+  ) => { exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
+  /** Thrown by `new Module` for bytes this runtime does not accept (e.g. no SIMD support). */
+  CompileError: new (...args: unknown[]) => Error;
+}
+
+/** The runtime's WebAssembly API, if any. */
+export const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+/**
+ * Compiles module bytes once (`make` is called on first use). @returns the module, or null when
+ * the runtime has no WebAssembly or refuses the bytes (`CompileError`: the caller then runs its
+ * TypeScript loop). @throws anything else (a bug to report).
+ */
+export function lazyModule(make: () => Uint8Array): () => object | null {
+  let compiled: object | null | undefined;
+  return () => {
+    if (compiled === undefined) {
+      const bytes = make();
+      try {
+        compiled = wasm ? new wasm.Module(bytes) : null;
+      } catch (err) {
+        if (!(err instanceof wasm!.CompileError)) throw err;
+        compiled = null;
+      }
+    }
+    return compiled;
+  };
+}
+
+/** A kernel's one exported function: its signature, locals and body (see `oneFunctionModule`). */
+export interface KernelSpec {
+  name: string;
+  nI32: number;
+  nF64: number;
+  locals: LocalCounts;
+  /** The body, assembled on first use. */
+  body: () => number[];
+}
+
+/** `lazyModule` of `oneFunctionModule(spec)`: compiled once, on first use; null when refused. */
+export const lazyKernel = (spec: KernelSpec): (() => object | null) =>
+  lazyModule(() => oneFunctionModule(spec.name, spec.nI32, spec.nF64, spec.locals, spec.body()));
+
+const PAGE = 65536;
+const MAX_BYTES = 2 ** 31; // every address stays a positive i32
+
+/** Typed arrays placed in one WebAssembly memory, 8-byte aligned, with views and addresses. */
+export interface KernelMemory {
+  /** The memory, for the instance's `env.memory` import. */
+  memory: object;
+  /** Byte address of each array, in the order given. */
+  addresses: number[];
+  /** A view of each array in the memory (same type and length), in the order given. */
+  views: (Int32Array | Float64Array)[];
+}
+
+/**
+ * Allocates a memory holding `arrays` (copied in) and `scratch` zeroed f64 arrays of the given
+ * lengths after them. @returns null when it would exceed 2 GiB or WebAssembly is unavailable.
+ */
+export function kernelMemory(
+  arrays: (Int32Array | Float64Array)[],
+  scratch: number[] = [],
+): KernelMemory | null {
+  if (!wasm) return null;
+  const sizes = [...arrays.map((a) => a.byteLength), ...scratch.map((n) => n * 8)];
+  const addresses: number[] = [];
+  let size = 0;
+  for (const s of sizes) {
+    addresses.push(size);
+    size += (s + 7) & ~7;
+  }
+  if (size + 8 > MAX_BYTES) return null;
+  const memory = new wasm.Memory({ initial: Math.max(1, Math.ceil(size / PAGE)) });
+  const buf = memory.buffer;
+  const views: (Int32Array | Float64Array)[] = arrays.map((a, k) => {
+    const v =
+      a instanceof Int32Array
+        ? new Int32Array(buf, addresses[k], a.length)
+        : new Float64Array(buf, addresses[k], a.length);
+    v.set(a);
+    return v;
+  });
+  scratch.forEach((n, k) => views.push(new Float64Array(buf, addresses[arrays.length + k], n)));
+  return { memory, addresses, views };
+}
+
+/**
+ * Runs a compiled kernel on copies of `arrays` in a fresh linear memory, then copies the arrays
+ * from index `firstOutput` on back (the ones before, e.g. the trainset's, are left untouched).
+ *
+ * @param mod The compiled module (from `lazyModule`/`lazyKernel`); null means unavailable.
+ * @param name The exported function's name.
+ * @param scratch Lengths of zeroed f64 arrays placed after `arrays` (see `kernelMemory`).
+ * @param run Calls the kernel function; `mem` gives the addresses and views.
+ * @returns false, having changed nothing, when `mod` is null or the memory would exceed 2 GiB:
+ *   the caller then runs its TypeScript loop.
+ */
+export function runKernel(
+  mod: object | null,
+  name: string,
+  arrays: (Int32Array | Float64Array)[],
+  scratch: number[],
+  firstOutput: number,
+  run: (kernel: (...args: number[]) => void, mem: KernelMemory) => void,
+): boolean {
+  if (!mod) return false;
+  const mem = kernelMemory(arrays, scratch);
+  if (!mem) return false;
+  const instance = new wasm!.Instance(mod, { env: { memory: mem.memory } });
+  run(instance.exports[name] as (...args: number[]) => void, mem);
+  for (let k = firstOutput; k < arrays.length; k++) arrays[k].set(mem.views[k]);
+  return true;
+}
+
+/** Ratings per call into WebAssembly: short calls let V8's optimised tier take over early. */
+export const CHUNK_RATINGS = 4096;
+
+/**
+ * Calls `run(u0, u1)` on consecutive ranges of users covering 0…nUsers−1, each holding about
+ * `CHUNK_RATINGS` ratings (at least one user), in order.
+ *
+ * Why: V8 first runs WebAssembly code from its baseline compiler and only calls made after the
+ * optimised code is ready use it (a running call is never replaced), so short calls let the
+ * optimised code take over within the first epoch. The order of the updates is the same as in
+ * one long loop.
+ */
+export function forUserChunks(
+  urOffsets: Int32Array,
+  nUsers: number,
+  run: (u0: number, u1: number) => void,
+): void {
+  let u0 = 0;
+  while (u0 < nUsers) {
+    let u1 = u0 + 1;
+    while (u1 < nUsers && urOffsets[u1] - urOffsets[u0] < CHUNK_RATINGS) u1++;
+    run(u0, u1);
+    u0 = u1;
+  }
+}
