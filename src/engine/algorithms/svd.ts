@@ -40,7 +40,10 @@ import type { ParamSpecs } from '../params';
 import type { Trainset } from '../trainset';
 import { getRng } from '../random';
 import { svdSgd } from './svd-kernel';
-import { lrSpec, regSpec } from './sgd-params';
+import { normalFactors, rateSpecs, sgdRates, type SgdTerm } from './sgd-params';
+
+/** The terms with their own learning rate and regularisation. */
+const TERMS = ['Bu', 'Bi', 'Pu', 'Qi'] as const satisfies readonly SgdTerm[];
 
 /**
  * SVD (see the module comment for the algorithm). Parameters: `SVD.paramSpecs`.
@@ -74,14 +77,7 @@ export class SVD extends AlgoBase {
     },
     lrAll: { type: 'float', default: 0.005, min: 0, doc: 'Learning rate of every parameter.' },
     regAll: { type: 'float', default: 0.02, min: 0, doc: 'Regularisation of every parameter.' },
-    lrBu: lrSpec('the user biases b_u'),
-    lrBi: lrSpec('the item biases b_i'),
-    lrPu: lrSpec('the user factors p_u'),
-    lrQi: lrSpec('the item factors q_i'),
-    regBu: regSpec('the user biases b_u'),
-    regBi: regSpec('the item biases b_i'),
-    regPu: regSpec('the user factors p_u'),
-    regQi: regSpec('the item factors q_i'),
+    ...rateSpecs(TERMS),
     randomState: {
       type: 'seed',
       default: null,
@@ -114,28 +110,16 @@ export class SVD extends AlgoBase {
     const nF = p.nFactors as number;
     const nEpochs = p.nEpochs as number;
     const biased = p.biased as boolean;
-    const lrAll = p.lrAll as number;
-    const regAll = p.regAll as number;
-    const lrBu = (p.lrBu as number | null) ?? lrAll;
-    const lrBi = (p.lrBi as number | null) ?? lrAll;
-    const lrPu = (p.lrPu as number | null) ?? lrAll;
-    const lrQi = (p.lrQi as number | null) ?? lrAll;
-    const regBu = (p.regBu as number | null) ?? regAll;
-    const regBi = (p.regBi as number | null) ?? regAll;
-    const regPu = (p.regPu as number | null) ?? regAll;
-    const regQi = (p.regQi as number | null) ?? regAll;
+    const rates = sgdRates(p, TERMS);
 
     const { nUsers, nItems, urOffsets, urItems, urRatings } = trainset;
     const rng = getRng(p.randomState as number | null);
     const bu = new Float64Array(nUsers);
     const bi = new Float64Array(nItems);
-    const pu = rng.fillNormal(
-      new Float64Array(nUsers * nF),
-      p.initMean as number,
-      p.initStd as number,
-    );
-    const qi = rng.fillNormal(
-      new Float64Array(nItems * nF),
+    const [pu, qi] = normalFactors(
+      rng,
+      [nUsers, nItems],
+      nF,
       p.initMean as number,
       p.initStd as number,
     );
@@ -154,14 +138,7 @@ export class SVD extends AlgoBase {
       pu,
       qi,
       mu,
-      lrBu,
-      lrBi,
-      lrPu,
-      lrQi,
-      regBu,
-      regBi,
-      regPu,
-      regQi,
+      ...rates,
     });
     this.bu = bu;
     this.bi = bi;

@@ -51,7 +51,10 @@
  * filtering model", KDD 2008, section 4 (equation 15).
  */
 import { AlgoBase, requireArray, type AlgoState } from './base';
-import { lrSpec, regSpec } from './sgd-params';
+import { normalFactors, rateSpecs, sgdRates, type SgdTerm } from './sgd-params';
+
+/** The terms with their own learning rate and regularisation. */
+const TERMS = ['Bu', 'Bi', 'Pu', 'Qi', 'Yj'] as const satisfies readonly SgdTerm[];
 import type { ParamSpecs } from '../params';
 import type { Trainset } from '../trainset';
 import { getRng } from '../random';
@@ -77,16 +80,7 @@ export class SVDpp extends AlgoBase {
     },
     lrAll: { type: 'float', default: 0.007, min: 0, doc: 'Learning rate of every parameter.' },
     regAll: { type: 'float', default: 0.02, min: 0, doc: 'Regularisation of every parameter.' },
-    lrBu: lrSpec('the user biases b_u'),
-    lrBi: lrSpec('the item biases b_i'),
-    lrPu: lrSpec('the user factors p_u'),
-    lrQi: lrSpec('the item factors q_i'),
-    lrYj: lrSpec('the implicit item factors y_j'),
-    regBu: regSpec('the user biases b_u'),
-    regBi: regSpec('the item biases b_i'),
-    regPu: regSpec('the user factors p_u'),
-    regQi: regSpec('the item factors q_i'),
-    regYj: regSpec('the implicit item factors y_j'),
+    ...rateSpecs(TERMS),
     randomState: {
       type: 'seed',
       default: null,
@@ -120,28 +114,19 @@ export class SVDpp extends AlgoBase {
     const p = this.params;
     const nF = p.nFactors as number;
     const nEpochs = p.nEpochs as number;
-    const lrAll = p.lrAll as number;
-    const regAll = p.regAll as number;
-    const lrBu = (p.lrBu as number | null) ?? lrAll;
-    const lrBi = (p.lrBi as number | null) ?? lrAll;
-    const lrPu = (p.lrPu as number | null) ?? lrAll;
-    const lrQi = (p.lrQi as number | null) ?? lrAll;
-    const lrYj = (p.lrYj as number | null) ?? lrAll;
-    const regBu = (p.regBu as number | null) ?? regAll;
-    const regBi = (p.regBi as number | null) ?? regAll;
-    const regPu = (p.regPu as number | null) ?? regAll;
-    const regQi = (p.regQi as number | null) ?? regAll;
-    const regYj = (p.regYj as number | null) ?? regAll;
-    const initMean = p.initMean as number;
-    const initStd = p.initStd as number;
+    const rates = sgdRates(p, TERMS);
 
     const { nUsers, nItems, urOffsets, urItems, urRatings, globalMean } = trainset;
     const rng = getRng(p.randomState as number | null);
     const bu = new Float64Array(nUsers);
     const bi = new Float64Array(nItems);
-    const pu = rng.fillNormal(new Float64Array(nUsers * nF), initMean, initStd);
-    const qi = rng.fillNormal(new Float64Array(nItems * nF), initMean, initStd);
-    const yj = rng.fillNormal(new Float64Array(nItems * nF), initMean, initStd);
+    const [pu, qi, yj] = normalFactors(
+      rng,
+      [nUsers, nItems, nItems],
+      nF,
+      p.initMean as number,
+      p.initStd as number,
+    );
 
     const input: SvdppSgdInput = {
       nUsers,
@@ -156,16 +141,7 @@ export class SVDpp extends AlgoBase {
       qi,
       yj,
       mu: globalMean,
-      lrBu,
-      lrBi,
-      lrPu,
-      lrQi,
-      lrYj,
-      regBu,
-      regBi,
-      regPu,
-      regQi,
-      regYj,
+      ...rates,
     };
     if (hasRepeatedItems(trainset)) svdppSgdLiteral(input);
     else if (!svdppSgdWasm(input)) svdppSgd(input);
