@@ -22,6 +22,7 @@ export * from './engine/dataset';
 export { Trainset, type TrainsetState } from './engine/trainset';
 export { RandomState, getRng, randomSeed, type RandomStateLike } from './engine/random';
 export { mean, pairwiseSum } from './engine/numeric';
+export { formatBytes, type ByteUnits } from './engine/bytes';
 export * from './engine/params';
 export * from './engine/metrics';
 export * from './engine/model-selection';

@@ -28,6 +28,7 @@
 import type { Trainset } from './trainset';
 import type { ParamSpec, ParamValues } from './params';
 import { ParamError } from './params';
+import { formatBytes } from './bytes';
 
 /** The similarity measures (Surprise's `sim_options['name']`). */
 export const SIMILARITY_NAMES = ['cosine', 'msd', 'pearson', 'pearson_baseline'] as const;
@@ -155,18 +156,6 @@ export function similarityMatrixBytes(n: number): number {
   return n * n * Float64Array.BYTES_PER_ELEMENT;
 }
 
-/** Formats a byte count for messages, e.g. "1.5 GiB". */
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${bytes} bytes` : `${v.toFixed(1)} ${units[u]}`;
-}
-
 /** The similarity matrix would not fit the configured memory budget (raised before allocating). */
 export class SimilarityBudgetError extends RangeError {
   constructor(
@@ -179,8 +168,8 @@ export class SimilarityBudgetError extends RangeError {
     what: string,
   ) {
     super(
-      `the ${what} similarity matrix (${n} × ${n} float64) needs ${formatBytes(neededBytes)} ` +
-        `(${neededBytes} bytes) but the memory budget is ${formatBytes(budgetBytes)} ` +
+      `the ${what} similarity matrix (${n} × ${n} float64) needs ${formatBytes(neededBytes, 'binary')} ` +
+        `(${neededBytes} bytes) but the memory budget is ${formatBytes(budgetBytes, 'binary')} ` +
         `(${budgetBytes} bytes); raise memoryBudgetBytes or REELGRAPH_MEMORY_BUDGET, or use ` +
         `${what === 'user' ? 'item' : 'user'}-based similarities if there are fewer of them`,
     );

@@ -17,7 +17,7 @@ import {
   loadMovies,
   resolveBuiltin,
 } from '../../src/engine/dataset';
-import { formatBytes } from '../../src/engine/dataset/builtin';
+import { formatBytes } from '../../src/engine/bytes';
 
 const FIX = path.resolve(__dirname, '../fixtures/datasets/builtin');
 const SHARED =

@@ -27,6 +27,7 @@ import * as https from 'node:https';
 import { createHash, randomBytes } from 'node:crypto';
 import { unzipSync } from 'fflate';
 import { SingleBar } from 'cli-progress';
+import { formatBytes } from '../bytes';
 import { ChecksumError, DatasetNotFoundError } from './errors';
 import type { BuiltinDatasetName } from './reader';
 
@@ -359,11 +360,6 @@ export function downloadBytes(
 interface ProgressReport {
   update(received: number): void;
   stop(received: number): void;
-}
-
-/** `1234567` → `"1.2 MB"`, `2048` → `"2.0 kB"`. */
-export function formatBytes(bytes: number): string {
-  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`;
 }
 
 /**
