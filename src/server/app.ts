@@ -27,6 +27,7 @@ import { type AuthState, Authenticator } from './auth';
 import type { ServerConfig } from './config';
 import { healthRouter } from './health';
 import { ideRouter } from './ide';
+import { graphqlFastPath } from './graphql-http';
 import { depthRule, limitsPlugin } from './limits';
 import { createLogger, type Logger, requestLogging } from './logging';
 import { restError, restRouter } from './rest';
@@ -100,7 +101,11 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.set('etag', false);
-  const httpServer = http.createServer(app);
+  // POST /graphql with JSON takes the fast path (graphql-http.ts), everything else express
+  let fastPath: (req: http.IncomingMessage, res: http.ServerResponse) => boolean = () => false;
+  const httpServer = http.createServer((req, res) => {
+    if (!fastPath(req, res)) app(req, res);
+  });
 
   const websockets = attachWebSockets<AppContext>({
     httpServer,
@@ -148,23 +153,31 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
     },
   });
   await apollo.start();
+  const contextOf = (req: http.IncomingMessage, ids: { id: string; log: Logger }): AppContext => ({
+    services,
+    auth: authenticator.fromHeader(req.headers.authorization),
+    requestId: ids.id,
+    log: ids.log,
+  });
+  fastPath = graphqlFastPath(apollo, {
+    path: GRAPHQL_PATH,
+    maxBodyBytes: limits.maxBodyBytes,
+    logger,
+    context: contextOf,
+  });
 
   app.use(requestLogging(logger));
-  app.use(healthRouter(services, { draining: () => draining }));
-  app.use(ideRouter(GRAPHQL_PATH));
-  app.use(restRouter(services, { maxBodyBytes: limits.maxBodyBytes, authenticator }));
   app.use(
     GRAPHQL_PATH,
     express.json({ limit: limits.maxBodyBytes }),
     expressMiddleware<AppContext>(apollo, {
-      context: async ({ req }) => ({
-        services,
-        auth: authenticator.fromHeader(req.headers.authorization),
-        requestId: req.id,
-        log: req.log,
-      }),
+      context: async ({ req }) => contextOf(req, { id: req.id, log: req.log }),
     }),
   );
+  // after /graphql: the hot path traverses as few layers as possible
+  app.use(healthRouter(services, { draining: () => draining }));
+  app.use(ideRouter(GRAPHQL_PATH));
+  app.use(restRouter(services, { maxBodyBytes: limits.maxBodyBytes, authenticator }));
   app.use((req: Request, res: Response) => {
     res.status(404).json({ error: `no route for ${req.method} ${req.path}` });
   });
@@ -203,6 +216,7 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
         draining = true;
         websockets.closeAll(); // synchronously, before the first await
         await apollo.stop(); // drains HTTP (in-flight requests finish), then the WebSockets
+        await new Promise<void>((resolve) => logger.flush(() => resolve()));
       })();
       return closing;
     },

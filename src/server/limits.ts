@@ -67,8 +67,20 @@ const ESTIMATORS: ComplexityEstimator[] = [
   simpleEstimator({ defaultComplexity: 1 }),
 ];
 
+/** Complexities already computed, per schema and parsed document (Apollo and the WebSocket
+ * paths reuse parsed documents), keyed by the variables' JSON. */
+const complexityCache = new WeakMap<
+  GraphQLSchema,
+  WeakMap<DocumentNode, Map<string, number | null>>
+>();
+/** Variables longer than this (as JSON) are not cached. */
+const MAX_CACHED_VARIABLES = 1024;
+/** Distinct variable sets cached per document. */
+const MAX_CACHED_PER_DOCUMENT = 64;
+
 /**
- * The complexity of an operation (see the module documentation).
+ * The complexity of an operation (see the module documentation); memoised per parsed document
+ * and variables.
  * @returns null when it cannot be computed (e.g. bad variables: execution reports them)
  */
 export function operationComplexity(
@@ -77,8 +89,15 @@ export function operationComplexity(
   variables: Record<string, unknown> | undefined,
   operationName: string | undefined | null,
 ): number | null {
+  let key: string | undefined = JSON.stringify([operationName ?? null, variables ?? {}]);
+  if (key.length > MAX_CACHED_VARIABLES) key = undefined;
+  let perSchema = complexityCache.get(schema);
+  if (!perSchema) complexityCache.set(schema, (perSchema = new WeakMap()));
+  let perDoc = perSchema.get(document);
+  if (key !== undefined && perDoc?.has(key)) return perDoc.get(key)!;
+  let value: number | null;
   try {
-    return getComplexity({
+    value = getComplexity({
       schema,
       query: document,
       variables: variables ?? {},
@@ -86,8 +105,14 @@ export function operationComplexity(
       estimators: ESTIMATORS,
     });
   } catch {
-    return null;
+    value = null;
   }
+  if (key !== undefined) {
+    if (!perDoc) perSchema.set(document, (perDoc = new Map()));
+    if (perDoc.size >= MAX_CACHED_PER_DOCUMENT) perDoc.clear();
+    perDoc.set(key, value);
+  }
+  return value;
 }
 
 /** The error for an operation above the complexity limit (HTTP 400). */

@@ -5,18 +5,26 @@
  * sent back in the `X-Request-Id` response header and is the GraphQL context's `requestId`.
  */
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import pino, { type Logger } from 'pino';
 
 export type { Logger };
 
-/** A pino logger writing JSON lines to stdout at `level`. */
+/**
+ * A pino logger writing JSON lines to stdout at `level`. Lines are buffered (up to 4 KiB, written
+ * asynchronously): one write per batch instead of per request; pino flushes the buffer
+ * synchronously when the process exits, and {@link RunningServer.close} flushes it too.
+ */
 export function createLogger(level: string = 'info'): Logger {
-  return pino({
-    level,
-    base: { service: 'reelgraph', pid: process.pid },
-    timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  return pino(
+    {
+      level,
+      base: { service: 'reelgraph', pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    pino.destination({ dest: 1, sync: false, minLength: 4096 }),
+  );
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -37,32 +45,46 @@ declare module 'express-serve-static-core' {
 }
 
 /**
- * Express middleware: gives each request an id and a child logger, echoes the id in
- * `X-Request-Id`, and logs one line when the response is finished (or the client went away).
+ * Gives a request an id and a child logger, echoes the id in `X-Request-Id`, and logs one line
+ * when the response is finished (or the client went away). Used by the express middleware and
+ * by the GraphQL fast path (graphql-http.ts).
  */
+export function logRequest(
+  logger: Logger,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+): { id: string; log: Logger } {
+  const started = process.hrtime.bigint();
+  const id = requestIdOf(req.headers['x-request-id']);
+  const log = logger.child({ reqId: id });
+  res.setHeader('X-Request-Id', id);
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const line = {
+      method: req.method,
+      path,
+      status: res.statusCode,
+      durationMs: Math.round(ms * 100) / 100,
+      ...(!res.writableFinished ? { aborted: true } : {}),
+    };
+    if (res.statusCode >= 500) log.error(line, 'request');
+    else log.info(line, 'request');
+  };
+  res.once('finish', finish);
+  res.once('close', finish);
+  return { id, log };
+}
+
+/** Express middleware: {@link logRequest}, with `req.id` and `req.log` set. */
 export function requestLogging(logger: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const started = process.hrtime.bigint();
-    req.id = requestIdOf(req.headers['x-request-id']);
-    req.log = logger.child({ reqId: req.id });
-    res.setHeader('X-Request-Id', req.id);
-    let done = false;
-    const finish = (event: 'finish' | 'close') => {
-      if (done) return;
-      done = true;
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const line = {
-        method: req.method,
-        path: req.path,
-        status: res.statusCode,
-        durationMs: Math.round(ms * 100) / 100,
-        ...(event === 'close' && !res.writableFinished ? { aborted: true } : {}),
-      };
-      if (res.statusCode >= 500) req.log.error(line, 'request');
-      else req.log.info(line, 'request');
-    };
-    res.once('finish', () => finish('finish'));
-    res.once('close', () => finish('close'));
+    const { id, log } = logRequest(logger, req, res, req.path);
+    req.id = id;
+    req.log = log;
     next();
   };
 }

@@ -146,7 +146,10 @@ test('SIGTERM: WebSockets get 1001 on both protocols, JSON logs with request ids
   const legacy = legacyClient(wsUrl);
   const m = modernSubscribe(modern, 'subscription { modelUpdated { version } }');
   const l = legacySubscribe(legacy, 'subscription { modelUpdated { version } }');
-  await until(() => /websocket open[\s\S]*websocket open/.test(main.stdout), 10_000, 'two sockets');
+  // both sockets answer a query: they are connected (log lines are buffered: not a signal)
+  const mq = modernSubscribe(modern, '{ __typename }');
+  const lq = legacySubscribe(legacy, '{ __typename }');
+  await until(() => mq.completed && lq.results.length > 0, 10_000, 'two connected sockets');
   await new Promise((r) => setTimeout(r, 200));
   await fetch(`${main.url}/healthz`, { headers: { 'x-request-id': 'probe-1' } });
   main.child.kill('SIGTERM');
@@ -165,6 +168,7 @@ test('SIGTERM: WebSockets get 1001 on both protocols, JSON logs with request ids
   const probe = lines.find((x) => x.reqId === 'probe-1');
   expect(probe).toMatchObject({ msg: 'request', method: 'GET', path: '/healthz', status: 200 });
   expect(lines.some((x) => x.msg === 'signal received' && x.signal === 'SIGTERM')).toBe(true);
+  expect(lines.filter((x) => x.msg === 'websocket open')).toHaveLength(2);
   expect(lines[lines.length - 1].msg).toBe('stopped');
 });
 

@@ -75,6 +75,13 @@ describe('server transports without tokens', () => {
       headers: { 'apollo-require-preflight': '1' },
     });
     expect(ok.status).toBe(200);
+    // a "simple" POST (text/plain, as a cross-site form could send) is refused too
+    const form = await fetch(server.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ query: '{ hello }' }),
+    });
+    expect(form.status).toBe(400);
   });
 
   test('depth: 4 levels pass, 5 levels are refused with 400 naming the limit', async () => {
