@@ -46,6 +46,28 @@ export class ParamError extends Error {
 }
 
 /**
+ * The message for the unknown parameter `name` of `owner`, followed by what was expected:
+ * "unknown parameter 'nFactor' for SVD; expected one of: nFactors, …", or, when there is nothing
+ * to expect, "unknown parameter 'k' for SlopeOne; SlopeOne takes no parameters" (for an object
+ * parameter `parent` without fields: "…; 'parent' of SVD takes no parameters").
+ *
+ * @param parent the dotted name of the object parameter holding `name`, '' at the top level.
+ * @param known the names allowed where `name` was given (dotted as `name` is).
+ */
+export function unknownParameterMessage(
+  name: string,
+  owner: string,
+  parent: string,
+  known: string[],
+): string {
+  const expected =
+    known.length > 0
+      ? `expected one of: ${known.join(', ')}`
+      : `${parent ? `'${parent}' of ${owner}` : owner} takes no parameters`;
+  return `unknown parameter '${name}' for ${owner}; ${expected}`;
+}
+
+/**
  * Validates `given` against `specs` and fills in defaults.
  *
  * @param owner name used in messages (e.g. "SVD").
@@ -63,11 +85,10 @@ export function resolveParams(
   const g = given ?? {};
   for (const name of Object.keys(g)) {
     if (!(name in specs)) {
+      const known = Object.keys(specs).map((k) => prefix + k);
       throw new ParamError(
         prefix + name,
-        `unknown parameter '${prefix + name}' for ${owner}; expected one of: ${Object.keys(specs)
-          .map((k) => prefix + k)
-          .join(', ')}`,
+        unknownParameterMessage(prefix + name, owner, prefix.slice(0, -1), known),
       );
     }
   }
@@ -141,9 +162,10 @@ export function parseParamAssignment(
     const spec = level[path[d]];
     const dotted = path.slice(0, d + 1).join('.');
     if (!spec) {
+      const parent = path.slice(0, d).join('.');
       throw new ParamError(
         dotted,
-        `unknown parameter '${dotted}' for ${owner}; expected one of: ${Object.keys(level).join(', ')}`,
+        unknownParameterMessage(dotted, owner, parent, Object.keys(level)),
       );
     }
     if (d < path.length - 1) {

@@ -4,8 +4,10 @@ import {
   resolveParams,
   parseParamAssignment,
   mergeParams,
+  ParamError,
   type ParamSpecs,
 } from '../../src/engine/params';
+import { createAlgorithm } from '../../src/engine/algorithms';
 
 // Raw order: users first seen b, a, c; items x, y, z.
 const raw = new RawRatings(
@@ -129,6 +131,28 @@ describe('parameter specs', () => {
     expect(() => resolveParams(specs, { nFactors: 2.5 }, 'SVD')).toThrow(/whole number/);
     expect(() => resolveParams(specs, { bslOptions: { method: 'x' } }, 'SVD')).toThrow(
       /'bslOptions.method' of SVD must be one of als, sgd/,
+    );
+  });
+
+  test('an algorithm without parameters says so instead of listing nothing', () => {
+    const none: ParamSpecs = {};
+    expect(resolveParams(none, {}, 'SlopeOne')).toEqual({});
+    expect(() => resolveParams(none, { k: 40 }, 'SlopeOne')).toThrow(
+      new ParamError('k', "unknown parameter 'k' for SlopeOne; SlopeOne takes no parameters"),
+    );
+    expect(() => parseParamAssignment(none, 'k=40', 'SlopeOne')).toThrow(
+      "unknown parameter 'k' for SlopeOne; SlopeOne takes no parameters",
+    );
+    expect(() => createAlgorithm('SlopeOne', { k: 40 })).toThrow(
+      "unknown parameter 'k' for SlopeOne; SlopeOne takes no parameters",
+    );
+    // An object parameter without fields is named as such.
+    const empty: ParamSpecs = { opts: { type: 'object', doc: 'no fields', fields: {} } };
+    expect(() => resolveParams(empty, { opts: { x: 1 } }, 'Algo')).toThrow(
+      "unknown parameter 'opts.x' for Algo; 'opts' of Algo takes no parameters",
+    );
+    expect(() => parseParamAssignment(empty, 'opts.x=1', 'Algo')).toThrow(
+      "unknown parameter 'opts.x' for Algo; 'opts' of Algo takes no parameters",
     );
   });
 

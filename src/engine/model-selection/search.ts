@@ -23,7 +23,13 @@ import { getAlgorithm } from '../algorithms/registry';
 import type { Testset } from '../dataset/raw-ratings';
 import { parseMeasures, type MeasureName } from '../metrics';
 import { mean } from '../numeric';
-import { mergeParams, ParamError, type ParamSpecs, type ParamValues } from '../params';
+import {
+  mergeParams,
+  ParamError,
+  unknownParameterMessage,
+  type ParamSpecs,
+  type ParamValues,
+} from '../params';
 import { getRng, type RandomState, type RandomStateLike } from '../random';
 import { Trainset } from '../trainset';
 import { getCv, type Split, type SplitData, type Splitter } from './split';
@@ -150,12 +156,9 @@ function dimensionsOf(
       spec = level[path[d]];
       const dotted = prefix + path.slice(0, d + 1).join('.');
       if (!spec) {
-        throw new ParamError(
-          dotted,
-          `param grid: unknown parameter '${dotted}' for ${owner}; expected one of: ${Object.keys(
-            level,
-          ).join(', ')}`,
-        );
+        const parent = (prefix + path.slice(0, d).join('.')).replace(/\.$/, '');
+        const message = unknownParameterMessage(dotted, owner, parent, Object.keys(level));
+        throw new ParamError(dotted, `param grid: ${message}`);
       }
       if (d < path.length - 1) {
         if (spec.type !== 'object') {
