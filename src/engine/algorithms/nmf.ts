@@ -34,13 +34,13 @@
  * factorization", SDM 2006; D. Lee, H. S. Seung, "Algorithms for non-negative matrix
  * factorization", NIPS 2001.
  */
-import { AlgoBase, PredictionImpossible, requireArray, type AlgoState } from './base';
+import { FactorModel } from './factor-model';
 import type { ParamSpecs } from '../params';
 import type { Trainset } from '../trainset';
 import { getRng } from '../random';
 import { nmfSgd } from './nmf-kernel';
 
-export class NMF extends AlgoBase {
+export class NMF extends FactorModel {
   static readonly algorithmName = 'NMF';
   static readonly description =
     'Non-negative matrix factorisation with regularised multiplicative updates (optionally biased).';
@@ -95,20 +95,6 @@ export class NMF extends AlgoBase {
       doc: 'Seed of the factor initialisation (whole number in [0, 2^32 − 1]); the same seed gives the same model bit for bit. null draws a seed from the operating system.',
     },
   };
-
-  /** User biases by inner user id (length nUsers; zeros when unbiased). */
-  bu: Float64Array = new Float64Array(0);
-  /** Item biases by inner item id (length nItems; zeros when unbiased). */
-  bi: Float64Array = new Float64Array(0);
-  /** User factors, row-major: `pu[u * nFactors + f]` (length nUsers × nFactors), ≥ 0. */
-  pu: Float64Array = new Float64Array(0);
-  /** Item factors, row-major: `qi[i * nFactors + f]` (length nItems × nFactors), ≥ 0. */
-  qi: Float64Array = new Float64Array(0);
-
-  /** Number of factors of this model (the `nFactors` parameter). */
-  get nFactors(): number {
-    return this.params.nFactors as number;
-  }
 
   override fit(trainset: Trainset): this {
     super.fit(trainset);
@@ -166,43 +152,10 @@ export class NMF extends AlgoBase {
 
   /**
    * Biased: `μ (+ b_u if u is known) (+ b_i if i is known) (+ q_iᵀ p_u if both are known)`.
-   * Unbiased: `q_iᵀ p_u`.
+   * Unbiased: `q_iᵀ p_u`. Factors are ≥ 0 (see the module comment).
    * @throws PredictionImpossible (unbiased only) when the user or the item is unknown.
    */
   estimate(u: number, i: number): number {
-    const known = u >= 0 && i >= 0;
-    if (this.params.biased) {
-      let est = this.trainset.globalMean;
-      if (u >= 0) est += this.bu[u];
-      if (i >= 0) est += this.bi[i];
-      if (known) est += this.dot(u, i);
-      return est;
-    }
-    if (known) return this.dot(u, i);
-    throw new PredictionImpossible('User and item are unknown.');
-  }
-
-  /** `q_iᵀ p_u` for inner ids, summed over f = 0…nFactors−1 in order. */
-  private dot(u: number, i: number): number {
-    const nF = this.nFactors;
-    const { pu, qi } = this;
-    const uo = u * nF;
-    const io = i * nF;
-    let s = 0;
-    for (let f = 0; f < nF; f++) s += qi[io + f] * pu[uo + f];
-    return s;
-  }
-
-  override exportState(): AlgoState {
-    return { values: {}, arrays: { bu: this.bu, bi: this.bi, pu: this.pu, qi: this.qi } };
-  }
-
-  override importState(state: AlgoState): void {
-    const { nUsers, nItems } = this.trainset;
-    const nF = this.nFactors;
-    this.bu = requireArray(state, 'bu', nUsers, Float64Array);
-    this.bi = requireArray(state, 'bi', nItems, Float64Array);
-    this.pu = requireArray(state, 'pu', nUsers * nF, Float64Array);
-    this.qi = requireArray(state, 'qi', nItems * nF, Float64Array);
+    return this.biasedOrPlainEstimate(u, i, 'User and item are unknown.');
   }
 }

@@ -35,7 +35,7 @@
  * C. Volinsky, "Matrix factorization techniques for recommender systems", IEEE Computer 42(8),
  * 2009 (equations 5 and 6).
  */
-import { AlgoBase, PredictionImpossible, requireArray, type AlgoState } from './base';
+import { FactorModel } from './factor-model';
 import type { ParamSpecs } from '../params';
 import type { Trainset } from '../trainset';
 import { getRng } from '../random';
@@ -52,7 +52,7 @@ const TERMS = ['Bu', 'Bi', 'Pu', 'Qi'] as const satisfies readonly SgdTerm[];
  * const algo = new SVD({ nFactors: 50, randomState: 0 }).fit(trainset);
  * algo.predict('196', '302').est; // a rating in the trainset's scale
  */
-export class SVD extends AlgoBase {
+export class SVD extends FactorModel {
   static readonly algorithmName = 'SVD';
   static readonly description =
     "Funk's matrix factorisation (biased by default) learned by stochastic gradient descent.";
@@ -84,20 +84,6 @@ export class SVD extends AlgoBase {
       doc: 'Seed of the factor initialisation (whole number in [0, 2^32 − 1]); the same seed gives the same model bit for bit. null draws a seed from the operating system.',
     },
   };
-
-  /** User biases by inner user id (length nUsers; zeros when unbiased). */
-  bu: Float64Array = new Float64Array(0);
-  /** Item biases by inner item id (length nItems; zeros when unbiased). */
-  bi: Float64Array = new Float64Array(0);
-  /** User factors, row-major: `pu[u * nFactors + f]` (length nUsers × nFactors). */
-  pu: Float64Array = new Float64Array(0);
-  /** Item factors, row-major: `qi[i * nFactors + f]` (length nItems × nFactors). */
-  qi: Float64Array = new Float64Array(0);
-
-  /** Number of factors of this model (the `nFactors` parameter). */
-  get nFactors(): number {
-    return this.params.nFactors as number;
-  }
 
   /**
    * Draws the initial factors, then runs `nEpochs` passes of SGD over `trainset.allRatings()`.
@@ -153,43 +139,6 @@ export class SVD extends AlgoBase {
    * @throws PredictionImpossible (unbiased only) when the user or the item is unknown.
    */
   estimate(u: number, i: number): number {
-    const ts = this.trainset;
-    const knownUser = ts.knowsUser(u);
-    const knownItem = ts.knowsItem(i);
-    if (this.params.biased) {
-      let est = ts.globalMean;
-      if (knownUser) est += this.bu[u];
-      if (knownItem) est += this.bi[i];
-      if (knownUser && knownItem) est += this.dot(u, i);
-      return est;
-    }
-    if (knownUser && knownItem) return this.dot(u, i);
-    throw new PredictionImpossible('User and items are unknown.');
-  }
-
-  /** `q_iᵀ p_u` for inner ids, summed over f = 0…nFactors−1 in order. */
-  private dot(u: number, i: number): number {
-    const nF = this.nFactors;
-    const { pu, qi } = this;
-    const uo = u * nF;
-    const io = i * nF;
-    let s = 0;
-    for (let f = 0; f < nF; f++) s += qi[io + f] * pu[uo + f];
-    return s;
-  }
-
-  /** Arrays `bu`, `bi`, `pu`, `qi` (float64) for a model file. */
-  override exportState(): AlgoState {
-    return { values: {}, arrays: { bu: this.bu, bi: this.bi, pu: this.pu, qi: this.qi } };
-  }
-
-  /** Restores `bu`, `bi`, `pu`, `qi`. @throws Error when one is missing or of the wrong size. */
-  override importState(state: AlgoState): void {
-    const { nUsers, nItems } = this.trainset;
-    const nF = this.nFactors;
-    this.bu = requireArray(state, 'bu', nUsers, Float64Array);
-    this.bi = requireArray(state, 'bi', nItems, Float64Array);
-    this.pu = requireArray(state, 'pu', nUsers * nF, Float64Array);
-    this.qi = requireArray(state, 'qi', nItems * nF, Float64Array);
+    return this.biasedOrPlainEstimate(u, i, 'User and items are unknown.');
   }
 }

@@ -50,7 +50,8 @@
  * Reference: Y. Koren, "Factorization meets the neighborhood: a multifaceted collaborative
  * filtering model", KDD 2008, section 4 (equation 15).
  */
-import { AlgoBase, requireArray, type AlgoState } from './base';
+import { requireArray, type AlgoState } from './base';
+import { FactorModel } from './factor-model';
 import { normalFactors, rateSpecs, sgdRates, type SgdTerm } from './sgd-params';
 
 /** The terms with their own learning rate and regularisation. */
@@ -60,7 +61,7 @@ import type { Trainset } from '../trainset';
 import { getRng } from '../random';
 import { svdppSgdWasm } from './svdpp-kernel';
 
-export class SVDpp extends AlgoBase {
+export class SVDpp extends FactorModel {
   static readonly algorithmName = 'SVDpp';
   static readonly description =
     'SVD++: biased matrix factorisation plus implicit feedback (the items each user rated), learned by SGD.';
@@ -88,14 +89,6 @@ export class SVDpp extends AlgoBase {
     },
   };
 
-  /** User biases by inner user id (length nUsers). */
-  bu: Float64Array = new Float64Array(0);
-  /** Item biases by inner item id (length nItems). */
-  bi: Float64Array = new Float64Array(0);
-  /** User factors, row-major: `pu[u * nFactors + f]` (length nUsers × nFactors). */
-  pu: Float64Array = new Float64Array(0);
-  /** Item factors, row-major: `qi[i * nFactors + f]` (length nItems × nFactors). */
-  qi: Float64Array = new Float64Array(0);
   /** Implicit item factors, row-major: `yj[j * nFactors + f]` (length nItems × nFactors). */
   yj: Float64Array = new Float64Array(0);
   /**
@@ -103,11 +96,6 @@ export class SVDpp extends AlgoBase {
    * the factors after fit or import, so that each estimate costs O(nFactors).
    */
   private zu: Float64Array = new Float64Array(0);
-
-  /** Number of factors of this model (the `nFactors` parameter). */
-  get nFactors(): number {
-    return this.params.nFactors as number;
-  }
 
   override fit(trainset: Trainset): this {
     super.fit(trainset);
@@ -197,21 +185,17 @@ export class SVDpp extends AlgoBase {
     this.zu = zu;
   }
 
+  /** Arrays `bu`, `bi`, `pu`, `qi`, `yj` (float64) for a model file. */
   override exportState(): AlgoState {
-    return {
-      values: {},
-      arrays: { bu: this.bu, bi: this.bi, pu: this.pu, qi: this.qi, yj: this.yj },
-    };
+    const state = super.exportState();
+    state.arrays.yj = this.yj;
+    return state;
   }
 
+  /** Restores `bu`, `bi`, `pu`, `qi`, `yj`. @throws Error when one is missing or of the wrong size. */
   override importState(state: AlgoState): void {
-    const { nUsers, nItems } = this.trainset;
-    const nF = this.nFactors;
-    this.bu = requireArray(state, 'bu', nUsers, Float64Array);
-    this.bi = requireArray(state, 'bi', nItems, Float64Array);
-    this.pu = requireArray(state, 'pu', nUsers * nF, Float64Array);
-    this.qi = requireArray(state, 'qi', nItems * nF, Float64Array);
-    this.yj = requireArray(state, 'yj', nItems * nF, Float64Array);
+    super.importState(state);
+    this.yj = requireArray(state, 'yj', this.trainset.nItems * this.nFactors, Float64Array);
     this.computeZu();
   }
 }

@@ -1,0 +1,74 @@
+/**
+ * What the matrix-factorisation models SVD, SVDpp and NMF have in common once fitted: biases
+ * `b_u`, `b_i` and factor matrices `p_u`, `q_i` (row-major Float64Arrays over inner ids), the
+ * number of factors, the factor product `q_iᵀ p_u`, Surprise's biased/unbiased estimate, and the
+ * model-file state of those four arrays.
+ *
+ * Follows Surprise 1.1.4, surprise/prediction_algorithms/matrix_factorization.pyx
+ * (`SVD.estimate`, `NMF.estimate`: the same formula; only the message of the
+ * PredictionImpossible they raise differs).
+ */
+import { AlgoBase, PredictionImpossible, requireArray, type AlgoState } from './base';
+
+export abstract class FactorModel extends AlgoBase {
+  /** User biases by inner user id (length nUsers; zeros when unbiased). */
+  bu: Float64Array = new Float64Array(0);
+  /** Item biases by inner item id (length nItems; zeros when unbiased). */
+  bi: Float64Array = new Float64Array(0);
+  /** User factors, row-major: `pu[u * nFactors + f]` (length nUsers × nFactors). */
+  pu: Float64Array = new Float64Array(0);
+  /** Item factors, row-major: `qi[i * nFactors + f]` (length nItems × nFactors). */
+  qi: Float64Array = new Float64Array(0);
+
+  /** Number of factors of this model (the `nFactors` parameter, a whole number ≥ 0). */
+  get nFactors(): number {
+    return this.params.nFactors as number;
+  }
+
+  /** `q_iᵀ p_u` for known inner ids, summed over f = 0…nFactors−1 in order. */
+  protected dot(u: number, i: number): number {
+    const nF = this.nFactors;
+    const { pu, qi } = this;
+    const uo = u * nF;
+    const io = i * nF;
+    let s = 0;
+    for (let f = 0; f < nF; f++) s += qi[io + f] * pu[uo + f];
+    return s;
+  }
+
+  /**
+   * Surprise's estimate of SVD and NMF. Biased (`params.biased`): `μ (+ b_u if u is known)
+   * (+ b_i if i is known) (+ q_iᵀ p_u if both are known)`. Unbiased: `q_iᵀ p_u`.
+   * @param unknownMessage the message Surprise raises when unbiased and u or i is unknown.
+   * @throws PredictionImpossible (unbiased only) when the user or the item is unknown.
+   */
+  protected biasedOrPlainEstimate(u: number, i: number, unknownMessage: string): number {
+    const ts = this.trainset;
+    const knownUser = ts.knowsUser(u);
+    const knownItem = ts.knowsItem(i);
+    if (this.params.biased) {
+      let est = ts.globalMean;
+      if (knownUser) est += this.bu[u];
+      if (knownItem) est += this.bi[i];
+      if (knownUser && knownItem) est += this.dot(u, i);
+      return est;
+    }
+    if (knownUser && knownItem) return this.dot(u, i);
+    throw new PredictionImpossible(unknownMessage);
+  }
+
+  /** Arrays `bu`, `bi`, `pu`, `qi` (float64) for a model file. */
+  override exportState(): AlgoState {
+    return { values: {}, arrays: { bu: this.bu, bi: this.bi, pu: this.pu, qi: this.qi } };
+  }
+
+  /** Restores `bu`, `bi`, `pu`, `qi`. @throws Error when one is missing or of the wrong size. */
+  override importState(state: AlgoState): void {
+    const { nUsers, nItems } = this.trainset;
+    const nF = this.nFactors;
+    this.bu = requireArray(state, 'bu', nUsers, Float64Array);
+    this.bi = requireArray(state, 'bi', nItems, Float64Array);
+    this.pu = requireArray(state, 'pu', nUsers * nF, Float64Array);
+    this.qi = requireArray(state, 'qi', nItems * nF, Float64Array);
+  }
+}
