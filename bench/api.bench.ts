@@ -33,6 +33,8 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PUSHES = Number(process.env.BENCH_PUSHES ?? 100);
 const SUBSCRIPTIONS = Number(process.env.BENCH_SUBSCRIPTIONS ?? 1000);
+/** A push not received after this long is counted as lost (and the run goes on). */
+const PUSH_TIMEOUT_MS = 10_000;
 
 function quantile(values: number[], q: number): number {
   const s = [...values].sort((a, b) => a - b);
@@ -58,6 +60,7 @@ async function startServer(dataDir: string): Promise<{ child: ChildProcess; url:
       fromDist = false;
     }
   }
+  const t0 = Date.now();
   console.log(`server from ${fromDist ? 'dist/main.js (as npm start)' : 'the TypeScript sources'}`);
   const args = fromDist ? ['dist/main.js'] : ['-r', './scripts/ts-register.js', 'src/main.ts'];
   const child = spawn(process.execPath, args, {
@@ -77,10 +80,14 @@ async function startServer(dataDir: string): Promise<{ child: ChildProcess; url:
   });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += String(d)));
-  const t0 = Date.now();
   for (;;) {
     const m = /listening on (http:\/\/\S+)/.exec(stderr);
-    if (m) return { child, url: m[1] };
+    if (m) {
+      console.log(
+        `server ${m[1]} (pid ${child.pid}) ready in ${fmt((Date.now() - t0) / 1000)} s (first start: bootstrap included)`,
+      );
+      return { child, url: m[1] };
+    }
     if (child.exitCode !== null) throw new Error(`server exited:\n${stderr}`);
     if (Date.now() - t0 > 180_000) throw new Error(`no banner after 180 s:\n${stderr}`);
     await sleep(50);
@@ -103,16 +110,31 @@ function wsClient(url: string): Client {
   });
 }
 
-/** Runs one operation on a graphql-ws client; resolves with its first result. */
-function once<T>(client: Client, query: string, variables?: Record<string, unknown>): Promise<T> {
+/**
+ * Runs one operation on a graphql-ws client; resolves with its first result, or with null after
+ * `timeoutMs` (the operation is then disposed of).
+ */
+function once<T>(
+  client: Client,
+  query: string,
+  variables?: Record<string, unknown>,
+  timeoutMs = 60_000,
+): Promise<T | null> {
   return new Promise((resolve, reject) => {
     let done = false;
+    const timer = setTimeout(() => {
+      if (done) return;
+      done = true;
+      dispose();
+      resolve(null);
+    }, timeoutMs);
     const dispose = client.subscribe(
       { query, variables },
       {
         next: (r) => {
           if (done) return;
           done = true;
+          clearTimeout(timer);
           if (r.errors) reject(new Error(JSON.stringify(r.errors)));
           else resolve(r.data as T);
           dispose();
@@ -163,10 +185,12 @@ async function pushLatency(url: string): Promise<void> {
   const client = wsClient(`${url.replace('http', 'ws')}/graphql`);
   const lat: number[] = [];
   const jobMs: number[] = [];
+  /** Requests whose push did not arrive within PUSH_TIMEOUT_MS. */
+  const lost: string[] = [];
   try {
     for (let k = 0; k < PUSHES + 3; k++) {
       const t0 = process.hrtime.bigint();
-      const { requestPredictions } = await once<{ requestPredictions: { requestId: string } }>(
+      const answer = await once<{ requestPredictions: { requestId: string } }>(
         client,
         'mutation($p: [PredictionPairInput!]!) { requestPredictions(pairs: $p) { requestId } }',
         {
@@ -176,6 +200,8 @@ async function pushLatency(url: string): Promise<void> {
           ],
         },
       );
+      if (!answer) throw new Error('requestPredictions got no answer in 60 s');
+      const { requestPredictions } = answer;
       const pushed = await once<{
         subscribeToPrediction: {
           ready: boolean;
@@ -187,8 +213,13 @@ async function pushLatency(url: string): Promise<void> {
         client,
         'subscription($id: ID!) { subscribeToPrediction(requestId: $id) { ready error predictions { estimate } job { started finished } } }',
         { id: requestPredictions.requestId },
+        PUSH_TIMEOUT_MS,
       );
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (!pushed) {
+        lost.push(requestPredictions.requestId);
+        continue;
+      }
       if (
         pushed.subscribeToPrediction.error ||
         pushed.subscribeToPrediction.predictions.length !== 2
@@ -209,6 +240,11 @@ async function pushLatency(url: string): Promise<void> {
     `mutation -> subscription push (requestPredictions -> subscribeToPrediction, ${lat.length} sequential): ` +
       `p50 ${fmt(quantile(lat, 0.5))} ms, p99 ${fmt(quantile(lat, 0.99))} ms, max ${fmt(Math.max(...lat))} ms  [goal p50 <= 300 ms]`,
   );
+  if (lost.length) {
+    console.log(
+      `  LOST: ${lost.length} of ${PUSHES + 3} pushes did not arrive within ${PUSH_TIMEOUT_MS} ms (left out above): ${lost.join(', ')}`,
+    );
+  }
   const rest = lat.map((x, k) => x - (jobMs[k] ?? 0));
   console.log(
     `  of which the predict job (started -> finished, the worker program): p50 ${fmt(quantile(jobMs, 0.5))} ms, ` +
@@ -271,11 +307,7 @@ async function main(): Promise<void> {
   const parent = process.env.REELGRAPH_BENCH_DIR ?? os.tmpdir();
   const dir = fs.mkdtempSync(path.join(parent, 'reelgraph-api-bench-'));
   console.log(`node ${process.version}, ${os.cpus().length} CPUs, data directory ${dir}`);
-  const t0 = Date.now();
   const { child, url } = await startServer(path.join(dir, 'data'));
-  console.log(
-    `server ${url} (pid ${child.pid}) ready in ${fmt((Date.now() - t0) / 1000)} s (first start: bootstrap included)`,
-  );
   try {
     await predictThroughput(url);
     await pushLatency(url);
