@@ -195,6 +195,55 @@ export abstract class SymmetricAlgo extends AlgoBase {
     return this.selR[j];
   }
 
+  /** Results of the last `aggregate`: Σ sim, Σ contribution, and the number of contributors. */
+  protected sumSim = 0;
+  protected sumRatings = 0;
+  protected actualK = 0;
+
+  /**
+   * Surprise's aggregation over the neighbours of x among the raters of y (`selectNeighbors`),
+   * in its order: for each neighbour j with a similarity s > 0, `sumSim += s`,
+   * `sumRatings += contribution(j, s)`, `actualK++`. Results in `sumSim`, `sumRatings`, `actualK`.
+   */
+  protected aggregate(x: number, y: number): void {
+    const cnt = this.selectNeighbors(x, y);
+    let sumSim = 0;
+    let sumRatings = 0;
+    let actualK = 0;
+    for (let j = 0; j < cnt; j++) {
+      const s = this.selSim[j];
+      if (s > 0) {
+        sumSim += s;
+        sumRatings += this.contribution(j, s);
+        actualK++;
+      }
+    }
+    this.sumSim = sumSim;
+    this.sumRatings = sumRatings;
+    this.actualK = actualK;
+  }
+
+  /**
+   * What neighbour j (similarity s > 0) adds to the numerator: `s · r` here (KNNBasic); the other
+   * algorithms centre (and scale) the rating.
+   */
+  protected contribution(j: number, s: number): number {
+    return s * this.selR[j];
+  }
+
+  /**
+   * The centred estimate of KNNWithMeans, KNNWithZScore and KNNBaseline after `aggregate`:
+   * `base + (sumRatings / sumSim) · scale`, or `base` when fewer than `minK` neighbours
+   * contributed (Surprise then sets sum_ratings to 0) or none did (sumSim 0). `scale` is σ_u
+   * for KNNWithZScore, else 1 (multiplying by 1 is exact, so the bits are Surprise's).
+   */
+  protected centredEstimate(base: number, scale = 1): EstimateResult {
+    const sumRatings = this.actualK < this.minK ? 0 : this.sumRatings;
+    let est = base;
+    if (this.sumSim !== 0) est += (sumRatings / this.sumSim) * scale; // × 1 is exact
+    return { est, details: { actualK: this.actualK } };
+  }
+
   /**
    * The `k` nearest neighbours of inner id `x` (a user when user-based, else an item): Surprise's
    * `AlgoBase.get_neighbors`, all others sorted by similarity descending (stable, ties by inner id).
@@ -273,22 +322,9 @@ export class KNNBasic extends SymmetricAlgo {
 
   override estimate(u: number, i: number): EstimateResult {
     if (u < 0 || i < 0) throw new PredictionImpossible(UNKNOWN);
-    const x = this.xOf(u, i);
-    const y = this.yOf(u, i);
-    const cnt = this.selectNeighbors(x, y);
-    let sumSim = 0;
-    let sumRatings = 0;
-    let actualK = 0;
-    for (let j = 0; j < cnt; j++) {
-      const s = this.nbSim(j);
-      if (s > 0) {
-        sumSim += s;
-        sumRatings += s * this.nbRating(j);
-        actualK++;
-      }
-    }
-    if (actualK < this.minK) throw new PredictionImpossible(NOT_ENOUGH);
-    return { est: sumRatings / sumSim, details: { actualK } };
+    this.aggregate(this.xOf(u, i), this.yOf(u, i));
+    if (this.actualK < this.minK) throw new PredictionImpossible(NOT_ENOUGH);
+    return { est: this.sumRatings / this.sumSim, details: { actualK: this.actualK } };
   }
 }
 
@@ -318,23 +354,13 @@ export class KNNWithMeans extends SymmetricAlgo {
   override estimate(u: number, i: number): EstimateResult {
     if (u < 0 || i < 0) throw new PredictionImpossible(UNKNOWN);
     const x = this.xOf(u, i);
-    const y = this.yOf(u, i);
-    const cnt = this.selectNeighbors(x, y);
-    let est = this.means[x];
-    let sumSim = 0;
-    let sumRatings = 0;
-    let actualK = 0;
-    for (let j = 0; j < cnt; j++) {
-      const s = this.nbSim(j);
-      if (s > 0) {
-        sumSim += s;
-        sumRatings += s * (this.nbRating(j) - this.means[this.nbId(j)]);
-        actualK++;
-      }
-    }
-    if (actualK < this.minK) sumRatings = 0;
-    if (sumSim !== 0) est += sumRatings / sumSim;
-    return { est, details: { actualK } };
+    this.aggregate(x, this.yOf(u, i));
+    return this.centredEstimate(this.means[x]);
+  }
+
+  /** `s · (r − μ_v)`. */
+  protected override contribution(j: number, s: number): number {
+    return s * (this.nbRating(j) - this.means[this.nbId(j)]);
   }
 
   override exportState(): AlgoState {
@@ -386,24 +412,14 @@ export class KNNWithZScore extends SymmetricAlgo {
   override estimate(u: number, i: number): EstimateResult {
     if (u < 0 || i < 0) throw new PredictionImpossible(UNKNOWN);
     const x = this.xOf(u, i);
-    const y = this.yOf(u, i);
-    const cnt = this.selectNeighbors(x, y);
-    let est = this.means[x];
-    let sumSim = 0;
-    let sumRatings = 0;
-    let actualK = 0;
-    for (let j = 0; j < cnt; j++) {
-      const s = this.nbSim(j);
-      if (s > 0) {
-        const nb = this.nbId(j);
-        sumSim += s;
-        sumRatings += (s * (this.nbRating(j) - this.means[nb])) / this.sigmas[nb];
-        actualK++;
-      }
-    }
-    if (actualK < this.minK) sumRatings = 0;
-    if (sumSim !== 0) est += (sumRatings / sumSim) * this.sigmas[x];
-    return { est, details: { actualK } };
+    this.aggregate(x, this.yOf(u, i));
+    return this.centredEstimate(this.means[x], this.sigmas[x]);
+  }
+
+  /** `s · (r − μ_v) / σ_v`. */
+  protected override contribution(j: number, s: number): number {
+    const nb = this.nbId(j);
+    return (s * (this.nbRating(j) - this.means[nb])) / this.sigmas[nb];
   }
 
   override exportState(): AlgoState {
@@ -459,26 +475,23 @@ export class KNNBaseline extends SymmetricAlgo {
     if (i >= 0) est += this.bi[i];
     if (u < 0 || i < 0) return est;
     const ub = this.simOptions.userBased;
-    const x = this.xOf(u, i);
     const y = this.yOf(u, i);
-    const bx = ub ? this.bu : this.bi;
-    const byY = (ub ? this.bi : this.bu)[y];
-    const cnt = this.selectNeighbors(x, y);
-    let sumSim = 0;
-    let sumRatings = 0;
-    let actualK = 0;
-    for (let j = 0; j < cnt; j++) {
-      const s = this.nbSim(j);
-      if (s > 0) {
-        sumSim += s;
-        const nbBsl = mu + bx[this.nbId(j)] + byY;
-        sumRatings += s * (this.nbRating(j) - nbBsl);
-        actualK++;
-      }
-    }
-    if (actualK < this.minK) sumRatings = 0;
-    if (sumSim !== 0) est += sumRatings / sumSim;
-    return { est, details: { actualK } };
+    this.mu = mu;
+    this.bx = ub ? this.bu : this.bi;
+    this.byY = (ub ? this.bi : this.bu)[y];
+    this.aggregate(this.xOf(u, i), y);
+    return this.centredEstimate(est);
+  }
+
+  // The baselines of the current estimate: μ, b_x by neighbour id, and b_y of its y.
+  private mu = 0;
+  private bx: Float64Array = new Float64Array(0);
+  private byY = 0;
+
+  /** `s · (r − b_vi)` with the neighbour's baseline `b_vi = μ + b_v + b_i`. */
+  protected override contribution(j: number, s: number): number {
+    const nbBsl = this.mu + this.bx[this.nbId(j)] + this.byY;
+    return s * (this.nbRating(j) - nbBsl);
   }
 
   override exportState(): AlgoState {
