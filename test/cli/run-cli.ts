@@ -19,25 +19,21 @@ export interface CliResult {
 }
 
 /**
- * Runs `reelgraph <args>` with `env` added to this process's environment (REELGRAPH_DATASETS
- * defaults to {@link DATASETS}).
+ * Runs `command args` in the repository root with `env` added to this process's environment
+ * (REELGRAPH_DATASETS defaults to {@link DATASETS}) and collects its exit code and output.
+ * @throws (rejects) when the process cannot be started.
  */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+export function runProcess(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '-r',
-        path.join(ROOT, 'scripts/ts-register.js'),
-        path.join(ROOT, 'src/cli/main.ts'),
-        ...args,
-      ],
-      {
-        cwd: ROOT,
-        env: { ...process.env, REELGRAPH_DATASETS: DATASETS, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      env: { ...process.env, REELGRAPH_DATASETS: DATASETS, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -45,4 +41,17 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/**
+ * Runs `reelgraph <args>` (src/cli/main.ts through scripts/ts-register.js) with `env` added to
+ * this process's environment (REELGRAPH_DATASETS defaults to {@link DATASETS}).
+ */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  const main = [
+    '-r',
+    path.join(ROOT, 'scripts/ts-register.js'),
+    path.join(ROOT, 'src/cli/main.ts'),
+  ];
+  return runProcess(process.execPath, [...main, ...args], env);
 }
