@@ -17,7 +17,6 @@ import { getAlgorithm, listAlgorithms } from '../../engine/algorithms/registry';
 import { parseMeasures, type MeasureName } from '../../engine/metrics';
 import {
   compareAlgorithms,
-  formatFixed,
   rankResults,
   type CompareEntry,
   type CompareProgress,
@@ -32,6 +31,13 @@ import {
   type DataOptions,
 } from '../data-options';
 import { asUsage, UsageError } from '../errors';
+import {
+  algorithmParams,
+  foldBar,
+  foldsLabel,
+  foldSummary,
+  type FoldFigures,
+} from '../cross-validation';
 import {
   formatCompareTable,
   renderCompareReport,
@@ -153,15 +159,8 @@ function planAlgorithms(opts: CompareOptions): CompareEntry[] {
     );
   }
   for (const entry of entries) {
-    const cls = getAlgorithm(entry.name);
-    if (
-      opts.seed !== undefined &&
-      'randomState' in cls.paramSpecs &&
-      !('randomState' in entry.params)
-    ) {
-      entry.params = { ...entry.params, randomState: opts.seed };
-    }
-    new cls(entry.params); // every parameter checked before any data is read
+    // The seed, and every parameter checked before any data is read.
+    entry.params = algorithmParams(getAlgorithm(entry.name), [], opts.seed, entry.params);
   }
   return entries;
 }
@@ -172,9 +171,7 @@ function progressReporter(
   measures: MeasureName[],
   total: number,
 ): { onProgress: (p: CompareProgress) => void; stop: () => void } {
-  const summary = (p: Extract<CompareProgress, { phase: 'done' }>) =>
-    measures.map((m) => `${m.toUpperCase()} ${formatFixed(p.measures[m]!, 4)}`).join(', ') +
-    ` (fit ${formatFixed(p.fitTime, 2)} s, test ${formatFixed(p.testTime, 2)} s)`;
+  const summary = (p: FoldFigures) => foldSummary(measures, p);
   const where = (p: CompareProgress) =>
     `[${p.index}/${p.nAlgorithms}] ${p.algorithm} fold ${p.fold}/${p.nSplits}`;
   if (!stderr.isTTY) {
@@ -189,15 +186,7 @@ function progressReporter(
   let done = 0;
   return {
     onProgress: (p) => {
-      if (!bar) {
-        bar = new SingleBar({
-          stream: stderr,
-          format: 'folds |{bar}| {value}/{total} {status}',
-          hideCursor: true,
-          clearOnComplete: true,
-        });
-        bar.start(total, 0, { status: '' });
-      }
+      bar ??= foldBar(stderr, total);
       if (p.phase === 'fit') bar.update(done, { status: `${where(p)}: fitting…` });
       else bar.update(++done, { status: `${where(p)}: ${summary(p)}` });
     },
@@ -254,9 +243,7 @@ export async function runCompare(
   const { data, nRatings } = await loadData(opts, p, io);
   const nSplits = p.splitter.getNSplits(data);
   say(
-    `Comparing ${entries.map((e) => e.name).join(', ')} on ${opts.dataset} (${nRatings} ratings), ${
-      opts.folds === 'predefined' ? 'predefined folds' : `${nSplits}-fold KFold`
-    }`,
+    `Comparing ${entries.map((e) => e.name).join(', ')} on ${opts.dataset} (${nRatings} ratings), ${foldsLabel(opts, nSplits)}`,
   );
   const progress = opts.quiet
     ? null

@@ -13,13 +13,21 @@ import { getAlgorithm, listAlgorithms } from '../../engine/algorithms/registry';
 import { parseMeasures, type MeasureName } from '../../engine/metrics';
 import {
   crossValidate,
-  formatFixed,
   formatSummary,
   type CrossValidateProgress,
   type CrossValidateResult,
 } from '../../engine/model-selection';
-import { mergeParams, parseParamAssignment, type ParamValues } from '../../engine/params';
+import type { ParamValues } from '../../engine/params';
 import { asUsage } from '../errors';
+import {
+  algorithmParams,
+  figuresJson,
+  foldBar,
+  foldRowsJson,
+  foldsLabel,
+  foldSummary,
+  type FoldFigures,
+} from '../cross-validation';
 import {
   addDataOptions,
   collect,
@@ -106,14 +114,7 @@ interface Plan extends DataPlan {
 /** Validates every option (usage errors), without reading data. */
 function plan(opts: EvaluateOptions): Plan {
   const cls = getAlgorithm(opts.algo); // ParamError listing the algorithms → exit 2
-  let params: ParamValues = {};
-  for (const a of opts.param) {
-    params = mergeParams(params, parseParamAssignment(cls.paramSpecs, a, cls.algorithmName));
-  }
-  if (opts.seed !== undefined && 'randomState' in cls.paramSpecs && !('randomState' in params)) {
-    params = { ...params, randomState: opts.seed };
-  }
-  new cls(params); // every parameter checked now, not after loading the data
+  const params = algorithmParams(cls, opts.param, opts.seed); // checked before loading the data
   const measures = asUsage(() => parseMeasures(opts.measures.split(',')));
   return { algo: cls.algorithmName, params, measures, ...planData(opts) };
 }
@@ -123,9 +124,7 @@ function progressReporter(
   stderr: EvaluateIo['stderr'],
   measures: MeasureName[],
 ): { onProgress: (p: CrossValidateProgress) => void; stop: () => void } {
-  const summary = (p: Extract<CrossValidateProgress, { phase: 'done' }>) =>
-    measures.map((m) => `${m.toUpperCase()} ${formatFixed(p.measures[m]!, 4)}`).join(', ') +
-    ` (fit ${formatFixed(p.fitTime, 2)} s, test ${formatFixed(p.testTime, 2)} s)`;
+  const summary = (p: FoldFigures) => foldSummary(measures, p);
   if (!stderr.isTTY) {
     return {
       onProgress: (p) => {
@@ -141,15 +140,7 @@ function progressReporter(
   let bar: SingleBar | null = null;
   return {
     onProgress: (p) => {
-      if (!bar) {
-        bar = new SingleBar({
-          stream: stderr,
-          format: 'folds |{bar}| {value}/{total} {status}',
-          hideCursor: true,
-          clearOnComplete: true,
-        });
-        bar.start(p.nSplits, 0, { status: '' });
-      }
+      bar ??= foldBar(stderr, p.nSplits);
       if (p.phase === 'fit') bar.update(p.fold - 1, { status: `fitting fold ${p.fold}…` });
       else bar.update(p.fold, { status: `fold ${p.fold}: ${summary(p)}` });
     },
@@ -164,27 +155,10 @@ export function toJson(
   r: CrossValidateResult,
   extra: Pick<EvaluateJson, 'dataset' | 'nRatings' | 'folds' | 'seed'>,
 ): EvaluateJson {
-  const cap = (m: MeasureName) =>
-    `test${m[0].toUpperCase()}${m.slice(1)}` as `test${Capitalize<MeasureName>}`;
-  const perFold: EvaluateJson['perFold'] = [];
-  for (let k = 0; k < r.nSplits; k++) {
-    const row: EvaluateJson['perFold'][number] = {
-      fold: k + 1,
-      nTrain: r.nTrain[k],
-      nTest: r.nTest[k],
-      fitTime: r.fitTime[k],
-      testTime: r.testTime[k],
-    };
-    for (const m of r.measures) row[m] = r[cap(m)]![k];
-    perFold.push(row);
-  }
-  const pick = (src: CrossValidateResult['mean']) => {
-    const out: EvaluateJson['mean'] = {};
-    for (const m of r.measures) out[m] = src[cap(m)];
-    out.fitTime = src.fitTime;
-    out.testTime = src.testTime;
-    return out;
-  };
+  const perFold: EvaluateJson['perFold'] = foldRowsJson(r, (k) => ({
+    nTrain: r.nTrain[k],
+    nTest: r.nTest[k],
+  }));
   return {
     algorithm: r.algorithmName,
     params: r.params,
@@ -195,8 +169,8 @@ export function toJson(
     seed: extra.seed,
     measures: r.measures,
     perFold,
-    mean: pick(r.mean),
-    std: pick(r.std),
+    mean: figuresJson(r, r.mean),
+    std: figuresJson(r, r.std),
   };
 }
 
@@ -212,9 +186,10 @@ export async function runEvaluate(opts: EvaluateOptions, io: EvaluateIo): Promis
   };
   const { data, nRatings } = await loadData(opts, p, io);
   say(
-    `Evaluating ${p.algo} on ${opts.dataset} (${nRatings} ratings), ${
-      opts.folds === 'predefined' ? 'predefined folds' : `${p.splitter.getNSplits(data)}-fold KFold`
-    }`,
+    `Evaluating ${p.algo} on ${opts.dataset} (${nRatings} ratings), ${foldsLabel(
+      opts,
+      p.splitter.getNSplits(data),
+    )}`,
   );
   const progress = opts.quiet ? null : progressReporter(io.stderr, p.measures);
   let result: CrossValidateResult;

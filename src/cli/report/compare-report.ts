@@ -4,7 +4,8 @@
  * inline SVG and the run's metadata, with no script, stylesheet, font or image from elsewhere).
  */
 import type { MeasureName } from '../../engine/metrics';
-import { formatFixed, type CrossValidateResult } from '../../engine/model-selection';
+import { formatFixed, testKey, type CrossValidateResult } from '../../engine/model-selection';
+import { figuresJson, foldRowsJson } from '../cross-validation';
 import {
   accuracyTimeSpec,
   foldSpreadSpec,
@@ -36,9 +37,6 @@ export interface CompareRunInfo {
   /** The command line, for reproduction. */
   command: string;
 }
-
-const testKey = (m: MeasureName) =>
-  `test${m[0].toUpperCase()}${m.slice(1)}` as `test${Capitalize<MeasureName>}`;
 
 const pad = (s: string, w: number) => (s.length >= w ? s : s + ' '.repeat(w - s.length));
 
@@ -95,27 +93,12 @@ export function toCompareJson(
   return {
     run,
     algorithms: results.map((r) => {
-      const pick = (src: CrossValidateResult['mean']) => {
-        const out: CompareJson['algorithms'][number]['mean'] = {};
-        for (const m of r.measures) out[m] = src[testKey(m)];
-        out.fitTime = src.fitTime;
-        out.testTime = src.testTime;
-        return out;
-      };
       return {
         algorithm: r.algorithmName,
         params: r.params,
-        perFold: r.fitTime.map((fit, k) => {
-          const row: CompareJson['algorithms'][number]['perFold'][number] = {
-            fold: k + 1,
-            fitTime: fit,
-            testTime: r.testTime[k],
-          };
-          for (const m of r.measures) row[m] = r[testKey(m)]![k];
-          return row;
-        }),
-        mean: pick(r.mean),
-        std: pick(r.std),
+        perFold: foldRowsJson(r, () => ({})),
+        mean: figuresJson(r, r.mean),
+        std: figuresJson(r, r.std),
       };
     }),
   };

@@ -7,7 +7,12 @@ import { createAlgorithm } from '../algorithms/registry';
 import { parseMeasures, type MeasureName } from '../metrics';
 import { getCv, type SplitData, type Splitter } from './split';
 import { fixedSplits } from './search';
-import { crossValidate, type CrossValidateProgress, type CrossValidateResult } from './validation';
+import {
+  crossValidate,
+  testKey,
+  type CrossValidateProgress,
+  type CrossValidateResult,
+} from './validation';
 
 /** One algorithm to compare: a registered name and its parameters. */
 export interface CompareEntry {
@@ -75,7 +80,7 @@ export function rankResults(
 ): CrossValidateResult[] {
   if (results.length === 0) return [];
   const m = by ?? (results[0].measures.includes('rmse') ? 'rmse' : results[0].measures[0]);
-  const key = `test${m[0].toUpperCase()}${m.slice(1)}` as `test${Capitalize<MeasureName>}`;
+  const key = testKey(m);
   const sign = m === 'fcp' ? -1 : 1;
   const score = (r: CrossValidateResult) => {
     const v = r.mean[key];

@@ -106,6 +106,12 @@ export function algoFactory(algo: AlgoSource): () => AlgoBase {
 
 const cap = (m: MeasureName) => (m[0].toUpperCase() + m.slice(1)) as Capitalize<MeasureName>;
 
+/**
+ * The key of a measure's test figures in a `CrossValidateResult` (and its `mean`, `std`):
+ * `'rmse'` → `'testRmse'` (Surprise's `test_rmse`).
+ */
+export const testKey = (m: MeasureName): `test${Capitalize<MeasureName>}` => `test${cap(m)}`;
+
 /** Population standard deviation as `numpy.std` (ddof 0). */
 export function std(values: ArrayLike<number>): number {
   const mu = mean(values);
