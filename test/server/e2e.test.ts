@@ -358,7 +358,7 @@ test('the Flask sample session through the REST routes', async () => {
   expect(unknown.status).toBe(404);
 });
 
-test('tokens guard the REST routes and the real mutations', async () => {
+test('tokens guard the REST routes, the real mutations and subscriptions on both WebSocket protocols', async () => {
   const noToken = await rest('/predict', { data: ['1 1'] }, null);
   expect(noToken.status).toBe(401);
   const wrong = await rest(
@@ -378,6 +378,23 @@ test('tokens guard the REST routes and the real mutations', async () => {
     '{ predict(userId: "1", movieId: "1") { estimate } }',
   );
   expect(q.status).toBe(200);
+
+  // over both WebSocket protocols: no token → subscriptions refused, queries open
+  const sub = 'subscription { modelUpdated { version } }';
+  const modern = modernClient(server.wsUrl);
+  const legacy = legacyClient(server.wsUrl);
+  try {
+    const m1 = modernSubscribe(modern, sub);
+    const m2 = modernSubscribe(modern, '{ predict(userId: "1", movieId: "1") { estimate } }');
+    const l1 = legacySubscribe(legacy, sub);
+    await until(() => m1.errors.length > 0 && m2.completed && l1.errors.length > 0);
+    expect(m1.errors[0].extensions?.code).toBe('UNAUTHENTICATED');
+    expect(m2.results).toHaveLength(1);
+    expect(JSON.stringify(l1.errors)).toMatch(/need an API token/);
+  } finally {
+    await modern.dispose();
+    legacy.close();
+  }
 });
 
 test('a failing job pushes an error to the prediction’s subscriber', async () => {
