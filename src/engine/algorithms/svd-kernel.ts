@@ -14,6 +14,7 @@ import {
   VOID,
   biasUpdate,
   eachUser,
+  estimate,
   element,
   f64c0,
   forUserChunks,
@@ -21,6 +22,7 @@ import {
   i32c,
   increment,
   lazyKernel,
+  plus,
   ldF,
   ldI,
   runKernel,
@@ -161,17 +163,26 @@ const VMUL = simd(242);
 /** v128 locals (SIMD build only). */
 const V = { e: 33, p: 34, q: 35, m: 36, lrPu: 37, regPu: 38, lrQi: 39, regQi: 40 } as const;
 
+/** Loads, stores and arithmetic of one lane width: f64 scalars, or f64x2 vectors. */
+interface Lanes {
+  ld: (offset: number) => number[];
+  st: (offset: number) => number[];
+  mul: number[];
+  sub: number[];
+  add: number[];
+}
+const SCALAR: Lanes = { ld: ldF, st: stF, mul: [OP.f64Mul], sub: [OP.f64Sub], add: [OP.f64Add] };
+const VECTOR: Lanes = { ld: ldV, st: stV, mul: VMUL, sub: VSUB, add: VADD };
+/** The factor rates, as f64 parameters (scalar) or splatted v128 locals (SIMD). */
+type RateName = 'lrPu' | 'regPu' | 'lrQi' | 'regQi';
+
 function sgdBody(useSimd: boolean): number[] {
   // dot = dot + qi[ip + f + o] * pu[up + f + o]   (f and o in bytes)
   const dotStep = (o: number) => [
     ...get(L.dot),
-    ...get(L.ip),
-    ...get(L.f),
-    OP.i32Add,
+    ...plus(L.ip, L.f),
     ...ldF(o),
-    ...get(L.up),
-    ...get(L.f),
-    OP.i32Add,
+    ...plus(L.up, L.f),
     ...ldF(o),
     OP.f64Mul,
     OP.f64Add,
@@ -179,13 +190,9 @@ function sgdBody(useSimd: boolean): number[] {
   ];
   // Two factors: m = qi[..] * pu[..] lane-wise, then dot = (dot + m0) + m1.
   const dotStep2 = (o: number) => [
-    ...get(L.ip),
-    ...get(L.f),
-    OP.i32Add,
+    ...plus(L.ip, L.f),
     ...ldV(o),
-    ...get(L.up),
-    ...get(L.f),
-    OP.i32Add,
+    ...plus(L.up, L.f),
     ...ldV(o),
     ...VMUL,
     ...set(V.m),
@@ -209,15 +216,7 @@ function sgdBody(useSimd: boolean): number[] {
   const errCalc = [
     ...element(P.ratingsP, L.k, 3),
     ...ldF(),
-    ...get(P.mu),
-    ...get(L.buA),
-    ...ldF(),
-    OP.f64Add,
-    ...get(L.biA),
-    ...ldF(),
-    OP.f64Add,
-    ...get(L.dot),
-    OP.f64Add,
+    ...estimate(P.mu, L.buA, L.biA, L.dot),
     OP.f64Sub,
     ...set(L.err),
   ];
@@ -231,83 +230,38 @@ function sgdBody(useSimd: boolean): number[] {
   ];
   // puf = pu[up+f]; qif = qi[ip+f];
   // pu[up+f] = puf + lrPu * (err * qif − regPu * puf); qi[ip+f] = qif + lrQi * (err * puf − regQi * qif)
-  const factorUpdate = (
-    addrBase: number,
-    own: number,
-    other: number,
-    lr: number,
-    reg: number,
-    o: number,
-  ) => [
-    ...get(addrBase),
-    ...get(L.f),
-    OP.i32Add,
-    ...get(own),
-    ...get(lr),
-    ...get(L.err),
-    ...get(other),
-    OP.f64Mul,
-    ...get(reg),
-    ...get(own),
-    OP.f64Mul,
-    OP.f64Sub,
-    OP.f64Mul,
-    OP.f64Add,
-    ...stF(o),
-  ];
-  const factorStep = (o: number) => [
-    ...get(L.up),
-    ...get(L.f),
-    OP.i32Add,
-    ...ldF(o),
-    ...set(L.puf),
-    ...get(L.ip),
-    ...get(L.f),
-    OP.i32Add,
-    ...ldF(o),
-    ...set(L.qif),
-    ...factorUpdate(L.up, L.puf, L.qif, P.lrPu, P.regPu, o),
-    ...factorUpdate(L.ip, L.qif, L.puf, P.lrQi, P.regQi, o),
-  ];
-  // Two factors at once: the same formulas on f64x2 lanes (e = err in both lanes).
-  const factorUpdate2 = (
-    addrBase: number,
-    own: number,
-    other: number,
-    lr: number,
-    reg: number,
-    o: number,
-  ) => [
-    ...get(addrBase),
-    ...get(L.f),
-    OP.i32Add,
-    ...get(own),
-    ...get(lr),
-    ...get(V.e),
-    ...get(other),
-    ...VMUL,
-    ...get(reg),
-    ...get(own),
-    ...VMUL,
-    ...VSUB,
-    ...VMUL,
-    ...VADD,
-    ...stV(o),
-  ];
-  const factorStep2 = (o: number) => [
-    ...get(L.up),
-    ...get(L.f),
-    OP.i32Add,
-    ...ldV(o),
-    ...set(V.p),
-    ...get(L.ip),
-    ...get(L.f),
-    OP.i32Add,
-    ...ldV(o),
-    ...set(V.q),
-    ...factorUpdate2(L.up, V.p, V.q, V.lrPu, V.regPu, o),
-    ...factorUpdate2(L.ip, V.q, V.p, V.lrQi, V.regQi, o),
-  ];
+  // One factor (scalar f64 locals) or two at once (f64x2 locals, err splatted in both lanes).
+  const factorStepOf =
+    (w: Lanes, x: { p: number; q: number; err: number } & Record<RateName, number>) =>
+    (o: number) => {
+      const update = (addrBase: number, own: number, other: number, lr: number, reg: number) => [
+        ...plus(addrBase, L.f),
+        ...get(own),
+        ...get(lr),
+        ...get(x.err),
+        ...get(other),
+        ...w.mul,
+        ...get(reg),
+        ...get(own),
+        ...w.mul,
+        ...w.sub,
+        ...w.mul,
+        ...w.add,
+        ...w.st(o),
+      ];
+      return [
+        ...plus(L.up, L.f),
+        ...w.ld(o),
+        ...set(x.p),
+        ...plus(L.ip, L.f),
+        ...w.ld(o),
+        ...set(x.q),
+        ...update(L.up, x.p, x.q, x.lrPu, x.regPu),
+        ...update(L.ip, x.q, x.p, x.lrQi, x.regQi),
+      ];
+    };
+  const factorStep = factorStepOf(SCALAR, { ...P, p: L.puf, q: L.qif, err: L.err });
+  const factorStep2 = factorStepOf(VECTOR, { ...V, err: V.e });
   const factorLoop = [
     ...(useSimd ? [...get(L.err), ...SPLAT, ...set(V.e)] : []),
     ...i32c(0),

@@ -163,6 +163,22 @@ export const biasUpdate = (addr: number, lr: number, err: number, reg: number): 
   ...stF(),
 ];
 
+/**
+ * Pushes Surprise's estimate `((μ + b_u) + b_i) + dot` (in that order of additions), with `mu`
+ * and `dot` f64 locals and `buA`, `biA` i32 locals holding the addresses of b_u and b_i.
+ */
+export const estimate = (mu: number, buA: number, biA: number, dot: number): number[] => [
+  ...get(mu),
+  ...get(buA),
+  ...ldF(),
+  OP.f64Add,
+  ...get(biA),
+  ...ldF(),
+  OP.f64Add,
+  ...get(dot),
+  OP.f64Add,
+];
+
 /** `base + f` (i32 locals). */
 export const plus = (base: number, f: number): number[] => [...get(base), ...get(f), OP.i32Add];
 
