@@ -10,7 +10,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RawRatings, type RatingScale } from './raw-ratings';
+import { RawRatings, checkRatingScale, type RatingScale } from './raw-ratings';
 import { Reader, type BuiltinDatasetName } from './reader';
 import { Trainset } from '../trainset';
 import { resolveBuiltin, BUILTIN_DATASETS, type BuiltinOptions } from './builtin';
@@ -71,21 +71,6 @@ function duplicateWarning(source: string, count: number): string {
     `${source}: ${count} duplicate (user, item) rating${count === 1 ? '' : 's'} removed ` +
     `(the last rating of each pair was kept)`
   );
-}
-
-function checkScale(scale: RatingScale): RatingScale {
-  if (
-    !Array.isArray(scale) ||
-    scale.length !== 2 ||
-    !Number.isFinite(scale[0]) ||
-    !Number.isFinite(scale[1]) ||
-    !(scale[0] < scale[1])
-  ) {
-    throw new RangeError(
-      `ratingScale must be [lowest, highest] with finite lowest < highest, got ${JSON.stringify(scale)}`,
-    );
-  }
-  return [scale[0], scale[1]];
 }
 
 function readRatingsFile(file: string, reader: Reader): RawRatings {
@@ -224,7 +209,7 @@ export class Dataset {
    *   the scale (naming its index, user and item).
    */
   static loadFromRawRatings(raw: RawRatings, ratingScale: RatingScale): Dataset {
-    const scale = checkScale(ratingScale);
+    const scale = checkRatingScale(ratingScale);
     raw = withStringIds(raw);
     for (let k = 0; k < raw.length; k++) {
       const r = raw.ratings[k];

@@ -62,6 +62,25 @@ export class RawRatings {
 /** A rating scale `[lowest, highest]`, e.g. `[1, 5]` or `[0.5, 5]` (Surprise's `rating_scale`). */
 export type RatingScale = readonly [lowest: number, highest: number];
 
+/**
+ * Checks a rating scale given by a caller. @returns a copy `[lowest, highest]`.
+ * @throws RangeError unless it is an array of two finite numbers with lowest < highest.
+ */
+export function checkRatingScale(scale: RatingScale): RatingScale {
+  if (
+    !Array.isArray(scale) ||
+    scale.length !== 2 ||
+    !Number.isFinite(scale[0]) ||
+    !Number.isFinite(scale[1]) ||
+    !(scale[0] < scale[1])
+  ) {
+    throw new RangeError(
+      `ratingScale must be [lowest, highest] with finite lowest < highest, got ${JSON.stringify(scale)}`,
+    );
+  }
+  return [scale[0], scale[1]];
+}
+
 /** One test rating: raw user id, raw item id, true rating (Surprise's testset tuples). */
 export type TestRating = [uid: string, iid: string, rUi: number];
 

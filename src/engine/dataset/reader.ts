@@ -15,7 +15,7 @@
  * As in Surprise, fields are trimmed and fields beyond those the line format names are ignored
  * (so `'user item rating'` reads a file that also has timestamps).
  */
-import { RawRatings, type RatingScale } from './raw-ratings';
+import { RawRatings, checkRatingScale, type RatingScale } from './raw-ratings';
 import { DatasetFormatError } from './errors';
 import { splitCsvLine } from './csv';
 
@@ -135,18 +135,7 @@ export class Reader {
     if (!Number.isInteger(skip) || skip < 0) {
       throw new RangeError(`skipLines must be a non-negative integer, got ${skip}`);
     }
-    const scale = options.ratingScale ?? [1, 5];
-    if (
-      !Array.isArray(scale) ||
-      scale.length !== 2 ||
-      !Number.isFinite(scale[0]) ||
-      !Number.isFinite(scale[1]) ||
-      !(scale[0] < scale[1])
-    ) {
-      throw new RangeError(
-        `ratingScale must be [lowest, highest] with finite lowest < highest, got ${JSON.stringify(scale)}`,
-      );
-    }
+    const scale = checkRatingScale(options.ratingScale ?? [1, 5]);
     const encoding = options.encoding ?? 'utf-8';
     if (encoding !== 'utf-8' && encoding !== 'latin1') {
       throw new RangeError(`encoding must be "utf-8" or "latin1", got "${encoding}"`);
@@ -154,7 +143,7 @@ export class Reader {
     this.lineFormat = tokens.join(' ');
     this.sep = sep === undefined || sep === 'whitespace' ? undefined : sep;
     this.skipLines = skip;
-    this.ratingScale = [scale[0], scale[1]];
+    this.ratingScale = scale;
     this.encoding = encoding;
     this.fieldIndex = idx;
     this.minFields = Math.max(idx.user, idx.item, idx.rating, idx.timestamp) + 1;

@@ -54,6 +54,22 @@ function checkWhole(value: number, what: string, min: number): void {
 }
 
 /**
+ * The splits given by index pairs (positions in `data.ratings`), built lazily: the trainset of
+ * the train positions, and the testset of the test positions.
+ */
+function* indexSplits(
+  data: SplitData,
+  indices: Iterable<[train: Int32Array, test: Int32Array]>,
+): Generator<Split> {
+  for (const [train, test] of indices) {
+    yield [
+      Trainset.build(data.ratings, data.ratingScale, train),
+      data.ratings.subset(test).toTestset(),
+    ];
+  }
+}
+
+/**
  * K-fold cross-validation (Surprise's `KFold`): the ratings, shuffled when `shuffle`, are cut into
  * `nSplits` consecutive folds; each fold is the testset once and the other folds the trainset.
  *
@@ -106,12 +122,7 @@ export class KFold implements Splitter {
    * @throws RangeError when nSplits exceeds the number of ratings.
    */
   *split(data: SplitData): Generator<Split> {
-    for (const [train, test] of this.splitIndices(data.ratings.length)) {
-      yield [
-        Trainset.build(data.ratings, data.ratingScale, train),
-        data.ratings.subset(test).toTestset(),
-      ];
-    }
+    yield* indexSplits(data, this.splitIndices(data.ratings.length));
   }
 
   /** Number of folds (`nSplits`). */
@@ -230,12 +241,7 @@ export class ShuffleSplit implements Splitter {
 
   /** Yields `[trainset, testset]` per split. @throws RangeError on invalid sizes. */
   *split(data: SplitData): Generator<Split> {
-    for (const [train, test] of this.splitIndices(data.ratings.length)) {
-      yield [
-        Trainset.build(data.ratings, data.ratingScale, train),
-        data.ratings.subset(test).toTestset(),
-      ];
-    }
+    yield* indexSplits(data, this.splitIndices(data.ratings.length));
   }
 
   /** Number of splits (`nSplits`). */
