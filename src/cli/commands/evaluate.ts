@@ -26,6 +26,7 @@ import {
   foldRowsJson,
   foldsLabel,
   foldSummary,
+  type FiguresJson,
   type FoldFigures,
 } from '../cross-validation';
 import {
@@ -68,8 +69,9 @@ export interface EvaluateJson {
       Record<MeasureName, number>
     >
   >;
-  mean: Partial<Record<MeasureName | 'fitTime' | 'testTime', number>>;
-  std: Partial<Record<MeasureName | 'fitTime' | 'testTime', number>>;
+  /** Means and standard deviations over the folds (see `figuresJson`). */
+  mean: FiguresJson;
+  std: FiguresJson;
 }
 
 /** Builds the `evaluate` command (not yet attached to a program). */

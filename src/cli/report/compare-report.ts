@@ -5,7 +5,7 @@
  */
 import type { MeasureName } from '../../engine/metrics';
 import { formatFixed, testKey, type CrossValidateResult } from '../../engine/model-selection';
-import { figuresJson, foldRowsJson } from '../cross-validation';
+import { figuresJson, foldRowsJson, type FiguresJson } from '../cross-validation';
 import {
   accuracyTimeSpec,
   foldSpreadSpec,
@@ -80,8 +80,9 @@ export interface CompareJson {
     perFold: Array<
       { fold: number; fitTime: number; testTime: number } & Partial<Record<MeasureName, number>>
     >;
-    mean: Partial<Record<MeasureName | 'fitTime' | 'testTime', number>>;
-    std: Partial<Record<MeasureName | 'fitTime' | 'testTime', number>>;
+    /** Means and standard deviations over the folds (see `figuresJson`). */
+    mean: FiguresJson;
+    std: FiguresJson;
   }>;
 }
 
