@@ -9,6 +9,31 @@
  * PredictionImpossible they raise differs).
  */
 import { AlgoBase, PredictionImpossible, requireArray, type AlgoState } from './base';
+import type { Trainset } from '../trainset';
+
+/**
+ * What every factor-model training loop (svd-kernel.ts, svdpp.ts, nmf-kernel.ts) receives: the
+ * trainset's user rows, and the biases and factors it updates in place.
+ */
+export interface FactorTraining {
+  nUsers: number;
+  /** Number of factors: the row length of `pu` and `qi`. */
+  nFactors: number;
+  /** Number of passes over the ratings. */
+  nEpochs: number;
+  /** The trainset's `urOffsets` (length nUsers + 1), `urItems`, `urRatings`. */
+  urOffsets: Int32Array;
+  urItems: Int32Array;
+  urRatings: Float64Array;
+  /** Biases (zeros at the start), length nUsers / nItems; updated in place. */
+  bu: Float64Array;
+  bi: Float64Array;
+  /** Initial factors, row-major, length nUsers × nFactors / nItems × nFactors; updated in place. */
+  pu: Float64Array;
+  qi: Float64Array;
+  /** The global mean μ when the model is biased, else 0. */
+  mu: number;
+}
 
 export abstract class FactorModel extends AlgoBase {
   /** User biases by inner user id (length nUsers; zeros when unbiased). */
@@ -23,6 +48,41 @@ export abstract class FactorModel extends AlgoBase {
   /** Number of factors of this model (the `nFactors` parameter, a whole number ≥ 0). */
   get nFactors(): number {
     return this.params.nFactors as number;
+  }
+
+  /**
+   * The input of a training loop on `trainset`: its user rows, zero biases, the initial factors
+   * `pu`, `qi` (already drawn, in Surprise's order) and `mu`; `nFactors` and `nEpochs` from the
+   * parameters.
+   */
+  protected trainingInput(
+    trainset: Trainset,
+    pu: Float64Array,
+    qi: Float64Array,
+    mu: number,
+  ): FactorTraining {
+    const { nUsers, nItems, urOffsets, urItems, urRatings } = trainset;
+    return {
+      nUsers,
+      nFactors: this.nFactors,
+      nEpochs: this.params.nEpochs as number,
+      urOffsets,
+      urItems,
+      urRatings,
+      bu: new Float64Array(nUsers),
+      bi: new Float64Array(nItems),
+      pu,
+      qi,
+      mu,
+    };
+  }
+
+  /** Keeps the biases and factors a training loop produced. */
+  protected adopt(trained: FactorTraining): void {
+    this.bu = trained.bu;
+    this.bi = trained.bi;
+    this.pu = trained.pu;
+    this.qi = trained.qi;
   }
 
   /** `q_iᵀ p_u` for known inner ids, summed over f = 0…nFactors−1 in order. */

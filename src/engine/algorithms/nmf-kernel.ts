@@ -51,28 +51,15 @@ import {
   userSetup,
   whileLess,
 } from './wasm-asm';
+import type { FactorTraining } from './factor-model';
 
-/** Inputs of one NMF run. `bu`, `bi`, `pu`, `qi` are updated in place. */
-export interface NmfSgdInput {
-  nUsers: number;
+/** Inputs of one NMF run: the training arrays (`bu`, `bi`, `pu`, `qi` updated in place) and more. */
+export interface NmfSgdInput extends FactorTraining {
   nItems: number;
-  nFactors: number;
-  nEpochs: number;
+  /** Whether the biases are learned (Surprise's `biased`). */
   biased: boolean;
-  /** The trainset's `urOffsets` (length nUsers + 1), `urItems`, `urRatings`. */
-  urOffsets: Int32Array;
-  urItems: Int32Array;
-  urRatings: Float64Array;
   /** Number of ratings of each item (length nItems). */
   itemDegrees: Int32Array;
-  /** Biases (zeros at the start), length nUsers / nItems. */
-  bu: Float64Array;
-  bi: Float64Array;
-  /** Initial factors, row-major, length nUsers × nFactors / nItems × nFactors. */
-  pu: Float64Array;
-  qi: Float64Array;
-  /** Global mean when biased, else 0. */
-  mu: number;
   regPu: number;
   regQi: number;
   regBu: number;

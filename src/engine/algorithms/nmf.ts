@@ -100,7 +100,6 @@ export class NMF extends FactorModel {
     super.fit(trainset);
     const p = this.params;
     const nF = p.nFactors as number;
-    const nEpochs = p.nEpochs as number;
     const biased = p.biased as boolean;
     const regPu = p.regPu as number;
     const regQi = p.regQi as number;
@@ -109,44 +108,28 @@ export class NMF extends FactorModel {
     const lrBu = p.lrBu as number;
     const lrBi = p.lrBi as number;
 
-    const { nUsers, nItems, urOffsets, urItems, urRatings, irOffsets } = trainset;
+    const { nUsers, nItems, irOffsets } = trainset;
     const rng = getRng(p.randomState as number | null);
     const initLow = p.initLow as number;
     const initHigh = p.initHigh as number;
     const pu = rng.fillUniform(new Float64Array(nUsers * nF), initLow, initHigh);
     const qi = rng.fillUniform(new Float64Array(nItems * nF), initLow, initHigh);
-    const bu = new Float64Array(nUsers);
-    const bi = new Float64Array(nItems);
-    const mu = biased ? trainset.globalMean : 0;
-
     const itemDegrees = new Int32Array(nItems);
     for (let i = 0; i < nItems; i++) itemDegrees[i] = irOffsets[i + 1] - irOffsets[i];
-    nmfSgd({
-      nUsers,
+    const input = {
+      ...this.trainingInput(trainset, pu, qi, biased ? trainset.globalMean : 0),
       nItems,
-      nFactors: nF,
-      nEpochs,
       biased,
-      urOffsets,
-      urItems,
-      urRatings,
       itemDegrees,
-      bu,
-      bi,
-      pu,
-      qi,
-      mu,
       regPu,
       regQi,
       regBu,
       regBi,
       lrBu,
       lrBi,
-    });
-    this.bu = bu;
-    this.bi = bi;
-    this.pu = pu;
-    this.qi = qi;
+    };
+    nmfSgd(input);
+    this.adopt(input);
     return this;
   }
 

@@ -32,33 +32,13 @@ import {
   userSetup,
   whileLess,
 } from './wasm-asm';
+import type { FactorTraining } from './factor-model';
+import type { SgdRates } from './sgd-params';
 
-/** Inputs of one SGD run. Arrays are updated in place. */
-export interface SvdSgdInput {
-  nUsers: number;
-  nFactors: number;
-  nEpochs: number;
+/** Inputs of one SGD run: the training arrays (updated in place) and the rates. */
+export interface SvdSgdInput extends FactorTraining, SgdRates<'Bu' | 'Bi' | 'Pu' | 'Qi'> {
+  /** Whether the biases are learned (Surprise's `biased`). */
   biased: boolean;
-  /** The trainset's `urOffsets` (length nUsers + 1), `urItems`, `urRatings`. */
-  urOffsets: Int32Array;
-  urItems: Int32Array;
-  urRatings: Float64Array;
-  /** Initial biases (zeros), length nUsers / nItems; updated in place. */
-  bu: Float64Array;
-  bi: Float64Array;
-  /** Initial factors, row-major, length nUsers × nFactors / nItems × nFactors; updated in place. */
-  pu: Float64Array;
-  qi: Float64Array;
-  /** Global mean when biased, else 0. */
-  mu: number;
-  lrBu: number;
-  lrBi: number;
-  lrPu: number;
-  lrQi: number;
-  regBu: number;
-  regBi: number;
-  regPu: number;
-  regQi: number;
 }
 
 /** The reference loop in TypeScript: Surprise's `SVD.sgd`, operation for operation. */

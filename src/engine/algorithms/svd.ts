@@ -94,42 +94,23 @@ export class SVD extends FactorModel {
     super.fit(trainset);
     const p = this.params;
     const nF = p.nFactors as number;
-    const nEpochs = p.nEpochs as number;
     const biased = p.biased as boolean;
     const rates = sgdRates(p, TERMS);
 
-    const { nUsers, nItems, urOffsets, urItems, urRatings } = trainset;
-    const rng = getRng(p.randomState as number | null);
-    const bu = new Float64Array(nUsers);
-    const bi = new Float64Array(nItems);
     const [pu, qi] = normalFactors(
-      rng,
-      [nUsers, nItems],
+      getRng(p.randomState as number | null),
+      [trainset.nUsers, trainset.nItems],
       nF,
       p.initMean as number,
       p.initStd as number,
     );
-    const mu = biased ? trainset.globalMean : 0;
-
-    svdSgd({
-      nUsers,
-      nFactors: nF,
-      nEpochs,
+    const input = {
+      ...this.trainingInput(trainset, pu, qi, biased ? trainset.globalMean : 0),
       biased,
-      urOffsets,
-      urItems,
-      urRatings,
-      bu,
-      bi,
-      pu,
-      qi,
-      mu,
       ...rates,
-    });
-    this.bu = bu;
-    this.bi = bi;
-    this.pu = pu;
-    this.qi = qi;
+    };
+    svdSgd(input);
+    this.adopt(input);
     return this;
   }
 

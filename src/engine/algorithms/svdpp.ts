@@ -51,8 +51,8 @@
  * filtering model", KDD 2008, section 4 (equation 15).
  */
 import { requireArray, type AlgoState } from './base';
-import { FactorModel } from './factor-model';
-import { normalFactors, rateSpecs, sgdRates, type SgdTerm } from './sgd-params';
+import { FactorModel, type FactorTraining } from './factor-model';
+import { normalFactors, rateSpecs, sgdRates, type SgdRates, type SgdTerm } from './sgd-params';
 
 /** The terms with their own learning rate and regularisation. */
 const TERMS = ['Bu', 'Bi', 'Pu', 'Qi', 'Yj'] as const satisfies readonly SgdTerm[];
@@ -101,42 +101,24 @@ export class SVDpp extends FactorModel {
     super.fit(trainset);
     const p = this.params;
     const nF = p.nFactors as number;
-    const nEpochs = p.nEpochs as number;
     const rates = sgdRates(p, TERMS);
 
-    const { nUsers, nItems, urOffsets, urItems, urRatings, globalMean } = trainset;
-    const rng = getRng(p.randomState as number | null);
-    const bu = new Float64Array(nUsers);
-    const bi = new Float64Array(nItems);
+    const { nUsers, nItems } = trainset;
     const [pu, qi, yj] = normalFactors(
-      rng,
+      getRng(p.randomState as number | null),
       [nUsers, nItems, nItems],
       nF,
       p.initMean as number,
       p.initStd as number,
     );
-
     const input: SvdppSgdInput = {
-      nUsers,
-      nFactors: nF,
-      nEpochs,
-      urOffsets,
-      urItems,
-      urRatings,
-      bu,
-      bi,
-      pu,
-      qi,
+      ...this.trainingInput(trainset, pu, qi, trainset.globalMean),
       yj,
-      mu: globalMean,
       ...rates,
     };
     if (hasRepeatedItems(trainset)) svdppSgdLiteral(input);
     else if (!svdppSgdWasm(input)) svdppSgd(input);
-    this.bu = bu;
-    this.bi = bi;
-    this.pu = pu;
-    this.qi = qi;
+    this.adopt(input);
     this.yj = yj;
     this.computeZu();
     return this;
@@ -200,34 +182,10 @@ export class SVDpp extends FactorModel {
   }
 }
 
-/** Inputs of one SVD++ run; `bu`, `bi`, `pu`, `qi`, `yj` are updated in place. */
-export interface SvdppSgdInput {
-  nUsers: number;
-  nFactors: number;
-  nEpochs: number;
-  /** The trainset's `urOffsets` (length nUsers + 1), `urItems`, `urRatings`. */
-  urOffsets: Int32Array;
-  urItems: Int32Array;
-  urRatings: Float64Array;
-  /** Biases (zeros at the start), length nUsers / nItems. */
-  bu: Float64Array;
-  bi: Float64Array;
-  /** Initial factors, row-major: nUsers × nFactors, nItems × nFactors, nItems × nFactors. */
-  pu: Float64Array;
-  qi: Float64Array;
+/** Inputs of one SVD++ run: the training arrays and `yj` (updated in place), and the rates. */
+export interface SvdppSgdInput extends FactorTraining, SgdRates<SgdTerm> {
+  /** Initial implicit item factors, row-major, nItems × nFactors; updated in place. */
   yj: Float64Array;
-  /** The global mean μ. */
-  mu: number;
-  lrBu: number;
-  lrBi: number;
-  lrPu: number;
-  lrQi: number;
-  lrYj: number;
-  regBu: number;
-  regBi: number;
-  regPu: number;
-  regQi: number;
-  regYj: number;
 }
 
 /**
