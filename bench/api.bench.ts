@@ -137,7 +137,9 @@ function once<T>(
           clearTimeout(timer);
           if (r.errors) reject(new Error(JSON.stringify(r.errors)));
           else resolve(r.data as T);
-          dispose();
+          // no dispose() here: the server completes the operation, and disposing a completing
+          // operation can release the graphql-ws client's lock twice (it then closes the socket
+          // with 1000 and the next operation waits forever)
         },
         error: (e) => reject(e instanceof Error ? e : new Error(JSON.stringify(e))),
         complete: () => undefined,
