@@ -2,18 +2,15 @@
  * Acceptance on MovieLens 100K's predefined folds u1…u5 (mean over the five folds), against the
  * figures Surprise 1.1.4 gives on the same folds. Skipped when the data set is not available.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Dataset, Reader } from '../../src/engine/dataset';
 import { Trainset } from '../../src/engine/trainset';
 import { BaselineOnly, NormalPredictor, SVD, type AlgoBase } from '../../src/engine/algorithms';
 import { mae, rmse } from '../../src/engine/metrics';
+import { ML100K_DIR, describeIfMl100k } from './helpers';
 
-const DATASETS =
-  process.env.REELGRAPH_DATASETS ?? path.resolve(__dirname, '../../../shared/datasets');
-const DIR = path.join(DATASETS, 'ml-100k');
-const available = fs.existsSync(path.join(DIR, 'u1.base'));
-const maybe = available ? describe : describe.skip;
+const DIR = ML100K_DIR;
+const maybe = describeIfMl100k;
 
 maybe('ml-100k predefined folds u1–u5 (Surprise 1.1.4 figures)', () => {
   let folds: { train: Trainset; test: [string, string, number][] }[] = [];

@@ -5,8 +5,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RawRatings } from '../../src/engine/dataset/raw-ratings';
-import { Trainset } from '../../src/engine/trainset';
 import { RandomState } from '../../src/engine/random';
 import { ParamError } from '../../src/engine/params';
 import {
@@ -19,15 +17,7 @@ import {
   listAlgorithms,
   type AlgoBase,
 } from '../../src/engine/algorithms';
-
-function trainsetOf(rows: [string, string, number][], scale: [number, number] = [1, 5]): Trainset {
-  const raw = new RawRatings(
-    rows.map((r) => r[0]),
-    rows.map((r) => r[1]),
-    Float64Array.from(rows.map((r) => r[2])),
-  );
-  return Trainset.build(raw, scale);
-}
+import { trainsetOf } from './helpers';
 
 /** 2 users, 2 items: u1 rates i1 4 and i2 2; u2 rates i1 5 (inner ids u1 0, u2 1, i1 0, i2 1). */
 const HAND: [string, string, number][] = [

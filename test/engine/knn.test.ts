@@ -1,6 +1,5 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { RawRatings } from '../../src/engine/dataset/raw-ratings';
 import { Trainset } from '../../src/engine/trainset';
 import {
   KNNBasic,
@@ -18,20 +17,10 @@ import { saveModel, loadModel } from '../../src/engine/model-file';
 import { Dataset } from '../../src/engine/dataset/dataset';
 import { Reader } from '../../src/engine/dataset/reader';
 import { rmse, mae } from '../../src/engine/metrics';
+import { trainsetOf as trainset } from './helpers';
 
 const CLASSES: AlgorithmClass[] = [KNNBasic, KNNWithMeans, KNNWithZScore, KNNBaseline];
 for (const c of CLASSES) registerAlgorithm(c);
-
-function trainset(rows: [string, string, number][]): Trainset {
-  return Trainset.build(
-    new RawRatings(
-      rows.map((r) => r[0]),
-      rows.map((r) => r[1]),
-      Float64Array.from(rows.map((r) => r[2])),
-    ),
-    [1, 5],
-  );
-}
 
 /*
  * The 3 × 4 fixture of similarities.test.ts:

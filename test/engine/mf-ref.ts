@@ -5,8 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RawRatings } from '../../src/engine/dataset/raw-ratings';
-import { Trainset } from '../../src/engine/trainset';
+import type { Trainset } from '../../src/engine/trainset';
+import { trainsetOf as trainsetOfRows } from './helpers';
 import type { AlgoBase, AlgorithmClass } from '../../src/engine/algorithms/base';
 
 type Pred = (number | null)[];
@@ -44,18 +44,11 @@ export const REF = JSON.parse(
   fs.readFileSync(path.join(__dirname, '../fixtures/surprise-ref/mf_ref.json'), 'utf8'),
 ) as MfRef;
 
-/** A trainset of `[user, item, rating]` rows, in order. */
-export function trainsetOf(
+/** A trainset of `[user, item, rating]` rows, in order (default scale [0.5, 5]). */
+export const trainsetOf = (
   rows: [string, string, number][],
   scale: [number, number] = [0.5, 5],
-): Trainset {
-  const raw = new RawRatings(
-    rows.map((r) => r[0]),
-    rows.map((r) => r[1]),
-    Float64Array.from(rows.map((r) => r[2])),
-  );
-  return Trainset.build(raw, scale);
-}
+): Trainset => trainsetOfRows(rows, scale);
 
 /** The reference data set (70 half-star ratings, 14 users, 11 items). */
 export const refTrainset = (): Trainset => trainsetOf(REF.ratings);

@@ -3,18 +3,15 @@
  * (mean over the five folds) against Surprise 1.1.4's figures on the same folds (issue 6).
  * Skipped when the data set is not available. Timings are in bench/svdpp-nmf-slopeone-coclustering.ts.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Dataset, Reader } from '../../src/engine/dataset';
 import { crossValidate } from '../../src/engine/model-selection/validation';
 import { PredefinedKFold } from '../../src/engine/model-selection/split';
 import { SVDpp, NMF, SlopeOne, CoClustering, type AlgoBase } from '../../src/engine/algorithms';
+import { ML100K_DIR, describeIfMl100k } from './helpers';
 
-const DATASETS =
-  process.env.REELGRAPH_DATASETS ?? path.resolve(__dirname, '../../../shared/datasets');
-const DIR = path.join(DATASETS, 'ml-100k');
-const available = fs.existsSync(path.join(DIR, 'u1.base'));
-const maybe = available ? describe : describe.skip;
+const DIR = ML100K_DIR;
+const maybe = describeIfMl100k;
 
 maybe('ml-100k predefined folds u1–u5 (Surprise 1.1.4 figures)', () => {
   let data: Dataset;

@@ -5,8 +5,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RawRatings } from '../../src/engine/dataset/raw-ratings';
-import { Trainset } from '../../src/engine/trainset';
 import { BaselineOnly, NormalPredictor, SVD, type AlgoBase } from '../../src/engine/algorithms';
 import {
   MODEL_MAGIC,
@@ -17,21 +15,11 @@ import {
   saveModel,
   writeModelFile,
 } from '../../src/engine/model-file';
+import { trainsetOf } from './helpers';
 
 const REF = JSON.parse(
   fs.readFileSync(path.join(__dirname, '../fixtures/surprise-ref/svd_ref.json'), 'utf8'),
 ) as { cases: { ratings: [string, string, number][] }[] };
-
-function trainsetOf(rows: [string, string, number][], scale: [number, number] = [1, 5]): Trainset {
-  return Trainset.build(
-    new RawRatings(
-      rows.map((r) => r[0]),
-      rows.map((r) => r[1]),
-      Float64Array.from(rows.map((r) => r[2])),
-    ),
-    scale,
-  );
-}
 
 const ts = trainsetOf(REF.cases[1].ratings);
 /** Every known pair, plus unknown user / item / both. */

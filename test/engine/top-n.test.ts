@@ -3,17 +3,7 @@ import { RawRatings, type Testset } from '../../src/engine/dataset/raw-ratings';
 import { RandomState } from '../../src/engine/random';
 import { Trainset } from '../../src/engine/trainset';
 import { evaluateTopN, meanOf, precisionRecallAtK, recommend } from '../../src/engine/top-n';
-
-function trainsetOf(rows: [string, string, number][]): Trainset {
-  return Trainset.build(
-    new RawRatings(
-      rows.map((r) => r[0]),
-      rows.map((r) => r[1]),
-      Float64Array.from(rows.map((r) => r[2])),
-    ),
-    [1, 5],
-  );
-}
+import { trainsetOf } from './helpers';
 
 /** Estimates from a fixed table of raw ids; unknown users are impossible; missing pairs 1.0. */
 class TableAlgo extends AlgoBase {
