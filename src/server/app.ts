@@ -157,7 +157,9 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
     services,
     auth: authenticator.fromHeader(req.headers.authorization),
     requestId: ids.id,
-    log: ids.log,
+    get log() {
+      return ids.log; // a child logger, made only when a resolver logs
+    },
   });
   fastPath = graphqlFastPath(apollo, {
     path: GRAPHQL_PATH,
@@ -171,7 +173,13 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
     GRAPHQL_PATH,
     express.json({ limit: limits.maxBodyBytes }),
     expressMiddleware<AppContext>(apollo, {
-      context: async ({ req }) => contextOf(req, { id: req.id, log: req.log }),
+      context: async ({ req }) =>
+        contextOf(req, {
+          id: req.id,
+          get log() {
+            return req.log;
+          },
+        }),
     }),
   );
   // after /graphql: the hot path traverses as few layers as possible

@@ -57,7 +57,14 @@ export function logRequest(
 ): { id: string; log: Logger } {
   const started = process.hrtime.bigint();
   const id = requestIdOf(req.headers['x-request-id']);
-  const log = logger.child({ reqId: id });
+  // the child logger is made on first use: most requests only log their one line
+  let child: Logger | undefined;
+  const ids = {
+    id,
+    get log(): Logger {
+      return (child ??= logger.child({ reqId: id }));
+    },
+  };
   res.setHeader('X-Request-Id', id);
   let done = false;
   const finish = () => {
@@ -65,26 +72,27 @@ export function logRequest(
     done = true;
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     const line = {
+      reqId: id,
       method: req.method,
       path,
       status: res.statusCode,
       durationMs: Math.round(ms * 100) / 100,
       ...(!res.writableFinished ? { aborted: true } : {}),
     };
-    if (res.statusCode >= 500) log.error(line, 'request');
-    else log.info(line, 'request');
+    if (res.statusCode >= 500) logger.error(line, 'request');
+    else logger.info(line, 'request');
   };
   res.once('finish', finish);
   res.once('close', finish);
-  return { id, log };
+  return ids;
 }
 
 /** Express middleware: {@link logRequest}, with `req.id` and `req.log` set. */
 export function requestLogging(logger: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const { id, log } = logRequest(logger, req, res, req.path);
-    req.id = id;
-    req.log = log;
+    const ids = logRequest(logger, req, res, req.path);
+    req.id = ids.id;
+    Object.defineProperty(req, 'log', { get: () => ids.log, configurable: true });
     next();
   };
 }
