@@ -6,7 +6,8 @@
  *
  * 1. `predict` query over HTTP (`{ predict(userId: "196", movieId: "242") { estimate
  *    wasImpossible } }`): autocannon, 50 connections, 10 s per run after a 3 s warm-up —
- *    requests/s and latency p50 / p99, median of 3 runs (goal ≥ 3,000 requests/s);
+ *    requests/s, latency p50 / p99 and the server's CPU time per request, median of 3 runs (goal
+ *    ≥ 3,000 requests/s);
  * 2. mutation → subscription push: on one graphql-ws connection, `requestPredictions` (2 pairs),
  *    then `subscribeToPrediction` on its request id; latency from sending the mutation to
  *    receiving the pushed result, p50 / p99 over 100 sequential requests (goal p50 ≤ 300 ms);
@@ -148,7 +149,13 @@ function once<T>(
   });
 }
 
-async function predictThroughput(url: string): Promise<void> {
+/** CPU time (user + system) a process has used, ms (Linux /proc; clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10; // utime, stime (fields 14, 15)
+}
+
+async function predictThroughput(url: string, pid: number): Promise<void> {
   const body = JSON.stringify({
     query: '{ predict(userId: "196", movieId: "242") { estimate wasImpossible } }',
   });
@@ -166,20 +173,27 @@ async function predictThroughput(url: string): Promise<void> {
   const rps: number[] = [];
   const p50: number[] = [];
   const p99: number[] = [];
+  const cpu: number[] = [];
   for (let r = 0; r < RUNS; r++) {
+    const c0 = cpuMs(pid);
     const res = await autocannon({ ...opts, duration: DURATION });
+    cpu.push(((cpuMs(pid) - c0) * 1000) / res.requests.total);
     const bad = res.non2xx + res.errors + res.timeouts;
     rps.push(res.requests.average);
     p50.push(res.latency.p50);
     p99.push(res.latency.p99);
     console.log(
-      `  run ${r + 1}: ${fmt(res.requests.average, 0)} req/s, latency p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms` +
+      `  run ${r + 1}: ${fmt(res.requests.average, 0)} req/s, latency p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms, server CPU ${fmt(cpu[r], 0)} µs/request` +
         (bad ? `, ${bad} failed` : ''),
     );
   }
   console.log(
     `predict query (HTTP, 50 connections): ${fmt(median(rps), 0)} requests/s (median of ${RUNS}), ` +
       `latency p50 ${median(p50)} ms, p99 ${median(p99)} ms  [goal >= 3000 requests/s]`,
+  );
+  console.log(
+    `  server CPU ${fmt(median(cpu), 0)} µs per request: at most ${fmt(1e6 / median(cpu), 0)} requests/s on one free core ` +
+      `(the load generator runs on the same machine; load average now ${os.loadavg()[0].toFixed(2)})`,
   );
 }
 
@@ -333,7 +347,7 @@ async function main(): Promise<void> {
   const { child, url } = await startServer(path.join(dir, 'data'));
   const only = process.env.BENCH_ONLY; // throughput | push | memory
   try {
-    if (!only || only === 'throughput') await predictThroughput(url);
+    if (!only || only === 'throughput') await predictThroughput(url, child.pid!);
     if (!only || only === 'push') await pushLatency(url);
     if (!only || only === 'memory') await subscriptionMemory(url, child.pid!);
   } finally {
