@@ -5,8 +5,7 @@
  * runs after one warm-up, as wall time and as CPU time of the process (less disturbed when other
  * programs share the cores). Also: the Reader alone on u.data, and removeDuplicates alone.
  *
- * Run (no TypeScript runner is installed; compile, then run):
- *   npx tsc -p tsconfig.json --outDir /tmp/rg-bench && node /tmp/rg-bench/bench/datasets.js [runs]
+ * Run: npm run bench:datasets -- [runs]
  * Set REELGRAPH_DATASETS to the folder holding ml-100k/ and ml-latest-small/ (default
  * ../../shared/datasets).
  */

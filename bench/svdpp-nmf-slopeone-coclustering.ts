@@ -4,8 +4,7 @@
  * fold (wall clock, median over the folds) and the process's CPU seconds per fold (fit + test,
  * mean; less sensitive than wall clock to other processes on a busy machine).
  *
- * Run (no TypeScript runner is installed; compile, then run):
- *   npx tsc -p tsconfig.json --outDir /tmp/rg-bench && node /tmp/rg-bench/bench/svdpp-nmf-slopeone-coclustering.js [name] [seeds]
+ * Run: npm run bench:algorithms -- [name|all] [seeds]
  * `name` runs one algorithm only; `seeds` (default 0) is a comma-separated list of randomState
  * values for the randomised algorithms (each seed is one 5-fold run). REELGRAPH_DATASETS names the
  * folder holding ml-100k (default ../../shared/datasets).
