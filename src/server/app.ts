@@ -27,7 +27,7 @@ import { type AuthState, Authenticator } from './auth';
 import type { ServerConfig } from './config';
 import { healthRouter } from './health';
 import { ideRouter } from './ide';
-import { graphqlFastPath } from './graphql-http';
+import { graphqlFastPath, httpSubscriptionPlugin } from './graphql-http';
 import { depthRule, limitsPlugin } from './limits';
 import { createLogger, type Logger, requestLogging } from './logging';
 import { restError, restRouter } from './rest';
@@ -143,6 +143,7 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
           };
         },
       },
+      httpSubscriptionPlugin<AppContext>(GRAPHQL_PATH),
       limitsPlugin<AppContext>(limits, authenticator),
     ],
     logger: {

@@ -8,7 +8,13 @@
  * which keeps serving every other request to /graphql (GET, other content types).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type ApolloServer, type BaseContext, HeaderMap } from '@apollo/server';
+import {
+  type ApolloServer,
+  type ApolloServerPlugin,
+  type BaseContext,
+  HeaderMap,
+} from '@apollo/server';
+import { GraphQLError } from 'graphql';
 import { type Logger, logRequest } from './logging';
 
 /** Options of {@link graphqlFastPath}. */
@@ -20,6 +26,32 @@ export interface FastPathOptions<C extends BaseContext> {
   logger: Logger;
   /** The context of one operation. */
   context: (req: IncomingMessage, ids: { id: string; log: Logger }) => Promise<C> | C;
+}
+
+/**
+ * The Apollo plugin refusing subscriptions over HTTP (both the fast path and the express path go
+ * through Apollo, so this is the one place): HTTP 400, code `BAD_REQUEST`, naming the WebSocket
+ * URL (`ws://<Host header>/graphql`; the path alone without a Host header) and its protocols.
+ * Without it Apollo would execute the subscription's resolver once as a query and answer 200
+ * with an internal error.
+ * @param path the GraphQL endpoint's path (`/graphql`)
+ */
+export function httpSubscriptionPlugin<C extends BaseContext>(path: string): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, request }) {
+          if (operation?.operation !== 'subscription') return;
+          const host = request.http?.headers.get('host');
+          const url = host ? `ws://${host}${path}` : path;
+          throw new GraphQLError(
+            `subscriptions are served over WebSocket at ${url} (graphql-transport-ws or the legacy graphql-ws protocol), not over HTTP`,
+            { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } },
+          );
+        },
+      };
+    },
+  };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

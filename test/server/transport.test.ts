@@ -133,6 +133,16 @@ describe('server transports without tokens', () => {
     expect(((await res.json()) as { error: string }).error).toMatch(/too large/);
   });
 
+  test('a subscription over HTTP is refused with 400 naming the WebSocket URL', async () => {
+    const a = await postGraphQL(server.graphqlUrl, 'subscription { announced }');
+    expect(a.status).toBe(400);
+    expect(a.body.errors?.[0].extensions?.code).toBe('BAD_REQUEST');
+    expect(a.body.errors?.[0].message).toContain(
+      `subscriptions are served over WebSocket at ${server.wsUrl}`,
+    );
+    expect(a.body.data).toBeUndefined();
+  });
+
   test('graphql-ws and the legacy protocol on the same path both receive a pushed event', async () => {
     const modern = modernClient(server.wsUrl);
     const legacy = legacyClient(server.wsUrl);
