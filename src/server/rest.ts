@@ -8,8 +8,11 @@
  *   `user_id movie_id`; the lines become ONE prediction request (one `streaming` commit).
  * - `POST /result {"filename": "<requestId>"}` → `{"data": "233 346 4.32…\n…", "ready": true}`
  *   once the predict job finished (`ready: false`, `data: ""` while it runs; `ready: true` with
- *   an `error` when it failed). Lines are `user_id movie_id estimate`, estimates printed as the
- *   shortest decimal that reads back to the model's double.
+ *   an `error` when it failed). `data` is the predict job's answer file as the worker wrote it
+ *   (src/workers/predict.ts): one line `user_id movie_id estimate` per pair, the estimate as the
+ *   shortest decimal that reads back to the model's double, plus a 4th field `impossible` when the
+ *   user or the movie is unknown to the model (Surprise's `was_impossible`), and
+ *   `# error line n: …` for a line the predict program rejected.
  *
  * The filename is an opaque id: only a request id (32 lowercase hex digits) is accepted, and it
  * is only ever looked up as a request in the `predict`/`streaming` repos, never used as a path.
@@ -201,7 +204,7 @@ export function restRouter(
         ]);
       }
       const r = await services.predictions.getResult(filename);
-      const data = r.predictions.map((p) => `${p.userId} ${p.movieId} ${p.estimate}\n`).join('');
+      const data = r.text ?? '';
       return r.error ? { data, ready: r.ready, error: r.error } : { data, ready: r.ready };
     }),
   );

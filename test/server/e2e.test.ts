@@ -340,6 +340,17 @@ test('the Flask sample session through the REST routes', async () => {
   const expected3 = await modelEstimates(model, pairs);
   expect(r3.data).toBe(pairs.map(([u, i], k) => `${u} ${i} ${expected3[k]}\n`).join(''));
 
+  // an unknown movie keeps the worker's 4th field `impossible` (Surprise's was_impossible)
+  const known: [string, string] = ['233', '346'];
+  const unknownPair: [string, string] = ['233', 'neverseen'];
+  const withUnknown = await rest('/predict', {
+    data: [known, unknownPair].map((p) => p.join(' ')),
+  });
+  expect(withUnknown.status).toBe(200);
+  const r4 = await restResult(withUnknown.json.filename as string);
+  const [estKnown, estUnknown] = await modelEstimates(model, [known, unknownPair]);
+  expect(r4.data).toBe(`233 346 ${estKnown}\n233 neverseen ${estUnknown} impossible\n`);
+
   // the filename is an opaque id
   for (const filename of [
     '../predict/x',
