@@ -13,13 +13,14 @@ import { Job, JobConnection } from './job.type';
 export class JobResolver {
   @Query(() => JobConnection, {
     description:
-      'Jobs of the pipelines, newest first, with cursor pagination. Errors: BAD_USER_INPUT for first outside 1…100 or a foreign cursor; NOT_FOUND for an unknown pipeline.',
+      'Jobs of the pipelines, newest first, with cursor pagination. Errors: BAD_USER_INPUT for first outside 1…100, a foreign cursor or a pipeline that is not a plain name; NOT_FOUND for an unknown pipeline.',
   })
   async jobHistory(
     @Ctx() ctx: GraphQLContext,
     @Arg('pipeline', () => String, {
       nullable: true,
-      description: 'Only this pipeline (`train`, `predict`).',
+      description:
+        'Only this pipeline (`train`, `predict`). A plain pipeline name `[A-Za-z0-9_-]{1,51}` (no `project/` prefix).',
     })
     pipeline?: string | null,
     @Arg('state', () => JobStateGql, { nullable: true, description: 'Only jobs in this state.' })
@@ -50,7 +51,8 @@ export class JobResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('pipeline', () => String, {
       nullable: true,
-      description: 'The pipeline, when the id is ambiguous.',
+      description:
+        'The pipeline, when the id is ambiguous. A plain pipeline name `[A-Za-z0-9_-]{1,51}` (no `project/` prefix).',
     })
     pipeline?: string | null,
   ): Promise<Job> {
@@ -58,21 +60,29 @@ export class JobResolver {
   }
 
   @Subscription(() => Job, {
-    description: "Pushes every state change of every job (or of one pipeline's jobs), from now on.",
+    description:
+      "Pushes every state change of every job (or of one pipeline's jobs), from now on. Errors (before the stream starts): NOT_FOUND for an unknown pipeline; BAD_USER_INPUT for a pipeline that is not a plain name.",
     subscribe: mappedSubscribe(
       async ({
         args,
         context,
-      }: SubscribeResolverData<unknown, { pipeline?: string | null }, GraphQLContext>) =>
-        pipe(
+      }: SubscribeResolverData<unknown, { pipeline?: string | null }, GraphQLContext>) => {
+        // Before the stream starts: an unknown pipeline is NOT_FOUND, a bad name BAD_USER_INPUT.
+        if (args.pipeline) await context.services.jobs.checkPipeline(args.pipeline);
+        return pipe(
           context.services.events.subscribe('JOB_UPDATED'),
           filter((j: JobInfo) => !args.pipeline || j.job.pipeline.name === args.pipeline),
-        ),
+        );
+      },
     ),
   })
   jobUpdated(
     @Root() job: JobInfo,
-    @Arg('pipeline', () => String, { nullable: true, description: 'Only this pipeline.' })
+    @Arg('pipeline', () => String, {
+      nullable: true,
+      description:
+        'Only this pipeline. A plain pipeline name `[A-Za-z0-9_-]{1,51}` (no `project/` prefix).',
+    })
     _pipeline?: string | null,
   ): Job {
     return toJob(job);

@@ -15,10 +15,14 @@ export class RepoResolver {
 
   @Query(() => [Commit], {
     description:
-      'Commits of a repo, newest first. Errors: NOT_FOUND for an unknown repo; BAD_USER_INPUT for first outside 1…100.',
+      'Commits of a repo, newest first. Errors: NOT_FOUND for an unknown repo; BAD_USER_INPUT for first outside 1…100 or a repo that is not a plain name.',
   })
   async commits(
-    @Arg('repo', { description: 'Repo name, e.g. `train`.' }) repo: string,
+    @Arg('repo', {
+      description:
+        'Repo name, e.g. `train`: a plain name `[A-Za-z0-9_-]{1,51}` (no `project/` prefix).',
+    })
+    repo: string,
     @Ctx() ctx: GraphQLContext,
     @Arg('first', () => Int, { defaultValue: 20, description: 'How many, 1…100.' }) first?: number,
   ): Promise<Commit[]> {

@@ -116,7 +116,8 @@ export interface JobsService {
   /**
    * Jobs newest first, filtered by pipeline and state, `first` (≤ maxPageSize, default 20) after
    * the opaque cursor `after`.
-   * @throws ValidationError for a bad `first` or cursor; PachError NOT_FOUND for a missing pipeline.
+   * @throws ValidationError for a bad `first` or cursor, or a pipeline that is not a plain name
+   *   `[A-Za-z0-9_-]{1,51}`; PachError NOT_FOUND for a missing pipeline.
    */
   jobHistory(opts?: {
     pipeline?: string | null;
@@ -130,6 +131,14 @@ export interface JobsService {
    *   `pipeline` is not given.
    */
   job(id: string, pipeline?: string | null): Promise<JobInfo>;
+  /**
+   * Checks that a pipeline exists (e.g. before a `jobUpdated` stream starts).
+   * @param pipeline a plain pipeline name (`train`, `predict`)
+   * @returns the name
+   * @throws ValidationError when it is not a plain name `[A-Za-z0-9_-]{1,51}`; NotFoundError
+   *   when no such pipeline exists.
+   */
+  checkPipeline(pipeline: string): Promise<string>;
 }
 
 /** The movie catalogue (ml-100k) and users. */
@@ -157,7 +166,8 @@ export interface ReposService {
   repos(): Promise<RepoInfo[]>;
   /**
    * Commits of a repo, newest first, at most `first` (≤ maxPageSize, default 20).
-   * @throws PachError NOT_FOUND for a missing repo; ValidationError for a bad `first`.
+   * @throws PachError NOT_FOUND for a missing repo; ValidationError for a bad `first` or a repo
+   *   that is not a plain name `[A-Za-z0-9_-]{1,51}`.
    */
   commits(repo: string, opts?: { first?: number | null }): Promise<CommitInfo[]>;
 }

@@ -15,7 +15,7 @@ import { decodeCursor, encodeCursor } from './cursor';
 import { NotFoundError, ValidationError } from './errors';
 import type { JobsService } from './index';
 import type { Page } from './types';
-import { validateFirst } from './validation';
+import { validateFirst, validateName } from './validation';
 
 const KIND = 'job';
 
@@ -53,6 +53,7 @@ export class Jobs implements JobsService {
       after?: string | null;
     } = {},
   ): Promise<Page<JobInfo>> {
+    if (opts.pipeline) validateName(opts.pipeline, 'pipeline');
     const first = validateFirst(opts.first, this.config.maxPageSize, 20);
     const cursor = opts.after ? parseCursor(opts.after) : null;
     const items: Page<JobInfo>['items'] = [];
@@ -81,8 +82,20 @@ export class Jobs implements JobsService {
     return { items, hasNextPage };
   }
 
+  async checkPipeline(pipeline: string): Promise<string> {
+    const name = validateName(pipeline, 'pipeline');
+    try {
+      await this.pach.inspectPipeline({ name });
+    } catch (e) {
+      if (isPachError(e, PachCode.NOT_FOUND)) throw new NotFoundError('pipeline', name);
+      throw e;
+    }
+    return name;
+  }
+
   async job(id: string, pipeline?: string | null): Promise<JobInfo> {
     if (pipeline) {
+      validateName(pipeline, 'pipeline');
       try {
         return await this.pach.inspectJob({ pipeline, id });
       } catch (e) {

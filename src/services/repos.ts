@@ -3,7 +3,7 @@ import type { Pachyderm } from '../pachyderm/port';
 import type { CommitInfo, RepoInfo } from '../pachyderm/types';
 import type { ResolvedServiceConfig } from './config';
 import type { ReposService } from './index';
-import { validateFirst, validateId } from './validation';
+import { validateFirst, validateName } from './validation';
 
 /** {@link ReposService} on a Pachyderm port. */
 export class Repos implements ReposService {
@@ -19,7 +19,7 @@ export class Repos implements ReposService {
   }
 
   async commits(repo: string, opts: { first?: number | null } = {}): Promise<CommitInfo[]> {
-    const name = validateId(repo, 'repo', 63);
+    const name = validateName(repo, 'repo');
     const first = validateFirst(opts.first, this.config.maxPageSize, 20);
     const out: CommitInfo[] = [];
     for await (const c of this.pach.listCommit(name, { number: first })) out.push(c);

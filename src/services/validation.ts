@@ -239,6 +239,29 @@ export function validateId(value: unknown, field: string, maxIdLength: number): 
   return s;
 }
 
+/** Pipeline and repo names: plain names (no `project/` prefix, no `/` or `..`), 1…51 characters. */
+export const NAME_RULE = /^[A-Za-z0-9_-]{1,51}$/;
+
+/**
+ * Validates a pipeline or repo argument: a plain name matching {@link NAME_RULE}
+ * (`[A-Za-z0-9_-]{1,51}`). Project prefixes (`default/train`) and paths (`../train`) are refused.
+ * @param field the argument's name (`pipeline`, `repo`)
+ * @returns the name
+ * @throws ValidationError naming the argument and the rule.
+ */
+export function validateName(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !NAME_RULE.test(value)) {
+    throw new ValidationError('arguments', [
+      {
+        index: null,
+        field,
+        message: `${field} ${describe(value)} must be a plain name of 1…51 letters, digits, _ or - ([A-Za-z0-9_-]{1,51}; no project/ prefix)`,
+      },
+    ]);
+  }
+  return value;
+}
+
 /**
  * Validates a page size: absent/null → `fallback`, else a whole number in 1…max.
  * @throws ValidationError (field `first`).

@@ -435,6 +435,52 @@ describe('input validation commits nothing', () => {
     const repo = await run(schema, services, `{ commits(repo: "nope") { id } }`);
     expect(repo.errors?.[0].extensions?.code).toBe('NOT_FOUND');
   });
+
+  test('jobUpdated of an unknown pipeline is NOT_FOUND before the stream starts', async () => {
+    const rejected = sub(schema, services, `subscription { jobUpdated(pipeline: "nope") { id } }`);
+    await expect(rejected).rejects.toMatchObject({
+      result: {
+        errors: [
+          expect.objectContaining({
+            message: 'pipeline "nope" not found',
+            extensions: expect.objectContaining({ code: 'NOT_FOUND' }),
+          }),
+        ],
+      },
+    });
+  });
+
+  test('pipeline and repo arguments are plain names: prefixes and paths are BAD_USER_INPUT', async () => {
+    const ops = [
+      ['pipeline', `{ jobHistory(pipeline: "x/train") { edges { cursor } } }`],
+      ['pipeline', `{ jobHistory(pipeline: "../train") { edges { cursor } } }`],
+      ['pipeline', `{ job(id: "${'0'.repeat(32)}", pipeline: "default/train") { id } }`],
+      ['repo', `{ commits(repo: "default/training") { id } }`],
+      ['repo', `{ commits(repo: "..") { id } }`],
+      ['repo', `{ commits(repo: "${'a'.repeat(52)}") { id } }`],
+    ];
+    for (const [field, op] of ops) {
+      const r = await run(schema, services, op);
+      expect(r.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+      expect(r.errors?.[0].extensions?.issues).toEqual([
+        expect.objectContaining({ field, message: expect.stringContaining('[A-Za-z0-9_-]{1,51}') }),
+      ]);
+    }
+    await expect(
+      sub(schema, services, `subscription { jobUpdated(pipeline: "x/train") { id } }`),
+    ).rejects.toMatchObject({
+      result: {
+        errors: [
+          expect.objectContaining({
+            extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }),
+          }),
+        ],
+      },
+    });
+    // The longest plain name passes validation and reaches the lookup.
+    const long = await run(schema, services, `{ commits(repo: "${'a'.repeat(51)}") { id } }`);
+    expect(long.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  });
 });
 
 describe('catalogue, users, recommendations, repos', () => {

@@ -9,6 +9,7 @@ import {
   MAX_TIMESTAMP,
   validateFirst,
   validateId,
+  validateName,
   validatePairs,
   validateRatings,
 } from '../../src/services/validation';
@@ -213,4 +214,17 @@ test('cursors are opaque, tagged by list, and refused by another list', () => {
   expect(decodeCursor('job', c)).toEqual([1, 'train', 'x']);
   expect(() => decodeCursor('movie', c)).toThrow(ValidationError);
   expect(() => decodeCursor('job', '!!')).toThrow('is not a cursor of this list');
+});
+
+test('pipeline and repo names: plain [A-Za-z0-9_-]{1,51}, no prefix or path', () => {
+  expect(validateName('train', 'pipeline')).toBe('train');
+  expect(validateName('my_repo-2', 'repo')).toBe('my_repo-2');
+  expect(validateName('a'.repeat(51), 'repo')).toBe('a'.repeat(51));
+  for (const bad of ['x/train', '../train', '..', 'default/training', '', 'a'.repeat(52), 'a.b']) {
+    const issues = issuesOf(() => validateName(bad, 'repo'));
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ index: null, field: 'repo' });
+    expect(issues[0].message).toContain('[A-Za-z0-9_-]{1,51}');
+  }
+  expect(issuesOf(() => validateName(7, 'pipeline'))[0].field).toBe('pipeline');
 });
