@@ -68,14 +68,16 @@ export class MovieResolver {
 @Resolver(() => User)
 export class UserResolver {
   @Query(() => User, {
+    nullable: true,
     description:
-      'A user: demographics and the ratings the serving model was fitted on (empty for a user it does not know). Errors: BAD_USER_INPUT for a bad id.',
+      "A user: demographics (u.user) and the ratings the serving model was fitted on (empty for a user only u.user knows); null when no such user (unknown to both the serving model's trainset and u.user). Errors: BAD_USER_INPUT for a bad id.",
   })
   async user(
     @Arg('id', () => ID, { description: 'Raw user id.' }) id: string,
     @Ctx() ctx: GraphQLContext,
-  ): Promise<User> {
-    return toUser(await ctx.services.movies.user(id));
+  ): Promise<User | null> {
+    const u = await ctx.services.movies.user(id);
+    return u ? toUser(u) : null;
   }
 
   @FieldResolver(() => [UserRating], {

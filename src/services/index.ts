@@ -156,8 +156,13 @@ export interface MoviesService {
   genres(): Promise<string[]>;
   /** Rating count and mean of a movie in the serving model's trainset. */
   movieStats(id: string): MovieStats;
-  /** A user: demographics and ratings in the serving model. */
-  user(id: string): Promise<UserProfile>;
+  /**
+   * A user: demographics (u.user) and ratings in the serving model's trainset.
+   * @returns null when no such user: unknown to both the serving model's trainset and u.user
+   *   (a user known only from added ratings is returned once a model trained on them serves).
+   * @throws ValidationError for a bad id.
+   */
+  user(id: string): Promise<UserProfile | null>;
 }
 
 /** Repos and commits. */

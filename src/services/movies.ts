@@ -76,23 +76,27 @@ export class Movies implements MoviesService {
     return { ratingsCount: b - a, meanRating: b > a ? s / (b - a) : null };
   }
 
-  async user(id: string): Promise<UserProfile> {
+  async user(id: string): Promise<UserProfile | null> {
     const userId = validateId(id, 'id', this.config.maxIdLength);
     const c = await this.catalog.get();
     const m = this.registry.current();
     const ratings: UserProfile['ratings'] = [];
+    let inTrainset = false;
     if (m) {
       const ts = m.algo.trainset;
       const u = ts.findUser(userId);
       if (u >= 0) {
+        inTrainset = true;
         for (let k = ts.urOffsets[u]; k < ts.urOffsets[u + 1]; k++) {
           ratings.push({ movieId: ts.toRawIid(ts.urItems[k]), rating: ts.urRatings[k] });
         }
       }
     }
+    const demographics = c.users.get(userId) ?? null;
+    if (!inTrainset && demographics === null) return null;
     return {
       id: userId,
-      demographics: c.users.get(userId) ?? null,
+      demographics,
       ratings,
       modelVersion: m?.version ?? null,
     };

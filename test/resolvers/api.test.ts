@@ -510,6 +510,25 @@ describe('catalogue, users, recommendations, repos', () => {
     );
   });
 
+  test('user(id): null when no such user; a user known only from added ratings works', async () => {
+    const nobody = await ok(schema, services, `{ user(id: "nobody") { id ratingsCount } }`);
+    expect(nobody.user).toBeNull();
+    // alice is not in u.user; her 3 ratings (added above) are in the serving model's trainset.
+    const alice = await ok(
+      schema,
+      services,
+      `{ user(id: "alice") { id age ratingsCount ratings { movieId rating } } }`,
+    );
+    expect(alice.user).toMatchObject({ id: 'alice', age: null, ratingsCount: 3 });
+    expect(new Map(alice.user.ratings.map((r: Loose) => [r.movieId, r.rating]))).toEqual(
+      new Map([
+        ['1', 5],
+        ['50', 4.5],
+        ['181', 1],
+      ]),
+    );
+  });
+
   test('recommendations: unrated movies, best first, scores = the model estimates, titles from u.item', async () => {
     const rated = new Set(
       uData()
