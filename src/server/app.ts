@@ -186,7 +186,13 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
   // after /graphql: the hot path traverses as few layers as possible
   app.use(healthRouter(services, { draining: () => draining }));
   app.use(ideRouter(GRAPHQL_PATH));
-  app.use(restRouter(services, { maxBodyBytes: limits.maxBodyBytes, authenticator }));
+  app.use(
+    restRouter(services, {
+      maxBodyBytes: limits.maxBodyBytes,
+      maxItems: limits.maxItems,
+      authenticator,
+    }),
+  );
   app.use((req: Request, res: Response) => {
     res.status(404).json({ error: `no route for ${req.method} ${req.path}` });
   });

@@ -22,7 +22,12 @@
  */
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import type { Services } from '../services';
-import { type InputIssue, ServiceError, ValidationError } from '../services/errors';
+import {
+  type InputIssue,
+  MAX_ISSUES_IN_MESSAGE,
+  ServiceError,
+  ValidationError,
+} from '../services/errors';
 import type { Authenticator } from './auth';
 
 /** What the REST routes need from the services. */
@@ -38,42 +43,64 @@ function numeric(s: string | undefined): unknown {
   return s !== undefined && NUMBER.test(s) ? Number(s) : s;
 }
 
+/** The `data` lines split into items, and the problems of the lines that could not be split. */
+export interface ParsedLines {
+  /** One item per line; `{}` (which the services always refuse) for a line with a problem. */
+  items: Record<string, unknown>[];
+  /** Wrong types and field counts, field `line`, in line order. */
+  issues: InputIssue[];
+}
+
 /**
  * Splits the `data` lines into items: `fields` are the names of the whitespace-separated fields,
- * `optional` how many trailing ones may be left out.
- * @throws ValidationError (list `data`) for a non-list, a non-string line or a wrong field count
+ * `optional` how many trailing ones may be left out; ids stay strings, other numeric texts
+ * become numbers (anything else is kept for the services to name).
+ * @param maxItems the most lines accepted (the services' `maxItems`)
+ * @throws ValidationError (list `data`, index null) for a non-list, an empty list or more than
+ *   `maxItems` lines; the problems of single lines are returned, not thrown (see {@link submit})
  */
 export function parseLines(
   data: unknown,
   fields: readonly string[],
   optional: number,
-): Record<string, unknown>[] {
+  maxItems: number,
+): ParsedLines {
+  const expected = `"${fields.join(' ')}"`;
   if (!Array.isArray(data)) {
     throw new ValidationError('data', [
       {
         index: null,
         field: 'data',
-        message: `data must be a list of lines "${fields.join(' ')}", got ${data === undefined ? 'nothing' : typeof data}`,
+        message: `data must be a list of lines ${expected}, got ${data === undefined ? 'nothing' : typeof data}`,
+      },
+    ]);
+  }
+  if (data.length < 1 || data.length > maxItems) {
+    throw new ValidationError('data', [
+      {
+        index: null,
+        field: 'data',
+        message: `expected 1 to ${maxItems} lines, got ${data.length}`,
       },
     ]);
   }
   const issues: InputIssue[] = [];
+  const min = fields.length - optional;
   const items = data.map((line, index) => {
     if (typeof line !== 'string') {
       issues.push({
         index,
         field: 'line',
-        message: `expected a string "${fields.join(' ')}", got ${line === null ? 'null' : typeof line}`,
+        message: `expected a string ${expected}, got ${line === null ? 'null' : typeof line}`,
       });
       return {};
     }
     const parts = line.trim().split(/\s+/).filter(Boolean);
-    const min = fields.length - optional;
     if (parts.length < min || parts.length > fields.length) {
       issues.push({
         index,
         field: 'line',
-        message: `expected ${min === fields.length ? min : `${min} to ${fields.length}`} fields "${fields.join(' ')}", got ${parts.length}`,
+        message: `expected ${min === fields.length ? min : `${min} to ${fields.length}`} fields ${expected}, got ${parts.length}`,
       });
       return {};
     }
@@ -83,8 +110,36 @@ export function parseLines(
     });
     return item;
   });
-  if (issues.length) throw new ValidationError('data', issues);
-  return items;
+  return { items, issues };
+}
+
+/**
+ * Hands the parsed lines to a service call and reports every invalid line in ONE error: the
+ * call validates all items before writing anything, and a line with a problem is the item `{}`,
+ * which it always refuses, so nothing is written while any line is wrong. The service's issues
+ * of the other lines join the line problems, in line order.
+ * @throws ValidationError (list `data`, so items read `data[i].field`) naming every bad line
+ */
+export async function submit<T>(
+  parsed: ParsedLines,
+  call: (items: Record<string, unknown>[]) => Promise<T>,
+): Promise<T> {
+  try {
+    return await call(parsed.items);
+  } catch (err) {
+    if (!(err instanceof ValidationError)) {
+      if (parsed.issues.length) throw new ValidationError('data', parsed.issues);
+      throw err;
+    }
+    const bad = new Set(parsed.issues.map((i) => i.index));
+    const issues = [
+      ...parsed.issues,
+      ...err.issues
+        .filter((i) => i.index === null || !bad.has(i.index))
+        .map((i) => (i.index === null ? { ...i, field: 'data' } : i)),
+    ].sort((a, b) => (a.index ?? -1) - (b.index ?? -1));
+    throw new ValidationError('data', issues);
+  }
 }
 
 /** The body of an error answer. */
@@ -94,13 +149,29 @@ export interface RestError {
   requestId?: string;
 }
 
+/**
+ * The message of a REST 400, naming items by the body's own fields: `data[i].<field>: …` for a
+ * line, `<field>: …` for the body as a whole (`data`, `filename`, `body`); at most
+ * MAX_ISSUES_IN_MESSAGE are spelled out.
+ */
+export function restMessage(issues: readonly InputIssue[]): string {
+  const shown = issues
+    .slice(0, MAX_ISSUES_IN_MESSAGE)
+    .map((i) => `${i.index === null ? i.field : `data[${i.index}].${i.field}`}: ${i.message}`);
+  const more =
+    issues.length > MAX_ISSUES_IN_MESSAGE
+      ? `; and ${issues.length - MAX_ISSUES_IN_MESSAGE} more`
+      : '';
+  return `invalid request (${issues.length} problem${issues.length === 1 ? '' : 's'}): ${shown.join('; ')}${more}`;
+}
+
 /** The HTTP status and JSON body for an error thrown by a route. */
 export function restError(err: unknown, requestId: string): { status: number; body: RestError } {
   if (err instanceof ValidationError) {
     return {
       status: 400,
       body: {
-        error: err.message,
+        error: restMessage(err.issues),
         details: err.issues.map((i) => ({ index: i.index, field: i.field, problem: i.message })),
       },
     };
@@ -124,11 +195,12 @@ export function restError(err: unknown, requestId: string): { status: number; bo
 
 /**
  * The router of `/train`, `/predict` and `/result`.
- * @param opts.maxBodyBytes the JSON body limit; @param opts.authenticator token checks
+ * @param opts.maxBodyBytes the JSON body limit; @param opts.maxItems the most lines of one
+ *   `data` list (the services' `maxItems`); @param opts.authenticator token checks
  */
 export function restRouter(
   services: RestServices,
-  opts: { maxBodyBytes: number; authenticator: Authenticator },
+  opts: { maxBodyBytes: number; maxItems: number; authenticator: Authenticator },
 ): Router {
   const router = Router();
   const json = express.json({ limit: opts.maxBodyBytes, strict: true });
@@ -173,8 +245,13 @@ export function restRouter(
     requireToken,
     json,
     route(async (req) => {
-      const items = parseLines(body(req).data, ['userId', 'movieId', 'rating', 'timestamp'], 1);
-      const receipt = await services.ratings.addRatings(items);
+      const lines = parseLines(
+        body(req).data,
+        ['userId', 'movieId', 'rating', 'timestamp'],
+        1,
+        opts.maxItems,
+      );
+      const receipt = await submit(lines, (items) => services.ratings.addRatings(items));
       return { filename: receipt.batchId };
     }),
   );
@@ -183,8 +260,10 @@ export function restRouter(
     requireToken,
     json,
     route(async (req) => {
-      const pairs = parseLines(body(req).data, ['userId', 'movieId'], 0);
-      const receipt = await services.predictions.requestPredictions(pairs);
+      const lines = parseLines(body(req).data, ['userId', 'movieId'], 0, opts.maxItems);
+      const receipt = await submit(lines, (pairs) =>
+        services.predictions.requestPredictions(pairs),
+      );
       return { filename: receipt.requestId };
     }),
   );

@@ -286,7 +286,30 @@ test('invalid input is refused naming every bad item, and commits nothing (Graph
     data: ['244 346 2 880606923', '244 51 9 880606923', '244 abc NaN', '244', 42],
   });
   expect(r.status).toBe(400);
-  expect((r.json.details as { index: number }[]).map((d) => d.index)).toEqual([3, 4]);
+  // field counts and values in ONE answer, items named by the body's field `data`
+  expect(
+    (r.json.details as { index: number; field: string }[]).map((d) => [d.index, d.field]),
+  ).toEqual([
+    [1, 'rating'],
+    [2, 'rating'],
+    [3, 'line'],
+    [4, 'line'],
+  ]);
+  expect(r.json.error).toMatch(/^invalid request \(4 problems\): data\[1\]\.rating: /);
+  expect(r.json.error).toContain('data[3].line: expected 3 to 4 fields');
+  expect(r.json.error).not.toMatch(/ratings\[/);
+  const mixed = await rest('/train', { data: ['244 346 7 880606923', ' 1 3', '1 2 abc'] });
+  expect(mixed.status).toBe(400);
+  expect(mixed.json.details).toEqual([
+    { index: 0, field: 'rating', problem: expect.stringMatching(/7 is outside the rating scale/) },
+    { index: 1, field: 'line', problem: expect.stringMatching(/expected 3 to 4 fields .* got 2/) },
+    { index: 2, field: 'rating', problem: expect.stringMatching(/must be a number, got "abc"/) },
+  ]);
+  for (const data of [[], Array(MAX_ITEMS + 1).fill('1 1 3')]) {
+    const n = await rest('/train', { data });
+    expect(n.status).toBe(400);
+    expect(n.json.error).toContain(`data: expected 1 to ${MAX_ITEMS} lines, got ${data.length}`);
+  }
   const r2 = await rest('/train', {
     data: ['244 346 2 880606923', '244 51 9 880606923', '244 abc NaN'],
   });
@@ -302,6 +325,16 @@ test('invalid input is refused naming every bad item, and commits nothing (Graph
   ]);
   const r4 = await rest('/predict', { data: Array(MAX_ITEMS + 1).fill('1 1') });
   expect(r4.status).toBe(400);
+  expect(r4.json.error).toContain(`data: expected 1 to ${MAX_ITEMS} lines, got ${MAX_ITEMS + 1}`);
+  const r5 = await rest('/predict', { data: ['233', '233 x/y'] });
+  expect(r5.status).toBe(400);
+  expect(
+    (r5.json.details as { index: number; field: string }[]).map((d) => [d.index, d.field]),
+  ).toEqual([
+    [0, 'line'],
+    [1, 'movieId'],
+  ]);
+  expect(r5.json.error).toContain('data[1].movieId: ');
 
   expect(await commitCount('training')).toBe(training);
   expect(await commitCount('streaming')).toBe(streaming);
