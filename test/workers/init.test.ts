@@ -63,6 +63,9 @@ describe('reelgraph init', () => {
     const result = JSON.parse(second.stdout);
     expect(result).toMatchObject({ createdRepos: [], baseCommit: null, createdPipelines: [] });
     expect(result.model.metrics.ratings).toBe(100000);
+    // JobState by name, as `reelgraph jobs --json` prints it
+    expect(result.model.job.state).toBe('JOB_SUCCESS');
+    expect(result.model.job.job.pipeline.name).toBe('train');
     expect(first.stdout).toContain(`model: train@${result.model.commit}`);
     expect(await snapshot(dataDir)).toEqual(before);
   });

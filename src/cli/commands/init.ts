@@ -11,6 +11,7 @@ import { Command, Option } from 'commander';
 import type { CommandIo } from '../data-options';
 import { UsageError } from '../errors';
 import { addDataDirOption, resolveDataDir, type DataDirOptions } from '../pach-options';
+import { jobJson } from './jobs';
 import { bootstrap, openEmbeddedEngine, type BootstrapResult } from '../../services/bootstrap';
 
 /** The options of `reelgraph init`. */
@@ -43,6 +44,14 @@ export function formatInit(r: BootstrapResult): string {
     );
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The `--json` output of `init`: the {@link BootstrapResult} with the model's job rendered by
+ * {@link jobJson} (JobState by name, e.g. `"JOB_SUCCESS"`, as the other `--json` outputs).
+ */
+export function initJson(r: BootstrapResult): object {
+  return { ...r, model: r.model ? { ...r.model, job: jobJson(r.model.job) } : null };
 }
 
 /** Build the `init` command; `io` defaults to the process's stdout/stderr. */
@@ -80,7 +89,9 @@ export function initCommand(io: CommandIo = process): Command {
           timeoutMs: timeout * 1000,
           log: opts.json ? undefined : (line) => io.stderr.write(line + '\n'),
         });
-        io.stdout.write(opts.json ? JSON.stringify(result, null, 2) + '\n' : formatInit(result));
+        io.stdout.write(
+          opts.json ? JSON.stringify(initJson(result), null, 2) + '\n' : formatInit(result),
+        );
       } finally {
         await pach.close();
       }
