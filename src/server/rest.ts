@@ -17,7 +17,8 @@
  * The filename is an opaque id: only a request id (32 lowercase hex digits) is accepted, and it
  * is only ever looked up as a request in the `predict`/`streaming` repos, never used as a path.
  * Errors: invalid input → 400 `{"error", "details": [{index, field, problem}]}` (nothing is
- * committed); unknown filename → 404; no model yet → 503; a missing or wrong token (when tokens
+ * committed); a body over the limit → 413 `request body too large: more than <N> bytes`;
+ * unknown filename → 404; no model yet → 503; a missing or wrong token (when tokens
  * are configured) → 401; anything else → 500 `{"error": "internal error", "requestId"}`.
  */
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
@@ -180,9 +181,10 @@ export function restError(err: unknown, requestId: string): { status: number; bo
     const status = err.kind === 'NOT_FOUND' ? 404 : err.kind === 'MODEL_NOT_READY' ? 503 : 400;
     return { status, body: { error: err.message } };
   }
-  const e = err as { type?: string; status?: number; message?: string };
+  const e = err as { type?: string; status?: number; message?: string; limit?: number };
   if (e?.type === 'entity.too.large') {
-    return { status: 413, body: { error: `request body too large: ${e.message ?? ''}`.trim() } };
+    const limit = typeof e.limit === 'number' ? `: more than ${e.limit} bytes` : '';
+    return { status: 413, body: { error: `request body too large${limit}` } };
   }
   if (e?.type === 'entity.parse.failed') {
     return { status: 400, body: { error: 'request body is not valid JSON' } };

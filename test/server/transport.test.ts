@@ -130,7 +130,21 @@ describe('server transports without tokens', () => {
       body: JSON.stringify({ query: '{ hello }', variables: { pad: 'x'.repeat(3_000) } }),
     });
     expect(res.status).toBe(413);
-    expect(((await res.json()) as { error: string }).error).toMatch(/too large/);
+    expect(((await res.json()) as { error: string }).error).toBe(
+      'request body too large: more than 2000 bytes',
+    );
+    // the REST routes give the same message (express' JSON parser, before any service call)
+    for (const route of ['/train', '/predict', '/result']) {
+      const rest = await fetch(server.url + route, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ data: ['1 1 3'], pad: 'x'.repeat(3_000) }),
+      });
+      expect(rest.status).toBe(413);
+      expect(((await rest.json()) as { error: string }).error).toBe(
+        'request body too large: more than 2000 bytes',
+      );
+    }
   });
 
   test('a subscription over HTTP is refused with 400 naming the WebSocket URL', async () => {
