@@ -182,6 +182,17 @@ describe('reelgraph evaluate', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('--cv above the number of ratings is a usage error (exit 2) found after loading', async () => {
+    // the fixture: 8 users × 12 items minus the 4 items per user with (u + i) % 3 = 0 → 64 ratings
+    const args = ['evaluate', '--dataset', ratingsFile, '--sep', 'tab', '--skip-lines', '1'];
+    const r = await runCli([...args, '--rating-scale', '0.5,5', '--cv', '65', '--quiet']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toBe(
+      `error: --cv 65 is more than the number of ratings in ${ratingsFile} (64): expected a whole number in [2, 64]`,
+    );
+  });
+
   it('a malformed ratings file is a failure (exit 1) naming the file and line, no stack', async () => {
     const bad = path.join(tmp, 'bad.csv');
     fs.writeFileSync(bad, '1,1,4\n1,2,x\n');
