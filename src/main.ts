@@ -11,8 +11,48 @@ import 'reflect-metadata';
 import { ConfigError, loadConfig } from './server/config';
 import { serveUntilSignal } from './server/start';
 
-/** Runs the API until a termination signal; resolves with the exit code. */
-export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/** What `--help` / `-h` prints (stdout). */
+export const USAGE = `Usage: node dist/main.js [--help]   (npm start)
+
+Runs the reelgraph API in one process: GraphQL over HTTP and WebSocket (/graphql), the REST
+routes /train, /predict and /result, the IDE pages, /healthz and /readyz. An empty data
+directory is bootstrapped first (MovieLens 100K, pipelines, a first model). Stops on
+SIGTERM/SIGINT.
+
+Configured by the environment:
+  HOST                       interface to bind (default 127.0.0.1)
+  PORT                       TCP port (default 4000; 0 = any free port)
+  REELGRAPH_DATA_DIR         data directory (default ~/.reelgraph)
+  REELGRAPH_DATASETS         folder holding the MovieLens datasets (else the cache or a download)
+  REELGRAPH_API_TOKENS       comma-separated bearer tokens (mutations, subscriptions, REST)
+  REELGRAPH_API_TOKENS_FILE  file of tokens, one per line
+  LOG_LEVEL                  fatal, error, warn, info (default), debug, trace, silent
+  (limits: REELGRAPH_MAX_ITEMS, REELGRAPH_MAX_BODY_BYTES, REELGRAPH_MAX_DEPTH,
+   REELGRAPH_MAX_COMPLEXITY, REELGRAPH_MAX_TOKENS, REELGRAPH_MAX_WS_PAYLOAD)
+
+The same server with command-line options: see reelgraph serve --help
+`;
+
+/**
+ * Runs the API until a termination signal; resolves with the exit code: 0 after a graceful stop
+ * or `--help`/`-h` (usage on stdout), 1 for a bad configuration or a failed start, 2 for an
+ * unknown argument (one line on stderr; nothing is started).
+ * @param argv the command-line arguments (without node and the script)
+ */
+export async function main(
+  env: NodeJS.ProcessEnv = process.env,
+  argv: readonly string[] = process.argv.slice(2),
+): Promise<number> {
+  if (argv.some((a) => a === '--help' || a === '-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (argv.length) {
+    process.stderr.write(
+      `error: unknown argument ${JSON.stringify(argv[0])}: this entry takes no arguments (configure it with environment variables; see --help)\n`,
+    );
+    return 2;
+  }
   try {
     await serveUntilSignal(loadConfig(env));
     return 0;

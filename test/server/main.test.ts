@@ -7,7 +7,7 @@
  * the process exits 0 after closing the engine; a second start on the same directory does not
  * bootstrap again.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -77,6 +77,42 @@ beforeAll(async () => {
 afterAll(() => {
   if (main?.child.exitCode === null) main.child.kill('SIGKILL');
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('--help / -h print the usage and exit 0; an unknown argument exits 2 with one line; neither starts a server', () => {
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, ['-r', './scripts/ts-register.js', 'src/main.ts', ...args], {
+      cwd: ROOT,
+      // a data directory that must stay absent: nothing may be bootstrapped
+      env: { ...process.env, REELGRAPH_DATA_DIR: path.join(dir, 'never'), PORT: '0' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+  for (const flag of ['--help', '-h']) {
+    const r = run([flag]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^Usage: /);
+    for (const name of [
+      'HOST',
+      'PORT',
+      'REELGRAPH_DATA_DIR',
+      'REELGRAPH_DATASETS',
+      'REELGRAPH_API_TOKENS',
+      'REELGRAPH_API_TOKENS_FILE',
+      'LOG_LEVEL',
+      'reelgraph serve --help',
+    ]) {
+      expect(r.stdout).toContain(name);
+    }
+  }
+  const bad = run(['--bogus']);
+  expect(bad.status).toBe(2);
+  expect(bad.stdout).toBe('');
+  expect(bad.stderr.trimEnd().split('\n')).toEqual([
+    expect.stringMatching(/^error: unknown argument "--bogus"/),
+  ]);
+  expect(fs.existsSync(path.join(dir, 'never'))).toBe(false);
 });
 
 test('an empty data directory is bootstrapped, then the URLs are printed and /readyz names the model', async () => {
