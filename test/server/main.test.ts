@@ -7,7 +7,7 @@
  * the process exits 0 after closing the engine; a second start on the same directory does not
  * bootstrap again.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -79,17 +79,28 @@ afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('--help / -h print the usage and exit 0; an unknown argument exits 2 with one line; neither starts a server', () => {
+test('--help / -h print the usage and exit 0; an unknown argument exits 2 with one line; neither starts a server', async () => {
+  // asynchronous: the server started by beforeAll keeps its pipes drained meanwhile
   const run = (args: string[]) =>
-    spawnSync(process.execPath, ['-r', './scripts/ts-register.js', 'src/main.ts', ...args], {
-      cwd: ROOT,
-      // a data directory that must stay absent: nothing may be bootstrapped
-      env: { ...process.env, REELGRAPH_DATA_DIR: path.join(dir, 'never'), PORT: '0' },
-      encoding: 'utf8',
-      timeout: 60_000,
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        ['-r', './scripts/ts-register.js', 'src/main.ts', ...args],
+        {
+          cwd: ROOT,
+          // a data directory that must stay absent: nothing may be bootstrapped
+          env: { ...process.env, REELGRAPH_DATA_DIR: path.join(dir, 'never'), PORT: '0' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += String(d)));
+      child.stderr.on('data', (d) => (stderr += String(d)));
+      child.once('close', (status) => resolve({ status, stdout, stderr }));
     });
   for (const flag of ['--help', '-h']) {
-    const r = run([flag]);
+    const r = await run([flag]);
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^Usage: /);
@@ -106,7 +117,7 @@ test('--help / -h print the usage and exit 0; an unknown argument exits 2 with o
       expect(r.stdout).toContain(name);
     }
   }
-  const bad = run(['--bogus']);
+  const bad = await run(['--bogus']);
   expect(bad.status).toBe(2);
   expect(bad.stdout).toBe('');
   expect(bad.stderr.trimEnd().split('\n')).toEqual([
