@@ -112,7 +112,7 @@ describe('synthetic ml-1m (latin-1 files)', () => {
       ['2', '1', 4],
       ['2', '3', 2],
     ]);
-    expect(ds.ratings.timestamps![3]).toBe(978300275);
+    expect(ds.ratings.timestamps![3]).toBe(977000004);
   });
   test('movies decoded as latin-1', async () => {
     const movies = await loadMovies('ml-1m', opts);
@@ -139,8 +139,8 @@ describe('synthetic ml-1m (latin-1 files)', () => {
   });
   test('users: age groups and occupation codes named', async () => {
     expect(await loadUsers('ml-1m', opts)).toEqual([
-      { id: '1', age: 1, gender: 'F', occupation: 'K-12 student', zip: '48067' },
-      { id: '2', age: 56, gender: 'M', occupation: 'self-employed', zip: '70072' },
+      { id: '1', age: 1, gender: 'F', occupation: 'K-12 student', zip: '00101' },
+      { id: '2', age: 56, gender: 'M', occupation: 'self-employed', zip: '00102' },
     ]);
   });
 });
@@ -155,7 +155,7 @@ describe('synthetic ml-100k metadata (latin-1 u.item, 3-genre u.genre)', () => {
         title: 'Toy Story (1995)',
         year: 1995,
         releaseDate: '1995-01-01',
-        imdbUrl: 'http://us.imdb.com/M/title-exact?Toy%20Story%20(1995)',
+        imdbUrl: 'http://example.org/movie/1',
         genres: ['Comedy'],
       },
       { id: '267', title: 'unknown', genres: ['unknown'] },
@@ -164,15 +164,15 @@ describe('synthetic ml-100k metadata (latin-1 u.item, 3-genre u.genre)', () => {
         title: 'Á köldum klaka (Cold Fever) (1994)',
         year: 1994,
         releaseDate: '1996-03-08',
-        imdbUrl: 'http://us.imdb.com/Title?%C1+k%F6ldum+klaka+(1994)',
+        imdbUrl: 'http://example.org/movie/1633',
         genres: ['Comedy', 'Drama'],
       },
     ]);
   });
   test('users', async () => {
     expect(await loadUsers('ml-100k', opts)).toEqual([
-      { id: '1', age: 24, gender: 'M', occupation: 'technician', zip: '85711' },
-      { id: '2', age: 53, gender: 'F', occupation: 'other', zip: '94043' },
+      { id: '1', age: 31, gender: 'M', occupation: 'technician', zip: '00201' },
+      { id: '2', age: 47, gender: 'F', occupation: 'other', zip: '00202' },
     ]);
   });
   test('a malformed u.item line is named', async () => {
