@@ -48,11 +48,11 @@ describe('Dataset.loadFromFile', () => {
     expect(() => Dataset.loadFromFile(file, new Reader({ sep: '\t' }))).toThrow(`${file}:4:`);
   });
 
-  test('ids are strings: the user written 196 is the user "196"', () => {
+  test('ids are strings: the user written 7 is the user "7"', () => {
     const ds = Dataset.loadFromFile(path.join(FIX, 'reader/tab.tsv'), Reader.builtin('ml-100k'));
     const ts = ds.buildFullTrainset();
-    expect(ts.toInnerUid('196')).toBe(0);
-    expect(ts.findUser(196 as unknown as string)).toBe(0);
+    expect(ts.toInnerUid('7')).toBe(0);
+    expect(ts.findUser(7 as unknown as string)).toBe(0);
   });
 });
 
@@ -60,11 +60,11 @@ describe('buildFullTrainset', () => {
   test('inner ids in order of first appearance, global mean of all ratings', () => {
     const ds = Dataset.loadFromFile(path.join(FIX, 'reader/tab.tsv'), Reader.builtin('ml-100k'));
     const ts = ds.buildFullTrainset();
-    expect(ts.nUsers).toBe(3); // 196, 186, 22
-    expect(ts.nItems).toBe(3); // 242, 302, 377
+    expect(ts.nUsers).toBe(3); // 7, 8, 9
+    expect(ts.nItems).toBe(3); // 42, 43, 44
     expect(ts.nRatings).toBe(4);
     expect(ts.globalMean).toBe((3 + 3 + 1 + 5) / 4);
-    expect([ts.toRawUid(0), ts.toRawUid(1), ts.toRawUid(2)]).toEqual(['196', '186', '22']);
+    expect([ts.toRawUid(0), ts.toRawUid(1), ts.toRawUid(2)]).toEqual(['7', '8', '9']);
     expect(Array.from(ts.ur(0).ratings)).toEqual([3, 5]);
     expect(ts.ratingScale).toEqual([1, 5]);
   });
