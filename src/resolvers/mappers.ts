@@ -133,9 +133,20 @@ export function toJob(j: JobInfo): Job {
   };
 }
 
-/** A page of jobs → JobConnection. */
-export function toJobConnection(page: Page<JobInfo>): JobConnection {
-  const edges = page.items.map((e) => ({ cursor: e.cursor, node: toJob(e.node) }));
+/**
+ * A page of the services → the Relay-style connection shape shared by JobConnection and
+ * MovieConnection: edges with cursors, the nodes alone, and pageInfo (endCursor = the last edge's
+ * cursor, null on an empty page).
+ */
+function toConnection<D, N>(
+  page: Page<D>,
+  toNode: (d: D) => N,
+): {
+  edges: { cursor: string; node: N }[];
+  nodes: N[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+} {
+  const edges = page.items.map((e) => ({ cursor: e.cursor, node: toNode(e.node) }));
   return {
     edges,
     nodes: edges.map((e) => e.node),
@@ -144,6 +155,11 @@ export function toJobConnection(page: Page<JobInfo>): JobConnection {
       endCursor: edges.length ? edges[edges.length - 1].cursor : null,
     },
   };
+}
+
+/** A page of jobs → JobConnection. */
+export function toJobConnection(page: Page<JobInfo>): JobConnection {
+  return toConnection(page, toJob);
 }
 
 /** BatchReceipt → RatingBatch. */
@@ -218,15 +234,7 @@ export function toMovie(m: MovieData): Movie {
 
 /** A page of movies → MovieConnection. */
 export function toMovieConnection(page: Page<MovieData>): MovieConnection {
-  const edges = page.items.map((e) => ({ cursor: e.cursor, node: toMovie(e.node) }));
-  return {
-    edges,
-    nodes: edges.map((e) => e.node),
-    pageInfo: {
-      hasNextPage: page.hasNextPage,
-      endCursor: edges.length ? edges[edges.length - 1].cursor : null,
-    },
-  };
+  return toConnection(page, toMovie);
 }
 
 /** Recommendations payload → Recommendations. */
