@@ -7,6 +7,7 @@
  * SIGTERM/SIGINT (exit code 0). A bad configuration value or a failed start exits with code 1
  * and one line on stderr.
  */
+import './server/node-env';
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './server/config';
 import { serveUntilSignal } from './server/start';
@@ -27,6 +28,7 @@ Configured by the environment:
   REELGRAPH_API_TOKENS       comma-separated bearer tokens (mutations, subscriptions, REST)
   REELGRAPH_API_TOKENS_FILE  file of tokens, one per line
   LOG_LEVEL                  fatal, error, warn, info (default), debug, trace, silent
+  NODE_ENV                   default production (graphql-js skips its development checks)
   (limits: REELGRAPH_MAX_ITEMS, REELGRAPH_MAX_BODY_BYTES, REELGRAPH_MAX_DEPTH,
    REELGRAPH_MAX_COMPLEXITY, REELGRAPH_MAX_TOKENS, REELGRAPH_MAX_WS_PAYLOAD)
 

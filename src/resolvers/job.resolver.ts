@@ -5,7 +5,6 @@ import type { SubscribeResolverData } from 'type-graphql';
 import type { JobInfo } from '../pachyderm/types';
 import type { GraphQLContext } from './context';
 import { JobStateGql } from './enums';
-import { mappedSubscribe } from './errors';
 import { fromJobStateGql, toJob, toJobConnection } from './mappers';
 import { Job, JobConnection } from './job.type';
 
@@ -62,19 +61,17 @@ export class JobResolver {
   @Subscription(() => Job, {
     description:
       "Pushes every state change of every job (or of one pipeline's jobs), from now on. Errors (before the stream starts): NOT_FOUND for an unknown pipeline; BAD_USER_INPUT for a pipeline that is not a plain name.",
-    subscribe: mappedSubscribe(
-      async ({
-        args,
-        context,
-      }: SubscribeResolverData<unknown, { pipeline?: string | null }, GraphQLContext>) => {
-        // Before the stream starts: an unknown pipeline is NOT_FOUND, a bad name BAD_USER_INPUT.
-        if (args.pipeline) await context.services.jobs.checkPipeline(args.pipeline);
-        return pipe(
-          context.services.events.subscribe('JOB_UPDATED'),
-          filter((j: JobInfo) => !args.pipeline || j.job.pipeline.name === args.pipeline),
-        );
-      },
-    ),
+    subscribe: async ({
+      args,
+      context,
+    }: SubscribeResolverData<unknown, { pipeline?: string | null }, GraphQLContext>) => {
+      // Before the stream starts: an unknown pipeline is NOT_FOUND, a bad name BAD_USER_INPUT.
+      if (args.pipeline) await context.services.jobs.checkPipeline(args.pipeline);
+      return pipe(
+        context.services.events.subscribe('JOB_UPDATED'),
+        filter((j: JobInfo) => !args.pipeline || j.job.pipeline.name === args.pipeline),
+      );
+    },
   })
   jobUpdated(
     @Root() job: JobInfo,

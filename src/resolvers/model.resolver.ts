@@ -4,7 +4,6 @@ import type { SubscribeResolverData } from 'type-graphql';
 import type { ModelVersion as ModelVersionData } from '../services/types';
 import { ModelNotReadyError } from '../services/errors';
 import type { GraphQLContext } from './context';
-import { mappedSubscribe } from './errors';
 import { toModelVersion, toOnlinePrediction, toRecommendations } from './mappers';
 import { ModelVersion } from './model.type';
 import { Recommendations } from './movie.type';
@@ -41,10 +40,8 @@ export class ModelResolver {
   @Subscription(() => ModelVersion, {
     description:
       'Pushes each new model version once it is served (after a train job finished and its model was loaded and swapped in).',
-    subscribe: mappedSubscribe(
-      async ({ context }: SubscribeResolverData<unknown, object, GraphQLContext>) =>
-        context.services.events.subscribe('MODEL_UPDATED'),
-    ),
+    subscribe: async ({ context }: SubscribeResolverData<unknown, object, GraphQLContext>) =>
+      context.services.events.subscribe('MODEL_UPDATED'),
   })
   modelUpdated(@Root() model: ModelVersionData, @Ctx() ctx: GraphQLContext): ModelVersion {
     return toModelVersion(model, ctx.services.models.currentVersion());

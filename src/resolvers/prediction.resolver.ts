@@ -3,7 +3,6 @@ import { Arg, Ctx, ID, Mutation, Query, Resolver, Root, Subscription } from 'typ
 import type { SubscribeResolverData } from 'type-graphql';
 import type { PredictionResult as PredictionResultData } from '../services/types';
 import type { GraphQLContext } from './context';
-import { mappedSubscribe } from './errors';
 import { toPredictionRequest, toPredictionResult } from './mappers';
 import { PredictionPairInput } from './prediction.input';
 import { PredictionRequest, PredictionResult } from './prediction.type';
@@ -39,13 +38,11 @@ export class PredictionResolver {
   @Subscription(() => PredictionResult, {
     description:
       'Pushes the result of a prediction request ONCE, as soon as the predict job covering it finishes — at once if it already has (so a client that reconnects and subscribes again still gets it) — then completes. A FAILED, KILLED or UNRUNNABLE job pushes a result with `error`: never an endless wait. Errors: NOT_FOUND for an unknown request id.',
-    subscribe: mappedSubscribe(
-      async ({
-        args,
-        context,
-      }: SubscribeResolverData<unknown, { requestId: string }, GraphQLContext>) =>
-        context.services.predictions.watchResult(args.requestId),
-    ),
+    subscribe: async ({
+      args,
+      context,
+    }: SubscribeResolverData<unknown, { requestId: string }, GraphQLContext>) =>
+      context.services.predictions.watchResult(args.requestId),
   })
   subscribeToPrediction(
     @Root() result: PredictionResultData,

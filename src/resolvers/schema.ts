@@ -5,8 +5,8 @@
  *
  * Operations run with a context `{services}` ({@link GraphQLContext}); subscriptions read the
  * services' PubSub from it, so the schema holds no state and one schema serves any number of
- * transports (HTTP, graphql-ws, the legacy protocol). Errors are mapped to GraphQL codes by one
- * middleware (errors.ts).
+ * transports (HTTP, graphql-ws, the legacy protocol). Errors are mapped to GraphQL codes in one
+ * place: every resolver is wrapped once by `mapSchemaErrors` (errors.ts).
  */
 import 'reflect-metadata';
 import * as fs from 'node:fs';
@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { createPubSub } from '@graphql-yoga/subscription';
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema as buildTypeGraphQLSchema } from 'type-graphql';
-import { mapErrors } from './errors';
+import { mapSchemaErrors } from './errors';
 import { JobResolver } from './job.resolver';
 import { ModelResolver } from './model.resolver';
 import { MovieResolver, UserRatingResolver, UserResolver } from './movie.resolver';
@@ -77,9 +77,9 @@ export async function buildSchema(opts: BuildSchemaOptions = {}): Promise<GraphQ
     // subscriptions use `subscribe` functions on the context's services; type-graphql requires a
     // PubSub all the same
     pubSub: createPubSub(),
-    globalMiddlewares: [mapErrors],
     validate: false,
   });
+  mapSchemaErrors(schema);
   describeRoots(schema);
   if (opts.emitSchemaFile) {
     const file = opts.emitSchemaFile === true ? SCHEMA_FILE : path.resolve(opts.emitSchemaFile);

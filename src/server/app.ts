@@ -18,7 +18,10 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { GraphQLSchema } from 'graphql';
@@ -81,6 +84,25 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * The {@link AppContext} of one HTTP request. `log` is a getter on the prototype: the request's
+ * child logger is made only when a resolver logs, and Apollo's copy of the context (an
+ * `Object.assign` onto the same prototype) neither calls it nor loses it.
+ */
+class RequestContext implements AppContext {
+  readonly requestId: string;
+  constructor(
+    readonly services: Services,
+    readonly auth: AuthState,
+    private readonly ids: { id: string; log: Logger },
+  ) {
+    this.requestId = ids.id;
+  }
+  get log(): Logger {
+    return this.ids.log;
+  }
+}
+
 function hostForUrl(host: string): string {
   const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
   return h.includes(':') ? `[${h}]` : h;
@@ -129,6 +151,9 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
     validationRules: [depthRule(limits)],
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
+      // no cache hints in this schema; Apollo's default cache-control plugin would instrument
+      // every field resolver (willResolveField) for nothing
+      ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({
         httpServer,
         stopGracePeriodMillis: opts.drainTimeoutMs ?? 10_000,
@@ -154,14 +179,8 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
     },
   });
   await apollo.start();
-  const contextOf = (req: http.IncomingMessage, ids: { id: string; log: Logger }): AppContext => ({
-    services,
-    auth: authenticator.fromHeader(req.headers.authorization),
-    requestId: ids.id,
-    get log() {
-      return ids.log; // a child logger, made only when a resolver logs
-    },
-  });
+  const contextOf = (req: http.IncomingMessage, ids: { id: string; log: Logger }): AppContext =>
+    new RequestContext(services, authenticator.fromHeader(req.headers.authorization), ids);
   fastPath = graphqlFastPath(apollo, {
     path: GRAPHQL_PATH,
     maxBodyBytes: limits.maxBodyBytes,

@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { UsageError } from '../errors';
 import { addDataDirOption, type DataDirOptions } from '../pach-options';
 import { ConfigError, loadConfig } from '../../server/config';
-import { serveUntilSignal } from '../../server/start';
+import type * as StartModule from '../../server/start';
 
 /** The options of `reelgraph serve`. */
 export interface ServeOptions extends DataDirOptions {
@@ -38,6 +38,12 @@ export function serveCommand(): Command {
         if (e instanceof ConfigError) throw new UsageError(e.message);
         throw e;
       }
+      // loaded here, not at the CLI's start: NODE_ENV must be set before graphql-js is loaded
+      // (server/node-env.ts), and the other commands do not need the server
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require('../../server/node-env');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { serveUntilSignal } = require('../../server/start') as typeof StartModule;
       await serveUntilSignal(config);
     });
 }
