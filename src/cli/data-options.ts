@@ -185,7 +185,9 @@ export function planData(opts: DataOptions): DataPlan {
  * download progress on stderr unless quiet), and prints its warnings to stderr.
  * @returns the data set and its number of ratings (for predefined folds: the test ratings of all
  *   folds, i.e. every rating once for ml-100k's u1…u5).
- * @throws the data set's errors (DatasetNotFoundError, DatasetFormatError, ChecksumError).
+ * @throws UsageError for a `--cv` above the number of ratings (KFold needs at least one rating per
+ *   fold: a usage error, found once the data is loaded); the data set's errors
+ *   (DatasetNotFoundError, DatasetFormatError, ChecksumError).
  */
 export async function loadData(
   opts: DataOptions,
@@ -209,5 +211,10 @@ export async function loadData(
   const nRatings = data.folds
     ? data.folds.reduce((s, f) => s + f.test.length, 0)
     : data.ratings.length;
+  if (opts.folds !== 'predefined' && p.splitter.getNSplits(data) > nRatings) {
+    throw new UsageError(
+      `--cv ${p.splitter.getNSplits(data)} is more than the number of ratings in ${opts.dataset} (${nRatings}): expected a whole number in [2, ${nRatings}]`,
+    );
+  }
   return { data, nRatings };
 }

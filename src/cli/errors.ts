@@ -5,8 +5,9 @@
  *
  * Exit codes: 0 success; 1 a failure while running (data not found, a malformed file, a job that
  * failed…); 2 a usage error (unknown option or command, a bad option value, an unknown algorithm
- * or parameter).
+ * or parameter, a plugin that cannot be found or loaded).
  */
+import { PluginError } from '../engine/algorithms/plugins';
 import { ParamError } from '../engine/params';
 
 /** Exit code of a usage error. */
@@ -22,9 +23,14 @@ export class UsageError extends Error {
   }
 }
 
-/** The exit code for an error a command threw: 2 for usage errors (incl. ParamError), else 1. */
+/**
+ * The exit code for an error a command threw: 2 for usage errors (incl. ParamError and the
+ * PluginError of a plugin named by `--plugin` or REELGRAPH_PLUGINS), else 1.
+ */
 export function exitCodeOf(err: unknown): number {
-  return err instanceof UsageError || err instanceof ParamError ? EXIT_USAGE : EXIT_FAILURE;
+  return err instanceof UsageError || err instanceof ParamError || err instanceof PluginError
+    ? EXIT_USAGE
+    : EXIT_FAILURE;
 }
 
 /**

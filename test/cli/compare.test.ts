@@ -164,6 +164,27 @@ describe('reelgraph compare', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('--cv above the number of ratings is a usage error (exit 2) found after loading', async () => {
+    const n = rows.length;
+    const r = await runCli([
+      'compare',
+      '--dataset',
+      file,
+      '--sep',
+      ',',
+      '--skip-lines',
+      '1',
+      '--cv',
+      String(n + 1),
+      '--quiet',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toBe(
+      `error: --cv ${n + 1} is more than the number of ratings in ${file} (${n}): expected a whole number in [2, ${n}]`,
+    );
+  });
+
   it('--help lists the options and the default algorithms', async () => {
     const r = await runCli(['compare', '--help']);
     expect(r.code).toBe(0);

@@ -123,9 +123,9 @@ describe('custom algorithms in the CLI', () => {
     expect(Number(answers[1][2])).toBeCloseTo(est('i7'), 12);
   });
 
-  it('a plugin that cannot be found is a one-line failure naming it', async () => {
+  it('a plugin that cannot be found is a one-line usage error (exit 2) naming it', async () => {
     const r = await runCli(['--plugin', './no-such-plugin.js', 'evaluate', '--algo', 'SVD']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^error: plugin '\.\/no-such-plugin\.js' not found/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });

@@ -18,7 +18,7 @@ import {
   type CrossValidateResult,
 } from '../../engine/model-selection';
 import type { ParamValues } from '../../engine/params';
-import { asUsage, UsageError } from '../errors';
+import { asUsage } from '../errors';
 import {
   algorithmParams,
   figuresJson,
@@ -179,7 +179,7 @@ export function toJson(
 /**
  * Runs `reelgraph evaluate` with parsed options.
  * @throws UsageError / ParamError for bad options (before reading data), and UsageError for a
- *   `--cv` above the number of ratings (after reading it); the data set's errors
+ *   `--cv` above the number of ratings (after reading it, in loadData); the data set's errors
  *   (DatasetNotFoundError, DatasetFormatError); the algorithm's.
  */
 export async function runEvaluate(opts: EvaluateOptions, io: EvaluateIo): Promise<void> {
@@ -188,12 +188,6 @@ export async function runEvaluate(opts: EvaluateOptions, io: EvaluateIo): Promis
     if (!opts.quiet) io.stderr.write(line + '\n');
   };
   const { data, nRatings } = await loadData(opts, p, io);
-  if (opts.folds !== 'predefined' && p.splitter.getNSplits(data) > nRatings) {
-    // KFold needs at least one rating per fold: a usage error, found once the data is loaded.
-    throw new UsageError(
-      `--cv ${p.splitter.getNSplits(data)} is more than the number of ratings in ${opts.dataset} (${nRatings}): expected a whole number in [2, ${nRatings}]`,
-    );
-  }
   say(
     `Evaluating ${p.algo} on ${opts.dataset} (${nRatings} ratings), ${foldsLabel(
       opts,
