@@ -72,6 +72,18 @@ export function svdSgdJs(a: SvdSgdInput): void {
 }
 
 // ---- The kernel in WebAssembly (assembler helpers: wasm-asm.ts) -----------------------
+//
+// Same operations, same order, but scheduled for the processor. The dot product of a rating is
+// one chain of nFactors dependent additions (Surprise's order, kept for the bits), so its latency
+// bounds the loop. The factor update of rating k and the dot product of the user's next rating
+// k+1 are therefore done in ONE pass over the factors: at factor f, first
+//   pu[u,f] ← puf + lrPu·(err·qif − regPu·puf);  qi[i,f] ← qif + lrQi·(err·puf − regQi·qif)
+// then  dot' ← dot' + qi[i',f] · pu[u,f]  (i' the next item; qi[i',f] is loaded after the store,
+// so an i' equal to i also reads the updated value). Every addend of dot' is the value the plain
+// loop would use (factor f of rating k+1 depends only on factor f of rating k), and the additions
+// run in increasing f, so the result is the same bits; the independent update work now fills the
+// latency of the addition chain. The user's first rating has a plain dot loop and its last
+// rating a plain update loop.
 
 // Parameters of the exported function `sgd` (local indices 0…19): one pass over users
 // uStart…uEnd−1.
@@ -97,7 +109,7 @@ const P = {
   regPu: 18,
   regQi: 19,
 } as const;
-// Locals.
+// Locals: 11 i32 (20…30), 5 f64 (31…35), then 9 v128 (36…44, SIMD build only).
 const L = {
   limit4: 20,
   u: 21,
@@ -108,10 +120,13 @@ const L = {
   f: 26,
   buA: 27,
   biA: 28,
-  dot: 29,
-  err: 30,
-  puf: 31,
-  qif: 32,
+  nip: 29,
+  nbiA: 30,
+  dot: 31,
+  err: 32,
+  puf: 33,
+  qif: 34,
+  pun: 35,
 } as const;
 /** The parameters and locals `userSetup`/`eachUser` use. */
 const U: UserLocals = { ...P, ...L };
@@ -141,7 +156,17 @@ const VADD = simd(240);
 const VSUB = simd(241);
 const VMUL = simd(242);
 /** v128 locals (SIMD build only). */
-const V = { e: 33, p: 34, q: 35, m: 36, lrPu: 37, regPu: 38, lrQi: 39, regQi: 40 } as const;
+const V = {
+  e: 36,
+  p: 37,
+  q: 38,
+  m: 39,
+  lrPu: 40,
+  regPu: 41,
+  lrQi: 42,
+  regQi: 43,
+  pun: 44,
+} as const;
 
 /** Loads, stores and arithmetic of one lane width: f64 scalars, or f64x2 vectors. */
 interface Lanes {
@@ -150,47 +175,113 @@ interface Lanes {
   mul: number[];
   sub: number[];
   add: number[];
+  /** `dot = dot + Σ lanes of the product on the stack` (lanes in order), `m` a scratch local. */
+  addToDot: (m: number) => number[];
 }
-const SCALAR: Lanes = { ld: ldF, st: stF, mul: [OP.f64Mul], sub: [OP.f64Sub], add: [OP.f64Add] };
-const VECTOR: Lanes = { ld: ldV, st: stV, mul: VMUL, sub: VSUB, add: VADD };
-/** The factor rates, as f64 parameters (scalar) or splatted v128 locals (SIMD). */
-type RateName = 'lrPu' | 'regPu' | 'lrQi' | 'regQi';
-
-function sgdBody(useSimd: boolean): number[] {
-  // dot = dot + qi[ip + f + o] * pu[up + f + o]   (f and o in bytes)
-  const dotStep = (o: number) => [
+const SCALAR: Lanes = {
+  ld: ldF,
+  st: stF,
+  mul: [OP.f64Mul],
+  sub: [OP.f64Sub],
+  add: [OP.f64Add],
+  addToDot: () => [...get(L.dot), OP.f64Add, ...set(L.dot)],
+};
+const VECTOR: Lanes = {
+  ld: ldV,
+  st: stV,
+  mul: VMUL,
+  sub: VSUB,
+  add: VADD,
+  // dot = (dot + m0) + m1
+  addToDot: (m) => [
+    ...set(m),
     ...get(L.dot),
-    ...plus(L.ip, L.f),
-    ...ldF(o),
-    ...plus(L.up, L.f),
-    ...ldF(o),
-    OP.f64Mul,
-    OP.f64Add,
-    ...set(L.dot),
-  ];
-  // Two factors: m = qi[..] * pu[..] lane-wise, then dot = (dot + m0) + m1.
-  const dotStep2 = (o: number) => [
-    ...plus(L.ip, L.f),
-    ...ldV(o),
-    ...plus(L.up, L.f),
-    ...ldV(o),
-    ...VMUL,
-    ...set(V.m),
-    ...get(L.dot),
-    ...get(V.m),
+    ...get(m),
     ...lane(0),
     OP.f64Add,
-    ...get(V.m),
+    ...get(m),
     ...lane(1),
     OP.f64Add,
     ...set(L.dot),
+  ],
+};
+/** The locals a factor step of one lane width uses. */
+type StepLocals = Record<
+  'p' | 'q' | 'm' | 'pun' | 'err' | 'lrPu' | 'regPu' | 'lrQi' | 'regQi',
+  number
+>;
+const SCALAR_LOCALS: StepLocals = { ...P, p: L.puf, q: L.qif, m: L.qif, pun: L.pun, err: L.err };
+const VECTOR_LOCALS: StepLocals = { ...V, err: V.e };
+
+/** `dot = dot + qi[ip+f+o]·pu[up+f+o]` for one lane width (f and o in bytes). */
+const dotStepOf = (w: Lanes, x: StepLocals) => (o: number) => [
+  ...plus(L.ip, L.f),
+  ...w.ld(o),
+  ...plus(L.up, L.f),
+  ...w.ld(o),
+  ...w.mul,
+  ...w.addToDot(x.m),
+];
+
+/**
+ * The factor update of one lane width at offset o:
+ * `puf = pu[up+f]; qif = qi[ip+f]; pu[up+f] = puf + lrPu·(err·qif − regPu·puf);
+ * qi[ip+f] = qif + lrQi·(err·puf − regQi·qif)`; when `fused`, then
+ * `dot = dot + qi[nip+f]·pu[up+f]` with the new pu[up+f] (kept in a local).
+ */
+const factorStepOf = (w: Lanes, x: StepLocals, fused: boolean) => (o: number) => {
+  const update = (own: number, other: number, lr: number, reg: number) => [
+    ...get(own),
+    ...get(lr),
+    ...get(x.err),
+    ...get(other),
+    ...w.mul,
+    ...get(reg),
+    ...get(own),
+    ...w.mul,
+    ...w.sub,
+    ...w.mul,
+    ...w.add,
   ];
-  const dotLoop = [
-    ...f64c0,
-    ...set(L.dot),
-    ...i32c(0),
-    ...set(L.f),
-    ...unrolled(dotStep, useSimd ? dotStep2 : undefined),
+  return [
+    ...plus(L.up, L.f),
+    ...w.ld(o),
+    ...set(x.p),
+    ...plus(L.ip, L.f),
+    ...w.ld(o),
+    ...set(x.q),
+    ...plus(L.up, L.f),
+    ...update(x.p, x.q, x.lrPu, x.regPu),
+    ...(fused ? [OP.tee, ...uleb(x.pun)] : []),
+    ...w.st(o),
+    ...plus(L.ip, L.f),
+    ...update(x.q, x.p, x.lrQi, x.regQi),
+    ...w.st(o),
+    ...(fused
+      ? [...plus(L.nip, L.f), ...w.ld(o), ...get(x.pun), ...w.mul, ...w.addToDot(x.m)]
+      : []),
+  ];
+};
+
+/** The factor loop (`unrolled`): SIMD two lanes at a time where built with SIMD. */
+const factorLoop = (useSimd: boolean, step: (w: Lanes, x: StepLocals) => (o: number) => number[]) =>
+  unrolled(step(SCALAR, SCALAR_LOCALS), useSimd ? step(VECTOR, VECTOR_LOCALS) : undefined);
+
+function sgdBody(useSimd: boolean): number[] {
+  const zeroDot = [...f64c0, ...set(L.dot), ...i32c(0), ...set(L.f)];
+  // i = items[k]; ipTo = qiP + i·rowBytes; biATo = biP + 8i  (i kept in f meanwhile)
+  const itemOf = (ipTo: number, biATo: number) => [
+    ...element(P.itemsP, L.k, 2),
+    ...ldI(),
+    OP.tee,
+    ...uleb(L.f),
+    ...get(P.rowBytes),
+    OP.i32Mul,
+    ...get(P.qiP),
+    OP.i32Add,
+    ...set(ipTo),
+    ...element(P.biP, L.f, 3),
+    ...set(biATo),
   ];
   // err = r − (((mu + bu[u]) + bi[i]) + dot)
   const errCalc = [
@@ -208,72 +299,46 @@ function sgdBody(useSimd: boolean): number[] {
     ...biasUpdate(L.biA, P.lrBi, L.err, P.regBi),
     OP.end,
   ];
-  // puf = pu[up+f]; qif = qi[ip+f];
-  // pu[up+f] = puf + lrPu * (err * qif − regPu * puf); qi[ip+f] = qif + lrQi * (err * puf − regQi * qif)
-  // One factor (scalar f64 locals) or two at once (f64x2 locals, err splatted in both lanes).
-  const factorStepOf =
-    (w: Lanes, x: { p: number; q: number; err: number } & Record<RateName, number>) =>
-    (o: number) => {
-      const update = (addrBase: number, own: number, other: number, lr: number, reg: number) => [
-        ...plus(addrBase, L.f),
-        ...get(own),
-        ...get(lr),
-        ...get(x.err),
-        ...get(other),
-        ...w.mul,
-        ...get(reg),
-        ...get(own),
-        ...w.mul,
-        ...w.sub,
-        ...w.mul,
-        ...w.add,
-        ...w.st(o),
-      ];
-      return [
-        ...plus(L.up, L.f),
-        ...w.ld(o),
-        ...set(x.p),
-        ...plus(L.ip, L.f),
-        ...w.ld(o),
-        ...set(x.q),
-        ...update(L.up, x.p, x.q, x.lrPu, x.regPu),
-        ...update(L.ip, x.q, x.p, x.lrQi, x.regQi),
-      ];
-    };
-  const factorStep = factorStepOf(SCALAR, { ...P, p: L.puf, q: L.qif, err: L.err });
-  const factorStep2 = factorStepOf(VECTOR, { ...V, err: V.e });
-  const factorLoop = [
-    ...(useSimd ? [...get(L.err), ...SPLAT, ...set(V.e)] : []),
-    ...i32c(0),
-    ...set(L.f),
-    ...unrolled(factorStep, useSimd ? factorStep2 : undefined),
-  ];
-  // One rating k of user u: i = items[k]; ip = qiP + i * rowBytes; biA = biP + 8i.
+  const splatErr = useSimd ? [...get(L.err), ...SPLAT, ...set(V.e)] : [];
+  const kBeforeEnd = [...get(L.k), ...get(L.end), OP.i32LtS];
+  // Rating k (ip, biA, dot ready): err, biases; k += 1; then either the fused update of k with
+  // the dot product of the next rating (which becomes the current one), or the last update.
   const rating = [
-    ...element(P.itemsP, L.k, 2),
-    ...ldI(),
-    OP.tee,
-    ...uleb(L.f), // i, kept in f until the dot loop resets it
-    ...get(P.rowBytes),
-    OP.i32Mul,
-    ...get(P.qiP),
-    OP.i32Add,
-    ...set(L.ip),
-    ...element(P.biP, L.f, 3),
-    ...set(L.biA),
-    ...dotLoop,
     ...errCalc,
     ...biases,
-    ...factorLoop,
+    ...splatErr,
     ...increment(L.k),
+    ...kBeforeEnd,
+    OP.if,
+    VOID,
+    ...itemOf(L.nip, L.nbiA),
+    ...zeroDot,
+    ...factorLoop(useSimd, (w, x) => factorStepOf(w, x, true)),
+    ...get(L.nip),
+    ...set(L.ip),
+    ...get(L.nbiA),
+    ...set(L.biA),
+    OP.else,
+    ...i32c(0),
+    ...set(L.f),
+    ...factorLoop(useSimd, (w, x) => factorStepOf(w, x, false)),
+    OP.end,
   ];
-  const user = [...userSetup(U, set(L.k)), ...whileLess(L.k, L.end, rating)];
+  const user = [
+    ...userSetup(U, set(L.k)),
+    ...kBeforeEnd,
+    OP.if,
+    VOID,
+    ...itemOf(L.ip, L.biA),
+    ...zeroDot,
+    ...factorLoop(useSimd, dotStepOf),
+    ...whileLess(L.k, L.end, rating),
+    OP.end,
+  ];
   const splats = useSimd
-    ? [
-        ...[P.lrPu, V.lrPu, P.regPu, V.regPu, P.lrQi, V.lrQi, P.regQi, V.regQi].flatMap(
-          (x, k, all) => (k % 2 === 0 ? [...get(x), ...SPLAT, ...set(all[k + 1])] : []),
-        ),
-      ]
+    ? [...[P.lrPu, V.lrPu, P.regPu, V.regPu, P.lrQi, V.lrQi, P.regQi, V.regQi]].flatMap(
+        (x, k, all) => (k % 2 === 0 ? [...get(x), ...SPLAT, ...set(all[k + 1])] : []),
+      )
     : [];
   return [
     ...splats,
@@ -285,13 +350,13 @@ function sgdBody(useSimd: boolean): number[] {
   ];
 }
 
-/** The module of the `sgd` function; `useSimd` selects the f64x2 build (8 v128 locals). */
+/** The module of the `sgd` function; `useSimd` selects the f64x2 build (9 v128 locals). */
 const sgdKernel = (useSimd: boolean) =>
   lazyKernel({
     name: 'sgd',
     nI32: 11,
     nF64: 9,
-    locals: { i32: 9, f64: 4, v128: useSimd ? 8 : 0 },
+    locals: { i32: 11, f64: 5, v128: useSimd ? 9 : 0 },
     body: () => sgdBody(useSimd),
   });
 
