@@ -34,6 +34,7 @@ import { graphqlFastPath, httpSubscriptionPlugin } from './graphql-http';
 import { depthRule, limitsPlugin } from './limits';
 import { createLogger, type Logger, requestLogging } from './logging';
 import { restError, restRouter } from './rest';
+import { answerWhileStarting } from './starting';
 import { attachWebSockets, type WebSocketGateway } from './ws';
 
 /** The GraphQL endpoint's path (HTTP and WebSocket). */
@@ -65,6 +66,12 @@ export interface CreateServerOptions {
   drainTimeoutMs?: number;
   /** WebSocket keep-alive interval, ms (default 12 000). */
   keepAliveMs?: number;
+  /**
+   * An HTTP server already listening (the one that answered while the process was starting,
+   * starting.ts) to serve on instead of binding `config.host:config.port`; it must have no
+   * `request` or `upgrade` listener left.
+   */
+  httpServer?: http.Server;
 }
 
 /** A listening server. */
@@ -103,13 +110,18 @@ class RequestContext implements AppContext {
   }
 }
 
-function hostForUrl(host: string): string {
+/**
+ * The base URL clients use for a server bound to `host:port`: `http://host:port`, with a wildcard
+ * host shown as the loopback address and IPv6 hosts in brackets.
+ */
+export function baseUrl(host: string, port: number): string {
   const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return h.includes(':') ? `[${h}]` : h;
+  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
 }
 
 /**
- * Builds the app and starts listening on `config.host:config.port`.
+ * Builds the app and starts listening on `config.host:config.port` (or serves on
+ * `opts.httpServer`, already listening).
  * @throws the listen error (e.g. EADDRINUSE) after releasing what was started
  */
 export async function createServer(opts: CreateServerOptions): Promise<RunningServer> {
@@ -125,8 +137,11 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
   app.set('etag', false);
   // POST /graphql with JSON takes the fast path (graphql-http.ts), everything else express
   let fastPath: (req: http.IncomingMessage, res: http.ServerResponse) => boolean = () => false;
-  const httpServer = http.createServer((req, res) => {
-    if (!fastPath(req, res)) app(req, res);
+  const httpServer = opts.httpServer ?? http.createServer();
+  let started = false; // until Apollo has started, requests get the starting answers
+  httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (!started) answerWhileStarting(req, res, 'starting the GraphQL server');
+    else if (!fastPath(req, res)) app(req, res);
   });
 
   const websockets = attachWebSockets<AppContext>({
@@ -222,8 +237,10 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
     if (!res.headersSent) res.status(status).json(body);
   });
 
+  started = true;
   try {
     await new Promise<void>((resolve, reject) => {
+      if (httpServer.listening) return resolve();
       httpServer.once('error', reject);
       httpServer.listen(config.port, config.host, () => {
         httpServer.off('error', reject);
@@ -235,7 +252,7 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
     throw e;
   }
   const port = (httpServer.address() as AddressInfo).port;
-  const url = `http://${hostForUrl(config.host)}:${port}`;
+  const url = baseUrl(config.host, port);
 
   let closing: Promise<void> | undefined;
   return {

@@ -13,9 +13,10 @@ import type { Pachyderm } from '../pachyderm/port';
 import { buildSchema } from '../resolvers/schema';
 import { createServices, type Services } from '../services';
 import { bootstrap, openEmbeddedEngine } from '../services/bootstrap';
-import { createServer, type RunningServer } from './app';
+import { baseUrl, createServer, type RunningServer } from './app';
 import type { ServerConfig } from './config';
 import { createLogger, type Logger } from './logging';
+import { listenWhileStarting } from './starting';
 
 /** A running API process. */
 export interface ApiProcess {
@@ -53,36 +54,54 @@ export function urlBanner(server: RunningServer): string[] {
 }
 
 /**
- * Opens the engine on `config.dataDir` (created with mode 0700 if missing), bootstraps it when it
- * is empty (waiting for the first model) or completes an interrupted bootstrap, then starts the
- * services and the server.
- * @throws ConfigError-like errors of the parts: the engine's lock (another process writes the
- *   directory), MovieLens 100K not found, a failed first train job, the listen error
+ * Binds the HTTP port at once (answering /healthz 200 and /readyz 503 while starting, see
+ * starting.ts), opens the engine on `config.dataDir` (created with mode 0700 if missing),
+ * bootstraps it when it is empty (waiting for the first model) or completes an interrupted
+ * bootstrap, then starts the services and the server on the same port.
+ * @throws the listen error (EADDRINUSE…) before anything else is touched; then the errors of the
+ *   parts: the engine's lock (another process writes the directory), MovieLens 100K not found, a
+ *   failed first train job (the port is released)
  */
 export async function startApi(config: ServerConfig, opts: StartOptions = {}): Promise<ApiProcess> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const print = opts.print ?? ((line: string) => process.stderr.write(line + '\n'));
-  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const empty = isEmptyDataDir(config.dataDir);
-  const pach = await openEmbeddedEngine(config.dataDir);
+  // the port first: probes get answers while the engine opens and the first start bootstraps,
+  // and a port already in use fails the start before anything else is touched
+  const starting = await listenWhileStarting(config.host, config.port);
   let services: Services | undefined;
+  let pach: Pachyderm | undefined;
   try {
+    fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    const empty = isEmptyDataDir(config.dataDir);
+    pach = await openEmbeddedEngine(config.dataDir);
     if (empty) {
       print(`first start: initialising ${config.dataDir} (MovieLens 100K, pipelines, first model)`);
+      print(
+        `  meanwhile ${baseUrl(config.host, starting.port)}/healthz answers 200 and /readyz 503`,
+      );
     }
+    starting.setStep('bootstrapping the data directory');
     const boot = await bootstrap(pach, {
       waitForModel: empty,
       log: (line) => {
         print(`  ${line}`);
+        starting.setStep(line);
         logger.info({ step: line }, 'bootstrap');
       },
     });
     if (boot.model) {
       print(`  first model: train@${boot.model.commit} (${boot.model.metrics.algorithm})`);
     }
+    starting.setStep('loading the serving model');
     services = await createServices(pach, { maxItems: config.limits.maxItems });
     const schema = await buildSchema();
-    const server = await createServer({ schema, services, config, logger });
+    const server = await createServer({
+      schema,
+      services,
+      config: { ...config, port: starting.port },
+      logger,
+      httpServer: starting.handOver(),
+    });
     logger.info(
       {
         url: server.url,
@@ -96,10 +115,11 @@ export async function startApi(config: ServerConfig, opts: StartOptions = {}): P
     for (const line of urlBanner(server)) print(line);
     let stopping: Promise<void> | undefined;
     const svc = services;
+    const engine = pach;
     return {
       server,
       services: svc,
-      pach,
+      pach: engine,
       schema,
       logger,
       stop() {
@@ -107,15 +127,16 @@ export async function startApi(config: ServerConfig, opts: StartOptions = {}): P
           logger.info('shutting down: draining connections');
           await server.close();
           await svc.close();
-          await pach.close();
+          await engine.close();
           logger.info('stopped');
         })();
         return stopping;
       },
     };
   } catch (e) {
+    await starting.close();
     await services?.close().catch(() => undefined);
-    await pach.close().catch(() => undefined);
+    await pach?.close().catch(() => undefined);
     throw e;
   }
 }
