@@ -9,7 +9,10 @@
  *
  * With `transform.datumBatching: true`, one process serves many datums: it calls
  * {@link nextDatum} to receive each datum (Pachyderm's `NextDatum`, python-sdk
- * `pachyderm_sdk.batch_all_datums`); the call also reports the previous datum as done. Without
+ * `pachyderm_sdk.batch_all_datums`); the call also reports the previous datum as done. The datums
+ * may belong to successive jobs of the pipeline (the embedded engine keeps an idle process
+ * waiting in `nextDatum` for the next job for a while): read `PACH_JOB_ID` and the inputs from
+ * each datum's `env`, and key anything cached on what it was loaded from. Without
  * batching, the first call returns the process's own datum and the second returns `null`, so one
  * loop serves both modes:
  *

@@ -97,3 +97,105 @@ describe('embedded PPS: recovery after kill -9', () => {
     }
   });
 });
+
+describe('embedded PPS: datum-batching processes kept between jobs', () => {
+  // the program answers each datum with its pid and exits when told `done`, leaving a marker
+  const worker = (marker: string) => `
+    const fs = require('fs');
+    const path = require('path');
+    const next = () => new Promise((resolve) => {
+      process.once('message', resolve);
+      process.send({ type: 'nextDatum' });
+    });
+    (async () => {
+      for (;;) {
+        const m = await next();
+        if (m.type !== 'datum') {
+          fs.appendFileSync(${JSON.stringify(marker)}, process.pid + ' done\\n');
+          process.disconnect();
+          return;
+        }
+        fs.writeFileSync(m.pfsRoot + '/out/' + path.basename(m.env.in), process.pid + ' ' + m.env.PACH_JOB_ID);
+      }
+    })();`;
+
+  async function setUp(batchIdleMs: number) {
+    const dir = tempDir();
+    const marker = path.join(tempDir(), 'exits');
+    const pach = await EmbeddedPachyderm.open(dir, { pps: embeddedPps({ batchIdleMs }) });
+    await pach.createRepo('in');
+    const spec = (version: string) => ({
+      pipeline: { name: 'warm' },
+      transform: {
+        cmd: ['node', '-e', worker(marker)],
+        datumBatching: true,
+        env: { VERSION: version },
+      },
+      input: { pfs: { repo: 'in', glob: '/*' } },
+    });
+    await pach.createPipeline(spec('1'));
+    /** Commits one file, waits for its job, returns `[pid, job id]` of its answer. */
+    const job = async (name: string): Promise<[string, string, string]> => {
+      const c = await pach.modifyFile('in@master', [{ op: 'put', path: `/${name}`, data: name }]);
+      const j = await pach.inspectJob({ pipeline: 'warm', id: c.id }, { wait: true });
+      expect(j.state).toBe(JobState.JOB_SUCCESS);
+      const [pid, jobId] = (await pach.readFile(`warm@${c.id}:/${name}`)).toString().split(' ');
+      return [pid, jobId, c.id];
+    };
+    const exits = () => (fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8') : '');
+    return { pach, spec, job, exits };
+  }
+
+  it('the next job of the pipeline is served by the same process, with its own job id', async () => {
+    const { pach, job, exits } = await setUp(60_000);
+    try {
+      const [pid1, job1, c1] = await job('a');
+      const [pid2, job2, c2] = await job('b');
+      expect([job1, job2]).toEqual([c1, c2]);
+      expect(pid2).toBe(pid1);
+      expect(exits()).toBe('');
+    } finally {
+      await pach.close();
+    }
+    // closing the engine retires it: the process was told `done` and exited on its own
+    const [pid] = exits().trim().split(' ');
+    expect(exits()).toBe(`${pid} done\n`);
+  });
+
+  it('an idle process is retired after batchIdleMs; the next job starts a new one', async () => {
+    const { pach, job, exits } = await setUp(200);
+    try {
+      const [pid1] = await job('a');
+      for (let i = 0; i < 100 && !exits(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(exits()).toBe(`${pid1} done\n`);
+      const [pid2] = await job('b');
+      expect(pid2).not.toBe(pid1);
+    } finally {
+      await pach.close();
+    }
+  });
+
+  it('a pipeline update retires the old version’s process', async () => {
+    const { pach, spec, job, exits } = await setUp(60_000);
+    try {
+      const [pid1] = await job('a');
+      await pach.createPipeline(spec('2'), { update: true });
+      const [pid2] = await job('b');
+      expect(pid2).not.toBe(pid1);
+      expect(exits()).toBe(`${pid1} done\n`);
+    } finally {
+      await pach.close();
+    }
+  });
+
+  it('with batchIdleMs 0 every job gets its own process', async () => {
+    const { pach, job } = await setUp(0);
+    try {
+      const [pid1] = await job('a');
+      const [pid2] = await job('b');
+      expect(pid2).not.toBe(pid1);
+    } finally {
+      await pach.close();
+    }
+  });
+});

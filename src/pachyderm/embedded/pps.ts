@@ -25,6 +25,10 @@
  *   the next open (its half-written output is deleted before re-running; `restart` counts it).
  * - **Concurrency.** At most `maxDatums` datum processes (default: the CPU count) and `maxJobs`
  *   running jobs (default: the CPU count) at once; other jobs wait in CREATED.
+ * - **Datum batching.** A `transform.datumBatching` process stays up after its job, waiting in
+ *   `NextDatum`, and serves the pipeline's next job (same pipeline version) if it comes within
+ *   `batchIdleMs`, as a Pachyderm worker's user code does; it is retired (`done`) when idle, on a
+ *   pipeline update, and when the engine closes, and killed with a KILLED job.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -79,7 +83,13 @@ import {
 import { migrate } from './db';
 import type { CommitEvent, EmbeddedPachyderm, PpsApi } from './index';
 import { PPS_MIGRATIONS } from './pps-schema';
-import { type DatumOutcome, type DatumTask, type RunContext, runBatch, runDatum } from './runner';
+import {
+  BatchProcess,
+  type DatumOutcome,
+  type DatumTask,
+  type RunContext,
+  runDatum,
+} from './runner';
 import { Signal, cancellable, waitFor } from './stream';
 
 /** Options of the PPS half. */
@@ -97,6 +107,21 @@ export interface PpsOptions {
    * reading the data directory of a running server).
    */
   runJobs?: boolean;
+  /**
+   * How long a datum-batching process is kept waiting in `NextDatum` after its job, for the
+   * pipeline's next job, ms (default 60 000; 0: it gets `done` when its job has no datum left).
+   */
+  batchIdleMs?: number;
+}
+
+/** A datum-batching process kept between the jobs of one pipeline (see runner.ts). */
+interface WarmProcess {
+  proc: BatchProcess;
+  /** The pipeline version it runs the transform of. */
+  version: number;
+  /** Its work directory (removed when it ends). */
+  dir: string;
+  idle?: NodeJS.Timeout;
 }
 
 /** One input of a job: which commit it reads (`id` is `""` when the branch has no commit). */
@@ -236,6 +261,8 @@ export class Pps implements PpsApi {
   /** Wakes log followers. */
   private readonly logSignal = new Signal();
   private readonly running = new Map<string, Running>();
+  /** Datum-batching processes by `project/pipeline#worker`. */
+  private readonly warm = new Map<string, WarmProcess>();
   private readonly datumSlots: Semaphore;
   private readonly maxJobs: number;
   private readonly runJobs: boolean;
@@ -860,6 +887,7 @@ export class Pps implements PpsApi {
       r.ctl.abort();
     }
     await Promise.all(runs.map((r) => r.done));
+    await Promise.all([...this.warm.keys()].map((k) => this.retireWarm(k)));
     this.flushLogs();
     if (this.logTimer) clearTimeout(this.logTimer);
     this.jobSignal.notify();
@@ -1759,23 +1787,27 @@ export class Pps implements PpsApi {
     const queue: DatumTask[] = todo.map((d) => ({ datumId: d.id, inputs: d.inputs }));
     const attempts = new Map<string, number>();
     const workers = Math.max(1, Math.min(j.spec.parallelismSpec.constant, queue.length));
+    const next = async () => queue.shift() ?? null;
+    const done = async (task: DatumTask, outcome: DatumOutcome) => {
+      const attempt = (attempts.get(task.datumId) ?? 0) + 1;
+      attempts.set(task.datumId, attempt);
+      if ((await this.handleOutcome(j, task, outcome, attempt)) === 'retry') queue.push(task);
+    };
     const worker = async (w: number) => {
       while (queue.length && !j.signal.aborted) {
         const release = await this.datumSlots.acquire();
-        const dir = await this.workDir(j);
+        const key = `${j.job.project}/${j.job.pipeline}#${w}`;
         try {
-          const ctx = this.runContext(j, dir, j.signal, `batch-${w}`);
-          const r = await runBatch(
-            ctx,
-            async () => queue.shift() ?? null,
-            async (task, outcome) => {
-              const attempt = (attempts.get(task.datumId) ?? 0) + 1;
-              attempts.set(task.datumId, attempt);
-              if ((await this.handleOutcome(j, task, outcome, attempt)) === 'retry')
-                queue.push(task);
-            },
+          const { warm, fresh } = await this.warmProcess(key, j, w);
+          const r = await warm.proc.serve(
+            this.runContext(j, warm.dir, j.signal, `batch-${w}`),
+            next,
+            done,
           );
-          if (r.served === 0 && queue.length && !j.signal.aborted) {
+          if (!warm.proc.alive || this.closed) await this.retireWarm(key);
+          else this.idleWarm(key, warm);
+          // a kept process that died while idle gets no blame: the loop starts a fresh one
+          if (r.served === 0 && fresh && queue.length && !j.signal.aborted) {
             const reason = r.error ?? 'the process exited without asking for a datum (NextDatum)';
             for (const t of queue.splice(0)) {
               this.finishDatum(j, t.datumId, DatumState.FAILED, 1, reason, null);
@@ -1783,11 +1815,57 @@ export class Pps implements PpsApi {
           }
         } finally {
           release();
-          await fsp.rm(dir, { recursive: true, force: true });
         }
       }
     };
     await Promise.all(Array.from({ length: workers }, (_, w) => worker(w)));
+  }
+
+  /**
+   * The batching process `key` for job `j`: the kept one when it is alive and runs the job's
+   * pipeline version, else a new one (an outdated one is retired first).
+   */
+  private async warmProcess(
+    key: string,
+    j: JobContext,
+    w: number,
+  ): Promise<{ warm: WarmProcess; fresh: boolean }> {
+    const kept = this.warm.get(key);
+    if (kept) {
+      if (kept.idle) clearTimeout(kept.idle);
+      kept.idle = undefined;
+      if (kept.proc.alive && kept.version === j.job.pipeline_version) {
+        return { warm: kept, fresh: false };
+      }
+      await this.retireWarm(key);
+    }
+    const dir = await this.workDir(j);
+    await fsp.mkdir(path.join(dir, 'pfs', 'out'), { recursive: true });
+    const proc = new BatchProcess(this.runContext(j, dir, j.signal, `batch-${w}`));
+    const warm: WarmProcess = { proc, version: j.job.pipeline_version, dir };
+    this.warm.set(key, warm);
+    return { warm, fresh: true };
+  }
+
+  /** Keeps `warm` for the pipeline's next job, retiring it after `batchIdleMs`. */
+  private idleWarm(key: string, warm: WarmProcess): void {
+    const ms = this.opts.batchIdleMs ?? 60_000;
+    if (ms <= 0) {
+      void this.retireWarm(key);
+      return;
+    }
+    warm.idle = setTimeout(() => void this.retireWarm(key), ms);
+    warm.idle.unref();
+  }
+
+  /** Ends the kept process `key` (see BatchProcess.retire) and removes its directory. */
+  private async retireWarm(key: string): Promise<void> {
+    const warm = this.warm.get(key);
+    if (!warm) return;
+    this.warm.delete(key);
+    if (warm.idle) clearTimeout(warm.idle);
+    await warm.proc.retire();
+    await fsp.rm(warm.dir, { recursive: true, force: true });
   }
 }
 

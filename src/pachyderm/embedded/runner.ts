@@ -21,7 +21,9 @@
  * started with `REELGRAPH_DATUM_BATCHING=true` and no datum; it sends `{type: "nextDatum",
  * error?}` (reporting the previous datum as done, failed when `error` is set) and receives either
  * `{type: "datum", datumId, env, pfsRoot}` (the files of that datum are in place, `pfs/out` is
- * empty) or `{type: "done"}`. `src/pachyderm/worker-sdk.ts` wraps it.
+ * empty) or `{type: "done"}`. A `nextDatum` asked when the job has no datum left waits for the
+ * pipeline's next job ({@link BatchProcess}); `done` comes when the process is retired.
+ * `src/pachyderm/worker-sdk.ts` wraps it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
@@ -242,6 +244,8 @@ interface Spawned {
   /** (Re)arm the datum timeout; `clearTimer` disarms it. */
   armTimer(): void;
   clearTimer(): void;
+  /** Kills the process tree, recording why (see `killedFor`). */
+  kill(reason: string): void;
 }
 
 function start(
@@ -269,10 +273,11 @@ function start(
   const err = new Lines((l) => ctx.onLog(datum, 'stderr', l));
   child.stdout?.on('data', (c: Buffer) => out.push(c));
   child.stderr?.on('data', (c: Buffer) => err.push(c));
-  const onAbort = () => {
-    killed ??= 'killed';
+  const kill = (reason: string) => {
+    killed ??= reason;
     killTree(child);
   };
+  const onAbort = () => kill('killed');
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   if (ctx.signal.aborted) onAbort();
   const exited = new Promise<Exit>((resolve) => {
@@ -298,10 +303,10 @@ function start(
   const armTimer = () => {
     if (timer) clearTimeout(timer);
     if (!ctx.datumTimeoutMs) return;
-    timer = setTimeout(() => {
-      killed ??= `datum timed out after ${ctx.datumTimeoutMs} ms`;
-      killTree(child);
-    }, ctx.datumTimeoutMs);
+    timer = setTimeout(
+      () => kill(`datum timed out after ${ctx.datumTimeoutMs} ms`),
+      ctx.datumTimeoutMs,
+    );
   };
   return {
     child,
@@ -312,6 +317,7 @@ function start(
     },
     armTimer,
     clearTimer: () => timer && clearTimeout(timer),
+    kill,
   };
 }
 
@@ -379,9 +385,229 @@ export type BatchReply =
   | { type: 'datum'; datumId: string; env: Record<string, string>; pfsRoot: string }
   | { type: 'done' };
 
+/** How {@link BatchProcess.serve} ended for one job. */
+export interface BatchServeResult {
+  /** Datums handed to the process during this job. */
+  served: number;
+  /** The process's exit description, when it exited during the job without being asked to. */
+  error?: string;
+}
+
 /**
- * Serve datums to one datum-batching process until `next()` has none left or the process exits.
+ * One datum-batching process (`transform.datumBatching`), which may serve the datums of several
+ * jobs of its pipeline one after the other, as a Pachyderm worker's user code does: it loops on
+ * `NextDatum`, and a `NextDatum` asked when the job has no datum left is answered with the first
+ * datum of the next job ({@link serve}), or with `done` when the process is retired
+ * ({@link retire}; the engine retires an idle process after a while, on a pipeline update and
+ * when it closes). Each datum's variables (`PACH_JOB_ID`, `PACH_DATUM_ID`, inputs…) come with the
+ * datum. Keeping the process saves its start (and whatever it loaded, e.g. a model) per job.
  *
+ * A job that is killed (its signal aborts) kills the process; a process that exits is not reused.
+ */
+export class BatchProcess {
+  /** The directory playing `/pfs` for this process (`<workDir>/pfs`). */
+  readonly pfsRoot: string;
+  private readonly spawned: Spawned;
+  private readonly layout: PfsLayout;
+  /** Retired or killed: not to be given another job. */
+  private ending = false;
+  private ctx: RunContext;
+  private job:
+    | {
+        next: () => Promise<DatumTask | null>;
+        done: (task: DatumTask, outcome: DatumOutcome) => Promise<void>;
+        served: number;
+        resolve: (r: BatchServeResult) => void;
+        unlink: () => void;
+      }
+    | undefined;
+  private current: { task: DatumTask; t0: number; t1: number; bytes: number } | undefined;
+  /** A `NextDatum` is waiting for the next job. */
+  private parked = false;
+  private chain: Promise<void> = Promise.resolve();
+  private exit: { error?: string } | undefined;
+  private readonly ended: Promise<void>;
+
+  /**
+   * Starts `ctx.transform.cmd` for datum batching in `ctx.workDir` (its `pfs/out` is created).
+   * `ctx` gives the first job's variables; later jobs' come with their datums.
+   */
+  constructor(ctx: RunContext) {
+    this.ctx = ctx;
+    this.pfsRoot = path.join(ctx.workDir, 'pfs');
+    this.layout = new PfsLayout(this.pfsRoot);
+    const env = {
+      ...baseEnv(ctx, this.pfsRoot),
+      PACH_JOB_ID: ctx.jobId,
+      PACH_OUTPUT_COMMIT_ID: ctx.outputCommitId,
+      PPS_PROJECT_NAME: ctx.project,
+      PPS_PIPELINE_NAME: ctx.pipeline,
+      [PFS_ROOT_ENV]: this.pfsRoot,
+      [BATCHING_ENV]: 'true',
+    };
+    // the process outlives jobs: logs go to the job being served, its timeout applies
+    const current = () => this.ctx;
+    const live: RunContext = {
+      ...ctx,
+      signal: new AbortController().signal, // jobs' signals are linked in serve()
+      onLog: (datumId, stream, line) => current().onLog(datumId, stream, line),
+      get datumTimeoutMs() {
+        return current().datumTimeoutMs;
+      },
+    };
+    this.spawned = start(live, ctx.transform.cmd, ctx.transform.stdin, env, this.pfsRoot, true);
+    this.spawned.child.on('message', (msg: unknown) => {
+      const m = msg as BatchRequest;
+      if (!m || m.type !== 'nextDatum') return;
+      this.chain = this.chain.then(async () => {
+        await this.finishCurrent(
+          !m.error,
+          m.error ? `datum reported failure: ${m.error}` : undefined,
+        );
+        await this.dispatch();
+      });
+    });
+    this.ended = this.spawned.exited.then(async (e) => {
+      await this.chain.catch(() => undefined);
+      const killedFor = this.spawned.killedFor();
+      const ok = accepted(ctx.transform, e) && !killedFor;
+      this.exit = { error: ok ? undefined : describeExit(e, killedFor, ctx.transform.cmd) };
+      await this.finishCurrent(ok, this.exit.error);
+      this.endJob(this.exit.error);
+    });
+  }
+
+  /** True until the process exits or is retired or killed: it may be given another job. */
+  get alive(): boolean {
+    const child = this.spawned.child;
+    return (
+      !this.ending &&
+      this.exit === undefined &&
+      child.exitCode === null &&
+      child.signalCode === null
+    );
+  }
+
+  /**
+   * Serves the datums of one job: each `next()` until it returns null; `done` receives each served
+   * datum's outcome (the caller uploads `outDir` when ok) before the next datum is laid out.
+   * Resolves when the job has no datum left (the process then waits in `NextDatum`) or when the
+   * process exits.
+   * @throws Error when a job is already being served
+   */
+  serve(
+    ctx: RunContext,
+    next: () => Promise<DatumTask | null>,
+    done: (task: DatumTask, outcome: DatumOutcome) => Promise<void>,
+  ): Promise<BatchServeResult> {
+    if (this.job) throw new Error('this batching process is already serving a job');
+    if (this.exit) return Promise.resolve({ served: 0, error: this.exit.error ?? 'exited' });
+    this.ctx = ctx;
+    return new Promise<BatchServeResult>((resolve) => {
+      const onAbort = () => this.kill('killed');
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      this.job = {
+        next,
+        done,
+        served: 0,
+        resolve,
+        unlink: () => ctx.signal.removeEventListener('abort', onAbort),
+      };
+      if (ctx.signal.aborted) onAbort();
+      if (this.parked) {
+        this.parked = false;
+        this.chain = this.chain.then(() => this.dispatch());
+      }
+      // else the process has not asked yet: its first NextDatum dispatches
+    });
+  }
+
+  /**
+   * Ends the process: a process waiting in `NextDatum` is answered `done` (it exits on its own),
+   * any other is killed. Resolves once it has exited.
+   * @returns its exit description when it did not exit cleanly
+   */
+  async retire(): Promise<string | undefined> {
+    if (!this.exit && !this.ending) {
+      if (this.parked && !this.job) {
+        this.parked = false;
+        this.ending = true;
+        this.spawned.child.send({ type: 'done' } satisfies BatchReply, () => undefined);
+      } else {
+        this.kill('retired');
+      }
+    }
+    await this.ended;
+    return this.exit?.error;
+  }
+
+  private kill(reason: string): void {
+    this.ending = true;
+    this.spawned.kill(reason);
+  }
+
+  private endJob(error?: string): void {
+    const job = this.job;
+    if (!job) return;
+    this.job = undefined;
+    job.unlink();
+    job.resolve({ served: job.served, ...(error ? { error } : {}) });
+  }
+
+  private async finishCurrent(ok: boolean, error?: string): Promise<void> {
+    const c = this.current;
+    if (!c) return;
+    this.current = undefined;
+    this.spawned.clearTimer();
+    this.spawned.setDatum('');
+    await this.job?.done(c.task, {
+      ok,
+      recovered: false,
+      error,
+      outDir: path.join(this.pfsRoot, 'out'),
+      downloadTimeMs: c.t1 - c.t0,
+      processTimeMs: Date.now() - c.t1,
+      downloadBytes: c.bytes,
+    });
+  }
+
+  /** Answers the pending `NextDatum` with the job's next datum, or parks it. */
+  private async dispatch(): Promise<void> {
+    for (;;) {
+      const job = this.job;
+      const task = !job || this.ctx.signal.aborted ? null : await job.next();
+      if (!task) {
+        this.parked = true;
+        this.endJob();
+        return;
+      }
+      const t0 = Date.now();
+      try {
+        const bytes = await this.layout.apply(this.ctx, task);
+        this.current = { task, t0, t1: Date.now(), bytes };
+      } catch (e) {
+        this.current = { task, t0, t1: Date.now(), bytes: 0 };
+        await this.finishCurrent(false, `cannot lay out the inputs: ${(e as Error).message}`);
+        continue;
+      }
+      job!.served++;
+      this.spawned.setDatum(task.datumId);
+      this.spawned.armTimer();
+      const reply: BatchReply = {
+        type: 'datum',
+        datumId: task.datumId,
+        env: datumEnv(this.ctx, task, this.pfsRoot),
+        pfsRoot: this.pfsRoot,
+      };
+      this.spawned.child.send(reply, () => undefined);
+      return;
+    }
+  }
+}
+
+/**
+ * Serves the datums of one job to a new datum-batching process (see {@link BatchProcess}), then
+ * retires it.
  * @param next gives the next datum to serve, or null when there is none.
  * @param done called with each served datum's outcome (the caller uploads `outDir` when ok) before
  *   the next datum is laid out.
@@ -391,80 +617,10 @@ export async function runBatch(
   ctx: RunContext,
   next: () => Promise<DatumTask | null>,
   done: (task: DatumTask, outcome: DatumOutcome) => Promise<void>,
-): Promise<{ served: number; error?: string }> {
-  const pfsRoot = path.join(ctx.workDir, 'pfs');
-  await fsp.mkdir(path.join(pfsRoot, 'out'), { recursive: true });
-  const env = {
-    ...baseEnv(ctx, pfsRoot),
-    PACH_JOB_ID: ctx.jobId,
-    PACH_OUTPUT_COMMIT_ID: ctx.outputCommitId,
-    PPS_PROJECT_NAME: ctx.project,
-    PPS_PIPELINE_NAME: ctx.pipeline,
-    [PFS_ROOT_ENV]: pfsRoot,
-    [BATCHING_ENV]: 'true',
-  };
-  const pfsLayout = new PfsLayout(pfsRoot);
-  const s = start(ctx, ctx.transform.cmd, ctx.transform.stdin, env, pfsRoot, true);
-  let current: { task: DatumTask; t0: number; t1: number; bytes: number } | undefined;
-  let served = 0;
-  let chain = Promise.resolve();
-
-  const finishCurrent = async (ok: boolean, error?: string) => {
-    if (!current) return;
-    const c = current;
-    current = undefined;
-    s.clearTimer();
-    s.setDatum('');
-    await done(c.task, {
-      ok,
-      recovered: false,
-      error,
-      outDir: path.join(pfsRoot, 'out'),
-      downloadTimeMs: c.t1 - c.t0,
-      processTimeMs: Date.now() - c.t1,
-      downloadBytes: c.bytes,
-    });
-  };
-
-  const onMessage = (msg: unknown) => {
-    const m = msg as BatchRequest;
-    if (!m || m.type !== 'nextDatum') return;
-    chain = chain.then(async () => {
-      await finishCurrent(!m.error, m.error ? `datum reported failure: ${m.error}` : undefined);
-      for (;;) {
-        const task = ctx.signal.aborted ? null : await next();
-        if (!task) {
-          s.child.send({ type: 'done' } satisfies BatchReply, () => undefined);
-          return;
-        }
-        const t0 = Date.now();
-        try {
-          const bytes = await pfsLayout.apply(ctx, task);
-          current = { task, t0, t1: Date.now(), bytes };
-        } catch (e) {
-          current = { task, t0, t1: Date.now(), bytes: 0 };
-          await finishCurrent(false, `cannot lay out the inputs: ${(e as Error).message}`);
-          continue;
-        }
-        served++;
-        s.setDatum(task.datumId);
-        s.armTimer();
-        const reply: BatchReply = {
-          type: 'datum',
-          datumId: task.datumId,
-          env: datumEnv(ctx, task, pfsRoot),
-          pfsRoot,
-        };
-        s.child.send(reply, () => undefined);
-        return;
-      }
-    });
-  };
-  s.child.on('message', onMessage);
-  const exit = await s.exited;
-  await chain.catch(() => undefined);
-  const ok = accepted(ctx.transform, exit) && !s.killedFor();
-  const error = ok ? undefined : describeExit(exit, s.killedFor(), ctx.transform.cmd);
-  await finishCurrent(ok, error);
-  return { served, error };
+): Promise<BatchServeResult> {
+  await fsp.mkdir(path.join(ctx.workDir, 'pfs', 'out'), { recursive: true });
+  const p = new BatchProcess(ctx);
+  const r = await p.serve(ctx, next, done);
+  const exitError = await p.retire();
+  return { served: r.served, error: r.error ?? exitError };
 }
