@@ -74,12 +74,27 @@ async function until(
 /** Upper-case each top-level file of `in` into `/pfs/out/<name>` (one datum per file). */
 const UPPER = sh('for f in /pfs/in/*; do tr a-z A-Z < "$f" > "/pfs/out/$(basename "$f")"; done');
 
+/** What an adapter cannot show, by the limits of its protocol (each documented by the adapter). */
+export interface PpsContractLimits {
+  /**
+   * `false` when `watchJobs` cannot see every state of a job (the gRPC client against pachd's API,
+   * which has no state-change feed, polls): the watchJobs test then checks that the states seen
+   * are in order, each once, ending with SUCCESS. Default true: every state, exactly.
+   */
+  watchJobsSeesEveryState?: boolean;
+}
+
 /**
  * Register the PPS contract suite.
  * @param name adapter name shown in test titles
  * @param open returns a fresh adapter over an empty store (called before each test)
+ * @param limits what the adapter's protocol cannot show (see {@link PpsContractLimits})
  */
-export function describePpsContract(name: string, open: () => Promise<PpsContractTarget>): void {
+export function describePpsContract(
+  name: string,
+  open: () => Promise<PpsContractTarget>,
+  limits: PpsContractLimits = {},
+): void {
   describe(`Pachyderm PPS contract: ${name}`, () => {
     let target: PpsContractTarget;
     let pach: Pachyderm;
@@ -533,13 +548,20 @@ export function describePpsContract(name: string, open: () => Promise<PpsContrac
           if (r.value.job.id === c.id) states.push(r.value.state);
         }
         ctl.abort();
-        expect(states).toEqual([
+        const every = [
           JobState.JOB_CREATED,
           JobState.JOB_STARTING,
           JobState.JOB_RUNNING,
           JobState.JOB_FINISHING,
           JobState.JOB_SUCCESS,
-        ]);
+        ];
+        if (limits.watchJobsSeesEveryState === false) {
+          // a subsequence of `every`, ending with SUCCESS
+          expect(states).toEqual(every.filter((s) => states.includes(s)));
+          expect(states[states.length - 1]).toBe(JobState.JOB_SUCCESS);
+        } else {
+          expect(states).toEqual(every);
+        }
         expect((await it.next()).done).toBe(true);
       });
 
