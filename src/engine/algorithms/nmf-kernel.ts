@@ -36,15 +36,15 @@ import {
   estimate,
   element,
   f64c0,
-  forUserChunks,
   get,
   i32c,
   increment,
-  lazyKernel,
   ldF,
   ldI,
   plus,
-  runKernel,
+  factorKernel,
+  localLayout,
+  passLayout,
   set,
   stF,
   uleb,
@@ -139,53 +139,21 @@ export function nmfSgdJs(a: NmfSgdInput): void {
 
 // ---- The pass over the ratings in WebAssembly ----------------------------------------------
 
-// Parameters of the exported function `pass` (users uStart…uEnd−1), then locals.
-const P = {
-  uEnd: 0,
-  rowBytes: 1,
-  uStart: 2,
-  biased: 3,
-  offP: 4,
-  itemsP: 5,
-  ratingsP: 6,
-  buP: 7,
-  biP: 8,
-  puP: 9,
-  qiP: 10,
-  accP: 11,
-  numP: 12,
-  denP: 13,
-  mu: 14,
-  lrBu: 15,
-  lrBi: 16,
-  regBu: 17,
-  regBi: 18,
-  regPu: 19,
-} as const;
-const N_I32_PARAMS = 14;
-const N_F64_PARAMS = 6;
-const L = {
-  u: 20,
-  k: 21,
-  end: 22,
-  up: 23,
-  ip: 24,
-  ap: 25,
-  f: 26,
-  buA: 27,
-  biA: 28,
-  start: 29,
-  r: 30,
-  dot: 31,
-  est: 32,
-  err: 33,
-  q: 34,
-  p: 35,
-} as const;
+// Parameters of the exported function `pass` (users uStart…uEnd−1; see `passLayout`), then locals.
+const PARAMS = passLayout(
+  ['biased'],
+  ['accP', 'numP', 'denP'],
+  ['mu', 'lrBu', 'lrBi', 'regBu', 'regBi', 'regPu'],
+);
+const P = PARAMS.P;
+const LOCALS = localLayout(
+  PARAMS,
+  ['u', 'k', 'end', 'up', 'ip', 'ap', 'f', 'buA', 'biA', 'start'],
+  ['r', 'dot', 'est', 'err', 'q', 'p'],
+);
+const L = LOCALS.L;
 /** The parameters and locals `userSetup`/`eachUser` use. */
 const U: UserLocals = { ...P, ...L };
-const N_I32_LOCALS = 10;
-const N_F64_LOCALS = 6;
 
 const eachFactor = (body: number[]) => eachFactorOf(L.f, P.rowBytes, body);
 const fOf = (base: number) => plus(base, L.f); // base + f
@@ -304,18 +272,10 @@ function passBody(): number[] {
   return eachUser(U, user);
 }
 
-const passModule = lazyKernel({
-  name: 'pass',
-  nI32: N_I32_PARAMS,
-  nF64: N_F64_PARAMS,
-  locals: { i32: N_I32_LOCALS, f64: N_F64_LOCALS },
-  body: passBody,
-});
+const kernel = factorKernel('pass', PARAMS, LOCALS.counts, passBody);
 
 /** True when the WebAssembly pass is available on this runtime. */
-export function nmfKernelAvailable(): boolean {
-  return passModule() !== null;
-}
+export const nmfKernelAvailable: () => boolean = kernel.available;
 
 /**
  * The same loop with the pass over the ratings in WebAssembly. Copies the arrays into a fresh
@@ -324,25 +284,14 @@ export function nmfKernelAvailable(): boolean {
  *   than 2 GiB; the caller then runs `nmfSgdJs`.
  */
 export function nmfSgdWasm(a: NmfSgdInput): boolean {
-  const nF = a.nFactors;
-  const arrays = [a.urOffsets, a.urItems, a.urRatings, a.bu, a.bi, a.pu, a.qi];
   // Scratch: item (numerator, denominator) pairs; the user's numerators, denominators.
-  const scratch = [a.nItems * nF * 2, nF, nF];
-  return runKernel(passModule(), 'pass', arrays, scratch, 3, (pass, mem) => {
-    const [offP, itemsP, ratingsP, buP, biP, puP, qiP, accP, numP, denP] = mem.addresses;
-    const [, , , , , , qi, acc] = mem.views as Float64Array[];
-    const { urOffsets, nUsers, mu, lrBu, lrBi, regBu, regBi, regPu } = a;
-    const rowBytes = nF * 8;
-    const biased = a.biased ? 1 : 0;
-    for (let epoch = 0; epoch < a.nEpochs; epoch++) {
-      acc.fill(0);
-      forUserChunks(urOffsets, nUsers, (u0, u1) =>
-        // prettier-ignore
-        pass(u1, rowBytes, u0, biased, offP, itemsP, ratingsP, buP, biP, puP, qiP, accP, numP, denP,
-          mu, lrBu, lrBi, regBu, regBi, regPu),
-      );
-      updateItems(a, acc, qi);
-    }
+  const arrays = { accP: a.nItems * a.nFactors * 2, numP: a.nFactors, denP: a.nFactors };
+  return kernel.run(a, {
+    arrays,
+    beforeEpoch: (views) => views.accP.fill(0),
+    afterEpoch: (views) => updateItems(a, views.accP as Float64Array, views.qiP as Float64Array),
+    flags: { biased: a.biased ? 1 : 0 },
+    floats: a,
   });
 }
 

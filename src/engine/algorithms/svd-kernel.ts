@@ -17,15 +17,15 @@ import {
   estimate,
   element,
   f64c0,
-  forUserChunks,
   get,
   i32c,
   increment,
-  lazyKernel,
   plus,
   ldF,
   ldI,
-  runKernel,
+  factorKernel,
+  localLayout,
+  passLayout,
   set,
   stF,
   uleb,
@@ -85,49 +85,21 @@ export function svdSgdJs(a: SvdSgdInput): void {
 // latency of the addition chain. The user's first rating has a plain dot loop and its last
 // rating a plain update loop.
 
-// Parameters of the exported function `sgd` (local indices 0…19): one pass over users
-// uStart…uEnd−1.
-const P = {
-  uEnd: 0,
-  rowBytes: 1,
-  uStart: 2,
-  biased: 3,
-  offP: 4,
-  itemsP: 5,
-  ratingsP: 6,
-  buP: 7,
-  biP: 8,
-  puP: 9,
-  qiP: 10,
-  mu: 11,
-  lrBu: 12,
-  lrBi: 13,
-  lrPu: 14,
-  lrQi: 15,
-  regBu: 16,
-  regBi: 17,
-  regPu: 18,
-  regQi: 19,
-} as const;
-// Locals: 11 i32 (20…30), 5 f64 (31…35), then 9 v128 (36…44, SIMD build only).
-const L = {
-  limit4: 20,
-  u: 21,
-  k: 22,
-  end: 23,
-  up: 24,
-  ip: 25,
-  f: 26,
-  buA: 27,
-  biA: 28,
-  nip: 29,
-  nbiA: 30,
-  dot: 31,
-  err: 32,
-  puf: 33,
-  qif: 34,
-  pun: 35,
-} as const;
+// Parameters of the exported function `sgd` (users uStart…uEnd−1; see `passLayout`), then
+// locals (the v128 ones in the SIMD build only).
+const PARAMS = passLayout(
+  ['biased'],
+  [],
+  ['mu', 'lrBu', 'lrBi', 'lrPu', 'lrQi', 'regBu', 'regBi', 'regPu', 'regQi'],
+);
+const P = PARAMS.P;
+const LOCALS = localLayout(
+  PARAMS,
+  ['limit4', 'u', 'k', 'end', 'up', 'ip', 'f', 'buA', 'biA', 'nip', 'nbiA'],
+  ['dot', 'err', 'puf', 'qif', 'pun'],
+  ['e', 'p', 'q', 'm', 'vLrPu', 'vRegPu', 'vLrQi', 'vRegQi', 'vPun'],
+);
+const L = LOCALS.L;
 /** The parameters and locals `userSetup`/`eachUser` use. */
 const U: UserLocals = { ...P, ...L };
 
@@ -155,17 +127,17 @@ const lane = (k: number) => [...simd(33), k];
 const VADD = simd(240);
 const VSUB = simd(241);
 const VMUL = simd(242);
-/** v128 locals (SIMD build only). */
+/** The v128 locals (SIMD build only). */
 const V = {
-  e: 36,
-  p: 37,
-  q: 38,
-  m: 39,
-  lrPu: 40,
-  regPu: 41,
-  lrQi: 42,
-  regQi: 43,
-  pun: 44,
+  e: L.e,
+  p: L.p,
+  q: L.q,
+  m: L.m,
+  lrPu: L.vLrPu,
+  regPu: L.vRegPu,
+  lrQi: L.vLrQi,
+  regQi: L.vRegQi,
+  pun: L.vPun,
 } as const;
 
 /** Loads, stores and arithmetic of one lane width: f64 scalars, or f64x2 vectors. */
@@ -352,24 +324,20 @@ function sgdBody(useSimd: boolean): number[] {
 
 /** The module of the `sgd` function; `useSimd` selects the f64x2 build (9 v128 locals). */
 const sgdKernel = (useSimd: boolean) =>
-  lazyKernel({
-    name: 'sgd',
-    nI32: 11,
-    nF64: 9,
-    locals: { i32: 11, f64: 5, v128: useSimd ? 9 : 0 },
-    body: () => sgdBody(useSimd),
-  });
+  factorKernel('sgd', PARAMS, { ...LOCALS.counts, v128: useSimd ? LOCALS.counts.v128 : 0 }, () =>
+    sgdBody(useSimd),
+  );
 
 /** Which WebAssembly build runs: f64x2 SIMD, scalar, or none (the TypeScript loop). */
 export type SvdKernelBuild = 'simd' | 'scalar' | 'none';
 
 /** Each build, compiled once; null when the runtime refuses it (e.g. no SIMD). */
-const modules = { simd: sgdKernel(true), scalar: sgdKernel(false) };
+const kernels = { simd: sgdKernel(true), scalar: sgdKernel(false) };
 
 /** The build `svdSgd` uses on this runtime: SIMD when supported, else scalar, else none. */
 export function svdKernelBuild(): SvdKernelBuild {
-  if (modules.simd()) return 'simd';
-  if (modules.scalar()) return 'scalar';
+  if (kernels.simd.available()) return 'simd';
+  if (kernels.scalar.available()) return 'scalar';
   return 'none';
 }
 
@@ -385,22 +353,8 @@ export function svdKernelBuild(): SvdKernelBuild {
  */
 export function svdSgdWasm(a: SvdSgdInput, build: 'simd' | 'scalar' | 'auto' = 'auto'): boolean {
   const chosen = build === 'auto' ? svdKernelBuild() : build;
-  const mod = chosen === 'none' ? null : modules[chosen]();
-  const arrays = [a.urOffsets, a.urItems, a.urRatings, a.bu, a.bi, a.pu, a.qi];
-  return runKernel(mod, 'sgd', arrays, [], 3, (sgd, mem) => {
-    const [offP, itemsP, ratingsP, buP, biP, puP, qiP] = mem.addresses;
-    const { urOffsets, nUsers } = a;
-    const rowBytes = a.nFactors * 8;
-    const biased = a.biased ? 1 : 0;
-    const { mu, lrBu, lrBi, lrPu, lrQi, regBu, regBi, regPu, regQi } = a;
-    for (let epoch = 0; epoch < a.nEpochs; epoch++) {
-      forUserChunks(urOffsets, nUsers, (u0, u1) =>
-        // prettier-ignore
-        sgd(u1, rowBytes, u0, biased, offP, itemsP, ratingsP, buP, biP, puP, qiP,
-          mu, lrBu, lrBi, lrPu, lrQi, regBu, regBi, regPu, regQi),
-      );
-    }
-  });
+  if (chosen === 'none') return false;
+  return kernels[chosen].run(a, { flags: { biased: a.biased ? 1 : 0 }, arrays: {}, floats: a });
 }
 
 /** Runs Surprise's SVD SGD loop in place: WebAssembly when available, else the TypeScript loop. */

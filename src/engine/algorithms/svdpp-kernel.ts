@@ -32,14 +32,14 @@ import {
   element,
   f64c,
   f64c0,
-  forUserChunks,
   get,
   i32c,
-  lazyKernel,
   ldF,
   ldI,
   plus,
-  runKernel,
+  factorKernel,
+  localLayout,
+  passLayout,
   set,
   stF,
   uleb,
@@ -48,61 +48,21 @@ import {
 } from './wasm-asm';
 import type { SvdppSgdInput } from './svdpp';
 
-// Parameters of the exported function `pass` (users uStart…uEnd−1), then locals.
-const P = {
-  uEnd: 0,
-  rowBytes: 1,
-  uStart: 2,
-  offP: 3,
-  itemsP: 4,
-  ratingsP: 5,
-  buP: 6,
-  biP: 7,
-  puP: 8,
-  qiP: 9,
-  yjP: 10,
-  implP: 11,
-  cP: 12,
-  mu: 13,
-  lrBu: 14,
-  lrBi: 15,
-  lrPu: 16,
-  lrQi: 17,
-  lrYj: 18,
-  regBu: 19,
-  regBi: 20,
-  regPu: 21,
-  regQi: 22,
-  a: 23,
-} as const;
-const N_I32_PARAMS = 13;
-const N_F64_PARAMS = 11;
-const L = {
-  u: 24,
-  k: 25,
-  start: 26,
-  end: 27,
-  up: 28,
-  ip: 29,
-  f: 30,
-  buA: 31,
-  biA: 32,
-  jp: 33,
-  s: 34,
-  n: 35,
-  A: 36,
-  dot: 37,
-  err: 38,
-  g: 39,
-  gImpl: 40,
-  puf: 41,
-  qif: 42,
-  im: 43,
-} as const;
+// Parameters of the exported function `pass` (users uStart…uEnd−1; see `passLayout`), then locals.
+const PARAMS = passLayout(
+  [],
+  ['yjP', 'implP', 'cP'],
+  ['mu', 'lrBu', 'lrBi', 'lrPu', 'lrQi', 'lrYj', 'regBu', 'regBi', 'regPu', 'regQi', 'a'],
+);
+const P = PARAMS.P;
+const LOCALS = localLayout(
+  PARAMS,
+  ['u', 'k', 'start', 'end', 'up', 'ip', 'f', 'buA', 'biA', 'jp'],
+  ['s', 'n', 'A', 'dot', 'err', 'g', 'gImpl', 'puf', 'qif', 'im'],
+);
+const L = LOCALS.L;
 /** The parameters and locals `userSetup`/`eachUser` use. */
 const U: UserLocals = { ...P, ...L };
-const N_I32_LOCALS = 10;
-const N_F64_LOCALS = 10;
 
 const eachFactor = (body: number[]) => eachFactorOf(L.f, P.rowBytes, body);
 const fOf = (base: number) => plus(base, L.f); // base + f
@@ -299,18 +259,10 @@ function passBody(): number[] {
   return eachUser(U, user);
 }
 
-const passModule = lazyKernel({
-  name: 'pass',
-  nI32: N_I32_PARAMS,
-  nF64: N_F64_PARAMS,
-  locals: { i32: N_I32_LOCALS, f64: N_F64_LOCALS },
-  body: passBody,
-});
+const kernel = factorKernel('pass', PARAMS, LOCALS.counts, passBody);
 
 /** True when the WebAssembly SVD++ epoch is available on this runtime. */
-export function svdppKernelAvailable(): boolean {
-  return passModule() !== null;
-}
+export const svdppKernelAvailable: () => boolean = kernel.available;
 
 /**
  * Runs `svdppSgd`'s loop in WebAssembly. Copies the arrays into a fresh linear memory, runs,
@@ -319,20 +271,7 @@ export function svdppKernelAvailable(): boolean {
  *   than 2 GiB; the caller then runs the TypeScript loop.
  */
 export function svdppSgdWasm(a: SvdppSgdInput): boolean {
-  const nF = a.nFactors;
-  const arrays = [a.urOffsets, a.urItems, a.urRatings, a.bu, a.bi, a.pu, a.qi, a.yj];
-  // Scratch: impl, C.
-  return runKernel(passModule(), 'pass', arrays, [nF, nF], 3, (pass, mem) => {
-    const [offP, itemsP, ratingsP, buP, biP, puP, qiP, yjP, implP, cP] = mem.addresses;
-    const { urOffsets, nUsers, mu, lrBu, lrBi, lrPu, lrQi, lrYj, regBu, regBi, regPu, regQi } = a;
-    const decay = 1 - lrYj * a.regYj;
-    const rowBytes = nF * 8;
-    for (let epoch = 0; epoch < a.nEpochs; epoch++) {
-      forUserChunks(urOffsets, nUsers, (u0, u1) =>
-        // prettier-ignore
-        pass(u1, rowBytes, u0, offP, itemsP, ratingsP, buP, biP, puP, qiP, yjP, implP, cP,
-          mu, lrBu, lrBi, lrPu, lrQi, lrYj, regBu, regBi, regPu, regQi, decay),
-      );
-    }
-  });
+  // y_j is copied in and back; impl and C are scratch rows. `a` is the y_j decay 1 − lr_yj·reg_yj.
+  const arrays = { yjP: a.yj, implP: a.nFactors, cP: a.nFactors };
+  return kernel.run(a, { flags: {}, arrays, floats: { ...a, a: 1 - a.lrYj * a.regYj } });
 }

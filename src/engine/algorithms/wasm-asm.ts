@@ -3,8 +3,10 @@
  * NMF (svd-kernel.ts, svdpp-kernel.ts, nmf-kernel.ts): binary encodings (LEB128, names, vectors,
  * sections), the opcodes and instruction helpers the kernels use, a one-function module, its
  * compilation once per process (bytes the runtime refuses fall back to the TypeScript loop), a
- * linear memory holding typed arrays, and loops over a row of factors or a range of users. Each
- * kernel file keeps only its own kernel body.
+ * linear memory holding typed arrays, loops over a row of factors or a range of users, and the
+ * entry shell of a factor-model kernel (`passLayout`/`localLayout` name its parameters and locals,
+ * `factorKernel` compiles it and `runFactorPasses` runs its epochs). Each kernel file keeps only
+ * its own kernel body and the values it passes.
  *
  * Conventions: addresses and the factor offset `f` are in bytes; a row of factors is `rowBytes`
  * (= nFactors × 8) long. f64 arithmetic in WebAssembly is IEEE 754 binary64, round to nearest,
@@ -16,6 +18,8 @@
  * module's exports object and silently break every export of this file (hence `exportSection`);
  * the kernel tests (test/engine/algorithms-svd-kernel.test.ts, nmf, svdpp) import through it.
  */
+
+import type { FactorTraining } from './factor-model';
 
 // ---- Encodings ----------------------------------------------------------------------------
 
@@ -441,4 +445,176 @@ export function forUserChunks(
     run(u0, u1);
     u0 = u1;
   }
+}
+
+// ---- Factor-model pass kernels: parameter layout, locals, the epochs loop ----------------
+
+/**
+ * The addresses of the trainset's and the model's arrays every factor-model pass receives (in this
+ * order, after the user range and the flags): `urOffsets` (i32), `urItems` (i32), `urRatings`,
+ * `bu`, `bi`, `pu`, `qi` (f64).
+ */
+export const TRAINING_ARRAYS = ['offP', 'itemsP', 'ratingsP', 'buP', 'biP', 'puP', 'qiP'] as const;
+/** The name of one of `TRAINING_ARRAYS`. */
+export type TrainingArray = (typeof TRAINING_ARRAYS)[number];
+
+/** Consecutive local indices from `first`, by name: `indices(['a', 'b'], 3)` is `{a: 3, b: 4}`. */
+export function indices<const N extends readonly string[]>(
+  names: N,
+  first = 0,
+): { readonly [K in N[number]]: number } {
+  return Object.fromEntries(names.map((n, k) => [n, first + k])) as {
+    readonly [K in N[number]]: number;
+  };
+}
+
+/**
+ * The parameters of a factor-model pass function, by name, in this order: `uEnd` (exclusive),
+ * `rowBytes` (nFactors × 8), `uStart` (i32), then the i32 `flags`, the addresses of the
+ * `TRAINING_ARRAYS` and of the kernel's own `addresses` (i32), then the f64 `floats`.
+ * Kernels declare theirs with `passLayout` and are called by `runFactorPasses`, which passes the
+ * values in the same order: the two cannot drift apart.
+ */
+export interface PassLayout<F extends string, A extends string, X extends string> {
+  /** Local index of every parameter by name. */
+  P: { readonly [K in 'uEnd' | 'rowBytes' | 'uStart' | F | TrainingArray | A | X]: number };
+  flags: readonly F[];
+  addresses: readonly A[];
+  floats: readonly X[];
+  /** Number of i32 parameters, then of f64 parameters. */
+  nI32: number;
+  nF64: number;
+}
+
+/** The `PassLayout` of a kernel with these i32 flags, extra array addresses and f64 parameters. */
+export function passLayout<
+  const F extends readonly string[],
+  const A extends readonly string[],
+  const X extends readonly string[],
+>(flags: F, addresses: A, floats: X): PassLayout<F[number], A[number], X[number]> {
+  const i32 = ['uEnd', 'rowBytes', 'uStart', ...flags, ...TRAINING_ARRAYS, ...addresses];
+  return {
+    P: indices([...i32, ...floats]) as PassLayout<F[number], A[number], X[number]>['P'],
+    flags,
+    addresses,
+    floats,
+    nI32: i32.length,
+    nF64: floats.length,
+  };
+}
+
+/** Locals by name (i32 ones, then f64, then v128, numbered after the parameters) and their counts. */
+export interface LocalLayout<I extends string, D extends string, V extends string> {
+  L: { readonly [K in I | D | V]: number };
+  counts: Required<LocalCounts>;
+}
+
+/** The `LocalLayout` of these locals after the parameters of `params`. */
+export function localLayout<
+  const I extends readonly string[],
+  const D extends readonly string[],
+  const V extends readonly string[] = [],
+>(
+  params: { nI32: number; nF64: number },
+  i32: I,
+  f64: D,
+  v128: V = [] as unknown as V,
+): LocalLayout<I[number], D[number], V[number]> {
+  return {
+    L: indices([...i32, ...f64, ...v128], params.nI32 + params.nF64) as LocalLayout<
+      I[number],
+      D[number],
+      V[number]
+    >['L'],
+    counts: { i32: i32.length, f64: f64.length, v128: v128.length },
+  };
+}
+
+/** The values of one run of a factor-model pass kernel (see `runFactorPasses`). */
+export interface PassArgs<F extends string, A extends string, X extends string> {
+  /** The i32 flags (e.g. `biased`: 1 or 0). */
+  flags: { readonly [K in F]: number };
+  /**
+   * Each of the kernel's own addresses: a Float64Array copied into the memory and back after the
+   * run (e.g. SVD++'s y_j), or a length: a zeroed f64 scratch array (not copied back).
+   */
+  arrays: { readonly [K in A]: Float64Array | number };
+  /** The f64 parameters. */
+  floats: { readonly [K in X]: number };
+  /** Called before / after each epoch's pass with the memory's views by name (e.g. NMF's items). */
+  beforeEpoch?: (views: { readonly [K in TrainingArray | A]: Float64Array | Int32Array }) => void;
+  afterEpoch?: (views: { readonly [K in TrainingArray | A]: Float64Array | Int32Array }) => void;
+}
+
+/**
+ * The entry shell of every factor-model kernel (SVD, SVD++, NMF): places the training arrays, the
+ * kernel's own arrays and scratch in a fresh linear memory (`runKernel`), runs `a.nEpochs` epochs,
+ * each one pass over all users in chunks (`forUserChunks`; `beforeEpoch`/`afterEpoch` around it),
+ * then copies `bu`, `bi`, `pu`, `qi` and the kernel's own Float64Arrays back into `a` / `args`.
+ *
+ * @param mod The compiled module (null: unavailable).
+ * @param name Its exported pass function, whose parameters follow `layout`.
+ * @returns false, having changed nothing, when `mod` is null or the memory would exceed 2 GiB.
+ */
+export function runFactorPasses<F extends string, A extends string, X extends string>(
+  mod: object | null,
+  name: string,
+  layout: PassLayout<F, A, X>,
+  a: FactorTraining,
+  args: PassArgs<F, A, X>,
+): boolean {
+  const own = layout.addresses.filter((n) => typeof args.arrays[n] !== 'number');
+  const scratch = layout.addresses.filter((n) => typeof args.arrays[n] === 'number');
+  const trainingArrays = [a.urOffsets, a.urItems, a.urRatings, a.bu, a.bi, a.pu, a.qi];
+  const arrays = [...trainingArrays, ...own.map((n) => args.arrays[n] as Float64Array)];
+  const order: (TrainingArray | A)[] = [...TRAINING_ARRAYS, ...own, ...scratch];
+  const lengths = scratch.map((n) => args.arrays[n] as number);
+  return runKernel(mod, name, arrays, lengths, 3, (pass, mem) => {
+    const address = Object.fromEntries(order.map((n, k) => [n, mem.addresses[k]]));
+    const views = Object.fromEntries(order.map((n, k) => [n, mem.views[k]])) as {
+      [K in TrainingArray | A]: Float64Array | Int32Array;
+    };
+    const values = [
+      0,
+      a.nFactors * 8,
+      0,
+      ...layout.flags.map((f) => args.flags[f]),
+      ...[...TRAINING_ARRAYS, ...layout.addresses].map((n) => address[n]),
+      ...layout.floats.map((x) => args.floats[x]),
+    ];
+    for (let epoch = 0; epoch < a.nEpochs; epoch++) {
+      args.beforeEpoch?.(views);
+      forUserChunks(a.urOffsets, a.nUsers, (u0, u1) => {
+        values[0] = u1;
+        values[2] = u0;
+        pass(...values);
+      });
+      args.afterEpoch?.(views);
+    }
+  });
+}
+
+/** A compiled factor-model pass kernel (see `factorKernel`). */
+export interface FactorKernel<F extends string, A extends string, X extends string> {
+  /** True when the runtime accepted the module (compiled on first call). */
+  available(): boolean;
+  /** `runFactorPasses` with this kernel: false (nothing changed) when unavailable. */
+  run(a: FactorTraining, args: PassArgs<F, A, X>): boolean;
+}
+
+/**
+ * A factor-model pass kernel: one exported function `name` with the parameters of `params`, the
+ * given locals and body (assembled and compiled on first use, once per process).
+ */
+export function factorKernel<F extends string, A extends string, X extends string>(
+  name: string,
+  params: PassLayout<F, A, X>,
+  locals: LocalCounts,
+  body: () => number[],
+): FactorKernel<F, A, X> {
+  const mod = lazyKernel({ name, nI32: params.nI32, nF64: params.nF64, locals, body });
+  return {
+    available: () => mod() !== null,
+    run: (a, args) => runFactorPasses(mod(), name, params, a, args),
+  };
 }
