@@ -26,6 +26,7 @@ import { Job } from 'kubernetes-models/batch/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import type { Command } from 'commander';
+import { DockerfileParser } from 'dockerfile-ast';
 import { buildProgram } from '../../src/cli/main';
 import { DEFAULT_LIMITS, loadConfig } from '../../src/server/config';
 
@@ -277,6 +278,51 @@ function parsePachdAddress(address: string): { tls: boolean; host: string; port:
   };
 }
 
+/**
+ * The files of `needed` (paths in the build context = the repository root) that the final stage
+ * of a Dockerfile does not put at the same path under its WORKDIR. A `COPY --from=<stage>` counts
+ * when it copies the same path from the stage's WORKDIR-relative tree (`/app/<path>`), as the
+ * build stage holds a copy of the sources. Docker's rules: a directory's contents go into the
+ * destination; a file goes to `<dest>/<name>` when the destination ends with `/`.
+ */
+function missingFromImage(dockerfile: string, needed: string[]): string[] {
+  const instructions = DockerfileParser.parse(dockerfile).getInstructions();
+  const lastFrom = instructions.map((i) => i.getKeyword()).lastIndexOf('FROM');
+  let workdir = '/';
+  const placed: { from: string; to: string; dir: boolean }[] = [];
+  for (const i of instructions.slice(lastFrom + 1)) {
+    const args = i.getArguments().map((a) => a.getValue());
+    if (i.getKeyword() === 'WORKDIR') workdir = path.posix.resolve(workdir, args[0]);
+    if (i.getKeyword() !== 'COPY') continue;
+    const stage = /--from=/.test(i.getTextContent());
+    const dest = args[args.length - 1];
+    for (const raw of args.slice(0, -1)) {
+      // a stage's /app/<path> is taken for the context's <path> (the build stage's WORKDIR)
+      const src = stage ? path.posix.relative('/app', raw) : path.posix.normalize(raw);
+      if (src.startsWith('..')) continue;
+      const dir =
+        src === '.' ||
+        (fs.existsSync(path.join(ROOT, src)) && fs.statSync(path.join(ROOT, src)).isDirectory());
+      const to = path.posix.resolve(workdir, dest);
+      placed.push({
+        from: src,
+        to: !dir && dest.endsWith('/') ? path.posix.join(to, path.posix.basename(src)) : to,
+        dir,
+      });
+    }
+  }
+  return needed.filter(
+    (file) =>
+      !placed.some(({ from, to, dir }) => {
+        const inside = dir ? from === '.' || file.startsWith(from + '/') : file === from;
+        const at = dir
+          ? path.posix.join(to, path.posix.relative(from === '.' ? '' : from, file))
+          : to;
+        return inside && at === path.posix.join(workdir, file);
+      }),
+  );
+}
+
 /** The `reelgraph` sub-command named `name`, or undefined. */
 function subcommand(program: Command, name: string): Command | undefined {
   return program.commands.find((c) => c.name() === name);
@@ -513,6 +559,35 @@ describe('images, security and resources', () => {
     const dockerfile = fs.readFileSync(path.join(ROOT, 'workers', 'Dockerfile'), 'utf8');
     const users = [...dockerfile.matchAll(/^USER\s+(\S+)/gm)].map((m) => m[1]);
     expect(users[users.length - 1]).toBe('node');
+  });
+
+  test('the Dockerfile check finds a missing file, and accepts a COPY that brings it', () => {
+    const base = 'FROM node:22 AS build\nCOPY workers ./workers\nFROM node:22\nWORKDIR /app\n';
+    const need = ['workers/train/pipeline.json'];
+    expect(missingFromImage(base, need)).toEqual(need);
+    expect(missingFromImage(base + 'COPY workers ./workers\n', need)).toEqual([]);
+    expect(
+      missingFromImage(base + 'COPY workers/train/pipeline.json workers/train/\n', need),
+    ).toEqual([]);
+    expect(missingFromImage(base + 'COPY workers /opt/workers\n', need)).toEqual(need);
+    expect(missingFromImage(base + 'COPY --from=build /app/workers ./workers\n', need)).toEqual([]);
+  });
+
+  test('the image holds what the commands read at run time (workers/Dockerfile final stage)', () => {
+    // `reelgraph init` and `serve` read the pipeline specs from <package root>/workers/<name>/
+    // (src/services/bootstrap.ts loadPipelineSpec); run from dist/, the gRPC adapter reads its
+    // .proto files from <package root>/src/pachyderm/grpc/proto (src/pachyderm/grpc/protos.ts)
+    const needed = ['workers/train/pipeline.json', 'workers/predict/pipeline.json'];
+    const protos = path.join(ROOT, 'src/pachyderm/grpc/proto');
+    if (fs.existsSync(protos)) {
+      for (const f of fs.readdirSync(protos).filter((x) => x.endsWith('.proto'))) {
+        needed.push(`src/pachyderm/grpc/proto/${f}`);
+      }
+    }
+    const text = fs.readFileSync(path.join(ROOT, 'workers', 'Dockerfile'), 'utf8');
+    // add to the final stage, e.g.: COPY workers ./workers (and COPY src/pachyderm/grpc/proto
+    // ./src/pachyderm/grpc/proto)
+    expect(missingFromImage(text, needed)).toEqual([]);
   });
 
   test('every pod runs as non-root uid 1000 with a read-only root, no privilege escalation', () => {
