@@ -24,6 +24,7 @@
  */
 import {
   OP,
+  VOID,
   type UserLocals,
   biasUpdate,
   eachFactor as eachFactorOf,
@@ -33,6 +34,7 @@ import {
   f64c,
   f64c0,
   get,
+  increment,
   i32c,
   ldF,
   ldI,
@@ -57,8 +59,8 @@ const PARAMS = passLayout(
 const P = PARAMS.P;
 const LOCALS = localLayout(
   PARAMS,
-  ['u', 'k', 'start', 'end', 'up', 'ip', 'f', 'buA', 'biA', 'jp'],
-  ['s', 'n', 'A', 'dot', 'err', 'g', 'gImpl', 'puf', 'qif', 'im'],
+  ['u', 'k', 'start', 'end', 'up', 'ip', 'f', 'buA', 'biA', 'jp', 'nip', 'nbiA'],
+  ['s', 'n', 'A', 'dot', 'err', 'g', 'gImpl', 'puf', 'qif', 'im', 'pun'],
 );
 const L = LOCALS.L;
 /** The parameters and locals `userSetup`/`eachUser` use. */
@@ -120,70 +122,89 @@ function passBody(): number[] {
       ...set(L.dot),
     ]),
   ];
-  const factorLoop = eachFactor([
-    ...fOf(L.up),
-    ...ldF(),
-    ...set(L.puf),
-    ...fOf(L.ip),
-    ...ldF(),
-    ...set(L.qif),
-    ...fOf(P.implP),
-    ...ldF(),
-    ...set(L.im),
-    // pu[u,f] = puf + lrPu·(err·qif − regPu·puf)
-    ...fOf(L.up),
-    ...get(L.puf),
-    ...get(P.lrPu),
-    ...get(L.err),
-    ...get(L.qif),
-    OP.f64Mul,
-    ...get(P.regPu),
-    ...get(L.puf),
-    OP.f64Mul,
-    OP.f64Sub,
-    OP.f64Mul,
-    OP.f64Add,
-    ...stF(),
-    // qi[i,f] = qif + lrQi·(err·(puf + im) − regQi·qif)
-    ...fOf(L.ip),
-    ...get(L.qif),
-    ...get(P.lrQi),
-    ...get(L.err),
-    ...get(L.puf),
-    ...get(L.im),
-    OP.f64Add,
-    OP.f64Mul,
-    ...get(P.regQi),
-    ...get(L.qif),
-    OP.f64Mul,
-    OP.f64Sub,
-    OP.f64Mul,
-    OP.f64Add,
-    ...stF(),
-    // C[f] = a·C[f] + g·qif
-    ...fOf(P.cP),
-    ...get(P.a),
-    ...fOf(P.cP),
-    ...ldF(),
-    OP.f64Mul,
-    ...get(L.g),
-    ...get(L.qif),
-    OP.f64Mul,
-    OP.f64Add,
-    ...stF(),
-    // impl[f] = a·im + gImpl·qif
-    ...fOf(P.implP),
-    ...get(P.a),
-    ...get(L.im),
-    OP.f64Mul,
-    ...get(L.gImpl),
-    ...get(L.qif),
-    OP.f64Mul,
-    OP.f64Add,
-    ...stF(),
-  ]);
-  const rating = [
-    // i = items[k] (kept in f until the factor loops reset it); ip = qiP + i·rowBytes; biA = biP + 8i
+  // The factor update of rating k; when `fused`, with the dot product of the next rating (item
+  // address in nip) in the same pass: dot = dot + qi[i',f]·(pu[u,f] + impl[f]) on the updated
+  // values (kept in pun and im), after the stores, so the same bits as a separate loop.
+  const factorLoop = (fused: boolean) =>
+    eachFactor([
+      ...fOf(L.up),
+      ...ldF(),
+      ...set(L.puf),
+      ...fOf(L.ip),
+      ...ldF(),
+      ...set(L.qif),
+      ...fOf(P.implP),
+      ...ldF(),
+      ...set(L.im),
+      // pu[u,f] = puf + lrPu·(err·qif − regPu·puf)
+      ...fOf(L.up),
+      ...get(L.puf),
+      ...get(P.lrPu),
+      ...get(L.err),
+      ...get(L.qif),
+      OP.f64Mul,
+      ...get(P.regPu),
+      ...get(L.puf),
+      OP.f64Mul,
+      OP.f64Sub,
+      OP.f64Mul,
+      OP.f64Add,
+      ...(fused ? [OP.tee, ...uleb(L.pun)] : []),
+      ...stF(),
+      // qi[i,f] = qif + lrQi·(err·(puf + im) − regQi·qif)
+      ...fOf(L.ip),
+      ...get(L.qif),
+      ...get(P.lrQi),
+      ...get(L.err),
+      ...get(L.puf),
+      ...get(L.im),
+      OP.f64Add,
+      OP.f64Mul,
+      ...get(P.regQi),
+      ...get(L.qif),
+      OP.f64Mul,
+      OP.f64Sub,
+      OP.f64Mul,
+      OP.f64Add,
+      ...stF(),
+      // C[f] = a·C[f] + g·qif
+      ...fOf(P.cP),
+      ...get(P.a),
+      ...fOf(P.cP),
+      ...ldF(),
+      OP.f64Mul,
+      ...get(L.g),
+      ...get(L.qif),
+      OP.f64Mul,
+      OP.f64Add,
+      ...stF(),
+      // impl[f] = a·im + gImpl·qif
+      ...fOf(P.implP),
+      ...get(P.a),
+      ...get(L.im),
+      OP.f64Mul,
+      ...get(L.gImpl),
+      ...get(L.qif),
+      OP.f64Mul,
+      OP.f64Add,
+      ...(fused ? [OP.tee, ...uleb(L.im)] : []),
+      ...stF(),
+      ...(fused
+        ? [
+            ...get(L.dot),
+            ...fOf(L.nip),
+            ...ldF(),
+            ...get(L.pun),
+            ...get(L.im),
+            OP.f64Add,
+            OP.f64Mul,
+            OP.f64Add,
+            ...set(L.dot),
+          ]
+        : []),
+    ]);
+  // i = items[k]; ipTo = qiP + i·rowBytes; biATo = biP + 8i  (i kept in f until a loop resets it)
+  const itemOf = (ipTo: number, biATo: number) => [
     ...element(P.itemsP, L.k, 2),
     ...ldI(),
     OP.tee,
@@ -192,10 +213,14 @@ function passBody(): number[] {
     OP.i32Mul,
     ...get(P.qiP),
     OP.i32Add,
-    ...set(L.ip),
+    ...set(ipTo),
     ...element(P.biP, L.f, 3),
-    ...set(L.biA),
-    ...dotLoop,
+    ...set(biATo),
+  ];
+  const kBeforeEnd = [...get(L.k), ...get(L.end), OP.i32LtS];
+  // Rating k (ip, biA, dot ready); k += 1; then the factor update fused with the next rating's
+  // dot product (the next rating becomes the current one), or the user's last update.
+  const rating = [
     // err = r − (((mu + bu[u]) + bi[i]) + dot)
     ...element(P.ratingsP, L.k, 3),
     ...ldF(),
@@ -217,7 +242,21 @@ function passBody(): number[] {
     ...get(L.s),
     OP.f64Div,
     ...set(L.gImpl),
-    ...factorLoop,
+    ...increment(L.k),
+    ...kBeforeEnd,
+    OP.if,
+    VOID,
+    ...itemOf(L.nip, L.nbiA),
+    ...f64c0,
+    ...set(L.dot),
+    ...factorLoop(true),
+    ...get(L.nip),
+    ...set(L.ip),
+    ...get(L.nbiA),
+    ...set(L.biA),
+    OP.else,
+    ...factorLoop(false),
+    OP.end,
     // A = A·a
     ...get(L.A),
     ...get(P.a),
@@ -253,7 +292,15 @@ function passBody(): number[] {
     ...f64c(1),
     ...set(L.A),
     ...initImpl,
-    ...eachRating(rating),
+    ...get(L.start),
+    ...set(L.k),
+    ...kBeforeEnd,
+    OP.if,
+    VOID,
+    ...itemOf(L.ip, L.biA),
+    ...dotLoop,
+    ...whileLess(L.k, L.end, rating),
+    OP.end,
     ...writeBack,
   ];
   return eachUser(U, user);
