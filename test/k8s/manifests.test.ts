@@ -29,6 +29,7 @@ import type { Command } from 'commander';
 import { DockerfileParser } from 'dockerfile-ast';
 import { buildProgram } from '../../src/cli/main';
 import { DEFAULT_LIMITS, loadConfig } from '../../src/server/config';
+import { parsePachdAddress } from '../../src/pachyderm/grpc/address';
 
 const execFileAsync = promisify(execFile);
 
@@ -268,7 +269,7 @@ function envValue(c: K8sObject, objs: K8sObject[], name: string): string | undef
  * grpcs://, http://, https://; no path. Missing port → 30650.
  * @throws Error naming the address and what is wrong
  */
-function parsePachdAddress(address: string): { tls: boolean; host: string; port: number } {
+function parseAddressPerSpec(address: string): { tls: boolean; host: string; port: number } {
   const m = /^(?:(grpc|grpcs|http|https):\/\/)?([A-Za-z0-9.-]+)(?::(\d+))?$/.exec(address);
   if (!m) throw new Error(`pachd address ${JSON.stringify(address)} is not [scheme://]host[:port]`);
   return {
@@ -726,7 +727,14 @@ describe('the configuration the code reads', () => {
       for (const obj of [apiDeployment(t), initJob(t)]) {
         const c = obj.spec.template.spec.containers[0];
         const address = envValue(c, rendered[t], 'REELGRAPH_PACHD_ADDRESS')!;
-        const { tls, host, port } = parsePachdAddress(address);
+        const { tls, host, port } = parseAddressPerSpec(address);
+        // the product's parser (what the gRPC adapter dials) reads it the same way
+        const product = parsePachdAddress(address);
+        expect({ tls: product.secure, host: product.host, port: product.port }).toEqual({
+          tls,
+          host,
+          port,
+        });
         const service = host.split('.')[0];
         const chart = CHART_GRPC_PORTS[service];
         expect(`${address}: Service ${service}`).toBe(
@@ -741,8 +749,8 @@ describe('the configuration the code reads', () => {
           expect(host).toMatch(/^[a-z0-9-]+\.[a-z0-9-]+\.svc(\.cluster\.local)?$/);
       }
     }
-    expect(() => parsePachdAddress('grpc://pachd-peer:30653/path')).toThrow(/scheme/);
-    expect(parsePachdAddress('pachd')).toEqual({ tls: false, host: 'pachd', port: 30650 });
+    expect(() => parseAddressPerSpec('grpc://pachd-peer:30653/path')).toThrow(/scheme/);
+    expect(parseAddressPerSpec('pachd')).toEqual({ tls: false, host: 'pachd', port: 30650 });
   });
 });
 
