@@ -7,6 +7,9 @@
  * | HOST | 127.0.0.1 | interface to bind (`0.0.0.0` to listen on all) |
  * | PORT | 4000 | TCP port (0 = any free port) |
  * | REELGRAPH_DATA_DIR | ~/.reelgraph | the embedded engine's data directory |
+ * | REELGRAPH_PACHD_ADDRESS | (none) | a pachd to use over gRPC instead of the embedded engine (`host[:port]`, `grpc://`, `grpcs://`, `unix://`; default port 30650) |
+ * | REELGRAPH_PACHD_TOKEN | (none) | Pachyderm token sent to pachd as metadata `authn-token` |
+ * | REELGRAPH_PACHD_CA | (none) | PEM file of extra root certificates for `grpcs://` |
  * | REELGRAPH_API_TOKENS | (none) | comma-separated bearer tokens; when any token is configured, mutations, subscriptions and the REST routes need one |
  * | REELGRAPH_API_TOKENS_FILE | (none) | file of tokens, one per line (`#` comments) |
  * | REELGRAPH_MAX_ITEMS | 10000 | items per `addRatings` / `requestPredictions` / REST call |
@@ -23,6 +26,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { parsePachdAddress } from '../pachyderm/grpc/address';
+
+/** Why `address` is not a pachd address, or undefined when it is one. */
+function pachdAddressProblem(address: string): string | undefined {
+  try {
+    parsePachdAddress(address);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
 
 /** The limits every transport enforces (HTTP, graphql-ws, the legacy protocol). */
 export interface Limits {
@@ -50,6 +64,8 @@ export interface ServerConfig {
   port: number;
   /** The embedded engine's data directory (absolute). */
   dataDir: string;
+  /** A pachd to use over gRPC instead of the embedded engine (absent: the embedded engine). */
+  pachd?: { address: string; token?: string; caFile?: string };
   /** The accepted bearer tokens (empty: no authentication). */
   tokens: string[];
   limits: Limits;
@@ -99,6 +115,16 @@ const envSchema = z.object({
     .refine((n) => n <= 65535, 'PORT must be between 0 and 65535')
     .default(4000),
   REELGRAPH_DATA_DIR: z.string().trim().min(1).optional(),
+  REELGRAPH_PACHD_ADDRESS: z
+    .string()
+    .trim()
+    .optional()
+    .superRefine((a, ctx) => {
+      const problem = a ? pachdAddressProblem(a) : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  REELGRAPH_PACHD_TOKEN: z.string().trim().optional(),
+  REELGRAPH_PACHD_CA: z.string().trim().optional(),
   REELGRAPH_API_TOKENS: z.string().optional(),
   REELGRAPH_API_TOKENS_FILE: z.string().trim().min(1).optional(),
   REELGRAPH_MAX_ITEMS: positiveInt('REELGRAPH_MAX_ITEMS', 1_000_000).optional(),
@@ -192,6 +218,15 @@ export function loadConfig(
     host: e.HOST,
     port: e.PORT,
     dataDir: path.resolve(e.REELGRAPH_DATA_DIR ?? path.join(os.homedir(), '.reelgraph')),
+    ...(e.REELGRAPH_PACHD_ADDRESS
+      ? {
+          pachd: {
+            address: e.REELGRAPH_PACHD_ADDRESS,
+            token: e.REELGRAPH_PACHD_TOKEN || undefined,
+            caFile: e.REELGRAPH_PACHD_CA ? path.resolve(e.REELGRAPH_PACHD_CA) : undefined,
+          },
+        }
+      : {}),
     tokens: [...new Set(tokens)],
     limits,
     logLevel: e.LOG_LEVEL,

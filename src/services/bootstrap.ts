@@ -21,6 +21,7 @@ import type { Pachyderm } from '../pachyderm/port';
 import { type JobInfo, JobState, isTerminalJobState } from '../pachyderm/types';
 import { EmbeddedPachyderm, type EmbeddedOptions } from '../pachyderm/embedded';
 import { embeddedPps, type PpsOptions } from '../pachyderm/embedded/pps';
+import { connectPachd } from '../pachyderm/grpc/client';
 import { MANIFEST_FILE, METRICS_FILE, MODEL_FILE } from '../workers/files';
 import type { TrainManifest, TrainMetrics } from '../workers/train';
 
@@ -70,6 +71,61 @@ export async function openEmbeddedEngine(
   ensureWorkerPath();
   const { pps, ...rest } = opts;
   return EmbeddedPachyderm.open(dataDir, { ...rest, pps: embeddedPps(pps ?? {}) });
+}
+
+/**
+ * Where the Pachyderm port comes from; the adapter is chosen once, at start-up (DESIGN.md): a pachd
+ * address means the gRPC adapter to that pachd, none means the embedded engine in `dataDir`.
+ */
+export interface EngineSelection {
+  /** The embedded engine's data directory (used when `pachdAddress` is unset). */
+  dataDir: string;
+  /** A pachd address, `pachctl connect` syntax (host, host:port, grpc://, grpcs://, unix://…). */
+  pachdAddress?: string;
+  /** A Pachyderm token, sent as gRPC metadata `authn-token`. */
+  pachdToken?: string;
+  /** A PEM file of extra root certificates for `grpcs://` / `https://`. */
+  pachdCaFile?: string;
+}
+
+/**
+ * The pachd settings of the environment: `REELGRAPH_PACHD_ADDRESS`, `REELGRAPH_PACHD_TOKEN`,
+ * `REELGRAPH_PACHD_CA` (empty values count as unset).
+ */
+export function pachdFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Omit<EngineSelection, 'dataDir'> {
+  const v = (name: string) => env[name]?.trim() || undefined;
+  return {
+    pachdAddress: v('REELGRAPH_PACHD_ADDRESS'),
+    pachdToken: v('REELGRAPH_PACHD_TOKEN'),
+    pachdCaFile: v('REELGRAPH_PACHD_CA'),
+  };
+}
+
+/**
+ * Opens the Pachyderm port chosen by `sel`: with `pachdAddress`, the gRPC client to that pachd,
+ * after a Health/Check (so that a wrong address fails here, naming it); otherwise
+ * {@link openEmbeddedEngine} on `sel.dataDir` (`opts` apply to it only).
+ * @throws PachError INVALID_ARGUMENT for a malformed address, UNAVAILABLE / DEADLINE_EXCEEDED
+ *   "pachd at … is not reachable" when pachd does not answer within 10 s; the errors of
+ *   {@link openEmbeddedEngine}
+ */
+export async function openEngine(
+  sel: EngineSelection,
+  opts: { pps?: PpsOptions } & Omit<EmbeddedOptions, 'pps' | 'readonly'> = {},
+): Promise<Pachyderm> {
+  if (sel.pachdAddress) {
+    const pach = connectPachd(sel.pachdAddress, { token: sel.pachdToken, caFile: sel.pachdCaFile });
+    try {
+      await pach.checkHealth();
+    } catch (e) {
+      await pach.close();
+      throw e;
+    }
+    return pach;
+  }
+  return openEmbeddedEngine(sel.dataDir, opts);
 }
 
 /** The first (or current) model: the output of a successful `train` job. */
