@@ -12,7 +12,7 @@ import { DB_FILE } from '../pachyderm/embedded';
 import type { Pachyderm } from '../pachyderm/port';
 import { buildSchema } from '../resolvers/schema';
 import { createServices, type Services } from '../services';
-import { bootstrap, openEmbeddedEngine } from '../services/bootstrap';
+import { bootstrap, openEngine } from '../services/bootstrap';
 import { baseUrl, createServer, type RunningServer } from './app';
 import type { ServerConfig } from './config';
 import { createLogger, type Logger } from './logging';
@@ -72,8 +72,15 @@ export async function startApi(config: ServerConfig, opts: StartOptions = {}): P
   let pach: Pachyderm | undefined;
   try {
     fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    const empty = isEmptyDataDir(config.dataDir);
-    pach = await openEmbeddedEngine(config.dataDir);
+    // a pachd address: the gRPC adapter (the cluster keeps the data); else the data directory
+    const remote = config.pachd !== undefined;
+    const empty = !remote && isEmptyDataDir(config.dataDir);
+    pach = await openEngine({
+      dataDir: config.dataDir,
+      pachdAddress: config.pachd?.address,
+      pachdToken: config.pachd?.token,
+      pachdCaFile: config.pachd?.caFile,
+    });
     if (empty) {
       print(`first start: initialising ${config.dataDir} (MovieLens 100K, pipelines, first model)`);
       print(
@@ -82,7 +89,7 @@ export async function startApi(config: ServerConfig, opts: StartOptions = {}): P
     }
     starting.setStep('bootstrapping the data directory');
     const boot = await bootstrap(pach, {
-      waitForModel: empty,
+      waitForModel: empty || remote,
       log: (line) => {
         print(`  ${line}`);
         starting.setStep(line);
