@@ -199,3 +199,51 @@ describe('embedded PPS: datum-batching processes kept between jobs', () => {
     }
   });
 });
+
+describe('embedded PPS: datum outputs uploaded in groups', () => {
+  it('a job of 300 datums (more than one upload group) has every datum’s output', async () => {
+    const dir = tempDir();
+    const pach = await EmbeddedPachyderm.open(dir, { pps: embeddedPps({ batchIdleMs: 0 }) });
+    try {
+      await pach.createRepo('in');
+      const worker = `
+        const fs = require('fs');
+        const next = () => new Promise((r) => { process.once('message', r); process.send({ type: 'nextDatum' }); });
+        (async () => {
+          for (;;) {
+            const m = await next();
+            if (m.type !== 'datum') { process.disconnect(); return; }
+            const name = require('path').basename(m.env.in);
+            fs.writeFileSync(m.pfsRoot + '/out/' + name, String(Number(fs.readFileSync(m.env.in, 'utf8')) * 2));
+          }
+        })();`;
+      await pach.createPipeline({
+        pipeline: { name: 'double' },
+        transform: { cmd: ['node', '-e', worker], datumBatching: true },
+        input: { pfs: { repo: 'in', glob: '/*' } },
+      });
+      const n = 300;
+      const c = await pach.modifyFile(
+        'in@master',
+        Array.from({ length: n }, (_, i) => ({
+          op: 'put' as const,
+          path: `/f${String(i).padStart(3, '0')}`,
+          data: String(i),
+        })),
+      );
+      const j = await pach.inspectJob({ pipeline: 'double', id: c.id }, { wait: true });
+      expect([j.state, j.dataTotal, j.dataProcessed]).toEqual([JobState.JOB_SUCCESS, n, n]);
+      let count = 0;
+      for await (const f of pach.listFile(`double@${c.id}:/`)) {
+        const i = Number(f.file.path.slice(2));
+        expect((await pach.readFile(`double@${c.id}:${f.file.path}`)).toString()).toBe(
+          String(2 * i),
+        );
+        count++;
+      }
+      expect(count).toBe(n);
+    } finally {
+      await pach.close();
+    }
+  });
+});

@@ -224,6 +224,15 @@ const DAY_MS = 24 * 3600 * 1000;
 const LOG_FLUSH_MS = 50;
 /** Input files up to this size are copied in one read and one write instead of streamed. */
 const SMALL_FILE = 8 << 20;
+/**
+ * Datum outputs are staged and uploaded into the output commit together, in one modification
+ * (one pack of blobs, one durable transaction), once this many datums or bytes are staged and
+ * when the job's datums are done: a job re-answering many requests costs a few durable writes
+ * instead of one per datum. (The output commit stays open until the job finishes, and a job
+ * interrupted by a crash is re-run from scratch, so nothing is lost by waiting.)
+ */
+const STAGE_MAX_DATUMS = 256;
+const STAGE_MAX_BYTES = 16 << 20;
 
 const pkey = (project: string, name: string) => `${project}/${name}`;
 const userRepo = (project: string, name: string): Repo => ({
@@ -1589,10 +1598,26 @@ export class Pps implements PpsApi {
     this.log(job, '', `${datums.length} datums, ${keep.size} skipped`, false);
 
     const todo = datums.filter((d) => !keep.has(d.id));
-    const jctx: JobContext = { job, spec, outCommit, signal, salt };
-    if (spec.transform.datumBatching) await this.runBatched(jctx, todo);
-    else await Promise.all(todo.map((d) => this.runSingle(jctx, d)));
-    if (signal.aborted) return;
+    const jctx: JobContext = {
+      job,
+      spec,
+      outCommit,
+      signal,
+      salt,
+      staged: [],
+      stagedBytes: 0,
+      stageSeq: 0,
+    };
+    try {
+      if (spec.transform.datumBatching) await this.runBatched(jctx, todo);
+      else await Promise.all(todo.map((d) => this.runSingle(jctx, d)));
+      if (signal.aborted) return;
+      await this.flushStaged(jctx);
+    } finally {
+      if (jctx.stageDir) {
+        await fsp.rm(await jctx.stageDir, { recursive: true, force: true }).catch(() => undefined);
+      }
+    }
 
     job = this.setJob(job.seq, { state: JobState.JOB_FINISHING });
     const failed = this.db
@@ -1668,9 +1693,25 @@ export class Pps implements PpsApi {
     return fsp.mkdtemp(path.join(this.workRoot, `${j.job.pipeline}-${j.job.id.slice(0, 8)}-`));
   }
 
-  /** Upload a datum's `out` directory into the output commit, tagged with the datum id. */
-  private async upload(j: JobContext, datumId: string, outDir: string): Promise<number> {
-    const ops: { op: 'put'; path: string; fromPath: string; datum: string }[] = [];
+  /**
+   * Moves a datum's `out` directory aside (the next datum gets a fresh one) and queues its files
+   * for the output commit, tagged with the datum id; uploads the queue when it is full. Safe for
+   * datums finishing concurrently.
+   * @returns the bytes of the datum's output
+   */
+  private async stage(j: JobContext, datumId: string, outDir: string): Promise<number> {
+    const n = j.stageSeq++;
+    j.stageDir ??= fsp
+      .mkdir(this.workRoot, { recursive: true })
+      .then(() => fsp.mkdtemp(path.join(this.workRoot, `${j.job.pipeline}-out-`)));
+    const dest = path.join(await j.stageDir, String(n));
+    try {
+      await fsp.rename(outDir, dest);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0; // the program removed it
+      throw e;
+    }
+    const ops: StagedOp[] = [];
     let bytes = 0;
     const walk = async (dir: string, rel: string) => {
       for (const e of await fsp.readdir(dir, { withFileTypes: true })) {
@@ -1683,9 +1724,22 @@ export class Pps implements PpsApi {
         }
       }
     };
-    await walk(outDir, '');
-    if (ops.length) await this.engine.modifyFileInternal(j.outCommit, ops);
+    await walk(dest, '');
+    j.staged.push({ dest, ops, bytes });
+    j.stagedBytes += bytes;
+    if (j.staged.length >= STAGE_MAX_DATUMS || j.stagedBytes >= STAGE_MAX_BYTES) {
+      await this.flushStaged(j);
+    }
     return bytes;
+  }
+
+  /** Uploads the staged datum outputs into the output commit in one modification. */
+  private async flushStaged(j: JobContext): Promise<void> {
+    const batch = j.staged.splice(0);
+    j.stagedBytes = 0;
+    const ops = batch.flatMap((b) => b.ops);
+    if (ops.length) await this.engine.modifyFileInternal(j.outCommit, ops);
+    await Promise.all(batch.map((b) => fsp.rm(b.dest, { recursive: true, force: true })));
   }
 
   /** Record a datum's end and bump the job's counters. */
@@ -1725,7 +1779,7 @@ export class Pps implements PpsApi {
     const tries = j.spec.datumTries;
     if (outcome.ok) {
       const t0 = Date.now();
-      const uploadBytes = await this.upload(j, task.datumId, outcome.outDir);
+      const uploadBytes = await this.stage(j, task.datumId, outcome.outDir);
       this.finishDatum(j, task.datumId, DatumState.SUCCESS, attempt, '', {
         downloadTimeMs: outcome.downloadTimeMs,
         processTimeMs: outcome.processTimeMs,
@@ -1875,7 +1929,17 @@ interface JobContext {
   outCommit: Commit;
   signal: AbortSignal;
   salt: string;
+  /** Datum outputs waiting to be uploaded (see {@link STAGE_MAX_DATUMS}): where, what. */
+  staged: { dest: string; ops: StagedOp[]; bytes: number }[];
+  stagedBytes: number;
+  /** Numbers the staged outputs' directories. */
+  stageSeq: number;
+  /** Where the staged outputs are (made on first use). */
+  stageDir?: Promise<string>;
 }
+
+/** One file of a staged datum output. */
+type StagedOp = { op: 'put'; path: string; fromPath: string; datum: string };
 
 /**
  * A factory for `EmbeddedPachyderm.open(dir, { pps: embeddedPps(opts) })`.
