@@ -20,6 +20,7 @@ import { pipelinesCommand } from './commands/pipelines';
 import { jobsCommand } from './commands/jobs';
 import { workerCommand } from './commands/worker';
 import { serveCommand } from './commands/serve';
+import { pachdCommand } from './commands/pachd';
 import { collect } from './data-options';
 import { loadAlgorithmPlugins, pluginsFromEnv } from '../engine/algorithms/plugins';
 
@@ -37,6 +38,7 @@ const COMMANDS: ReadonlyArray<() => Command> = [
   () => jobsCommand(),
   workerCommand,
   serveCommand,
+  () => pachdCommand(),
 ];
 
 /** The package version, read from package.json (two levels up from both src/cli and dist/cli). */

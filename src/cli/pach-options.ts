@@ -1,6 +1,8 @@
 /**
- * What the `reelgraph` commands that read the embedded Pachyderm engine share: the `--data-dir`
- * option (else `REELGRAPH_DATA_DIR`, else `~/.reelgraph`), opening the engine read-only, and
+ * What the `reelgraph` commands that read Pachyderm share: the `--data-dir` option (else
+ * `REELGRAPH_DATA_DIR`, else `~/.reelgraph`) and the `--pachd-address` option (else
+ * `REELGRAPH_PACHD_ADDRESS`: when set, a real pachd over gRPC instead of the embedded engine,
+ * with `REELGRAPH_PACHD_TOKEN` / `REELGRAPH_PACHD_CA`), opening the engine read-only, and
  * pachctl-style table cells (relative times, binary sizes).
  */
 import * as fs from 'node:fs';
@@ -9,21 +11,47 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { DB_FILE, EmbeddedPachyderm } from '../pachyderm/embedded';
 import { embeddedPps } from '../pachyderm/embedded/pps';
+import type { Pachyderm } from '../pachyderm/port';
+import { openEngine, pachdFromEnv, type EngineSelection } from '../services/bootstrap';
 
 /** Options added by {@link addDataDirOption}. */
 export interface DataDirOptions {
   dataDir?: string;
+  /** `--pachd-address`: use this pachd over gRPC instead of the embedded engine. */
+  pachdAddress?: string;
 }
 
 /** The data directory used when neither `--data-dir` nor `REELGRAPH_DATA_DIR` is set. */
 export const DEFAULT_DATA_DIR = path.join(os.homedir(), '.reelgraph');
 
-/** Add `--data-dir <dir>` to a command. */
+/** Add `--data-dir <dir>` and `--pachd-address <address>` to a command. */
 export function addDataDirOption(cmd: Command): Command {
-  return cmd.option(
-    '--data-dir <dir>',
-    `the embedded engine's data directory (default: $REELGRAPH_DATA_DIR or ${DEFAULT_DATA_DIR})`,
-  );
+  return cmd
+    .option(
+      '--data-dir <dir>',
+      `the embedded engine's data directory (default: $REELGRAPH_DATA_DIR or ${DEFAULT_DATA_DIR})`,
+    )
+    .option(
+      '--pachd-address <address>',
+      'use this pachd over gRPC instead of the embedded engine: host[:port], grpc://, grpcs://, unix:// (default port 30650; default: $REELGRAPH_PACHD_ADDRESS)',
+    );
+}
+
+/**
+ * The adapter a command uses: `--pachd-address` (else `REELGRAPH_PACHD_ADDRESS`, with
+ * `REELGRAPH_PACHD_TOKEN` and `REELGRAPH_PACHD_CA`) for a pachd over gRPC, else the embedded
+ * engine in {@link resolveDataDir}.
+ */
+export function resolveEngine(
+  opts: DataDirOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): EngineSelection {
+  const fromEnv = pachdFromEnv(env);
+  return {
+    ...fromEnv,
+    dataDir: resolveDataDir(opts, env),
+    pachdAddress: opts.pachdAddress?.trim() || fromEnv.pachdAddress,
+  };
 }
 
 /** The data directory: `--data-dir`, else `REELGRAPH_DATA_DIR`, else `~/.reelgraph`. */
@@ -32,15 +60,26 @@ export function resolveDataDir(opts: DataDirOptions, env: NodeJS.ProcessEnv = pr
 }
 
 /**
- * Open the embedded engine read-only (safe next to a running server: SQLite WAL readers do not
- * block its writer; the PPS half answers queries and runs no job), run `fn`, close.
- * @throws Error "no reelgraph data in DIR …" when the directory holds no database
+ * Open the engine, run `fn`, close. With a pachd address (see {@link resolveEngine}): the gRPC
+ * client. Otherwise the embedded engine read-only (safe next to a running server: SQLite WAL
+ * readers do not block its writer; the PPS half answers queries and runs no job).
+ * @throws Error "no reelgraph data in DIR …" when the directory holds no database; PachError
+ *   UNAVAILABLE "pachd at … is not reachable"
  */
 export async function withEngine<T>(
   opts: DataDirOptions,
-  fn: (pach: EmbeddedPachyderm) => Promise<T>,
+  fn: (pach: Pachyderm) => Promise<T>,
 ): Promise<T> {
-  const dir = resolveDataDir(opts);
+  const sel = resolveEngine(opts);
+  if (sel.pachdAddress) {
+    const remote = await openEngine(sel);
+    try {
+      return await fn(remote);
+    } finally {
+      await remote.close();
+    }
+  }
+  const dir = sel.dataDir;
   if (!fs.existsSync(path.join(dir, DB_FILE))) {
     throw new Error(
       `no reelgraph data in ${dir} (expected ${DB_FILE}); set --data-dir or REELGRAPH_DATA_DIR`,

@@ -10,9 +10,9 @@
 import { Command, Option } from 'commander';
 import type { CommandIo } from '../data-options';
 import { UsageError } from '../errors';
-import { addDataDirOption, resolveDataDir, type DataDirOptions } from '../pach-options';
+import { addDataDirOption, resolveEngine, type DataDirOptions } from '../pach-options';
 import { jobJson } from './jobs';
-import { bootstrap, openEmbeddedEngine, type BootstrapResult } from '../../services/bootstrap';
+import { bootstrap, openEngine, type BootstrapResult } from '../../services/bootstrap';
 
 /** The options of `reelgraph init`. */
 export interface InitOptions extends DataDirOptions {
@@ -79,7 +79,7 @@ export function initCommand(io: CommandIo = process): Command {
           `--timeout ${JSON.stringify(opts.timeout)} is invalid: expected seconds > 0`,
         );
       }
-      const pach = await openEmbeddedEngine(resolveDataDir(opts));
+      const pach = await openEngine(resolveEngine(opts));
       try {
         const result = await bootstrap(pach, {
           datasets: {

@@ -30,6 +30,7 @@ export function serveCommand(): Command {
         ...(opts.host !== undefined ? { HOST: opts.host } : {}),
         ...(opts.port !== undefined ? { PORT: opts.port } : {}),
         ...(opts.dataDir !== undefined ? { REELGRAPH_DATA_DIR: opts.dataDir } : {}),
+        ...(opts.pachdAddress !== undefined ? { REELGRAPH_PACHD_ADDRESS: opts.pachdAddress } : {}),
       };
       let config;
       try {

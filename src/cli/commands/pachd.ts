@@ -1,0 +1,86 @@
+/**
+ * `reelgraph pachd [--data-dir DIR] [--host 127.0.0.1] [--port 1650]`: serves the embedded engine
+ * of a data directory over Pachyderm 2.x's gRPC protocol (`pfs_v2.API`, the `pps_v2.API` subset,
+ * `versionpb_v2.API/GetVersion`, `grpc.health.v1.Health/Check`; src/pachyderm/grpc/server.ts), a
+ * pachd stand-in for local clusters-in-a-box and tests. Jobs run in this process, as with
+ * `reelgraph serve`. `REELGRAPH_PACHD_TOKEN`, when set, is required from every caller as metadata
+ * `authn-token`. The bound address is printed on stderr (`--port 0` picks a free port);
+ * SIGTERM/SIGINT stop it gracefully (open streams cancelled, calls in flight finished, engine
+ * closed, exit code 0).
+ */
+import * as fs from 'node:fs';
+import { Command } from 'commander';
+import { DEFAULT_PACHD_PORT, startPachdServer } from '../../pachyderm/grpc/server';
+import { openEmbeddedEngine } from '../../services/bootstrap';
+import { UsageError } from '../errors';
+import { DEFAULT_DATA_DIR, resolveDataDir, type DataDirOptions } from '../pach-options';
+
+/** The options of `reelgraph pachd`. */
+export interface PachdOptions extends Pick<DataDirOptions, 'dataDir'> {
+  host: string;
+  port: string;
+}
+
+/**
+ * Parses `--port`: a whole number 0–65535.
+ * @throws UsageError naming the value
+ */
+export function parsePort(value: string): number {
+  if (!/^\d{1,5}$/.test(value.trim()) || Number(value) > 65535) {
+    throw new UsageError(`--port ${JSON.stringify(value)} is invalid: expected 0-65535`);
+  }
+  return Number(value);
+}
+
+/** Build the `pachd` command; `io.stderr` receives the banner (default: the process's). */
+export function pachdCommand(io: { stderr: NodeJS.WritableStream } = process): Command {
+  return new Command('pachd')
+    .description(
+      "Serve the embedded engine over Pachyderm's gRPC API (a pachd stand-in): pfs_v2, pps_v2, versionpb_v2 GetVersion, grpc.health.v1 Check. Point reelgraph at it with REELGRAPH_PACHD_ADDRESS.",
+    )
+    .option(
+      '--data-dir <dir>',
+      `the embedded engine's data directory (default: $REELGRAPH_DATA_DIR or ${DEFAULT_DATA_DIR})`,
+    )
+    .option('--host <host>', 'interface to bind (0.0.0.0 for every interface)', '127.0.0.1')
+    .option('--port <port>', 'TCP port, 0 for any free port', String(DEFAULT_PACHD_PORT))
+    .action(async (opts: PachdOptions) => {
+      const port = parsePort(opts.port);
+      const host = opts.host.trim();
+      if (!host) throw new UsageError('--host must not be empty');
+      const dataDir = resolveDataDir(opts);
+      fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      const engine = await openEmbeddedEngine(dataDir);
+      const token = process.env.REELGRAPH_PACHD_TOKEN?.trim() || undefined;
+      let server;
+      try {
+        server = await startPachdServer(engine, { host, port, token });
+      } catch (e) {
+        await engine.close();
+        throw e;
+      }
+      io.stderr.write(
+        `reelgraph pachd: serving pachd's gRPC API on ${server.address} (data: ${dataDir}${token ? ', authn-token required' : ''})\n` +
+          `  use it with REELGRAPH_PACHD_ADDRESS=grpc://${server.address}\n`,
+      );
+      const running = server;
+      await new Promise<void>((resolve, reject) => {
+        let signalled = false;
+        const onSignal = () => {
+          if (signalled) process.exit(1); // a second signal: stop now
+          signalled = true;
+          running
+            .close()
+            .then(() => engine.close())
+            .then(() => {
+              process.off('SIGTERM', onSignal);
+              process.off('SIGINT', onSignal);
+              io.stderr.write('reelgraph pachd: stopped\n');
+              resolve();
+            }, reject);
+        };
+        process.on('SIGTERM', onSignal);
+        process.on('SIGINT', onSignal);
+      });
+    });
+}

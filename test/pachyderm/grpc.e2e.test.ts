@@ -1,0 +1,148 @@
+/**
+ * End to end through gRPC, with real child processes: `reelgraph pachd` serves a fresh data
+ * directory; `reelgraph init --pachd-address …` creates the repos and pipelines and commits
+ * MovieLens 100K (from REELGRAPH_DATASETS) through the gRPC client; then the application services
+ * run in this process on a gRPC client (REELGRAPH_PACHD_ADDRESS, as the API does): a rating batch
+ * gives a new model, a prediction request gets its answer, computed with that model. Finally
+ * `reelgraph repos` reads the cluster and SIGTERM stops pachd cleanly.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadModel } from '../../src/engine/model-file';
+import type { Pachyderm } from '../../src/pachyderm/port';
+import { JobState } from '../../src/pachyderm/types';
+import { openEngine, pachdFromEnv } from '../../src/services/bootstrap';
+import { createServices, type Services } from '../../src/services';
+import { DATASETS, ROOT, runCli } from '../cli/run-cli';
+
+jest.setTimeout(120_000);
+
+describe('reelgraph through gRPC: pachd stand-in, init, ratings → model, request → answer', () => {
+  let dir: string;
+  let pachd: ChildProcess;
+  let stderr = '';
+  let address: string;
+  let pach: Pachyderm;
+  let services: Services;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelgraph-grpc-e2e-'));
+    pachd = spawn(
+      process.execPath,
+      [
+        '-r',
+        path.join(ROOT, 'scripts/ts-register.js'),
+        path.join(ROOT, 'src/cli/main.ts'),
+        'pachd',
+        '--port',
+        '0',
+        '--data-dir',
+        path.join(dir, 'pachd'),
+      ],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, REELGRAPH_PACHD_TOKEN: '' },
+      },
+    );
+    pachd.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    for (let i = 0; i < 600 && !/on (\S+) \(/.test(stderr); i++) {
+      if (pachd.exitCode !== null) throw new Error(`reelgraph pachd exited: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    address = `grpc://${/on (\S+) \(/.exec(stderr)![1]}`;
+  });
+
+  afterAll(async () => {
+    await services?.close();
+    await pach?.close();
+    if (pachd && pachd.exitCode === null) pachd.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints its address and binds 127.0.0.1', () => {
+    expect(address).toMatch(/^grpc:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('reelgraph init bootstraps the cluster over gRPC', async () => {
+    const r = await runCli(
+      ['init', '--pachd-address', address, '--datasets', DATASETS, '--no-download', '--json'],
+      { REELGRAPH_DATA_DIR: path.join(dir, 'unused') },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      createdRepos: string[];
+      createdPipelines: string[];
+      baseCommit: string;
+      model: { job: { state: string }; commit: string; manifest: { trainingCommit: string } };
+    };
+    expect(out.createdRepos).toEqual(['training', 'streaming']);
+    expect(out.createdPipelines).toEqual(['train', 'predict']);
+    expect(out.model.job.state).toBe('JOB_SUCCESS');
+    // the first model was trained on the MovieLens commit made through gRPC
+    expect(out.baseCommit).toMatch(/^[0-9a-f]{32}$/);
+    expect(out.model.manifest.trainingCommit).toBe(out.baseCommit);
+    // nothing was written next to the client
+    expect(fs.existsSync(path.join(dir, 'unused'))).toBe(false);
+  });
+
+  it('a rating batch makes a model; a prediction request is answered with it', async () => {
+    pach = await openEngine({
+      dataDir: path.join(dir, 'unused'),
+      ...pachdFromEnv({ REELGRAPH_PACHD_ADDRESS: address }),
+    });
+    services = await createServices(pach, { dataset: { datasetsDir: DATASETS, download: false } });
+    const batch = await services.ratings.addRatings([
+      { userId: '1', movieId: '1', rating: 1 },
+      { userId: '944', movieId: '50', rating: 5 },
+    ]);
+    const train = await pach.inspectJob({ pipeline: 'train', id: batch.commit }, { wait: true });
+    expect(train.state).toBe(JobState.JOB_SUCCESS);
+    expect(train.inputCommits.map((c) => `${c.repo.name}@${c.id}`)).toEqual([
+      `training@${batch.commit}`,
+    ]);
+
+    const receipt = await services.predictions.requestPredictions([
+      { userId: '944', movieId: '50' },
+      { userId: '1', movieId: '2' },
+      { userId: 'nobody', movieId: '1' },
+    ]);
+    const it = (await services.predictions.watchResult(receipt.requestId))[Symbol.asyncIterator]();
+    const result = (await it.next()).value!;
+    expect(result.ready).toBe(true);
+    expect(result.error).toBeNull();
+    expect(result.modelVersion).toBe(batch.commit);
+    expect(result.predictions.map((p) => [p.userId, p.movieId, p.wasImpossible])).toEqual([
+      ['944', '50', false],
+      ['1', '2', false],
+      ['nobody', '1', true],
+    ]);
+    // the answers are the model's own estimates (read back from the train commit)
+    const model = loadModel(
+      await pach.readFile({ commit: { repo: 'train', id: batch.commit }, path: '/model.rgm' }),
+    );
+    for (const p of result.predictions) {
+      expect(p.estimate).toBeCloseTo(model.predict(p.userId, p.movieId).est, 10);
+    }
+  });
+
+  it('reelgraph repos reads the cluster; SIGTERM stops pachd gracefully', async () => {
+    const r = await runCli(['repos', '--pachd-address', address, '--json']);
+    expect(r.code).toBe(0);
+    const names = (JSON.parse(r.stdout) as { name?: string; repo?: { name: string } }[]).map(
+      (x) => x.name ?? x.repo?.name,
+    );
+    expect(names).toEqual(expect.arrayContaining(['training', 'streaming', 'train', 'predict']));
+    await services.close();
+    await pach.close();
+    const exited = new Promise<number | null>((resolve) =>
+      pachd.on('exit', (code) => resolve(code)),
+    );
+    pachd.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toMatch(/reelgraph pachd: stopped/);
+  });
+});
