@@ -96,3 +96,33 @@ describe('SVD SGD kernel: WebAssembly equals the TypeScript loop bit for bit', (
     expect(Buffer.from(ts.urRatings.buffer).toString('hex')).toBe(before);
   });
 });
+
+describe('SVD SGD kernel: a user who rated the same item twice in a row', () => {
+  // The fused pass reads the next rating's item row after storing the current one's: when both
+  // are the same item, the dot product must see the updated row, as the plain loop does.
+  const raw = new RawRatings(
+    ['a', 'a', 'a', 'b', 'b', 'a'],
+    ['x', 'x', 'y', 'x', 'y', 'y'],
+    Float64Array.of(5, 3, 1, 4, 2, 2),
+  );
+  const ts = Trainset.build(raw, [1, 5]);
+
+  it('the trainset keeps both ratings (the case is real)', () => {
+    expect(Array.from(ts.urItems.subarray(ts.urOffsets[0], ts.urOffsets[1]))).toEqual([0, 0, 1, 1]);
+  });
+
+  it.each(['simd', 'scalar'] as const)(
+    '%s build equals the TypeScript loop bit for bit',
+    (build) => {
+      for (const nF of [1, 2, 5, 8]) {
+        const a = input(ts, nF, true, 3);
+        const b = input(ts, nF, true, 3);
+        svdSgdJs(a);
+        expect(svdSgdWasm(b, build)).toBe(true);
+        expect(hex(b.pu)).toBe(hex(a.pu));
+        expect(hex(b.qi)).toBe(hex(a.qi));
+        expect(hex(b.bi)).toBe(hex(a.bi));
+      }
+    },
+  );
+});
