@@ -30,6 +30,7 @@ import { Dataset, Reader, predefinedFolds } from '../src/engine/dataset';
 import { Trainset } from '../src/engine/trainset';
 import { getRng } from '../src/engine/random';
 import { normalFactors } from '../src/engine/algorithms/sgd-params';
+import { factorTraining } from '../src/engine/algorithms/factor-model';
 import { svdKernelBuild, svdSgd, type SvdSgdInput } from '../src/engine/algorithms/svd-kernel';
 import { crossValidate, KFold, PredefinedKFold } from '../src/engine/model-selection';
 import type { AlgoSource } from '../src/engine/model-selection';
@@ -134,20 +135,9 @@ async function main(): Promise<void> {
   );
   const sgd = init.map(({ value: [pu, qi] }) => {
     const [lr, reg] = [0.005, 0.02];
-    const { nUsers, nItems, urOffsets, urItems, urRatings, globalMean } = trainset;
     const input: SvdSgdInput = {
-      nUsers,
-      nFactors: nF,
-      nEpochs: 20,
+      ...factorTraining(trainset, nF, 20, pu, qi, trainset.globalMean),
       biased: true,
-      urOffsets,
-      urItems,
-      urRatings,
-      bu: new Float64Array(nUsers),
-      bi: new Float64Array(nItems),
-      pu,
-      qi,
-      mu: globalMean,
       ...{ lrBu: lr, lrBi: lr, lrPu: lr, lrQi: lr, regBu: reg, regBi: reg, regPu: reg, regQi: reg },
     };
     return timed(() => svdSgd(input));

@@ -35,6 +35,24 @@ export interface FactorTraining {
   mu: number;
 }
 
+/**
+ * The input of a factor-model training loop on `trainset`: its user rows, zero biases, the initial
+ * factors `pu` (nUsers × nFactors) and `qi` (nItems × nFactors), already drawn in Surprise's order
+ * and updated in place, and `mu` (the global mean when biased, else 0).
+ */
+export function factorTraining(
+  trainset: Trainset,
+  nFactors: number,
+  nEpochs: number,
+  pu: Float64Array,
+  qi: Float64Array,
+  mu: number,
+): FactorTraining {
+  const { nUsers, nItems, urOffsets, urItems, urRatings } = trainset;
+  const [bu, bi] = [new Float64Array(nUsers), new Float64Array(nItems)];
+  return { nUsers, nFactors, nEpochs, urOffsets, urItems, urRatings, bu, bi, pu, qi, mu };
+}
+
 export abstract class FactorModel extends AlgoBase {
   /** User biases by inner user id (length nUsers; zeros when unbiased). */
   bu: Float64Array = new Float64Array(0);
@@ -51,9 +69,8 @@ export abstract class FactorModel extends AlgoBase {
   }
 
   /**
-   * The input of a training loop on `trainset`: its user rows, zero biases, the initial factors
-   * `pu`, `qi` (already drawn, in Surprise's order) and `mu`; `nFactors` and `nEpochs` from the
-   * parameters.
+   * The input of a training loop on `trainset` (`factorTraining`), with `nFactors` and `nEpochs`
+   * from the parameters.
    */
   protected trainingInput(
     trainset: Trainset,
@@ -61,20 +78,7 @@ export abstract class FactorModel extends AlgoBase {
     qi: Float64Array,
     mu: number,
   ): FactorTraining {
-    const { nUsers, nItems, urOffsets, urItems, urRatings } = trainset;
-    return {
-      nUsers,
-      nFactors: this.nFactors,
-      nEpochs: this.params.nEpochs as number,
-      urOffsets,
-      urItems,
-      urRatings,
-      bu: new Float64Array(nUsers),
-      bi: new Float64Array(nItems),
-      pu,
-      qi,
-      mu,
-    };
+    return factorTraining(trainset, this.nFactors, this.params.nEpochs as number, pu, qi, mu);
   }
 
   /** Keeps the biases and factors a training loop produced. */

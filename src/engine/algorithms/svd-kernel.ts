@@ -25,9 +25,10 @@ import {
   get,
   i32c,
   increment,
+  itemRow,
+  lessThan,
   plus,
   ldF,
-  ldI,
   factorKernel,
   localLayout,
   passLayout,
@@ -248,20 +249,7 @@ const factorLoop = (useSimd: boolean, step: (w: Lanes, x: StepLocals) => (o: num
 
 function sgdBody(useSimd: boolean): number[] {
   const zeroDot = [...f64c0, ...set(L.dot), ...i32c(0), ...set(L.f)];
-  // i = items[k]; ipTo = qiP + i·rowBytes; biATo = biP + 8i  (i kept in f meanwhile)
-  const itemOf = (ipTo: number, biATo: number) => [
-    ...element(P.itemsP, L.k, 2),
-    ...ldI(),
-    OP.tee,
-    ...uleb(L.f),
-    ...get(P.rowBytes),
-    OP.i32Mul,
-    ...get(P.qiP),
-    OP.i32Add,
-    ...set(ipTo),
-    ...element(P.biP, L.f, 3),
-    ...set(biATo),
-  ];
+  const itemOf = (ipTo: number, biATo: number) => itemRow({ ...P, ...L }, ipTo, biATo);
   // err = r − (((mu + bu[u]) + bi[i]) + dot)
   const errCalc = [
     ...element(P.ratingsP, L.k, 3),
@@ -279,7 +267,7 @@ function sgdBody(useSimd: boolean): number[] {
     OP.end,
   ];
   const splatErr = useSimd ? [...get(L.err), ...SPLAT, ...set(V.e)] : [];
-  const kBeforeEnd = [...get(L.k), ...get(L.end), OP.i32LtS];
+  const kBeforeEnd = lessThan(L.k, L.end);
   // Rating k (ip, biA, dot ready): err, biases; k += 1; then either the fused update of k with
   // the dot product of the next rating (which becomes the current one), or the last update.
   const rating = [

@@ -35,6 +35,8 @@ import {
   f64c0,
   get,
   increment,
+  itemRow,
+  lessThan,
   i32c,
   ldF,
   ldI,
@@ -203,21 +205,8 @@ function passBody(): number[] {
           ]
         : []),
     ]);
-  // i = items[k]; ipTo = qiP + i·rowBytes; biATo = biP + 8i  (i kept in f until a loop resets it)
-  const itemOf = (ipTo: number, biATo: number) => [
-    ...element(P.itemsP, L.k, 2),
-    ...ldI(),
-    OP.tee,
-    ...uleb(L.f),
-    ...get(P.rowBytes),
-    OP.i32Mul,
-    ...get(P.qiP),
-    OP.i32Add,
-    ...set(ipTo),
-    ...element(P.biP, L.f, 3),
-    ...set(biATo),
-  ];
-  const kBeforeEnd = [...get(L.k), ...get(L.end), OP.i32LtS];
+  const itemOf = (ipTo: number, biATo: number) => itemRow({ ...P, ...L }, ipTo, biATo);
+  const kBeforeEnd = lessThan(L.k, L.end);
   // Rating k (ip, biA, dot ready); k += 1; then the factor update fused with the next rating's
   // dot product (the next rating becomes the current one), or the user's last update.
   const rating = [

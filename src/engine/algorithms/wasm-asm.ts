@@ -204,6 +204,39 @@ export const element = (base: number, x: number, shift: number): number[] => [
   OP.i32Add,
 ];
 
+/** Pushes `a < b` (signed) for the i32 locals `a` and `b`. */
+export const lessThan = (a: number, b: number): number[] => [...get(a), ...get(b), OP.i32LtS];
+
+/** The i32 locals and parameters `itemRow` uses (indices of locals). */
+export interface ItemLocals {
+  /** Parameters: addresses of the trainset's `urItems` (i32), of `qi` and `bi` (f64); row size. */
+  itemsP: number;
+  qiP: number;
+  biP: number;
+  rowBytes: number;
+  /** Locals: the rating's index, and a scratch (the factor offset, reset by the factor loop). */
+  k: number;
+  f: number;
+}
+
+/**
+ * The item of rating k: `i = items[k]; ipTo = qiP + i·rowBytes; biATo = biP + 8i` (the addresses
+ * of its row of q_i and of its bias b_i), with i kept in the local `f` meanwhile.
+ */
+export const itemRow = (x: ItemLocals, ipTo: number, biATo: number): number[] => [
+  ...element(x.itemsP, x.k, 2),
+  ...ldI(),
+  OP.tee,
+  ...uleb(x.f),
+  ...get(x.rowBytes),
+  OP.i32Mul,
+  ...get(x.qiP),
+  OP.i32Add,
+  ...set(ipTo),
+  ...element(x.biP, x.f, 3),
+  ...set(biATo),
+];
+
 /** The i32 locals and parameters a kernel uses to walk the users (indices of locals). */
 export interface UserLocals {
   /** Parameters: first user (inclusive), last user (exclusive), bytes of a factor row. */
