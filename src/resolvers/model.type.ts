@@ -33,13 +33,13 @@ export class ModelVersion {
   @Field(() => Float, {
     nullable: true,
     description:
-      'RMSE on a seeded 10% holdout (a separate fit on the other 90%); null with fewer than 2 ratings.',
+      'RMSE on a seeded ~10% holdout (a separate fit on the other ~90%); a rating held out once stays held out in later versions, so versions compare. Null when either side would be empty (tiny data sets).',
   })
   holdoutRmse!: number | null;
 
   @Field(() => Float, {
     nullable: true,
-    description: 'MAE on the same holdout; null with fewer than 2 ratings.',
+    description: 'MAE on the same holdout; null when holdoutRmse is.',
   })
   holdoutMae!: number | null;
 

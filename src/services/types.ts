@@ -97,7 +97,7 @@ export interface ModelVersion {
   ratingsCount: number;
   usersCount: number;
   itemsCount: number;
-  /** Holdout RMSE/MAE (seeded 90/10 split); null when there were fewer than 2 ratings. */
+  /** Holdout RMSE/MAE (seeded stable ~90/10 split, see workers/train.ts); null when a side would be empty. */
   holdout: { rmse: number; mae: number; testSize: number; seed: number } | null;
   /** Wall time of the full fit, seconds. */
   fitSeconds: number | null;

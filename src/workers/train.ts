@@ -19,9 +19,10 @@
  *   createdBy}` — also byte-identical for the same commit and parameters;
  * - `metrics.json`: `{algorithm, params, ratings, users, items, duplicatesReplaced, fitSeconds,
  *   holdout: {rmse, mae, testSize, seed}}`; `holdout` is a separate fit with the same parameters
- *   on a seeded 90/10 split (Surprise's `train_test_split(test_size=0.1, random_state=seed)`),
- *   `null` when there are fewer than 2 ratings. `fitSeconds` (wall time of the full fit) is the
- *   only value that changes between runs.
+ *   on a seeded stable ~90/10 split (engine `stableSplit`: a rating is held out by a hash of
+ *   (seed, user, movie), so it stays held out in every later training commit and the holdout
+ *   figures of successive model versions are comparable), `null` when either side would be
+ *   empty. `fitSeconds` (wall time of the full fit) is the only value that changes between runs.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -31,7 +32,7 @@ import type { AlgoBase } from '../engine/algorithms/base';
 import { getAlgorithm } from '../engine/algorithms/registry';
 import { mae, rmse } from '../engine/metrics';
 import { MODEL_FORMAT_VERSION, saveModel } from '../engine/model-file';
-import { trainTestSplit } from '../engine/model-selection/split';
+import { stableSplit } from '../engine/model-selection/split';
 import { ParamError } from '../engine/params';
 import { Trainset } from '../engine/trainset';
 import { MANIFEST_FILE, METRICS_FILE, MODEL_FILE } from './files';
@@ -68,9 +69,9 @@ export interface TrainMetrics {
   /** Wall-clock seconds of the full fit (not of the holdout fit); varies between runs. */
   fitSeconds: number;
   /**
-   * Accuracy of a separate fit on a seeded 90/10 split (Surprise's `train_test_split(test_size=0.1,
-   * random_state=seed)`): RMSE and MAE in stars over `testSize` held-out ratings; `null` when there
-   * are fewer than 2 ratings.
+   * Accuracy of a separate fit on a seeded stable ~90/10 split (engine `stableSplit`: the same
+   * ratings stay held out in later training commits): RMSE and MAE in stars over `testSize`
+   * held-out ratings; `null` when the test side or the training side would be empty.
    */
   holdout: { rmse: number; mae: number; testSize: number; seed: number } | null;
 }
@@ -176,12 +177,12 @@ export function trainModel(
   const data = { ratings: raw, ratingScale: TRAINING_RATING_SCALE };
 
   let holdout: TrainMetrics['holdout'] = null;
-  if (raw.length >= 2) {
-    const [trainset, testset] = trainTestSplit(data, {
-      testSize: HOLDOUT_TEST_SIZE,
-      randomState: config.seed,
-    });
-    const predictions = createConfigured(config).fit(trainset).test(testset);
+  const [holdoutTrainset, testset] = stableSplit(data, {
+    testSize: HOLDOUT_TEST_SIZE,
+    seed: config.seed,
+  });
+  if (testset.length > 0 && holdoutTrainset.nRatings > 0) {
+    const predictions = createConfigured(config).fit(holdoutTrainset).test(testset);
     holdout = {
       rmse: rmse(predictions),
       mae: mae(predictions),

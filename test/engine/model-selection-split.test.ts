@@ -5,6 +5,8 @@ import {
   KFold,
   PredefinedKFold,
   ShuffleSplit,
+  stableHash32,
+  stableSplit,
   trainTestSizes,
   trainTestSplit,
 } from '../../src/engine/model-selection/split';
@@ -202,5 +204,48 @@ describe('getCv', () => {
     expect((getCv(undefined) as KFold).nSplits).toBe(5);
     const pk = new PredefinedKFold();
     expect(getCv(pk)).toBe(pk);
+  });
+});
+
+describe('stableHash32 and stableSplit', () => {
+  it.each([
+    // FNV-1a 32 then fmix32; FNV-1a("a") = 0xe40c292c is the published test vector, the finalised
+    // values were computed independently in Python
+    ['', 0xab3e7c0b],
+    ['a', 0x1a80b1b3],
+    ['foobar', 0x0c0da6dc],
+  ])('stableHash32(%j) = %d', (key, want) => expect(stableHash32(key)).toBe(want));
+
+  it('hashes the UTF-8 bytes of the key (é is C3 A9)', () => {
+    expect(stableHash32('é')).toBe(0x8e4756c7);
+  });
+
+  it('holds out about testSize of the ratings; train and test partition them, in order', () => {
+    const [trainset, testset] = stableSplit(data(20_000), { testSize: 0.1, seed: 3 });
+    expect(trainset.nRatings + testset.length).toBe(20_000);
+    // binomial(20 000, 0.1): sd 42, so ±300 is over 7 sd
+    expect(Math.abs(testset.length - 2_000)).toBeLessThan(300);
+    const test = positions(testset);
+    expect(test).toEqual([...test].sort((a, b) => a - b));
+    const inTest = new Set(test);
+    const train = [...trainset.allRatings()].map(([, i]) => Number(trainset.toRawIid(i).slice(1)));
+    expect(train.filter((k) => inTest.has(k))).toEqual([]);
+  });
+
+  it('a rating keeps its side when the data set grows; another seed draws another split', () => {
+    const small = positions(stableSplit(data(5_000), { seed: 1 })[1]);
+    const big = positions(stableSplit(data(8_000), { seed: 1 })[1]);
+    expect(big.filter((k) => k < 5_000)).toEqual(small);
+    const other = positions(stableSplit(data(5_000), { seed: 2 })[1]);
+    expect(other).not.toEqual(small);
+    // membership is the hash test itself
+    for (const k of [0, 1, 2, 4_999]) {
+      const held = stableHash32(`1\tu${k % 4}\ti${k}`) < 0.1 * 2 ** 32;
+      expect(small.includes(k)).toBe(held);
+    }
+  });
+
+  it.each([0, 1, -0.1, NaN])('refuses testSize %p', (testSize) => {
+    expect(() => stableSplit(data(10), { testSize })).toThrow(/testSize must be in \(0, 1\)/);
   });
 });

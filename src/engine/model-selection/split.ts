@@ -301,3 +301,62 @@ export function getCv(cv: number | Splitter | null | undefined): Splitter {
   if (typeof cv === 'number') return new KFold({ nSplits: cv });
   return cv;
 }
+
+/**
+ * A 32-bit hash of a string, uniform on [0, 2³²): FNV-1a over its UTF-8 bytes (Fowler, Noll, Vo;
+ * offset basis 0x811c9dc5, prime 0x01000193) followed by MurmurHash3's `fmix32` finaliser, so
+ * that keys differing in one character spread over the whole range.
+ * @returns an unsigned 32-bit integer
+ */
+export function stableHash32(key: string): number {
+  let h = 0x811c9dc5;
+  for (const byte of Buffer.from(key, 'utf8')) {
+    h ^= byte;
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Options of {@link stableSplit}. */
+export interface StableSplitOptions {
+  /** Proportion of ratings in the testset, in (0, 1) (default 0.1). */
+  testSize?: number;
+  /** Salt of the hash: another seed draws another split (default 0). */
+  seed?: number;
+}
+
+/**
+ * A train/test split in which every rating keeps its side whatever else the data set holds:
+ * the rating of user u for item i is in the testset iff
+ * `stableHash32(seed + "\t" + u + "\t" + i) < testSize · 2³²`. Not in Surprise (whose
+ * `train_test_split` permutes all ratings, so one more rating redraws the whole split): this one
+ * makes the holdout figures of successive versions of a growing data set comparable — a rating
+ * held out once stays held out. The testset is about `testSize` of the ratings (exactly, only on
+ * average).
+ * @returns `[trainset, testset]`, both in the data set's order (either may be empty for tiny sets)
+ * @throws RangeError when testSize is not in (0, 1)
+ */
+export function stableSplit(data: SplitData, opts: StableSplitOptions = {}): Split {
+  const testSize = opts.testSize ?? 0.1;
+  if (!(testSize > 0 && testSize < 1)) {
+    throw new RangeError(`testSize must be in (0, 1), got ${testSize}`);
+  }
+  const seed = opts.seed ?? 0;
+  const limit = testSize * 2 ** 32;
+  const { ratings } = data;
+  const train: number[] = [];
+  const test: number[] = [];
+  for (let k = 0; k < ratings.length; k++) {
+    const h = stableHash32(`${seed}\t${ratings.users[k]}\t${ratings.items[k]}`);
+    (h < limit ? test : train).push(k);
+  }
+  return [
+    Trainset.build(ratings.subset(train), data.ratingScale),
+    ratings.subset(test).toTestset(),
+  ];
+}
