@@ -14,7 +14,7 @@ import { loadModel } from '../../src/engine/model-file';
 import type { Pachyderm } from '../../src/pachyderm/port';
 import { JobState } from '../../src/pachyderm/types';
 import { openEngine, pachdFromEnv } from '../../src/services/bootstrap';
-import { createServices, type Services } from '../../src/services';
+import { createServices, type PredictionResult, type Services } from '../../src/services';
 import { DATASETS, ROOT, runCli } from '../cli/run-cli';
 
 jest.setTimeout(120_000);
@@ -111,7 +111,7 @@ describe('reelgraph through gRPC: pachd stand-in, init, ratings → model, reque
       { userId: 'nobody', movieId: '1' },
     ]);
     const it = (await services.predictions.watchResult(receipt.requestId))[Symbol.asyncIterator]();
-    const result = (await it.next()).value!;
+    const result = (await it.next()).value as PredictionResult;
     expect(result.ready).toBe(true);
     expect(result.error).toBeNull();
     expect(result.modelVersion).toBe(batch.commit);

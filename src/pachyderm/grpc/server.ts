@@ -67,6 +67,8 @@ export interface PachdServerOptions {
   host?: string;
   /** TCP port (default {@link DEFAULT_PACHD_PORT}); 0 = any free port (see `PachdServer.port`). */
   port?: number;
+  /** Serve on this Unix socket path instead of `host:port` (dial it as `unix:///path`). */
+  unixSocket?: string;
   /** When set, every call but Health/Check must send metadata `authn-token` with this value. */
   token?: string;
   /** Server credentials (default plaintext, as pachd without TLS certificates). */
@@ -75,9 +77,9 @@ export interface PachdServerOptions {
 
 /** A running stand-in; see {@link startPachdServer}. */
 export interface PachdServer {
-  /** The bound address, `host:port` (IPv6 hosts in brackets). */
+  /** The bound address, `host:port` (IPv6 hosts in brackets), or `unix:///path`. */
   readonly address: string;
-  /** The bound port (the real one when 0 was asked). */
+  /** The bound port (the real one when 0 was asked; 0 for a Unix socket). */
   readonly port: number;
   /**
    * Stops accepting calls, cancels the open streams (subscriptions, follows) and waits for the
@@ -524,22 +526,23 @@ export async function startPachdServer(
   });
 
   const bindHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  const target = opts.unixSocket
+    ? `unix://${opts.unixSocket}`
+    : `${bindHost}:${opts.port ?? DEFAULT_PACHD_PORT}`;
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(
-      `${bindHost}:${opts.port ?? DEFAULT_PACHD_PORT}`,
+      target,
       opts.credentials ?? grpc.ServerCredentials.createInsecure(),
       (err, p) =>
         err
-          ? reject(
-              new Error(`cannot serve pachd's API on ${bindHost}:${opts.port}: ${err.message}`),
-            )
+          ? reject(new Error(`cannot serve pachd's API on ${target}: ${err.message}`))
           : resolve(p),
     );
   });
 
   let closing: Promise<void> | undefined;
   return {
-    address: `${bindHost}:${port}`,
+    address: opts.unixSocket ? target : `${bindHost}:${port}`,
     port,
     close(graceMs = 5000) {
       closing ??= new Promise<void>((resolve) => {
