@@ -12,13 +12,19 @@
  * 3. create the pipelines from `workers/train/pipeline.json` and `workers/predict/pipeline.json`;
  * 4. wait for the first model: the newest successful `train` job's output (waiting for a running
  *    one), and for the rest of its commit set (the `predict` job it triggered).
+ *
+ * Several processes may run it at once (API replicas and the set-up Job of k8s/): a repo or
+ * pipeline that another process created between the check and the call (ALREADY_EXISTS) counts as
+ * done, and while another process's commit on `training@master` is open this one commits nothing.
+ * (Two processes that check at the same instant may still both commit the base file: the second
+ * commit holds the same bytes and costs one more train job on the same data.)
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resolveBuiltin, verifyBuiltin, type BuiltinOptions } from '../engine/dataset/builtin';
 import { isPachError, PachCode } from '../pachyderm/errors';
 import type { Pachyderm } from '../pachyderm/port';
-import { type JobInfo, JobState, isTerminalJobState } from '../pachyderm/types';
+import { type Commit, type JobInfo, JobState, isTerminalJobState } from '../pachyderm/types';
 import { EmbeddedPachyderm, type EmbeddedOptions } from '../pachyderm/embedded';
 import { embeddedPps, type PpsOptions } from '../pachyderm/embedded/pps';
 import { connectPachd } from '../pachyderm/grpc/client';
@@ -173,6 +179,20 @@ async function exists(fn: () => Promise<unknown>): Promise<boolean> {
 }
 
 /**
+ * Runs a create call; false when it failed with ALREADY_EXISTS, i.e. another process (an API
+ * replica, the set-up Job) created the object between our check and our call.
+ */
+async function created(fn: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await fn();
+    return true;
+  } catch (e) {
+    if (isPachError(e, PachCode.ALREADY_EXISTS)) return false;
+    throw e;
+  }
+}
+
+/**
  * The bytes of MovieLens 100K's `u.data`, checked against its recorded SHA-256.
  * @throws DatasetNotFoundError when it is nowhere and cannot be downloaded; Error on a checksum
  *   mismatch
@@ -216,26 +236,38 @@ export async function bootstrap(
     : await movieLens100kRatings(opts.datasets);
   for (const repo of [TRAINING_REPO, STREAMING_REPO]) {
     if (await exists(() => pach.inspectRepo(repo))) continue;
-    await pach.createRepo(repo, { description: descriptions[repo] });
-    result.createdRepos.push(repo);
-    log(`created repo ${repo}`);
+    if (await created(() => pach.createRepo(repo, { description: descriptions[repo] }))) {
+      result.createdRepos.push(repo);
+      log(`created repo ${repo}`);
+    }
   }
 
   if (data) {
-    const commit = await pach.startCommit(`${TRAINING_REPO}@master`, {
-      description: 'MovieLens 100K ratings (u.data)',
-    });
-    await pach.modifyFile(commit, [{ op: 'put', path: BASE_TRAINING_FILE, data }]);
-    await pach.finishCommit(commit);
-    result.baseCommit = commit.id;
-    log(`committed ${BASE_TRAINING_FILE} (${data.length} bytes) as ${TRAINING_REPO}@${commit.id}`);
+    let commit: Commit | null = null;
+    try {
+      commit = await pach.startCommit(`${TRAINING_REPO}@master`, {
+        description: 'MovieLens 100K ratings (u.data)',
+      });
+    } catch (e) {
+      // "parent commit … has not been finished": another process is committing right now (the
+      // base ratings, as this one would); its commit starts the first train job
+      if (!isPachError(e, PachCode.FAILED_PRECONDITION)) throw e;
+      log(`${TRAINING_REPO}@master has an open commit: another process is committing the ratings`);
+    }
+    if (commit) {
+      await pach.modifyFile(commit, [{ op: 'put', path: BASE_TRAINING_FILE, data }]);
+      await pach.finishCommit(commit);
+      result.baseCommit = commit.id;
+      log(`committed ${BASE_TRAINING_FILE} (${data.length} bytes) as ${TRAINING_REPO}@${commit.id}`);
+    }
   }
 
   for (const name of PIPELINES) {
     if (await exists(() => pach.inspectPipeline(name))) continue;
-    await pach.createPipeline(loadPipelineSpec(name));
-    result.createdPipelines.push(name);
-    log(`created pipeline ${name}`);
+    if (await created(() => pach.createPipeline(loadPipelineSpec(name)))) {
+      result.createdPipelines.push(name);
+      log(`created pipeline ${name}`);
+    }
   }
 
   if (opts.waitForModel ?? true) {

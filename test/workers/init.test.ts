@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { EmbeddedPachyderm } from '../../src/pachyderm/embedded';
 import { embeddedPps } from '../../src/pachyderm/embedded/pps';
+import { bootstrap } from '../../src/services/bootstrap';
 import { DATASETS, makeTemp, removeTemp, runReelgraph } from './helpers';
 
 jest.setTimeout(180_000);
@@ -82,5 +83,31 @@ describe('reelgraph init', () => {
     expect(r.stderr).toMatch(/^error: Data set ml-100k was not found/);
     // nothing was created
     expect((await snapshot(path.join(dir, 'nodata'))).commits).toEqual([]);
+  });
+});
+
+describe('bootstrap run by two processes at once (API replicas, the set-up Job)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = makeTemp('init-race');
+  });
+  afterAll(() => removeTemp(dir));
+
+  it('each repo and pipeline is created once; the loser of a race takes it as done', async () => {
+    const pach = await EmbeddedPachyderm.open(path.join(dir, 'data'), { pps: embeddedPps() });
+    try {
+      const opts = { datasets: { datasetsDir: DATASETS, download: false }, waitForModel: false };
+      // both pass the existence checks before either creates anything
+      const [a, b] = await Promise.all([bootstrap(pach, opts), bootstrap(pach, opts)]);
+      expect([...a.createdRepos, ...b.createdRepos].sort()).toEqual(['streaming', 'training']);
+      expect([...a.createdPipelines, ...b.createdPipelines].sort()).toEqual(['predict', 'train']);
+      const repos: string[] = [];
+      for await (const r of pach.listRepo()) repos.push(r.repo.name);
+      expect(repos.sort()).toEqual(['predict', 'streaming', 'train', 'training']);
+      // one of them committed the ratings, the other saw its open commit and committed nothing
+      expect([a.baseCommit, b.baseCommit].filter(Boolean)).toHaveLength(1);
+    } finally {
+      await pach.close();
+    }
   });
 });
