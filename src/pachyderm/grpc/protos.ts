@@ -50,7 +50,9 @@ export const LOADER_OPTIONS: protoLoader.Options = {
 /**
  * Channel options shared by the client and the server: 20 MiB messages both ways; client
  * keepalive pings every 20 s with a 20 s timeout, allowed without calls (pachd's Go client
- * values; pachd refuses pings more frequent than every 5 s with GOAWAY `too_many_pings`).
+ * values; pachd refuses pings more frequent than every 5 s with GOAWAY `too_many_pings`), and a
+ * 4 MiB HTTP/2 flow-control window on the client's connections (grpc-js's default is 64 KiB, which
+ * stalls large byte streams such as GetFile every 64 KiB).
  */
 export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_receive_message_length': MAX_MSG_SIZE,
@@ -58,6 +60,8 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.keepalive_time_ms': 20_000,
   'grpc.keepalive_timeout_ms': 20_000,
   'grpc.keepalive_permit_without_calls': 1,
+  // HTTP/2 flow-control window of 4 MiB (default 64 KiB): fewer stalls on 19 MiB byte streams
+  'grpc-node.flow_control_window': 4 * 1024 * 1024,
 };
 
 /**
