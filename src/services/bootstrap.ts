@@ -9,7 +9,8 @@
  * 2. commit MovieLens 100K's `u.data` verbatim as `/base/ml-100k.txt` on `training@master` (when
  *    that file is not on the branch yet); the file is found (or downloaded and verified) as the
  *    engine's built-in data sets are, and its SHA-256 is checked;
- * 3. create the pipelines from `workers/train/pipeline.json` and `workers/predict/pipeline.json`;
+ * 3. create the pipelines from `workers/train/pipeline.json` and `workers/predict/pipeline.json`
+ *    (on the embedded engine, `predict` with datum batching: {@link pipelineSpecFor});
  * 4. wait for the first model: the newest successful `train` job's output (waiting for a running
  *    one), and for the rest of its commit set (the `predict` job it triggered).
  *
@@ -52,6 +53,26 @@ export function workerBinDir(): string {
 export function loadPipelineSpec(name: string): Record<string, unknown> {
   const file = path.join(ROOT, 'workers', name, 'pipeline.json');
   return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+}
+
+/** Pipelines whose program serves many datums per process when the engine can batch them. */
+const BATCHED_WHEN_EMBEDDED = new Set(['predict']);
+
+/**
+ * The spec {@link bootstrap} creates for pipeline `name` on `pach`: the committed file, with
+ * `transform.datumBatching` turned on for `predict` when `pach` is the embedded engine. The files
+ * say `false` because in a real Pachyderm cluster batched datums come through the worker's own
+ * gRPC API (`NextDatum`), which src/pachyderm/worker-sdk.ts does not speak: there each datum runs
+ * the program once. The embedded engine speaks the SDK's protocol, and one process then answers
+ * every request of a job and of the jobs that follow (see embedded/runner.ts).
+ * @throws when the spec file is unreadable
+ */
+export function pipelineSpecFor(name: string, pach: Pachyderm): Record<string, unknown> {
+  const spec = loadPipelineSpec(name);
+  if (pach instanceof EmbeddedPachyderm && BATCHED_WHEN_EMBEDDED.has(name)) {
+    spec.transform = { ...(spec.transform as object), datumBatching: true };
+  }
+  return spec;
 }
 
 /**
@@ -258,13 +279,15 @@ export async function bootstrap(
       await pach.modifyFile(commit, [{ op: 'put', path: BASE_TRAINING_FILE, data }]);
       await pach.finishCommit(commit);
       result.baseCommit = commit.id;
-      log(`committed ${BASE_TRAINING_FILE} (${data.length} bytes) as ${TRAINING_REPO}@${commit.id}`);
+      log(
+        `committed ${BASE_TRAINING_FILE} (${data.length} bytes) as ${TRAINING_REPO}@${commit.id}`,
+      );
     }
   }
 
   for (const name of PIPELINES) {
     if (await exists(() => pach.inspectPipeline(name))) continue;
-    if (await created(() => pach.createPipeline(loadPipelineSpec(name)))) {
+    if (await created(() => pach.createPipeline(pipelineSpecFor(name, pach)))) {
       result.createdPipelines.push(name);
       log(`created pipeline ${name}`);
     }

@@ -7,7 +7,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv from 'ajv';
 import { DockerfileParser, type Instruction } from 'dockerfile-ast';
+import * as os from 'node:os';
+import { EmbeddedPachyderm } from '../../src/pachyderm/embedded';
+import { connectPachd } from '../../src/pachyderm/grpc/client';
 import { parsePipelineSpec } from '../../src/pachyderm/spec';
+import { pipelineSpecFor } from '../../src/services/bootstrap';
 import { ROOT } from './helpers';
 
 const readJson = (p: string) => JSON.parse(fs.readFileSync(path.join(ROOT, p), 'utf8'));
@@ -63,7 +67,7 @@ describe('pipeline specs', () => {
     expect(spec.resourceRequests).toBeDefined();
   });
 
-  it('predict: cross of streaming "/*" and train "/", `reelgraph worker predict`, batching', () => {
+  it('predict: cross of streaming "/*" and train "/", `reelgraph worker predict`, no batching in the file', () => {
     const spec = parsePipelineSpec(PREDICT);
     expect(spec.pipeline.name).toBe('predict');
     const cross = (spec.input as { cross: { pfs: { repo: string; glob: string } }[] }).cross;
@@ -72,12 +76,38 @@ describe('pipeline specs', () => {
       ['train', '/'],
     ]);
     expect(spec.transform.cmd).toEqual(['reelgraph', 'worker', 'predict']);
-    expect(spec.transform.datumBatching).toBe(true);
+    // a real cluster serves batched datums through the worker's gRPC API, which the SDK does not
+    // speak: the file runs one process per datum; the embedded engine turns batching on
+    expect(spec.transform.datumBatching).toBe(false);
   });
 
   it('both run the image of this version', () => {
     expect(TRAIN.transform.image).toBe(`reelgraph/worker:${VERSION}`);
     expect(PREDICT.transform.image).toBe(`reelgraph/worker:${VERSION}`);
+  });
+});
+
+describe('the specs bootstrap creates', () => {
+  it('turn datum batching on for predict on the embedded engine only', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelgraph-specs-'));
+    const embedded = await EmbeddedPachyderm.open(dir);
+    const cluster = connectPachd('127.0.0.1:1'); // not dialled until a call
+    try {
+      const on = (pach: Parameters<typeof pipelineSpecFor>[1], name: string) =>
+        (pipelineSpecFor(name, pach).transform as { datumBatching: boolean }).datumBatching;
+      expect(on(embedded, 'predict')).toBe(true);
+      expect(on(embedded, 'train')).toBeFalsy(); // the train file does not set it (default false)
+      expect(on(cluster, 'predict')).toBe(false);
+      // nothing else differs from the file
+      const { transform: t, ...rest } = pipelineSpecFor('predict', embedded);
+      const { transform: f, ...restFile } = PREDICT;
+      expect(rest).toEqual(restFile);
+      expect({ ...(t as object), datumBatching: false }).toEqual(f);
+    } finally {
+      await cluster.close();
+      await embedded.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
