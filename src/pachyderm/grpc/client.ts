@@ -297,6 +297,7 @@ export class GrpcPachyderm implements Pachyderm {
 
   // ----- projects -----------------------------------------------------------------------------
 
+  /** {@inheritDoc Pachyderm.createProject} */
   async createProject(project: ProjectRef, opts: { description?: string; update?: boolean } = {}) {
     await this.unary(this.pfs, 'CreateProject', {
       project: projectToWire(toProject(project)),
@@ -305,6 +306,7 @@ export class GrpcPachyderm implements Pachyderm {
     });
   }
 
+  /** {@inheritDoc Pachyderm.inspectProject} */
   async inspectProject(project: ProjectRef): Promise<ProjectInfo> {
     const m = await this.unary(this.pfs, 'InspectProject', {
       project: projectToWire(toProject(project)),
@@ -312,10 +314,12 @@ export class GrpcPachyderm implements Pachyderm {
     return projectInfoFromWire(m);
   }
 
+  /** {@inheritDoc Pachyderm.listProject} */
   listProject(): AsyncIterable<ProjectInfo> {
     return this.stream(this.pfs, 'ListProject', () => ({}), projectInfoFromWire);
   }
 
+  /** {@inheritDoc Pachyderm.deleteProject} */
   async deleteProject(project: ProjectRef, opts: { force?: boolean } = {}) {
     await this.unary(this.pfs, 'DeleteProject', {
       project: projectToWire(toProject(project)),
@@ -325,6 +329,7 @@ export class GrpcPachyderm implements Pachyderm {
 
   // ----- repos --------------------------------------------------------------------------------
 
+  /** {@inheritDoc Pachyderm.createRepo} */
   async createRepo(repo: RepoRef, opts: { description?: string; update?: boolean } = {}) {
     await this.unary(this.pfs, 'CreateRepo', {
       repo: repoToWire(toRepo(repo)),
@@ -333,12 +338,14 @@ export class GrpcPachyderm implements Pachyderm {
     });
   }
 
+  /** {@inheritDoc Pachyderm.inspectRepo} */
   async inspectRepo(repo: RepoRef): Promise<RepoInfo> {
     return repoInfoFromWire(
       await this.unary(this.pfs, 'InspectRepo', { repo: repoToWire(toRepo(repo)) }),
     );
   }
 
+  /** {@inheritDoc Pachyderm.listRepo} */
   listRepo(opts: { type?: RepoType | ''; projects?: ProjectRef[] } = {}): AsyncIterable<RepoInfo> {
     return this.stream(
       this.pfs,
@@ -351,6 +358,7 @@ export class GrpcPachyderm implements Pachyderm {
     );
   }
 
+  /** {@inheritDoc Pachyderm.deleteRepo} */
   async deleteRepo(repo: RepoRef, opts: { force?: boolean } = {}): Promise<{ deleted: boolean }> {
     const m = await this.unary(this.pfs, 'DeleteRepo', {
       repo: repoToWire(toRepo(repo)),
@@ -361,6 +369,7 @@ export class GrpcPachyderm implements Pachyderm {
 
   // ----- branches -----------------------------------------------------------------------------
 
+  /** {@inheritDoc Pachyderm.createBranch} */
   async createBranch(
     branch: BranchRef,
     opts: { head?: CommitRef; provenance?: BranchRef[]; newCommitSet?: boolean } = {},
@@ -373,12 +382,14 @@ export class GrpcPachyderm implements Pachyderm {
     });
   }
 
+  /** {@inheritDoc Pachyderm.inspectBranch} */
   async inspectBranch(branch: BranchRef): Promise<BranchInfo> {
     return branchInfoFromWire(
       await this.unary(this.pfs, 'InspectBranch', { branch: branchToWire(toBranch(branch)) }),
     );
   }
 
+  /** {@inheritDoc Pachyderm.listBranch} */
   listBranch(repo: RepoRef, opts: { reverse?: boolean } = {}): AsyncIterable<BranchInfo> {
     return this.stream(
       this.pfs,
@@ -388,6 +399,7 @@ export class GrpcPachyderm implements Pachyderm {
     );
   }
 
+  /** {@inheritDoc Pachyderm.deleteBranch} */
   async deleteBranch(branch: BranchRef, opts: { force?: boolean } = {}) {
     await this.unary(this.pfs, 'DeleteBranch', {
       branch: branchToWire(toBranch(branch)),
@@ -397,6 +409,7 @@ export class GrpcPachyderm implements Pachyderm {
 
   // ----- commits ------------------------------------------------------------------------------
 
+  /** {@inheritDoc Pachyderm.startCommit} */
   async startCommit(
     branch: BranchRef,
     opts: { parent?: CommitRef; description?: string } = {},
@@ -409,6 +422,7 @@ export class GrpcPachyderm implements Pachyderm {
     return commitFromWire(m);
   }
 
+  /** {@inheritDoc Pachyderm.finishCommit} */
   async finishCommit(
     commit: CommitRef,
     opts: { description?: string; error?: string; force?: boolean } = {},
@@ -421,6 +435,7 @@ export class GrpcPachyderm implements Pachyderm {
     });
   }
 
+  /** {@inheritDoc Pachyderm.inspectCommit} */
   async inspectCommit(
     commit: CommitRef,
     opts: { wait?: CommitState } & Cancellable = {},
@@ -437,6 +452,7 @@ export class GrpcPachyderm implements Pachyderm {
     return commitInfoFromWire(m);
   }
 
+  /** {@inheritDoc Pachyderm.listCommit} */
   listCommit(repo: RepoRef, opts: ListCommitOptions = {}): AsyncIterable<CommitInfo> {
     return this.stream(
       this.pfs,
@@ -455,6 +471,7 @@ export class GrpcPachyderm implements Pachyderm {
     );
   }
 
+  /** {@inheritDoc Pachyderm.subscribeCommit} */
   subscribeCommit(repo: RepoRef, opts: SubscribeCommitOptions = {}): AsyncIterable<CommitInfo> {
     return this.stream(
       this.pfs,
@@ -472,6 +489,7 @@ export class GrpcPachyderm implements Pachyderm {
     );
   }
 
+  /** {@inheritDoc Pachyderm.inspectCommitSet} */
   inspectCommitSet(
     id: string,
     opts: { wait?: boolean } & Cancellable = {},
@@ -517,6 +535,11 @@ export class GrpcPachyderm implements Pachyderm {
     });
   }
 
+  /**
+   * {@inheritDoc Pachyderm.modifyFile}
+   * Over gRPC: InspectCommit of the branch head, ModifyFile, then InspectCommit again to learn the
+   * commit written into (see the module documentation: exact for one writer process).
+   */
   async modifyFile(commit: CommitRef, ops: FileOp[]): Promise<Commit> {
     const target = toCommit(commit);
     if (target.id) {
@@ -560,6 +583,7 @@ export class GrpcPachyderm implements Pachyderm {
     return c.commit;
   }
 
+  /** {@inheritDoc Pachyderm.getFile} */
   getFile(file: FileRef, opts: { offset?: number } = {}): AsyncIterable<Buffer> {
     return this.stream(
       this.pfs,
@@ -569,12 +593,14 @@ export class GrpcPachyderm implements Pachyderm {
     );
   }
 
+  /** {@inheritDoc Pachyderm.readFile} Over gRPC: GetFile's chunks, concatenated. */
   async readFile(file: FileRef): Promise<Buffer> {
     const chunks: Buffer[] = [];
     for await (const c of this.getFile(file)) chunks.push(c);
     return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
   }
 
+  /** {@inheritDoc Pachyderm.listFile} */
   listFile(
     file: FileRef,
     opts: { paginationMarker?: string; number?: number; reverse?: boolean } = {},
@@ -597,12 +623,14 @@ export class GrpcPachyderm implements Pachyderm {
     );
   }
 
+  /** {@inheritDoc Pachyderm.inspectFile} */
   async inspectFile(file: FileRef): Promise<FileInfo> {
     return fileInfoFromWire(
       await this.unary(this.pfs, 'InspectFile', { file: fileToWire(toFile(file)) }),
     );
   }
 
+  /** {@inheritDoc Pachyderm.walkFile} */
   walkFile(file: FileRef): AsyncIterable<FileInfo> {
     return this.stream(
       this.pfs,
@@ -612,6 +640,7 @@ export class GrpcPachyderm implements Pachyderm {
     );
   }
 
+  /** {@inheritDoc Pachyderm.globFile} */
   globFile(commit: CommitRef, pattern: string): AsyncIterable<FileInfo> {
     return this.stream(
       this.pfs,
@@ -623,6 +652,7 @@ export class GrpcPachyderm implements Pachyderm {
 
   // ----- pipelines ----------------------------------------------------------------------------
 
+  /** {@inheritDoc Pachyderm.createPipeline} */
   async createPipeline(
     spec: string | object,
     opts: { update?: boolean; reprocess?: boolean; dryRun?: boolean } = {},
@@ -636,6 +666,7 @@ export class GrpcPachyderm implements Pachyderm {
     return { effectiveCreatePipelineRequestJson: m.effective_create_pipeline_request_json ?? '' };
   }
 
+  /** {@inheritDoc Pachyderm.inspectPipeline} */
   async inspectPipeline(pipeline: PipelineRef): Promise<PipelineInfo> {
     const m = await this.unary(this.pps, 'InspectPipeline', {
       pipeline: pipelineToWire(toPipeline(pipeline)),
@@ -644,6 +675,7 @@ export class GrpcPachyderm implements Pachyderm {
     return pipelineInfoFromWire(m);
   }
 
+  /** {@inheritDoc Pachyderm.listPipeline} */
   listPipeline(
     opts: { pipeline?: PipelineRef; history?: number; projects?: ProjectRef[] } = {},
   ): AsyncIterable<PipelineInfo> {
@@ -660,6 +692,7 @@ export class GrpcPachyderm implements Pachyderm {
     );
   }
 
+  /** {@inheritDoc Pachyderm.deletePipeline} */
   async deletePipeline(
     pipeline: PipelineRef,
     opts: { force?: boolean; keepRepo?: boolean; mustExist?: boolean } = {},
@@ -672,6 +705,7 @@ export class GrpcPachyderm implements Pachyderm {
     });
   }
 
+  /** {@inheritDoc Pachyderm.stopPipeline} */
   async stopPipeline(pipeline: PipelineRef, opts: { mustExist?: boolean } = {}) {
     await this.unary(this.pps, 'StopPipeline', {
       pipeline: pipelineToWire(toPipeline(pipeline)),
@@ -679,6 +713,7 @@ export class GrpcPachyderm implements Pachyderm {
     });
   }
 
+  /** {@inheritDoc Pachyderm.startPipeline} */
   async startPipeline(pipeline: PipelineRef) {
     await this.unary(this.pps, 'StartPipeline', {
       pipeline: pipelineToWire(toPipeline(pipeline)),
@@ -687,6 +722,10 @@ export class GrpcPachyderm implements Pachyderm {
 
   // ----- jobs, datums, logs -------------------------------------------------------------------
 
+  /**
+   * {@inheritDoc Pachyderm.listJob}
+   * Over gRPC: the `state` filter (and then `number`) is applied by the client.
+   */
   listJob(opts: ListJobOptions = {}): AsyncIterable<JobInfo> {
     const states = opts.state?.length ? new Set(opts.state) : null;
     const inner = this.stream(
@@ -718,6 +757,7 @@ export class GrpcPachyderm implements Pachyderm {
     };
   }
 
+  /** {@inheritDoc Pachyderm.inspectJob} */
   async inspectJob(job: JobRef, opts: { wait?: boolean } & Cancellable = {}): Promise<JobInfo> {
     const m = await this.unary(
       this.pps,
@@ -728,6 +768,7 @@ export class GrpcPachyderm implements Pachyderm {
     return jobInfoFromWire(m);
   }
 
+  /** {@inheritDoc Pachyderm.subscribeJob} */
   subscribeJob(pipeline: PipelineRef, opts: Cancellable = {}): AsyncIterable<JobInfo> {
     return this.stream(
       this.pps,
@@ -738,6 +779,11 @@ export class GrpcPachyderm implements Pachyderm {
     );
   }
 
+  /**
+   * {@inheritDoc Pachyderm.watchJobs}
+   * Over gRPC: SubscribeJob + InspectJob polling every `watchPollMs` + InspectJob{wait}; states
+   * shorter than the poll interval may be skipped (see the module documentation).
+   */
   watchJobs(opts: { pipeline?: PipelineRef } & Cancellable = {}): AsyncIterable<JobInfo> {
     return {
       [Symbol.asyncIterator]: () => {
@@ -814,6 +860,7 @@ export class GrpcPachyderm implements Pachyderm {
     };
   }
 
+  /** {@inheritDoc Pachyderm.stopJob} */
   async stopJob(job: JobRef, opts: { reason?: string } = {}) {
     await this.unary(this.pps, 'StopJob', {
       job: jobToWire(toJob(job)),
@@ -821,6 +868,7 @@ export class GrpcPachyderm implements Pachyderm {
     });
   }
 
+  /** {@inheritDoc Pachyderm.listDatum} */
   listDatum(job: JobRef, opts: ListDatumOptions = {}): AsyncIterable<DatumInfo> {
     return this.stream(
       this.pps,
@@ -836,12 +884,14 @@ export class GrpcPachyderm implements Pachyderm {
     );
   }
 
+  /** {@inheritDoc Pachyderm.inspectDatum} */
   async inspectDatum(datum: DatumRef): Promise<DatumInfo> {
     return datumInfoFromWire(
       await this.unary(this.pps, 'InspectDatum', { datum: datumToWire(toDatum(datum)) }),
     );
   }
 
+  /** {@inheritDoc Pachyderm.getLogs} */
   getLogs(opts: GetLogsOptions): AsyncIterable<LogMessage> {
     return this.stream(
       this.pps,
@@ -863,6 +913,7 @@ export class GrpcPachyderm implements Pachyderm {
 
   // ----- lifecycle ----------------------------------------------------------------------------
 
+  /** {@inheritDoc Pachyderm.close} */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

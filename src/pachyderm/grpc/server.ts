@@ -129,12 +129,9 @@ export async function startPachdServer(
 ): Promise<PachdServer> {
   const protos = loadProtos();
   const host = opts.host ?? '127.0.0.1';
-  const server = new grpc.Server({
-    ...CHANNEL_OPTIONS,
-    // pachd's enforcement: pings at most every 5 s, also without calls (§3.5)
-    'grpc.http2.min_ping_interval_without_data_ms': 5000,
-    'grpc.keepalive_permit_without_calls': 1,
-  });
+  // 20 MiB messages both ways; the server pings idle clients every 20 s (grpc-js servers accept
+  // client pings at any rate, unlike pachd, which wants at least 5 s between them)
+  const server = new grpc.Server(CHANNEL_OPTIONS);
   const open = new Set<Tracked>();
   const token = opts.token;
 
