@@ -15,6 +15,10 @@
  */
 import {
   OP,
+  type Lanes,
+  SCALAR,
+  SPLAT,
+  VECTOR,
   type UserLocals,
   VOID,
   biasUpdate,
@@ -28,12 +32,13 @@ import {
   itemRow,
   lessThan,
   plus,
+  rowLoop,
+  splats,
   ldF,
   factorKernel,
   localLayout,
   passLayout,
   set,
-  stF,
   uleb,
   userSetup,
   whileLess,
@@ -111,30 +116,6 @@ const L = LOCALS.L;
 /** The parameters and locals `userSetup`/`eachUser` use. */
 const U: UserLocals = { ...P, ...L };
 
-/**
- * `step(o)` for every factor: four factors per iteration while at least four remain (f < limit4,
- * i.e. f + 32 ≤ rowBytes), then one at a time. Steps run in increasing f, as the plain loop.
- */
-function unrolled(step: (o: number) => number[], step2?: (o: number) => number[]): number[] {
-  const advance = (n: number) => [...get(L.f), ...i32c(n), OP.i32Add, ...set(L.f)];
-  const four = step2
-    ? [...step2(0), ...step2(16)]
-    : [...step(0), ...step(8), ...step(16), ...step(24)];
-  return [
-    ...whileLess(L.f, L.limit4, [...four, ...advance(32)]),
-    ...whileLess(L.f, P.rowBytes, [...step(0), ...advance(8)]),
-  ];
-}
-
-// SIMD (f64x2): each lane does the scalar operations, so the results are the same bits.
-const simd = (op: number) => [0xfd, ...uleb(op)];
-const ldV = (offset: number) => [...simd(0), 3, ...uleb(offset)];
-const stV = (offset: number) => [...simd(11), 3, ...uleb(offset)];
-const SPLAT = simd(20);
-const lane = (k: number) => [...simd(33), k];
-const VADD = simd(240);
-const VSUB = simd(241);
-const VMUL = simd(242);
 /** The v128 locals (SIMD build only). */
 const V = {
   e: L.e,
@@ -148,43 +129,6 @@ const V = {
   pun: L.vPun,
 } as const;
 
-/** Loads, stores and arithmetic of one lane width: f64 scalars, or f64x2 vectors. */
-interface Lanes {
-  ld: (offset: number) => number[];
-  st: (offset: number) => number[];
-  mul: number[];
-  sub: number[];
-  add: number[];
-  /** `dot = dot + Σ lanes of the product on the stack` (lanes in order), `m` a scratch local. */
-  addToDot: (m: number) => number[];
-}
-const SCALAR: Lanes = {
-  ld: ldF,
-  st: stF,
-  mul: [OP.f64Mul],
-  sub: [OP.f64Sub],
-  add: [OP.f64Add],
-  addToDot: () => [...get(L.dot), OP.f64Add, ...set(L.dot)],
-};
-const VECTOR: Lanes = {
-  ld: ldV,
-  st: stV,
-  mul: VMUL,
-  sub: VSUB,
-  add: VADD,
-  // dot = (dot + m0) + m1
-  addToDot: (m) => [
-    ...set(m),
-    ...get(L.dot),
-    ...get(m),
-    ...lane(0),
-    OP.f64Add,
-    ...get(m),
-    ...lane(1),
-    OP.f64Add,
-    ...set(L.dot),
-  ],
-};
 /** The locals a factor step of one lane width uses. */
 type StepLocals = Record<
   'p' | 'q' | 'm' | 'pun' | 'err' | 'lrPu' | 'regPu' | 'lrQi' | 'regQi',
@@ -200,7 +144,7 @@ const dotStepOf = (w: Lanes, x: StepLocals) => (o: number) => [
   ...plus(L.up, L.f),
   ...w.ld(o),
   ...w.mul,
-  ...w.addToDot(x.m),
+  ...w.addTo(L.dot, x.m),
 ];
 
 /**
@@ -238,17 +182,25 @@ const factorStepOf = (w: Lanes, x: StepLocals, fused: boolean) => (o: number) =>
     ...update(x.q, x.p, x.lrQi, x.regQi),
     ...w.st(o),
     ...(fused
-      ? [...plus(L.nip, L.f), ...w.ld(o), ...get(x.pun), ...w.mul, ...w.addToDot(x.m)]
+      ? [...plus(L.nip, L.f), ...w.ld(o), ...get(x.pun), ...w.mul, ...w.addTo(L.dot, x.m)]
       : []),
   ];
 };
 
-/** The factor loop (`unrolled`): SIMD two lanes at a time where built with SIMD. */
+/**
+ * A loop over the factors: four per iteration while four remain (SIMD two lanes at a time where
+ * built with SIMD), then one at a time (see `rowLoop`).
+ */
 const factorLoop = (useSimd: boolean, step: (w: Lanes, x: StepLocals) => (o: number) => number[]) =>
-  unrolled(step(SCALAR, SCALAR_LOCALS), useSimd ? step(VECTOR, VECTOR_LOCALS) : undefined);
+  rowLoop(
+    { f: L.f, rowBytes: P.rowBytes, limit: L.limit4 },
+    4,
+    step(SCALAR, SCALAR_LOCALS),
+    useSimd ? step(VECTOR, VECTOR_LOCALS) : undefined,
+  );
 
 function sgdBody(useSimd: boolean): number[] {
-  const zeroDot = [...f64c0, ...set(L.dot), ...i32c(0), ...set(L.f)];
+  const zeroDot = [...f64c0, ...set(L.dot)];
   const itemOf = (ipTo: number, biATo: number) => itemRow({ ...P, ...L }, ipTo, biATo);
   // err = r − (((mu + bu[u]) + bi[i]) + dot)
   const errCalc = [
@@ -286,8 +238,6 @@ function sgdBody(useSimd: boolean): number[] {
     ...get(L.nbiA),
     ...set(L.biA),
     OP.else,
-    ...i32c(0),
-    ...set(L.f),
     ...factorLoop(useSimd, (w, x) => factorStepOf(w, x, false)),
     OP.end,
   ];
@@ -302,13 +252,16 @@ function sgdBody(useSimd: boolean): number[] {
     ...whileLess(L.k, L.end, rating),
     OP.end,
   ];
-  const splats = useSimd
-    ? [...[P.lrPu, V.lrPu, P.regPu, V.regPu, P.lrQi, V.lrQi, P.regQi, V.regQi]].flatMap(
-        (x, k, all) => (k % 2 === 0 ? [...get(x), ...SPLAT, ...set(all[k + 1])] : []),
-      )
+  const rates = useSimd
+    ? splats([
+        [P.lrPu, V.lrPu],
+        [P.regPu, V.regPu],
+        [P.lrQi, V.lrQi],
+        [P.regQi, V.regQi],
+      ])
     : [];
   return [
-    ...splats,
+    ...rates,
     ...get(P.rowBytes),
     ...i32c(24),
     OP.i32Sub,

@@ -135,6 +135,105 @@ export function whileLess(a: number, b: number, body: number[], ge: number = OP.
   ];
 }
 
+// ---- Lanes: one f64, or two (f64x2 SIMD) ------------------------------------------------
+
+/** A SIMD instruction (prefix 0xfd, then the opcode as unsigned LEB128). */
+const simd = (op: number) => [0xfd, ...uleb(op)];
+
+/**
+ * Loads, stores and arithmetic of one lane width: plain f64, or f64x2 (SIMD) where each lane does
+ * the scalar operation, so a loop over a row gives the same bits either way. The operands of a
+ * vector operation are v128 locals; scalars it needs are splatted into v128 locals first.
+ */
+export interface Lanes {
+  /** Factors handled by one step: 1 or 2. */
+  width: 1 | 2;
+  /** Load / store (8-byte aligned) at the address on the stack plus `offset` bytes. */
+  ld: (offset: number) => number[];
+  st: (offset: number) => number[];
+  mul: number[];
+  sub: number[];
+  add: number[];
+  div: number[];
+  /** Pushes zero in every lane. */
+  zero: number[];
+  /**
+   * `dot = dot + v` for the value v on the stack, lane by lane in order: `(dot + v₀) + v₁` (the
+   * order of a plain loop over the factors). `dot` is an f64 local, `m` a scratch local of the
+   * lane type.
+   */
+  addTo: (dot: number, m: number) => number[];
+}
+
+/** One f64 per step. */
+export const SCALAR: Lanes = {
+  width: 1,
+  ld: ldF,
+  st: stF,
+  mul: [OP.f64Mul],
+  sub: [OP.f64Sub],
+  add: [OP.f64Add],
+  div: [OP.f64Div],
+  zero: f64c0,
+  addTo: (dot) => [...get(dot), OP.f64Add, ...set(dot)],
+};
+
+/** `f64x2.splat`: an f64 on the stack into both lanes. */
+export const SPLAT = simd(20);
+const lane = (k: number) => [...simd(33), k];
+
+/** Two f64 per step (f64x2 SIMD; the row's last factor, if odd, takes a SCALAR step). */
+export const VECTOR: Lanes = {
+  width: 2,
+  ld: (offset) => [...simd(0), 3, ...uleb(offset)],
+  st: (offset) => [...simd(11), 3, ...uleb(offset)],
+  mul: simd(242),
+  sub: simd(241),
+  add: simd(240),
+  div: simd(243),
+  zero: [...f64c0, ...SPLAT],
+  addTo: (dot, m) => [
+    ...set(m),
+    ...get(dot),
+    ...get(m),
+    ...lane(0),
+    OP.f64Add,
+    ...get(m),
+    ...lane(1),
+    OP.f64Add,
+    ...set(dot),
+  ],
+};
+
+/** `dst = splat(src)` for each pair `[src, dst]` (an f64 local into a v128 local). */
+export const splats = (pairs: [number, number][]): number[] =>
+  pairs.flatMap(([src, dst]) => [...get(src), ...SPLAT, ...set(dst)]);
+
+/**
+ * `for (f = 0; f < rowBytes; …) step(o)` over a row of factors (f and o in bytes), in increasing
+ * f: `perIteration` factors per iteration while that many remain (`f < limit`, the i32 local
+ * holding `rowBytes − 8·(perIteration − 1)`), with `vector` steps when given (else `scalar`
+ * ones), then the rest one factor at a time with `scalar`.
+ */
+export function rowLoop(
+  x: { f: number; rowBytes: number; limit: number },
+  perIteration: number,
+  scalar: (o: number) => number[],
+  vector?: (o: number) => number[],
+): number[] {
+  const advance = (n: number) => [...get(x.f), ...i32c(n), OP.i32Add, ...set(x.f)];
+  const w = vector ? 2 : 1;
+  const steps = Array.from({ length: perIteration / w }, (_, j) =>
+    (vector ?? scalar)(8 * w * j),
+  ).flat();
+  return [
+    ...i32c(0),
+    ...set(x.f),
+    ...whileLess(x.f, x.limit, [...steps, ...advance(8 * perIteration)]),
+    ...whileLess(x.f, x.rowBytes, [...scalar(0), ...advance(8)]),
+  ];
+}
+
 /** `x = x + 1` for the i32 local `x`. */
 export const increment = (x: number): number[] => [...get(x), ...i32c(1), OP.i32Add, ...set(x)];
 
