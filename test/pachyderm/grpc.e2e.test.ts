@@ -3,8 +3,9 @@
  * directory; `reelgraph init --pachd-address …` creates the repos and pipelines and commits
  * MovieLens 100K (from REELGRAPH_DATASETS) through the gRPC client; then the application services
  * run in this process on a gRPC client (REELGRAPH_PACHD_ADDRESS, as the API does): a rating batch
- * gives a new model, a prediction request gets its answer, computed with that model. Finally
- * `reelgraph repos` reads the cluster and SIGTERM stops pachd cleanly.
+ * gives a new model, a prediction request gets its answer, computed with that model; `reelgraph
+ * serve` with REELGRAPH_PACHD_ADDRESS answers GraphQL from the cluster. Finally `reelgraph repos`
+ * reads the cluster and SIGTERM stops pachd cleanly.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -26,6 +27,8 @@ describe('reelgraph through gRPC: pachd stand-in, init, ratings → model, reque
   let address: string;
   let pach: Pachyderm;
   let services: Services;
+  /** The training commits made through gRPC: MovieLens 100K by init, then the batch. */
+  const trainingCommits: string[] = [];
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelgraph-grpc-e2e-'));
@@ -85,6 +88,7 @@ describe('reelgraph through gRPC: pachd stand-in, init, ratings → model, reque
     // the first model was trained on the MovieLens commit made through gRPC
     expect(out.baseCommit).toMatch(/^[0-9a-f]{32}$/);
     expect(out.model.manifest.trainingCommit).toBe(out.baseCommit);
+    trainingCommits.push(out.baseCommit);
     // nothing was written next to the client
     expect(fs.existsSync(path.join(dir, 'unused'))).toBe(false);
   });
@@ -99,6 +103,7 @@ describe('reelgraph through gRPC: pachd stand-in, init, ratings → model, reque
       { userId: '1', movieId: '1', rating: 1 },
       { userId: '944', movieId: '50', rating: 5 },
     ]);
+    trainingCommits.push(batch.commit);
     const train = await pach.inspectJob({ pipeline: 'train', id: batch.commit }, { wait: true });
     expect(train.state).toBe(JobState.JOB_SUCCESS);
     expect(train.inputCommits.map((c) => `${c.repo.name}@${c.id}`)).toEqual([
@@ -126,6 +131,61 @@ describe('reelgraph through gRPC: pachd stand-in, init, ratings → model, reque
     );
     for (const p of result.predictions) {
       expect(p.estimate).toBeCloseTo(model.predict(p.userId, p.movieId).est, 10);
+    }
+  });
+
+  it('reelgraph serve runs the API on the cluster (REELGRAPH_PACHD_ADDRESS)', async () => {
+    const api = spawn(
+      process.execPath,
+      [
+        '-r',
+        path.join(ROOT, 'scripts/ts-register.js'),
+        path.join(ROOT, 'src/cli/main.ts'),
+        'serve',
+        '--port',
+        '0',
+      ],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: {
+          ...process.env,
+          REELGRAPH_PACHD_ADDRESS: address,
+          REELGRAPH_DATA_DIR: path.join(dir, 'api-unused'),
+          REELGRAPH_DATASETS: DATASETS,
+          REELGRAPH_API_TOKENS: '',
+          LOG_LEVEL: 'silent',
+        },
+      },
+    );
+    let err = '';
+    api.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+    try {
+      for (let i = 0; i < 1200 && !/listening on (http:\S+)/.test(err); i++) {
+        if (api.exitCode !== null) throw new Error(`reelgraph serve exited: ${err}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const url = /listening on (http:\S+)/.exec(err)![1];
+      const gql = async (query: string) => {
+        const res = await fetch(`${url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query }),
+        });
+        expect(res.status).toBe(200);
+        return (await res.json()) as { data: Record<string, { name?: string; id?: string }[]> };
+      };
+      const repos = await gql('{ repos { name } }');
+      expect(repos.data.repos.map((r) => r.name).sort()).toEqual(
+        ['predict', 'streaming', 'train', 'training'].sort(),
+      );
+      // the commits made above through gRPC, newest first
+      const commits = await gql('{ commits(repo: "training", first: 5) { id } }');
+      expect(commits.data.commits.map((c) => c.id)).toEqual([...trainingCommits].reverse());
+    } finally {
+      const exited = new Promise<number | null>((resolve) => api.on('exit', (c) => resolve(c)));
+      api.kill('SIGTERM');
+      expect(await exited).toBe(0);
     }
   });
 
