@@ -48,7 +48,8 @@ export interface PrecisionRecallAtK {
  * - precision = nRelAndRecK / nRecK, **0 when nRecK is 0**; recall = nRelAndRecK / nRel, **0 when
  *   nRel is 0** (the FAQ sets both undefined cases to 0).
  *
- * Average the maps' values to get the FAQ's mean precision/recall (see `meanOf`).
+ * Average the maps' values to get the FAQ's mean precision/recall (see `meanOf`). For NDCG@k and
+ * hits on the same ranking, see {@link rankingAtK}.
  *
  * @param predictions as returned by `algo.test(testset)`; each needs a true rating `rUi`.
  * @param k number of top predictions per user, a whole number ≥ 1 (default 10).
@@ -60,6 +61,48 @@ export function precisionRecallAtK(
   k = 10,
   threshold = 3.5,
 ): PrecisionRecallAtK {
+  const { precisions, recalls } = rankingAtK(predictions, k, threshold);
+  return { precisions, recalls };
+}
+
+/** Per-user ranking figures at k on the testset's items ({@link rankingAtK}'s return value). */
+export interface RankingAtK extends PrecisionRecallAtK {
+  /** Raw user id → NDCG@k in [0, 1] (binary gain), same users and order; 0 when nRel is 0. */
+  ndcgs: Map<string, number>;
+  /** Raw user id → 1 when the user's top k holds a relevant recommended item (nRelAndRecK ≥ 1), else 0. */
+  hits: Map<string, number>;
+}
+
+/**
+ * Ranking figures at k of each user on the items of a testset (the protocol of Surprise's FAQ,
+ * see {@link precisionRecallAtK}): each user's predictions sorted by estimate, descending, stably.
+ * Precision and recall are exactly the FAQ's; on the same ranking, with an item *relevant* when
+ * its true rating is ≥ threshold:
+ *
+ * - NDCG@k = DCG / IDCG with DCG = Σ_{p=1..min(k,n)} rel_p / log2(p + 1) (rel_p = 1 when the
+ *   prediction ranked p is relevant, else 0; n = the user's predictions) and IDCG the same sum
+ *   for the ideal order, Σ_{p=1..min(k,nRel)} 1 / log2(p + 1) (Järvelin & Kekäläinen, "Cumulated
+ *   gain-based evaluation of IR techniques", TOIS 2002; scikit-learn's `ndcg_score(y_true=rel,
+ *   y_score=est, k=k)` with ties broken by testset order). The ranking is by estimate only: a
+ *   relevant item in the top k counts whatever its estimate. **0 when nRel is 0** (as the FAQ
+ *   does for recall, and as scikit-learn does for a sample with no relevant item).
+ * - hit = 1 when nRelAndRecK ≥ 1 (at least one of the top k has estimate and true rating
+ *   ≥ threshold), else 0; the mean of the hits is the hit rate over all users of the testset.
+ *
+ * No estimate beyond the predictions given is computed: this ranks the test items only (the
+ * candidate-based protocol, which estimates every unrated item, is {@link evaluateTopN}).
+ *
+ * @param predictions as returned by `algo.test(testset)`; each needs a true rating `rUi`.
+ * @param k number of top predictions per user, a whole number ≥ 1 (default 10).
+ * @param threshold rating at or above which an item is relevant/recommended (default 3.5).
+ * @returns maps keyed by raw user id, users in order of first appearance.
+ * @throws RangeError for a bad k or threshold, or a prediction without a true rating.
+ */
+export function rankingAtK(
+  predictions: readonly Pick<Prediction, 'uid' | 'rUi' | 'est'>[],
+  k = 10,
+  threshold = 3.5,
+): RankingAtK {
   checkK(k);
   checkThreshold(threshold);
   const byUser = new Map<string, number[]>();
@@ -76,6 +119,8 @@ export function precisionRecallAtK(
   }
   const precisions = new Map<string, number>();
   const recalls = new Map<string, number>();
+  const ndcgs = new Map<string, number>();
+  const hits = new Map<string, number>();
   for (const [uid, list] of byUser) {
     // Array.prototype.sort is stable: equal estimates keep the testset order, as Python's.
     list.sort((a, b) => predictions[b].est - predictions[a].est);
@@ -83,17 +128,24 @@ export function precisionRecallAtK(
     for (const p of list) if ((predictions[p].rUi as number) >= threshold) nRel++;
     let nRecK = 0;
     let nRelAndRecK = 0;
+    let dcg = 0;
     for (let q = 0; q < Math.min(k, list.length); q++) {
       const pred = predictions[list[q]];
+      const relevant = (pred.rUi as number) >= threshold;
+      if (relevant) dcg += 1 / Math.log2(q + 2);
       if (pred.est >= threshold) {
         nRecK++;
-        if ((pred.rUi as number) >= threshold) nRelAndRecK++;
+        if (relevant) nRelAndRecK++;
       }
     }
+    let idcg = 0;
+    for (let q = 0; q < Math.min(k, nRel); q++) idcg += 1 / Math.log2(q + 2);
     precisions.set(uid, nRecK !== 0 ? nRelAndRecK / nRecK : 0);
     recalls.set(uid, nRel !== 0 ? nRelAndRecK / nRel : 0);
+    ndcgs.set(uid, nRel !== 0 ? dcg / idcg : 0);
+    hits.set(uid, nRelAndRecK > 0 ? 1 : 0);
   }
-  return { precisions, recalls };
+  return { precisions, recalls, ndcgs, hits };
 }
 
 /** Arithmetic mean of a map's values (NaN for an empty map), e.g. of `precisions`. */

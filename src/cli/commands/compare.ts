@@ -1,7 +1,8 @@
 /**
  * `reelgraph compare`: the model-selection study in one command — cross-validate several
  * algorithms on the same folds of a data set, print a table ranked by RMSE (mean RMSE, MAE, fit
- * and test seconds per fold), and optionally write a self-contained HTML report with charts
+ * and test seconds per fold; with `--top-n [k]` also precision@k, recall@k, NDCG@k and hit rate
+ * from the same predictions), and optionally write a self-contained HTML report with charts
  * (`--out report.html`) or print JSON (`--json`). Progress goes to stderr.
  *
  * A thin shell over `compareAlgorithms` (src/engine/model-selection/compare.ts); the data-set
@@ -43,7 +44,18 @@ import {
   renderCompareReport,
   toCompareJson,
   type CompareRunInfo,
+  type ComparedResult,
 } from '../report/compare-report';
+import {
+  addTopNOptions,
+  checkThresholdScale,
+  planTopN,
+  TopNCollector,
+  topNSummary,
+  type TopNCliOptions,
+  type TopNFold,
+  type TopNPlan,
+} from '../top-n-options';
 
 /**
  * The built-in algorithms `compare` runs by default, in Surprise's benchmark order (those that
@@ -64,7 +76,7 @@ export const DEFAULT_COMPARE_ALGORITHMS = [
 ] as const;
 
 /** The options of `reelgraph compare`, as commander parses them. */
-export interface CompareOptions extends DataOptions {
+export interface CompareOptions extends DataOptions, TopNCliOptions {
   algos?: string;
   param: string[];
   measures: string;
@@ -89,14 +101,15 @@ export function compareCommand(): Command {
       '--algos <list>',
       'comma-separated algorithms to compare (default: every built-in, see below)',
     );
-  return addDataOptions(cmd)
+  addDataOptions(cmd)
     .option(
       '--param <Algo.name=value>',
       'parameter of one algorithm, repeatable (SVD.nFactors=50, BaselineOnly.bslOptions.method=sgd)',
       collect,
       [],
     )
-    .option('--measures <list>', 'comma-separated measures among rmse, mse, mae, fcp', 'rmse,mae')
+    .option('--measures <list>', 'comma-separated measures among rmse, mse, mae, fcp', 'rmse,mae');
+  return addTopNOptions(cmd)
     .option('--out <file>', 'write a self-contained HTML report (table, charts, run details)')
     .option(
       '--json',
@@ -111,6 +124,7 @@ export function compareCommand(): Command {
         '  reelgraph compare --dataset ml-100k --cv 5 --out report.html\n' +
         '  reelgraph compare --folds predefined --algos SVD,KNNBaseline,BaselineOnly\n' +
         '  reelgraph compare --algos SVD,SVDpp --param SVD.nFactors=50 --seed 0 --json\n' +
+        '  reelgraph compare --algos SVD,BaselineOnly --top-n 10 --threshold 4 --out report.html\n' +
         '  reelgraph --plugin ./my-algo.js compare --algos MyAlgo,SVD\n',
     )
     .action(async (opts: CompareOptions) => {
@@ -165,13 +179,21 @@ function planAlgorithms(opts: CompareOptions): CompareEntry[] {
   return entries;
 }
 
-/** Progress on stderr: a bar on a terminal, one line per fold otherwise. */
+/**
+ * Progress on stderr: a bar on a terminal, one line per fold otherwise. `lastTopN` gives the
+ * top-N figures of the fold just measured (they are computed before its `done` event).
+ */
 function progressReporter(
   stderr: CommandIo['stderr'],
   measures: MeasureName[],
   total: number,
+  lastTopN: (() => TopNFold | undefined) | null,
+  topN: TopNPlan | null,
 ): { onProgress: (p: CompareProgress) => void; stop: () => void } {
-  const summary = (p: FoldFigures) => foldSummary(measures, p);
+  const summary = (p: FoldFigures) => {
+    const f = topN ? lastTopN?.() : undefined;
+    return foldSummary(measures, p) + (f && topN ? `; ${topNSummary(f, topN.k)}` : '');
+  };
   const where = (p: CompareProgress) =>
     `[${p.index}/${p.nAlgorithms}] ${p.algorithm} fold ${p.fold}/${p.nSplits}`;
   if (!stderr.isTTY) {
@@ -229,6 +251,7 @@ export async function runCompare(
 ): Promise<void> {
   const entries = planAlgorithms(opts);
   const measures = asUsage(() => parseMeasures(opts.measures.split(',')));
+  const topN = planTopN(opts);
   const p = planData(opts);
   if (opts.out !== undefined) {
     const dir = path.dirname(path.resolve(opts.out));
@@ -241,22 +264,29 @@ export async function runCompare(
   };
   const date = new Date().toISOString();
   const { data, nRatings } = await loadData(opts, p, io);
+  checkThresholdScale(topN, data.ratingScale);
   const nSplits = p.splitter.getNSplits(data);
   say(
     `Comparing ${entries.map((e) => e.name).join(', ')} on ${opts.dataset} (${nRatings} ratings), ${foldsLabel(opts, nSplits)}`,
   );
+  const collector = topN ? new TopNCollector(topN) : null;
   const progress = opts.quiet
     ? null
-    : progressReporter(io.stderr, measures, entries.length * nSplits);
-  let results;
+    : progressReporter(io.stderr, measures, entries.length * nSplits, () => collector?.last, topN);
+  let results: ComparedResult[];
   try {
     results = compareAlgorithms(entries, data, {
       measures,
       cv: p.splitter,
       onProgress: progress?.onProgress,
+      // Top-N figures from each fold's test predictions, the ones RMSE/MAE come from.
+      onPredictions: collector?.onPredictions,
     });
   } finally {
     progress?.stop();
+  }
+  if (collector) {
+    results = results.map((r) => ({ ...r, topN: collector.figures(r.algorithmName) }));
   }
   const ranked = rankResults(results);
   const run: CompareRunInfo = {
@@ -266,6 +296,7 @@ export async function runCompare(
     nSplits,
     seed: p.seed,
     measures,
+    topN,
     date,
     machine: machineInfo(),
     version: packageVersion(),
@@ -279,11 +310,18 @@ export async function runCompare(
   if (opts.json) {
     io.stdout.write(JSON.stringify(toCompareJson(ranked, run), null, 2) + '\n');
   } else {
-    io.stdout.write(formatCompareTable(ranked, measures) + '\n');
+    io.stdout.write(formatCompareTable(ranked, measures, topN) + '\n');
     io.stdout.write(
       `\nMeans over ${nSplits} folds; times in seconds per fold; ranked by ${
         measures.includes('rmse') ? 'RMSE' : measures[0].toUpperCase()
       }.\n`,
     );
+    if (topN) {
+      io.stdout.write(
+        `Top-${topN.k}: each user's test items ranked by estimate; relevant when the true ` +
+          `rating is ≥ ${topN.threshold}, recommended when in the top ${topN.k} with estimate ` +
+          `≥ ${topN.threshold} (Surprise's FAQ); Hit = share of users with a relevant recommended item.\n`,
+      );
+    }
   }
 }

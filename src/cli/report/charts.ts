@@ -40,16 +40,32 @@ export async function renderVegaLite(spec: TopLevelSpec): Promise<string> {
 /** What the charts need of one algorithm's cross-validation. */
 export interface ChartResult {
   algorithm: string;
-  /** Test measure per fold, by measure name. */
-  perFold: Partial<Record<MeasureName, number[]>>;
-  /** Mean test measure, by measure name. */
-  mean: Partial<Record<MeasureName, number>>;
+  /** Test figure per fold, by metric key (a measure name such as `rmse`, or e.g. `topN.ndcg`). */
+  perFold: Partial<Record<string, number[]>>;
+  /** Mean test figure over the folds, by metric key. */
+  mean: Partial<Record<string, number>>;
   /** Mean fit and test seconds per fold. */
   fitTime: number;
   testTime: number;
 }
 
-const label = (m: MeasureName) => m.toUpperCase();
+/** A figure drawn in charts: its key in `ChartResult`, its label, and which way is better. */
+export interface ChartMetric {
+  /** Key of `ChartResult.perFold` / `mean`. */
+  key: string;
+  /** Axis and title label, e.g. `RMSE`, `NDCG@10`. */
+  label: string;
+  /** True for scores (FCP, precision…), false for errors (RMSE, MAE, MSE). */
+  higherIsBetter: boolean;
+}
+
+/** The chart metric of an accuracy measure: key = name, label upper case; FCP higher is better. */
+export function measureMetric(m: MeasureName): ChartMetric {
+  return { key: m, label: m.toUpperCase(), higherIsBetter: m === 'fcp' };
+}
+
+const metricOf = (m: MeasureName | ChartMetric): ChartMetric =>
+  typeof m === 'string' ? measureMetric(m) : m;
 
 /**
  * Splits results into those drawn and the outliers left out of a chart, so that one far-off
@@ -60,8 +76,9 @@ const label = (m: MeasureName) => m.toUpperCase();
  */
 export function splitOutliers(
   results: readonly ChartResult[],
-  m: MeasureName,
+  metric: MeasureName | ChartMetric,
 ): { shown: ChartResult[]; outliers: ChartResult[] } {
+  const m = metricOf(metric).key;
   const means = results.map((r) => r.mean[m]).filter((v): v is number => Number.isFinite(v));
   if (means.length < 4) return { shown: [...results], outliers: [] };
   const med = medianOf(means);
@@ -110,17 +127,18 @@ function algorithmEncoding(order: readonly string[], shown: readonly string[]) {
 
 /**
  * Accuracy against time: one point per algorithm, x = mean seconds per fold (fit + test, log
- * scale), y = mean test measure; colour and shape name the algorithm (legend). The best
- * algorithms sit low (errors) and left (fast).
+ * scale), y = mean test figure; colour and shape name the algorithm (legend). The best
+ * algorithms sit low (errors; high for scores such as FCP or precision@k) and left (fast).
  *
  * @param results the algorithms to draw (see `splitOutliers`), best first.
  * @param order every algorithm of the report, for colours that agree across charts.
  */
 export function accuracyTimeSpec(
   results: readonly ChartResult[],
-  m: MeasureName,
+  metric: MeasureName | ChartMetric,
   order: readonly string[] = results.map((r) => r.algorithm),
 ): TopLevelSpec {
+  const { key: m, label, higherIsBetter } = metricOf(metric);
   const values = results.map((r) => ({
     algorithm: r.algorithm,
     seconds: Math.max(r.fitTime + r.testTime, 1e-4),
@@ -129,7 +147,7 @@ export function accuracyTimeSpec(
     score: r.mean[m],
   }));
   return {
-    title: `${label(m)} against time (mean per fold)`,
+    title: `${label} against time (mean per fold)`,
     width: 560,
     height: 320,
     data: { values },
@@ -145,7 +163,7 @@ export function accuracyTimeSpec(
         field: 'score',
         type: 'quantitative',
         scale: { zero: false, padding: 12 },
-        title: `${label(m)} (${m === 'fcp' ? 'higher' : 'lower'} is better)`,
+        title: `${label} (${higherIsBetter ? 'higher' : 'lower'} is better)`,
       },
       ...algorithmEncoding(
         order,
@@ -159,7 +177,11 @@ export function accuracyTimeSpec(
  * Per-fold spread: for each algorithm (one row, best first), the test measure of every fold as a
  * point, the range (min–max) as a rule and the mean as a tick.
  */
-export function foldSpreadSpec(results: readonly ChartResult[], m: MeasureName): TopLevelSpec {
+export function foldSpreadSpec(
+  results: readonly ChartResult[],
+  metric: MeasureName | ChartMetric,
+): TopLevelSpec {
+  const { key: m, label } = metricOf(metric);
   const order = results.map((r) => r.algorithm);
   const folds = results.flatMap((r) =>
     (r.perFold[m] ?? []).map((v, k) => ({
@@ -179,7 +201,7 @@ export function foldSpreadSpec(results: readonly ChartResult[], m: MeasureName):
   });
   const y = { field: 'algorithm', type: 'nominal', sort: order, title: null };
   return {
-    title: `${label(m)} per fold`,
+    title: `${label} per fold`,
     width: 560,
     height: { step: 26 },
     layer: [
@@ -192,7 +214,7 @@ export function foldSpreadSpec(results: readonly ChartResult[], m: MeasureName):
             field: 'min',
             type: 'quantitative',
             scale: { zero: false, padding: 12 },
-            title: label(m),
+            title: label,
           },
           x2: { field: 'max' },
         },

@@ -7,12 +7,26 @@ import type { MeasureName } from '../../engine/metrics';
 import { formatFixed, testKey, type CrossValidateResult } from '../../engine/model-selection';
 import { figuresJson, foldRowsJson, type FiguresJson } from '../cross-validation';
 import {
+  TOP_N_METRICS,
+  topNDescription,
+  topNLabel,
+  topNTitle,
+  type TopNFigures,
+  type TopNMetric,
+  type TopNPlan,
+} from '../top-n-options';
+import {
   accuracyTimeSpec,
   foldSpreadSpec,
+  measureMetric,
   renderVegaLite,
   splitOutliers,
+  type ChartMetric,
   type ChartResult,
 } from './charts';
+
+/** A compared algorithm's cross-validation, with its top-N figures when `--top-n` was given. */
+export type ComparedResult = CrossValidateResult & { topN?: TopNFigures };
 
 /** Facts about a comparison run, shown in the report and the JSON. */
 export interface CompareRunInfo {
@@ -28,6 +42,8 @@ export interface CompareRunInfo {
   seed: number | null;
   /** Measures computed, in order. */
   measures: MeasureName[];
+  /** `--top-n`: k and the relevance threshold; null when top-N figures were not asked for. */
+  topN: TopNPlan | null;
   /** When the run started (ISO 8601, UTC). */
   date: string;
   /** The machine: CPU model, cores, memory, OS, Node.js version. */
@@ -42,22 +58,32 @@ const pad = (s: string, w: number) => (s.length >= w ? s : s + ' '.repeat(w - s.
 
 /**
  * The table printed on stdout: one line per algorithm in the given order (rank them first), with
- * the mean of each measure over the folds (4 decimals) and the mean fit and test seconds per fold
- * (2 decimals).
+ * the mean of each measure over the folds (4 decimals), with `topN` the mean of each top-N figure
+ * (4 decimals), and the mean fit and test seconds per fold (2 decimals).
  *
  * ```
- * Algorithm     RMSE    MAE     Fit (s)  Test (s)
- * SVD           0.9390  0.7398  0.64     0.09
+ * Algorithm     RMSE    MAE     Prec@10  Recall@10  NDCG@10  Hit@10  Fit (s)  Test (s)
+ * SVD           0.9390  0.7398  0.8712   0.5423     0.8901   0.9421  0.64     0.09
  * ```
+ *
+ * @param topN the plan of `--top-n` (every result then needs its `topN` figures), or null.
  */
 export function formatCompareTable(
-  results: readonly CrossValidateResult[],
+  results: readonly ComparedResult[],
   measures: readonly MeasureName[],
+  topN: TopNPlan | null = null,
 ): string {
-  const header = ['Algorithm', ...measures.map((m) => m.toUpperCase()), 'Fit (s)', 'Test (s)'];
+  const header = [
+    'Algorithm',
+    ...measures.map((m) => m.toUpperCase()),
+    ...(topN ? TOP_N_METRICS.map((m) => topNLabel(m, topN.k)) : []),
+    'Fit (s)',
+    'Test (s)',
+  ];
   const rows = results.map((r) => [
     r.algorithmName,
     ...measures.map((m) => formatFixed(r.mean[testKey(m)]!, 4)),
+    ...(topN ? TOP_N_METRICS.map((m) => formatFixed(r.topN!.mean[m], 4)) : []),
     formatFixed(r.mean.fitTime!, 2),
     formatFixed(r.mean.testTime!, 2),
   ]);
@@ -83,12 +109,17 @@ export interface CompareJson {
     /** Means and standard deviations over the folds (see `figuresJson`). */
     mean: FiguresJson;
     std: FiguresJson;
+    /**
+     * With `--top-n` only: per fold `{fold, nUsers, precision, recall, ndcg, hitRate}` (means over
+     * the fold's test users, in [0, 1]), and their mean and std over the folds.
+     */
+    topN?: TopNFigures;
   }>;
 }
 
 /** Builds the `--json` document. */
 export function toCompareJson(
-  results: readonly CrossValidateResult[],
+  results: readonly ComparedResult[],
   run: CompareRunInfo,
 ): CompareJson {
   return {
@@ -100,6 +131,7 @@ export function toCompareJson(
         perFold: foldRowsJson(r, () => ({})),
         mean: figuresJson(r, r.mean),
         std: figuresJson(r, r.std),
+        ...(run.topN && r.topN ? { topN: r.topN } : {}),
       };
     }),
   };
@@ -112,13 +144,25 @@ export function escapeHtml(s: string): string {
   );
 }
 
-function chartResults(results: readonly CrossValidateResult[]): ChartResult[] {
+/** The chart metric of a top-N figure (key `topN.<metric>`, higher is better). */
+function topNMetric(m: TopNMetric, k: number): ChartMetric {
+  const t = topNTitle(m, k);
+  return { key: `topN.${m}`, label: t[0].toUpperCase() + t.slice(1), higherIsBetter: true };
+}
+
+function chartResults(results: readonly ComparedResult[]): ChartResult[] {
   return results.map((r) => {
     const perFold: ChartResult['perFold'] = {};
     const mean: ChartResult['mean'] = {};
     for (const m of r.measures) {
       perFold[m] = r[testKey(m)];
       mean[m] = r.mean[testKey(m)];
+    }
+    if (r.topN) {
+      for (const m of TOP_N_METRICS) {
+        perFold[`topN.${m}`] = r.topN.perFold.map((f) => f[m]);
+        mean[`topN.${m}`] = r.topN.mean[m];
+      }
     }
     return {
       algorithm: r.algorithmName,
@@ -158,43 +202,49 @@ code { font-family: ui-monospace, Menlo, Consolas, monospace; }
 `;
 
 /**
- * Renders the HTML report: run metadata, the ranked table (mean ± std of each measure, times),
- * per-fold figures, and the charts (accuracy against time for each measure, per-fold spread for
- * each measure) as inline SVG. One file, no external reference.
+ * Renders the HTML report: run metadata, the ranked table (mean ± std of each measure and, with
+ * `run.topN`, of each top-N figure; times), per-fold figures, and the charts (for each measure
+ * then each top-N figure: against time, and per-fold spread) as inline SVG. One file, no
+ * external reference.
  *
- * @param results cross-validation results, best first.
+ * @param results cross-validation results, best first (each with `topN` when `run.topN`).
  */
 export async function renderCompareReport(
-  results: readonly CrossValidateResult[],
+  results: readonly ComparedResult[],
   run: CompareRunInfo,
 ): Promise<string> {
   const measures = run.measures;
+  const topN = run.topN;
   const chartData = chartResults(results);
   const charts: { title: string; svg: string; caption: string }[] = [];
   const order = chartData.map((c) => c.algorithm);
-  const leftOut = (m: MeasureName, outliers: ChartResult[]) =>
+  const metrics: ChartMetric[] = [
+    ...measures.map(measureMetric),
+    ...(topN ? TOP_N_METRICS.map((m) => topNMetric(m, topN.k)) : []),
+  ];
+  const leftOut = (m: ChartMetric, outliers: ChartResult[]) =>
     outliers.length === 0
       ? ''
       : ` Not drawn, far outside the others' range: ${outliers
-          .map((o) => `${o.algorithm} (${m.toUpperCase()} ${formatFixed(o.mean[m]!, 4)})`)
+          .map((o) => `${o.algorithm} (${m.label} ${formatFixed(o.mean[m.key]!, 4)})`)
           .join(', ')}.`;
-  for (const m of measures) {
+  for (const m of metrics) {
     const { shown, outliers } = splitOutliers(chartData, m);
     charts.push({
-      title: `${m.toUpperCase()} against time`,
+      title: `${m.label} against time`,
       svg: await renderVegaLite(accuracyTimeSpec(shown, m, order)),
       caption:
-        `Mean ${m.toUpperCase()} over the folds against the mean seconds per fold (fit + test).` +
+        `Mean ${m.label} over the folds against the mean seconds per fold (fit + test).` +
         leftOut(m, outliers),
     });
   }
-  for (const m of measures) {
+  for (const m of metrics) {
     const { shown, outliers } = splitOutliers(chartData, m);
     charts.push({
-      title: `${m.toUpperCase()} per fold`,
+      title: `${m.label} per fold`,
       svg: await renderVegaLite(foldSpreadSpec(shown, m)),
       caption:
-        `Each fold's ${m.toUpperCase()} (points), their range (line) and mean (tick).` +
+        `Each fold's ${m.label} (points), their range (line) and mean (tick).` +
         leftOut(m, outliers),
     });
   }
@@ -204,6 +254,7 @@ export async function renderCompareReport(
     '<th class="name">#</th>',
     '<th class="name">Algorithm</th>',
     ...measures.map((m) => `<th>${m.toUpperCase()} (mean ± std)</th>`),
+    ...(topN ? TOP_N_METRICS.map((m) => `<th>${e(topNLabel(m, topN.k))} (mean ± std)</th>`) : []),
     '<th>Fit (s/fold)</th>',
     '<th>Test (s/fold)</th>',
     '<th class="name">Parameters</th>',
@@ -217,6 +268,12 @@ export async function renderCompareReport(
           (m) =>
             `<td>${formatFixed(r.mean[testKey(m)]!, 4)} ± ${formatFixed(r.std[testKey(m)]!, 4)}</td>`,
         ),
+        ...(topN
+          ? TOP_N_METRICS.map(
+              (m) =>
+                `<td>${formatFixed(r.topN!.mean[m], 4)} ± ${formatFixed(r.topN!.std[m], 4)}</td>`,
+            )
+          : []),
         `<td>${formatFixed(r.mean.fitTime!, 2)}</td>`,
         `<td>${formatFixed(r.mean.testTime!, 2)}</td>`,
         `<td class="params">${e(formatParams(r.params))}</td>`,
@@ -243,6 +300,17 @@ export async function renderCompareReport(
         ...measures.map((m) =>
           line(m.toUpperCase(), r[testKey(m)]!, r.mean[testKey(m)]!, r.std[testKey(m)]!, 4),
         ),
+        ...(topN && r.topN
+          ? TOP_N_METRICS.map((m) =>
+              line(
+                e(topNLabel(m, topN.k)),
+                r.topN!.perFold.map((f) => f[m]),
+                r.topN!.mean[m],
+                r.topN!.std[m],
+                4,
+              ),
+            )
+          : []),
         line('Fit time (s)', r.fitTime, r.mean.fitTime!, r.std.fitTime!, 2),
         line('Test time (s)', r.testTime, r.mean.testTime!, r.std.testTime!, 2),
       ];
@@ -300,7 +368,13 @@ ${foldRows}
 <dt>Data set</dt><dd>${e(run.dataset)} (${run.nRatings} ratings)</dd>
 <dt>Folds</dt><dd>${e(foldsText)}</dd>
 <dt>Measures</dt><dd>${e(measures.map((m) => m.toUpperCase()).join(', '))}</dd>
-<dt>Date</dt><dd>${e(run.date)}</dd>
+${
+  topN
+    ? `<dt>Top-N</dt><dd>${e(
+        TOP_N_METRICS.map((m) => topNTitle(m, topN.k)).join(', ') + ': ' + topNDescription(topN),
+      )}</dd>\n`
+    : ''
+}<dt>Date</dt><dd>${e(run.date)}</dd>
 <dt>Machine</dt><dd>${e(
     `${run.machine.cpu}, ${run.machine.cores} cores, ${run.machine.memoryGiB} GiB, ${run.machine.os}, Node.js ${run.machine.node}`,
   )}</dd>

@@ -11,6 +11,7 @@ import {
   crossValidate,
   testKey,
   type CrossValidateProgress,
+  type FoldPredictions,
   type CrossValidateResult,
 } from './validation';
 
@@ -37,6 +38,8 @@ export interface CompareOptions {
   cv?: number | Splitter;
   /** Progress callback. */
   onProgress?: (p: CompareProgress) => void;
+  /** Each fold's test predictions, with the algorithm they are about (see `crossValidate`). */
+  onPredictions?: (p: FoldPredictions & { algorithm: string; index: number }) => void;
 }
 
 /**
@@ -64,6 +67,9 @@ export function compareAlgorithms(
       onProgress: opts.onProgress
         ? (p) =>
             opts.onProgress!({ ...p, algorithm: a.name, index: k + 1, nAlgorithms: algos.length })
+        : undefined,
+      onPredictions: opts.onPredictions
+        ? (p) => opts.onPredictions!({ ...p, algorithm: a.name, index: k + 1 })
         : undefined,
     }),
   );

@@ -7,7 +7,7 @@
  * after the other in this thread (Surprise's default `n_jobs=1`).
  */
 import { performance } from 'node:perf_hooks';
-import type { AlgoBase, AlgorithmClass } from '../algorithms/base';
+import type { AlgoBase, AlgorithmClass, Prediction } from '../algorithms/base';
 import { createAlgorithm } from '../algorithms/registry';
 import { mean } from '../numeric';
 import { measureFunctions, parseMeasures, type MeasureName } from '../metrics';
@@ -34,6 +34,17 @@ export type CrossValidateProgress =
       testTime: number;
     };
 
+/** A fold's test predictions, handed to {@link CrossValidateOptions.onPredictions}. */
+export interface FoldPredictions {
+  /** 1-based fold number, and the number of folds. */
+  fold: number;
+  nSplits: number;
+  /** `algo.test(testset)` of this fold: the very predictions the measures are computed from. */
+  predictions: Prediction[];
+  /** The algorithm fitted on this fold's trainset. */
+  algo: AlgoBase;
+}
+
 /** Options of {@link crossValidate}. */
 export interface CrossValidateOptions {
   /** Measure names, case-insensitive, among rmse, mse, mae, fcp. Default `['rmse', 'mae']`. */
@@ -48,6 +59,12 @@ export interface CrossValidateOptions {
   log?: (text: string) => void;
   /** Called when a fold starts fitting (`phase: 'fit'`, fold 1-based) and when it is measured. */
   onProgress?: (p: CrossValidateProgress) => void;
+  /**
+   * Called with each fold's test predictions once they are timed and measured, before the fold's
+   * `done` progress event: for figures computed from the same predictions (e.g. top-N ranking
+   * measures) without a second fit or predict. Its time counts in neither fitTime nor testTime.
+   */
+  onPredictions?: (p: FoldPredictions) => void;
 }
 
 /** Per-measure figures: `testRmse`, `testMae`, …, `trainRmse` …, `fitTime`, `testTime`. */
@@ -178,6 +195,7 @@ export function crossValidate(
     testTime.push((t2 - t1) / 1000);
     nTrain.push(trainset.nRatings);
     nTest.push(testset.length);
+    opts.onPredictions?.({ fold, nSplits, predictions, algo: a });
     opts.onProgress?.({
       phase: 'done',
       fold,
