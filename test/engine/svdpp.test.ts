@@ -12,7 +12,11 @@ import {
   type SvdppSgdInput,
 } from '../../src/engine/algorithms/svdpp';
 import type { Trainset } from '../../src/engine/trainset';
-import { svdppKernelAvailable, svdppSgdWasm } from '../../src/engine/algorithms/svdpp-kernel';
+import {
+  svdppKernelAvailable,
+  svdppKernelBuild,
+  svdppSgdWasm,
+} from '../../src/engine/algorithms/svdpp-kernel';
 import { createAlgorithm } from '../../src/engine/algorithms';
 import { RandomState } from '../../src/engine/random';
 import {
@@ -312,14 +316,19 @@ describe('SVDpp parameters, seeds, half stars, state', () => {
 });
 
 describe('SVDpp kernel: WebAssembly and TypeScript loops give the same bits', () => {
-  it('the WebAssembly epoch is available on this runtime', () => {
+  it('the WebAssembly epoch is available on this runtime, in its SIMD build', () => {
     expect(svdppKernelAvailable()).toBe(true);
+    expect(svdppKernelBuild()).toBe('simd');
   });
 
+  // nFactors 4 and 9: SIMD steps (four factors per iteration) then, for 9, one scalar step.
   it.each([
-    [{ nFactors: 4, nEpochs: 6, randomState: 1 }],
-    [{ nFactors: 3, nEpochs: 3, lrYj: 0.05, regYj: 0.3, lrBu: 0.02, randomState: 2 }],
-  ])('%j: identical factors and biases', (params) => {
+    ['simd', { nFactors: 4, nEpochs: 6, randomState: 1 }],
+    ['simd', { nFactors: 9, nEpochs: 4, randomState: 3 }],
+    ['simd', { nFactors: 3, nEpochs: 3, lrYj: 0.05, regYj: 0.3, lrBu: 0.02, randomState: 2 }],
+    ['scalar', { nFactors: 4, nEpochs: 6, randomState: 1 }],
+    ['scalar', { nFactors: 9, nEpochs: 4, randomState: 3 }],
+  ] as const)('%s build, %j: identical factors and biases', (build, params) => {
     const t = refTrainset();
     const run = (fn: (i: SvdppSgdInput) => unknown) => {
       const r = new RandomState(params.randomState);
@@ -355,7 +364,7 @@ describe('SVDpp kernel: WebAssembly and TypeScript loops give the same bits', ()
       return input;
     };
     const js1 = run(svdppSgd);
-    const wa = run((i) => expect(svdppSgdWasm(i)).toBe(true));
+    const wa = run((i) => expect(svdppSgdWasm(i, build)).toBe(true));
     expect(wa.yj).toEqual(js1.yj);
     expect(wa.pu).toEqual(js1.pu);
     expect(wa.qi).toEqual(js1.qi);

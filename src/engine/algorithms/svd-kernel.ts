@@ -15,6 +15,7 @@
  */
 import {
   OP,
+  type KernelBuild,
   type Lanes,
   SCALAR,
   SPLAT,
@@ -33,6 +34,7 @@ import {
   lessThan,
   plus,
   rowLoop,
+  simdAndScalar,
   splats,
   ldF,
   factorKernel,
@@ -277,17 +279,13 @@ const sgdKernel = (useSimd: boolean) =>
   );
 
 /** Which WebAssembly build runs: f64x2 SIMD, scalar, or none (the TypeScript loop). */
-export type SvdKernelBuild = 'simd' | 'scalar' | 'none';
+export type SvdKernelBuild = KernelBuild;
 
-/** Each build, compiled once; null when the runtime refuses it (e.g. no SIMD). */
-const kernels = { simd: sgdKernel(true), scalar: sgdKernel(false) };
+/** Both builds, each compiled once; a build is unavailable when the runtime refuses it. */
+const kernels = simdAndScalar(sgdKernel);
 
 /** The build `svdSgd` uses on this runtime: SIMD when supported, else scalar, else none. */
-export function svdKernelBuild(): SvdKernelBuild {
-  if (kernels.simd.available()) return 'simd';
-  if (kernels.scalar.available()) return 'scalar';
-  return 'none';
-}
+export const svdKernelBuild = (): SvdKernelBuild => kernels.build();
 
 /**
  * The same loop in WebAssembly. Copies the arrays into a fresh linear memory, runs (users in
@@ -300,9 +298,7 @@ export function svdKernelBuild(): SvdKernelBuild {
  *   more than 2 GiB; the caller then runs `svdSgdJs`.
  */
 export function svdSgdWasm(a: SvdSgdInput, build: 'simd' | 'scalar' | 'auto' = 'auto'): boolean {
-  const chosen = build === 'auto' ? svdKernelBuild() : build;
-  if (chosen === 'none') return false;
-  return kernels[chosen].run(a, { flags: { biased: a.biased ? 1 : 0 }, arrays: {}, floats: a });
+  return kernels.run(a, { flags: { biased: a.biased ? 1 : 0 }, arrays: {}, floats: a }, build);
 }
 
 /** Runs Surprise's SVD SGD loop in place: WebAssembly when available, else the TypeScript loop. */

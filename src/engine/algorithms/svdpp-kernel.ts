@@ -2,7 +2,12 @@
  * The reorganised SVD++ epoch (`svdppSgd` in svdpp.ts: implicit feedback kept current, the y_j
  * rows of a user's items updated once per user through an accumulated affine map) as a small
  * WebAssembly function, assembled at load time. It performs the operations of `svdppSgd` in the
- * same order, so both give the same bits (a test checks it), without bounds checks.
+ * same order, so both give the same bits (a test checks it for both builds), without bounds
+ * checks, two factors at a time with f64x2 SIMD where the runtime has it (each lane does the
+ * scalar operation), and with the factor update of a rating done in the same pass as the dot
+ * product of the user's next rating (as in svd-kernel.ts: factor f of the next dot product reads
+ * pu[u,f], impl[f] and qi[i',f] after their update, so every addend is the same, added in the same
+ * order f = 0, 1, …).
  *
  * Per user u (ratings start…end−1, n = end − start, s = √n):
  *
@@ -25,34 +30,40 @@
 import {
   OP,
   VOID,
+  type KernelBuild,
+  type Lanes,
+  SCALAR,
+  VECTOR,
   type UserLocals,
   biasUpdate,
-  eachFactor as eachFactorOf,
   eachUser,
   estimate,
   element,
   f64c,
   f64c0,
+  factorKernel,
   get,
+  i32c,
   increment,
   itemRow,
   lessThan,
-  i32c,
   ldF,
   ldI,
-  plus,
-  factorKernel,
   localLayout,
   passLayout,
+  plus,
+  rowLoop,
   set,
-  stF,
+  simdAndScalar,
+  splats,
   uleb,
   userSetup,
   whileLess,
 } from './wasm-asm';
 import type { SvdppSgdInput } from './svdpp';
 
-// Parameters of the exported function `pass` (users uStart…uEnd−1; see `passLayout`), then locals.
+// Parameters of the exported function `pass` (users uStart…uEnd−1; see `passLayout`), then
+// locals (the v128 ones in the SIMD build only).
 const PARAMS = passLayout(
   [],
   ['yjP', 'implP', 'cP'],
@@ -61,15 +72,177 @@ const PARAMS = passLayout(
 const P = PARAMS.P;
 const LOCALS = localLayout(
   PARAMS,
-  ['u', 'k', 'start', 'end', 'up', 'ip', 'f', 'buA', 'biA', 'jp', 'nip', 'nbiA'],
+  ['u', 'k', 'start', 'end', 'up', 'ip', 'f', 'buA', 'biA', 'jp', 'nip', 'nbiA', 'limit4'],
   ['s', 'n', 'A', 'dot', 'err', 'g', 'gImpl', 'puf', 'qif', 'im', 'pun'],
+  // prettier-ignore
+  ['vS', 'vA', 'vErr', 'vG', 'vGImpl', 'vP', 'vQ', 'vIm', 'vPun', 'vM',
+    'vDecay', 'vLrPu', 'vRegPu', 'vLrQi', 'vRegQi'],
 );
 const L = LOCALS.L;
 /** The parameters and locals `userSetup`/`eachUser` use. */
 const U: UserLocals = { ...P, ...L };
 
-const eachFactor = (body: number[]) => eachFactorOf(L.f, P.rowBytes, body);
+/** The locals a step of one lane width uses: f64 ones (scalar), or v128 ones (SIMD). */
+type StepLocals = Record<
+  | 's'
+  | 'A'
+  | 'err'
+  | 'g'
+  | 'gImpl'
+  | 'p'
+  | 'q'
+  | 'im'
+  | 'pun'
+  | 'm'
+  | 'a'
+  | 'lrPu'
+  | 'regPu'
+  | 'lrQi'
+  | 'regQi',
+  number
+>;
+const SCALAR_LOCALS: StepLocals = { ...P, ...L, p: L.puf, q: L.qif, m: L.qif };
+const VECTOR_LOCALS: StepLocals = {
+  ...{ s: L.vS, A: L.vA, err: L.vErr, g: L.vG, gImpl: L.vGImpl },
+  ...{ p: L.vP, q: L.vQ, im: L.vIm, pun: L.vPun, m: L.vM, a: L.vDecay },
+  ...{ lrPu: L.vLrPu, regPu: L.vRegPu, lrQi: L.vLrQi, regQi: L.vRegQi },
+};
+
+/** A step at byte offset o of the factor loop (f in bytes), for one lane width. */
+type Step = (w: Lanes, x: StepLocals) => (o: number) => number[];
+
 const fOf = (base: number) => plus(base, L.f); // base + f
+
+// impl[f] = 0; C[f] = 0
+const clearStep: Step = (w) => (o) => [
+  ...fOf(P.implP),
+  ...w.zero,
+  ...w.st(o),
+  ...fOf(P.cP),
+  ...w.zero,
+  ...w.st(o),
+];
+// impl[f] = impl[f] + yj[j,f] / s
+const implStep: Step = (w, x) => (o) => [
+  ...fOf(P.implP),
+  ...fOf(P.implP),
+  ...w.ld(o),
+  ...fOf(L.jp),
+  ...w.ld(o),
+  ...get(x.s),
+  ...w.div,
+  ...w.add,
+  ...w.st(o),
+];
+// dot = dot + qi[i,f] · (pu[u,f] + impl[f])
+const dotStep: Step = (w, x) => (o) => [
+  ...fOf(L.ip),
+  ...w.ld(o),
+  ...fOf(L.up),
+  ...w.ld(o),
+  ...fOf(P.implP),
+  ...w.ld(o),
+  ...w.add,
+  ...w.mul,
+  ...w.addTo(L.dot, x.m),
+];
+/**
+ * The factor update of rating k; when `fused`, with the next rating's dot product (its item row
+ * at nip) in the same pass: `dot = dot + qi[i',f]·(pu[u,f] + impl[f])` on the updated values
+ * (kept in pun and im), read after the stores, so the same bits as a separate loop.
+ */
+const factorStep =
+  (fused: boolean): Step =>
+  (w, x) =>
+  (o) => [
+    // puf = pu[u,f]; qif = qi[i,f]; im = impl[f]
+    ...fOf(L.up),
+    ...w.ld(o),
+    ...set(x.p),
+    ...fOf(L.ip),
+    ...w.ld(o),
+    ...set(x.q),
+    ...fOf(P.implP),
+    ...w.ld(o),
+    ...set(x.im),
+    // pu[u,f] = puf + lrPu·(err·qif − regPu·puf)
+    ...fOf(L.up),
+    ...get(x.p),
+    ...get(x.lrPu),
+    ...get(x.err),
+    ...get(x.q),
+    ...w.mul,
+    ...get(x.regPu),
+    ...get(x.p),
+    ...w.mul,
+    ...w.sub,
+    ...w.mul,
+    ...w.add,
+    ...(fused ? [OP.tee, ...uleb(x.pun)] : []),
+    ...w.st(o),
+    // qi[i,f] = qif + lrQi·(err·(puf + im) − regQi·qif)
+    ...fOf(L.ip),
+    ...get(x.q),
+    ...get(x.lrQi),
+    ...get(x.err),
+    ...get(x.p),
+    ...get(x.im),
+    ...w.add,
+    ...w.mul,
+    ...get(x.regQi),
+    ...get(x.q),
+    ...w.mul,
+    ...w.sub,
+    ...w.mul,
+    ...w.add,
+    ...w.st(o),
+    // C[f] = a·C[f] + g·qif
+    ...fOf(P.cP),
+    ...get(x.a),
+    ...fOf(P.cP),
+    ...w.ld(o),
+    ...w.mul,
+    ...get(x.g),
+    ...get(x.q),
+    ...w.mul,
+    ...w.add,
+    ...w.st(o),
+    // impl[f] = a·im + gImpl·qif
+    ...fOf(P.implP),
+    ...get(x.a),
+    ...get(x.im),
+    ...w.mul,
+    ...get(x.gImpl),
+    ...get(x.q),
+    ...w.mul,
+    ...w.add,
+    ...(fused ? [OP.tee, ...uleb(x.im)] : []),
+    ...w.st(o),
+    ...(fused
+      ? [
+          ...fOf(L.nip),
+          ...w.ld(o),
+          ...get(x.pun),
+          ...get(x.im),
+          ...w.add,
+          ...w.mul,
+          ...w.addTo(L.dot, x.m),
+        ]
+      : []),
+  ];
+// yj[j,f] = A·yj[j,f] + C[f]
+const writeBackStep: Step = (w, x) => (o) => [
+  ...fOf(L.jp),
+  ...get(x.A),
+  ...fOf(L.jp),
+  ...w.ld(o),
+  ...w.mul,
+  ...fOf(P.cP),
+  ...w.ld(o),
+  ...w.add,
+  ...w.st(o),
+];
+
 /** `jp = yjP + items[k] · rowBytes` */
 const setJp = [
   ...get(P.yjP),
@@ -84,129 +257,23 @@ const setJp = [
 const eachRating = (body: number[]) => [
   ...get(L.start),
   ...set(L.k),
-  ...whileLess(L.k, L.end, [...body, ...get(L.k), ...i32c(1), OP.i32Add, ...set(L.k)]),
+  ...whileLess(L.k, L.end, [...body, ...increment(L.k)]),
 ];
 
-function passBody(): number[] {
-  // impl[f] = impl[f] + yj[j,f] / s over u's items (impl zeroed first); C[f] = 0
-  const initImpl = [
-    ...eachFactor([...fOf(P.implP), ...f64c0, ...stF(), ...fOf(P.cP), ...f64c0, ...stF()]),
-    ...eachRating([
-      ...setJp,
-      ...eachFactor([
-        ...fOf(P.implP),
-        ...fOf(P.implP),
-        ...ldF(),
-        ...fOf(L.jp),
-        ...ldF(),
-        ...get(L.s),
-        OP.f64Div,
-        OP.f64Add,
-        ...stF(),
-      ]),
-    ]),
-  ];
-  // dot = dot + qi[i,f] · (pu[u,f] + impl[f])
-  const dotLoop = [
-    ...f64c0,
-    ...set(L.dot),
-    ...eachFactor([
-      ...get(L.dot),
-      ...fOf(L.ip),
-      ...ldF(),
-      ...fOf(L.up),
-      ...ldF(),
-      ...fOf(P.implP),
-      ...ldF(),
-      OP.f64Add,
-      OP.f64Mul,
-      OP.f64Add,
-      ...set(L.dot),
-    ]),
-  ];
-  // The factor update of rating k; when `fused`, with the dot product of the next rating (item
-  // address in nip) in the same pass: dot = dot + qi[i',f]·(pu[u,f] + impl[f]) on the updated
-  // values (kept in pun and im), after the stores, so the same bits as a separate loop.
-  const factorLoop = (fused: boolean) =>
-    eachFactor([
-      ...fOf(L.up),
-      ...ldF(),
-      ...set(L.puf),
-      ...fOf(L.ip),
-      ...ldF(),
-      ...set(L.qif),
-      ...fOf(P.implP),
-      ...ldF(),
-      ...set(L.im),
-      // pu[u,f] = puf + lrPu·(err·qif − regPu·puf)
-      ...fOf(L.up),
-      ...get(L.puf),
-      ...get(P.lrPu),
-      ...get(L.err),
-      ...get(L.qif),
-      OP.f64Mul,
-      ...get(P.regPu),
-      ...get(L.puf),
-      OP.f64Mul,
-      OP.f64Sub,
-      OP.f64Mul,
-      OP.f64Add,
-      ...(fused ? [OP.tee, ...uleb(L.pun)] : []),
-      ...stF(),
-      // qi[i,f] = qif + lrQi·(err·(puf + im) − regQi·qif)
-      ...fOf(L.ip),
-      ...get(L.qif),
-      ...get(P.lrQi),
-      ...get(L.err),
-      ...get(L.puf),
-      ...get(L.im),
-      OP.f64Add,
-      OP.f64Mul,
-      ...get(P.regQi),
-      ...get(L.qif),
-      OP.f64Mul,
-      OP.f64Sub,
-      OP.f64Mul,
-      OP.f64Add,
-      ...stF(),
-      // C[f] = a·C[f] + g·qif
-      ...fOf(P.cP),
-      ...get(P.a),
-      ...fOf(P.cP),
-      ...ldF(),
-      OP.f64Mul,
-      ...get(L.g),
-      ...get(L.qif),
-      OP.f64Mul,
-      OP.f64Add,
-      ...stF(),
-      // impl[f] = a·im + gImpl·qif
-      ...fOf(P.implP),
-      ...get(P.a),
-      ...get(L.im),
-      OP.f64Mul,
-      ...get(L.gImpl),
-      ...get(L.qif),
-      OP.f64Mul,
-      OP.f64Add,
-      ...(fused ? [OP.tee, ...uleb(L.im)] : []),
-      ...stF(),
-      ...(fused
-        ? [
-            ...get(L.dot),
-            ...fOf(L.nip),
-            ...ldF(),
-            ...get(L.pun),
-            ...get(L.im),
-            OP.f64Add,
-            OP.f64Mul,
-            OP.f64Add,
-            ...set(L.dot),
-          ]
-        : []),
-    ]);
+function passBody(useSimd: boolean): number[] {
+  // The loop over a row's factors: four per iteration while four remain (SIMD: two lanes at a
+  // time), then one at a time.
+  const row = (step: Step) =>
+    rowLoop(
+      { f: L.f, rowBytes: P.rowBytes, limit: L.limit4 },
+      4,
+      step(SCALAR, SCALAR_LOCALS),
+      useSimd ? step(VECTOR, VECTOR_LOCALS) : undefined,
+    );
+  const vectors = (pairs: [number, number][]) => (useSimd ? splats(pairs) : []);
   const itemOf = (ipTo: number, biATo: number) => itemRow({ ...P, ...L }, ipTo, biATo);
   const kBeforeEnd = lessThan(L.k, L.end);
+  const zeroDot = [...f64c0, ...set(L.dot)];
   // Rating k (ip, biA, dot ready); k += 1; then the factor update fused with the next rating's
   // dot product (the next rating becomes the current one), or the user's last update.
   const rating = [
@@ -231,20 +298,24 @@ function passBody(): number[] {
     ...get(L.s),
     OP.f64Div,
     ...set(L.gImpl),
+    ...vectors([
+      [L.err, L.vErr],
+      [L.g, L.vG],
+      [L.gImpl, L.vGImpl],
+    ]),
     ...increment(L.k),
     ...kBeforeEnd,
     OP.if,
     VOID,
     ...itemOf(L.nip, L.nbiA),
-    ...f64c0,
-    ...set(L.dot),
-    ...factorLoop(true),
+    ...zeroDot,
+    ...row(factorStep(true)),
     ...get(L.nip),
     ...set(L.ip),
     ...get(L.nbiA),
     ...set(L.biA),
     OP.else,
-    ...factorLoop(false),
+    ...row(factorStep(false)),
     OP.end,
     // A = A·a
     ...get(L.A),
@@ -252,21 +323,6 @@ function passBody(): number[] {
     OP.f64Mul,
     ...set(L.A),
   ];
-  // yj[j,f] = A·yj[j,f] + C[f]
-  const writeBack = eachRating([
-    ...setJp,
-    ...eachFactor([
-      ...fOf(L.jp),
-      ...get(L.A),
-      ...fOf(L.jp),
-      ...ldF(),
-      OP.f64Mul,
-      ...fOf(P.cP),
-      ...ldF(),
-      OP.f64Add,
-      ...stF(),
-    ]),
-  ]);
   const user = [
     ...userSetup(U, [...set(L.start)]),
     // n = end − start; s = √n; A = 1
@@ -280,34 +336,69 @@ function passBody(): number[] {
     ...set(L.s),
     ...f64c(1),
     ...set(L.A),
-    ...initImpl,
+    ...vectors([[L.s, L.vS]]),
+    // impl = Σ_j y_j / s over u's items (impl and C zeroed first)
+    ...row(clearStep),
+    ...eachRating([...setJp, ...row(implStep)]),
+    // the ratings: the first one's dot product, then each rating (see `rating`)
     ...get(L.start),
     ...set(L.k),
     ...kBeforeEnd,
     OP.if,
     VOID,
     ...itemOf(L.ip, L.biA),
-    ...dotLoop,
+    ...zeroDot,
+    ...row(dotStep),
     ...whileLess(L.k, L.end, rating),
     OP.end,
-    ...writeBack,
+    // y_j = A·y_j + C for u's items
+    ...vectors([[L.A, L.vA]]),
+    ...eachRating([...setJp, ...row(writeBackStep)]),
   ];
-  return eachUser(U, user);
+  return [
+    ...vectors([
+      [P.a, L.vDecay],
+      [P.lrPu, L.vLrPu],
+      [P.regPu, L.vRegPu],
+      [P.lrQi, L.vLrQi],
+      [P.regQi, L.vRegQi],
+    ]),
+    // limit4 = rowBytes − 24: at least four factors remain while f < limit4
+    ...get(P.rowBytes),
+    ...i32c(24),
+    OP.i32Sub,
+    ...set(L.limit4),
+    ...eachUser(U, user),
+  ];
 }
 
-const kernel = factorKernel('pass', PARAMS, LOCALS.counts, passBody);
+/** Both builds, each compiled once; a build is unavailable when the runtime refuses it. */
+const kernels = simdAndScalar((useSimd) =>
+  factorKernel('pass', PARAMS, { ...LOCALS.counts, v128: useSimd ? LOCALS.counts.v128 : 0 }, () =>
+    passBody(useSimd),
+  ),
+);
 
-/** True when the WebAssembly SVD++ epoch is available on this runtime. */
-export const svdppKernelAvailable: () => boolean = kernel.available;
+/** The build `svdppSgdWasm` uses on this runtime: SIMD when supported, else scalar, else none. */
+export const svdppKernelBuild = (): KernelBuild => kernels.build();
+
+/** True when a WebAssembly SVD++ epoch is available on this runtime. */
+export const svdppKernelAvailable = (): boolean => kernels.build() !== 'none';
 
 /**
  * Runs `svdppSgd`'s loop in WebAssembly. Copies the arrays into a fresh linear memory, runs,
  * copies the biases and factors back.
- * @returns false (and changes nothing) when WebAssembly is unavailable or the data would need more
+ * @param build 'auto' (default): SIMD when the runtime supports it, else scalar; 'simd' or
+ *   'scalar' force one build (tests compare them).
+ * @returns false (and changes nothing) when that build is unavailable or the data would need more
  *   than 2 GiB; the caller then runs the TypeScript loop.
  */
-export function svdppSgdWasm(a: SvdppSgdInput): boolean {
+export function svdppSgdWasm(
+  a: SvdppSgdInput,
+  build: 'simd' | 'scalar' | 'auto' = 'auto',
+): boolean {
   // y_j is copied in and back; impl and C are scratch rows. `a` is the y_j decay 1 − lr_yj·reg_yj.
   const arrays = { yjP: a.yj, implP: a.nFactors, cP: a.nFactors };
-  return kernel.run(a, { flags: {}, arrays, floats: { ...a, a: 1 - a.lrYj * a.regYj } });
+  const floats = { ...a, a: 1 - a.lrYj * a.regYj };
+  return kernels.run(a, { flags: {}, arrays, floats }, build);
 }

@@ -750,3 +750,35 @@ export function factorKernel<F extends string, A extends string, X extends strin
     run: (a, args) => runFactorPasses(mod(), name, params, a, args),
   };
 }
+
+/** Which build of a kernel runs: f64x2 SIMD, scalar, or none (the TypeScript loop). */
+export type KernelBuild = 'simd' | 'scalar' | 'none';
+
+/** A kernel built twice, with and without SIMD (see `simdAndScalar`). */
+export interface KernelBuilds<F extends string, A extends string, X extends string> {
+  /** The build `run` picks on this runtime: SIMD when supported, else scalar, else none. */
+  build(): KernelBuild;
+  /**
+   * Runs the `build` ('auto': the one `build()` names) on `a` (`runFactorPasses`). @returns false,
+   * having changed nothing, when that build is unavailable or the memory would exceed 2 GiB.
+   */
+  run(a: FactorTraining, args: PassArgs<F, A, X>, build?: 'simd' | 'scalar' | 'auto'): boolean;
+}
+
+/** The SIMD and scalar builds of a kernel, `make(useSimd)`, each compiled on first use. */
+export function simdAndScalar<F extends string, A extends string, X extends string>(
+  make: (useSimd: boolean) => FactorKernel<F, A, X>,
+): KernelBuilds<F, A, X> {
+  const kernels = { simd: make(true), scalar: make(false) };
+  const build = (): KernelBuild => {
+    if (kernels.simd.available()) return 'simd';
+    return kernels.scalar.available() ? 'scalar' : 'none';
+  };
+  return {
+    build,
+    run: (a, args, wanted = 'auto') => {
+      const chosen = wanted === 'auto' ? build() : wanted;
+      return chosen !== 'none' && kernels[chosen].run(a, args);
+    },
+  };
+}
