@@ -6,6 +6,7 @@
 import { NMF } from '../../src/engine/algorithms/nmf';
 import {
   nmfKernelAvailable,
+  nmfKernelBuild,
   nmfSgdJs,
   nmfSgdWasm,
   type NmfSgdInput,
@@ -235,22 +236,29 @@ describe('NMF kernel: WebAssembly and TypeScript loops give the same bits', () =
     qi: a.qi.slice(),
   });
 
-  it('the WebAssembly pass is available on this runtime', () => {
+  it('the WebAssembly pass is available on this runtime, in its SIMD build', () => {
     expect(nmfKernelAvailable()).toBe(true);
+    expect(nmfKernelBuild()).toBe('simd');
   });
 
+  // nFactors 5: one SIMD iteration of four factors, then one scalar step.
   it.each([
-    [false, 1],
-    [true, 2],
-  ])('biased %s: identical factors and biases', (biased, seed) => {
-    const a = input(biased, seed);
-    const b = copy(a);
-    nmfSgdJs(a);
-    expect(nmfSgdWasm(b)).toBe(true);
-    expect(b.pu).toEqual(a.pu);
-    expect(b.qi).toEqual(a.qi);
-    expect(b.bu).toEqual(a.bu);
-    expect(b.bi).toEqual(a.bi);
-    expect(Math.max(...a.pu)).toBeGreaterThan(0);
-  });
+    [false, 1, 'simd'],
+    [true, 2, 'simd'],
+    [false, 1, 'scalar'],
+    [true, 2, 'scalar'],
+  ] as const)(
+    'biased %s (seed %d), %s build: identical factors and biases',
+    (biased, seed, build) => {
+      const a = input(biased, seed);
+      const b = copy(a);
+      nmfSgdJs(a);
+      expect(nmfSgdWasm(b, build)).toBe(true);
+      expect(b.pu).toEqual(a.pu);
+      expect(b.qi).toEqual(a.qi);
+      expect(b.bu).toEqual(a.bu);
+      expect(b.bi).toEqual(a.bi);
+      expect(Math.max(...a.pu)).toBeGreaterThan(0);
+    },
+  );
 });

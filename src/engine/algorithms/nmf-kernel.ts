@@ -4,8 +4,9 @@
  * the ratings, as a small WebAssembly function (`nmfSgdWasm`, assembled at load time with the
  * helpers of wasm-asm.ts). WebAssembly's f64 arithmetic is IEEE 754 binary64, round to nearest,
  * never fused, and the kernel performs the same operations in the same order, so both give the
- * same bits (a test checks it); the WebAssembly pass has no bounds checks and runs several times
- * faster.
+ * same bits (a test checks it for both builds); the WebAssembly pass has no bounds checks, does
+ * two factors at a time with f64x2 SIMD where the runtime has it (each lane does the scalar
+ * operation) and runs several times faster.
  *
  * Per epoch:
  *
@@ -27,26 +28,31 @@
  */
 import {
   OP,
-  type UserLocals,
   VOID,
+  type KernelBuild,
+  type Lanes,
+  SCALAR,
+  VECTOR,
+  type UserLocals,
   accumulate,
   biasUpdate,
-  eachFactor as eachFactorOf,
   eachUser,
   estimate,
   element,
   f64c0,
+  factorKernel,
   get,
   i32c,
   increment,
+  itemRow,
   ldF,
-  ldI,
-  plus,
-  factorKernel,
   localLayout,
   passLayout,
+  plus,
+  rowLoop,
   set,
-  stF,
+  simdAndScalar,
+  splats,
   uleb,
   userSetup,
   whileLess,
@@ -70,7 +76,8 @@ export interface NmfSgdInput extends FactorTraining {
 
 /**
  * The item factor update closing an epoch: `qi[i,f] *= num / (denom + |U_i|·reg_qi·qi[i,f])`,
- * with numerators and denominators interleaved in `itemAcc` (length 2 × nItems × nFactors).
+ * with `itemAcc` (length 2 × nItems × nFactors) holding, for each item i, its nFactors numerators
+ * then its nFactors denominators (at 2·i·nFactors + f and 2·i·nFactors + nFactors + f).
  */
 function updateItems(a: NmfSgdInput, itemAcc: Float64Array, qi: Float64Array): void {
   const { nItems, itemDegrees, regQi } = a;
@@ -79,8 +86,8 @@ function updateItems(a: NmfSgdInput, itemAcc: Float64Array, qi: Float64Array): v
     const nRatings = itemDegrees[i];
     const io = i * nF;
     for (let f = 0; f < nF; f++) {
-      const x = 2 * (io + f);
-      const denom = itemAcc[x + 1] + nRatings * regQi * qi[io + f];
+      const x = 2 * io + f;
+      const denom = itemAcc[x + nF] + nRatings * regQi * qi[io + f];
       qi[io + f] *= itemAcc[x] / denom;
     }
   }
@@ -114,7 +121,7 @@ export function nmfSgdJs(a: NmfSgdInput): void {
           const puf = pu[uo + f];
           dot += qif * puf;
           uNum[f] += qif * r;
-          itemAcc[ia + 2 * f] += puf * r;
+          itemAcc[ia + f] += puf * r;
         }
         const est = mu + bu[u] + bi[i] + dot;
         const err = r - est;
@@ -124,7 +131,7 @@ export function nmfSgdJs(a: NmfSgdInput): void {
         }
         for (let f = 0; f < nF; f++) {
           uDen[f] += qi[io + f] * est;
-          itemAcc[ia + 2 * f + 1] += pu[uo + f] * est;
+          itemAcc[ia + nF + f] += pu[uo + f] * est;
         }
       }
       const nRatings = end - start;
@@ -139,7 +146,8 @@ export function nmfSgdJs(a: NmfSgdInput): void {
 
 // ---- The pass over the ratings in WebAssembly ----------------------------------------------
 
-// Parameters of the exported function `pass` (users uStart…uEnd−1; see `passLayout`), then locals.
+// Parameters of the exported function `pass` (users uStart…uEnd−1; see `passLayout`), then
+// locals (the v128 ones in the SIMD build only).
 const PARAMS = passLayout(
   ['biased'],
   ['accP', 'numP', 'denP'],
@@ -148,71 +156,105 @@ const PARAMS = passLayout(
 const P = PARAMS.P;
 const LOCALS = localLayout(
   PARAMS,
-  ['u', 'k', 'end', 'up', 'ip', 'ap', 'f', 'buA', 'biA', 'start'],
-  ['r', 'dot', 'est', 'err', 'q', 'p'],
+  ['u', 'k', 'end', 'up', 'ip', 'ap', 'dp', 'f', 'buA', 'biA', 'start', 'limit4'],
+  ['r', 'dot', 'est', 'err', 'q', 'p', 'c'],
+  ['vR', 'vEst', 'vC', 'vQ', 'vP', 'vM'],
 );
 const L = LOCALS.L;
 /** The parameters and locals `userSetup`/`eachUser` use. */
 const U: UserLocals = { ...P, ...L };
 
-const eachFactor = (body: number[]) => eachFactorOf(L.f, P.rowBytes, body);
+/** The locals a step of one lane width uses: f64 ones (scalar), or v128 ones (SIMD). */
+type StepLocals = Record<'r' | 'est' | 'c' | 'q' | 'p' | 'm', number>;
+const SCALAR_LOCALS: StepLocals = { ...L, m: L.q };
+const VECTOR_LOCALS: StepLocals = { r: L.vR, est: L.vEst, c: L.vC, q: L.vQ, p: L.vP, m: L.vM };
+/** A step at byte offset o of the factor loop (f in bytes), for one lane width. */
+type Step = (w: Lanes, x: StepLocals) => (o: number) => number[];
+
 const fOf = (base: number) => plus(base, L.f); // base + f
-/** base + 2f (+ extra): the item accumulators are interleaved (numerator, denominator). */
-const f2Of = (base: number, extra = 0) => [
-  ...element(base, L.f, 1),
-  ...(extra ? [...i32c(extra), OP.i32Add] : []),
+// q = qi[i,f]; p = pu[u,f]; dot += q·p; num[f] += q·r; itemNum[i,f] += p·r
+const numeratorStep: Step = (w, x) => (o) => [
+  ...fOf(L.ip),
+  ...w.ld(o),
+  ...set(x.q),
+  ...fOf(L.up),
+  ...w.ld(o),
+  ...set(x.p),
+  ...get(x.q),
+  ...get(x.p),
+  ...w.mul,
+  ...w.addTo(L.dot, x.m),
+  ...accumulate(fOf(P.numP), [...get(x.q), ...get(x.r), ...w.mul], w, o),
+  ...accumulate(fOf(L.ap), [...get(x.p), ...get(x.r), ...w.mul], w, o),
+];
+// den[f] += qi[i,f]·est; itemDen[i,f] += pu[u,f]·est
+const denominatorStep: Step = (w, x) => (o) => [
+  ...accumulate(fOf(P.denP), [...fOf(L.ip), ...w.ld(o), ...get(x.est), ...w.mul], w, o),
+  ...accumulate(fOf(L.dp), [...fOf(L.up), ...w.ld(o), ...get(x.est), ...w.mul], w, o),
+];
+// num[f] = den[f] = 0
+const clearStep: Step = (w) => (o) => [
+  ...fOf(P.numP),
+  ...w.zero,
+  ...w.st(o),
+  ...fOf(P.denP),
+  ...w.zero,
+  ...w.st(o),
+];
+// pu[u,f] = pu[u,f] · (num[f] / (den[f] + c·pu[u,f])), c = nRatings·regPu
+const userStep: Step = (w, x) => (o) => [
+  ...fOf(L.up),
+  ...fOf(L.up),
+  ...w.ld(o),
+  ...set(x.p),
+  ...get(x.p),
+  ...fOf(P.numP),
+  ...w.ld(o),
+  ...fOf(P.denP),
+  ...w.ld(o),
+  ...get(x.c),
+  ...get(x.p),
+  ...w.mul,
+  ...w.add,
+  ...w.div,
+  ...w.mul,
+  ...w.st(o),
 ];
 
-function passBody(): number[] {
-  // q = qi[i,f]; p = pu[u,f]; dot += q·p; num[f] += q·r; acc[i,2f] += p·r
-  const numerators = eachFactor([
-    ...fOf(L.ip),
-    ...ldF(),
-    ...set(L.q),
-    ...fOf(L.up),
-    ...ldF(),
-    ...set(L.p),
-    ...get(L.dot),
-    ...get(L.q),
-    ...get(L.p),
-    OP.f64Mul,
-    OP.f64Add,
-    ...set(L.dot),
-    ...accumulate(fOf(P.numP), [...get(L.q), ...get(L.r), OP.f64Mul]),
-    ...accumulate(f2Of(L.ap), [...get(L.p), ...get(L.r), OP.f64Mul]),
-  ]);
-  // den[f] += qi[i,f]·est; acc[i,2f+1] += pu[u,f]·est
-  const denominators = eachFactor([
-    ...accumulate(fOf(P.denP), [...fOf(L.ip), ...ldF(), ...get(L.est), OP.f64Mul]),
-    ...accumulate(f2Of(L.ap, 8), [...fOf(L.up), ...ldF(), ...get(L.est), OP.f64Mul]),
-  ]);
+function passBody(useSimd: boolean): number[] {
+  // The loop over a row's factors: four per iteration while four remain (SIMD: two lanes at a
+  // time), then one at a time.
+  const row = (step: Step) =>
+    rowLoop(
+      { f: L.f, rowBytes: P.rowBytes, limit: L.limit4 },
+      4,
+      step(SCALAR, SCALAR_LOCALS),
+      useSimd ? step(VECTOR, VECTOR_LOCALS) : undefined,
+    );
+  const vectors = (pairs: [number, number][]) => (useSimd ? splats(pairs) : []);
   const rating = [
-    // i = items[k]; ip = qiP + i·rowBytes; ap = accP + 2·i·rowBytes; biA = biP + 8i; r = ratings[k]
-    ...element(P.itemsP, L.k, 2),
-    ...ldI(),
-    OP.tee,
-    ...uleb(L.f), // i, kept in f until the factor loop resets it
-    ...get(P.rowBytes),
-    OP.i32Mul,
-    OP.tee,
-    ...uleb(L.ip),
+    // i = items[k]; ip = qiP + i·rowBytes; biA = biP + 8i; ap = accP + 2·i·rowBytes (the item's
+    // numerators), dp = ap + rowBytes (its denominators); r = ratings[k]
+    ...itemRow({ ...P, ...L }, L.ip, L.biA),
+    ...get(L.ip),
+    ...get(P.qiP),
+    OP.i32Sub,
     ...i32c(1),
     OP.i32Shl,
     ...get(P.accP),
     OP.i32Add,
-    ...set(L.ap),
-    ...get(L.ip),
-    ...get(P.qiP),
+    OP.tee,
+    ...uleb(L.ap),
+    ...get(P.rowBytes),
     OP.i32Add,
-    ...set(L.ip),
-    ...element(P.biP, L.f, 3),
-    ...set(L.biA),
+    ...set(L.dp),
     ...element(P.ratingsP, L.k, 3),
     ...ldF(),
     ...set(L.r),
+    ...vectors([[L.r, L.vR]]),
     ...f64c0,
     ...set(L.dot),
-    ...numerators,
+    ...row(numeratorStep),
     // est = ((mu + bu[u]) + bi[i]) + dot
     ...estimate(P.mu, L.buA, L.biA, L.dot),
     ...set(L.est),
@@ -226,56 +268,48 @@ function passBody(): number[] {
     ...biasUpdate(L.buA, P.lrBu, L.err, P.regBu),
     ...biasUpdate(L.biA, P.lrBi, L.err, P.regBi),
     OP.end,
-    ...denominators,
+    ...vectors([[L.est, L.vEst]]),
+    ...row(denominatorStep),
     ...increment(L.k),
   ];
-  // num[f] = den[f] = 0
-  const clear = eachFactor([
-    ...fOf(P.numP),
-    ...f64c0,
-    ...stF(),
-    ...fOf(P.denP),
-    ...f64c0,
-    ...stF(),
-  ]);
-  // pu[u,f] = pu[u,f] · (num[f] / (den[f] + (nRatings·regPu)·pu[u,f]))
-  const userUpdate = eachFactor([
-    ...fOf(L.up),
-    ...fOf(L.up),
-    ...ldF(),
-    ...set(L.p),
-    ...get(L.p),
-    ...fOf(P.numP),
-    ...ldF(),
-    ...fOf(P.denP),
-    ...ldF(),
+  const user = [
+    // up = puP + u·rowBytes; buA = buP + 8u; k = start = off[u]; end = off[u + 1]
+    ...userSetup(U, [OP.tee, ...uleb(L.start), ...set(L.k)]),
+    ...row(clearStep),
+    ...whileLess(L.k, L.end, rating),
+    // c = nRatings·regPu
     ...get(L.end),
     ...get(L.start),
     OP.i32Sub,
     OP.f64ConvertI32S,
     ...get(P.regPu),
     OP.f64Mul,
-    ...get(L.p),
-    OP.f64Mul,
-    OP.f64Add,
-    OP.f64Div,
-    OP.f64Mul,
-    ...stF(),
-  ]);
-  const user = [
-    // up = puP + u·rowBytes; buA = buP + 8u; k = start = off[u]; end = off[u + 1]
-    ...userSetup(U, [OP.tee, ...uleb(L.start), ...set(L.k)]),
-    ...clear,
-    ...whileLess(L.k, L.end, rating),
-    ...userUpdate,
+    ...set(L.c),
+    ...vectors([[L.c, L.vC]]),
+    ...row(userStep),
   ];
-  return eachUser(U, user);
+  return [
+    // limit4 = rowBytes − 24: at least four factors remain while f < limit4
+    ...get(P.rowBytes),
+    ...i32c(24),
+    OP.i32Sub,
+    ...set(L.limit4),
+    ...eachUser(U, user),
+  ];
 }
 
-const kernel = factorKernel('pass', PARAMS, LOCALS.counts, passBody);
+/** Both builds, each compiled once; a build is unavailable when the runtime refuses it. */
+const kernels = simdAndScalar((useSimd) =>
+  factorKernel('pass', PARAMS, { ...LOCALS.counts, v128: useSimd ? LOCALS.counts.v128 : 0 }, () =>
+    passBody(useSimd),
+  ),
+);
+
+/** The build `nmfSgdWasm` uses on this runtime: SIMD when supported, else scalar, else none. */
+export const nmfKernelBuild = (): KernelBuild => kernels.build();
 
 /** True when the WebAssembly pass is available on this runtime. */
-export const nmfKernelAvailable: () => boolean = kernel.available;
+export const nmfKernelAvailable = (): boolean => kernels.build() !== 'none';
 
 /**
  * The same loop with the pass over the ratings in WebAssembly. Copies the arrays into a fresh
@@ -283,16 +317,18 @@ export const nmfKernelAvailable: () => boolean = kernel.available;
  * @returns false (and changes nothing) when WebAssembly is unavailable or the data would need more
  *   than 2 GiB; the caller then runs `nmfSgdJs`.
  */
-export function nmfSgdWasm(a: NmfSgdInput): boolean {
-  // Scratch: item (numerator, denominator) pairs; the user's numerators, denominators.
+export function nmfSgdWasm(a: NmfSgdInput, build: 'simd' | 'scalar' | 'auto' = 'auto'): boolean {
+  // Scratch: each item's numerators then denominators; the user's numerators, denominators.
   const arrays = { accP: a.nItems * a.nFactors * 2, numP: a.nFactors, denP: a.nFactors };
-  return kernel.run(a, {
+  const args = {
     arrays,
-    beforeEpoch: (views) => views.accP.fill(0),
-    afterEpoch: (views) => updateItems(a, views.accP as Float64Array, views.qiP as Float64Array),
+    beforeEpoch: (views: { accP: Float64Array | Int32Array }) => views.accP.fill(0),
+    afterEpoch: (views: { accP: Float64Array | Int32Array; qiP: Float64Array | Int32Array }) =>
+      updateItems(a, views.accP as Float64Array, views.qiP as Float64Array),
     flags: { biased: a.biased ? 1 : 0 },
     floats: a,
-  });
+  };
+  return kernels.run(a, args, build);
 }
 
 /** Runs Surprise's NMF loop in place: the WebAssembly pass when available, else TypeScript. */

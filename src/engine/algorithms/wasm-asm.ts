@@ -237,14 +237,17 @@ export function rowLoop(
 /** `x = x + 1` for the i32 local `x`. */
 export const increment = (x: number): number[] => [...get(x), ...i32c(1), OP.i32Add, ...set(x)];
 
-/** `mem[addr] = mem[addr] + x` for the f64 at the address pushed by `addr`. */
-export const accumulate = (addr: number[], x: number[]): number[] => [
+/**
+ * `mem[addr + o] = mem[addr + o] + x` for the f64 (or, with `w` = VECTOR, the f64x2) at the
+ * address pushed by `addr`, `x` pushing the value to add.
+ */
+export const accumulate = (addr: number[], x: number[], w: Lanes = SCALAR, o = 0): number[] => [
   ...addr,
   ...addr,
-  ...ldF(),
+  ...w.ld(o),
   ...x,
-  OP.f64Add,
-  ...stF(),
+  ...w.add,
+  ...w.st(o),
 ];
 
 /**
