@@ -188,6 +188,29 @@ export function topNDescription(plan: TopNPlan): string {
   );
 }
 
+/**
+ * Adds the top-N rows to Surprise's `print_summary` table (`formatSummary`), before its `Fit time`
+ * row, in its layout (label padded to 18, cells to 8; 4 decimals; Mean, then Std over folds):
+ *
+ * ```
+ * Precision@10      0.7353  0.7357  0.7278  0.7329  0.0036
+ * ```
+ */
+export function withTopNRows(summary: string, figures: TopNFigures, k: number): string {
+  const pad = (s: string, w: number) => (s.length >= w ? s : s + ' '.repeat(w - s.length));
+  const rows = TOP_N_METRICS.map((m) => {
+    const t = topNTitle(m, k);
+    const cells = [...figures.perFold.map((f) => f[m]), figures.mean[m], figures.std[m]].map((v) =>
+      pad(formatFixed(v, 4), 8),
+    );
+    return pad(t[0].toUpperCase() + t.slice(1), 18) + cells.join('');
+  });
+  const lines = summary.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('Fit time'));
+  lines.splice(at < 0 ? lines.length : at, 0, ...rows);
+  return lines.join('\n');
+}
+
 /** `Prec@10 0.8123, Recall@10 0.5012, NDCG@10 0.8890, Hit@10 0.9500`, for progress lines. */
 export function topNSummary(f: Record<TopNMetric, number>, k: number): string {
   return TOP_N_METRICS.map((m) => `${topNLabel(m, k)} ${formatFixed(f[m], 4)}`).join(', ');

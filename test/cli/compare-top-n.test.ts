@@ -21,6 +21,7 @@ import {
   type FoldPredictions,
 } from '../../src/engine/model-selection';
 import { measureFunctions } from '../../src/engine/metrics';
+import { avg, faqFigures, KEYS, sd, type Figures } from '../helpers/faq-top-n';
 import { datasetOf, syntheticRows, writeCsv } from '../helpers/synthetic-ratings';
 
 const rows = syntheticRows(5, 40, 30, 0.4);
@@ -31,48 +32,6 @@ const ALGOS: [string, Record<string, unknown>][] = [
   ['BaselineOnly', {}],
   ['NormalPredictor', { randomState: SEED }], // --seed also seeds algorithms that have one
 ];
-
-type Figures = { precision: number; recall: number; ndcg: number; hitRate: number };
-const KEYS = ['precision', 'recall', 'ndcg', 'hitRate'] as const;
-
-/** The FAQ protocol, written out independently of src/engine/top-n.ts. */
-function faqFigures(
-  preds: { uid: string; est: number; rUi: number | null }[],
-  k: number,
-  threshold: number,
-): Figures {
-  const users = new Map<string, { est: number; r: number; at: number }[]>();
-  preds.forEach((p, at) => {
-    if (!users.has(p.uid)) users.set(p.uid, []);
-    users.get(p.uid)!.push({ est: p.est, r: p.rUi!, at });
-  });
-  const sum: Figures = { precision: 0, recall: 0, ndcg: 0, hitRate: 0 };
-  for (const list of users.values()) {
-    list.sort((a, b) => b.est - a.est || a.at - b.at);
-    const top = list.slice(0, k);
-    const rel = list.filter((x) => x.r >= threshold).length;
-    const rec = top.filter((x) => x.est >= threshold);
-    const relRec = rec.filter((x) => x.r >= threshold).length;
-    let dcg = 0;
-    top.forEach((x, pos) => (dcg += x.r >= threshold ? 1 / Math.log2(pos + 2) : 0));
-    let idcg = 0;
-    for (let pos = 0; pos < Math.min(k, rel); pos++) idcg += 1 / Math.log2(pos + 2);
-    sum.precision += rec.length ? relRec / rec.length : 0;
-    sum.recall += rel ? relRec / rel : 0;
-    sum.ndcg += rel ? dcg / idcg : 0;
-    sum.hitRate += relRec > 0 ? 1 : 0;
-  }
-  const n = users.size;
-  return {
-    precision: sum.precision / n,
-    recall: sum.recall / n,
-    ndcg: sum.ndcg / n,
-    hitRate: sum.hitRate / n,
-  };
-}
-
-const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const sd = (xs: number[]) => Math.sqrt(avg(xs.map((x) => (x - avg(xs)) ** 2)));
 
 let tmp: string;
 let file: string;

@@ -1,7 +1,9 @@
 /**
  * `reelgraph evaluate`: cross-validates an algorithm on a data set and prints the table Surprise's
  * verbose `cross_validate` prints (or, with `--json`, one object with the per-fold and mean
- * figures). Progress goes to stderr while folds run: a bar on a terminal, plain lines otherwise.
+ * figures). With `--top-n [k]`, also precision@k, recall@k, NDCG@k and hit rate of each fold,
+ * from the same test predictions (src/cli/top-n-options.ts). Progress goes to stderr while folds
+ * run: a bar on a terminal, plain lines otherwise.
  *
  * A thin shell over `crossValidate` (src/engine/model-selection): it validates every option before
  * loading any data, loads the data set, picks the splitter, and prints.
@@ -38,9 +40,21 @@ import {
   type DataOptions,
   type DataPlan,
 } from '../data-options';
+import {
+  addTopNOptions,
+  checkThresholdScale,
+  planTopN,
+  TopNCollector,
+  topNSummary,
+  withTopNRows,
+  type TopNCliOptions,
+  type TopNFigures,
+  type TopNFold,
+  type TopNPlan,
+} from '../top-n-options';
 
 /** The options of `reelgraph evaluate`, as commander parses them. */
-export interface EvaluateOptions extends DataOptions {
+export interface EvaluateOptions extends DataOptions, TopNCliOptions {
   algo: string;
   param: string[];
   measures: string;
@@ -72,6 +86,11 @@ export interface EvaluateJson {
   /** Means and standard deviations over the folds (see `figuresJson`). */
   mean: FiguresJson;
   std: FiguresJson;
+  /**
+   * With `--top-n` only: k, the threshold, per fold `{fold, nUsers, precision, recall, ndcg,
+   * hitRate}` (means over the fold's test users, in [0, 1]) and their mean and std over folds.
+   */
+  topN?: TopNPlan & TopNFigures;
 }
 
 /** Builds the `evaluate` command (not yet attached to a program). */
@@ -82,14 +101,15 @@ export function evaluateCommand(): Command {
         "as Surprise's cross_validate(verbose=True).",
     )
     .option('--algo <name>', 'algorithm to evaluate (see the list below)', 'SVD');
-  return addDataOptions(cmd)
+  addDataOptions(cmd)
     .option(
       '--param <name=value>',
       'algorithm parameter, repeatable; dotted names reach into options (bslOptions.method=sgd)',
       collect,
       [],
     )
-    .option('--measures <list>', 'comma-separated measures among rmse, mse, mae, fcp', 'rmse,mae')
+    .option('--measures <list>', 'comma-separated measures among rmse, mse, mae, fcp', 'rmse,mae');
+  return addTopNOptions(cmd)
     .option('--json', 'print one JSON object with per-fold and mean figures instead of the table')
     .option('--quiet', 'no progress on stderr')
     .addHelpText(
@@ -99,6 +119,7 @@ export function evaluateCommand(): Command {
         '  reelgraph evaluate --algo SVD --dataset ml-100k --cv 5\n' +
         '  reelgraph evaluate --algo SVD --folds predefined --param nFactors=50 --json\n' +
         '  reelgraph evaluate --algo BaselineOnly --param bslOptions.method=sgd --seed 0\n' +
+        '  reelgraph evaluate --algo SVD --top-n 10 --threshold 4\n' +
         '  reelgraph evaluate --dataset ratings.csv --sep , --skip-lines 1 --rating-scale 0.5,5\n',
     )
     .action(async (opts: EvaluateOptions) => {
@@ -111,6 +132,7 @@ interface Plan extends DataPlan {
   algo: string;
   params: ParamValues;
   measures: MeasureName[];
+  topN: TopNPlan | null;
 }
 
 /** Validates every option (usage errors), without reading data. */
@@ -118,15 +140,24 @@ function plan(opts: EvaluateOptions): Plan {
   const cls = getAlgorithm(opts.algo); // ParamError listing the algorithms → exit 2
   const params = algorithmParams(cls, opts.param, opts.seed); // checked before loading the data
   const measures = asUsage(() => parseMeasures(opts.measures.split(',')));
-  return { algo: cls.algorithmName, params, measures, ...planData(opts) };
+  const topN = planTopN(opts);
+  return { algo: cls.algorithmName, params, measures, topN, ...planData(opts) };
 }
 
-/** Progress on stderr: a bar on a terminal, one line per event otherwise. */
+/**
+ * Progress on stderr: a bar on a terminal, one line per event otherwise; with `--top-n`, a
+ * finished fold's line ends with its top-N figures (`lastTopN`, computed before its done event).
+ */
 function progressReporter(
   stderr: EvaluateIo['stderr'],
   measures: MeasureName[],
+  topN: TopNPlan | null,
+  lastTopN: () => TopNFold | undefined,
 ): { onProgress: (p: CrossValidateProgress) => void; stop: () => void } {
-  const summary = (p: FoldFigures) => foldSummary(measures, p);
+  const summary = (p: FoldFigures) => {
+    const f = topN ? lastTopN() : undefined;
+    return foldSummary(measures, p) + (f && topN ? `; ${topNSummary(f, topN.k)}` : '');
+  };
   if (!stderr.isTTY) {
     return {
       onProgress: (p) => {
@@ -188,23 +219,30 @@ export async function runEvaluate(opts: EvaluateOptions, io: EvaluateIo): Promis
     if (!opts.quiet) io.stderr.write(line + '\n');
   };
   const { data, nRatings } = await loadData(opts, p, io);
+  checkThresholdScale(p.topN, data.ratingScale);
   say(
     `Evaluating ${p.algo} on ${opts.dataset} (${nRatings} ratings), ${foldsLabel(
       opts,
       p.splitter.getNSplits(data),
     )}`,
   );
-  const progress = opts.quiet ? null : progressReporter(io.stderr, p.measures);
+  const collector = p.topN ? new TopNCollector(p.topN) : null;
+  const progress = opts.quiet
+    ? null
+    : progressReporter(io.stderr, p.measures, p.topN, () => collector?.last);
   let result: CrossValidateResult;
   try {
     result = crossValidate({ name: p.algo, params: p.params }, data, {
       measures: p.measures,
       cv: p.splitter,
       onProgress: progress?.onProgress,
+      // Top-N figures from each fold's test predictions, the ones RMSE/MAE come from.
+      onPredictions: collector?.onPredictions,
     });
   } finally {
     progress?.stop();
   }
+  const topN = collector ? collector.figures(result.algorithmName) : null;
   if (opts.json) {
     const out = toJson(result, {
       dataset: opts.dataset,
@@ -212,8 +250,10 @@ export async function runEvaluate(opts: EvaluateOptions, io: EvaluateIo): Promis
       folds: opts.folds,
       seed: p.seed,
     });
+    if (topN && p.topN) out.topN = { ...p.topN, ...topN };
     io.stdout.write(JSON.stringify(out, null, 2) + '\n');
   } else {
-    io.stdout.write(formatSummary(result) + '\n');
+    const summary = formatSummary(result);
+    io.stdout.write((topN && p.topN ? withTopNRows(summary, topN, p.topN.k) : summary) + '\n');
   }
 }
