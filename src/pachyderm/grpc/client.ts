@@ -14,8 +14,9 @@
  *   processes auto-committing to the same branch at the same instant may get each other's id.
  * - `watchJobs` (every state change): pachd's SubscribeJob sends each non-terminal job once only,
  *   and InspectJob{wait} returns only at a terminal state. So the client subscribes to each
- *   pipeline's jobs (all pipelines: ListPipeline, re-listed every second), emits a job when first
- *   seen, then polls InspectJob every `watchPollMs` (default 200 ms) and emits each state it sees
+ *   pipeline's jobs (all pipelines: ListPipeline, re-listed every second; for a pipeline that
+ *   appears later, its jobs so far come from ListJob, as they may have ended before the
+ *   subscription began), emits a job when first seen, then polls InspectJob every `watchPollMs` (default 200 ms) and emits each state it sees
  *   change, with an InspectJob{wait} in parallel that delivers the terminal state at once. States
  *   that last less than a poll interval (often STARTING, FINISHING) may be skipped: the states
  *   emitted for a job are in order, each once, ending with its terminal state.
@@ -821,18 +822,34 @@ export class GrpcPachyderm implements Pachyderm {
             }
           })();
         };
-        const watchPipeline = (p: Pipeline) => {
+        const consider = (key: string, j: JobInfo) => {
+          const id = `${key}@${j.job.id}`;
+          if (seen.has(id)) return;
+          seen.add(id);
+          queue.push(j);
+          if (!isTerminalJobState(j.state)) follow(j);
+        };
+        /**
+         * SubscribeJob for `p`; `catchUp` (a pipeline that appeared after the watch started): also
+         * every job ListJob already has for it, since all of them are news to this watch (a job
+         * that ended before the subscription began is invisible to SubscribeJob).
+         */
+        const watchPipeline = (p: Pipeline, catchUp: boolean) => {
           const key = `${p.project.name}/${p.name}`;
           if (watching.has(key)) return;
           watching.add(key);
           void (async () => {
             try {
-              for await (const j of this.subscribeJob(p, { signal: ctl.signal })) {
-                const id = `${key}@${j.job.id}`;
-                if (seen.has(id)) continue;
-                seen.add(id);
-                queue.push(j);
-                if (!isTerminalJobState(j.state)) follow(j);
+              // subscribe first (the call starts now and buffers), then catch up, then follow it
+              const live = this.subscribeJob(p, { signal: ctl.signal })[Symbol.asyncIterator]();
+              if (catchUp) {
+                for await (const j of this.listJob({ pipeline: p, reverse: true }))
+                  consider(key, j);
+              }
+              for (;;) {
+                const r = await live.next();
+                if (r.done) break;
+                consider(key, r.value);
               }
             } catch (e) {
               watching.delete(key);
@@ -841,12 +858,12 @@ export class GrpcPachyderm implements Pachyderm {
           })();
         };
         if (opts.pipeline) {
-          watchPipeline(toPipeline(opts.pipeline));
+          watchPipeline(toPipeline(opts.pipeline), false);
         } else {
           void (async () => {
-            while (!ctl.signal.aborted) {
+            for (let first = true; !ctl.signal.aborted; first = false) {
               try {
-                for await (const p of this.listPipeline()) watchPipeline(p.pipeline);
+                for await (const p of this.listPipeline()) watchPipeline(p.pipeline, !first);
               } catch (e) {
                 if (!ctl.signal.aborted) queue.fail(e);
                 return;
