@@ -30,9 +30,7 @@ import {
   OP,
   VOID,
   type KernelBuild,
-  type Lanes,
-  SCALAR,
-  VECTOR,
+  type LaneStep,
   type UserLocals,
   accumulate,
   biasUpdate,
@@ -49,7 +47,9 @@ import {
   localLayout,
   passLayout,
   plus,
-  rowLoop,
+  rowsOf,
+  limit4,
+  zeroRows,
   set,
   simdAndScalar,
   splats,
@@ -169,7 +169,7 @@ type StepLocals = Record<'r' | 'est' | 'c' | 'q' | 'p' | 'm', number>;
 const SCALAR_LOCALS: StepLocals = { ...L, m: L.q };
 const VECTOR_LOCALS: StepLocals = { r: L.vR, est: L.vEst, c: L.vC, q: L.vQ, p: L.vP, m: L.vM };
 /** A step at byte offset o of the factor loop (f in bytes), for one lane width. */
-type Step = (w: Lanes, x: StepLocals) => (o: number) => number[];
+type Step = LaneStep<StepLocals>;
 
 const fOf = (base: number) => plus(base, L.f); // base + f
 // q = qi[i,f]; p = pu[u,f]; dot += q·p; num[f] += q·r; itemNum[i,f] += p·r
@@ -193,14 +193,7 @@ const denominatorStep: Step = (w, x) => (o) => [
   ...accumulate(fOf(L.dp), [...fOf(L.up), ...w.ld(o), ...get(x.est), ...w.mul], w, o),
 ];
 // num[f] = den[f] = 0
-const clearStep: Step = (w) => (o) => [
-  ...fOf(P.numP),
-  ...w.zero,
-  ...w.st(o),
-  ...fOf(P.denP),
-  ...w.zero,
-  ...w.st(o),
-];
+const clearStep: Step = zeroRows(L.f, P.numP, P.denP);
 // pu[u,f] = pu[u,f] · (num[f] / (den[f] + c·pu[u,f])), c = nRatings·regPu
 const userStep: Step = (w, x) => (o) => [
   ...fOf(L.up),
@@ -222,15 +215,13 @@ const userStep: Step = (w, x) => (o) => [
 ];
 
 function passBody(useSimd: boolean): number[] {
-  // The loop over a row's factors: four per iteration while four remain (SIMD: two lanes at a
-  // time), then one at a time.
-  const row = (step: Step) =>
-    rowLoop(
-      { f: L.f, rowBytes: P.rowBytes, limit: L.limit4 },
-      4,
-      step(SCALAR, SCALAR_LOCALS),
-      useSimd ? step(VECTOR, VECTOR_LOCALS) : undefined,
-    );
+  // Loops over a row: four factors per iteration while four remain (SIMD: two lanes at a time).
+  const row = rowsOf(
+    { f: L.f, rowBytes: P.rowBytes, limit: L.limit4 },
+    useSimd,
+    SCALAR_LOCALS,
+    VECTOR_LOCALS,
+  );
   const vectors = (pairs: [number, number][]) => (useSimd ? splats(pairs) : []);
   const rating = [
     // i = items[k]; ip = qiP + i·rowBytes; biA = biP + 8i; ap = accP + 2·i·rowBytes (the item's
@@ -288,14 +279,7 @@ function passBody(useSimd: boolean): number[] {
     ...vectors([[L.c, L.vC]]),
     ...row(userStep),
   ];
-  return [
-    // limit4 = rowBytes − 24: at least four factors remain while f < limit4
-    ...get(P.rowBytes),
-    ...i32c(24),
-    OP.i32Sub,
-    ...set(L.limit4),
-    ...eachUser(U, user),
-  ];
+  return [...limit4(P.rowBytes, L.limit4), ...eachUser(U, user)];
 }
 
 /** Both builds, each compiled once; a build is unavailable when the runtime refuses it. */

@@ -15,35 +15,26 @@
  */
 import {
   OP,
+  VOID,
   type KernelBuild,
   type Lanes,
-  SCALAR,
-  SPLAT,
-  VECTOR,
   type UserLocals,
-  VOID,
   biasUpdate,
   eachUser,
-  estimate,
-  element,
-  f64c0,
-  get,
-  i32c,
-  increment,
-  itemRow,
-  lessThan,
-  plus,
-  rowLoop,
-  simdAndScalar,
-  splats,
-  ldF,
   factorKernel,
+  fusedRatings,
+  get,
+  limit4,
   localLayout,
   passLayout,
+  plus,
+  ratingError,
+  rowsOf,
   set,
+  simdAndScalar,
+  splats,
   uleb,
   userSetup,
-  whileLess,
 } from './wasm-asm';
 import type { FactorTraining } from './factor-model';
 import type { SgdRates } from './sgd-params';
@@ -189,87 +180,41 @@ const factorStepOf = (w: Lanes, x: StepLocals, fused: boolean) => (o: number) =>
   ];
 };
 
-/**
- * A loop over the factors: four per iteration while four remain (SIMD two lanes at a time where
- * built with SIMD), then one at a time (see `rowLoop`).
- */
-const factorLoop = (useSimd: boolean, step: (w: Lanes, x: StepLocals) => (o: number) => number[]) =>
-  rowLoop(
-    { f: L.f, rowBytes: P.rowBytes, limit: L.limit4 },
-    4,
-    step(SCALAR, SCALAR_LOCALS),
-    useSimd ? step(VECTOR, VECTOR_LOCALS) : undefined,
-  );
-
 function sgdBody(useSimd: boolean): number[] {
-  const zeroDot = [...f64c0, ...set(L.dot)];
-  const itemOf = (ipTo: number, biATo: number) => itemRow({ ...P, ...L }, ipTo, biATo);
-  // err = r − (((mu + bu[u]) + bi[i]) + dot)
-  const errCalc = [
-    ...element(P.ratingsP, L.k, 3),
-    ...ldF(),
-    ...estimate(P.mu, L.buA, L.biA, L.dot),
-    OP.f64Sub,
-    ...set(L.err),
-  ];
-  const biases = [
-    ...get(P.biased),
-    OP.if,
-    VOID,
-    ...biasUpdate(L.buA, P.lrBu, L.err, P.regBu),
-    ...biasUpdate(L.biA, P.lrBi, L.err, P.regBi),
-    OP.end,
-  ];
-  const splatErr = useSimd ? [...get(L.err), ...SPLAT, ...set(V.e)] : [];
-  const kBeforeEnd = lessThan(L.k, L.end);
-  // Rating k (ip, biA, dot ready): err, biases; k += 1; then either the fused update of k with
-  // the dot product of the next rating (which becomes the current one), or the last update.
-  const rating = [
-    ...errCalc,
-    ...biases,
-    ...splatErr,
-    ...increment(L.k),
-    ...kBeforeEnd,
-    OP.if,
-    VOID,
-    ...itemOf(L.nip, L.nbiA),
-    ...zeroDot,
-    ...factorLoop(useSimd, (w, x) => factorStepOf(w, x, true)),
-    ...get(L.nip),
-    ...set(L.ip),
-    ...get(L.nbiA),
-    ...set(L.biA),
-    OP.else,
-    ...factorLoop(useSimd, (w, x) => factorStepOf(w, x, false)),
-    OP.end,
-  ];
+  // Loops over a row: four factors per iteration while four remain (SIMD: two lanes at a time).
+  const row = rowsOf(
+    { f: L.f, rowBytes: P.rowBytes, limit: L.limit4 },
+    useSimd,
+    SCALAR_LOCALS,
+    VECTOR_LOCALS,
+  );
+  const X = { ...P, ...L };
   const user = [
     ...userSetup(U, set(L.k)),
-    ...kBeforeEnd,
-    OP.if,
-    VOID,
-    ...itemOf(L.ip, L.biA),
-    ...zeroDot,
-    ...factorLoop(useSimd, dotStepOf),
-    ...whileLess(L.k, L.end, rating),
-    OP.end,
+    ...fusedRatings(X, {
+      firstDot: row(dotStepOf),
+      // err, then the biases: b_u += lrBu·(err − regBu·b_u); b_i likewise
+      rating: [
+        ...ratingError(X),
+        ...get(P.biased),
+        OP.if,
+        VOID,
+        ...biasUpdate(L.buA, P.lrBu, L.err, P.regBu),
+        ...biasUpdate(L.biA, P.lrBi, L.err, P.regBi),
+        OP.end,
+        ...(useSimd ? splats([[L.err, V.e]]) : []),
+      ],
+      fused: row((w, x) => factorStepOf(w, x, true)),
+      last: row((w, x) => factorStepOf(w, x, false)),
+    }),
   ];
-  const rates = useSimd
-    ? splats([
-        [P.lrPu, V.lrPu],
-        [P.regPu, V.regPu],
-        [P.lrQi, V.lrQi],
-        [P.regQi, V.regQi],
-      ])
-    : [];
-  return [
-    ...rates,
-    ...get(P.rowBytes),
-    ...i32c(24),
-    OP.i32Sub,
-    ...set(L.limit4),
-    ...eachUser(U, user),
+  const rates: [number, number][] = [
+    [P.lrPu, V.lrPu],
+    [P.regPu, V.regPu],
+    [P.lrQi, V.lrQi],
+    [P.regQi, V.regQi],
   ];
+  return [...(useSimd ? splats(rates) : []), ...limit4(P.rowBytes, L.limit4), ...eachUser(U, user)];
 }
 
 /** The module of the `sgd` function; `useSimd` selects the f64x2 build (9 v128 locals). */

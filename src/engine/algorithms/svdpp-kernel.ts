@@ -29,36 +29,31 @@
  */
 import {
   OP,
-  VOID,
   type KernelBuild,
-  type Lanes,
-  SCALAR,
-  VECTOR,
+  type LaneStep,
   type UserLocals,
   biasUpdate,
   eachUser,
-  estimate,
   element,
   f64c,
-  f64c0,
   factorKernel,
+  fusedRatings,
   get,
-  i32c,
   increment,
-  itemRow,
-  lessThan,
-  ldF,
   ldI,
+  limit4,
   localLayout,
   passLayout,
   plus,
-  rowLoop,
+  ratingError,
+  rowsOf,
   set,
   simdAndScalar,
   splats,
   uleb,
   userSetup,
   whileLess,
+  zeroRows,
 } from './wasm-asm';
 import type { SvdppSgdInput } from './svdpp';
 
@@ -109,19 +104,12 @@ const VECTOR_LOCALS: StepLocals = {
 };
 
 /** A step at byte offset o of the factor loop (f in bytes), for one lane width. */
-type Step = (w: Lanes, x: StepLocals) => (o: number) => number[];
+type Step = LaneStep<StepLocals>;
 
 const fOf = (base: number) => plus(base, L.f); // base + f
 
 // impl[f] = 0; C[f] = 0
-const clearStep: Step = (w) => (o) => [
-  ...fOf(P.implP),
-  ...w.zero,
-  ...w.st(o),
-  ...fOf(P.cP),
-  ...w.zero,
-  ...w.st(o),
-];
+const clearStep: Step = zeroRows(L.f, P.implP, P.cP);
 // impl[f] = impl[f] + yj[j,f] / s
 const implStep: Step = (w, x) => (o) => [
   ...fOf(P.implP),
@@ -261,31 +249,20 @@ const eachRating = (body: number[]) => [
 ];
 
 function passBody(useSimd: boolean): number[] {
-  // The loop over a row's factors: four per iteration while four remain (SIMD: two lanes at a
-  // time), then one at a time.
-  const row = (step: Step) =>
-    rowLoop(
-      { f: L.f, rowBytes: P.rowBytes, limit: L.limit4 },
-      4,
-      step(SCALAR, SCALAR_LOCALS),
-      useSimd ? step(VECTOR, VECTOR_LOCALS) : undefined,
-    );
+  // Loops over a row: four factors per iteration while four remain (SIMD: two lanes at a time).
+  const row = rowsOf(
+    { f: L.f, rowBytes: P.rowBytes, limit: L.limit4 },
+    useSimd,
+    SCALAR_LOCALS,
+    VECTOR_LOCALS,
+  );
   const vectors = (pairs: [number, number][]) => (useSimd ? splats(pairs) : []);
-  const itemOf = (ipTo: number, biATo: number) => itemRow({ ...P, ...L }, ipTo, biATo);
-  const kBeforeEnd = lessThan(L.k, L.end);
-  const zeroDot = [...f64c0, ...set(L.dot)];
-  // Rating k (ip, biA, dot ready); k += 1; then the factor update fused with the next rating's
-  // dot product (the next rating becomes the current one), or the user's last update.
+  const X = { ...P, ...L };
+  // Rating k: err, the biases, g = (lrYj·err)/s and gImpl = (n·g)/s.
   const rating = [
-    // err = r − (((mu + bu[u]) + bi[i]) + dot)
-    ...element(P.ratingsP, L.k, 3),
-    ...ldF(),
-    ...estimate(P.mu, L.buA, L.biA, L.dot),
-    OP.f64Sub,
-    ...set(L.err),
+    ...ratingError(X),
     ...biasUpdate(L.buA, P.lrBu, L.err, P.regBu),
     ...biasUpdate(L.biA, P.lrBi, L.err, P.regBi),
-    // g = (lrYj·err)/s; gImpl = (n·g)/s
     ...get(P.lrYj),
     ...get(L.err),
     OP.f64Mul,
@@ -303,25 +280,6 @@ function passBody(useSimd: boolean): number[] {
       [L.g, L.vG],
       [L.gImpl, L.vGImpl],
     ]),
-    ...increment(L.k),
-    ...kBeforeEnd,
-    OP.if,
-    VOID,
-    ...itemOf(L.nip, L.nbiA),
-    ...zeroDot,
-    ...row(factorStep(true)),
-    ...get(L.nip),
-    ...set(L.ip),
-    ...get(L.nbiA),
-    ...set(L.biA),
-    OP.else,
-    ...row(factorStep(false)),
-    OP.end,
-    // A = A·a
-    ...get(L.A),
-    ...get(P.a),
-    OP.f64Mul,
-    ...set(L.A),
   ];
   const user = [
     ...userSetup(U, [...set(L.start)]),
@@ -340,17 +298,16 @@ function passBody(useSimd: boolean): number[] {
     // impl = Σ_j y_j / s over u's items (impl and C zeroed first)
     ...row(clearStep),
     ...eachRating([...setJp, ...row(implStep)]),
-    // the ratings: the first one's dot product, then each rating (see `rating`)
+    // the ratings, each factor update fused with the next rating's dot product; A = A·a each
     ...get(L.start),
     ...set(L.k),
-    ...kBeforeEnd,
-    OP.if,
-    VOID,
-    ...itemOf(L.ip, L.biA),
-    ...zeroDot,
-    ...row(dotStep),
-    ...whileLess(L.k, L.end, rating),
-    OP.end,
+    ...fusedRatings(X, {
+      firstDot: row(dotStep),
+      rating,
+      fused: row(factorStep(true)),
+      last: row(factorStep(false)),
+      after: [...get(L.A), ...get(P.a), OP.f64Mul, ...set(L.A)],
+    }),
     // y_j = A·y_j + C for u's items
     ...vectors([[L.A, L.vA]]),
     ...eachRating([...setJp, ...row(writeBackStep)]),
@@ -363,11 +320,7 @@ function passBody(useSimd: boolean): number[] {
       [P.lrQi, L.vLrQi],
       [P.regQi, L.vRegQi],
     ]),
-    // limit4 = rowBytes − 24: at least four factors remain while f < limit4
-    ...get(P.rowBytes),
-    ...i32c(24),
-    OP.i32Sub,
-    ...set(L.limit4),
+    ...limit4(P.rowBytes, L.limit4),
     ...eachUser(U, user),
   ];
 }

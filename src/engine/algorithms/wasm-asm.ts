@@ -234,6 +234,40 @@ export function rowLoop(
   ];
 }
 
+/** A step at byte offset o of a loop over a row's factors, built for one lane width `w`. */
+export type LaneStep<X> = (w: Lanes, x: X) => (o: number) => number[];
+
+/**
+ * The row loops of a kernel build: `row(step)` runs `step` over the factors (`rowLoop`, four per
+ * iteration while four remain: two VECTOR steps with the `vector` locals when `useSimd`, else four
+ * SCALAR steps with the `scalar` locals; then SCALAR steps one factor at a time). `loop.limit` is
+ * the i32 local holding `rowBytes − 24` (see `limit4`).
+ */
+export const rowsOf =
+  <X>(
+    loop: { f: number; rowBytes: number; limit: number },
+    useSimd: boolean,
+    scalar: X,
+    vector: X,
+  ) =>
+  (step: LaneStep<X>): number[] =>
+    rowLoop(loop, 4, step(SCALAR, scalar), useSimd ? step(VECTOR, vector) : undefined);
+
+/** `limit = rowBytes − 24`: while f < limit, at least four factors remain (for `rowsOf`). */
+export const limit4 = (rowBytes: number, limit: number): number[] => [
+  ...get(rowBytes),
+  ...i32c(24),
+  OP.i32Sub,
+  ...set(limit),
+];
+
+/** `mem[base + f + o] = 0` (every lane) for each of `bases` (i32 locals), f the factor offset. */
+export const zeroRows =
+  (f: number, ...bases: number[]): LaneStep<unknown> =>
+  (w) =>
+  (o) =>
+    bases.flatMap((base) => [...get(base), ...get(f), OP.i32Add, ...w.zero, ...w.st(o)]);
+
 /** `x = x + 1` for the i32 local `x`. */
 export const increment = (x: number): number[] => [...get(x), ...i32c(1), OP.i32Add, ...set(x)];
 
@@ -338,6 +372,90 @@ export const itemRow = (x: ItemLocals, ipTo: number, biATo: number): number[] =>
   ...element(x.biP, x.f, 3),
   ...set(biATo),
 ];
+
+/** The locals and parameters `ratingError` and `fusedRatings` use (indices of locals). */
+export interface RatingLocals extends ItemLocals {
+  /** Parameters: address of the trainset's `urRatings`; μ (f64). */
+  ratingsP: number;
+  mu: number;
+  /** i32 locals: end of the user's ratings; addresses of b_u, of the current and next item's b_i and q_i row. */
+  end: number;
+  buA: number;
+  ip: number;
+  biA: number;
+  nip: number;
+  nbiA: number;
+  /** f64 locals: the dot product and the error. */
+  dot: number;
+  err: number;
+}
+
+/** `err = r_k − (((μ + b_u) + b_i) + dot)` (Surprise's estimate, in its order of additions). */
+export const ratingError = (x: RatingLocals): number[] => [
+  ...element(x.ratingsP, x.k, 3),
+  ...ldF(),
+  ...estimate(x.mu, x.buA, x.biA, x.dot),
+  OP.f64Sub,
+  ...set(x.err),
+];
+
+/**
+ * A user's ratings k…end−1 (k set by the caller) in an SGD kernel whose factor update of rating
+ * k is done in one pass with the dot product of the next rating k+1 (svd-kernel.ts explains why
+ * the bits are those of the plain loop):
+ *
+ * ```
+ * if (k < end) {
+ *   ip, biA = item of k; dot = 0; firstDot
+ *   while (k < end) {
+ *     rating; k += 1
+ *     if (k < end) { nip, nbiA = item of k; dot = 0; fused; ip = nip; biA = nbiA } else last
+ *     after
+ *   }
+ * }
+ * ```
+ */
+export function fusedRatings(
+  x: RatingLocals,
+  parts: {
+    firstDot: number[];
+    rating: number[];
+    fused: number[];
+    last: number[];
+    after?: number[];
+  },
+): number[] {
+  const zeroDot = [...f64c0, ...set(x.dot)];
+  const kBeforeEnd = lessThan(x.k, x.end);
+  const each = [
+    ...parts.rating,
+    ...increment(x.k),
+    ...kBeforeEnd,
+    OP.if,
+    VOID,
+    ...itemRow(x, x.nip, x.nbiA),
+    ...zeroDot,
+    ...parts.fused,
+    ...get(x.nip),
+    ...set(x.ip),
+    ...get(x.nbiA),
+    ...set(x.biA),
+    OP.else,
+    ...parts.last,
+    OP.end,
+    ...(parts.after ?? []),
+  ];
+  return [
+    ...kBeforeEnd,
+    OP.if,
+    VOID,
+    ...itemRow(x, x.ip, x.biA),
+    ...zeroDot,
+    ...parts.firstDot,
+    ...whileLess(x.k, x.end, each),
+    OP.end,
+  ];
+}
 
 /** The i32 locals and parameters a kernel uses to walk the users (indices of locals). */
 export interface UserLocals {
