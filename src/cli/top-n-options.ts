@@ -30,8 +30,8 @@ export type TopNMetric = (typeof TOP_N_METRICS)[number];
 
 /** The options as commander parses them. */
 export interface TopNCliOptions {
-  /** `--top-n [k]`: k (10 when the option is given without a value), or undefined. */
-  topN?: number;
+  /** `--top-n [k]`: k, true when the option is given without a value (k = 10), or undefined. */
+  topN?: number | true;
   /** `--threshold <rating>`. */
   threshold?: number;
 }
@@ -68,10 +68,8 @@ export function addTopNOptions(cmd: Command): Command {
       new Option(
         '--top-n [k]',
         "also rank each user's test items by estimate and report precision@k, recall@k, NDCG@k " +
-          `and hit rate (Surprise's FAQ protocol; k defaults to ${DEFAULT_TOP_N_K})`,
-      )
-        .preset(String(DEFAULT_TOP_N_K))
-        .argParser(intArg('--top-n', 1)),
+          `and hit rate (Surprise's FAQ protocol; k = ${DEFAULT_TOP_N_K} when omitted)`,
+      ).argParser(intArg('--top-n', 1)),
     )
     .option(
       '--threshold <rating>',
@@ -93,7 +91,10 @@ export function planTopN(opts: TopNCliOptions): TopNPlan | null {
     }
     return null;
   }
-  return { k: opts.topN, threshold: opts.threshold ?? DEFAULT_TOP_N_THRESHOLD };
+  return {
+    k: opts.topN === true ? DEFAULT_TOP_N_K : opts.topN,
+    threshold: opts.threshold ?? DEFAULT_TOP_N_THRESHOLD,
+  };
 }
 
 /**
@@ -210,6 +211,16 @@ export function withTopNRows(summary: string, figures: TopNFigures, k: number): 
   lines.splice(at < 0 ? lines.length : at, 0, ...rows);
   return lines.join('\n');
 }
+
+/** The paragraph `--help` shows about `--top-n` (after the options). */
+export const TOP_N_HELP =
+  `Top-N (--top-n [k], --threshold <rating>; defaults ${DEFAULT_TOP_N_K} and ${DEFAULT_TOP_N_THRESHOLD} as Surprise's FAQ):\n` +
+  "  each fold's test predictions (the ones RMSE comes from; nothing is fitted again) are grouped\n" +
+  '  by user and ranked by estimate. Relevant: true rating >= threshold; recommended: in the top k\n' +
+  '  with estimate >= threshold. Per user: precision@k = relevant recommended / recommended,\n' +
+  '  recall@k = relevant recommended / relevant (0 when undefined, as the FAQ), NDCG@k of the\n' +
+  '  ranking (binary gain), hit = at least one relevant recommended item. Each fold: the mean over\n' +
+  '  its users; reported: mean and std over the folds.\n';
 
 /** `Prec@10 0.8123, Recall@10 0.5012, NDCG@10 0.8890, Hit@10 0.9500`, for progress lines. */
 export function topNSummary(f: Record<TopNMetric, number>, k: number): string {

@@ -38,6 +38,23 @@ describe('compare report', () => {
     ]);
   });
 
+  test('formatCompareTable with --top-n: Prec@k, Recall@k, NDCG@k, Hit@k after the measures', () => {
+    const r = {
+      algorithmName: 'SVD',
+      measures: ['rmse'],
+      mean: { testRmse: 0.93456, fitTime: 0.654, testTime: 0.031 },
+      topN: {
+        perFold: [],
+        mean: { precision: 0.71234, recall: 0.5, ndcg: 0.82344, hitRate: 0.9 },
+        std: { precision: 0, recall: 0, ndcg: 0, hitRate: 0 },
+      },
+    } as unknown as CrossValidateResult;
+    expect(formatCompareTable([r], ['rmse'], { k: 5, threshold: 4 }).split('\n')).toEqual([
+      'Algorithm  RMSE    Prec@5  Recall@5  NDCG@5  Hit@5   Fit (s)  Test (s)',
+      'SVD        0.9346  0.7123  0.5000    0.8234  0.9000  0.65     0.03',
+    ]);
+  });
+
   test('splitOutliers leaves out a far-off algorithm (median ± 10 MAD, at least 5 %)', () => {
     const rs = [
       chart('A', 0.93),

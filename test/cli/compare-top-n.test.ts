@@ -214,6 +214,8 @@ describe('reelgraph compare --top-n', () => {
     expect(r.stdout).toMatch(/--top-n \[k\]\s+also rank each user's test items by estimate/);
     expect(r.stdout).toMatch(/--threshold <rating>\s+with --top-n: true rating/);
     expect(r.stdout).toContain('--top-n 10 --threshold 4');
+    expect(r.stdout).toMatch(/Top-N \(--top-n \[k\], --threshold <rating>; defaults 10 and 3\.5/);
+    expect(r.stdout).not.toContain('preset');
   });
 });
 

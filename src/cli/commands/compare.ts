@@ -50,6 +50,7 @@ import {
   addTopNOptions,
   checkThresholdScale,
   planTopN,
+  TOP_N_HELP,
   TopNCollector,
   topNSummary,
   type TopNCliOptions,
@@ -95,7 +96,8 @@ export function compareCommand(): Command {
   const cmd = new Command('compare')
     .description(
       'Cross-validate several algorithms on the same folds, print a table ranked by RMSE ' +
-        '(RMSE, MAE, fit and test seconds per fold) and write an HTML report with charts.',
+        '(RMSE, MAE, with --top-n precision@k, recall@k, NDCG@k and hit rate, fit and test ' +
+        'seconds per fold) and write an HTML report with charts.',
     )
     .option(
       '--algos <list>',
@@ -120,6 +122,8 @@ export function compareCommand(): Command {
       'after',
       () =>
         `\nAlgorithms: ${listAlgorithms().join(', ')}\nDefault: ${defaultAlgorithms().join(', ')}\n\n` +
+        TOP_N_HELP +
+        '\n' +
         'Examples:\n' +
         '  reelgraph compare --dataset ml-100k --cv 5 --out report.html\n' +
         '  reelgraph compare --folds predefined --algos SVD,KNNBaseline,BaselineOnly\n' +

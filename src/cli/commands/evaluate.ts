@@ -44,6 +44,7 @@ import {
   addTopNOptions,
   checkThresholdScale,
   planTopN,
+  TOP_N_HELP,
   TopNCollector,
   topNSummary,
   withTopNRows,
@@ -115,7 +116,9 @@ export function evaluateCommand(): Command {
     .addHelpText(
       'after',
       () =>
-        `\nAlgorithms: ${listAlgorithms().join(', ')}\n\nExamples:\n` +
+        `\nAlgorithms: ${listAlgorithms().join(', ')}\n\n` +
+        TOP_N_HELP +
+        '\nExamples:\n' +
         '  reelgraph evaluate --algo SVD --dataset ml-100k --cv 5\n' +
         '  reelgraph evaluate --algo SVD --folds predefined --param nFactors=50 --json\n' +
         '  reelgraph evaluate --algo BaselineOnly --param bslOptions.method=sgd --seed 0\n' +
