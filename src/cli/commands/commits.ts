@@ -1,5 +1,5 @@
 /**
- * `reelgraph commits <repo>[@branch]`: the commits of a repo of the embedded Pachyderm engine,
+ * `reelgraph commits <repo>[@branch]`: the commits of a repo of the engine (embedded or pachd),
  * newest first, as `pachctl list commit` prints them (REPO, BRANCH, COMMIT, FINISHED, SIZE,
  * ORIGIN, DESCRIPTION), or `--json` (an array of CommitInfo with `origin.kind` as a name). With
  * `@branch`, only the commits of that branch's history (the head and its ancestors).

@@ -57,7 +57,7 @@ export function initJson(r: BootstrapResult): object {
 /** Build the `init` command; `io` defaults to the process's stdout/stderr. */
 export function initCommand(io: CommandIo = process): Command {
   const cmd = new Command('init').description(
-    'Create the repos and pipelines of the embedded engine, commit MovieLens 100K as the first training commit, wait for the first model and print its metrics (idempotent).',
+    'Create the repos and pipelines (embedded engine, or the pachd of --pachd-address), commit MovieLens 100K as the first training commit, wait for the first model and print its metrics (idempotent).',
   );
   return addDataDirOption(cmd)
     .option(

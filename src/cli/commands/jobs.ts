@@ -1,5 +1,5 @@
 /**
- * `reelgraph jobs`: the jobs of the embedded Pachyderm engine, as `pachctl list job -p` prints
+ * `reelgraph jobs`: the jobs of the engine (embedded, or the pachd of --pachd-address), as `pachctl list job -p` prints
  * them (ID, PIPELINE, STARTED, DURATION, RESTART, PROGRESS, STATE), newest first; `jobs inspect`
  * one job (and its datums), `jobs logs` the lines its user code wrote. `--json` prints the port's
  * objects (JobInfo, DatumInfo, LogMessage) with enum names (`"JOB_SUCCESS"`) as protojson does.
@@ -162,7 +162,7 @@ function jobRef(v: string): { pipeline: string; id: string } {
 /** Build the `jobs` command (with `inspect` and `logs`); `io` defaults to stdout/stderr. */
 export function jobsCommand(io: CommandIo = process): Command {
   const cmd = new Command('jobs').description(
-    'List the jobs of the embedded Pachyderm engine, newest first (like `pachctl list job`).',
+    'List the jobs of the engine (embedded, or the pachd of --pachd-address), newest first (like `pachctl list job`).',
   );
   addDataDirOption(cmd)
     .option('-p, --pipeline <name>', 'only the jobs of this pipeline')

@@ -1,5 +1,5 @@
 /**
- * `reelgraph pipelines`: the pipelines of the embedded Pachyderm engine, as `pachctl list
+ * `reelgraph pipelines`: the pipelines of the engine (embedded, or the pachd of --pachd-address), as `pachctl list
  * pipeline` prints them (NAME, VERSION, INPUT, CREATED, STATE / LAST JOB, DESCRIPTION);
  * `pipelines inspect <name>` one pipeline with its effective spec; `pipelines validate <file>`
  * parses a Pachyderm 2.x JSON spec and prints the effective spec (defaults applied) or the
@@ -103,7 +103,7 @@ export function pipelineText(p: PipelineInfo): string {
 /** Build the `pipelines` command (with `inspect` and `validate`). */
 export function pipelinesCommand(io: CommandIo = process): Command {
   const cmd = new Command('pipelines').description(
-    'List the pipelines of the embedded Pachyderm engine (like `pachctl list pipeline`).',
+    'List the pipelines of the engine (embedded, or the pachd of --pachd-address) (like `pachctl list pipeline`).',
   );
   addDataDirOption(cmd)
     .option('--json', 'print a JSON array of PipelineInfo instead of a table')

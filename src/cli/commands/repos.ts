@@ -1,5 +1,5 @@
 /**
- * `reelgraph repos`: the repos of the embedded Pachyderm engine, as `pachctl list repo` prints
+ * `reelgraph repos`: the repos of the engine (embedded, or the pachd of --pachd-address), as `pachctl list repo` prints
  * them (PROJECT, NAME, CREATED, SIZE (MASTER), DESCRIPTION), or `--json` (an array of RepoInfo:
  * `{repo: {name, type, project: {name}}, created, sizeBytesUpperBound, description, branches}`).
  */
@@ -27,7 +27,7 @@ export interface ReposOptions extends DataDirOptions {
 /** Build the `repos` command; `io` defaults to the process's stdout/stderr. */
 export function reposCommand(io: CommandIo = process): Command {
   const cmd = new Command('repos').description(
-    'List the repos of the embedded Pachyderm engine (like `pachctl list repo`).',
+    'List the repos of the engine (embedded, or the pachd of --pachd-address) (like `pachctl list repo`).',
   );
   return addDataDirOption(cmd)
     .option('--type <type>', 'repo type: user, spec or meta', 'user')
