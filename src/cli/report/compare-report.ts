@@ -183,15 +183,17 @@ function formatParams(params: Record<string, unknown>): string {
 
 const STYLE = `
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
-  margin: 2rem auto; max-width: 980px; padding: 0 1rem; color: #111827; }
+  margin: 2rem auto; max-width: 1180px; padding: 0 1rem; color: #111827; }
 h1 { font-size: 1.5rem; margin-bottom: .25rem; }
 h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #e5e7eb; padding-bottom: .25rem; }
 table { border-collapse: collapse; margin: .5rem 0; font-size: .9rem; }
 th, td { border: 1px solid #e5e7eb; padding: .3rem .6rem; text-align: right; }
 th { background: #f9fafb; }
 td.name, th.name { text-align: left; }
+td:not(.params) { white-space: nowrap; }
 td.params { text-align: left; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .75rem;
-  color: #4b5563; max-width: 360px; }
+  color: #4b5563; min-width: 240px; max-width: 360px; }
+div.wide { overflow-x: auto; }
 tr.best td { background: #ecfdf5; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; font-size: .9rem; }
 dt { color: #6b7280; }
@@ -345,12 +347,14 @@ ${m0.toUpperCase()}. Best: <strong>${e(best.algorithmName)}</strong> (${m0.toUpp
 ${formatFixed(best.mean[testKey(m0)]!, 4)}).</p>
 
 <h2>Results</h2>
+<div class="wide">
 <table>
 <thead><tr>${head}</tr></thead>
 <tbody>
 ${rows}
 </tbody>
 </table>
+</div>
 
 <h2>Charts</h2>
 ${chartsHtml}
