@@ -36,7 +36,7 @@ export const DEFAULT_DATUM_TRIES = 3;
 export const MAX_PIPELINE_NAME_LENGTH = 51;
 
 /** Top-level fields kept verbatim in {@link PipelineSpec.extra} (not interpreted by reelgraph). */
-const EXTRA_FIELDS = [
+export const EXTRA_FIELDS = [
   'tfJob',
   'egress',
   'service',

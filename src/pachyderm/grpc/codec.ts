@@ -49,6 +49,7 @@ import {
 import { invalidArgument } from '../errors';
 import type { FileData, FileOp } from '../port';
 import { toFile } from '../refs';
+import { EXTRA_FIELDS } from '../spec';
 
 // ---------------------------------------------------------------------------------------------
 // Wire shapes (the subset's messages as proto-loader presents them)
@@ -982,21 +983,6 @@ export function pipelineInfoToWire(p: PipelineInfo): WireMessage {
   };
 }
 
-/** Top-level spec fields that the subset's `PipelineInfo.Details` does not carry (kept in `extra`). */
-const EXTRA_SPEC_FIELDS = [
-  'tfJob',
-  'egress',
-  'service',
-  'spout',
-  'datumSetSpec',
-  'schedulingSpec',
-  'podSpec',
-  'podPatch',
-  'specCommit',
-  'tolerations',
-  'determined',
-  'maximumExpectedUptime',
-];
 
 /**
  * `pps_v2.PipelineInfo` → {@link PipelineInfo}. `details.extra` (egress, service, …, which the
@@ -1063,7 +1049,7 @@ function extraFromSpecJson(json: unknown): Record<string, unknown> | undefined {
     return undefined;
   }
   const out: Record<string, unknown> = {};
-  for (const k of EXTRA_SPEC_FIELDS) if (spec && spec[k] !== undefined) out[k] = spec[k];
+  for (const k of EXTRA_FIELDS) if (spec && spec[k] !== undefined) out[k] = spec[k];
   return Object.keys(out).length ? out : undefined;
 }
 
