@@ -3,10 +3,13 @@
  * NMF (svd-kernel.ts, svdpp-kernel.ts, nmf-kernel.ts): binary encodings (LEB128, names, vectors,
  * sections), the opcodes and instruction helpers the kernels use, a one-function module, its
  * compilation once per process (bytes the runtime refuses fall back to the TypeScript loop), a
- * linear memory holding typed arrays, loops over a row of factors or a range of users, and the
- * entry shell of a factor-model kernel (`passLayout`/`localLayout` name its parameters and locals,
- * `factorKernel` compiles it and `runFactorPasses` runs its epochs). Each kernel file keeps only
- * its own kernel body and the values it passes.
+ * linear memory holding typed arrays, lane widths (`SCALAR` f64, `VECTOR` f64x2 SIMD) and loops
+ * over a row of factors in either (`rowLoop`, `rowsOf`), loops over a range of users and over a
+ * user's ratings with each factor update fused with the next rating's dot product
+ * (`fusedRatings`), and the entry shell of a factor-model kernel (`passLayout`/`localLayout` name
+ * its parameters and locals, `factorKernel` compiles it, `simdAndScalar` builds it twice,
+ * `runFactorPasses` runs its epochs). Each kernel file keeps only its own steps and the values it
+ * passes.
  *
  * Conventions: addresses and the factor offset `f` are in bytes; a row of factors is `rowBytes`
  * (= nFactors × 8) long. f64 arithmetic in WebAssembly is IEEE 754 binary64, round to nearest,
