@@ -327,13 +327,6 @@ export const estimate = (mu: number, buA: number, biA: number, dot: number): num
 /** `base + f` (i32 locals). */
 export const plus = (base: number, f: number): number[] => [...get(base), ...get(f), OP.i32Add];
 
-/** `for (f = 0; f < rowBytes; f += 8) body`, with `f` and `rowBytes` i32 locals. */
-export const eachFactor = (f: number, rowBytes: number, body: number[]): number[] => [
-  ...i32c(0),
-  ...set(f),
-  ...whileLess(f, rowBytes, [...body, ...get(f), ...i32c(8), OP.i32Add, ...set(f)]),
-];
-
 /** `base + (x << shift)` for i32 locals `base` and `x` (the address of element x). */
 export const element = (base: number, x: number, shift: number): number[] => [
   ...get(base),
