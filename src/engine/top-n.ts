@@ -9,6 +9,8 @@
  *    precision_recall_at_k.py). It ranks only the items of the testset: for each user, the test
  *    predictions sorted by estimate; an item is *recommended* when it is in the top k **and** its
  *    estimate is ≥ threshold, *relevant* when its true rating is ≥ threshold.
+ *    `rankingAtK` adds NDCG@k and hits on the same ranking (what `reelgraph compare --top-n`
+ *    and `evaluate --top-n` report from each fold's test predictions).
  *
  * 2. `evaluateTopN(algo, testset, options)` — the candidate-based protocol: for each user of the
  *    testset known to the trainset, the candidates are all the items of the trainset the user has
