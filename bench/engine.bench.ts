@@ -122,9 +122,10 @@ async function main(): Promise<void> {
   const cold = timed(() => new SVD({ randomState: 0 }).fit(trainset)); // also the warm-up
   // Run k: a whole fit (randomState k), then its two parts timed apart, as SVD.fit does them:
   // the normal draws of the factors, then the SGD epochs (svdSgd, the WebAssembly kernel) with
-  // SVD's defaults (lrAll 0.005, regAll 0.02). Interleaved, so that all three see the same load.
-  const nF = 100;
-  const [lr, reg] = [0.005, 0.02];
+  // SVD's defaults (read from SVD.paramSpecs). Interleaved, so that all three see the same load.
+  const defaults = (name: string) => SVD.paramSpecs[name].default as number;
+  const [nF, nEpochs] = [defaults('nFactors'), defaults('nEpochs')];
+  const [lr, reg] = [defaults('lrAll'), defaults('regAll')];
   const fits: ReturnType<typeof timed>[] = [];
   const init: ReturnType<typeof timed>[] = [];
   const sgd: ReturnType<typeof timed>[] = [];
@@ -136,7 +137,7 @@ async function main(): Promise<void> {
     init.push(drawn);
     const [pu, qi] = drawn.value;
     const input: SvdSgdInput = {
-      ...factorTraining(trainset, nF, 20, pu, qi, trainset.globalMean),
+      ...factorTraining(trainset, nF, nEpochs, pu, qi, trainset.globalMean),
       biased: true,
       ...{ lrBu: lr, lrBi: lr, lrPu: lr, lrQi: lr, regBu: reg, regBi: reg, regPu: reg, regQi: reg },
     };
