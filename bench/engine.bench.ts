@@ -122,10 +122,9 @@ async function main(): Promise<void> {
   const cold = timed(() => new SVD({ randomState: 0 }).fit(trainset)); // also the warm-up
   // Run k: a whole fit (randomState k), then its two parts timed apart, as SVD.fit does them:
   // the normal draws of the factors, then the SGD epochs (svdSgd, the WebAssembly kernel) with
-  // SVD's defaults (read from SVD.paramSpecs). Interleaved, so that all three see the same load.
-  const defaults = (name: string) => SVD.paramSpecs[name].default as number;
-  const [nF, nEpochs] = [defaults('nFactors'), defaults('nEpochs')];
-  const [lr, reg] = [defaults('lrAll'), defaults('regAll')];
+  // SVD's default parameters. Interleaved, so that all three see the same load.
+  const defaults = new SVD().params as Record<string, number>;
+  const { nFactors: nF, nEpochs, lrAll: lr, regAll: reg } = defaults;
   const fits: ReturnType<typeof timed>[] = [];
   const init: ReturnType<typeof timed>[] = [];
   const sgd: ReturnType<typeof timed>[] = [];
