@@ -18,8 +18,10 @@
  *   the first one holding the file (request files are never deleted): O(log n) file look-ups.
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { PachCode, isPachError } from '../pachyderm/errors';
 import type { Pachyderm } from '../pachyderm/port';
+import type { CommitRef } from '../pachyderm/refs';
 import { type CommitInfo, type JobInfo, JobState, isTerminalJobState } from '../pachyderm/types';
 import { parseAnswers } from './answers';
 import type { ResolvedServiceConfig } from './config';
@@ -66,6 +68,8 @@ export class Predictions implements PredictionsService {
     private readonly config: ResolvedServiceConfig,
     private readonly events: EventBus,
   ) {
+    // every open subscription listens for the stop: no "possible leak" warning past 10
+    setMaxListeners(0, this.stop.signal);
     void this.consume();
   }
 
@@ -157,15 +161,26 @@ export class Predictions implements PredictionsService {
     if (known) return known;
     const repo = this.config.streamingRepo;
     const path = `/${requestId}`;
-    const has = async (id: string) => {
+    const has = async (commit: CommitRef) => {
       try {
-        await this.pach.inspectFile({ commit: { repo, id }, path });
+        await this.pach.inspectFile({ commit, path });
         return true;
       } catch (e) {
         if (isPachError(e, PachCode.NOT_FOUND)) return false;
         throw e;
       }
     };
+    // an id that is not in the branch head was never requested (files are never deleted from
+    // `streaming`): answered without listing the history, which costs O(commits)
+    let atHead: boolean;
+    try {
+      atHead = await has({ repo, branch: 'master' });
+    } catch (e) {
+      if (isPachError(e, PachCode.NOT_FOUND))
+        throw new NotFoundError('prediction request', requestId);
+      throw e;
+    }
+    if (!atHead) throw new NotFoundError('prediction request', requestId);
     let ids: string[];
     try {
       ids = [];
@@ -178,14 +193,14 @@ export class Predictions implements PredictionsService {
       throw e;
     }
     // the first commit that has the file: files are never deleted from `streaming`
-    if (ids.length === 0 || !(await has(ids[ids.length - 1]))) {
+    if (ids.length === 0 || !(await has({ repo, id: ids[ids.length - 1] }))) {
       throw new NotFoundError('prediction request', requestId);
     }
     let lo = 0;
     let hi = ids.length - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (await has(ids[mid])) hi = mid;
+      if (await has({ repo, id: ids[mid] })) hi = mid;
       else lo = mid + 1;
     }
     this.remember(requestId, ids[lo]);
