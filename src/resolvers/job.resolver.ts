@@ -66,10 +66,10 @@ export class JobResolver {
       context,
     }: SubscribeResolverData<unknown, { pipeline?: string | null }, GraphQLContext>) => {
       // Before the stream starts: an unknown pipeline is NOT_FOUND, a bad name BAD_USER_INPUT.
-      if (args.pipeline) await context.services.jobs.checkPipeline(args.pipeline);
+      if (args.pipeline != null) await context.services.jobs.checkPipeline(args.pipeline);
       return pipe(
         context.services.events.subscribe('JOB_UPDATED'),
-        filter((j: JobInfo) => !args.pipeline || j.job.pipeline.name === args.pipeline),
+        filter((j: JobInfo) => args.pipeline == null || j.job.pipeline.name === args.pipeline),
       );
     },
   })

@@ -53,14 +53,15 @@ export class Jobs implements JobsService {
       after?: string | null;
     } = {},
   ): Promise<Page<JobInfo>> {
-    if (opts.pipeline) validateName(opts.pipeline, 'pipeline');
+    // an empty name is a bad name, not "every pipeline" (that is null / absent)
+    if (opts.pipeline != null) validateName(opts.pipeline, 'pipeline');
     const first = validateFirst(opts.first, this.config.maxPageSize, 20);
     const cursor = opts.after ? parseCursor(opts.after) : null;
     const items: Page<JobInfo>['items'] = [];
     let hasNextPage = false;
     let skipping = cursor !== null;
     for await (const j of this.pach.listJob({
-      ...(opts.pipeline ? { pipeline: opts.pipeline } : {}),
+      ...(opts.pipeline != null ? { pipeline: opts.pipeline } : {}),
       ...(opts.state !== undefined && opts.state !== null ? { state: [opts.state] } : {}),
       ...(cursor ? { paginationMarker: new Date(cursor.ms + 1) } : {}),
     })) {
@@ -94,7 +95,7 @@ export class Jobs implements JobsService {
   }
 
   async job(id: string, pipeline?: string | null): Promise<JobInfo> {
-    if (pipeline) {
+    if (pipeline != null) {
       validateName(pipeline, 'pipeline');
       try {
         return await this.pach.inspectJob({ pipeline, id });

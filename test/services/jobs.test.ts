@@ -92,3 +92,17 @@ test('filters combine with cursors', async () => {
   ]);
   expect((await pages(1, { pipeline: 'train' })).flat()).toEqual(['train@c', 'train@a']);
 });
+
+test('an empty pipeline name is a bad name, not "every pipeline"', async () => {
+  await expect(jobs.jobHistory({ pipeline: '', first: 2 })).rejects.toMatchObject({
+    issues: [expect.objectContaining({ field: 'pipeline' })],
+  });
+  await expect(jobs.job('a', '')).rejects.toMatchObject({
+    issues: [expect.objectContaining({ field: 'pipeline' })],
+  });
+  await expect(jobs.checkPipeline('')).rejects.toMatchObject({
+    issues: [expect.objectContaining({ field: 'pipeline' })],
+  });
+  // null or absent: every pipeline
+  expect((await jobs.jobHistory({ pipeline: null, first: 100 })).items).toHaveLength(JOBS.length);
+});
