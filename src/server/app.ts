@@ -152,6 +152,7 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
     authenticator,
     logger,
     keepAliveMs: opts.keepAliveMs,
+    startClosed: true, // opened with the HTTP routes, once Apollo has started
     context: (t) => ({ services, auth: t.auth, requestId: t.requestId, log: t.log }),
   });
 
@@ -238,6 +239,7 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
   });
 
   started = true;
+  websockets.open();
   try {
     await new Promise<void>((resolve, reject) => {
       if (httpServer.listening) return resolve();

@@ -64,8 +64,9 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /**
- * Returns a handler that serves `POST <path>` requests with a JSON content type and returns true,
- * or returns false (the caller passes the request on to express).
+ * Returns a handler that serves `POST <path>` requests with an uncompressed UTF-8 JSON body
+ * (`application/json`, optionally `; charset=utf-8`) and returns true, or returns false (the
+ * caller passes the request on to express).
  */
 export function graphqlFastPath<C extends BaseContext>(
   apollo: ApolloServer<C>,
@@ -77,8 +78,12 @@ export function graphqlFastPath<C extends BaseContext>(
     const url = req.url ?? '';
     const q = url.indexOf('?');
     if ((q < 0 ? url : url.slice(0, q)) !== path) return false;
+    // plain UTF-8 JSON only: another charset or a compressed body goes to express, whose
+    // body-parser decodes it (or answers 415 for an unsupported charset)
     const type = req.headers['content-type'] ?? '';
-    if (!/^application\/json\s*(;|$)/i.test(type)) return false;
+    if (!/^application\/json\s*(;\s*charset=("?)utf-8\2\s*)?$/i.test(type)) return false;
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return false;
     const ids = logRequest(opts.logger, req, res, path);
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (declared > maxBodyBytes) {

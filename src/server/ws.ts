@@ -52,12 +52,19 @@ export interface WebSocketOptions<C> {
   context: (t: TransportContext) => C;
   /** Keep-alive interval, ms (graphql-ws pings, legacy `ka` messages). Default 12 000. */
   keepAliveMs?: number;
+  /**
+   * Refuse upgrades (503) until {@link WebSocketGateway.open} is called, e.g. while the rest of
+   * the server starts (default false: accept at once).
+   */
+  startClosed?: boolean;
 }
 
 /** The two WebSocket servers behind the `upgrade` handler. */
 export interface WebSocketGateway {
   /** Open connections (both protocols). */
   connections(): number;
+  /** Starts accepting upgrades (see `startClosed`); no effect once {@link closeAll} ran. */
+  open(): void;
   /** Stops accepting upgrades and sends a close frame to every client NOW (synchronously). */
   closeAll(code?: number, reason?: string): void;
   /** Closes both servers; resolves when they are closed. Calls {@link closeAll} first. */
@@ -90,7 +97,8 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
   });
   /** Per socket: its request id, logger and authentication. */
   const sockets = new WeakMap<WebSocket, TransportContext>();
-  let accepting = true;
+  let accepting = !opts.startClosed;
+  let closed = false;
 
   const track = (ws: WebSocket, req: IncomingMessage, protocol: string) => {
     const requestId = requestIdOf(req.headers['x-request-id']);
@@ -236,6 +244,7 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
 
   const closeAll = (code = 1001, reason = 'server shutting down') => {
     accepting = false;
+    closed = true;
     for (const server of [modern, legacy]) {
       for (const ws of server.clients) {
         if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
@@ -247,6 +256,9 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
 
   return {
     connections: () => modern.clients.size + legacy.clients.size,
+    open() {
+      if (!closed) accepting = true;
+    },
     closeAll,
     async dispose() {
       closeAll();

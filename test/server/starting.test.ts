@@ -10,6 +10,8 @@ import { createServer, type RunningServer } from '../../src/server/app';
 import { loadConfig } from '../../src/server/config';
 import { createLogger } from '../../src/server/logging';
 import { listenWhileStarting, type StartingServer } from '../../src/server/starting';
+import { Authenticator } from '../../src/server/auth';
+import { attachWebSockets } from '../../src/server/ws';
 import type { Services } from '../../src/services';
 import { postGraphQL } from './clients';
 import { fixtureSchema } from './fixture-schema';
@@ -105,5 +107,33 @@ test('a port already in use fails at once with the listen error', async () => {
     await expect(listenWhileStarting('127.0.0.1', first.port)).rejects.toThrow(/EADDRINUSE/);
   } finally {
     await first.close();
+  }
+});
+
+test('WebSocket upgrades are refused with 503 until the gateway is opened, and after closeAll', async () => {
+  const httpServer = http.createServer();
+  await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', () => r()));
+  const port = (httpServer.address() as { port: number }).port;
+  const gateway = attachWebSockets({
+    httpServer,
+    schema: fixtureSchema().schema,
+    path: '/graphql',
+    limits: loadConfig({}).limits,
+    authenticator: new Authenticator([]),
+    logger: createLogger('silent'),
+    context: (t) => ({ auth: t.auth, requestId: t.requestId }),
+    startClosed: true,
+  });
+  try {
+    const url = `ws://127.0.0.1:${port}/graphql`;
+    expect(await upgradeStatus(url)).toBe(503);
+    gateway.open();
+    expect(await upgradeStatus(url)).toBe(101);
+    gateway.closeAll();
+    gateway.open(); // too late: a closing gateway stays closed
+    expect(await upgradeStatus(url)).toBe(503);
+  } finally {
+    await gateway.dispose();
+    await new Promise<void>((r) => httpServer.close(() => r()));
   }
 });

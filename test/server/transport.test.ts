@@ -19,6 +19,7 @@ import {
 } from './clients';
 import { fixtureSchema } from './fixture-schema';
 import WebSocket from 'ws';
+import { gzipSync } from 'node:zlib';
 
 const TOKEN = 'test-token-0123456789abcdef-0001';
 const LIMITS = {
@@ -66,6 +67,29 @@ describe('server transports without tokens', () => {
     });
     expect(b.body.data?.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(b.headers.get('x-request-id')).toBe(b.body.data?.requestId);
+  });
+
+  test('a gzip-compressed JSON body is decoded; another charset than UTF-8 is 415', async () => {
+    const body = JSON.stringify({ query: '{ hello }' });
+    const gz = await fetch(server.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync(body),
+    });
+    expect(gz.status).toBe(200);
+    expect(await gz.json()).toEqual({ data: { hello: 'world' } });
+    const utf8 = await fetch(server.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=UTF-8' },
+      body,
+    });
+    expect(await utf8.json()).toEqual({ data: { hello: 'world' } });
+    const latin1 = await fetch(server.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=latin1' },
+      body,
+    });
+    expect(latin1.status).toBe(415);
   });
 
   test('CSRF prevention: a simple GET without a preflight header is refused', async () => {
