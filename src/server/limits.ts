@@ -123,6 +123,23 @@ export function complexityError(actual: number, max: number): GraphQLError {
   );
 }
 
+/** Apollo's codes for documents that do not parse or validate (as over HTTP). */
+const PARSE_FAILED = 'GRAPHQL_PARSE_FAILED';
+const VALIDATION_FAILED = 'GRAPHQL_VALIDATION_FAILED';
+
+/** `e` with `extensions.code` set (kept when it has one), its locations and path unchanged. */
+function withCode(e: GraphQLError, code: string): GraphQLError {
+  if (e.extensions.code) return e;
+  return new GraphQLError(e.message, {
+    nodes: e.nodes,
+    source: e.source,
+    positions: e.positions,
+    path: e.path,
+    originalError: e.originalError,
+    extensions: { ...e.extensions, code },
+  });
+}
+
 /** An operation that passed every check, ready to execute. */
 export interface PreparedOperation {
   document: DocumentNode;
@@ -140,6 +157,8 @@ export interface OperationPayload {
  * Parses, validates and checks one operation sent over a WebSocket, as Apollo does over HTTP:
  * token limit, standard validation plus the depth rule, one operation identified, complexity,
  * and authorisation (mutations and subscriptions need a token when tokens are configured).
+ * Parse and validation errors carry Apollo's codes `GRAPHQL_PARSE_FAILED` and
+ * `GRAPHQL_VALIDATION_FAILED`, as over HTTP.
  * @returns the prepared operation, or the GraphQL errors to send back (nothing runs)
  */
 export function prepareOperation(
@@ -167,10 +186,10 @@ export function prepareOperation(
   try {
     document = parse(payload.query, { maxTokens: limits.maxTokens });
   } catch (e) {
-    return [e instanceof GraphQLError ? e : new GraphQLError(String(e))];
+    return [withCode(e instanceof GraphQLError ? e : new GraphQLError(String(e)), PARSE_FAILED)];
   }
   const errors = validate(schema, document, [...specifiedRules, depthRule(limits)]);
-  if (errors.length) return [...errors];
+  if (errors.length) return errors.map((e) => withCode(e, VALIDATION_FAILED));
   const operationName = (payload.operationName as string | null | undefined) ?? undefined;
   const operation = getOperationAST(document, operationName);
   if (!operation) {

@@ -221,6 +221,10 @@ describe('server transports without tokens', () => {
       expect(deep.errors[0].message).toMatch(/depth limit of 4 exceeded, found 5/);
       expect(complex.errors[0].message).toMatch(/complexity 41 exceeds the maximum of 40/);
       expect(tokens.errors[0].message).toMatch(/more th[ae]t 60 tokens/);
+      // the same codes as over HTTP
+      expect(deep.errors[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(complex.errors[0].extensions?.code).toBe('COMPLEXITY_LIMIT_EXCEEDED');
+      expect(tokens.errors[0].extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
       expect(deep.results.concat(complex.results, tokens.results)).toEqual([]);
       expect(fine.results).toEqual([
         {
