@@ -1,7 +1,7 @@
 /**
  * Operation limits, the same on every transport: lexer tokens (graphql-js `parse` option
  * `maxTokens`), selection depth (`@escape.tech/graphql-armor-max-depth`, introspection not
- * counted), and complexity (`graphql-query-complexity`: a field's `complexity` extension if the
+ * counted, fragments counted as if inlined), and complexity (`graphql-query-complexity`: a field's `complexity` extension if the
  * resolver declares one, else 1 + its children, and a field with a `first` argument costs
  * 1 + `first` × its children, `first` defaulting to {@link DEFAULT_PAGE_SIZE}).
  *
@@ -45,6 +45,7 @@ export function depthRule(limits: Pick<Limits, 'maxDepth'>): ValidationRule {
   return maxDepthRule({
     n: limits.maxDepth,
     ignoreIntrospection: true,
+    flattenFragments: true, // a fragment spread or inline fragment is not a level of its own
     exposeLimits: true,
     propagateOnRejection: false,
     onReject: [(ctx, err) => ctx?.reportError(err)],

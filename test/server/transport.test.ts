@@ -119,6 +119,18 @@ describe('server transports without tokens', () => {
     );
     expect(deep.status).toBe(400);
     expect(deep.body.errors?.[0].message).toMatch(/depth limit of 4 exceeded, found 5/);
+    // fragments count as if inlined: the same 4 levels through a named and an inline fragment
+    const viaFragments = await postGraphQL(
+      server.graphqlUrl,
+      'query { ...F } fragment F on Query { node { child { ... on Node { child { depth } } } } }',
+    );
+    expect(viaFragments.body.errors).toBeUndefined();
+    expect(viaFragments.body.data).toEqual({ node: { child: { child: { depth: 3 } } } });
+    const deepFragment = await postGraphQL(
+      server.graphqlUrl,
+      'query { ...F } fragment F on Query { node { child { child { child { depth } } } } }',
+    );
+    expect(deepFragment.body.errors?.[0].message).toMatch(/depth limit of 4 exceeded, found 5/);
   });
 
   test('complexity: items(first: n) { a b } costs 1 + 2n; 19 → 39 passes, 20 → 41 is refused', async () => {
