@@ -109,6 +109,18 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
     ws.once('close', (code) => {
       log.info({ protocol, code, durationMs: Date.now() - opened }, 'websocket closed');
     });
+    // ws reports a client's protocol error (a frame over maxPayload, invalid UTF-8…: code
+    // WS_ERR_*) as an 'error' event after closing the socket itself (1009, 1007…); graphql-ws
+    // would print it with a stack trace on stderr. One JSON log line instead.
+    const emit = ws.emit.bind(ws);
+    ws.emit = ((event: string | symbol, ...args: unknown[]) => {
+      const code = (args[0] as { code?: unknown } | undefined)?.code;
+      if (event === 'error' && typeof code === 'string' && code.startsWith('WS_ERR_')) {
+        log.warn({ protocol, code, message: (args[0] as Error).message }, 'websocket client error');
+        return true;
+      }
+      return emit(event, ...args);
+    }) as typeof ws.emit;
   };
 
   // graphql-ws ---------------------------------------------------------------------------
