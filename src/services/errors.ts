@@ -39,9 +39,11 @@ export class ValidationError extends ServiceError {
    * @param issues at least one issue
    */
   constructor(what: string, issues: InputIssue[]) {
-    const shown = issues
-      .slice(0, MAX_ISSUES_IN_MESSAGE)
-      .map((i) => `${i.index === null ? what : `${what}[${i.index}]`}.${i.field}: ${i.message}`);
+    const shown = issues.slice(0, MAX_ISSUES_IN_MESSAGE).map((i) => {
+      const item = i.index === null ? what : `${what}[${i.index}]`;
+      // a problem of the list itself (field = the list's name) is not "ratings.ratings"
+      return `${i.field === what ? item : `${item}.${i.field}`}: ${i.message}`;
+    });
     const more =
       issues.length > MAX_ISSUES_IN_MESSAGE
         ? `; and ${issues.length - MAX_ISSUES_IN_MESSAGE} more`

@@ -228,3 +228,19 @@ test('pipeline and repo names: plain [A-Za-z0-9_-]{1,51}, no prefix or path', ()
   }
   expect(issuesOf(() => validateName(7, 'pipeline'))[0].field).toBe('pipeline');
 });
+
+test('a problem of the list itself names the list once in the message', () => {
+  expect(
+    new ValidationError('ratings', [
+      { index: null, field: 'ratings', message: 'ratings is empty: give at least one item' },
+    ]).message,
+  ).toBe('invalid ratings (1 problem): ratings: ratings is empty: give at least one item');
+  expect(
+    new ValidationError('ratings', [
+      { index: 2, field: 'ratings', message: 'too many items: 3, the maximum is 2' },
+      { index: 0, field: 'rating', message: 'rating 9 is outside the rating scale [1, 5]' },
+    ]).message,
+  ).toBe(
+    'invalid ratings (2 problems): ratings[2]: too many items: 3, the maximum is 2; ratings[0].rating: rating 9 is outside the rating scale [1, 5]',
+  );
+});
