@@ -25,8 +25,12 @@ Configured by the environment:
   PORT                       TCP port (default 4000; 0 = any free port)
   REELGRAPH_DATA_DIR         data directory (default ~/.reelgraph)
   REELGRAPH_DATASETS         folder holding the MovieLens datasets (else the cache or a download)
-  REELGRAPH_API_TOKENS       comma-separated bearer tokens (mutations, subscriptions, REST)
-  REELGRAPH_API_TOKENS_FILE  file of tokens, one per line
+  REELGRAPH_API_TOKENS       bearer tokens, comma- or space-separated (mutations, subscriptions, REST)
+  REELGRAPH_API_TOKENS_FILE  file of tokens, separated by newlines, spaces or commas; # comments
+  REELGRAPH_PACHD_ADDRESS    a pachd to use over gRPC instead of the embedded engine
+                             (host[:port], grpc://, grpcs://, unix://; default port 30650)
+  REELGRAPH_PACHD_TOKEN      its Pachyderm token (sent as authn-token)
+  REELGRAPH_PACHD_CA         PEM file of extra root certificates for grpcs://
   LOG_LEVEL                  fatal, error, warn, info (default), debug, trace, silent
   NODE_ENV                   default production (graphql-js skips its development checks)
   (limits: REELGRAPH_MAX_ITEMS, REELGRAPH_MAX_BODY_BYTES, REELGRAPH_MAX_DEPTH,
