@@ -983,7 +983,6 @@ export function pipelineInfoToWire(p: PipelineInfo): WireMessage {
   };
 }
 
-
 /**
  * `pps_v2.PipelineInfo` → {@link PipelineInfo}. `details.extra` (egress, service, …, which the
  * subset does not model) is read from `effective_spec_json` when that JSON holds any.
