@@ -1266,8 +1266,7 @@ export class Pps implements PpsApi {
     if (inp.commit) return inp.commit;
     try {
       const row = this.engine.pfs.resolveCommit({ repo, id: setId });
-      const info = this.engine.pfs.commitInfo(row);
-      if (info.commit.branch?.name === inp.branch) return setId;
+      if (row.branch === inp.branch) return setId;
     } catch (e) {
       if (!isPachError(e)) throw e;
     }
@@ -1277,7 +1276,7 @@ export class Pps implements PpsApi {
         id: '',
         branch: { repo, name: inp.branch },
       });
-      return this.engine.pfs.commitInfo(head).commit.id;
+      return head.id;
     } catch (e) {
       if (!isPachError(e)) throw e;
       return '';
@@ -1393,7 +1392,7 @@ export class Pps implements PpsApi {
       if (!i.id) continue;
       try {
         const row = this.engine.pfs.resolveCommit({ repo: userRepo(i.project, i.repo), id: i.id });
-        if (this.engine.pfs.commitInfo(row).finished === null) return false;
+        if (row.finished === null) return false;
       } catch (e) {
         if (isPachError(e, PachCode.NOT_FOUND)) return false;
         throw e;
@@ -1459,7 +1458,7 @@ export class Pps implements PpsApi {
     const pfs = this.engine.pfs;
     pfs.tx(() => {
       const row = pfs.resolveCommit(commit);
-      if (pfs.commitInfo(row).finished === null) {
+      if (row.finished === null) {
         pfs.finishCommitTx(row, {
           error: state === JobState.JOB_SUCCESS ? '' : reason || 'job failed',
         });
@@ -1517,13 +1516,13 @@ export class Pps implements PpsApi {
     const failedUpstream: string[] = [];
     for (const i of inputs) {
       if (!i.id) continue;
-      const info = this.engine.pfs.commitInfo(
-        this.engine.pfs.resolveCommit({ repo: userRepo(i.project, i.repo), id: i.id }),
-      );
-      if (info.error && !failedUpstream.includes(i.repo)) failedUpstream.push(i.repo);
+      const row = this.engine.pfs.resolveCommit({ repo: userRepo(i.project, i.repo), id: i.id });
+      if (row.error && !failedUpstream.includes(i.repo)) failedUpstream.push(i.repo);
     }
     const outCommit = await this.ensureOutputCommit(job);
-    const outInfo = this.engine.pfs.commitInfo(this.engine.pfs.resolveCommit(outCommit));
+    // the row's fields (finished, error) only: a full CommitInfo lists every child and
+    // subvenance commit, which grows with the history (e.g. a model read by every predict job)
+    const outInfo = this.engine.pfs.resolveCommit(outCommit);
     if (outInfo.finished) {
       // the commit was finished by an earlier process: its error decides
       await this.settle(
@@ -1631,9 +1630,7 @@ export class Pps implements PpsApi {
     }
     const pfs = this.engine.pfs;
     pfs.tx(() => {
-      const done = pfs.commitInfo(
-        pfs.finishCommitTx(pfs.resolveCommit(outCommit), { validateDatums: true }),
-      );
+      const done = pfs.finishCommitTx(pfs.resolveCommit(outCommit), { validateDatums: true });
       this.setJob(job.seq, {
         state: done.error ? JobState.JOB_FAILURE : JobState.JOB_SUCCESS,
         reason: done.error,
