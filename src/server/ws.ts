@@ -194,7 +194,16 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
           state: t.auth,
         });
         if (Array.isArray(prepared)) {
-          // rejected → the legacy server sends {type: "data", payload: {errors}} for this id
+          // rejected → the legacy server sends {type: "data", payload: {errors}} for this id and
+          // forgets it without a "complete"; send that once the data message is out, so that the
+          // client (GraphQL Playground) ends the operation
+          const id = (message as { id?: unknown }).id;
+          if (typeof id === 'string' || typeof id === 'number') {
+            setImmediate(() => {
+              if (ws.readyState === WebSocket.OPEN)
+                ws.send(JSON.stringify({ id, type: 'complete' }));
+            });
+          }
           return Promise.reject({ errors: prepared.map((e) => e.toJSON()) });
         }
         // the legacy server parses `query` unless it is a document already: pass ours
