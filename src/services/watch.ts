@@ -3,7 +3,9 @@
  * fanned out through the event bus (pubsub.ts):
  * - `subscribeCommit(train, FINISHED)` → TRAIN_COMMIT_FINISHED (the model registry swaps models);
  * - `subscribeCommit(predict, FINISHED)` → PREDICT_COMMIT_FINISHED (prediction results);
- * - `watchJobs()` (every state change of every job) → JOB_UPDATED.
+ * - `watchJobs()` (every state change of every job) → JOB_UPDATED, each state of a job once; after
+ *   an interruption (pachd restarted…) the newest jobs are listed and what changed meanwhile is
+ *   published first.
  *
  * `subscribeCommit` first replays the repo's existing commits: those finished more than
  * {@link REPLAY_MARGIN_MS} before the watch started are not published (the services read the
@@ -12,16 +14,28 @@
  * watch is closed; errors go to `log`.
  */
 import type { Pachyderm } from '../pachyderm/port';
-import { CommitState, type CommitInfo } from '../pachyderm/types';
+import {
+  CommitState,
+  type CommitInfo,
+  type JobInfo,
+  type JobState,
+  isTerminalJobState,
+} from '../pachyderm/types';
 import type { ResolvedServiceConfig } from './config';
 import type { EventBus } from './pubsub';
 
 /** Replayed commits finished this long before the start are still published (clock skew). */
 export const REPLAY_MARGIN_MS = 60_000;
+/** Jobs whose last published state is remembered (to publish each state once). */
+const JOB_STATES_KEPT = 10_000;
+/** Jobs listed to catch up after the job watch was interrupted. */
+const CATCH_UP_JOBS = 200;
 
 /** The running watches; stop them with {@link UpstreamWatch.close}. */
 export class UpstreamWatch {
   private readonly abort = new AbortController();
+  /** The last state published per job (`project/pipeline@id`), most recent jobs last. */
+  private readonly jobStates = new Map<string, JobState>();
   private readonly loops: Promise<void>[] = [];
   private readonly startedAt = Date.now();
 
@@ -46,9 +60,16 @@ export class UpstreamWatch {
           this.events.publish('PREDICT_COMMIT_FINISHED', ci),
         ),
       ),
-      this.follow('job states', async () => {
-        for await (const j of this.pach.watchJobs({ signal: this.abort.signal })) {
-          this.events.publish('JOB_UPDATED', j);
+      this.follow('job states', async (restart) => {
+        const watch = this.pach.watchJobs({ signal: this.abort.signal })[Symbol.asyncIterator]();
+        const first = watch.next(); // the watch starts now …
+        first.catch(() => undefined); // (its failure is awaited below, not unhandled meanwhile)
+        try {
+          // … then, after an interruption (e.g. pachd restarted), the states it missed
+          if (restart) await this.catchUpJobs();
+          for (let r = await first; !r.done; r = await watch.next()) this.publishJob(r.value);
+        } finally {
+          void watch.return?.();
         }
       }),
     );
@@ -71,11 +92,43 @@ export class UpstreamWatch {
     }
   }
 
-  private async follow(what: string, run: () => Promise<void>): Promise<void> {
+  /**
+   * Publishes a job state unless it was the last one published for that job, or that job was
+   * already published in a terminal state (a late, older state after a catch-up).
+   */
+  private publishJob(j: JobInfo): void {
+    const key = `${j.job.pipeline.project.name}/${j.job.pipeline.name}@${j.job.id}`;
+    const last = this.jobStates.get(key);
+    if (last === j.state || (last !== undefined && isTerminalJobState(last))) return;
+    this.jobStates.delete(key); // re-insert: the map keeps the most recent jobs last
+    this.jobStates.set(key, j.state);
+    if (this.jobStates.size > JOB_STATES_KEPT) {
+      const oldest = this.jobStates.keys().next().value;
+      if (oldest !== undefined) this.jobStates.delete(oldest);
+    }
+    this.events.publish('JOB_UPDATED', j);
+  }
+
+  /**
+   * After the job watch was interrupted: the {@link CATCH_UP_JOBS} newest jobs, oldest first,
+   * published when their state changed since last published (or, for a job not seen yet, when it
+   * was created after this watch started) — so a job that ended while the watch was down still
+   * reaches `jobUpdated` with its final state.
+   */
+  private async catchUpJobs(): Promise<void> {
+    const recent: JobInfo[] = [];
+    for await (const j of this.pach.listJob({ number: CATCH_UP_JOBS })) recent.push(j);
+    for (const j of recent.reverse()) {
+      const key = `${j.job.pipeline.project.name}/${j.job.pipeline.name}@${j.job.id}`;
+      if (this.jobStates.has(key) || j.created.getTime() >= this.startedAt) this.publishJob(j);
+    }
+  }
+
+  private async follow(what: string, run: (restart: boolean) => Promise<void>): Promise<void> {
     const signal = this.abort.signal;
-    while (!signal.aborted) {
+    for (let restart = false; !signal.aborted; restart = true) {
       try {
-        await run();
+        await run(restart);
       } catch (e) {
         if (signal.aborted) return;
         this.log(
