@@ -213,7 +213,7 @@ export class GrpcPachyderm implements Pachyderm {
       const call = fn(req, this.metadata(), (err, res) => {
         this.open.delete(tracked);
         signal?.removeEventListener('abort', onAbort);
-        if (err) reject(fromGrpcError(err));
+        if (err) reject(fromGrpcError(err, this.address.qualified));
         else resolve(res);
       });
       this.open.add(tracked);
@@ -238,7 +238,7 @@ export class GrpcPachyderm implements Pachyderm {
         this.ensureOpen();
         const fn = (client[method] as ServerStream).bind(client);
         const call = fn(req(), this.metadata());
-        return new CallIterator(call, decode, this.open, signal);
+        return new CallIterator(call, decode, this.open, signal, this.address.qualified);
       },
     };
   }
@@ -518,7 +518,7 @@ export class GrpcPachyderm implements Pachyderm {
         ) => grpc.ClientWritableStream<WireMessage>
       )(this.metadata(), (err) => {
         this.open.delete(tracked);
-        if (err) reject(fromGrpcError(err));
+        if (err) reject(fromGrpcError(err, this.address.qualified));
         else resolve();
       });
       this.open.add(tracked);
@@ -530,7 +530,7 @@ export class GrpcPachyderm implements Pachyderm {
           call.end();
         } catch (e) {
           call.cancel();
-          reject(fromGrpcError(e));
+          reject(fromGrpcError(e, this.address.qualified));
         }
       })();
     });
@@ -960,6 +960,8 @@ class CallIterator<T> implements AsyncIterableIterator<T> {
     private readonly decode: (m: WireMessage) => T,
     private readonly open: Set<{ cancel(): void }>,
     private readonly signal?: AbortSignal,
+    /** The pachd's address, named in connection and authentication errors. */
+    private readonly address?: string,
   ) {
     open.add(this.tracked);
     call.on('data', (m: WireMessage) => {
@@ -985,7 +987,7 @@ class CallIterator<T> implements AsyncIterableIterator<T> {
     call.on('end', () => this.finish());
     call.on('error', (e: unknown) => {
       if (this.cancelled) this.finish();
-      else this.fail(fromGrpcError(e));
+      else this.fail(fromGrpcError(e, this.address));
     });
     if (signal?.aborted) this.cancel();
     else signal?.addEventListener('abort', this.tracked.cancel, { once: true });

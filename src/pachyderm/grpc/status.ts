@@ -32,16 +32,26 @@ export function toGrpcStatus(e: unknown): StatusObject {
  * A gRPC client error (`ServiceError`: `code`, `details`) as a {@link PachError} with the same
  * code and the status details as message; `UNKNOWN` is refined from pachd's message (see the
  * module documentation). A non-gRPC error becomes `UNKNOWN`. The original error is the `cause`.
+ * With the client's `address`, UNAVAILABLE and UNAUTHENTICATED messages name that pachd (and,
+ * for the latter, the variable that holds its token).
  */
-export function fromGrpcError(e: unknown): PachError {
+export function fromGrpcError(e: unknown, address?: string): PachError {
   if (e instanceof PachError) return e;
   const se = e as Partial<grpc.ServiceError> | undefined;
   if (se && typeof se.code === 'number') {
-    const message = se.details || se.message || grpc.status[se.code] || 'unknown error';
+    let message = (se.details || se.message || grpc.status[se.code] || 'unknown error')
+      // grpc-js appends an empty "Resolution note: " to connection failures
+      .replace(/\s*Resolution note:\s*$/, '');
     const code =
       se.code === grpc.status.UNKNOWN
         ? codeFromPachydermMessage(message, PachCode.UNKNOWN)
         : (se.code as number as PachCode);
+    // the two a user acts on at the client's end: say which pachd, and what to set
+    if (address && code === PachCode.UNAVAILABLE) {
+      message = `pachd at ${address} is not reachable: ${message}`;
+    } else if (address && code === PachCode.UNAUTHENTICATED) {
+      message = `pachd at ${address} refused the call: ${message} (its token goes in REELGRAPH_PACHD_TOKEN)`;
+    }
     return new PachError(code, message, { cause: e });
   }
   const message = e instanceof Error ? e.message : String(e);

@@ -107,9 +107,18 @@ describe('authentication (authn-token)', () => {
     await expectPachError(
       anon.createRepo('r'),
       PachCode.UNAUTHENTICATED,
-      /no authentication token/,
+      new RegExp(
+        `^pachd at grpc://127\\.0\\.0\\.1:${server.port} refused the call: no authentication token.*REELGRAPH_PACHD_TOKEN`,
+      ),
     );
     await anon.close();
+    // a pachd that is not there: named, without grpc-js's empty "Resolution note"
+    const nowhere = connectPachd('127.0.0.1:1');
+    const repos = nowhere.listRepo()[Symbol.asyncIterator]();
+    const err = await repos.next().catch((e: Error) => e);
+    expect((err as Error).message).toMatch(/^pachd at grpc:\/\/127\.0\.0\.1:1 is not reachable: /);
+    expect((err as Error).message).not.toMatch(/Resolution note/);
+    await nowhere.close();
     const client = connectPachd(`grpc://127.0.0.1:${server.port}`, { token: 's3cret' });
     await client.createRepo('r');
     await client.modifyFile('r@master', [{ op: 'put', path: '/a', data: 'ok' }]);
