@@ -32,6 +32,21 @@ describe('reelgraph', () => {
     });
   });
 
+  it.each([
+    [
+      ['serve', '--port', 'abc'],
+      'error: invalid configuration: --port "abc": PORT must be a whole number',
+    ],
+    [
+      ['serve', '--pachd-address', 'a:b:c'],
+      'error: invalid configuration: --pachd-address "a:b:c": pachd address',
+    ],
+  ])('serve names a bad option value as the option: %j', async (args, start) => {
+    const r = await runCli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr.startsWith(start)).toBe(true);
+  });
+
   it('--version prints the package version', async () => {
     const r = await runCli(['--version']);
     expect(r.code).toBe(0);

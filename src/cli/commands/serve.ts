@@ -36,8 +36,19 @@ export function serveCommand(): Command {
       try {
         config = loadConfig(env);
       } catch (e) {
-        if (e instanceof ConfigError) throw new UsageError(e.message);
-        throw e;
+        if (!(e instanceof ConfigError)) throw e;
+        // a value given as an option is named as the option, not as the variable it sets
+        const given: [string | undefined, string, string][] = [
+          [opts.host, 'HOST', '--host'],
+          [opts.port, 'PORT', '--port'],
+          [opts.dataDir, 'REELGRAPH_DATA_DIR', '--data-dir'],
+          [opts.pachdAddress, 'REELGRAPH_PACHD_ADDRESS', '--pachd-address'],
+        ];
+        let message = e.message;
+        for (const [value, variable, option] of given) {
+          if (value !== undefined) message = message.replaceAll(`${variable}=`, `${option} `);
+        }
+        throw new UsageError(message);
       }
       // loaded here, not at the CLI's start: NODE_ENV must be set before graphql-js is loaded
       // (server/node-env.ts), and the other commands do not need the server
