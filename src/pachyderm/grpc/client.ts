@@ -32,7 +32,7 @@ import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import { PachCode, isPachError, unavailable } from '../errors';
+import { PachCode, invalidArgument, isPachError, unavailable } from '../errors';
 import type {
   Cancellable,
   FileOp,
@@ -134,7 +134,8 @@ export interface PachdVersion {
  * 30650; `grpcs://`/`https://` → TLS with the system roots plus `caFile`/`ca`; `unix:///path`).
  * The connection is made lazily, on the first call; use {@link GrpcPachyderm.checkHealth} to
  * check it at start-up.
- * @throws PachError INVALID_ARGUMENT for a malformed address; Error when `caFile` is unreadable
+ * @throws PachError INVALID_ARGUMENT for a malformed address, or a `caFile` that is unreadable or
+ *   holds no PEM certificate
  */
 export function connectPachd(address: string, opts: ConnectOptions = {}): GrpcPachyderm {
   return new GrpcPachyderm(parsePachdAddress(address), opts);
@@ -147,6 +148,29 @@ type Unary = (
   cb: (err: grpc.ServiceError | null, res: WireMessage) => void,
 ) => grpc.ClientUnaryCall;
 type ServerStream = (req: WireMessage, md: grpc.Metadata) => grpc.ClientReadableStream<WireMessage>;
+
+/**
+ * The extra root certificates of `file` (REELGRAPH_PACHD_CA): PEM text with at least one
+ * certificate.
+ * @throws PachError INVALID_ARGUMENT naming the file when it cannot be read or holds no PEM
+ *   certificate
+ */
+function readCaFile(file: string): Buffer {
+  let pem: Buffer;
+  try {
+    pem = fs.readFileSync(file);
+  } catch (e) {
+    throw invalidArgument(
+      `cannot read the CA file ${file} (REELGRAPH_PACHD_CA): ${(e as Error).message}`,
+    );
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw invalidArgument(
+      `the CA file ${file} (REELGRAPH_PACHD_CA) holds no PEM certificate ("-----BEGIN CERTIFICATE-----")`,
+    );
+  }
+  return pem;
+}
 
 /** The port over gRPC; see the module documentation. */
 export class GrpcPachyderm implements Pachyderm {
@@ -170,7 +194,7 @@ export class GrpcPachyderm implements Pachyderm {
     this.pollMs = opts.watchPollMs ?? 200;
     let creds = grpc.credentials.createInsecure();
     if (address.secure) {
-      const extra = opts.caFile ? fs.readFileSync(opts.caFile) : opts.ca;
+      const extra = opts.caFile ? readCaFile(opts.caFile) : opts.ca;
       const roots = extra
         ? Buffer.from(tls.rootCertificates.join('\n') + '\n' + extra.toString())
         : undefined;

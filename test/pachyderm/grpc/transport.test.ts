@@ -69,3 +69,25 @@ describe('Unix sockets (unix:///path)', () => {
     }
   });
 });
+
+describe('REELGRAPH_PACHD_CA', () => {
+  it('a CA file that is missing or holds no certificate is refused, naming it', () => {
+    const missing = path.join(TLS, 'no-such.pem');
+    expect(() => connectPachd('grpcs://127.0.0.1:1', { caFile: missing })).toThrow(
+      new RegExp(
+        `^cannot read the CA file ${missing.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(REELGRAPH_PACHD_CA\\): ENOENT`,
+      ),
+    );
+    const garbage = path.join(tempDir(), 'garbage.pem');
+    fs.writeFileSync(garbage, 'garbage');
+    try {
+      connectPachd('grpcs://127.0.0.1:1', { caFile: garbage });
+      throw new Error('accepted');
+    } catch (e) {
+      expect((e as { code?: number }).code).toBe(PachCode.INVALID_ARGUMENT);
+      expect((e as Error).message).toContain(
+        `${garbage} (REELGRAPH_PACHD_CA) holds no PEM certificate`,
+      );
+    }
+  });
+});
