@@ -31,6 +31,9 @@ const JOB_STATES_KEPT = 10_000;
 /** Jobs listed to catch up after the job watch was interrupted. */
 const CATCH_UP_JOBS = 200;
 
+/** A job's key in {@link UpstreamWatch}'s state map: `project/pipeline@id`. */
+const jobKey = (j: JobInfo) => `${j.job.pipeline.project.name}/${j.job.pipeline.name}@${j.job.id}`;
+
 /** The running watches; stop them with {@link UpstreamWatch.close}. */
 export class UpstreamWatch {
   private readonly abort = new AbortController();
@@ -97,7 +100,7 @@ export class UpstreamWatch {
    * already published in a terminal state (a late, older state after a catch-up).
    */
   private publishJob(j: JobInfo): void {
-    const key = `${j.job.pipeline.project.name}/${j.job.pipeline.name}@${j.job.id}`;
+    const key = jobKey(j);
     const last = this.jobStates.get(key);
     if (last === j.state || (last !== undefined && isTerminalJobState(last))) return;
     this.jobStates.delete(key); // re-insert: the map keeps the most recent jobs last
@@ -119,7 +122,7 @@ export class UpstreamWatch {
     const recent: JobInfo[] = [];
     for await (const j of this.pach.listJob({ number: CATCH_UP_JOBS })) recent.push(j);
     for (const j of recent.reverse()) {
-      const key = `${j.job.pipeline.project.name}/${j.job.pipeline.name}@${j.job.id}`;
+      const key = jobKey(j);
       if (this.jobStates.has(key) || j.created.getTime() >= this.startedAt) this.publishJob(j);
     }
   }
