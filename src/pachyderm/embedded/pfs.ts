@@ -72,6 +72,7 @@ import {
 } from '../types';
 import { type BlobLocation, type BlobSource, BlobStore, EMPTY_HASH } from './blobstore';
 import type { Db } from './db';
+import { COMMITS_ASC_SQL, COMMITS_DESC_SQL, pagedBySeq } from './history-queries';
 import { Signal, cancellable, waitFor } from './stream';
 
 /** Delta layers allowed above a full snapshot before finishing a commit compacts it. */
@@ -831,31 +832,58 @@ export class Pfs {
     return this.waitCommit(row.seq, wait, opts.signal);
   }
 
-  /** listCommit: the synchronous core of `Pachyderm.listCommit` (see port.ts for the contract). */
-  listCommit(repoRef: RepoRef, opts: ListCommitOptions = {}): CommitInfo[] {
+  /**
+   * listCommit: the synchronous core of `Pachyderm.listCommit` (see port.ts for the contract).
+   * The repo and the `from` / `to` commits are resolved at once (their errors are thrown here);
+   * the commits are then read lazily, a page at a time, newest first through the
+   * `(repo_id, seq)` index: with `number` (or a consumer that stops early) the cost does not grow
+   * with the history. A `to` bound walks the parents from `to` (the whole chain with `reverse`).
+   */
+  listCommit(repoRef: RepoRef, opts: ListCommitOptions = {}): Iterable<CommitInfo> {
     const repoRow = this.repoRow(toRepo(repoRef));
-    let rows: CommitRow[];
     const fromSeq = opts.from !== undefined ? this.resolveCommit(toCommit(opts.from)).seq : null;
-    if (opts.to !== undefined) {
-      rows = [];
-      let cur: CommitRow | undefined = this.resolveCommit(toCommit(opts.to));
-      while (cur && cur.seq !== fromSeq) {
-        rows.push(cur);
-        cur = cur.parent_seq ? (this.st.commitBySeq.get(cur.parent_seq) as CommitRow) : undefined;
-      }
+    const toRow = opts.to !== undefined ? this.resolveCommit(toCommit(opts.to)) : undefined;
+    return this.listCommitGen(repoRow.id, fromSeq, toRow, opts);
+  }
+
+  private *listCommitGen(
+    repoId: number,
+    fromSeq: number | null,
+    toRow: CommitRow | undefined,
+    opts: ListCommitOptions,
+  ): Generator<CommitInfo> {
+    const limit = opts.number && opts.number > 0 ? opts.number : Infinity;
+    const t = opts.startedTime?.getTime();
+    const wanted = (r: CommitRow) =>
+      (!opts.originKind || r.origin === opts.originKind) && (t === undefined || r.started <= t);
+    let rows: Iterable<CommitRow>;
+    if (toRow) {
+      const parents = this.ancestry(toRow, fromSeq);
+      rows = opts.reverse ? [...parents].reverse() : parents;
     } else {
-      rows = this.db
-        .prepare('SELECT * FROM pfs_commits WHERE repo_id = ? AND seq > ? ORDER BY seq DESC')
-        .all(repoRow.id, fromSeq ?? 0) as CommitRow[];
+      rows = pagedBySeq<CommitRow>(
+        this.db,
+        opts.reverse ? COMMITS_ASC_SQL : COMMITS_DESC_SQL,
+        [repoId],
+        !opts.reverse,
+        fromSeq ?? 0,
+      );
     }
-    if (opts.originKind) rows = rows.filter((r) => r.origin === opts.originKind);
-    if (opts.startedTime) {
-      const t = opts.startedTime.getTime();
-      rows = rows.filter((r) => r.started <= t);
+    let n = 0;
+    for (const r of rows) {
+      if (!wanted(r)) continue;
+      yield this.commitInfo(r);
+      if (++n >= limit) return;
     }
-    if (opts.reverse) rows.reverse();
-    if (opts.number && opts.number > 0) rows = rows.slice(0, opts.number);
-    return rows.map((r) => this.commitInfo(r));
+  }
+
+  /** `row` and its ancestors, newest first, down to (excluding) the commit `stopSeq`. */
+  private *ancestry(row: CommitRow, stopSeq: number | null): Generator<CommitRow> {
+    let cur: CommitRow | undefined = row;
+    while (cur && cur.seq !== stopSeq) {
+      yield cur;
+      cur = cur.parent_seq ? (this.st.commitBySeq.get(cur.parent_seq) as CommitRow) : undefined;
+    }
   }
 
   /** SubscribeCommit: see the port. */

@@ -81,6 +81,18 @@ import {
   isTerminalJobState,
 } from '../types';
 import { migrate } from './db';
+import {
+  ALL_JOBS_ASC_SQL,
+  ALL_JOBS_DESC_SQL,
+  LAST_JOB_SQL,
+  NEWEST_JOB_CREATED_SQL,
+  OPEN_JOBS_OF_PIPELINE_SQL,
+  PIPELINE_JOBS_ASC_SQL,
+  PIPELINE_JOBS_DESC_SQL,
+  PREVIOUS_RAN_JOB_SQL,
+  QUEUE_HEADS_SQL,
+  pagedBySeq,
+} from './history-queries';
 import type { CommitEvent, EmbeddedPachyderm, PpsApi } from './index';
 import { PPS_MIGRATIONS } from './pps-schema';
 import {
@@ -595,9 +607,27 @@ export class Pps implements PpsApi {
     );
     const history = opts.history ?? -1;
     if (!this.hasTables) return;
-    const sql = `SELECT * FROM pps_jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-      ORDER BY seq ${opts.reverse ? 'ASC' : 'DESC'}`;
-    const rows = this.db.prepare(sql).all(...args) as JobRow[];
+    let rows: Iterable<JobRow>;
+    if (opts.projects?.length || opts.state?.length || opts.paginationMarker) {
+      // filters without an index of their own: one scan (rare: the CLI, not the request path)
+      const sql = `SELECT * FROM pps_jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+        ORDER BY seq ${opts.reverse ? 'ASC' : 'DESC'}`;
+      rows = this.db.prepare(sql).all(...args) as JobRow[];
+    } else if (opts.pipeline) {
+      rows = pagedBySeq<JobRow>(
+        this.db,
+        opts.reverse ? PIPELINE_JOBS_ASC_SQL : PIPELINE_JOBS_DESC_SQL,
+        args,
+        !opts.reverse,
+      );
+    } else {
+      rows = pagedBySeq<JobRow>(
+        this.db,
+        opts.reverse ? ALL_JOBS_ASC_SQL : ALL_JOBS_DESC_SQL,
+        [],
+        !opts.reverse,
+      );
+    }
     let n = 0;
     for (const row of rows) {
       if (history >= 0) {
@@ -657,7 +687,10 @@ export class Pps implements PpsApi {
     const baseline = (
       this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS m FROM pps_jobs').get() as { m: number }
     ).m;
-    const open = rowsAfter(0).filter((r) => !isTerminalJobState(r.state));
+    // a job that is not terminal has no finished output commit yet: the open jobs, not the history
+    const open = (
+      this.db.prepare(OPEN_JOBS_OF_PIPELINE_SQL).all(p.project.name, p.name) as JobRow[]
+    ).filter((r) => !isTerminalJobState(r.state));
     return cancellable(
       async function* (this: Pps, signal: AbortSignal) {
         for (const r of open) yield this.jobInfo(r);
@@ -985,16 +1018,11 @@ export class Pps implements PpsApi {
 
   private pipelineInfo(current: PipelineRow, row: PipelineRow): PipelineInfo {
     const spec = this.specOf(row.project, row.name, row.version);
-    const last = this.db
-      .prepare(
-        'SELECT state FROM pps_jobs WHERE project = ? AND pipeline = ? ORDER BY seq DESC LIMIT 1',
-      )
-      .get(row.project, row.name) as { state: JobState } | undefined;
-    const open = this.db
-      .prepare(
-        'SELECT COUNT(*) AS n FROM pps_jobs WHERE project = ? AND pipeline = ? AND output_done = 0',
-      )
-      .get(row.project, row.name) as { n: number };
+    const last = this.db.prepare(LAST_JOB_SQL).get(row.project, row.name) as
+      { state: JobState } | undefined;
+    const open = {
+      n: this.db.prepare(OPEN_JOBS_OF_PIPELINE_SQL).all(row.project, row.name).length,
+    };
     const specRepo: Repo = { name: row.name, type: 'spec', project: { name: row.project } };
     const { pipeline, ...rest } = spec;
     const parallelism = spec.parallelismSpec.constant;
@@ -1293,10 +1321,8 @@ export class Pps implements PpsApi {
         JobState.JOB_KILLED,
         JobState.JOB_UNRUNNABLE,
       ) as JobRow[];
-    const last = this.db.prepare('SELECT COALESCE(MAX(created), 0) AS m FROM pps_jobs').get() as {
-      m: number;
-    };
-    this.lastCreated = last.m;
+    const last = this.db.prepare(NEWEST_JOB_CREATED_SQL).get() as { created: number } | undefined;
+    this.lastCreated = last?.created ?? 0;
     this.db.transaction(() => {
       for (const r of rows) {
         this.db.prepare('DELETE FROM pps_datums WHERE job_seq = ?').run(r.seq);
@@ -1359,13 +1385,8 @@ export class Pps implements PpsApi {
   private async pumpLoop(): Promise<void> {
     do {
       this.pumpAgain = false;
-      const heads = this.db
-        .prepare(
-          `SELECT * FROM pps_jobs j WHERE output_done = 0 AND seq = (SELECT MIN(seq) FROM pps_jobs k
-             WHERE k.project = j.project AND k.pipeline = j.pipeline AND k.output_done = 0)
-           ORDER BY seq`,
-        )
-        .all() as JobRow[];
+      // through the open-jobs index only: the cost follows the queue, not the job history
+      const heads = this.db.prepare(QUEUE_HEADS_SQL).all() as JobRow[];
       for (const job of heads) {
         if (this.closed) return;
         const key = pkey(job.project, job.pipeline);
@@ -1646,11 +1667,8 @@ export class Pps implements PpsApi {
    * earlier job that ran processed successfully (SUCCESS or SKIPPED) under the same salt.
    */
   private baseDatums(job: JobRow, salt: string): Set<string> {
-    const prev = this.db
-      .prepare(
-        'SELECT seq FROM pps_jobs WHERE project = ? AND pipeline = ? AND seq < ? AND ran = 1 ORDER BY seq DESC LIMIT 1',
-      )
-      .get(job.project, job.pipeline, job.seq) as { seq: number } | undefined;
+    const prev = this.db.prepare(PREVIOUS_RAN_JOB_SQL).get(job.project, job.pipeline, job.seq) as
+      { seq: number } | undefined;
     if (!prev) return new Set();
     const rows = this.db
       .prepare('SELECT id FROM pps_datums WHERE job_seq = ? AND salt = ? AND state IN (?, ?)')
