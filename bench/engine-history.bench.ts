@@ -16,7 +16,9 @@
  * of a head, of the model commit (read by every job: its `directSubvenance` lists every output
  * commit, as pachd's does), InspectFile, ListCommit{number: 10}, SubscribeCommit → first new
  * commit (includes pachd's replay of the history), ListJob{pipeline, number: 10}, InspectJob,
- * InspectPipeline, ListDatum; then the process's RSS after a full GC (run with --expose-gc).
+ * InspectPipeline, ListDatum; then the process's RSS and V8 heap in use after a full GC (run with
+ * --expose-gc): the heap shows what JavaScript keeps, the RSS also SQLite's cache and freed memory
+ * the allocator kept.
  * A figure that grows with R is a cost that does not stay flat.
  *
  * Run: `npm run bench:engine-history -- [--r 0,1000,5000,20000] [--samples 30]`
@@ -99,9 +101,11 @@ async function drain<T>(it: AsyncIterable<T>): Promise<number> {
   return n;
 }
 
-function rssMiB(): number {
+/** RSS and V8 heap in use after a full GC, MiB. */
+function memory(): string {
   (globalThis as { gc?: () => void }).gc?.();
-  return process.memoryUsage().rss / 1048576;
+  const m = process.memoryUsage();
+  return `${(m.rss / 1048576).toFixed(0)} / ${(m.heapUsed / 1048576).toFixed(1)}`;
 }
 
 async function main(): Promise<void> {
@@ -155,7 +159,7 @@ async function main(): Promise<void> {
       'InspectJob',
       'InspectPipeline',
       'ListDatum',
-      'RSS MiB',
+      'RSS / heap MiB',
     ];
     console.log(head.join(' | '));
     for (const R of args.sizes) {
@@ -220,7 +224,7 @@ async function main(): Promise<void> {
         fig(inspJob),
         fig(inspPipe),
         fig(listDatum),
-        rssMiB().toFixed(0),
+        memory(),
       ].join(' | ');
       rows.push(line);
       console.log(line);
