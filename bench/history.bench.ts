@@ -4,10 +4,11 @@
  * embedded engine and over gRPC against `reelgraph pachd` (a child process), through the
  * services layer (what GraphQL and REST call), after MovieLens 100K's bootstrap:
  *
- * - set-up: the history grows from one R to the next with request files written directly through
- *   the port (`--setup-batch` per `streaming` commit, names and contents as
- *   `requestPredictions` writes them), each batch waited for until its last request is answered
- *   (`watchResult`), so whatever the flow does with answered requests (keep, retire) has happened;
+ * - set-up: the history grows from one R to the next with requests written directly through the
+ *   port, one `streaming` commit each with its file `/<commit id>` (as `requestPredictions`
+ *   writes them), `--setup-batch` at a time, each chunk waited for until its last request is
+ *   answered (`watchResult`), so the pipeline (and whatever the flow does with answered requests)
+ *   keeps up;
  * - retrain: `addRatings` (100 ratings) → `modelUpdated`; printed: the train job's own time
  *   (JobInfo started → finished), and addRatings → every job of `train` and `predict` terminal
  *   (the whole retrain, re-answering included if the flow re-answers);
@@ -38,7 +39,7 @@ import {
   openEmbeddedEngine,
   STREAMING_REPO,
 } from '../src/services/bootstrap';
-import { newRequestId, requestFileText } from '../src/services/predictions';
+import { requestFileText } from '../src/services/predictions';
 
 const ROOT = path.resolve(__dirname, '..');
 const DATASETS = process.env.REELGRAPH_DATASETS ?? path.resolve(ROOT, '../shared/datasets');
@@ -54,7 +55,7 @@ Options:
   --duration S        seconds of steady load per R (default 10)
   --rate N            requests per second of the steady load (default 20)
   --drain S           seconds to wait for the load's last answers (default 60)
-  --setup-batch N     request files per set-up commit (default 500)
+  --setup-batch N     set-up requests committed before waiting for their answers (default 100)
   --pairs N           (user, movie) pairs per request (default 3)
   --unbatched-grpc    over gRPC, keep predict's committed spec (one process per datum) instead of
                       turning datum batching on as the embedded engine does
@@ -78,7 +79,7 @@ function parseArgs(argv: string[]): Args {
     duration: 10,
     rate: 20,
     drain: 60,
-    setupBatch: 500,
+    setupBatch: 100,
     pairs: 3,
     unbatchedGrpc: false,
   };
@@ -232,17 +233,19 @@ async function runEngine(engine: 'embedded' | 'grpc', args: Args, parent: string
     for (const R of args.sizes) {
       const t0 = now();
       while (history < R) {
+        // one commit per request, its file named by the commit (as requestPredictions writes
+        // it); the answers of a chunk are awaited before the next one
         const n = Math.min(args.setupBatch, R - history);
-        const ids = Array.from({ length: n }, () => newRequestId());
-        await pach.modifyFile(
-          `${STREAMING_REPO}@master`,
-          ids.map((id) => ({
-            op: 'put' as const,
-            path: `/${id}`,
-            data: requestFileText(pairsFor(k++, args.pairs)),
-          })),
-        );
-        await answered(services, ids[ids.length - 1]);
+        let last = '';
+        for (let j = 0; j < n; j++) {
+          const c = await pach.startCommit(`${STREAMING_REPO}@master`);
+          await pach.modifyFile(c, [
+            { op: 'put', path: `/${c.id}`, data: requestFileText(pairsFor(k++, args.pairs)) },
+          ]);
+          await pach.finishCommit(c);
+          last = c.id;
+        }
+        await answered(services, last);
         history += n;
       }
       while (!(await idle(pach))) await sleep(50);
