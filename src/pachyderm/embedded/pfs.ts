@@ -294,9 +294,14 @@ export class Pfs {
     this.changed.notify();
   }
 
-  /** `signal` combined with the engine's closing. */
-  private until(signal?: AbortSignal): AbortSignal {
-    return signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
+  /**
+   * Throws CANCELLED "wait cancelled" once the engine is closing: the check of every wait (close()
+   * notifies `changed`, so waiters wake up and see it). A wait is not given a signal combined with
+   * the closing one: `AbortSignal.any` on a long-lived signal keeps a trace of every call in
+   * Node 20, which would grow with every request ever waited for.
+   */
+  private checkOpen(): void {
+    if (this.closing.signal.aborted) throw new PachError(PachCode.CANCELLED, 'wait cancelled');
   }
 
   // ===========================================================================================
@@ -812,12 +817,13 @@ export class Pfs {
   async waitCommit(seq: number, state: CommitState, abort?: AbortSignal): Promise<CommitInfo> {
     return waitFor(
       () => {
+        this.checkOpen();
         const row = this.st.commitBySeq.get(seq) as CommitRow | undefined;
         if (!row) throw new PachError(PachCode.NOT_FOUND, `commit ${seq} was deleted`);
         return this.stateOf(row) >= state ? this.commitInfo(row) : undefined;
       },
       this.changed,
-      this.until(abort),
+      abort,
     );
   }
 
@@ -894,7 +900,7 @@ export class Pfs {
     const fromSeq = opts.from !== undefined ? this.resolveCommit(toCommit(opts.from)).seq : null;
     return cancellable(
       (signal) => this.subscribeGen(signal, repo, repoRow.id, state, fromSeq, opts),
-      this.until(opts.signal),
+      [opts.signal, this.closing.signal],
     );
   }
 
@@ -977,7 +983,7 @@ export class Pfs {
     if (rows.length === 0) throw commitSetNotFound(id);
     return cancellable(
       (signal) => this.commitSetGen(signal, rows, !!opts.wait),
-      this.until(opts.signal),
+      [opts.signal, this.closing.signal],
     );
   }
 
