@@ -99,11 +99,15 @@ describe('bootstrap run by two processes at once (API replicas, the set-up Job)'
       const opts = { datasets: { datasetsDir: DATASETS, download: false }, waitForModel: false };
       // both pass the existence checks before either creates anything
       const [a, b] = await Promise.all([bootstrap(pach, opts), bootstrap(pach, opts)]);
-      expect([...a.createdRepos, ...b.createdRepos].sort()).toEqual(['streaming', 'training']);
+      expect([...a.createdRepos, ...b.createdRepos].sort()).toEqual([
+        'models',
+        'streaming',
+        'training',
+      ]);
       expect([...a.createdPipelines, ...b.createdPipelines].sort()).toEqual(['predict', 'train']);
       const repos: string[] = [];
       for await (const r of pach.listRepo()) repos.push(r.repo.name);
-      expect(repos.sort()).toEqual(['predict', 'streaming', 'train', 'training']);
+      expect(repos.sort()).toEqual(['models', 'predict', 'streaming', 'train', 'training']);
       // one of them committed the ratings, the other saw its open commit and committed nothing
       expect([a.baseCommit, b.baseCommit].filter(Boolean)).toHaveLength(1);
     } finally {
