@@ -40,6 +40,7 @@ import type {
   MovieStats,
   OnlinePrediction,
   Page,
+  PredictionHistoryEntry,
   PredictionRequestReceipt,
   PredictionResult,
   Recommendations,
@@ -87,12 +88,29 @@ export interface PredictionsService {
     requestId: string,
     opts?: { signal?: AbortSignal },
   ): Promise<AsyncIterableIterator<PredictionResult>>;
+  /**
+   * Past requests, newest first, with their results (answer and model version); only those with
+   * a pair of `userId` when given. `first` 1…maxPageSize (default 20) after the opaque cursor
+   * `after`. A page scans at most 1,000 requests (prediction-history.ts): it may end early,
+   * with `hasNextPage` and an `endCursor` to go on from.
+   * @throws ValidationError for a bad userId, first or cursor.
+   */
+  history(opts?: {
+    userId?: string | null;
+    first?: number | null;
+    after?: string | null;
+  }): Promise<Page<PredictionHistoryEntry>>;
 }
 
 /** The model registry and the model versions. */
 export interface ModelsService {
   /** The serving model's version (a `train` commit id), or null before the first model. */
   currentVersion(): string | null;
+  /**
+   * The newest train job when it ended FAILURE / KILLED / UNRUNNABLE after the serving model's
+   * train commit started (the serving model keeps serving); null when the newest succeeded.
+   */
+  newerFailedJob(): JobInfo | null;
   /** Resolves when a model is being served (at once if one is). Rejects if `signal` aborts. */
   ready(opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<string>;
   /**

@@ -10,6 +10,12 @@
  * Recommendations use engine `recommend()` (top-N of the trainset's items), with titles from the
  * ml-100k catalogue.
  *
+ * A failed train job changes nothing of what serves: the newest train job that ended FAILURE,
+ * KILLED or UNRUNNABLE after the serving model's commit started is remembered
+ * ({@link ModelRegistry.newerFailedJob}) and MODEL_UPDATED is published again with the serving
+ * model, so `modelUpdated` subscribers learn that the newest version failed and which one serves.
+ * The next model swapped in clears it.
+ *
  * Model versions' facts come from `/metrics.json` and `/manifest.json` of each train commit
  * (written by workers/train.ts), cached per commit (commits are immutable).
  */
@@ -20,7 +26,7 @@ import { recommend } from '../engine/top-n';
 import { PachCode, isPachError } from '../pachyderm/errors';
 import type { Pachyderm } from '../pachyderm/port';
 import { isCommitId } from '../pachyderm/refs';
-import type { CommitInfo } from '../pachyderm/types';
+import { type CommitInfo, type JobInfo, JobState, isTerminalJobState } from '../pachyderm/types';
 import type { Catalog } from './catalog';
 import type { ResolvedServiceConfig } from './config';
 import { ModelNotReadyError, NotFoundError } from './errors';
@@ -86,6 +92,7 @@ export function modelVersionOf(
 /** {@link ModelsService}: the registry on a Pachyderm port. */
 export class ModelRegistry implements ModelsService {
   private serving: ServingModel | null = null;
+  private failure: JobInfo | null = null;
   private readonly waiters = new Set<() => void>();
   private chain: Promise<void> = Promise.resolve();
   private readonly infos = new Map<string, ModelVersion | null>();
@@ -107,7 +114,12 @@ export class ModelRegistry implements ModelsService {
     const commits = this.events.subscribe('TRAIN_COMMIT_FINISHED');
     const it = commits[Symbol.asyncIterator]();
     let first = it.next();
-    this.stop.signal.addEventListener('abort', () => void it.return?.());
+    const jobs = this.events.subscribe('JOB_UPDATED')[Symbol.asyncIterator]();
+    let firstJob = jobs.next();
+    this.stop.signal.addEventListener('abort', () => {
+      void it.return?.();
+      void jobs.return?.();
+    });
     try {
       for await (const ci of this.pach.listCommit(this.config.trainRepo)) {
         if (!ci.finished || ci.error) continue;
@@ -116,6 +128,21 @@ export class ModelRegistry implements ModelsService {
     } catch (e) {
       if (!isPachError(e, PachCode.NOT_FOUND)) this.log(`model registry: ${(e as Error).message}`);
     }
+    try {
+      for await (const j of this.pach.listJob({ pipeline: this.config.trainRepo, number: 1 })) {
+        this.noteJob(j, false);
+      }
+    } catch (e) {
+      if (!isPachError(e, PachCode.NOT_FOUND)) this.log(`model registry: ${(e as Error).message}`);
+    }
+    void (async () => {
+      for (;;) {
+        const r = await firstJob;
+        if (r.done) return;
+        this.noteJob(r.value, true);
+        firstJob = jobs.next();
+      }
+    })();
     void (async () => {
       for (;;) {
         const r = await first;
@@ -137,6 +164,25 @@ export class ModelRegistry implements ModelsService {
   close(): void {
     this.stop.abort();
     for (const w of this.waiters) w();
+  }
+
+  /**
+   * The newest train job, when it ended without success after the serving model's commit
+   * started (the serving model then keeps serving); null otherwise.
+   */
+  newerFailedJob(): JobInfo | null {
+    return this.failure;
+  }
+
+  /** Remembers a train job that failed after the serving model; publishes MODEL_UPDATED. */
+  private noteJob(j: JobInfo, publish: boolean): void {
+    if (j.job.pipeline.name !== this.config.trainRepo || !isTerminalJobState(j.state)) return;
+    if (j.state === JobState.JOB_SUCCESS) return;
+    const cur = this.serving;
+    if (cur && j.created.getTime() < cur.startedMs) return;
+    if (this.failure && this.failure.created.getTime() > j.created.getTime()) return;
+    this.failure = j;
+    if (publish && cur) this.events.publish('MODEL_UPDATED', cur.info);
   }
 
   /** The serving model (null before the first). */
@@ -191,6 +237,7 @@ export class ModelRegistry implements ModelsService {
     const now = this.serving;
     if (now && ci.started.getTime() < now.startedMs) return false;
     this.serving = { version: ci.commit.id, algo, info, startedMs: ci.started.getTime() };
+    if (this.failure && this.failure.created.getTime() < ci.started.getTime()) this.failure = null;
     for (const w of [...this.waiters]) w();
     this.events.publish('MODEL_UPDATED', info);
     return true;

@@ -39,7 +39,14 @@ import {
   type Retirer,
   type StreamingWriter,
 } from './streaming';
-import type { PredictionPair, PredictionRequestReceipt, PredictionResult } from './types';
+import { predictionHistory } from './prediction-history';
+import type {
+  Page,
+  PredictionHistoryEntry,
+  PredictionPair,
+  PredictionRequestReceipt,
+  PredictionResult,
+} from './types';
 import { validatePairs } from './validation';
 
 /** Request ids: 32 lowercase hex digits. */
@@ -105,6 +112,12 @@ export class Predictions implements PredictionsService {
 
   async getResult(requestId: string): Promise<PredictionResult> {
     return (await this.lookup(requestId)).result;
+  }
+
+  history(
+    opts: { userId?: string | null; first?: number | null; after?: string | null } = {},
+  ): Promise<Page<PredictionHistoryEntry>> {
+    return predictionHistory(this.pach, this.config, (id) => this.getResult(id), opts);
   }
 
   async watchResult(
