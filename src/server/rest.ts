@@ -11,10 +11,10 @@
  *   once the predict job finished (`ready: false`, `data: ""` while it runs; `ready: true` with
  *   an `error` when its predict job failed). An answer is kept forever: an old request gives the
  *   answer first given, whatever the models since. `data` is the predict job's answer file as
- *   the worker wrote it (src/workers/predict.ts): one line `user_id movie_id estimate` per pair, the estimate as the
- *   shortest decimal that reads back to the model's double, plus a 4th field `impossible` when the
- *   user or the movie is unknown to the model (Surprise's `was_impossible`), and
- *   `# error line n: …` for a line the predict program rejected.
+ *   the worker wrote it (src/workers/predict.ts): one line `user_id movie_id estimate` per
+ *   pair, the estimate as the shortest decimal that reads back to the model's double, plus a
+ *   4th field `impossible` when the user or the movie is unknown to the model (Surprise's
+ *   `was_impossible`), and `# error line n: …` for a line the predict program rejected.
  *
  * The filename is an opaque id: only a request id (32 lowercase hex digits) is accepted, and it
  * is only ever looked up as a request in the `predict`/`streaming` repos, never used as a path.
