@@ -24,6 +24,7 @@ import { PachCode, isPachError } from '../pachyderm/errors';
 import type { Pachyderm } from '../pachyderm/port';
 import type { CommitInfo } from '../pachyderm/types';
 import { MODEL_FILE, SERVING_FILE } from '../workers/files';
+import { finishAbandoned } from './streaming';
 
 /** The repo of published models (input of `predict`). */
 export const MODELS_REPO = 'models';
@@ -39,8 +40,11 @@ export interface ServingRecord {
 /** How many `models` commit → record entries are cached per process (commits are immutable). */
 const RECORD_CACHE_SIZE = 10_000;
 
-/** Attempts of a publish when another process holds the `models` branch open (≈ 100 ms apart). */
-const PUBLISH_ATTEMPTS = 50;
+/** How long a publish waits while another process holds the `models` branch open. */
+const PUBLISH_PATIENCE_MS = 30_000;
+
+/** The description of a `models` commit (publish). */
+const SERVE_DESCRIPTION = 'reelgraph: serve model train@';
 
 /** Reads and writes the `models` repo. */
 export class ModelPublisher {
@@ -99,6 +103,8 @@ export class ModelPublisher {
    *   pinned; `pin: false` with `force` unpins (publishes unpinned over a pinned model).
    * @param opts.onlyIfNewer (automatic publishing) skip when the head is pinned or serves a train
    *   commit started after `version`'s.
+   * @param opts.description appended to the commit's description (`reelgraph: serve model
+   *   train@<version>: <description>`), e.g. who pinned it and why.
    * @returns true when a commit was made.
    * @throws NotFound-coded PachError when `train@version` has no model file.
    */
@@ -116,7 +122,8 @@ export class ModelPublisher {
     opts: { pin?: boolean; onlyIfNewer?: boolean; description?: string },
   ): Promise<boolean> {
     const pinned = opts.pin === true;
-    for (let attempt = 1; ; attempt++) {
+    const deadline = Date.now() + PUBLISH_PATIENCE_MS;
+    for (;;) {
       const head = await this.record();
       if (head && head.version === version && head.pinned === pinned) return false;
       if (opts.onlyIfNewer && head) {
@@ -126,11 +133,13 @@ export class ModelPublisher {
       let commit;
       try {
         commit = await this.pach.startCommit(`${this.repo}@master`, {
-          description: opts.description ?? `reelgraph: serve model train@${version}`,
+          description: `${SERVE_DESCRIPTION}${version}${opts.description ? `: ${opts.description}` : ''}`,
         });
       } catch (e) {
         // another process is publishing right now: read its result and decide again
-        if (isPachError(e, PachCode.FAILED_PRECONDITION) && attempt < PUBLISH_ATTEMPTS) {
+        if (isPachError(e, PachCode.FAILED_PRECONDITION) && Date.now() < deadline) {
+          const ours = (d: string) => d.startsWith(SERVE_DESCRIPTION);
+          if (await finishAbandoned(this.pach, `${this.repo}@master`, ours)) continue;
           await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
           continue;
         }

@@ -35,6 +35,42 @@ export const RETIRE_BATCH = 5_000;
 export const RETIRE_RETRY_MS = 1_000;
 /** How long a write waits for another process's open commit before giving up. */
 const WRITE_PATIENCE_MS = 30_000;
+/**
+ * An open commit of ours (by description) older than this was abandoned by a process that died
+ * between StartCommit and FinishCommit (SIGKILL, power loss): it is finished so the branch can
+ * move again. A live writer holds a commit open for milliseconds.
+ */
+export const ABANDONED_COMMIT_MS = 15_000;
+
+/**
+ * Finishes the open head of `branch` when `ours(description)` and it was started more than
+ * {@link ABANDONED_COMMIT_MS} ago (see there). Its content is complete or absent
+ * (ModifyFile is atomic), so it is finished as it is.
+ * @returns true when it finished one.
+ */
+export async function finishAbandoned(
+  pach: Pachyderm,
+  branch: string,
+  ours: (description: string) => boolean,
+  now = Date.now(),
+): Promise<boolean> {
+  let head: CommitInfo;
+  try {
+    head = await pach.inspectCommit(branch);
+  } catch (e) {
+    if (isPachError(e, PachCode.NOT_FOUND)) return false;
+    throw e;
+  }
+  if (head.finished || !ours(head.description)) return false;
+  if (now - head.started.getTime() < ABANDONED_COMMIT_MS) return false;
+  try {
+    await pach.finishCommit(head.commit);
+    return true;
+  } catch (e) {
+    if (isPachError(e, PachCode.FAILED_PRECONDITION)) return false; // finished meanwhile
+    throw e;
+  }
+}
 
 /** One writer of `streaming@master` per process: commits one at a time, retried across replicas. */
 export class StreamingWriter {
@@ -70,6 +106,11 @@ export class StreamingWriter {
         break;
       } catch (e) {
         if (!isPachError(e, PachCode.FAILED_PRECONDITION) || Date.now() > deadline) throw e;
+        const branch = `${this.repo}@master`;
+        const ours = (d: string) => d === REQUEST_DESCRIPTION || d === RETIRE_DESCRIPTION;
+        if (await finishAbandoned(this.pach, branch, ours)) {
+          continue;
+        }
         await new Promise((r) => setTimeout(r, pause * (0.5 + Math.random())));
       }
     }
