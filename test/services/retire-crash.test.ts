@@ -145,7 +145,6 @@ test('SIGKILL between answering and retiring: the answers stay, start-up retires
 
 test('SIGKILL at random instants while requests flow: every acknowledged request is answered, nothing stays pending', async () => {
   const seed = Number(process.env.REELGRAPH_TEST_SEED ?? Date.now() % 100_000);
-  // eslint-disable-next-line no-console
   console.log(`retire-crash seed ${seed} (REELGRAPH_TEST_SEED to replay)`);
   let s = seed;
   const rand = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
