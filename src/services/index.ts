@@ -239,11 +239,11 @@ export async function createServices(
   const events = createEventBus();
   const catalog = new Catalog(resolved.dataset);
   const watch = new UpstreamWatch(pach, resolved, events, log);
-  const registry = new ModelRegistry(pach, resolved, events, catalog, log);
   const publisher = new ModelPublisher(pach, {
     modelsRepo: resolved.modelsRepo,
     trainRepo: resolved.trainRepo,
   });
+  const registry = new ModelRegistry(pach, resolved, events, catalog, publisher, log);
   const writer = new StreamingWriter(pach, resolved.streamingRepo);
   const retirer = resolved.retireAnswered
     ? new Retirer(
