@@ -164,7 +164,9 @@ export function predictDatum(
 ): void {
   const requestsRoot = path.join(pfsRoot, 'streaming');
   const matched = env.streaming || requestsRoot;
-  const legacy = !fs.existsSync(path.join(pfsRoot, MODELS_INPUT));
+  // an old pipeline crosses `train`; else `models`, which may be empty or absent (no model yet)
+  const legacy =
+    !fs.existsSync(path.join(pfsRoot, MODELS_INPUT)) && fs.existsSync(path.join(pfsRoot, 'train'));
   const modelRoot = path.join(pfsRoot, legacy ? 'train' : MODELS_INPUT);
   const modelFile = path.join(modelRoot, MODEL_FILE);
   if (!legacy && !fs.existsSync(modelFile)) {
