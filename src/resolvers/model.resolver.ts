@@ -23,7 +23,7 @@ export class ModelResolver {
     const models = ctx.services.models;
     const v = version ?? models.currentVersion();
     if (v === null) throw new ModelNotReadyError();
-    return toModelVersion(await models.model(v), models.currentVersion());
+    return toModelVersion(await models.model(v), models.currentVersion(), models.newerFailedJob());
   }
 
   @Query(() => [ModelVersion], {
@@ -34,17 +34,21 @@ export class ModelResolver {
     @Arg('first', () => Int, { defaultValue: 20, description: 'How many, 1…100.' }) first?: number,
   ): Promise<ModelVersion[]> {
     const current = ctx.services.models.currentVersion();
-    return (await ctx.services.models.models({ first })).map((m) => toModelVersion(m, current));
+    const failed = ctx.services.models.newerFailedJob();
+    return (await ctx.services.models.models({ first })).map((m) =>
+      toModelVersion(m, current, failed),
+    );
   }
 
   @Subscription(() => ModelVersion, {
     description:
-      'Pushes each new model version once it is served (after a train job finished and its model was loaded and swapped in).',
+      'Pushes each new model version once it is served (after a train job finished and its model was loaded and swapped in), and the serving version again when a newer train job failed (its newerFailedJob says which; the serving version keeps answering).',
     subscribe: async ({ context }: SubscribeResolverData<unknown, object, GraphQLContext>) =>
       context.services.events.subscribe('MODEL_UPDATED'),
   })
   modelUpdated(@Root() model: ModelVersionData, @Ctx() ctx: GraphQLContext): ModelVersion {
-    return toModelVersion(model, ctx.services.models.currentVersion());
+    const models = ctx.services.models;
+    return toModelVersion(model, models.currentVersion(), models.newerFailedJob());
   }
 
   @Query(() => OnlinePrediction, {

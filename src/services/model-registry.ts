@@ -1,14 +1,23 @@
 /**
- * The model registry: the serving model is the newest finished `train` commit that holds a model
- * (`/model.rgm`, engine/model-file.ts format; its version is the commit id). It is loaded once,
- * then swapped in atomically (one reference assignment) when a newer train commit finishes;
- * queries in flight keep the model object they started with. Loads run one at a time, in the
- * order the commits finish; a commit older than the serving one (by start time) never replaces it.
+ * The model registry: the serving model is the one published at the head of the `models` repo
+ * (model-publisher.ts: the newest successful `train` commit, or the pinned one) — the same model
+ * the predict pipeline answers with. Its version is the `train` commit id named by the `models`
+ * commit's `/serving.json`; the model is read from that train commit's `/model.rgm`
+ * (engine/model-file.ts format). It is loaded once, then swapped in atomically (one reference
+ * assignment) when a newer `models` commit finishes; queries in flight keep the model object they
+ * started with. Loads run one at a time, in the order the `models` commits finish; a `models`
+ * commit older than the serving one (by start time) never replaces it.
  *
  * Online answers use the same call as the predict program (`algo.predict(user, movie)`, clipped
  * to the rating scale), so they equal the pipeline's answers for the same model version.
  * Recommendations use engine `recommend()` (top-N of the trainset's items), with titles from the
  * ml-100k catalogue.
+ *
+ * A failed train job changes nothing of what serves: the newest train job that ended FAILURE,
+ * KILLED or UNRUNNABLE after the serving model's commit started is remembered
+ * ({@link ModelRegistry.newerFailedJob}) and MODEL_UPDATED is published again with the serving
+ * model, so `modelUpdated` subscribers learn that the newest version failed and which one serves.
+ * The next model swapped in clears it.
  *
  * Model versions' facts come from `/metrics.json` and `/manifest.json` of each train commit
  * (written by workers/train.ts), cached per commit (commits are immutable).
@@ -20,8 +29,9 @@ import { recommend } from '../engine/top-n';
 import { PachCode, isPachError } from '../pachyderm/errors';
 import type { Pachyderm } from '../pachyderm/port';
 import { isCommitId } from '../pachyderm/refs';
-import type { CommitInfo } from '../pachyderm/types';
+import { type CommitInfo, type JobInfo, JobState, isTerminalJobState } from '../pachyderm/types';
 import type { Catalog } from './catalog';
+import type { ModelPublisher } from './model-publisher';
 import type { ResolvedServiceConfig } from './config';
 import { ModelNotReadyError, NotFoundError } from './errors';
 import type { ModelsService } from './index';
@@ -86,6 +96,9 @@ export function modelVersionOf(
 /** {@link ModelsService}: the registry on a Pachyderm port. */
 export class ModelRegistry implements ModelsService {
   private serving: ServingModel | null = null;
+  /** Start time (ms) of the `models` commit whose model serves. */
+  private publishedMs = 0;
+  private failure: JobInfo | null = null;
   private readonly waiters = new Set<() => void>();
   private chain: Promise<void> = Promise.resolve();
   private readonly infos = new Map<string, ModelVersion | null>();
@@ -96,36 +109,64 @@ export class ModelRegistry implements ModelsService {
     private readonly config: ResolvedServiceConfig,
     private readonly events: EventBus,
     private readonly catalog: Catalog,
+    private readonly publisher: ModelPublisher,
     private readonly log: (msg: string) => void = () => undefined,
   ) {}
 
   /**
-   * Loads the newest model, then follows TRAIN_COMMIT_FINISHED events. A missing `train` repo
-   * is not an error (no model yet).
+   * Loads the published model, then follows MODELS_COMMIT_FINISHED events (and train job states,
+   * for {@link newerFailedJob}). A missing `models` repo is not an error (no model yet).
    */
   async start(): Promise<void> {
-    const commits = this.events.subscribe('TRAIN_COMMIT_FINISHED');
+    const commits = this.events.subscribe('MODELS_COMMIT_FINISHED');
     const it = commits[Symbol.asyncIterator]();
     let first = it.next();
-    this.stop.signal.addEventListener('abort', () => void it.return?.());
+    const jobs = this.events.subscribe('JOB_UPDATED')[Symbol.asyncIterator]();
+    let firstJob = jobs.next();
+    this.stop.signal.addEventListener('abort', () => {
+      void it.return?.();
+      void jobs.return?.();
+    });
     try {
-      for await (const ci of this.pach.listCommit(this.config.trainRepo)) {
-        if (!ci.finished || ci.error) continue;
-        if (await this.consider(ci)) break;
+      // the newest finished `models` commit (the head may be another process's open commit)
+      let head = await this.pach.inspectCommit(`${this.config.modelsRepo}@master`);
+      if (!head.finished && head.parentCommit) {
+        head = await this.pach.inspectCommit({
+          repo: this.config.modelsRepo,
+          id: head.parentCommit.id,
+        });
+      }
+      await this.considerPublished(head);
+    } catch (e) {
+      if (!isPachError(e, PachCode.NOT_FOUND)) this.log(`model registry: ${(e as Error).message}`);
+    }
+    try {
+      for await (const j of this.pach.listJob({ pipeline: this.config.trainRepo, number: 1 })) {
+        this.noteJob(j, false);
       }
     } catch (e) {
       if (!isPachError(e, PachCode.NOT_FOUND)) this.log(`model registry: ${(e as Error).message}`);
     }
     void (async () => {
       for (;;) {
+        const r = await firstJob;
+        if (r.done) return;
+        this.noteJob(r.value, true);
+        firstJob = jobs.next();
+      }
+    })();
+    void (async () => {
+      for (;;) {
         const r = await first;
         if (r.done) return;
         const ci = r.value;
         this.chain = this.chain.then(() =>
-          this.consider(ci).then(
+          this.considerPublished(ci).then(
             () => undefined,
             (e: Error) =>
-              this.log(`model registry: cannot load train@${ci.commit.id}: ${e.message}`),
+              this.log(
+                `model registry: cannot load the model of models@${ci.commit.id}: ${e.message}`,
+              ),
           ),
         );
         first = it.next();
@@ -137,6 +178,25 @@ export class ModelRegistry implements ModelsService {
   close(): void {
     this.stop.abort();
     for (const w of this.waiters) w();
+  }
+
+  /**
+   * The newest train job, when it ended without success after the serving model's commit
+   * started (the serving model then keeps serving); null otherwise.
+   */
+  newerFailedJob(): JobInfo | null {
+    return this.failure;
+  }
+
+  /** Remembers a train job that failed after the serving model; publishes MODEL_UPDATED. */
+  private noteJob(j: JobInfo, publish: boolean): void {
+    if (j.job.pipeline.name !== this.config.trainRepo || !isTerminalJobState(j.state)) return;
+    if (j.state === JobState.JOB_SUCCESS) return;
+    const cur = this.serving;
+    if (cur && j.created.getTime() < cur.startedMs) return;
+    if (this.failure && this.failure.created.getTime() > j.created.getTime()) return;
+    this.failure = j;
+    if (publish && cur) this.events.publish('MODEL_UPDATED', cur.info);
   }
 
   /** The serving model (null before the first). */
@@ -174,23 +234,44 @@ export class ModelRegistry implements ModelsService {
   }
 
   /**
-   * Loads `ci`'s model and swaps it in if it is newer than the serving one.
+   * Serves the model a finished `models` commit publishes, unless a newer `models` commit is
+   * served already.
+   * @returns true when its model is (now) the serving one.
+   */
+  private async considerPublished(published: CommitInfo): Promise<boolean> {
+    if (published.error || !published.finished) return false;
+    const at = published.started.getTime();
+    if (at < this.publishedMs) return false;
+    const rec = await this.publisher.record(published.commit.id);
+    if (!rec) return false;
+    let ci: CommitInfo;
+    try {
+      ci = await this.pach.inspectCommit({ repo: this.config.trainRepo, id: rec.version });
+    } catch (e) {
+      if (isPachError(e, PachCode.NOT_FOUND)) return false;
+      throw e;
+    }
+    if (at < this.publishedMs) return false;
+    const ok = await this.consider(ci);
+    if (ok) this.publishedMs = Math.max(this.publishedMs, at);
+    return ok;
+  }
+
+  /**
+   * Loads `ci`'s model (a finished train commit) and swaps it in.
    * @returns true when `ci` is (now) the serving model.
    */
   private async consider(ci: CommitInfo): Promise<boolean> {
     if (ci.error || !ci.finished) return false;
     const cur = this.serving;
-    if (cur && (cur.version === ci.commit.id || ci.started.getTime() < cur.startedMs)) {
-      return cur.version === ci.commit.id;
-    }
+    if (cur && cur.version === ci.commit.id) return true;
     const buf = await this.read(ci.commit.id, MODEL_PATH);
     if (!buf) return false;
     const algo = loadModel(buf);
     const info = await this.info(ci);
     if (!info) return false;
-    const now = this.serving;
-    if (now && ci.started.getTime() < now.startedMs) return false;
     this.serving = { version: ci.commit.id, algo, info, startedMs: ci.started.getTime() };
+    if (this.failure && this.failure.created.getTime() < ci.started.getTime()) this.failure = null;
     for (const w of [...this.waiters]) w();
     this.events.publish('MODEL_UPDATED', info);
     return true;

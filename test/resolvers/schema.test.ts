@@ -58,6 +58,7 @@ test('the operations of the contract exist', () => {
       'movies',
       'predict',
       'prediction',
+      'predictionHistory',
       'recommendations',
       'repos',
       'user',
@@ -68,6 +69,7 @@ test('the operations of the contract exist', () => {
   expect(args('jobHistory')).toEqual(['after', 'first', 'pipeline', 'state']);
   expect(args('recommendations')).toEqual(['excludeRated', 'first', 'userId']);
   expect(args('movies')).toEqual(['after', 'first', 'genre', 'search']);
+  expect(args('predictionHistory')).toEqual(['after', 'first', 'userId']);
   const state = schema.getType('JobState');
   expect(
     isEnumType(state) &&

@@ -1,8 +1,8 @@
 /**
  * Prediction results before the first model exists, on a real embedded engine with the real
- * pipelines: the request's own predict job has nothing to answer with (no model → no datum), the
- * result stays pending (not an error), and the first later answer — the re-answer by the predict
- * job that follows the first model — is pushed to the waiting subscriber. Also: a subscriber that
+ * pipelines: the request's own predict job has nothing to answer with (no model in `models` → no
+ * datum), the result stays pending (not an error), and the first later answer — by the predict
+ * job of the first model's `models` commit — is pushed to the waiting subscriber. Also: a subscriber that
  * leaves stops waiting at once.
  */
 import * as fs from 'node:fs';
@@ -25,6 +25,7 @@ beforeAll(async () => {
   pach = await openEmbeddedEngine(dir);
   await pach.createRepo('training');
   await pach.createRepo('streaming');
+  await pach.createRepo('models');
   for (const p of PIPELINES) await pach.createPipeline(loadPipelineSpec(p));
   services = await createServices(pach, { dataset: { datasetsDir: dir, download: false } });
 });
@@ -61,12 +62,15 @@ test('no model yet: pending, then the first answer after the first model is push
   const r = await next;
   expect(r.done).toBe(false);
   const result = r.value!;
-  // answered by the predict job of the first model's commit set, with that model
+  // answered by the predict job of the commit set of the first model's `models` commit, with
+  // that model (the train commit of the batch)
+  const published = await pach.inspectCommit('models@master');
+  expect(published.description).toContain(batch.commit);
   expect(result).toMatchObject({
     ready: true,
     error: null,
     requestCommit: req.commit,
-    answerCommit: batch.commit,
+    answerCommit: published.commit.id,
     modelVersion: batch.commit,
   });
   const model = loadModel(

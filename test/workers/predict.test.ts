@@ -125,6 +125,41 @@ describe('reelgraph worker predict (child process)', () => {
     expect(fs.readdirSync(path.join(corrupt, 'out'))).toEqual([]);
   });
 
+  it('reads the model from the `models` input and names the version of its serving.json', async () => {
+    const root = path.join(dir, 'models-input');
+    layInput(root, 'streaming', { '/r': '3 10\n1 99\n' });
+    const version = 'c'.repeat(32);
+    layInput(root, 'models', {
+      '/model.rgm': fs.readFileSync(modelFile),
+      '/serving.json': JSON.stringify({ version, pinned: false }),
+    });
+    const r = await runReelgraph(['worker', 'predict'], {
+      REELGRAPH_PFS_ROOT: root,
+      streaming: path.join(root, 'streaming', 'r'),
+      models_COMMIT: 'd'.repeat(32),
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`model of train commit ${version}`);
+    const algo = readModelFile(modelFile);
+    expect(fs.readFileSync(path.join(root, 'out', 'r'), 'utf8')).toBe(
+      `3 10 ${algo.predict('3', '10').est}\n1 99 ${algo.predict('1', '99').est} impossible\n`,
+    );
+  });
+
+  it('with an empty `models` input (no model published yet) writes nothing and succeeds', async () => {
+    const root = path.join(dir, 'models-empty');
+    layInput(root, 'streaming', { '/r': '3 10\n' });
+    layInput(root, 'models', {});
+    const r = await runReelgraph(['worker', 'predict'], {
+      REELGRAPH_PFS_ROOT: root,
+      streaming: path.join(root, 'streaming', 'r'),
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('no model in the models input yet');
+    expect(fs.readdirSync(path.join(root, 'out'))).toEqual([]);
+  });
+
   it('refuses an unknown worker name as a usage error', async () => {
     const r = await runReelgraph(['worker', 'serve']);
     expect(r.code).toBe(2);
