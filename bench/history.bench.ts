@@ -29,6 +29,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { PachCode, isPachError } from '../src/pachyderm/errors';
 import type { Pachyderm } from '../src/pachyderm/port';
 import { JobState, isTerminalJobState } from '../src/pachyderm/types';
 import { connectPachd } from '../src/pachyderm/grpc/client';
@@ -166,6 +167,21 @@ async function startPachd(dataDir: string): Promise<{ child: ChildProcess; addre
   return { child, address };
 }
 
+/**
+ * StartCommit on `streaming@master`, retried while another writer (the service retiring answered
+ * requests) holds the branch open: FAILED_PRECONDITION "parent commit … has not been finished".
+ */
+async function startCommitPatiently(pach: Pachyderm) {
+  for (let pause = 2; ; pause = Math.min(pause * 2, 100)) {
+    try {
+      return await pach.startCommit(`${STREAMING_REPO}@master`);
+    } catch (e) {
+      if (!isPachError(e, PachCode.FAILED_PRECONDITION)) throw e;
+      await sleep(pause);
+    }
+  }
+}
+
 /** Resolves with the answer's arrival time once `requestId` is answered (or errored). */
 async function answered(services: Services, requestId: string): Promise<number> {
   const it = await services.predictions.watchResult(requestId);
@@ -238,7 +254,7 @@ async function runEngine(engine: 'embedded' | 'grpc', args: Args, parent: string
         const n = Math.min(args.setupBatch, R - history);
         let last = '';
         for (let j = 0; j < n; j++) {
-          const c = await pach.startCommit(`${STREAMING_REPO}@master`);
+          const c = await startCommitPatiently(pach);
           await pach.modifyFile(c, [
             { op: 'put', path: `/${c.id}`, data: requestFileText(pairsFor(k++, args.pairs)) },
           ]);
