@@ -836,13 +836,24 @@ export class Pfs {
     const repoRow = this.repoRow(toRepo(repoRef));
     let rows: CommitRow[];
     const fromSeq = opts.from !== undefined ? this.resolveCommit(toCommit(opts.from)).seq : null;
+    // without filters, `number` bounds the work itself (a page costs O(number), not O(commits))
+    const limit =
+      opts.number && opts.number > 0 && !opts.originKind && !opts.startedTime ? opts.number : 0;
     if (opts.to !== undefined) {
       rows = [];
+      const stop = limit && !opts.reverse ? limit : Infinity;
       let cur: CommitRow | undefined = this.resolveCommit(toCommit(opts.to));
-      while (cur && cur.seq !== fromSeq) {
+      while (cur && cur.seq !== fromSeq && rows.length < stop) {
         rows.push(cur);
         cur = cur.parent_seq ? (this.st.commitBySeq.get(cur.parent_seq) as CommitRow) : undefined;
       }
+    } else if (limit) {
+      rows = this.db
+        .prepare(
+          `SELECT * FROM pfs_commits WHERE repo_id = ? AND seq > ? ORDER BY seq ${opts.reverse ? 'ASC' : 'DESC'} LIMIT ?`,
+        )
+        .all(repoRow.id, fromSeq ?? 0, limit) as CommitRow[];
+      if (opts.reverse) rows.reverse(); // reversed again below: oldest first
     } else {
       rows = this.db
         .prepare('SELECT * FROM pfs_commits WHERE repo_id = ? AND seq > ? ORDER BY seq DESC')
