@@ -5,9 +5,11 @@
  *
  * - ratings: `addRatings` validates and commits ONE batch file to `training` (→ train job);
  * - predictions: `requestPredictions` commits ONE request file to `streaming` (→ predict job);
- *   `getResult` / `watchResult` read / await the answer in `predict`;
- * - models: the model registry (serving model from the newest finished `train` commit, swapped
- *   atomically) and the model versions' metrics;
+ *   `getResult` / `watchResult` read / await the answer in `predict`; `history` lists past
+ *   requests; answered requests are retired from the head of `streaming` (streaming.ts);
+ * - models: every successful `train` commit is published to the `models` repo, the predict
+ *   pipeline's model input (model-publisher.ts); the model registry serves the published model
+ *   (swapped atomically) and gives the model versions' metrics;
  * - jobs: job history with cursor pagination, one job;
  * - movies: the ml-100k catalogue, a user's ratings;
  * - repos: repos and commits;

@@ -20,7 +20,7 @@ import type { Pachyderm } from '../pachyderm/port';
 import { isCommitId } from '../pachyderm/refs';
 import type { ResolvedServiceConfig } from './config';
 import { decodeCursor, encodeCursor } from './cursor';
-import { ValidationError } from './errors';
+import { NotFoundError, ValidationError } from './errors';
 import { REQUEST_DESCRIPTION } from './streaming';
 import type { Page, PredictionHistoryEntry, PredictionResult } from './types';
 import { validateFirst, validateId } from './validation';
@@ -101,8 +101,16 @@ export async function predictionHistory(
         page.hasNextPage = true;
         break;
       }
+      let result: PredictionResult;
+      try {
+        result = await getResult(id);
+      } catch (e) {
+        // a request commit without its file (its write failed; the commit was finished empty)
+        if (e instanceof NotFoundError) continue;
+        throw e;
+      }
       page.items.push({
-        node: { requestId: id, requestedAt: ci.started, result: await getResult(id) },
+        node: { requestId: id, requestedAt: ci.started, result },
         cursor: encodeCursor(KIND, id),
       });
     }

@@ -324,7 +324,11 @@ export class Predictions implements PredictionsService {
     if (pending && (!head || !head.finished || head.error)) return null;
     if (pending && head && (await this.answerIn(head.commit.id, requestId)) === null) return null;
     let n = 0;
-    const later = this.pach.listCommit(repo, { from: { repo, id: commit }, reverse: true });
+    const later = this.pach.listCommit(repo, {
+      from: { repo, id: commit },
+      reverse: true,
+      number: LATE_ANSWER_SCAN,
+    });
     try {
       for await (const ci of later) {
         if (++n > LATE_ANSWER_SCAN || !ci.finished) break;

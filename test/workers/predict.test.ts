@@ -43,11 +43,12 @@ describe('reelgraph worker predict (child process)', () => {
   });
   afterAll(() => removeTemp(dir));
 
-  /** A pfs root with the model under train/ and `requests` under streaming/. */
+  /** A pfs root with the model under train/ (an old pipeline's layout) and `requests` under streaming/. */
   function pfs(name: string, requests: Record<string, string>, model = modelFile): string {
     const root = path.join(dir, name);
     layInput(root, 'streaming', requests);
     layInput(root, 'train', fs.existsSync(model) ? { '/model.rgm': fs.readFileSync(model) } : {});
+    fs.mkdirSync(path.join(root, 'train'), { recursive: true }); // an old pipeline's input
     return root;
   }
 
