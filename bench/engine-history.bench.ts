@@ -42,15 +42,18 @@ R commits and jobs, for each R.
 Options:
   --r LIST         history sizes, ascending, comma-separated (default 0,1000,5000,20000)
   --samples N      calls per primitive and R (default 30)
+  --memory-only    grow the history and print only the RSS and heap at each R (no primitive
+                   is measured, so no transient answer raises the RSS)
   -h, --help       this text`;
 
 interface Args {
   sizes: number[];
   samples: number;
+  memoryOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const out: Args = { sizes: [0, 1000, 5000, 20000], samples: 30 };
+  const out: Args = { sizes: [0, 1000, 5000, 20000], samples: 30, memoryOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -71,6 +74,8 @@ function parseArgs(argv: string[]): Args {
       out.samples = Number(value());
       if (!Number.isInteger(out.samples) || out.samples < 1)
         throw new Error(`--samples: expected a positive integer, got ${argv[i]}`);
+    } else if (a === '--memory-only') {
+      out.memoryOnly = true;
     } else {
       throw new Error(`unknown option ${a} (see --help)`);
     }
@@ -175,6 +180,10 @@ async function main(): Promise<void> {
       if (pending.length) await waitJob(pending[pending.length - 1]);
       if (R > 0)
         console.error(`history grown to ${R} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      if (args.memoryOnly) {
+        console.log(`R = ${R}: RSS / heap ${memory()} MiB`);
+        continue;
+      }
       const S = args.samples;
       const fig = (v: number[]) =>
         `${quantile(v, 0.5).toFixed(0)} (${quantile(v, 0.9).toFixed(0)})`;
