@@ -70,20 +70,23 @@ export const HISTORY_QUERIES: Record<string, { sql: string; args: unknown[] }> =
  * or oldest first: `sql` takes `(...args, after, before, limit)` and returns rows with `seq`
  * strictly between `after` and `before` in the wanted order (see the *_SQL constants). Each page
  * is read when the consumer reaches it (no statement stays open between pages, so the consumer
- * may query the database meanwhile); rows created after the listing started may or may not be
- * included.
+ * may query the database meanwhile). Rows are those with `seq` < `before`: give the table's
+ * `MAX(seq) + 1` taken when the listing is made (see {@link nextSeq}) and rows created while it
+ * is read are left out, newest first or oldest first alike, as a snapshot would.
  * @param after exclusive lower bound of `seq` (0 = none)
+ * @param before exclusive upper bound of `seq`
  */
 export function* pagedBySeq<T extends { seq: number }>(
   db: Db,
   sql: string,
   args: readonly unknown[],
   desc: boolean,
-  after = 0,
+  after: number,
+  before: number,
 ): Generator<T> {
   const stmt = db.prepare(sql);
   let lo = after;
-  let hi = Number.MAX_SAFE_INTEGER;
+  let hi = before;
   for (;;) {
     const rows = stmt.all(...args, lo, hi, HISTORY_PAGE) as T[];
     for (const r of rows) yield r;
@@ -91,4 +94,13 @@ export function* pagedBySeq<T extends { seq: number }>(
     if (desc) hi = rows[rows.length - 1].seq;
     else lo = rows[rows.length - 1].seq;
   }
+}
+
+/**
+ * `MAX(seq) + 1` of `table` (`pfs_commits` or `pps_jobs`): the bound that makes a listing a
+ * snapshot of the rows that exist now (an O(1) look-up of the largest rowid).
+ */
+export function nextSeq(db: Db, table: 'pfs_commits' | 'pps_jobs'): number {
+  const row = db.prepare(`SELECT COALESCE(MAX(seq), 0) AS m FROM ${table}`).get() as { m: number };
+  return row.m + 1;
 }

@@ -61,7 +61,7 @@ import {
 } from '../types';
 import { type BlobLocation, type BlobSource, BlobStore } from './blobstore';
 import type { Db } from './db';
-import { COMMITS_ASC_SQL, COMMITS_DESC_SQL, pagedBySeq } from './history-queries';
+import { COMMITS_ASC_SQL, COMMITS_DESC_SQL, nextSeq, pagedBySeq } from './history-queries';
 import { Signal, cancellable, waitFor } from './stream';
 import { PfsFiles, date } from './pfs-files';
 import type { BranchRow, CommitRow } from './pfs-metadata';
@@ -465,13 +465,14 @@ export class Pfs extends PfsFiles {
     const repoRow = this.repoRow(toRepo(repoRef));
     const fromSeq = opts.from !== undefined ? this.resolveCommit(toCommit(opts.from)).seq : null;
     const toRow = opts.to !== undefined ? this.resolveCommit(toCommit(opts.to)) : undefined;
-    return this.listCommitGen(repoRow.id, fromSeq, toRow, opts);
+    return this.listCommitGen(repoRow.id, fromSeq, toRow, nextSeq(this.db, 'pfs_commits'), opts);
   }
 
   private *listCommitGen(
     repoId: number,
     fromSeq: number | null,
     toRow: CommitRow | undefined,
+    before: number,
     opts: ListCommitOptions,
   ): Generator<CommitInfo> {
     const limit = opts.number && opts.number > 0 ? opts.number : Infinity;
@@ -489,6 +490,7 @@ export class Pfs extends PfsFiles {
         [repoId],
         !opts.reverse,
         fromSeq ?? 0,
+        before,
       );
     }
     let n = 0;

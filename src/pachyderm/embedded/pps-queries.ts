@@ -30,6 +30,7 @@ import {
   OPEN_JOBS_OF_PIPELINE_SQL,
   PIPELINE_JOBS_ASC_SQL,
   PIPELINE_JOBS_DESC_SQL,
+  nextSeq,
   pagedBySeq,
 } from './history-queries';
 import { Signal, cancellable, waitFor } from './stream';
@@ -63,6 +64,7 @@ export abstract class PpsQueries extends PpsStore {
     );
     const history = opts.history ?? -1;
     if (!this.hasTables) return;
+    const before = nextSeq(this.db, 'pps_jobs');
     // newest (or oldest) first, a page at a time; the other filters apply to the rows read, so a
     // caller that stops after N jobs (or a page of jobHistory) reads about N rows, not the history
     const rows = only
@@ -71,12 +73,16 @@ export abstract class PpsQueries extends PpsStore {
           opts.reverse ? PIPELINE_JOBS_ASC_SQL : PIPELINE_JOBS_DESC_SQL,
           [only.project, only.name],
           !opts.reverse,
+          0,
+          before,
         )
       : pagedBySeq<JobRow>(
           this.db,
           opts.reverse ? ALL_JOBS_ASC_SQL : ALL_JOBS_DESC_SQL,
           [],
           !opts.reverse,
+          0,
+          before,
         );
     let n = 0;
     for (const row of rows) {

@@ -158,4 +158,21 @@ describe('history queries: paged listings', () => {
     ac.abort();
     expect(got).toEqual(open.slice(0, 3));
   });
+
+  // last: it adds a commit (and a job) to `paged`
+  it('lists the commits and jobs that existed when the listing began, oldest first too', async () => {
+    const commits: string[] = [];
+    const jobs: string[] = [];
+    const jobIt = pach.listJob({ pipeline: 'pagedpipe', reverse: true })[Symbol.asyncIterator]();
+    jobs.push((await jobIt.next()).value.job.id);
+    for await (const c of pach.listCommit('paged', { reverse: true })) {
+      if (commits.length === 0) {
+        await pach.modifyFile('paged@master', [{ op: 'put', path: '/x', data: 'late' }]);
+      }
+      commits.push(c.commit.id);
+    }
+    for (let r = await jobIt.next(); !r.done; r = await jobIt.next()) jobs.push(r.value.job.id);
+    expect(commits).toEqual(ids);
+    expect(jobs).toEqual(jobIds);
+  });
 });
