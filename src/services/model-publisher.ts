@@ -22,8 +22,10 @@
  */
 import { PachCode, isPachError } from '../pachyderm/errors';
 import type { Pachyderm } from '../pachyderm/port';
+import { isCommitId } from '../pachyderm/refs';
 import type { CommitInfo } from '../pachyderm/types';
 import { MODEL_FILE, SERVING_FILE } from '../workers/files';
+import { NotFoundError } from './errors';
 import { finishAbandoned } from './streaming';
 
 /** The repo of published models (input of `predict`). */
@@ -100,18 +102,23 @@ export class ModelPublisher {
    * Publishes the model of `train@version` as the head of `models@master` (one commit), unless
    * the head already serves it. Calls run one at a time per process.
    * @param opts.pin an operator's choice: publish even over a newer or pinned model, and mark it
-   *   pinned; `pin: false` with `force` unpins (publishes unpinned over a pinned model).
+   *   pinned. Without `pin` (and without `onlyIfNewer`) the version is published unpinned, over
+   *   a pinned head too: that is how a pin is lifted.
    * @param opts.onlyIfNewer (automatic publishing) skip when the head is pinned or serves a train
    *   commit started after `version`'s.
    * @param opts.description appended to the commit's description (`reelgraph: serve model
    *   train@<version>: <description>`), e.g. who pinned it and why.
    * @returns true when a commit was made.
-   * @throws NotFound-coded PachError when `train@version` has no model file.
+   * @throws NotFoundError when `version` is not a commit id; PachError NOT_FOUND when
+   *   `train@version` has no model file (nothing is committed then).
    */
   publish(
     version: string,
     opts: { pin?: boolean; onlyIfNewer?: boolean; description?: string } = {},
   ): Promise<boolean> {
+    if (typeof version !== 'string' || !isCommitId(version)) {
+      return Promise.reject(new NotFoundError('model version', String(version)));
+    }
     const run = this.chain.then(() => this.publishNow(version, opts));
     this.chain = run.catch(() => undefined);
     return run;
@@ -122,6 +129,11 @@ export class ModelPublisher {
     opts: { pin?: boolean; onlyIfNewer?: boolean; description?: string },
   ): Promise<boolean> {
     const pinned = opts.pin === true;
+    // the model must exist before a commit is started (NOT_FOUND passes through)
+    await this.pach.inspectFile({
+      commit: { repo: this.trainRepo, id: version },
+      path: `/${MODEL_FILE}`,
+    });
     const deadline = Date.now() + PUBLISH_PATIENCE_MS;
     for (;;) {
       const head = await this.record();

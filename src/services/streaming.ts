@@ -31,6 +31,11 @@ export const REQUEST_DESCRIPTION = 'reelgraph: prediction request';
 export const RETIRE_DESCRIPTION = 'reelgraph: retire answered requests';
 /** Most request files deleted by one retire commit (more make more commits). */
 export const RETIRE_BATCH = 5_000;
+/**
+ * Retire runs start at least this long apart: under a steady flow of requests, one retire commit
+ * (and the predict job it makes, whose datums are all skipped) per interval, not per request.
+ */
+export const RETIRE_INTERVAL_MS = 200;
 /** A retire that lost the branch to another process is tried again after this long. */
 export const RETIRE_RETRY_MS = 1_000;
 /** How long a write waits for another process's open commit before giving up. */
@@ -142,6 +147,9 @@ export class Retirer {
   private running: Promise<void> | null = null;
   private again: string | null | undefined;
   private timer: NodeJS.Timeout | null = null;
+  /** The wait before the next run (see {@link RETIRE_INTERVAL_MS}). */
+  private pause: NodeJS.Timeout | null = null;
+  private lastRun = 0;
   private closed = false;
 
   constructor(
@@ -153,16 +161,30 @@ export class Retirer {
 
   /**
    * Retires the requests answered in the finished `predict` commit `answerCommit` (or, when
-   * omitted, in the newest finished one). Calls made while a retire runs are merged into one
-   * more run.
+   * omitted, in the newest finished one). Calls made while a retire runs, or within
+   * {@link RETIRE_INTERVAL_MS} of the last run's start, are merged into one more run.
    */
   schedule(answerCommit?: string): void {
     if (this.closed) return;
-    if (this.running) {
+    if (this.running || this.pause) {
       // one more run after this one, with the newest commit asked for
       this.again = answerCommit ?? this.again ?? null;
       return;
     }
+    const wait = this.lastRun + RETIRE_INTERVAL_MS - Date.now();
+    if (wait > 0) {
+      // batch: at most one retire commit per interval (each one makes a predict job)
+      this.again = answerCommit ?? this.again ?? null;
+      this.pause = setTimeout(() => {
+        this.pause = null;
+        const next = this.again ?? undefined;
+        this.again = undefined;
+        this.schedule(next);
+      }, wait);
+      this.pause.unref?.();
+      return;
+    }
+    this.lastRun = Date.now();
     this.running = this.retire(answerCommit)
       .catch((e: Error) => {
         if (isPachError(e, PachCode.FAILED_PRECONDITION) && !this.closed) {
@@ -188,15 +210,19 @@ export class Retirer {
     await this.idle();
   }
 
-  /** Resolves when no retire runs (nor is queued). */
+  /** Resolves when no retire runs (nor waits for its interval). */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.running || this.pause) {
+      await (this.running ?? new Promise((r) => setTimeout(r, 10)));
+    }
   }
 
   /** Stops retrying (a running retire finishes). */
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.pause) clearTimeout(this.pause);
+    this.pause = null;
   }
 
   private retryLater(): void {

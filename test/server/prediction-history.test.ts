@@ -13,7 +13,10 @@
  * - a request whose own predict job was killed stays pending across a retrain and gets the new
  *   model's answer;
  * - `predictionHistory` lists the requests newest first with answers and model versions, with
- *   cursors and a user filter.
+ *   cursors and a user filter;
+ * - a train job failing in a throwing plugin (test/fixtures/plugins/throws.js): the serving
+ *   version's `newerFailedJob` and `jobHistory` show the FAILURE, 10 requests are answered by the
+ *   previous model, and the next good model takes over.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -21,7 +24,7 @@ import * as path from 'node:path';
 import 'reflect-metadata';
 import { loadModel } from '../../src/engine/model-file';
 import type { EmbeddedPachyderm } from '../../src/pachyderm/embedded';
-import { FileType, JobState } from '../../src/pachyderm/types';
+import { FileType, type JobInfo, JobState } from '../../src/pachyderm/types';
 import { buildSchema } from '../../src/resolvers/schema';
 import { createServer, type RunningServer } from '../../src/server/app';
 import { loadConfig } from '../../src/server/config';
@@ -334,3 +337,78 @@ async function waitUntil(pred: () => Promise<boolean>, what: string, ms = 60_000
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+test('a train job failing in a throwing plugin: 10 requests answered by the previous model; the failure is visible; the next good model takes over', async () => {
+  const spec = pipelineSpecFor('train', pach) as { transform: { env: Record<string, string> } };
+  const broken = {
+    ...spec,
+    transform: {
+      ...spec.transform,
+      env: {
+        ...spec.transform.env,
+        REELGRAPH_PLUGINS: path.resolve(__dirname, '../fixtures/plugins/throws.js'),
+      },
+    },
+  };
+  await pach.createPipeline(broken, { update: true });
+  // the update's own job (same data) may give a model: let it settle before measuring
+  let update: JobInfo | undefined;
+  for await (const j of pach.listJob({ pipeline: 'train', number: 1 })) update = j;
+  update = await pach.inspectJob(update!.job, { wait: true });
+  if (update.state === JobState.JOB_SUCCESS) {
+    await waitUntil(
+      async () => services.models.currentVersion() === update!.outputCommit.id,
+      'the update job’s model',
+    );
+  }
+  const serving = services.models.currentVersion()!;
+  const batch = await services.ratings.addRatings([{ userId: 'a', movieId: 'y', rating: 5 }]);
+  const failed = await pach.inspectJob({ pipeline: 'train', id: batch.commit }, { wait: true });
+  expect(failed.state).toBe(JobState.JOB_FAILURE);
+  expect(failed.reason).toMatch(/exited with code 1/);
+  const logs: string[] = [];
+  for await (const l of pach.getLogs({ job: { pipeline: 'train', id: batch.commit } })) {
+    logs.push(l.message);
+  }
+  expect(logs.join('\n')).toMatch(/boom at load/);
+  // the serving version says the newest failed (modelUpdated pushes the same: test/resolvers)
+  await waitUntil(
+    async () => services.models.newerFailedJob()?.job.id === batch.commit,
+    'the failure on the serving model',
+  );
+  const m0 = await gql('{ model { version serving newerFailedJob { id state reason } } }');
+  expect(m0.model).toEqual({
+    version: serving,
+    serving: true,
+    newerFailedJob: { id: batch.commit, state: 'FAILURE', reason: failed.reason },
+  });
+  const history = await gql(
+    'query { jobHistory(pipeline: "train", first: 1) { nodes { id state reason } } }',
+  );
+  expect(history.jobHistory).toEqual({
+    nodes: [{ id: batch.commit, state: 'FAILURE', reason: failed.reason }],
+  });
+
+  const want = await estimates(serving, PAIRS);
+  const ids: string[] = [];
+  for (let k = 0; k < 10; k++) ids.push(await request(PAIRS));
+  for (const id of ids) {
+    const r = await pushed(id);
+    expect(r).toMatchObject({ ready: true, error: null, modelVersion: serving, answerCommit: id });
+    expect(r.predictions.map((p) => p.estimate)).toEqual(want);
+  }
+
+  // the plugin fixed: the update's job trains on the same data, and that model takes over
+  await pach.createPipeline(pipelineSpecFor('train', pach), { update: true });
+  let fixed: JobInfo | undefined;
+  for await (const j of pach.listJob({ pipeline: 'train', number: 1 })) fixed = j;
+  fixed = await pach.inspectJob(fixed!.job, { wait: true });
+  expect(fixed.state).toBe(JobState.JOB_SUCCESS);
+  const next = fixed.outputCommit.id;
+  await waitUntil(async () => services.models.currentVersion() === next, 'the next good model');
+  const m = await gql('{ model { version newerFailedJob { id } } }');
+  expect(m.model).toEqual({ version: next, newerFailedJob: null });
+  const after = await pushed(await request(PAIRS));
+  expect(after.modelVersion).toBe(next);
+  expect(after.predictions.map((p) => p.estimate)).toEqual(await estimates(next, PAIRS));
+});
