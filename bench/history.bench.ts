@@ -17,8 +17,8 @@
  * - steady load: `--rate` requests per second (open loop, default 20) for `--duration` seconds:
  *   request → push p50 / p99 (a request still unanswered `--drain` seconds after the load is
  *   counted as that long, and reported);
- * - RSS: of this process (embedded: the whole server; gRPC: the API side) and of `reelgraph pachd`
- *   (gRPC), after a full GC of this process (run with --expose-gc).
+ * - RSS: of this process (embedded: the whole server; gRPC: the API side; with its V8 heap in use)
+ *   and of `reelgraph pachd` (gRPC), after a full GC of this process (run with --expose-gc).
  * The last lines give each figure at the largest R over R = 0 (goal ≤ 1.25×).
  *
  * Run: `npm run bench:history -- --help`; e.g. a quick run:
@@ -128,11 +128,16 @@ const uptime = () => execFileSync('uptime', { encoding: 'utf8' }).trim();
 function rssMiB(pid?: number): number {
   if (pid === undefined) {
     (globalThis as { gc?: () => void }).gc?.();
-    return process.memoryUsage().rss / 1048576;
+    const m = process.memoryUsage();
+    lastHeapMiB = m.heapUsed / 1048576;
+    return m.rss / 1048576;
   }
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
+
+/** The V8 heap in use at the last {@link rssMiB} of this process, MiB. */
+let lastHeapMiB = NaN;
 
 /** `reelgraph pachd` on a free port, as a child process. */
 async function startPachd(dataDir: string): Promise<{ child: ChildProcess; address: string }> {
@@ -330,7 +335,7 @@ async function runEngine(engine: 'embedded' | 'grpc', args: Args, parent: string
       console.log(
         `${engine.padEnd(8)} R=${String(R).padStart(6)} | train job ${row.trainJobS.toFixed(2)} s | retrain → idle ${row.retrainS.toFixed(2)} s | ` +
           `request after retrain ${row.afterRetrainMs.toFixed(0)} ms | load ${args.rate}/s × ${args.duration} s: p50 ${row.p50.toFixed(0)} ms, p99 ${row.p99.toFixed(0)} ms` +
-          `${unanswered ? ` (${unanswered} unanswered after ${args.drain} s)` : ''} | RSS ${row.rss.toFixed(0)} MiB` +
+          `${unanswered ? ` (${unanswered} unanswered after ${args.drain} s)` : ''} | RSS ${row.rss.toFixed(0)} MiB (heap ${lastHeapMiB.toFixed(0)})` +
           (child ? ` + pachd ${row.pachdRss.toFixed(0)} MiB` : ''),
       );
     }
