@@ -23,6 +23,9 @@
  */
 import { PredictionImpossible, type AlgoBase } from './algorithms/base';
 import type { Testset } from './dataset/raw-ratings';
+import './algorithms';
+import { createAlgorithm } from './algorithms/registry';
+import { createRanker, isRanker } from './rankers';
 import type { RankerBase } from './rankers/base';
 import { TopKHeap } from './top-n';
 import type { Trainset } from './trainset';
@@ -218,4 +221,64 @@ export function evaluateRanking(
     coverage: covered / nItems,
     testTime: Number(process.hrtime.bigint() - t0) / 1e9,
   };
+}
+
+/** A model to run through the protocol: a rating algorithm or a ranker, by registry name. */
+export interface RankingEntry {
+  name: string;
+  params: Record<string, unknown>;
+}
+
+/** One model's result on one split: its figures, its fit time (seconds) and resolved params. */
+export interface RankingResult extends RankingFigures {
+  fitTime: number;
+  params: Record<string, unknown>;
+}
+
+/** Progress of `compareRanking`: a model starts fitting, or has been measured. */
+export type RankingProgress =
+  | { phase: 'fit'; index: number; nModels: number; algorithm: string }
+  | { phase: 'done'; index: number; nModels: number; algorithm: string; result: RankingResult };
+
+/**
+ * Fits each model on the same trainset and runs the protocol on the same testset, so rating
+ * models and rankers are measured on the same lists. Rankers are looked up first (by
+ * `isRanker`), then rating algorithms (the algorithm registry).
+ *
+ * @throws ParamError for an unknown name or parameter; RangeError as `evaluateRanking`.
+ */
+export function compareRanking(
+  entries: readonly RankingEntry[],
+  trainset: Trainset,
+  testset: Testset,
+  k: number,
+  onProgress?: (p: RankingProgress) => void,
+): RankingResult[] {
+  const out: RankingResult[] = [];
+  entries.forEach((e, index) => {
+    onProgress?.({ phase: 'fit', index: index + 1, nModels: entries.length, algorithm: e.name });
+    const t0 = process.hrtime.bigint();
+    let scorer: RankingScorer;
+    let params: Record<string, unknown>;
+    if (isRanker(e.name)) {
+      const r = createRanker(e.name, e.params).fit(trainset);
+      scorer = scorerOfRanker(r);
+      params = r.params;
+    } else {
+      const a = createAlgorithm(e.name, e.params).fit(trainset);
+      scorer = scorerOfAlgorithm(a);
+      params = a.params;
+    }
+    const fitTime = Number(process.hrtime.bigint() - t0) / 1e9;
+    const result = { ...evaluateRanking(scorer, trainset, testset, k), fitTime, params };
+    out.push(result);
+    onProgress?.({
+      phase: 'done',
+      index: index + 1,
+      nModels: entries.length,
+      algorithm: e.name,
+      result,
+    });
+  });
+  return out;
 }
