@@ -35,15 +35,15 @@ export class BPR extends RankerBase {
     'Bayesian Personalized Ranking (Rendle et al. 2009): pairwise SGD on a factor model.';
   static readonly paramSpecs: ParamSpecs = {
     ...INTERACTION_SPECS,
-    nFactors: { type: 'int', default: 200, min: 1, max: 1024, doc: 'Number of latent factors.' },
+    nFactors: { type: 'int', default: 64, min: 1, max: 1024, doc: 'Number of latent factors.' },
     nEpochs: {
       type: 'int',
-      default: 100,
+      default: 200,
       min: 0,
       doc: 'Epochs; each draws as many triples as there are interactions.',
     },
-    lrAll: { type: 'float', default: 0.01, min: 0, doc: 'Learning rate η.' },
-    regAll: { type: 'float', default: 0.001, min: 0, doc: 'Regularisation λ.' },
+    lrAll: { type: 'float', default: 0.02, min: 0, doc: 'Learning rate η.' },
+    regAll: { type: 'float', default: 0.03, min: 0, doc: 'Regularisation λ.' },
     biased: { type: 'bool', default: true, doc: 'Learn an item bias b_i.' },
     randomState: { type: 'seed', default: 0, doc: 'Seed of the initial factors and the draws.' },
   };

@@ -103,11 +103,11 @@ export class IALS extends RankerBase {
     nFactors: { type: 'int', default: 64, min: 1, max: 1024, doc: 'Number of latent factors k.' },
     nEpochs: {
       type: 'int',
-      default: 16,
+      default: 8,
       min: 0,
       doc: 'Number of ALS epochs (user then item step).',
     },
-    regAll: { type: 'float', default: 0.005, min: 0, doc: 'Regularisation λ.' },
+    regAll: { type: 'float', default: 0.03, min: 0, doc: 'Regularisation λ.' },
     alpha0: {
       type: 'float',
       default: 0.1,
