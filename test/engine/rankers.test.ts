@@ -10,6 +10,8 @@ import {
   createRanker,
   ialsHalfStep,
   spdInverseMlMatrix,
+  loadRanker,
+  saveRanker,
   spdInverseTyped,
 } from '../../src/engine/rankers';
 import type { Trainset } from '../../src/engine/trainset';
@@ -330,5 +332,72 @@ describe('ItemKNN and MostPopular', () => {
     expect(() => createRanker('SLIM')).toThrow(/unknown ranker 'SLIM'; expected one of: EASE/);
     expect(() => createRanker('EASE', { lamda: 3 })).toThrow(/unknown parameter 'lamda'/);
     expect(() => new EASE().rank('u0', 3)).toThrow(/not fitted/);
+  });
+});
+
+describe('ranker files', () => {
+  it('load back every ranker ranking exactly as the one saved, and the same bytes twice', () => {
+    const ts = syntheticTrainset(21);
+    for (const [name, params] of [
+      ['EASE', { lambda: 5 }],
+      ['iALS', { nFactors: 4, nEpochs: 2 }],
+      ['BPR', { nFactors: 4, nEpochs: 2 }],
+      ['ItemKNN', { k: 5 }],
+      ['MostPopular', {}],
+    ] as const) {
+      const r = createRanker(name, params).fit(ts);
+      const bytes = saveRanker(r);
+      expect(saveRanker(r).equals(bytes)).toBe(true);
+      const back = loadRanker(bytes);
+      expect(back.name).toBe(name);
+      for (const uid of ['u0', 'u7', 'unknown']) expect(back.rank(uid, 6)).toEqual(r.rank(uid, 6));
+    }
+  });
+
+  it('refuses another file or an altered one, saying what was expected', () => {
+    const bytes = saveRanker(new MostPopular().fit(trainsetOf(EASE_ROWS)));
+    expect(() => loadRanker(Buffer.from('RGMODEL\nxxxxxxxx'))).toThrow(/expected the magic bytes/);
+    const altered = Buffer.from(bytes);
+    altered[altered.length - 1] ^= 1;
+    expect(() => loadRanker(altered)).toThrow(/SHA-256 .* expected/);
+  });
+});
+
+describe('because and similar items', () => {
+  it('EASE: similar items are the largest weights of the row, because = exact contributions', () => {
+    const ease = new EASE({ lambda: 1 }).fit(trainsetOf(EASE_ROWS));
+    // Row b of B: a 1/2, c 1/2 (tie: lower id first).
+    expect(ease.similarItems(1, 5)).toEqual([
+      { item: 0, similarity: expect.closeTo(0.5, 6) as number },
+      { item: 2, similarity: expect.closeTo(0.5, 6) as number },
+    ]);
+    // u2 rated b and c; a's score is B_ba + B_ca = 1/2 + 0: only b.
+    expect(ease.because(2, 0, 3)).toEqual([{ item: 1, weight: expect.closeTo(0.5, 6) as number }]);
+  });
+
+  it('factor models: because = rated items nearest by cosine of the item factors', () => {
+    const ials = new IALS({ nFactors: 4, nEpochs: 3 }).fit(syntheticTrainset(4));
+    const u = 0;
+    const j = ials.rank('u0', 1).items[0].iid;
+    const jj = ials.trainset.toInnerIid(j);
+    const got = ials.because(u, jj, 3);
+    const cos = (a: Float64Array, b: Float64Array) => {
+      let ab = 0;
+      let aa = 0;
+      let bb = 0;
+      a.forEach((x, t) => {
+        ab += x * b[t];
+        aa += x * x;
+        bb += b[t] * b[t];
+      });
+      return ab / Math.sqrt(aa * bb);
+    };
+    const want = Array.from(ials.interactions.items(u))
+      .map((i) => ({ item: i, weight: cos(ials.itemVector(i), ials.itemVector(jj)) }))
+      .filter((x) => x.weight > 0)
+      .sort((a, b) => b.weight - a.weight)
+      .slice(0, 3);
+    expect(got.map((x) => x.item)).toEqual(want.map((x) => x.item));
+    got.forEach((x, p) => expect(x.weight).toBeCloseTo(want[p].weight, 12));
   });
 });

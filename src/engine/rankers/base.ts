@@ -123,6 +123,70 @@ export abstract class RankerBase {
   /** Learns the model from the interactions (the trainset is available as `this.trainset`). */
   protected abstract fitInteractions(x: Interactions): void;
 
+  /** The learned arrays, by name (what a ranker file stores besides the trainset). */
+  abstract stateArrays(): Record<string, RankerArray>;
+
+  /** Restores the learned arrays saved by `stateArrays` (after `attach`). */
+  protected abstract restoreArrays(arrays: Record<string, RankerArray>): void;
+
+  /**
+   * Restores a fitted ranker from its trainset and saved arrays (ranker files): the interactions
+   * and popularity are rebuilt from the trainset (they are a pure function of it and `threshold`).
+   * @throws RangeError when an array is missing or has the wrong type or length.
+   */
+  restore(trainset: Trainset, arrays: Record<string, RankerArray>): this {
+    const x = Interactions.fromTrainset(trainset, this.params.threshold as number | null);
+    this.trainsetRef = trainset;
+    this.interactionsRef = x;
+    this.popularity = new Float64Array(x.nItems);
+    for (let i = 0; i < x.nItems; i++) this.popularity[i] = x.itemCount(i);
+    this.scratch = new Float64Array(x.nItems);
+    this.restoreArrays(arrays);
+    return this;
+  }
+
+  /**
+   * The rated items of inner user `u` that contributed most to item `j`'s score, best first, at
+   * most `n` (the "because you rated …" of a recommendation). The default, for factor models:
+   * the user's interactions whose factor vectors are nearest to j's by cosine (`itemVector`);
+   * EASE and ItemKNN override it with their exact contributions.
+   */
+  because(u: number, j: number, n: number): Array<{ item: number; weight: number }> {
+    const vj = this.itemVector(j);
+    if (!vj || u < 0) return [];
+    const out: Array<{ item: number; weight: number }> = [];
+    for (const i of this.interactions.items(u)) {
+      const vi = this.itemVector(i)!;
+      const c = cosine(vi, vj);
+      if (c > 0) out.push({ item: i, weight: c });
+    }
+    out.sort((a, b) => b.weight - a.weight || a.item - b.item);
+    return out.slice(0, n);
+  }
+
+  /**
+   * The items most similar to inner item `i`, best first, at most `n`, with their similarity.
+   * The default, for factor models: cosine of the item factor vectors over all items.
+   */
+  similarItems(i: number, n: number): Array<{ item: number; similarity: number }> {
+    checkK(n);
+    const vi = this.itemVector(i);
+    if (!vi) return [];
+    const heap = new TopKHeap(Math.min(n, Math.max(1, this.interactions.nItems - 1)));
+    for (let j = 0; j < this.interactions.nItems; j++) {
+      if (j !== i) heap.offer(cosine(vi, this.itemVector(j)!), j);
+    }
+    const m = heap.drainSorted();
+    const out: Array<{ item: number; similarity: number }> = [];
+    for (let p = 0; p < m; p++) out.push({ item: heap.ids[p], similarity: heap.scores[p] });
+    return out;
+  }
+
+  /** Item `i`'s factor vector (a view), or null for rankers without item factors. */
+  itemVector(_i: number): Float64Array | null {
+    return null;
+  }
+
   /**
    * Writes the score of every item for inner user `u` into `out` (length nItems); higher ranks
    * first. Items the user interacted with get scores too (callers exclude them).
@@ -187,6 +251,42 @@ export abstract class RankerBase {
           reason: 'User unknown: most popular items',
         };
   }
+}
+
+/** Typed arrays a ranker stores. */
+export type RankerArray = Float64Array | Float32Array | Int32Array;
+
+/** Cosine of two vectors (0 when either is zero). */
+function cosine(a: Float64Array, b: Float64Array): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let t = 0; t < a.length; t++) {
+    ab += a[t] * b[t];
+    aa += a[t] * a[t];
+    bb += b[t] * b[t];
+  }
+  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+}
+
+/**
+ * The array `name` of a saved state, checked.
+ * @throws RangeError naming the array when it is missing, of another type, or of another length.
+ */
+export function stateArray<T extends RankerArray>(
+  arrays: Record<string, RankerArray>,
+  name: string,
+  type: { new (n: number): T; name: string },
+  length: number,
+): T {
+  const a = arrays[name];
+  if (!(a instanceof type) || a.length !== length) {
+    throw new RangeError(
+      `ranker state: '${name}' must be a ${type.name} of ${length} elements, got ` +
+        (a ? `${a.constructor.name} of ${a.length}` : 'nothing'),
+    );
+  }
+  return a;
 }
 
 /** @throws RangeError unless k is a whole number ≥ 1. */

@@ -25,7 +25,7 @@
  */
 import type { ParamSpecs } from '../params';
 import { getRng } from '../random';
-import { INTERACTION_SPECS, RankerBase } from './base';
+import { INTERACTION_SPECS, RankerBase, stateArray, type RankerArray } from './base';
 import type { Interactions } from './interactions';
 
 /** BPR (see the module comment). Parameters: `BPR.paramSpecs`. */
@@ -108,6 +108,24 @@ export class BPR extends RankerBase {
     this.qi = qi;
     this.bi = bi;
     this.skipped = skipped;
+  }
+
+  stateArrays(): Record<string, RankerArray> {
+    return { pu: this.pu, qi: this.qi, bi: this.bi };
+  }
+
+  protected restoreArrays(arrays: Record<string, RankerArray>): void {
+    const x = this.interactions;
+    const k = this.params.nFactors as number;
+    this.pu = stateArray(arrays, 'pu', Float64Array, x.nUsers * k);
+    this.qi = stateArray(arrays, 'qi', Float64Array, x.nItems * k);
+    this.bi = stateArray(arrays, 'bi', Float64Array, x.nItems);
+  }
+
+  /** Item i's factor vector h_i (a view). */
+  override itemVector(i: number): Float64Array {
+    const k = this.params.nFactors as number;
+    return this.qi.subarray(i * k, (i + 1) * k);
   }
 
   /** x̂_uj = b_j + ⟨w_u, h_j⟩ for every item j. */

@@ -19,7 +19,7 @@
  * appear only after every modelled item), so memory and time stay bounded.
  */
 import type { ParamSpecs } from '../params';
-import { INTERACTION_SPECS, RankerBase } from './base';
+import { INTERACTION_SPECS, RankerBase, stateArray, type RankerArray } from './base';
 import { LINALG_VALUES, spdInverse, type Linalg } from './dense';
 import type { Interactions } from './interactions';
 
@@ -108,6 +108,49 @@ export class EASE extends RankerBase {
     }
     out.fill(-Infinity);
     for (let c = 0; c < n; c++) out[this.slotItem[c]] = acc[c];
+  }
+
+  stateArrays(): Record<string, RankerArray> {
+    return { slotItem: this.slotItem, weights: this.weights };
+  }
+
+  protected restoreArrays(arrays: Record<string, RankerArray>): void {
+    const nItems = this.interactions.nItems;
+    const slotItem = arrays.slotItem;
+    if (!(slotItem instanceof Int32Array) || slotItem.length > nItems) {
+      throw new RangeError(`ranker state: 'slotItem' must be an Int32Array of at most ${nItems}`);
+    }
+    const n = slotItem.length;
+    this.weights = stateArray(arrays, 'weights', Float32Array, n * n);
+    this.slotItem = slotItem;
+    this.nModelled = n;
+    this.itemSlot = new Int32Array(nItems).fill(-1);
+    slotItem.forEach((i, s) => {
+      if (i < 0 || i >= nItems) throw new RangeError(`ranker state: item ${i} out of range`);
+      this.itemSlot[i] = s;
+    });
+  }
+
+  /** EASE's exact contributions (`contributions`). */
+  override because(u: number, j: number, n: number): Array<{ item: number; weight: number }> {
+    return this.contributions(u, j, n);
+  }
+
+  /**
+   * The items whose scores item i raises most: B_ij, j ≠ i, largest first (at most n, positive
+   * weights only).
+   */
+  override similarItems(i: number, n: number): Array<{ item: number; similarity: number }> {
+    const s = this.itemSlot[i];
+    if (s < 0) return [];
+    const m = this.nModelled;
+    const order = Array.from({ length: m }, (_, c) => c).filter(
+      (c) => c !== s && this.weights[s * m + c] > 0,
+    );
+    order.sort((a, b) => this.weights[s * m + b] - this.weights[s * m + a] || a - b);
+    return order
+      .slice(0, n)
+      .map((c) => ({ item: this.slotItem[c], similarity: this.weights[s * m + c] }));
   }
 
   /**

@@ -27,7 +27,7 @@
  */
 import type { ParamSpecs } from '../params';
 import { getRng } from '../random';
-import { INTERACTION_SPECS, RankerBase } from './base';
+import { INTERACTION_SPECS, RankerBase, stateArray, type RankerArray } from './base';
 import { LINALG_VALUES, spdSolve, type Linalg } from './dense';
 import type { Interactions } from './interactions';
 
@@ -209,6 +209,23 @@ export class IALS extends RankerBase {
       reg += Math.pow(x.itemCount(i) + alpha0 * x.nUsers, nu) * sumSq(qi, i * k, k);
     }
     return observed + alpha0 * all + lambda * reg;
+  }
+
+  stateArrays(): Record<string, RankerArray> {
+    return { pu: this.pu, qi: this.qi };
+  }
+
+  protected restoreArrays(arrays: Record<string, RankerArray>): void {
+    const x = this.interactions;
+    const k = this.params.nFactors as number;
+    this.pu = stateArray(arrays, 'pu', Float64Array, x.nUsers * k);
+    this.qi = stateArray(arrays, 'qi', Float64Array, x.nItems * k);
+  }
+
+  /** Item i's factor vector h_i (a view). */
+  override itemVector(i: number): Float64Array {
+    const k = this.params.nFactors as number;
+    return this.qi.subarray(i * k, (i + 1) * k);
   }
 
   /** ŷ_uj = ⟨w_u, h_j⟩ for every item j. */

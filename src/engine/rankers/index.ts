@@ -46,3 +46,10 @@ export * from './base';
 export * from './interactions';
 export { ialsHalfStep, type IalsStep } from './ials';
 export * from './dense';
+export {
+  saveRanker,
+  loadRanker,
+  RankerFileError,
+  RANKER_MAGIC,
+  RANKER_FORMAT_VERSION,
+} from './ranker-file';

@@ -15,7 +15,7 @@
  */
 import type { ParamSpecs } from '../params';
 import { TopKHeap } from '../top-n';
-import { INTERACTION_SPECS, RankerBase } from './base';
+import { INTERACTION_SPECS, RankerBase, stateArray, type RankerArray } from './base';
 import type { Interactions } from './interactions';
 
 const SIMILARITIES = ['cosine', 'jaccard', 'cooccurrence'] as const;
@@ -92,8 +92,32 @@ export class ItemKNN extends RankerBase {
     }
   }
 
+  stateArrays(): Record<string, RankerArray> {
+    return { offsets: this.offsets, neighbours: this.neighbours, sims: this.sims };
+  }
+
+  protected restoreArrays(arrays: Record<string, RankerArray>): void {
+    const n = this.interactions.nItems;
+    this.offsets = stateArray(arrays, 'offsets', Int32Array, n + 1);
+    const m = this.offsets[n];
+    this.neighbours = stateArray(arrays, 'neighbours', Int32Array, m);
+    this.sims = stateArray(arrays, 'sims', Float32Array, m);
+  }
+
+  /** sim(i, j) for each rated item i that keeps j among its neighbours (exact contributions). */
+  override because(u: number, j: number, n: number): Array<{ item: number; weight: number }> {
+    const out: Array<{ item: number; weight: number }> = [];
+    for (const i of this.interactions.items(u)) {
+      for (let p = this.offsets[i]; p < this.offsets[i + 1]; p++) {
+        if (this.neighbours[p] === j) out.push({ item: i, weight: this.sims[p] });
+      }
+    }
+    out.sort((a, b) => b.weight - a.weight || a.item - b.item);
+    return out.slice(0, n);
+  }
+
   /** Item i's kept neighbours, most similar first (at most n). */
-  similarItems(i: number, n: number): Array<{ item: number; similarity: number }> {
+  override similarItems(i: number, n: number): Array<{ item: number; similarity: number }> {
     const out: Array<{ item: number; similarity: number }> = [];
     for (let p = this.offsets[i]; p < this.offsets[i + 1] && out.length < n; p++) {
       out.push({ item: this.neighbours[p], similarity: this.sims[p] });
