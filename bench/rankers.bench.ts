@@ -16,7 +16,10 @@
  * nDCG@10 on a validation split carved from the training part of the seed-42 split (its own
  * stratified 75/25 split, seed 1000), never on the test part.
  *
- * Run: npm run bench:rankers [-- --tune] [-- --quick]   (--quick: one seed, no section 3)
+ * Section 4 (`--serving` alone): the in-process cost of one recommendation list with EASE.
+ *
+ * Run: npm run bench:rankers [-- --tune] [-- --quick] [-- --models BPR,SVD] [-- --serving]
+ * (--quick: one seed, no sections 1 and 3; --models: only those models, no section 1)
  * Set REELGRAPH_DATASETS to the folder holding ml-100k/ and ml-latest-small/ (default
  * ../shared/datasets).
  */
@@ -28,6 +31,7 @@ import { std } from '../src/engine/model-selection';
 import { mean } from '../src/engine/numeric';
 import {
   Interactions,
+  createRanker,
   ialsHalfStep,
   spdInverseMlMatrix,
   spdInverseTyped,
@@ -45,6 +49,8 @@ const datasetsDir =
 const args = process.argv.slice(2);
 const tune = args.includes('--tune');
 const quick = args.includes('--quick');
+/** `--models EASE,BPR`: only these models in sections 2 and 3. */
+const only = args.includes('--models') ? args[args.indexOf('--models') + 1].split(',') : null;
 
 /** Published (Recommenders' README benchmark table, MovieLens 100k, top 10). */
 const PUBLISHED: Array<[string, number | null, number | null, number | null, number | null]> = [
@@ -62,7 +68,7 @@ const MODELS: RankingEntry[] = [
   { name: 'ItemKNN', params: {} },
   { name: 'MostPopular', params: {} },
   { name: 'SVD', params: { randomState: 0 } },
-];
+].filter((m) => only === null || only.includes(m.name));
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -149,6 +155,8 @@ async function tuneGrid(ml100k: Dataset): Promise<void> {
       { nFactors: 200, lrAll: 0.01, regAll: 0.001, nEpochs: 100 },
       { nFactors: 64, lrAll: 0.02, regAll: 0.02, nEpochs: 100 },
       { nFactors: 128, lrAll: 0.02, regAll: 0.02, nEpochs: 150 },
+      { nFactors: 64, lrAll: 0.02, regAll: 0.03, nEpochs: 200 },
+      { nFactors: 64, lrAll: 0.02, regAll: 0.03, nEpochs: 300 },
     ].map((p) => ({ name: 'BPR', params: p })),
     ...[50, 100, 200].map((k) => ({ name: 'ItemKNN', params: { k } })),
   ];
@@ -184,7 +192,7 @@ function protocol(ml100k: Dataset): void {
   }
   const pm = (xs: number[]) => `${f4(mean(xs))} ± ${f4(std(xs))}`;
   console.log(
-    `\n${'model'.padEnd(16)}${'nDCG@10'.padEnd(18)}${'MAP'.padEnd(18)}${'P@10'.padEnd(18)}` +
+    `\n${'model'.padEnd(24)}${'nDCG@10'.padEnd(18)}${'MAP'.padEnd(18)}${'P@10'.padEnd(18)}` +
       `${'R@10'.padEnd(18)}fit s (median)  test s (median)`,
   );
   const rows = [...all.entries()].sort(
@@ -192,7 +200,7 @@ function protocol(ml100k: Dataset): void {
   );
   for (const [name, rs] of rows) {
     console.log(
-      `${('reelgraph ' + name).padEnd(22).slice(0, 16)}${pm(rs.map((r) => r.ndcg)).padEnd(18)}` +
+      `${('reelgraph ' + name).padEnd(24)}${pm(rs.map((r) => r.ndcg)).padEnd(18)}` +
         `${pm(rs.map((r) => r.map)).padEnd(18)}${pm(rs.map((r) => r.precision)).padEnd(18)}` +
         `${pm(rs.map((r) => r.recall)).padEnd(18)}${median(rs.map((r) => r.fitTime))
           .toFixed(2)
@@ -223,6 +231,44 @@ function fitLatestSmall(data: Dataset): void {
   });
 }
 
+/**
+ * Section 4 (`--serving`): what one `recommendations` call costs in-process with EASE fitted on
+ * all of ML-100K — the top 10 of every user (943 calls) with `because` (3 per movie), the work
+ * services/ranked-recommendations.ts does per request: wall and CPU time p50 / p99.
+ */
+function serving(ml100k: Dataset): void {
+  console.log(
+    '\n== 4. One recommendation list in-process (EASE on all of ML-100K, top 10 + because)',
+  );
+  const ts = Trainset.build(ml100k.ratings, ml100k.ratingScale);
+  const ease = createRanker('EASE').fit(ts);
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  const mask = new Uint8Array(ts.nItems);
+  for (let round = 0; round < 2; round++) {
+    for (let u = 0; u < ts.nUsers; u++) {
+      const c0 = process.cpuUsage();
+      const t0 = process.hrtime.bigint();
+      const rated = ts.ur(u).items;
+      for (const i of rated) mask[i] = 1;
+      const top = ease.topK(u, 10, mask);
+      for (const i of rated) mask[i] = 0;
+      for (const j of top.ids) ease.because(u, j, 3);
+      if (round === 1) {
+        wall.push(secs(t0) * 1000);
+        const c = process.cpuUsage(c0);
+        cpu.push((c.user + c.system) / 1000);
+      }
+    }
+  }
+  const q = (xs: number[], p: number) =>
+    [...xs].sort((a, b) => a - b)[Math.ceil(p * xs.length) - 1];
+  console.log(
+    `per user (n=${wall.length}, after a warm-up round): wall p50 ${q(wall, 0.5).toFixed(3)} ms, ` +
+      `p99 ${q(wall, 0.99).toFixed(3)} ms; CPU p50 ${q(cpu, 0.5).toFixed(3)} ms, p99 ${q(cpu, 0.99).toFixed(3)} ms`,
+  );
+}
+
 async function main(): Promise<void> {
   console.log(
     `load average ${os
@@ -234,8 +280,10 @@ async function main(): Promise<void> {
   const ml100k = await Dataset.loadBuiltin('ml-100k', opts);
   if (tune) {
     await tuneGrid(ml100k);
+  } else if (args.includes('--serving')) {
+    serving(ml100k);
   } else {
-    if (!quick) linearAlgebra(ml100k);
+    if (!quick && only === null) linearAlgebra(ml100k);
     protocol(ml100k);
     if (!quick) fitLatestSmall(await Dataset.loadBuiltin('ml-latest-small', opts));
   }

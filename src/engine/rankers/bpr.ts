@@ -38,7 +38,7 @@ export class BPR extends RankerBase {
     nFactors: { type: 'int', default: 64, min: 1, max: 1024, doc: 'Number of latent factors.' },
     nEpochs: {
       type: 'int',
-      default: 200,
+      default: 300,
       min: 0,
       doc: 'Epochs; each draws as many triples as there are interactions.',
     },
