@@ -210,9 +210,7 @@ function protocol(ml100k: Dataset): void {
   }
   for (const [name, ndcg, map, p, r] of PUBLISHED) {
     const c = (v: number | null) => (v === null ? '—' : v.toFixed(3)).padEnd(18);
-    console.log(
-      `${('published ' + name).padEnd(16).slice(0, 16)}${c(ndcg)}${c(map)}${c(p)}${c(r)}`,
-    );
+    console.log(`${('published ' + name).padEnd(24)}${c(ndcg)}${c(map)}${c(p)}${c(r)}`);
   }
   console.log('(± is the standard deviation over the seeds; published: one run, seed 42.)');
 }

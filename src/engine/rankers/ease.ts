@@ -32,7 +32,7 @@ export class EASE extends RankerBase {
     ...INTERACTION_SPECS,
     lambda: {
       type: 'float',
-      default: 800,
+      default: 550,
       min: 0,
       doc: 'L2 regularisation λ added to the Gram matrix diagonal (chosen on a validation split of ML-100K, bench/rankers.bench.ts --tune).',
     },
