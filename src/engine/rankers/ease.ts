@@ -38,7 +38,7 @@ export class EASE extends RankerBase {
     },
     maxItems: {
       type: 'int',
-      default: 4000,
+      default: 2500,
       min: 1,
       doc: 'Most items kept in the weight matrix (the most interacted ones); bounds n² memory and n³ time.',
     },
