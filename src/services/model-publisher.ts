@@ -10,9 +10,10 @@
  *
  * A `models` commit holds:
  * - `/model.rgm`: a copy (pachd `copy_file`, no bytes re-uploaded) of `train@<version>:/model.rgm`;
- * - `/serving.json`: `{"version": "<train commit id>", "pinned": false}` (pinned: set by an operator
- *   through {@link ModelPublisher.publish} with `pin`; the automatic publishing never replaces a
- *   pinned model — issue 13's `serveModel` uses this).
+ * - `/serving.json`: `{"version": "<train commit id>", "pinned": false, "reason": null}` (pinned:
+ *   set by an operator through {@link ModelPublisher.publish} with `pin` and a `description`
+ *   kept as `reason`; the automatic publishing never replaces a pinned model — issue 13's
+ *   `serveModel` belongs here).
  *
  * Publishing is idempotent: the head's `serving.json` is read first and nothing is committed when
  * it already names the version (several API replicas, restarts and `reelgraph init` all publish
@@ -37,6 +38,8 @@ export interface ServingRecord {
   version: string;
   /** True when an operator pinned this version: automatic publishing leaves it in place. */
   pinned: boolean;
+  /** Why it was published, when the publisher said (e.g. a pin's reason); null otherwise. */
+  reason: string | null;
 }
 
 /** How many `models` commit → record entries are cached per process (commits are immutable). */
@@ -84,7 +87,13 @@ export class ModelPublisher {
         path: `/${SERVING_FILE}`,
       });
       const v = JSON.parse(buf.toString('utf8')) as Partial<ServingRecord>;
-      if (typeof v.version === 'string') rec = { version: v.version, pinned: v.pinned === true };
+      if (typeof v.version === 'string') {
+        rec = {
+          version: v.version,
+          pinned: v.pinned === true,
+          reason: typeof v.reason === 'string' ? v.reason : null,
+        };
+      }
     } catch (e) {
       if (!isPachError(e, PachCode.NOT_FOUND) && !(e instanceof SyntaxError)) throw e;
     }
@@ -106,8 +115,8 @@ export class ModelPublisher {
    *   a pinned head too: that is how a pin is lifted.
    * @param opts.onlyIfNewer (automatic publishing) skip when the head is pinned or serves a train
    *   commit started after `version`'s.
-   * @param opts.description appended to the commit's description (`reelgraph: serve model
-   *   train@<version>: <description>`), e.g. who pinned it and why.
+   * @param opts.description why (e.g. who pinned it and why): kept as `reason` in serving.json
+   *   and appended to the commit's description (`reelgraph: serve model train@<version>: …`).
    * @returns true when a commit was made.
    * @throws NotFoundError when `version` is not a commit id; PachError NOT_FOUND when
    *   `train@version` has no model file (nothing is committed then).
@@ -129,6 +138,7 @@ export class ModelPublisher {
     opts: { pin?: boolean; onlyIfNewer?: boolean; description?: string },
   ): Promise<boolean> {
     const pinned = opts.pin === true;
+    const record: ServingRecord = { version, pinned, reason: opts.description ?? null };
     // the model must exist before a commit is started (NOT_FOUND passes through)
     await this.pach.inspectFile({
       commit: { repo: this.trainRepo, id: version },
@@ -167,7 +177,7 @@ export class ModelPublisher {
           {
             op: 'put',
             path: `/${SERVING_FILE}`,
-            data: `${JSON.stringify({ version, pinned } satisfies ServingRecord)}\n`,
+            data: `${JSON.stringify(record satisfies ServingRecord)}\n`,
           },
         ]);
       } catch (e) {
@@ -177,7 +187,7 @@ export class ModelPublisher {
         throw e;
       }
       await this.pach.finishCommit(commit);
-      this.records.set(commit.id, { version, pinned });
+      this.records.set(commit.id, record);
       return true;
     }
   }

@@ -13,6 +13,10 @@
  * Recommendations use engine `recommend()` (top-N of the trainset's items), with titles from the
  * ml-100k catalogue.
  *
+ * When the train commit also holds a ranker (`/ranker.rgr`, workers/train-ranker.ts),
+ * recommendations rank with it instead and say so (`rankedBy`), with `because` per movie, and
+ * `similarMovies` answers from it (services/ranked-recommendations.ts).
+ *
  * A failed train job changes nothing of what serves: the newest train job that ended FAILURE,
  * KILLED or UNRUNNABLE after the serving model's commit started is remembered
  * ({@link ModelRegistry.newerFailedJob}) and MODEL_UPDATED is published again with the serving
@@ -26,6 +30,8 @@ import '../engine/algorithms/index';
 import type { AlgoBase } from '../engine/algorithms/base';
 import { loadModel } from '../engine/model-file';
 import { recommend } from '../engine/top-n';
+import { loadRanker, type RankerBase } from '../engine/rankers';
+import { rankedRecommendations, similarMoviesOf } from './ranked-recommendations';
 import { PachCode, isPachError } from '../pachyderm/errors';
 import type { Pachyderm } from '../pachyderm/port';
 import { isCommitId } from '../pachyderm/refs';
@@ -36,19 +42,23 @@ import type { ResolvedServiceConfig } from './config';
 import { ModelNotReadyError, NotFoundError } from './errors';
 import type { ModelsService } from './index';
 import type { EventBus } from './pubsub';
-import type { ModelVersion, OnlinePrediction, Recommendations } from './types';
+import type { ModelVersion, OnlinePrediction, Recommendations, SimilarMovie } from './types';
 import { validateFirst, validateId } from './validation';
 
 /** The model file, metrics and manifest names in the `train` repo (workers/files.ts). */
 export const MODEL_PATH = '/model.rgm';
 export const METRICS_PATH = '/metrics.json';
 export const MANIFEST_PATH = '/manifest.json';
+/** The ranker file of a train commit (workers/train-ranker.ts), when the pipeline fits one. */
+export const RANKER_PATH = '/ranker.rgr';
 
 /** The model being served. */
 export interface ServingModel {
   /** The train commit id. */
   version: string;
   algo: AlgoBase;
+  /** The ranker of the same commit, or null when the commit holds none. */
+  ranker?: RankerBase | null;
   info: ModelVersion;
   /** Start time of the train commit (ms), to order versions. */
   startedMs: number;
@@ -268,9 +278,11 @@ export class ModelRegistry implements ModelsService {
     const buf = await this.read(ci.commit.id, MODEL_PATH);
     if (!buf) return false;
     const algo = loadModel(buf);
+    const rankerBuf = await this.read(ci.commit.id, RANKER_PATH);
+    const ranker = rankerBuf ? loadRanker(rankerBuf) : null;
     const info = await this.info(ci);
     if (!info) return false;
-    this.serving = { version: ci.commit.id, algo, info, startedMs: ci.started.getTime() };
+    this.serving = { version: ci.commit.id, algo, ranker, info, startedMs: ci.started.getTime() };
     if (this.failure && this.failure.created.getTime() < ci.started.getTime()) this.failure = null;
     for (const w of [...this.waiters]) w();
     this.events.publish('MODEL_UPDATED', info);
@@ -345,23 +357,65 @@ export class ModelRegistry implements ModelsService {
 
   async recommendations(
     userId: string,
-    opts: { first?: number | null; excludeRated?: boolean | null } = {},
+    opts: { first?: number | null; excludeRated?: boolean | null; genre?: string | null } = {},
   ): Promise<Recommendations> {
     const u = validateId(userId, 'userId', this.config.maxIdLength);
     const k = validateFirst(opts.first, this.config.maxPageSize, 10);
+    const genre =
+      opts.genre == null ? null : validateId(opts.genre, 'genre', this.config.maxIdLength);
     const m = this.require();
     const catalog = await this.catalog.get();
-    const recs = recommend(m.algo, u, { k, excludeRated: opts.excludeRated ?? true });
+    if (m.ranker) {
+      const r = rankedRecommendations(m.ranker, catalog, u, {
+        k,
+        excludeRated: opts.excludeRated ?? true,
+        genre,
+      });
+      return { userId: u, modelVersion: m.version, rankedBy: m.ranker.name, ...r };
+    }
+    const ofGenre = (id: string) =>
+      genre === null ||
+      (catalog.byId.get(id)?.genres.some((g) => g.toLowerCase() === genre.toLowerCase()) ?? false);
+    const recs = recommend(m.algo, u, {
+      // with a genre: every movie ranked, then filtered (rating models have no candidate mask)
+      k: genre === null ? k : m.algo.trainset.nItems,
+      excludeRated: opts.excludeRated ?? true,
+    })
+      .filter((r) => ofGenre(r.iid))
+      .slice(0, k);
     return {
       userId: u,
       modelVersion: m.version,
       knownUser: m.algo.trainset.findUser(u) >= 0,
+      rankedBy: m.algo.name,
       items: recs.map((r, n) => ({
         rank: n + 1,
         movieId: r.iid,
         score: r.est,
         movie: catalog.byId.get(r.iid) ?? null,
       })),
+    };
+  }
+
+  /**
+   * The movies most similar to `movieId` by the serving ranker.
+   * @throws ValidationError for a bad id or `first`; ModelNotReadyError; NotFoundError when the
+   *   serving model has no ranker or its trainset does not know the movie.
+   */
+  async similarMovies(
+    movieId: string,
+    opts: { first?: number | null } = {},
+  ): Promise<{ movieId: string; modelVersion: string; rankedBy: string; items: SimilarMovie[] }> {
+    const i = validateId(movieId, 'movieId', this.config.maxIdLength);
+    const k = validateFirst(opts.first, this.config.maxPageSize, 10);
+    const m = this.require();
+    if (!m.ranker) throw new NotFoundError('ranker of model version', m.version);
+    const catalog = await this.catalog.get();
+    return {
+      movieId: i,
+      modelVersion: m.version,
+      rankedBy: m.ranker.name,
+      items: similarMoviesOf(m.ranker, catalog, i, k),
     };
   }
 

@@ -254,6 +254,8 @@ test('old requests keep their first answer and model version across 3 retrains; 
 });
 
 test('a request whose own job was killed stays pending across a retrain and gets the new model’s answer', async () => {
+  // the requests of the test before are answered; wait for their retirement (≤ 200 ms apart)
+  await waitUntil(async () => (await pendingFiles()).length === 0, 'the earlier retirements');
   const before = services.models.currentVersion()!;
   await pach.stopPipeline('predict');
   let id: string;

@@ -63,7 +63,7 @@ test('publishes once per version; automatic publishing only moves forward', asyn
   expect(await p.record()).toBeNull();
   expect(await p.publish(versions[1], { onlyIfNewer: true })).toBe(true);
   expect(await head()).toEqual({
-    serving: { version: versions[1], pinned: false },
+    serving: { version: versions[1], pinned: false, reason: null },
     model: 'model bytes 1',
   });
   const n = await commits('models');
@@ -81,14 +81,18 @@ test('publishes once per version; automatic publishing only moves forward', asyn
 test('a pin holds against automatic publishing; an unpinned publish lifts it', async () => {
   const p = new ModelPublisher(pach);
   expect(await p.publish(versions[0], { pin: true, description: 'rollback by ops' })).toBe(true);
-  expect((await head()).serving).toEqual({ version: versions[0], pinned: true });
+  expect((await head()).serving).toEqual({
+    version: versions[0],
+    pinned: true,
+    reason: 'rollback by ops',
+  });
   expect((await pach.inspectCommit('models@master')).description).toBe(
     `reelgraph: serve model train@${versions[0]}: rollback by ops`,
   );
   expect(await p.publish(versions[2], { onlyIfNewer: true })).toBe(false);
   expect(await p.catchUp()).toBe(versions[0]);
   expect(await p.publish(versions[2])).toBe(true);
-  expect((await head()).serving).toEqual({ version: versions[2], pinned: false });
+  expect((await head()).serving).toEqual({ version: versions[2], pinned: false, reason: null });
 });
 
 test('a bad version or a commit without a model is refused and commits nothing', async () => {

@@ -132,7 +132,7 @@ describe('reelgraph worker predict (child process)', () => {
     const version = 'c'.repeat(32);
     layInput(root, 'models', {
       '/model.rgm': fs.readFileSync(modelFile),
-      '/serving.json': JSON.stringify({ version, pinned: false }),
+      '/serving.json': JSON.stringify({ version, pinned: false, reason: null }),
     });
     const r = await runReelgraph(['worker', 'predict'], {
       REELGRAPH_PFS_ROOT: root,
