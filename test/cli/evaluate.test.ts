@@ -154,6 +154,24 @@ describe('reelgraph evaluate', () => {
     expect(out2.perFold.map((f) => f.rmse)).toEqual(out.perFold.map((f) => f.rmse));
   });
 
+  it('records the seed it drew when --seed is not given; --seed with that value replays the run', async () => {
+    const args = ['evaluate', '--dataset', ratingsFile, '--sep', 'tab', '--skip-lines', '1'];
+    args.push('--rating-scale', '0.5,5', '--algo', 'SVD', '--param', 'nEpochs=3', '--cv', '3');
+    const first = await runCli([...args, '--json']);
+    expect(first.code).toBe(0);
+    const out = JSON.parse(first.stdout) as EvaluateJson;
+    expect(Number.isInteger(out.seed)).toBe(true);
+    expect(first.stderr).toContain(`seed ${out.seed} (drawn; --seed ${out.seed} replays this run)`);
+    // the seed also went to the algorithm (SVD's randomState), not only to KFold
+    expect(out.params.randomState).toBe(out.seed);
+    const replay = await runCli([...args, '--seed', String(out.seed), '--json', '--quiet']);
+    const again = JSON.parse(replay.stdout) as EvaluateJson;
+    expect(again.seed).toBe(out.seed);
+    expect(again.perFold.map((f) => [f.nTrain, f.rmse, f.mae])).toEqual(
+      out.perFold.map((f) => [f.nTrain, f.rmse, f.mae]),
+    );
+  });
+
   it.each([
     [['--algo', 'Nope'], /^error: unknown algorithm 'Nope'; expected one of: .*SVD/],
     [['--algo', 'SVD', '--param', 'nFactor=3'], /^error: unknown parameter 'nFactor' for SVD/],

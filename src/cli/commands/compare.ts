@@ -27,6 +27,7 @@ import {
   addDataOptions,
   collect,
   loadData,
+  drawSeedIfUnset,
   planData,
   type CommandIo,
   type DataOptions,
@@ -253,6 +254,7 @@ export async function runCompare(
   io: CommandIo,
   argv: readonly string[] = process.argv.slice(2),
 ): Promise<void> {
+  const drawn = drawSeedIfUnset(opts); // an unseeded run records the seed it drew
   const entries = planAlgorithms(opts);
   const measures = asUsage(() => parseMeasures(opts.measures.split(',')));
   const topN = planTopN(opts);
@@ -267,6 +269,7 @@ export async function runCompare(
     if (!opts.quiet) io.stderr.write(line + '\n');
   };
   const date = new Date().toISOString();
+  if (drawn) say(`seed ${opts.seed} (drawn; --seed ${opts.seed} replays this run)`);
   const { data, nRatings } = await loadData(opts, p, io);
   checkThresholdScale(topN, data.ratingScale);
   const nSplits = p.splitter.getNSplits(data);

@@ -34,6 +34,7 @@ import {
 import {
   addDataOptions,
   collect,
+  drawSeedIfUnset,
   loadData,
   planData,
   type CommandIo,
@@ -76,7 +77,11 @@ export interface EvaluateJson {
   nRatings: number;
   folds: 'random' | 'predefined';
   nSplits: number;
-  /** KFold's random state (null: drawn from entropy); null for predefined folds. */
+  /**
+   * The seed of the run: KFold's random state (random folds) and the algorithm's `randomState`
+   * unless `--param` set it; the one drawn from entropy when `--seed` was not given, so that
+   * `--seed <seed>` replays the run.
+   */
   seed: number | null;
   measures: MeasureName[];
   perFold: Array<
@@ -217,10 +222,12 @@ export function toJson(
  *   (DatasetNotFoundError, DatasetFormatError); the algorithm's.
  */
 export async function runEvaluate(opts: EvaluateOptions, io: EvaluateIo): Promise<void> {
+  const drawn = drawSeedIfUnset(opts); // an unseeded run records the seed it drew
   const p = plan(opts);
   const say = (line: string) => {
     if (!opts.quiet) io.stderr.write(line + '\n');
   };
+  if (drawn) say(`seed ${opts.seed} (drawn; --seed ${opts.seed} replays this run)`);
   const { data, nRatings } = await loadData(opts, p, io);
   checkThresholdScale(p.topN, data.ratingScale);
   say(
