@@ -20,7 +20,7 @@ export class ModelVersion {
   params!: Record<string, unknown>;
 
   @Field(() => Int, {
-    description: 'Ratings the model was fitted on (one per user and movie: the latest wins).',
+    description: 'Ratings the model was fitted on (one per user and movie: the last one sent wins).',
   })
   ratingsCount!: number;
 

@@ -1,7 +1,7 @@
 /**
  * Movies (the ml-100k catalogue, catalog.ts) and users (demographics from the catalogue, ratings
  * from the serving model's trainset — i.e. the ratings of the `training` commit the serving model
- * was fitted on, after "latest rating wins").
+ * was fitted on, after "the last rating wins").
  *
  * `movies` pages through the catalogue in its order (u.item: by id); the cursor holds the index
  * of the last movie returned.

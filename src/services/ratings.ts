@@ -3,7 +3,7 @@
  * file, which starts a train job (whose id is the commit's id).
  *
  * File: `/batches/<batchId>.txt`, `batchId` = `<13-digit epoch ms>-<16 hex>` (the lexical order of
- * the names is the commit order, which the train program's "latest rating wins" rule relies on:
+ * the names is the commit order, which the train program's "last rating wins" rule relies on:
  * workers/training-data.ts), one line per rating `user_id movie_id rating timestamp` (rating as the
  * shortest decimal that reads back to the same number, timestamp in whole seconds).
  */

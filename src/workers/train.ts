@@ -3,7 +3,7 @@
  * rating of one `training` commit and writes the model.
  *
  * Input: `<pfs>/training` (glob `/`: the whole repo is one datum), see `training-data.ts` for the
- * file format and the "latest rating wins" rule. Configuration, from the pipeline spec's
+ * file format and the "last rating wins" rule. Configuration, from the pipeline spec's
  * `transform.env`:
  * - `REELGRAPH_ALGO`: registry name of the algorithm (default `SVD`);
  * - `REELGRAPH_PARAMS`: a JSON object of hyper-parameters, validated against the algorithm's
@@ -58,7 +58,7 @@ export interface TrainMetrics {
   algorithm: string;
   /** The resolved hyper-parameters (defaults filled in, `randomState` = the seed when relevant). */
   params: Record<string, unknown>;
-  /** Ratings in the trainset (one per (user, movie), after the latest-rating rule). */
+  /** Ratings in the trainset (one per (user, movie), after the last-rating-wins rule). */
   ratings: number;
   /** Distinct users. */
   users: number;
