@@ -164,7 +164,14 @@ export function toJobConnection(page: Page<JobInfo>): JobConnection {
 
 /** BatchReceipt → RatingBatch. */
 export function toRatingBatch(b: BatchReceipt): RatingBatch {
-  return { id: b.batchId, path: b.path, commit: b.commit, count: b.count };
+  return {
+    id: b.batchId,
+    path: b.path,
+    commit: b.commit,
+    count: b.count,
+    replaced: b.replaced,
+    superseded: b.superseded,
+  };
 }
 
 /** PredictionRequestReceipt → PredictionRequest. */
@@ -206,6 +213,7 @@ export function toModelVersion(m: ModelVersionData, servingVersion: string | nul
     algorithm: m.algorithm,
     params: m.params,
     ratingsCount: m.ratingsCount,
+    duplicatesReplaced: m.duplicatesReplaced,
     usersCount: m.usersCount,
     itemsCount: m.itemsCount,
     holdoutRmse: m.holdout?.rmse ?? null,

@@ -20,9 +20,17 @@ export class ModelVersion {
   params!: Record<string, unknown>;
 
   @Field(() => Int, {
-    description: 'Ratings the model was fitted on (one per user and movie: the last one sent wins).',
+    description:
+      'Ratings the model was fitted on (one per user and movie: the last one sent wins).',
   })
   ratingsCount!: number;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Rating lines of the training data dropped because a later rating of the same user and movie won (the last one sent wins); null for a model whose metrics do not say.',
+  })
+  duplicatesReplaced!: number | null;
 
   @Field(() => Int, { description: 'Users in the trainset.' })
   usersCount!: number;

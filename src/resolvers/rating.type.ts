@@ -22,4 +22,16 @@ export class RatingBatch {
 
   @Field(() => Int, { description: 'Number of ratings in the batch (≥ 1).' })
   count!: number;
+
+  @Field(() => Int, {
+    description:
+      "How many of these ratings replace a rating of the same user and movie that the serving model was fitted on: the last rating sent wins, whatever the timestamps, so they take the old ones' place in the next model. 0 before the first model.",
+  })
+  replaced!: number;
+
+  @Field(() => [Int], {
+    description:
+      'Indexes (0-based) of ratings superseded by a later rating of the same user and movie in this same call: committed, but the later one counts. Empty when every pair is distinct.',
+  })
+  superseded!: number[];
 }

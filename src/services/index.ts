@@ -54,6 +54,8 @@ export interface RatingsService {
    * Validates every item (see validation.ts) and commits them as ONE batch file
    * `/batches/<batchId>.txt` (lines `user_id movie_id rating timestamp`) in ONE `training` commit.
    * @param items raw items `{userId, movieId, rating, timestamp?}` (from GraphQL or JSON).
+   * @returns the receipt, which says how many ratings replace one the serving model holds and
+   *   which items a later item of the same call superseded (the last rating wins).
    * @throws ValidationError listing every bad item (index, field, problem); nothing is committed.
    */
   addRatings(items: readonly unknown[]): Promise<BatchReceipt>;
@@ -227,7 +229,7 @@ export async function createServices(
   return {
     config: resolved,
     pach,
-    ratings: new Ratings(pach, resolved),
+    ratings: new Ratings(pach, resolved, (items) => registry.countRated(items)),
     predictions,
     models: registry,
     jobs: new Jobs(pach, resolved),

@@ -64,6 +64,7 @@ export function modelVersionOf(
     algorithm: String(m.algorithm ?? f.algorithm ?? 'unknown'),
     params: ((m.params ?? f.params) as Json | undefined) ?? {},
     ratingsCount: num(m.ratings) ?? 0,
+    duplicatesReplaced: num(m.duplicatesReplaced),
     usersCount: num(m.users) ?? 0,
     itemsCount: num(m.items) ?? 0,
     holdout:
@@ -245,6 +246,27 @@ export class ModelRegistry implements ModelsService {
     const m = this.serving;
     if (!m) throw new ModelNotReadyError();
     return m;
+  }
+
+  /**
+   * How many of `items` rate a (user, movie) pair that the serving model's trainset holds a
+   * rating of (0 before the first model). Cost: one look-up per item plus one pass over the
+   * ratings of each distinct user named.
+   */
+  countRated(items: readonly { userId: string; movieId: string }[]): number {
+    const ts = this.serving?.algo.trainset;
+    if (!ts) return 0;
+    const rated = new Map<number, Set<number>>();
+    let n = 0;
+    for (const { userId, movieId } of items) {
+      const u = ts.findUser(userId);
+      const i = ts.findItem(movieId);
+      if (u < 0 || i < 0) continue;
+      let set = rated.get(u);
+      if (!set) rated.set(u, (set = new Set(ts.ur(u).items)));
+      if (set.has(i)) n++;
+    }
+    return n;
   }
 
   async predict(userId: string, movieId: string): Promise<OnlinePrediction> {

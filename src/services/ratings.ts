@@ -26,11 +26,30 @@ export function batchFileText(items: readonly RatingItem[]): string {
   return s;
 }
 
+/**
+ * Indexes of the items superseded by a later item with the same (user, movie) in the same list
+ * (the last rating wins, as in the train program), ascending.
+ */
+export function supersededItems(items: readonly RatingItem[]): number[] {
+  const last = new Map<string, number>();
+  items.forEach((r, k) => last.set(`${r.userId}\u0000${r.movieId}`, k));
+  const out: number[] = [];
+  items.forEach((r, k) => {
+    if (last.get(`${r.userId}\u0000${r.movieId}`) !== k) out.push(k);
+  });
+  return out;
+}
+
 /** {@link RatingsService} on a Pachyderm port. */
 export class Ratings implements RatingsService {
+  /**
+   * @param countRated how many items rate a pair the serving model holds a rating of (the
+   *   registry's `countRated`); default: none
+   */
   constructor(
     private readonly pach: Pachyderm,
     private readonly config: ResolvedServiceConfig,
+    private readonly countRated: (items: readonly RatingItem[]) => number = () => 0,
   ) {}
 
   async addRatings(items: readonly unknown[]): Promise<BatchReceipt> {
@@ -41,6 +60,15 @@ export class Ratings implements RatingsService {
     const commit = await this.pach.modifyFile(`${this.config.trainingRepo}@master`, [
       { op: 'put', path, data: batchFileText(valid) },
     ]);
-    return { batchId, path, commit: commit.id, count: valid.length };
+    const superseded = supersededItems(valid);
+    const skip = new Set(superseded);
+    return {
+      batchId,
+      path,
+      commit: commit.id,
+      count: valid.length,
+      replaced: this.countRated(valid.filter((_, k) => !skip.has(k))),
+      superseded,
+    };
   }
 }

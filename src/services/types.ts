@@ -33,6 +33,17 @@ export interface BatchReceipt {
   commit: string;
   /** Number of ratings in the batch. */
   count: number;
+  /**
+   * How many of the batch's ratings replace a rating of the same (user, movie) that the serving
+   * model was fitted on (the last rating wins: these take the old ones' place in the next model).
+   * 0 before the first model.
+   */
+  replaced: number;
+  /**
+   * Indexes (0-based, ascending) of items superseded by a later item of the same call with the
+   * same (user, movie): they are committed but the later one counts.
+   */
+  superseded: number[];
 }
 
 /** A committed prediction request: one file at the root of the `streaming` repo. */
@@ -95,6 +106,8 @@ export interface ModelVersion {
   params: Record<string, unknown>;
   /** Ratings the model was fitted on (after duplicates were replaced). */
   ratingsCount: number;
+  /** Rating lines dropped because a later rating of the same (user, movie) won; null when unknown. */
+  duplicatesReplaced: number | null;
   usersCount: number;
   itemsCount: number;
   /** Holdout RMSE/MAE (seeded stable ~90/10 split, see workers/train.ts); null when a side would be empty. */

@@ -175,6 +175,7 @@ test('toModelVersion flattens the holdout and marks the serving version', () => 
     algorithm: 'SVD',
     params: { nFactors: 100 },
     ratingsCount: 10,
+    duplicatesReplaced: 2,
     usersCount: 3,
     itemsCount: 4,
     holdout: { rmse: 0.9, mae: 0.7, testSize: 1, seed: 0 },
@@ -185,6 +186,7 @@ test('toModelVersion flattens the holdout and marks the serving version', () => 
     finishedAt: new Date(1),
   };
   expect(toModelVersion(m, m.version)).toMatchObject({
+    duplicatesReplaced: 2,
     holdoutRmse: 0.9,
     holdoutMae: 0.7,
     holdoutTestSize: 1,
