@@ -35,3 +35,23 @@ export class RatingBatch {
   })
   superseded!: number[];
 }
+
+@ObjectType({
+  description:
+    'A rating batch removed from the `training` repo: a new commit without its file (the history keeps it), which starts a train job with the same id.',
+})
+export class RatingBatchRemoval {
+  @Field(() => ID, { description: 'The batch id.' })
+  id!: string;
+
+  @Field({ description: 'Path of the removed file.' })
+  path!: string;
+
+  @Field(() => ID, {
+    description: 'The new `training` commit (32 hex); also the id of the train job that refits.',
+  })
+  commit!: string;
+
+  @Field(() => Int, { description: 'Number of ratings the batch held.' })
+  count!: number;
+}

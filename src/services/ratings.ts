@@ -11,8 +11,13 @@ import { randomBytes } from 'node:crypto';
 import type { Pachyderm } from '../pachyderm/port';
 import type { ResolvedServiceConfig } from './config';
 import type { RatingsService } from './index';
-import type { BatchReceipt, RatingItem } from './types';
+import { PachCode, isPachError } from '../pachyderm/errors';
+import { NotFoundError, ValidationError } from './errors';
+import type { BatchReceipt, BatchRemoval, RatingItem } from './types';
 import { validateRatings } from './validation';
+
+/** The form of a batch id. */
+export const BATCH_ID = /^\d{13}-[0-9a-f]{16}$/;
 
 /** A batch id: 13-digit epoch milliseconds, a dash, 16 random hex digits. */
 export function newBatchId(nowMs = Date.now()): string {
@@ -70,5 +75,29 @@ export class Ratings implements RatingsService {
       replaced: this.countRated(valid.filter((_, k) => !skip.has(k))),
       superseded,
     };
+  }
+
+  async removeBatch(batchId: string): Promise<BatchRemoval> {
+    if (typeof batchId !== 'string' || !BATCH_ID.test(batchId)) {
+      throw new ValidationError('arguments', [
+        {
+          index: null,
+          field: 'id',
+          message: `id must be a batch id <13-digit epoch ms>-<16 hex> as addRatings returns it, got ${JSON.stringify(String(batchId).slice(0, 80))}`,
+        },
+      ]);
+    }
+    const path = `/batches/${batchId}.txt`;
+    const branch = `${this.config.trainingRepo}@master`;
+    let text: string;
+    try {
+      text = (await this.pach.readFile({ commit: branch, path })).toString('utf8');
+    } catch (e) {
+      if (isPachError(e, PachCode.NOT_FOUND)) throw new NotFoundError('rating batch', batchId);
+      throw e;
+    }
+    const commit = await this.pach.modifyFile(branch, [{ op: 'delete', path }]);
+    const count = text.split('\n').filter((l) => l.trim() !== '').length;
+    return { batchId, path, commit: commit.id, count };
   }
 }

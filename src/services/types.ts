@@ -46,6 +46,17 @@ export interface BatchReceipt {
   superseded: number[];
 }
 
+/** A removed rating batch: a new `training` commit without its file. */
+export interface BatchRemoval {
+  batchId: string;
+  /** The removed file's path. */
+  path: string;
+  /** The new `training` commit (also the id of the train job that refits without it). */
+  commit: string;
+  /** Number of rating lines the file held. */
+  count: number;
+}
+
 /** A committed prediction request: one file at the root of the `streaming` repo. */
 export interface PredictionRequestReceipt {
   /** 32 random hex digits: the file's name and the only way to read the answer. */
@@ -116,6 +127,10 @@ export interface ModelVersion {
   fitSeconds: number | null;
   /** The `training` commit the model was fitted on. */
   trainingCommit: string | null;
+  /** The version of the train pipeline whose job fitted it (null when unknown). */
+  pipelineVersion: number | null;
+  /** Why it serves (in MODEL_UPDATED payloads: "newest …" or the pin); absent otherwise. */
+  servingReason?: string;
   /** SHA-256 (hex) of model.rgm. */
   modelSha256: string | null;
   /** When the train commit was created / finished. */
@@ -158,10 +173,11 @@ export interface UserRating {
   rating: number;
 }
 
-/** A user: demographics (if the catalogue has them) and ratings in the serving model. */
+/** A user: attributes (if the catalogue has them) and ratings in the serving model. */
 export interface UserProfile {
   id: string;
-  demographics: User | null;
+  /** The catalogue's attributes (`age`, `gender`, `occupation`, `zip`, …), null when none. */
+  attributes: Record<string, string> | null;
   /** Ratings in the serving model's trainset, in trainset order (empty for an unknown user). */
   ratings: UserRating[];
   /** The model version whose trainset was read (null when no model is loaded). */

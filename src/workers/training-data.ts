@@ -1,10 +1,12 @@
 /**
- * The `training` repo's files as the train pipeline reads them: every file under `/pfs/training`,
- * lines `user_id movie_id rating [timestamp]`, and the rule that keeps one rating per
- * (user, movie).
+ * The `training` repo's ratings as the train pipeline reads them: the files under
+ * `/pfs/training/base/` and `/pfs/training/batches/` ({@link RATING_DIRS}; the repo's other files —
+ * `/settings.json`, the catalogue's `/movies/` and `/users/` — are not ratings), lines
+ * `user_id movie_id rating [timestamp]`, and the rule that keeps one rating per (user, movie).
  *
- * File format (one batch file per commit; the first commit is MovieLens 100K's `u.data` verbatim
- * at `/base/ml-100k.txt`, later ones `/batches/<13-digit epoch ms>-<hex>.txt`):
+ * File format (one batch file per commit; the first commit holds the data set the service was
+ * started with, e.g. MovieLens 100K's `u.data` verbatim at `/base/ml-100k.txt`, later ones
+ * `/batches/<13-digit epoch ms>-<hex>.txt`):
  * - one rating per line: `user_id movie_id rating` and optionally `timestamp`, separated by tabs
  *   and/or spaces; `\r\n` line ends are accepted; blank lines are ignored;
  * - ids are opaque strings (MovieLens uses decimal numbers); `rating` is a decimal number on the
@@ -26,8 +28,16 @@ import { RawRatings, type RatingScale } from '../engine/dataset/raw-ratings';
 import { removeDuplicates } from '../engine/dataset/dataset';
 import { parseDecimal } from '../engine/dataset/reader';
 
-/** The rating scale of the `training` repo (MovieLens's stars). */
+/** The rating scale of a `training` repo without settings (MovieLens's stars). */
 export const TRAINING_RATING_SCALE: RatingScale = [1, 5];
+
+/** The directories of the `training` repo that hold rating files. */
+export const RATING_DIRS = ['/base/', '/batches/'] as const;
+
+/** Whether a repo path (`/batches/x.txt`) is a rating file: under one of {@link RATING_DIRS}. */
+export function isRatingFile(repoPath: string): boolean {
+  return RATING_DIRS.some((d) => repoPath.startsWith(d));
+}
 
 /** A line of a training file that cannot be read: names the file, the line and the problem. */
 export class TrainingDataError extends Error {
@@ -148,28 +158,23 @@ export function listTrainingFiles(dir: string): string[] {
 }
 
 /**
- * Reads every training file under `dir` (the `training` input, e.g. `/pfs/training`) and merges
- * their ratings (see the module documentation).
+ * Reads every rating file under `dir` (the `training` input, e.g. `/pfs/training`; only the
+ * files {@link isRatingFile} names) and merges their ratings (see the module documentation).
+ * No rating at all (a service started with `--dataset none`) gives an empty `raw`.
  *
- * @throws TrainingDataError for a malformed line; Error when `dir` holds no rating at all.
+ * @throws TrainingDataError for a malformed line.
  */
 export function readTrainingRatings(
   dir: string,
   scale: RatingScale = TRAINING_RATING_SCALE,
 ): MergedRatings {
   const parsed: ParsedRatings = { users: [], items: [], ratings: [], timestamps: [] };
-  const files = fs.existsSync(dir) ? listTrainingFiles(dir) : [];
+  const files = fs.existsSync(dir) ? listTrainingFiles(dir).filter(isRatingFile) : [];
   for (const rel of files) {
     const text = fs.readFileSync(path.join(dir, ...rel.split('/').filter(Boolean)), 'utf8');
     parseTrainingFile(text, rel, parsed, scale);
   }
   const lines = parsed.users.length;
-  if (lines === 0) {
-    throw new Error(
-      `no ratings under ${dir} (${files.length} file${files.length === 1 ? '' : 's'}): ` +
-        'expected lines "user_id movie_id rating [timestamp]"',
-    );
-  }
   const all = new RawRatings(
     parsed.users,
     parsed.items,

@@ -47,7 +47,9 @@ describe('reelgraph init', () => {
     expect(first.stderr).toContain('created repo training');
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('created repos: training, streaming');
-    expect(first.stdout).toMatch(/committed \/base\/ml-100k\.txt as training@[0-9a-f]{32}/);
+    expect(first.stdout).toMatch(
+      /committed ml-100k ratings and catalogue \(\/base\/ml-100k\.txt, \/movies\/\d{13}-[0-9a-f]{16}\.csv, \/users\/\d{13}-[0-9a-f]{16}\.csv, \/settings\.json\) as training@[0-9a-f]{32}/,
+    );
     expect(first.stdout).toContain('created pipelines: train, predict');
     expect(first.stdout).toMatch(/ratings {5}100000 \(943 users, 1682 movies; 0 replaced\)/);
     expect(first.stdout).toMatch(/holdout {5}RMSE 0\.9\d{3} {2}MAE 0\.7\d{3}/);

@@ -237,6 +237,7 @@ describe('reelgraph worker train (child process)', () => {
       algorithm: 'SVD',
       params: manifest.params,
       ratings: 7,
+      ratingScale: [1, 5],
       users: 4,
       items: 4,
       duplicatesReplaced: 8,
