@@ -5,7 +5,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SVD } from '../../src/engine/algorithms';
+import { BaselineOnly, SVD } from '../../src/engine/algorithms';
 import { readModelFile } from '../../src/engine/model-file';
 import { Trainset } from '../../src/engine/trainset';
 import { RawRatings } from '../../src/engine/dataset/raw-ratings';
@@ -309,5 +309,60 @@ describe('reelgraph worker train (child process)', () => {
       'error: /batches/0000000000004-dd.txt line 2: expected 3 or 4 fields',
     );
     expect(fs.readdirSync(path.join(root, 'out'))).toEqual([]);
+  });
+
+  it('fits on the scale of /settings.json and reads only /base and /batches as ratings', async () => {
+    const root = pfs('half-stars', {
+      '/settings.json': JSON.stringify({ dataset: 'none', ratingScale: [0.5, 5] }),
+      '/movies/0000000000001-aa.csv': 'movieId,title,genres,year\n1,"A, B",,\n',
+      '/users/0000000000001-aa.csv': 'userId,age\n7,30\n',
+      '/batches/0000000000002-bb.txt': '7 1 0.5\n7 2 4.5\n8 1 2.5\n',
+    });
+    const r = await runReelgraph(['worker', 'train'], {
+      REELGRAPH_PFS_ROOT: root,
+      REELGRAPH_ALGO: 'BaselineOnly',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('(rating scale [0.5, 5])');
+    const metrics = JSON.parse(read(root, 'metrics.json').toString());
+    expect(metrics).toMatchObject({ ratings: 3, users: 2, items: 2, ratingScale: [0.5, 5] });
+    const algo = readModelFile(path.join(root, 'out', 'model.rgm'));
+    expect(algo.trainset.ratingScale).toEqual([0.5, 5]);
+    // an in-process fit on the same three ratings and scale gives the same estimate
+    const own = new BaselineOnly().fit(
+      Trainset.build(
+        new RawRatings(['7', '7', '8'], ['1', '2', '1'], Float64Array.from([0.5, 4.5, 2.5])),
+        [0.5, 5],
+      ),
+    );
+    expect(algo.predict('8', '2').est).toBe(own.predict('8', '2').est);
+    // a half star is off the default scale [1, 5] of a repo without settings
+    const legacy = pfs('legacy', { '/batches/0000000000002-bb.txt': '7 1 0.5\n' });
+    const r2 = await runReelgraph(['worker', 'train'], { REELGRAPH_PFS_ROOT: legacy });
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toContain('rating "0.5" is outside the rating scale [1, 5]');
+  });
+
+  it('writes no model and succeeds when the repo has no rating yet (--dataset none)', async () => {
+    const root = pfs('empty', {
+      '/settings.json': JSON.stringify({ dataset: 'none', ratingScale: [1, 10] }),
+    });
+    const r = await runReelgraph(['worker', 'train'], { REELGRAPH_PFS_ROOT: root });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('no ratings under');
+    expect(fs.readdirSync(path.join(root, 'out'))).toEqual([]);
+  });
+
+  it('fails on malformed settings, naming the file and the field', async () => {
+    const root = pfs('bad-settings', {
+      ...FILES,
+      '/settings.json': JSON.stringify({ dataset: 'none', ratingScale: [5, 1] }),
+    });
+    const r = await runReelgraph(['worker', 'train'], { REELGRAPH_PFS_ROOT: root });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'error: /settings.json ratingScale must be [lowest, highest], two finite numbers with lowest < highest, got [5,1]',
+    );
   });
 });
