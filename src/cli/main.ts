@@ -21,6 +21,8 @@ import { jobsCommand } from './commands/jobs';
 import { workerCommand } from './commands/worker';
 import { serveCommand } from './commands/serve';
 import { pachdCommand } from './commands/pachd';
+import { importCommand } from './commands/import';
+import { modelsCommand } from './commands/models';
 import { collect } from './data-options';
 import { loadAlgorithmPlugins, pluginsFromEnv } from '../engine/algorithms/plugins';
 
@@ -35,6 +37,8 @@ const COMMANDS: ReadonlyArray<() => Command> = [
   () => reposCommand(),
   () => commitsCommand(),
   () => pipelinesCommand(),
+  () => importCommand(),
+  () => modelsCommand(),
   () => jobsCommand(),
   workerCommand,
   serveCommand,

@@ -7,6 +7,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runCli } from './run-cli';
 import type { EvaluateJson } from '../../src/cli/commands/evaluate';
+import { BaselineOnly } from '../../src/engine/algorithms';
+import { Dataset, Reader } from '../../src/engine/dataset';
+import { readModelFile } from '../../src/engine/model-file';
 
 let tmp: string;
 let ratingsFile: string;
@@ -169,6 +172,55 @@ describe('reelgraph evaluate', () => {
     expect(again.seed).toBe(out.seed);
     expect(again.perFold.map((f) => [f.nTrain, f.rmse, f.mae])).toEqual(
       out.perFold.map((f) => [f.nTrain, f.rmse, f.mae]),
+    );
+  });
+
+  it('--save writes the model fitted on the whole data set, which loads back in code', async () => {
+    const out = path.join(tmp, 'saved.rgm');
+    const r = await runCli([
+      'evaluate',
+      '--dataset',
+      ratingsFile,
+      '--sep',
+      'tab',
+      '--skip-lines',
+      '1',
+      '--rating-scale',
+      '0.5,5',
+      '--algo',
+      'BaselineOnly',
+      '--cv',
+      '3',
+      '--seed',
+      '2',
+      '--save',
+      out,
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`saved BaselineOnly fitted on all 64 ratings to ${out}`);
+    const algo = readModelFile(out);
+    const own = new BaselineOnly().fit(
+      Dataset.loadFromFile(
+        ratingsFile,
+        new Reader({
+          lineFormat: 'user item rating timestamp',
+          sep: '\t',
+          skipLines: 1,
+          ratingScale: [0.5, 5],
+        }),
+      ).buildFullTrainset(),
+    );
+    for (const [u, i] of [
+      ['1', '1'],
+      ['3', '12'],
+      ['9', '9'],
+    ]) {
+      expect(algo.predict(u, i).est).toBe(own.predict(u, i).est);
+    }
+    const predefined = await runCli(['evaluate', '--folds', 'predefined', '--save', out]);
+    expect(predefined.code).toBe(2);
+    expect(predefined.stderr).toContain(
+      '--save fits on the whole data set: not with --folds predefined',
     );
   });
 
