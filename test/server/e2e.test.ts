@@ -12,6 +12,7 @@
  * - a failing job (a training file the train program rejects) pushes an error to the
  *   prediction's subscriber instead of leaving it waiting.
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -479,6 +480,34 @@ test('tokens guard the REST routes, the real mutations and subscriptions on both
     await modern.dispose();
     legacy.close();
   }
+});
+
+test("a model version's file downloads over HTTP with the token; without it 401, a bad version 400", async () => {
+  const version = services.models.currentVersion()!;
+  const url = `${server.url}/models/${version}/model.rgm`;
+  expect((await fetch(url)).status).toBe(401);
+  const ok = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
+  expect(ok.status).toBe(200);
+  const bytes = Buffer.from(await ok.arrayBuffer());
+  const stored = await pach.readFile({
+    commit: { repo: 'train', id: version },
+    path: '/model.rgm',
+  });
+  expect(bytes.equals(stored)).toBe(true);
+  expect(ok.headers.get('x-model-sha256')).toBe(
+    crypto.createHash('sha256').update(stored).digest('hex'),
+  );
+  expect(loadModel(bytes).predict('1', '1').est).toBe(
+    (await modelEstimates(version, [['1', '1']]))[0],
+  );
+  const bad = await fetch(`${server.url}/models/..%2Fetc/model.rgm`, {
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
+  expect(bad.status).toBe(400);
+  const unknown = await fetch(`${server.url}/models/${'f'.repeat(32)}/model.rgm`, {
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
+  expect(unknown.status).toBe(404);
 });
 
 test('a failing job pushes an error to the prediction’s subscriber', async () => {

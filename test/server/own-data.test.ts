@@ -7,7 +7,8 @@
  *   answers `predict` with the model's own estimate and recommends with titles;
  * - updatePipeline to SVDpp gives a model whose `algorithm` is SVDpp and whose pipelineVersion is 2;
  * - serveModel pins the first model: `predict` answers with it, also after a restart;
- * - after unpinning, removeRatingBatch yields a new model without that batch's ratings.
+ * - after unpinning, removeRatingBatch yields a new model without that batch's ratings;
+ * - the CLI (a child process) imports users, lists and downloads models through the API.
  * Expected estimates are computed independently: the model file is read back from the `train`
  * repo and loaded by the engine (and its trainset's scale checked to be 0.5–5).
  */
@@ -20,6 +21,7 @@ import { loadConfig } from '../../src/server/config';
 import { createLogger } from '../../src/server/logging';
 import { startApi, type ApiProcess } from '../../src/server/start';
 import type { ModelVersion as ModelVersionData } from '../../src/services/types';
+import { runCli } from '../cli/run-cli';
 import { modernClient, modernSubscribe, postGraphQL, until } from './clients';
 
 jest.setTimeout(240_000);
@@ -327,3 +329,58 @@ async function count(repo: string): Promise<number> {
   }
   return n;
 }
+
+test('the CLI imports users, lists and downloads models, and refuses a bad pipeline update', async () => {
+  const api_ = ['--api', api!.server.url];
+  const csv = path.join(dir, 'users.csv');
+  fs.writeFileSync(csv, 'userId,age,city\nu1,31,"Oslo, NO"\n\nu9,22,\n');
+  const imp = await runCli(['import', 'users', csv, ...api_, '--json']);
+  expect(imp.stderr).toBe('');
+  expect(imp.code).toBe(0);
+  expect(JSON.parse(imp.stdout)).toMatchObject({ kind: 'users', count: 2, replaced: 0 });
+  const u1 = await gql<{ user: { attributes: Record<string, string>; age: number } }>(
+    '{ user(id: "u1") { attributes age } }',
+  );
+  expect(u1.user).toEqual({ attributes: { age: '31', city: 'Oslo, NO' }, age: 31 });
+
+  // a bad line: nothing is sent, the line is named
+  fs.writeFileSync(csv, 'userId,age\nu1,31\nbad id,3\n');
+  const before = await count('training');
+  const bad = await runCli(['import', 'users', csv, ...api_]);
+  expect(bad.code).toBe(1);
+  expect(bad.stderr).toContain(`${csv} line 3: id: id "bad id" has characters other than`);
+  expect(await count('training')).toBe(before);
+
+  const list = await runCli(['models', ...api_, '--json']);
+  expect(list.code).toBe(0);
+  const models = JSON.parse(list.stdout) as { version: string; serving: boolean }[];
+  const serving = models.find((m) => m.serving)!;
+  expect(serving.version).toBe(api!.services.models.currentVersion());
+
+  const out = path.join(dir, 'downloaded.rgm');
+  const dl = await runCli(['models', 'download', firstModel, '--out', out, ...api_]);
+  expect(dl.stderr).toBe('');
+  expect(dl.code).toBe(0);
+  const stored = await api!.pach.readFile({
+    commit: { repo: 'train', id: firstModel },
+    path: '/model.rgm',
+  });
+  expect(fs.readFileSync(out).equals(stored)).toBe(true);
+  const missing = await runCli(['models', 'download', 'f'.repeat(32), ...api_]);
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toContain('not found (HTTP 404)');
+
+  const upd = await runCli([
+    'pipelines',
+    'update',
+    'train',
+    '--algo',
+    'SVDpp',
+    '--params',
+    '{"nFactor": 5}',
+    ...api_,
+  ]);
+  expect(upd.code).toBe(1);
+  expect(upd.stderr).toMatch(/BAD_USER_INPUT: .*params\.nFactor.*unknown parameter 'nFactor'/);
+  expect((await api!.pach.inspectPipeline('train')).version).toBe(2);
+});

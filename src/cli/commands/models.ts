@@ -61,7 +61,9 @@ export function modelsCommand(io: CommandIo = process): Command {
     .argument('<version>', 'the model version (train commit id)');
   addApiOptions(serve)
     .option('--reason <text>', 'why (kept with the pin)')
-    .action(async (version: string, opts: ApiOptions & { reason?: string }) => {
+    .action(async (version: string, _o: unknown, self: Command) => {
+      // --api/--token may be given before or after the sub-command (the parent has them too)
+      const opts = self.optsWithGlobals<ApiOptions & { reason?: string }>();
       const data = await graphql<{ serveModel: ModelRow | null }>(
         opts,
         `mutation($v: ID, $r: String) { serveModel(version: $v, reason: $r) { ${FIELDS} } }`,
@@ -74,7 +76,8 @@ export function modelsCommand(io: CommandIo = process): Command {
   cmd.addCommand(serve);
 
   const unpin = new Command('unpin').description('Let the newest model serve again.');
-  addApiOptions(unpin).action(async (opts: ApiOptions) => {
+  addApiOptions(unpin).action(async (_o: unknown, self: Command) => {
+    const opts = self.optsWithGlobals<ApiOptions>();
     const data = await graphql<{ serveModel: ModelRow | null }>(
       opts,
       `mutation { serveModel(version: null) { ${FIELDS} } }`,
@@ -92,7 +95,8 @@ export function modelsCommand(io: CommandIo = process): Command {
     .argument('<version>', 'the model version (train commit id)');
   addApiOptions(download)
     .option('--out <file>', 'where to write it (default: model-<version>.rgm)')
-    .action(async (version: string, opts: ApiOptions & { out?: string }) => {
+    .action(async (version: string, _o: unknown, self: Command) => {
+      const opts = self.optsWithGlobals<ApiOptions & { out?: string }>();
       const { bytes, headers } = await getBytes(
         opts,
         `/models/${encodeURIComponent(version)}/model.rgm`,
