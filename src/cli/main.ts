@@ -23,6 +23,7 @@ import { serveCommand } from './commands/serve';
 import { pachdCommand } from './commands/pachd';
 import { importCommand } from './commands/import';
 import { modelsCommand } from './commands/models';
+import { searchCommand } from './commands/search';
 import { collect } from './data-options';
 import { loadAlgorithmPlugins, pluginsFromEnv } from '../engine/algorithms/plugins';
 
@@ -34,6 +35,7 @@ const COMMANDS: ReadonlyArray<() => Command> = [
   () => initCommand(),
   evaluateCommand,
   compareCommand,
+  () => searchCommand(),
   () => reposCommand(),
   () => commitsCommand(),
   () => pipelinesCommand(),

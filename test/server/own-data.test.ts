@@ -383,4 +383,44 @@ test('the CLI imports users, lists and downloads models, and refuses a bad pipel
   expect(upd.code).toBe(1);
   expect(upd.stderr).toMatch(/BAD_USER_INPUT: .*params\.nFactor.*unknown parameter 'nFactor'/);
   expect((await api!.pach.inspectPipeline('train')).version).toBe(2);
+
+  // search --apply: the best parameters of a grid go to the train pipeline (a new version)
+  const ratings = path.join(dir, 'ratings.csv');
+  fs.writeFileSync(
+    ratings,
+    'userId,movieId,rating\n' +
+      BATCH1.map((r) => `${r.userId},${r.movieId},${r.rating}`).join('\n'),
+  );
+  const search = await runCli([
+    'search',
+    '--dataset',
+    ratings,
+    '--skip-lines',
+    '1',
+    '--sep',
+    ',',
+    '--rating-scale',
+    '0.5,5',
+    '--cv',
+    '2',
+    '--seed',
+    '3',
+    '--algo',
+    'SVD',
+    '--grid',
+    '{"nFactors": [2, 3], "nEpochs": [4]}',
+    '--apply',
+    '--json',
+    '--quiet',
+    ...api_,
+  ]);
+  expect(search.stderr).toBe('');
+  expect(search.code).toBe(0);
+  const found = JSON.parse(search.stdout) as {
+    best: { params: Record<string, unknown> };
+    applied: { version: number; algorithm: string; params: Record<string, unknown> };
+  };
+  expect(found.applied).toMatchObject({ version: 3, algorithm: 'SVD', params: found.best.params });
+  const spec = JSON.parse((await api!.pach.inspectPipeline('train')).effectiveSpecJson);
+  expect(JSON.parse(spec.transform.env.REELGRAPH_PARAMS)).toEqual(found.best.params);
 });
