@@ -97,6 +97,8 @@ const emptyData = (error: string | null = null): CatalogData => ({
 export class Catalog {
   private state: Loaded | null = null;
   private legacy?: Promise<CatalogData>;
+  /** The head at which the repo was found to have no catalogue (legacy): not re-listed until it moves. */
+  private legacyHead: string | null | undefined = undefined;
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -126,10 +128,12 @@ export class Catalog {
         if (!isPachError(e, PachCode.NOT_FOUND)) throw e;
       }
       if (this.state && this.state.head === head) return this.state.data;
+      if (!this.state && this.legacyHead === head) return this.legacyData();
       const movieFiles = head ? await this.list(head, MOVIES_DIR) : [];
       const userFiles = head ? await this.list(head, USERS_DIR) : [];
       if (movieFiles.length === 0 && userFiles.length === 0 && !(await this.hasSettings(head))) {
         this.state = null;
+        this.legacyHead = head;
         return this.legacyData();
       }
       const s = this.extend(head, movieFiles, userFiles);

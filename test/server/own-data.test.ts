@@ -166,6 +166,16 @@ test('a service started with --dataset none and 0.5–5 has no model and refuses
       `rating ${rating} is outside the rating scale [0.5, 5]`,
     );
   }
+  // the REST route takes the same scale
+  const rest = await fetch(`${api!.server.url}/train`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ data: ['u1 m1 0.25'] }),
+  });
+  expect(rest.status).toBe(400);
+  expect(((await rest.json()) as { error: string }).error).toContain(
+    'data[0].rating: rating 0.25 is outside the rating scale [0.5, 5]',
+  );
   expect(await count('training')).toBe(commitsBefore);
 });
 
