@@ -1,12 +1,21 @@
 /**
- * The model registry: the serving model is the one published at the head of the `models` repo
- * (model-publisher.ts: the newest successful `train` commit, or the pinned one) — the same model
- * the predict pipeline answers with. Its version is the `train` commit id named by the `models`
- * commit's `/serving.json`; the model is read from that train commit's `/model.rgm`
- * (engine/model-file.ts format). It is loaded once, then swapped in atomically (one reference
- * assignment) when a newer `models` commit finishes; queries in flight keep the model object they
- * started with. Loads run one at a time, in the order the `models` commits finish; a `models`
- * commit older than the serving one (by start time) never replaces it.
+ * The model registry: the serving model is the newest finished `train` commit that holds a model
+ * (`/model.rgm`, engine/model-file.ts format; its version is the commit id) — unless an operator
+ * pinned a version with `serveModel` (serving-pin.ts: `serving@master:/pin.json`, so replicas and
+ * restarts agree; while pinned, newer models are kept but not served). It is loaded once,
+ * then swapped in atomically (one reference assignment) when a newer train commit finishes;
+ * queries in flight keep the model object they started with. Loads run one at a time, in the
+ * order the commits finish; a commit older than the serving one (by start time) never replaces it.
+ * Before a model is swapped in it is published to the `models` repo (model-publisher.ts), the
+ * predict pipeline's model input — pinned when a pin serves it — so online answers and pipeline
+ * answers come from the same model, and a request committed after `modelUpdated` is answered by
+ * that model.
+ *
+ * A failed train job changes nothing of what serves: the newest train job that ended FAILURE,
+ * KILLED or UNRUNNABLE after the serving model's commit started is remembered
+ * ({@link ModelRegistry.newerFailedJob}) and MODEL_UPDATED is published again with the serving
+ * model, so `modelUpdated` subscribers learn that the newest version failed and which one serves.
+ * The next model swapped in clears it.
  *
  * Online answers use the same call as the predict program (`algo.predict(user, movie)`, clipped
  * to the rating scale), so they equal the pipeline's answers for the same model version.
@@ -16,12 +25,6 @@
  * When the train commit also holds a ranker (`/ranker.rgr`, workers/train-ranker.ts),
  * recommendations rank with it instead and say so (`rankedBy`), with `because` per movie, and
  * `similarMovies` answers from it (services/ranked-recommendations.ts).
- *
- * A failed train job changes nothing of what serves: the newest train job that ended FAILURE,
- * KILLED or UNRUNNABLE after the serving model's commit started is remembered
- * ({@link ModelRegistry.newerFailedJob}) and MODEL_UPDATED is published again with the serving
- * model, so `modelUpdated` subscribers learn that the newest version failed and which one serves.
- * The next model swapped in clears it.
  *
  * Model versions' facts come from `/metrics.json` and `/manifest.json` of each train commit
  * (written by workers/train.ts), cached per commit (commits are immutable).
@@ -42,7 +45,9 @@ import type { ResolvedServiceConfig } from './config';
 import { ModelNotReadyError, NotFoundError } from './errors';
 import type { ModelsService } from './index';
 import type { EventBus } from './pubsub';
+import { readPin, writePin, type ServingPin, SERVING_REPO } from './serving-pin';
 import type { ModelVersion, OnlinePrediction, Recommendations, SimilarMovie } from './types';
+import { CommitState } from '../pachyderm/types';
 import { validateFirst, validateId } from './validation';
 
 /** The model file, metrics and manifest names in the `train` repo (workers/files.ts). */
@@ -62,7 +67,12 @@ export interface ServingModel {
   info: ModelVersion;
   /** Start time of the train commit (ms), to order versions. */
   startedMs: number;
+  /** Why it serves: "newest model" or the pin's reason. */
+  reason: string;
 }
+
+/** The reason of a model served because it is the newest. */
+export const NEWEST_REASON = 'newest successful train commit';
 
 type Json = Record<string, unknown>;
 
@@ -84,6 +94,7 @@ export function modelVersionOf(
     algorithm: String(m.algorithm ?? f.algorithm ?? 'unknown'),
     params: ((m.params ?? f.params) as Json | undefined) ?? {},
     ratingsCount: num(m.ratings) ?? 0,
+    duplicatesReplaced: num(m.duplicatesReplaced),
     usersCount: num(m.users) ?? 0,
     itemsCount: num(m.items) ?? 0,
     holdout:
@@ -97,22 +108,27 @@ export function modelVersionOf(
         : null,
     fitSeconds: num(m.fitSeconds),
     trainingCommit: typeof f.trainingCommit === 'string' ? f.trainingCommit : null,
+    pipelineVersion: null,
     modelSha256: typeof f.modelSha256 === 'string' ? f.modelSha256 : null,
     createdAt: ci.started,
     finishedAt: ci.finished,
   };
 }
 
+/** The serving reason of a pin. */
+function pinReason(pin: ServingPin): string {
+  return `pinned${pin.at ? ` at ${pin.at}` : ''}: ${pin.reason}`;
+}
+
 /** {@link ModelsService}: the registry on a Pachyderm port. */
 export class ModelRegistry implements ModelsService {
   private serving: ServingModel | null = null;
-  /** Start time (ms) of the `models` commit whose model serves. */
-  private publishedMs = 0;
-  private failure: JobInfo | null = null;
   private readonly waiters = new Set<() => void>();
   private chain: Promise<void> = Promise.resolve();
   private readonly infos = new Map<string, ModelVersion | null>();
   private readonly stop = new AbortController();
+  private pin: ServingPin | null = null;
+  private failure: JobInfo | null = null;
 
   constructor(
     private readonly pach: Pachyderm,
@@ -124,11 +140,11 @@ export class ModelRegistry implements ModelsService {
   ) {}
 
   /**
-   * Loads the published model, then follows MODELS_COMMIT_FINISHED events (and train job states,
-   * for {@link newerFailedJob}). A missing `models` repo is not an error (no model yet).
+   * Loads the newest model, then follows TRAIN_COMMIT_FINISHED events. A missing `train` repo
+   * is not an error (no model yet).
    */
   async start(): Promise<void> {
-    const commits = this.events.subscribe('MODELS_COMMIT_FINISHED');
+    const commits = this.events.subscribe('TRAIN_COMMIT_FINISHED');
     const it = commits[Symbol.asyncIterator]();
     let first = it.next();
     const jobs = this.events.subscribe('JOB_UPDATED')[Symbol.asyncIterator]();
@@ -138,15 +154,9 @@ export class ModelRegistry implements ModelsService {
       void jobs.return?.();
     });
     try {
-      // the newest finished `models` commit (the head may be another process's open commit)
-      let head = await this.pach.inspectCommit(`${this.config.modelsRepo}@master`);
-      if (!head.finished && head.parentCommit) {
-        head = await this.pach.inspectCommit({
-          repo: this.config.modelsRepo,
-          id: head.parentCommit.id,
-        });
-      }
-      await this.considerPublished(head);
+      this.pin = await readPin(this.pach);
+      if (this.pin?.version) await this.servePinned(this.pin);
+      else await this.serveNewest();
     } catch (e) {
       if (!isPachError(e, PachCode.NOT_FOUND)) this.log(`model registry: ${(e as Error).message}`);
     }
@@ -165,18 +175,17 @@ export class ModelRegistry implements ModelsService {
         firstJob = jobs.next();
       }
     })();
+    void this.followPins();
     void (async () => {
       for (;;) {
         const r = await first;
         if (r.done) return;
         const ci = r.value;
         this.chain = this.chain.then(() =>
-          this.considerPublished(ci).then(
+          this.consider(ci).then(
             () => undefined,
             (e: Error) =>
-              this.log(
-                `model registry: cannot load the model of models@${ci.commit.id}: ${e.message}`,
-              ),
+              this.log(`model registry: cannot load train@${ci.commit.id}: ${e.message}`),
           ),
         );
         first = it.next();
@@ -206,7 +215,8 @@ export class ModelRegistry implements ModelsService {
     if (cur && j.created.getTime() < cur.startedMs) return;
     if (this.failure && this.failure.created.getTime() > j.created.getTime()) return;
     this.failure = j;
-    if (publish && cur) this.events.publish('MODEL_UPDATED', cur.info);
+    if (publish && cur)
+      this.events.publish('MODEL_UPDATED', { ...cur.info, servingReason: cur.reason });
   }
 
   /** The serving model (null before the first). */
@@ -244,37 +254,21 @@ export class ModelRegistry implements ModelsService {
   }
 
   /**
-   * Serves the model a finished `models` commit publishes, unless a newer `models` commit is
-   * served already.
-   * @returns true when its model is (now) the serving one.
-   */
-  private async considerPublished(published: CommitInfo): Promise<boolean> {
-    if (published.error || !published.finished) return false;
-    const at = published.started.getTime();
-    if (at < this.publishedMs) return false;
-    const rec = await this.publisher.record(published.commit.id);
-    if (!rec) return false;
-    let ci: CommitInfo;
-    try {
-      ci = await this.pach.inspectCommit({ repo: this.config.trainRepo, id: rec.version });
-    } catch (e) {
-      if (isPachError(e, PachCode.NOT_FOUND)) return false;
-      throw e;
-    }
-    if (at < this.publishedMs) return false;
-    const ok = await this.consider(ci);
-    if (ok) this.publishedMs = Math.max(this.publishedMs, at);
-    return ok;
-  }
-
-  /**
-   * Loads `ci`'s model (a finished train commit) and swaps it in.
+   * Loads `ci`'s model and swaps it in if it is newer than the serving one (not while a pin
+   * holds: the model is then only recorded).
+   * @param force swap it in even when older (a pin, an unpin)
    * @returns true when `ci` is (now) the serving model.
    */
-  private async consider(ci: CommitInfo): Promise<boolean> {
+  private async consider(ci: CommitInfo, force = false, reason = NEWEST_REASON): Promise<boolean> {
     if (ci.error || !ci.finished) return false;
+    if (this.pin?.version && !force) {
+      await this.info(ci);
+      return false;
+    }
     const cur = this.serving;
-    if (cur && cur.version === ci.commit.id) return true;
+    if (!force && cur && (cur.version === ci.commit.id || ci.started.getTime() < cur.startedMs)) {
+      return cur.version === ci.commit.id;
+    }
     const buf = await this.read(ci.commit.id, MODEL_PATH);
     if (!buf) return false;
     const algo = loadModel(buf);
@@ -282,11 +276,128 @@ export class ModelRegistry implements ModelsService {
     const ranker = rankerBuf ? loadRanker(rankerBuf) : null;
     const info = await this.info(ci);
     if (!info) return false;
-    this.serving = { version: ci.commit.id, algo, ranker, info, startedMs: ci.started.getTime() };
+    const now = this.serving;
+    if (!force && now && ci.started.getTime() < now.startedMs) return false;
+    // the predict pipeline's model input first, so a request committed after modelUpdated is
+    // answered by this model (model-publisher.ts: idempotent, only forward unless forced)
+    try {
+      await this.publisher.publish(
+        ci.commit.id,
+        force ? { pin: !!this.pin?.version, description: reason } : { onlyIfNewer: true },
+      );
+    } catch (e) {
+      if (!isPachError(e, PachCode.NOT_FOUND)) throw e;
+      this.log(`model registry: cannot publish train@${ci.commit.id}: ${(e as Error).message}`);
+    }
+    this.serving = {
+      version: ci.commit.id,
+      algo,
+      ranker,
+      info,
+      startedMs: ci.started.getTime(),
+      reason,
+    };
     if (this.failure && this.failure.created.getTime() < ci.started.getTime()) this.failure = null;
     for (const w of [...this.waiters]) w();
-    this.events.publish('MODEL_UPDATED', info);
+    this.events.publish('MODEL_UPDATED', { ...info, servingReason: reason });
     return true;
+  }
+
+  /** Serves the newest finished train commit with a model (none: nothing changes). */
+  private async serveNewest(force = false): Promise<void> {
+    for await (const ci of this.pach.listCommit(this.config.trainRepo)) {
+      if (!ci.finished || ci.error) continue;
+      if (await this.consider(ci, force)) return;
+    }
+  }
+
+  /** Serves the pinned version. @throws NotFoundError when it is not a model version */
+  private async servePinned(pin: ServingPin): Promise<void> {
+    const ci = await this.modelCommit(pin.version!);
+    await this.consider(ci, true, pinReason(pin));
+  }
+
+  /** The finished train commit of a model version. @throws NotFoundError otherwise */
+  private async modelCommit(version: string): Promise<CommitInfo> {
+    if (typeof version !== 'string' || !isCommitId(version))
+      throw new NotFoundError('model version', String(version));
+    let ci: CommitInfo;
+    try {
+      ci = await this.pach.inspectCommit({ repo: this.config.trainRepo, id: version });
+    } catch (e) {
+      if (isPachError(e, PachCode.NOT_FOUND)) throw new NotFoundError('model version', version);
+      throw e;
+    }
+    if (!ci.finished || ci.error || !(await this.info(ci))) {
+      throw new NotFoundError('model version', version);
+    }
+    return ci;
+  }
+
+  /**
+   * Follows the pin's commits (other replicas' `serveModel` calls) and applies each. Ends with
+   * the registry; a missing `serving` repo (never pinned) ends it at once — the process that
+   * creates it applies its pin itself, the others at their next start.
+   */
+  private async followPins(): Promise<void> {
+    try {
+      const head = (await this.pach.inspectBranch(`${SERVING_REPO}@master`)).head;
+      for await (const ci of this.pach.subscribeCommit(SERVING_REPO, {
+        branch: 'master',
+        state: CommitState.FINISHED,
+        signal: this.stop.signal,
+        ...(head ? { from: head } : {}),
+      })) {
+        void ci;
+        const pin = await readPin(this.pach);
+        const same = (pin?.version ?? null) === (this.pin?.version ?? null);
+        this.pin = pin;
+        if (same && pin?.version) continue;
+        this.chain = this.chain.then(() =>
+          (pin?.version ? this.servePinned(pin) : this.serveNewest(true)).catch((e: Error) =>
+            this.log(`model registry: cannot apply the pin: ${e.message}`),
+          ),
+        );
+      }
+    } catch (e) {
+      if (!isPachError(e, PachCode.NOT_FOUND) && !this.stop.signal.aborted) {
+        this.log(`model registry: pin watch ended: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * Pins the serving model to `version`, or unpins it (`null`: the newest model serves again).
+   * The pin is committed to `serving@master` first (so replicas and restarts agree), then served.
+   * @param reason why (kept with the pin; shown by `modelUpdated.servingReason`)
+   * @returns the model version now served (null: unpinned before any model exists)
+   * @throws NotFoundError when `version` is not a finished train commit with a model (nothing
+   *   is changed then)
+   */
+  async serveModel(version: string | null, reason?: string | null): Promise<string | null> {
+    if (version !== null) await this.modelCommit(version); // checked before anything changes
+    const why = (reason ?? '').trim().slice(0, 500);
+    const pin: ServingPin = {
+      version,
+      reason: why || (version ? 'pinned by serveModel' : 'unpinned by serveModel'),
+      at: new Date().toISOString(),
+    };
+    await writePin(this.pach, pin);
+    this.pin = pin;
+    await (this.chain = this.chain.then(() =>
+      version ? this.servePinned(pin) : this.serveNewest(true),
+    ));
+    return this.serving?.version ?? null;
+  }
+
+  /** The pin in force, or null when the newest model serves. */
+  pinned(): ServingPin | null {
+    return this.pin?.version ? this.pin : null;
+  }
+
+  /** Why the serving model serves (null before the first model). */
+  servingReason(): string | null {
+    return this.serving?.reason ?? null;
   }
 
   private async read(commit: string, path: string): Promise<Buffer | null> {
@@ -327,6 +438,7 @@ export class ModelRegistry implements ModelsService {
         await this.readJson(id, METRICS_PATH),
         await this.readJson(id, MANIFEST_PATH),
       );
+      v.pipelineVersion = await this.pipelineVersionOf(id);
     } catch (e) {
       if (!isPachError(e, PachCode.NOT_FOUND)) throw e;
     }
@@ -334,10 +446,41 @@ export class ModelRegistry implements ModelsService {
     return v;
   }
 
+  /** The version of the train pipeline whose job made commit `id` (null when unknown). */
+  private async pipelineVersionOf(id: string): Promise<number | null> {
+    try {
+      return (await this.pach.inspectJob({ pipeline: this.config.trainRepo, id })).pipelineVersion;
+    } catch (e) {
+      if (isPachError(e, PachCode.NOT_FOUND)) return null;
+      throw e;
+    }
+  }
+
   private require(): ServingModel {
     const m = this.serving;
     if (!m) throw new ModelNotReadyError();
     return m;
+  }
+
+  /**
+   * How many of `items` rate a (user, movie) pair that the serving model's trainset holds a
+   * rating of (0 before the first model). Cost: one look-up per item plus one pass over the
+   * ratings of each distinct user named.
+   */
+  countRated(items: readonly { userId: string; movieId: string }[]): number {
+    const ts = this.serving?.algo.trainset;
+    if (!ts) return 0;
+    const rated = new Map<number, Set<number>>();
+    let n = 0;
+    for (const { userId, movieId } of items) {
+      const u = ts.findUser(userId);
+      const i = ts.findItem(movieId);
+      if (u < 0 || i < 0) continue;
+      let set = rated.get(u);
+      if (!set) rated.set(u, (set = new Set(ts.ur(u).items)));
+      if (set.has(i)) n++;
+    }
+    return n;
   }
 
   async predict(userId: string, movieId: string): Promise<OnlinePrediction> {
@@ -420,18 +563,18 @@ export class ModelRegistry implements ModelsService {
   }
 
   async model(version: string): Promise<ModelVersion> {
-    if (typeof version !== 'string' || !isCommitId(version))
-      throw new NotFoundError('model version', String(version));
-    let ci: CommitInfo;
-    try {
-      ci = await this.pach.inspectCommit({ repo: this.config.trainRepo, id: version });
-    } catch (e) {
-      if (isPachError(e, PachCode.NOT_FOUND)) throw new NotFoundError('model version', version);
-      throw e;
-    }
-    const info = ci.finished && !ci.error ? await this.info(ci) : null;
-    if (!info) throw new NotFoundError('model version', version);
-    return info;
+    return (await this.info(await this.modelCommit(version)))!;
+  }
+
+  /**
+   * The bytes of a model version's `model.rgm` (engine/model-file.ts format; `loadModel` reads
+   * it back). @throws NotFoundError when `version` is not a model version
+   */
+  async modelFile(version: string): Promise<Buffer> {
+    await this.modelCommit(version);
+    const buf = await this.read(version, MODEL_PATH);
+    if (!buf) throw new NotFoundError('model version', version);
+    return buf;
   }
 
   async models(opts: { first?: number | null } = {}): Promise<ModelVersion[]> {
