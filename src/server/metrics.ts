@@ -300,9 +300,11 @@ export class ServerMetrics {
   }
 
   /**
-   * Follows the services' JOB_UPDATED and MODEL_UPDATED topics until {@link close}.
+   * Follows the services' JOB_UPDATED and MODEL_UPDATED topics until {@link close}. Services
+   * without an event bus (a partial fixture) are not followed.
    */
   follow(services: Pick<Services, 'events'>): void {
+    if (!services.events) return;
     const follow = <T>(stream: AsyncIterable<T>, on: (v: T) => void) => {
       const it = stream[Symbol.asyncIterator]();
       let stopped = false;
