@@ -139,6 +139,14 @@ export interface JobsService {
    *   when no such pipeline exists.
    */
   checkPipeline(pipeline: string): Promise<string>;
+  /**
+   * The job `after` (the newest job with that id, of `pipeline` when given) and every job of the
+   * pipeline(s) created after it, oldest first, in their current state: the replay of
+   * `jobUpdated(after:)`. At most `maxPageSize` jobs after it.
+   * @throws ValidationError for an id that is not 32 hex digits, or when more than maxPageSize jobs
+   *   were created since (read them with jobHistory); NotFoundError when no such job exists.
+   */
+  jobsSince(after: string, pipeline?: string | null): Promise<JobInfo[]>;
 }
 
 /** The movie catalogue (ml-100k) and users. */
@@ -175,6 +183,19 @@ export interface ReposService {
    *   that is not a plain name `[A-Za-z0-9_-]{1,51}`.
    */
   commits(repo: string, opts?: { first?: number | null }): Promise<CommitInfo[]>;
+  /**
+   * Checks that a repo exists (e.g. before a `commitCreated` stream starts).
+   * @throws ValidationError when it is not a plain name; NotFoundError when no such repo exists.
+   */
+  checkRepo(repo: string): Promise<string>;
+  /**
+   * The commits of `repo` created after the commit `after` (exclusive), oldest first: the
+   * replay of `commitCreated(after:)`. At most `maxPageSize` commits.
+   * @throws ValidationError for an id that is not 32 hex digits, or when more than maxPageSize
+   *   commits were created since (read them with `commits`); NotFoundError when the repo has no
+   *   such commit.
+   */
+  commitsSince(repo: string, after: string): Promise<CommitInfo[]>;
 }
 
 /** Everything the transports call; see the module documentation. */

@@ -15,7 +15,7 @@ import { decodeCursor, encodeCursor } from './cursor';
 import { NotFoundError, ValidationError } from './errors';
 import type { JobsService } from './index';
 import type { Page } from './types';
-import { validateFirst, validateName } from './validation';
+import { validateFirst, validateHexId, validateName } from './validation';
 
 const KIND = 'job';
 
@@ -92,6 +92,27 @@ export class Jobs implements JobsService {
       throw e;
     }
     return name;
+  }
+
+  async jobsSince(after: string, pipeline?: string | null): Promise<JobInfo[]> {
+    validateHexId(after, 'after');
+    if (pipeline != null) await this.checkPipeline(pipeline);
+    const limit = this.config.maxPageSize;
+    const out: JobInfo[] = [];
+    for await (const j of this.pach.listJob(pipeline != null ? { pipeline } : {})) {
+      out.push(j);
+      if (j.job.id === after) return out.reverse();
+      if (out.length > limit) {
+        throw new ValidationError('arguments', [
+          {
+            index: null,
+            field: 'after',
+            message: `more than ${limit} jobs were created since job ${after}: read them with jobHistory, then subscribe with a newer after`,
+          },
+        ]);
+      }
+    }
+    throw new NotFoundError('job', after);
   }
 
   async job(id: string, pipeline?: string | null): Promise<JobInfo> {

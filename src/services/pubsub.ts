@@ -12,7 +12,9 @@ import type { ModelVersion, PredictionResult } from './types';
  * - JOB_UPDATED: a job of any pipeline changed state (its JobInfo right after the change);
  * - TRAIN_COMMIT_FINISHED: a `train` output commit finished (input of the model registry);
  * - PREDICT_COMMIT_FINISHED: a `predict` output commit finished (with `error` when its job failed);
- * - PREDICTION_READY: the result of one request, addressed by request id.
+ * - PREDICTION_READY: the result of one request, addressed by request id;
+ * - COMMIT_CREATED: a commit was started in one of the user repos (training, streaming, train,
+ *   predict), once per commit.
  */
 export type Topics = {
   MODEL_UPDATED: [ModelVersion];
@@ -20,6 +22,7 @@ export type Topics = {
   TRAIN_COMMIT_FINISHED: [CommitInfo];
   PREDICT_COMMIT_FINISHED: [CommitInfo];
   PREDICTION_READY: [requestId: string, result: PredictionResult];
+  COMMIT_CREATED: [CommitInfo];
 };
 
 /** The typed PubSub. */

@@ -42,6 +42,7 @@ test('the operations of the contract exist', () => {
     Object.keys(t!.getFields()).sort();
   expect(names(schema.getMutationType())).toEqual(['addRatings', 'requestPredictions']);
   expect(names(schema.getSubscriptionType())).toEqual([
+    'commitCreated',
     'jobUpdated',
     'modelUpdated',
     'subscribeToPrediction',
