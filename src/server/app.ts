@@ -5,6 +5,7 @@
  * - WebSocket upgrades on `/graphql`: graphql-ws and the legacy protocol (ws.ts);
  * - the Flask-era REST routes `/train`, `/predict`, `/result` (rest.ts);
  * - `/playground` and `/graphiql` from local files (ide.ts);
+ * - the web console at `/` and `/assets/*` (console.ts);
  * - `/healthz`, `/readyz` (health.ts);
  * - `/metrics` in the Prometheus text format (metrics.ts);
  * - a browser's `GET /graphql`: a page linking the tools (landing.ts);
@@ -31,6 +32,7 @@ import type { Services } from '../services';
 import { type AuthState, Authenticator } from './auth';
 import type { ServerConfig } from './config';
 import { healthRouter } from './health';
+import { consoleRouter } from './console';
 import { ideRouter } from './ide';
 import { landingRouter } from './landing';
 import { METRICS_CONTENT_TYPE, ServerMetrics } from './metrics';
@@ -242,6 +244,7 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
   // after /graphql: the hot path traverses as few layers as possible
   app.use(healthRouter(services, { draining: () => draining }));
   app.use(ideRouter(GRAPHQL_PATH));
+  app.use(consoleRouter(GRAPHQL_PATH));
   app.get('/metrics', (_req: Request, res: Response, next: NextFunction) => {
     metrics
       .text()
