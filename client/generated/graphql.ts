@@ -102,7 +102,7 @@ export type JobQueryVariables = Exact<{
 }>;
 
 
-export type JobQuery = { job: { id: string, state: JobState, dataTotal: number, reason: string } };
+export type JobQuery = { job: { id: string, state: JobState, dataTotal: number, reason: string, datums: Array<{ id: string, state: string, files: Array<string>, processSeconds: number | null }>, logs: Array<{ ts: string, datumId: string | null, user: boolean, message: string }> } };
 
 export type JobUpdatedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
@@ -198,7 +198,7 @@ export type JobDetailQueryVariables = Exact<{
 }>;
 
 
-export type JobDetailQuery = { job: { pipelineVersion: number, id: string, pipeline: string, state: JobState, reason: string, created: string, started: string | null, finished: string | null, restart: number, dataTotal: number, dataProcessed: number, dataSkipped: number, dataFailed: number, dataRecovered: number, inputCommits: Array<{ repo: string, id: string }>, outputCommit: { repo: string, id: string } } };
+export type JobDetailQuery = { job: { pipelineVersion: number, id: string, pipeline: string, state: JobState, reason: string, created: string, started: string | null, finished: string | null, restart: number, dataTotal: number, dataProcessed: number, dataSkipped: number, dataFailed: number, dataRecovered: number, datums: Array<{ id: string, state: string, files: Array<string>, processSeconds: number | null }>, logs: Array<{ ts: string, datumId: string | null, user: boolean, message: string }>, inputCommits: Array<{ repo: string, id: string }>, outputCommit: { repo: string, id: string } } };
 
 export type JobUpdatesSubscriptionVariables = Exact<{
   pipeline?: string | null | undefined;
@@ -473,6 +473,18 @@ export const JobDocument = new TypedDocumentString(`
     state
     dataTotal
     reason
+    datums(first: 10) {
+      id
+      state
+      files
+      processSeconds
+    }
+    logs(last: 50) {
+      ts
+      datumId
+      user
+      message
+    }
   }
 }
     `) as unknown as TypedDocumentString<JobQuery, JobQueryVariables>;
@@ -663,6 +675,18 @@ export const JobDetailDocument = new TypedDocumentString(`
   job(id: $id, pipeline: $pipeline) {
     ...JobFields
     pipelineVersion
+    datums(first: 50) {
+      id
+      state
+      files
+      processSeconds
+    }
+    logs(last: 200) {
+      ts
+      datumId
+      user
+      message
+    }
   }
 }
     fragment JobFields on Job {

@@ -169,6 +169,46 @@ function JobDetail({ job }: { job: Job }) {
           {j.outputCommit.repo}@{short(j.outputCommit.id)}
         </dd>
       </dl>
+      {detail.data && (
+        <>
+          <h3>Datums</h3>
+          <div class="scroll" tabindex={0} role="region" aria-label="Datums of the job">
+            <table id="job-datums">
+              <caption>{detail.data.job.datums.length} datums (first 50)</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Datum</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Input files</th>
+                  <th scope="col" class="num">
+                    Seconds
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {detail.data.job.datums.map((d) => (
+                  <tr key={d.id}>
+                    <td class="mono">{short(d.id)}</td>
+                    <td>{d.state}</td>
+                    <td class="mono params">{d.files.join(' ')}</td>
+                    <td class="num">{d.processSeconds?.toFixed(2) ?? '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <h3>Logs</h3>
+          {detail.data.job.logs.length === 0 ? (
+            <p class="muted">No log lines.</p>
+          ) : (
+            <pre class="logs" id="job-logs" tabindex={0} aria-label="Log lines of the job">
+              {detail.data.job.logs
+                .map((l) => `${l.ts}${l.datumId ? ` [${short(l.datumId)}]` : ''} ${l.message}`)
+                .join('\n')}
+            </pre>
+          )}
+        </>
+      )}
     </section>
   );
 }

@@ -15,6 +15,7 @@ import { createPubSub } from '@graphql-yoga/subscription';
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema as buildTypeGraphQLSchema } from 'type-graphql';
 import { mapSchemaErrors } from './errors';
+import { JobDetailResolver } from './job-detail.resolver';
 import { JobResolver } from './job.resolver';
 import { ModelResolver } from './model.resolver';
 import { MovieResolver, UserRatingResolver, UserResolver } from './movie.resolver';
@@ -68,6 +69,7 @@ export async function buildSchema(opts: BuildSchemaOptions = {}): Promise<GraphQ
       RatingResolver,
       PredictionResolver,
       JobResolver,
+      JobDetailResolver,
       ModelResolver,
       MovieResolver,
       UserResolver,

@@ -256,7 +256,7 @@ export class ServerMetrics {
           throw e;
         }
       };
-      const it: AsyncGenerator<T> = {
+      const it: AsyncIterableIterator<T> & Pick<AsyncGenerator<T>, 'return' | 'throw'> = {
         next: () => settle(stream.next()),
         return: (v?: unknown) => {
           end();
@@ -269,11 +269,9 @@ export class ServerMetrics {
           return stream.throw ? settle(stream.throw(e)) : Promise.reject(e);
         },
         [Symbol.asyncIterator]: () => it,
-        [Symbol.asyncDispose]: async () => {
-          await it.return(undefined);
-        },
       };
-      return it;
+      // graphql-ws and the legacy server only call next/return/throw on it
+      return it as unknown as AsyncGenerator<T>;
     };
     return {
       opened: () => this.wsConnections.inc({ protocol }),

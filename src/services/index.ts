@@ -19,7 +19,14 @@
  * `PachError`s of the port through.
  */
 import type { Pachyderm } from '../pachyderm/port';
-import type { CommitInfo, JobInfo, JobState, RepoInfo } from '../pachyderm/types';
+import type {
+  CommitInfo,
+  DatumInfo,
+  JobInfo,
+  JobState,
+  LogMessage,
+  RepoInfo,
+} from '../pachyderm/types';
 import type { Movie } from '../engine/dataset/metadata';
 import { Catalog } from './catalog';
 import { type ResolvedServiceConfig, type ServiceConfig, resolveServiceConfig } from './config';
@@ -147,6 +154,17 @@ export interface JobsService {
    *   were created since (read them with jobHistory); NotFoundError when no such job exists.
    */
   jobsSince(after: string, pipeline?: string | null): Promise<JobInfo[]>;
+  /**
+   * The datums of a job (Pachyderm ListDatum), at most `first` (1…maxPageSize, default 20).
+   * @throws ValidationError for a bad name, id or `first`; NotFoundError for an unknown job.
+   */
+  datums(pipeline: string, id: string, first?: number | null): Promise<DatumInfo[]>;
+  /**
+   * The last `first` log lines of a job (Pachyderm GetLogs with `tail`; 1…1000, default 100),
+   * oldest first.
+   * @throws ValidationError for a bad name, id or `first`; NotFoundError for an unknown job.
+   */
+  logs(pipeline: string, id: string, first?: number | null): Promise<LogMessage[]>;
 }
 
 /** The movie catalogue (ml-100k) and users. */

@@ -9,7 +9,7 @@
  */
 import { PachCode, isPachError } from '../pachyderm/errors';
 import type { Pachyderm } from '../pachyderm/port';
-import type { JobInfo, JobState } from '../pachyderm/types';
+import type { DatumInfo, JobInfo, JobState, LogMessage } from '../pachyderm/types';
 import type { ResolvedServiceConfig } from './config';
 import { decodeCursor, encodeCursor } from './cursor';
 import { NotFoundError, ValidationError } from './errors';
@@ -18,6 +18,8 @@ import type { Page } from './types';
 import { validateFirst, validateHexId, validateName } from './validation';
 
 const KIND = 'job';
+/** Most log lines one `logs` call returns. */
+export const MAX_LOG_LINES = 1000;
 
 /** The cursor of a job in the history. */
 export function jobCursor(j: JobInfo): string {
@@ -113,6 +115,36 @@ export class Jobs implements JobsService {
       }
     }
     throw new NotFoundError('job', after);
+  }
+
+  async datums(pipeline: string, id: string, first?: number | null): Promise<DatumInfo[]> {
+    const job = await this.known(pipeline, id);
+    const n = validateFirst(first, this.config.maxPageSize, 20);
+    const out: DatumInfo[] = [];
+    for await (const d of this.pach.listDatum(job, { number: n })) {
+      out.push(d);
+      if (out.length === n) break;
+    }
+    return out;
+  }
+
+  async logs(pipeline: string, id: string, first?: number | null): Promise<LogMessage[]> {
+    const job = await this.known(pipeline, id);
+    const n = validateFirst(first, MAX_LOG_LINES, 100);
+    const out: LogMessage[] = [];
+    for await (const l of this.pach.getLogs({ job, tail: n })) {
+      out.push(l);
+      if (out.length === n) break;
+    }
+    return out;
+  }
+
+  /** The job's reference after checking that it exists. */
+  private async known(pipeline: string, id: string): Promise<{ pipeline: string; id: string }> {
+    validateName(pipeline, 'pipeline');
+    validateHexId(id, 'id');
+    await this.job(id, pipeline);
+    return { pipeline, id };
   }
 
   async job(id: string, pipeline?: string | null): Promise<JobInfo> {

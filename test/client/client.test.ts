@@ -12,6 +12,8 @@ import WebSocket from 'ws';
 import {
   AddRatingsDocument,
   GraphQLRequestError,
+  JobDetailDocument,
+  JobsPageDocument,
   ModelVersionsDocument,
   OnlinePredictDocument,
   ReelgraphClient,
@@ -201,4 +203,25 @@ test('queries are typed documents; bad input rejects with the GraphQL error; a w
   const refused = await wrong.requestPredictions(PAIRS).catch((e) => e);
   expect(refused).toBeInstanceOf(GraphQLRequestError);
   expect((refused as GraphQLRequestError).code).toBe('UNAUTHENTICATED');
+});
+
+test("a job's detail lists its datums (input files, state) and its log lines", async () => {
+  const c = client(server.url);
+  const page = await c.query(JobsPageDocument, { first: 100, pipeline: 'train' });
+  const first = page.jobHistory.nodes.at(-1)!; // the bootstrap's train job
+  const { job } = await c.query(JobDetailDocument, { id: first.id, pipeline: 'train' });
+  expect(job.state).toBe('SUCCESS');
+  // the train pipeline's glob is the whole training repo: one datum, processed
+  expect(job.datums).toHaveLength(job.dataTotal);
+  expect(job.datums[0].state).toBe('SUCCESS');
+  expect(job.datums[0].files.length).toBeGreaterThan(0);
+  for (const f of job.datums[0].files) expect(f).toMatch(/^training@[0-9a-f]{32}:\//);
+  for (const l of job.logs) {
+    expect(Number.isNaN(Date.parse(l.ts))).toBe(false);
+    expect(typeof l.message).toBe('string');
+  }
+  const bad = await c
+    .query(JobDetailDocument, { id: 'f'.repeat(32), pipeline: 'train' })
+    .catch((e) => e);
+  expect((bad as GraphQLRequestError).code).toBe('NOT_FOUND');
 });

@@ -138,6 +138,7 @@ test('the console shows jobs, adds ratings and follows their train job live, pre
   await page.focus('#jobs-table tbody tr');
   await page.keyboard.press('Enter');
   await page.waitForSelector('#job-detail-title');
+  await page.waitForSelector('#job-datums tbody tr');
   expect(await axe(page)).toEqual([]);
   await shoot(page, 'job-detail');
 
