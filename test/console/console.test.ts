@@ -203,3 +203,21 @@ test('the console shows jobs, adds ratings and follows their train job live, pre
     expect(fs.statSync(path.join(SHOTS, `${f}.png`)).size).toBeGreaterThan(5_000);
   }
 });
+
+test('GraphQL Playground and GraphiQL open with one tab per example file', async () => {
+  const names = fs
+    .readdirSync(path.join(ROOT, 'schema', 'examples'))
+    .filter((f) => f.endsWith('.graphql'))
+    .map((f) => f.replace(/\.graphql$/, ''));
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(`${url}/playground`);
+  await page.waitForSelector('.CodeMirror', { timeout: 60_000 });
+  const playground = await page.evaluate(() => document.body.innerText);
+  for (const n of names) expect(playground).toContain(n);
+  await shoot(page, 'playground');
+
+  await page.goto(`${url}/graphiql`);
+  await page.waitForSelector('.graphiql-tab', { timeout: 60_000 });
+  expect(await page.locator('.graphiql-tab').count()).toBe(names.length);
+  await shoot(page, 'graphiql');
+});
