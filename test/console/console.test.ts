@@ -1,8 +1,9 @@
 /**
  * The web console in Debian's Chromium (playwright-core), served by the real API process
- * (`src/main.ts` in a child process) on a fresh data directory bootstrapped with MovieLens 100K
- * (REELGRAPH_DATASETS or ../shared/datasets). The console is built first (console/build.js, into
- * dist/console, which the server serves). The walk: Jobs shows the first model's train job;
+ * (`src/main.ts` in a child process, requiring a token) on a fresh data directory bootstrapped
+ * with MovieLens 100K (REELGRAPH_DATASETS or ../shared/datasets). The console is built first (console/build.js, into
+ * dist/console, which the server serves). The walk: Jobs shows the first model's train job and
+ * asks to sign in for live updates; Tokens signs in (sessionStorage only); Jobs is live;
  * Data adds ratings and shows their train job reaching SUCCESS live; Predict sends pairs and
  * shows the pushed answer; Models charts two versions; Tokens. Each page is checked with axe-core
  * (no violations) and saved as a screenshot in artifacts/console/ (wide and phone widths). No
@@ -24,6 +25,8 @@ const CHROMIUM = '/usr/bin/chromium';
 /** Where the screenshots go (CI keeps this folder as artifacts; README "Web console"). */
 const SHOTS = path.join(ROOT, 'artifacts', 'console');
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+/** The server requires this token for mutations and subscriptions; the console signs in with it. */
+const TOKEN = 'console-test-token-0123456789abcdef';
 
 let dir: string;
 let child: ChildProcess;
@@ -51,7 +54,7 @@ beforeAll(async () => {
     PORT: '0',
     LOG_LEVEL: 'warn',
   };
-  delete env.REELGRAPH_API_TOKENS;
+  env.REELGRAPH_API_TOKENS = TOKEN;
   delete env.REELGRAPH_API_TOKENS_FILE;
   child = spawn(process.execPath, ['-r', './scripts/ts-register.js', 'src/main.ts'], {
     cwd: ROOT,
@@ -126,11 +129,30 @@ test('the console shows jobs, adds ratings and follows their train job live, pre
     if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
   });
 
-  // Jobs: the first model's train job, from the bootstrap
+  // Jobs without a token: the history shows (queries are open), live updates ask to sign in
   await page.goto(`${url}/`);
   await page.waitForSelector('#jobs-table tr[data-pipeline="train"][data-state="SUCCESS"]', {
     timeout: 30_000,
   });
+  await page.waitForSelector('text=Live updates stopped');
+  expect(await page.textContent('#page-jobs')).toMatch(
+    /UNAUTHENTICATED.*sign in on the Tokens page/,
+  );
+
+  // Tokens: sign in; the token is kept in sessionStorage only
+  await page.click('nav >> text=Tokens');
+  await page.fill('#token', TOKEN);
+  await page.click('button:has-text("Sign in")');
+  await page.waitForSelector('text=Signed in');
+  expect(await page.evaluate(() => sessionStorage.getItem('reelgraph.token'))).toBe(TOKEN);
+  expect(await page.evaluate(() => localStorage.length)).toBe(0);
+  expect(await axe(page)).toEqual([]);
+  await shoot(page, 'tokens');
+
+  // Jobs again, now live: no error
+  await page.click('nav >> text=Jobs');
+  await page.waitForSelector('#jobs-table tr[data-pipeline="train"][data-state="SUCCESS"]');
+  expect(await page.locator('text=Live updates stopped').count()).toBe(0);
   expect(await axe(page)).toEqual([]);
   await shoot(page, 'jobs');
 
@@ -180,12 +202,6 @@ test('the console shows jobs, adds ratings and follows their train job live, pre
   expect(await page.locator('svg.chart circle.point-rmse').count()).toBe(2);
   expect(await axe(page)).toEqual([]);
   await shoot(page, 'models');
-
-  // Tokens
-  await page.click('nav >> text=Tokens');
-  await page.waitForSelector('#token');
-  expect(await axe(page)).toEqual([]);
-  await shoot(page, 'tokens');
 
   // a phone
   await page.setViewportSize({ width: 390, height: 844 });
