@@ -103,6 +103,14 @@ export class ServerMetrics {
   /** Non-terminal jobs by `pipeline\0id` → state label: bounded by the jobs in flight. */
   private readonly active = new Map<string, { pipeline: string; state: string }>();
   private readonly stops: (() => void)[] = [];
+  /**
+   * Label children of the HTTP metrics by `method route status`: bounded (the label values are
+   * from fixed sets and HTTP status codes).
+   */
+  private readonly httpChildren = new Map<
+    string,
+    { count: { inc(): void }; duration: { observe(v: number): void } }
+  >();
 
   /** Where the gauges read at scrape time (see {@link attach}). */
   private sources: MetricSources = {};
@@ -213,8 +221,20 @@ export class ServerMetrics {
     const end = () => {
       if (done) return;
       done = true;
-      this.httpRequests.inc({ method, route, status: String(res.statusCode) });
-      this.httpDuration.observe({ method, route }, Number(process.hrtime.bigint() - t0) / 1e9);
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const status = String(res.statusCode);
+      // the label children, cached: prom-client hashes a labels object on every call otherwise
+      const key = `${method} ${route} ${status}`;
+      let c = this.httpChildren.get(key);
+      if (!c) {
+        c = {
+          count: this.httpRequests.labels(method, route, status),
+          duration: this.httpDuration.labels(method, route),
+        };
+        this.httpChildren.set(key, c);
+      }
+      c.count.inc();
+      c.duration.observe(seconds);
     };
     res.once('finish', end);
     res.once('close', end);
