@@ -2,7 +2,7 @@
  * Data: the repos, the commits of one repo live (`commitCreated`), the recent rating batches
  * (commits of `training`), and a form to add ratings that shows the train job it started, live.
  */
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import type { CommitUpdatesSubscription, JobUpdatesSubscription } from '../../client/index';
 import { AddRatingsDocument, RepoCommitsDocument, RepoListDocument } from '../../client/index';
 import { api, describeError, short, time } from './api';
@@ -145,12 +145,17 @@ function AddRatings() {
   const [batch, setBatch] = useState<{ commit: string; count: number } | null>(null);
   const [job, setJob] = useState<Job | null>(null);
   const [busy, setBusy] = useState(false);
-  useStream(
-    (c) => c.jobUpdates({ pipeline: 'train', ...(batch ? { after: batch.commit } : {}) }),
+  // train jobs are followed from the moment the form is shown, so the batch's job is never missed
+  // (it may be created, and even finish, before the mutation's answer arrives)
+  const seen = useRef(new Map<string, Job>());
+  const current = useRef<string | null>(null);
+  const streamError = useStream(
+    (c) => c.jobUpdates({ pipeline: 'train' }),
     (j) => {
-      if (batch && j.id === batch.commit) setJob(j);
+      seen.current.set(j.id, j);
+      if (seen.current.size > 100) seen.current.delete(seen.current.keys().next().value!);
+      if (current.current === j.id) setJob(j);
     },
-    [batch?.commit],
   );
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -158,7 +163,8 @@ function AddRatings() {
     setBusy(true);
     try {
       const r = await api().mutate(AddRatingsDocument, { ratings: parseRatings(text) });
-      setJob(null);
+      current.current = r.addRatings.commit;
+      setJob(seen.current.get(r.addRatings.commit) ?? null);
       setBatch({ commit: r.addRatings.commit, count: r.addRatings.count });
     } catch (err) {
       setError(describeError(err));
@@ -178,6 +184,11 @@ function AddRatings() {
       {error && (
         <p class="error" role="alert">
           {error}
+        </p>
+      )}
+      {streamError && (
+        <p class="error" role="alert">
+          Live job updates stopped: {streamError}
         </p>
       )}
       {batch && (
