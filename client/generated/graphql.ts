@@ -164,6 +164,16 @@ export type RecommendationsQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type RecommendationsQuery = { recommendations: { modelVersion: string, knownUser: boolean, items: Array<{ rank: number, movieId: string, title: string | null, score: number }> } };
 
+export type RecommendationsBecauseQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type RecommendationsBecauseQuery = { recommendations: { modelVersion: string, rankedBy: string, items: Array<{ rank: number, movieId: string, title: string | null, score: number, because: Array<{ movieId: string, weight: number, movie: { title: string } | null }> }> } };
+
+export type SimilarMoviesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SimilarMoviesQuery = { similarMovies: { movieId: string, modelVersion: string, rankedBy: string, items: Array<{ rank: number, movieId: string, similarity: number, movie: { title: string } | null }> } };
+
 export type AddRatingsMutationVariables = Exact<{
   ratings: Array<RatingInput> | RatingInput;
 }>;
@@ -612,6 +622,44 @@ export const RecommendationsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RecommendationsQuery, RecommendationsQueryVariables>;
+export const RecommendationsBecauseDocument = new TypedDocumentString(`
+    query RecommendationsBecause {
+  recommendations(userId: "196", first: 5, genre: "Comedy") {
+    modelVersion
+    rankedBy
+    items {
+      rank
+      movieId
+      title
+      score
+      because {
+        movieId
+        weight
+        movie {
+          title
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RecommendationsBecauseQuery, RecommendationsBecauseQueryVariables>;
+export const SimilarMoviesDocument = new TypedDocumentString(`
+    query SimilarMovies {
+  similarMovies(movieId: "1", first: 5) {
+    movieId
+    modelVersion
+    rankedBy
+    items {
+      rank
+      movieId
+      similarity
+      movie {
+        title
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<SimilarMoviesQuery, SimilarMoviesQueryVariables>;
 export const AddRatingsDocument = new TypedDocumentString(`
     mutation AddRatings($ratings: [RatingInput!]!) {
   addRatings(ratings: $ratings) {
