@@ -29,7 +29,7 @@ import { bootstrap, openEmbeddedEngine } from '../../src/services/bootstrap';
 import { until } from '../server/clients';
 import { startProxy, type Proxy } from './proxy';
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000);
 
 const DATASETS =
   process.env.REELGRAPH_DATASETS ?? path.resolve(__dirname, '../../../shared/datasets');
@@ -56,7 +56,7 @@ beforeAll(async () => {
   pach = await openEmbeddedEngine(dir);
   await bootstrap(pach, { datasets });
   services = await createServices(pach, { dataset: datasets });
-  await services.models.ready({ timeoutMs: 60_000 });
+  await services.models.ready({ timeoutMs: 180_000 });
   server = await createServer({
     schema: await buildSchema(),
     services,
@@ -130,7 +130,7 @@ test('a connection cut while waiting for the answer still returns the answer, af
   // the server pushed the answer on the first connection, and the network lost it
   await until(
     () => proxy.pipes.some((p) => p.blackholed && p.dropped.includes('subscribeToPrediction')),
-    60_000,
+    180_000,
     'the answer pushed into the cut connection',
   );
   proxy.cut();
@@ -173,7 +173,7 @@ test('jobUpdates resumes after a cut from the last job seen: nothing lost, nothi
       proxy.pipes.some(
         (p) => p.blackholed && p.dropped.includes(jobId) && p.dropped.includes('SUCCESS'),
       ),
-    60_000,
+    180_000,
     'the train job’s SUCCESS pushed into the cut connection',
   );
   proxy.cut();

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { until } from '../server/clients';
 
-jest.setTimeout(180_000);
+jest.setTimeout(360_000);
 
 const ROOT = path.resolve(__dirname, '../..');
 const DATASETS =
@@ -172,7 +172,7 @@ test('the console shows jobs, adds ratings and follows their train job live, pre
   const job = await page.waitForSelector('#train-job[data-job]');
   const batch = await job.getAttribute('data-job');
   expect(batch).toMatch(/^[0-9a-f]{32}$/);
-  await page.waitForSelector('#train-job[data-state="SUCCESS"]', { timeout: 90_000 });
+  await page.waitForSelector('#train-job[data-state="SUCCESS"]', { timeout: 180_000 });
   // the batch's commit is in the live commit list of `training`
   await page.waitForSelector(`#commits-table tr[data-commit="${batch}"]`, { timeout: 10_000 });
   expect(await axe(page)).toEqual([]);

@@ -22,7 +22,7 @@ import { createServices, type Services } from '../../src/services';
 import { bootstrap, openEmbeddedEngine } from '../../src/services/bootstrap';
 import { modernClient, modernSubscribe, postGraphQL, until } from './clients';
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000);
 
 const DATASETS =
   process.env.REELGRAPH_DATASETS ?? path.resolve(__dirname, '../../../shared/datasets');
@@ -42,7 +42,7 @@ beforeAll(async () => {
   await bootstrap(pach, { datasets });
   const metrics = new ServerMetrics();
   services = await createServices(metrics.instrumentEngine(pach), { dataset: datasets });
-  await services.models.ready({ timeoutMs: 60_000 });
+  await services.models.ready({ timeoutMs: 180_000 });
   server = await createServer({
     schema: await buildSchema(),
     services,
@@ -184,10 +184,10 @@ test('WebSocket, subscription, job, model and engine commit metrics move with a 
           const j = r.jobUpdated as { id: string; state: string };
           return j.id === commit && j.state === 'SUCCESS';
         }),
-      60_000,
+      180_000,
       'the train job of the batch to succeed',
     );
-    await until(() => models.results.length === 1, 60_000, 'modelUpdated');
+    await until(() => models.results.length === 1, 180_000, 'modelUpdated');
     const version = (models.results[0].modelUpdated as { version: string }).version;
 
     const after = await scrape();

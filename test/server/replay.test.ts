@@ -18,7 +18,7 @@ import { createServices, type Services } from '../../src/services';
 import { bootstrap, openEmbeddedEngine } from '../../src/services/bootstrap';
 import { modernClient, modernSubscribe, postGraphQL, until } from './clients';
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000);
 
 const DATASETS =
   process.env.REELGRAPH_DATASETS ?? path.resolve(__dirname, '../../../shared/datasets');
@@ -49,7 +49,7 @@ beforeAll(async () => {
   pach = await openEmbeddedEngine(dir);
   await bootstrap(pach, { datasets });
   services = await createServices(pach, { dataset: datasets, maxPageSize: LIMIT });
-  await services.models.ready({ timeoutMs: 60_000 });
+  await services.models.ready({ timeoutMs: 180_000 });
   server = await createServer({
     schema: await buildSchema(),
     services,
@@ -115,13 +115,13 @@ test('jobUpdated(after:) replays the job and those since, oldest first, then goe
     );
     await until(
       () => jobsOf(sub.results).some((e) => e.id === b1 && e.state === 'SUCCESS'),
-      60_000,
+      180_000,
       'the first batch’s train job to succeed',
     );
     const b2 = await addRatings('9002');
     await until(
       () => jobsOf(sub.results).some((e) => e.id === b2 && e.state === 'SUCCESS'),
-      60_000,
+      180_000,
       'the second batch’s train job to succeed (live)',
     );
     const events = jobsOf(sub.results);
