@@ -50,7 +50,7 @@ export type RatingInput = {
   movieId: string | number;
   /** The rating: a finite number within the rating scale, default [1, 5] (bounds included). */
   rating: number;
-  /** When the rating was given: whole seconds since 1970, 0…253402300799 (a Float so that dates after 2038 fit); default: now. The latest rating of a (user, movie) pair wins. */
+  /** When the rating was given: whole seconds since 1970, 0…253402300799 (a Float so that dates after 2038 fit); default: now. The last rating sent for a (user, movie) pair wins, whatever its timestamp. */
   timestamp?: number | null | undefined;
   /** Raw user id (MovieLens: 1…943). */
   userId: string | number;
@@ -84,6 +84,16 @@ export type CommitCreatedSubscriptionVariables = Exact<{
 
 
 export type CommitCreatedSubscription = { commitCreated: { id: string, repo: string, started: string, description: string } };
+
+export type UpsertMoviesMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type UpsertMoviesMutation = { upsertMovies: { path: string, commit: string, count: number, replaced: number } };
+
+export type UpsertUsersMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type UpsertUsersMutation = { upsertUsers: { path: string, count: number, replaced: number } };
 
 export type JobHistoryQueryVariables = Exact<{
   after?: string | null | undefined;
@@ -133,6 +143,19 @@ export type ModelVersionQueryVariables = Exact<{
 
 export type ModelVersionQuery = { model: { version: string, trainingCommit: string | null, modelSha256: string | null } };
 
+export type ServeModelMutationVariables = Exact<{
+  version?: string | number | null | undefined;
+  reason?: string | null | undefined;
+}>;
+
+
+export type ServeModelMutation = { serveModel: { version: string, algorithm: string, serving: boolean, servingReason: string | null } | null };
+
+export type UpdatePipelineMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type UpdatePipelineMutation = { updatePipeline: { pipeline: string, version: number, algorithm: string, params: Record<string, unknown>, seed: number } };
+
 export type RequestPredictionsMutationVariables = Exact<{
   pairs: Array<PredictionPairInput> | PredictionPairInput;
 }>;
@@ -179,12 +202,19 @@ export type AddRatingsMutationVariables = Exact<{
 }>;
 
 
-export type AddRatingsMutation = { addRatings: { id: string, path: string, commit: string, count: number } };
+export type AddRatingsMutation = { addRatings: { id: string, path: string, commit: string, count: number, replaced: number, superseded: Array<number> } };
 
 export type ModelUpdatedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ModelUpdatedSubscription = { modelUpdated: { version: string, algorithm: string, ratingsCount: number, holdoutRmse: number | null, holdoutMae: number | null, trainingCommit: string | null, createdAt: string } };
+export type ModelUpdatedSubscription = { modelUpdated: { version: string, algorithm: string, ratingsCount: number, holdoutRmse: number | null, holdoutMae: number | null, trainingCommit: string | null, pipelineVersion: number | null, servingReason: string | null, createdAt: string } };
+
+export type RemoveRatingBatchMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RemoveRatingBatchMutation = { removeRatingBatch: { id: string, path: string, commit: string, count: number } };
 
 export type JobFieldsFragment = { id: string, pipeline: string, state: JobState, reason: string, created: string, started: string | null, finished: string | null, restart: number, dataTotal: number, dataProcessed: number, dataSkipped: number, dataFailed: number, dataRecovered: number, inputCommits: Array<{ repo: string, id: string }>, outputCommit: { repo: string, id: string } };
 
@@ -431,6 +461,27 @@ export const CommitCreatedDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<CommitCreatedSubscription, CommitCreatedSubscriptionVariables>;
+export const UpsertMoviesDocument = new TypedDocumentString(`
+    mutation UpsertMovies {
+  upsertMovies(
+    movies: [{id: "m1", title: "Alpha (2001)", genres: ["Drama"], year: 2001}, {id: "m2", title: "Beta, The (1999)", extra: {director: "Ann"}}]
+  ) {
+    path
+    commit
+    count
+    replaced
+  }
+}
+    `) as unknown as TypedDocumentString<UpsertMoviesMutation, UpsertMoviesMutationVariables>;
+export const UpsertUsersDocument = new TypedDocumentString(`
+    mutation UpsertUsers {
+  upsertUsers(users: [{id: "u1", attributes: {age: 31, city: "Oslo"}}]) {
+    path
+    count
+    replaced
+  }
+}
+    `) as unknown as TypedDocumentString<UpsertUsersMutation, UpsertUsersMutationVariables>;
 export const JobHistoryDocument = new TypedDocumentString(`
     query JobHistory($after: String) {
   jobHistory(pipeline: "train", first: 10, after: $after) {
@@ -554,6 +605,27 @@ export const ModelVersionDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ModelVersionQuery, ModelVersionQueryVariables>;
+export const ServeModelDocument = new TypedDocumentString(`
+    mutation ServeModel($version: ID, $reason: String) {
+  serveModel(version: $version, reason: $reason) {
+    version
+    algorithm
+    serving
+    servingReason
+  }
+}
+    `) as unknown as TypedDocumentString<ServeModelMutation, ServeModelMutationVariables>;
+export const UpdatePipelineDocument = new TypedDocumentString(`
+    mutation UpdatePipeline {
+  updatePipeline(algorithm: "SVDpp", params: {nFactors: 50}) {
+    pipeline
+    version
+    algorithm
+    params
+    seed
+  }
+}
+    `) as unknown as TypedDocumentString<UpdatePipelineMutation, UpdatePipelineMutationVariables>;
 export const RequestPredictionsDocument = new TypedDocumentString(`
     mutation RequestPredictions($pairs: [PredictionPairInput!]!) {
   requestPredictions(pairs: $pairs) {
@@ -667,6 +739,8 @@ export const AddRatingsDocument = new TypedDocumentString(`
     path
     commit
     count
+    replaced
+    superseded
   }
 }
     `) as unknown as TypedDocumentString<AddRatingsMutation, AddRatingsMutationVariables>;
@@ -679,10 +753,22 @@ export const ModelUpdatedDocument = new TypedDocumentString(`
     holdoutRmse
     holdoutMae
     trainingCommit
+    pipelineVersion
+    servingReason
     createdAt
   }
 }
     `) as unknown as TypedDocumentString<ModelUpdatedSubscription, ModelUpdatedSubscriptionVariables>;
+export const RemoveRatingBatchDocument = new TypedDocumentString(`
+    mutation RemoveRatingBatch($id: ID!) {
+  removeRatingBatch(id: $id) {
+    id
+    path
+    commit
+    count
+  }
+}
+    `) as unknown as TypedDocumentString<RemoveRatingBatchMutation, RemoveRatingBatchMutationVariables>;
 export const JobsPageDocument = new TypedDocumentString(`
     query JobsPage($first: Int!, $after: String, $pipeline: String, $state: JobState) {
   jobHistory(first: $first, after: $after, pipeline: $pipeline, state: $state) {

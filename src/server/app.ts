@@ -9,6 +9,7 @@
  * - `/healthz`, `/readyz` (health.ts);
  * - `/metrics` in the Prometheus text format (metrics.ts);
  * - a browser's `GET /graphql`: a page linking the tools (landing.ts);
+ * - `GET /models/<version>/model.rgm`: a model version's file (model-download.ts);
  * with the limits of config.ts on every transport (limits.ts), bearer tokens (auth.ts) and one
  * JSON log line per request (logging.ts).
  *
@@ -40,6 +41,7 @@ import { graphqlFastPath, httpSubscriptionPlugin } from './graphql-http';
 import { depthRule, limitsPlugin } from './limits';
 import { createLogger, type Logger, requestLogging } from './logging';
 import { restError, restRouter } from './rest';
+import { modelDownloadRouter } from './model-download';
 import { answerWhileStarting } from './starting';
 import { attachWebSockets, type WebSocketGateway } from './ws';
 
@@ -260,6 +262,7 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
       authenticator,
     }),
   );
+  app.use(modelDownloadRouter(services, authenticator));
   app.use((req: Request, res: Response) => {
     res.status(404).json({ error: `no route for ${req.method} ${req.path}` });
   });
