@@ -33,6 +33,7 @@ import { ideRouter } from './ide';
 import { graphqlFastPath, httpSubscriptionPlugin } from './graphql-http';
 import { depthRule, limitsPlugin } from './limits';
 import { createLogger, type Logger, requestLogging } from './logging';
+import { depthVerifier, queryParamDepth } from './json-limits-express';
 import { restError, restRouter } from './rest';
 import { answerWhileStarting } from './starting';
 import { attachWebSockets, type WebSocketGateway } from './ws';
@@ -200,6 +201,7 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
   fastPath = graphqlFastPath(apollo, {
     path: GRAPHQL_PATH,
     maxBodyBytes: limits.maxBodyBytes,
+    maxJsonDepth: limits.maxJsonDepth,
     logger,
     context: contextOf,
   });
@@ -207,7 +209,8 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
   app.use(requestLogging(logger));
   app.use(
     GRAPHQL_PATH,
-    express.json({ limit: limits.maxBodyBytes }),
+    express.json({ limit: limits.maxBodyBytes, verify: depthVerifier(limits.maxJsonDepth) }),
+    queryParamDepth(limits.maxJsonDepth),
     expressMiddleware<AppContext>(apollo, {
       context: async ({ req }) =>
         contextOf(req, {
@@ -225,6 +228,7 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
     restRouter(services, {
       maxBodyBytes: limits.maxBodyBytes,
       maxItems: limits.maxItems,
+      maxJsonDepth: limits.maxJsonDepth,
       authenticator,
     }),
   );

@@ -18,6 +18,7 @@
  * | REELGRAPH_MAX_COMPLEXITY | 5000 | operation cost (1 per field, list fields × `first`) |
  * | REELGRAPH_MAX_TOKENS | 2000 | GraphQL lexer tokens per document |
  * | REELGRAPH_MAX_WS_PAYLOAD | 1048576 | largest WebSocket message, bytes |
+ * | REELGRAPH_MAX_JSON_DEPTH | 64 | deepest JSON nesting of a body, `variables` or WebSocket message |
  * | LOG_LEVEL | info | pino level: fatal, error, warn, info, debug, trace, silent |
  *
  * `first` of every paginated field is capped at 100 by the services (`maxPageSize`).
@@ -27,6 +28,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { parsePachdAddress } from '../pachyderm/grpc/address';
+import { DEFAULT_MAX_JSON_DEPTH } from './json-limits';
 
 /** Why `address` is not a pachd address, or undefined when it is one. */
 function pachdAddressProblem(address: string): string | undefined {
@@ -54,6 +56,11 @@ export interface Limits {
   maxWsPayload: number;
   /** Largest `first` of a paginated field (the API's ceiling, 100). */
   maxPageSize: number;
+  /**
+   * Deepest JSON nesting (arrays and objects) of an HTTP body, GET `variables` or a WebSocket
+   * message, levels (json-limits.ts; deeper → HTTP 400, WebSocket close 1009).
+   */
+  maxJsonDepth: number;
 }
 
 /** The resolved server configuration. */
@@ -82,6 +89,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxTokens: 2_000,
   maxWsPayload: 1_048_576,
   maxPageSize: 100,
+  maxJsonDepth: DEFAULT_MAX_JSON_DEPTH,
 });
 
 /** A configuration value that cannot be used: names the variable and what was expected. */
@@ -133,6 +141,7 @@ const envSchema = z.object({
   REELGRAPH_MAX_COMPLEXITY: positiveInt('REELGRAPH_MAX_COMPLEXITY').optional(),
   REELGRAPH_MAX_TOKENS: positiveInt('REELGRAPH_MAX_TOKENS', 10_000_000).optional(),
   REELGRAPH_MAX_WS_PAYLOAD: positiveInt('REELGRAPH_MAX_WS_PAYLOAD', 1 << 30).optional(),
+  REELGRAPH_MAX_JSON_DEPTH: positiveInt('REELGRAPH_MAX_JSON_DEPTH', 1000).optional(),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
@@ -210,6 +219,7 @@ export function loadConfig(
     maxTokens: e.REELGRAPH_MAX_TOKENS ?? DEFAULT_LIMITS.maxTokens,
     maxWsPayload: e.REELGRAPH_MAX_WS_PAYLOAD ?? DEFAULT_LIMITS.maxWsPayload,
     maxPageSize: DEFAULT_LIMITS.maxPageSize,
+    maxJsonDepth: e.REELGRAPH_MAX_JSON_DEPTH ?? DEFAULT_LIMITS.maxJsonDepth,
     ...overrides.limits,
   };
   const { limits: _ignored, ...rest } = overrides;

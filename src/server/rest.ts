@@ -17,7 +17,9 @@
  * The filename is an opaque id: only a request id (32 lowercase hex digits) is accepted, and it
  * is only ever looked up as a request in the `predict`/`streaming` repos, never used as a path.
  * Errors: invalid input → 400 `{"error", "details": [{index, field, problem}]}` (nothing is
- * committed); a body over the limit → 413 `request body too large: more than <N> bytes`;
+ * committed; a body that is JSON but not an object, such as `null`, is named so); a body over the
+ * limit → 413 `request body too large: more than <N> bytes`; nested deeper than
+ * REELGRAPH_MAX_JSON_DEPTH → 400;
  * unknown filename → 404; no model yet → 503; a missing or wrong token (when tokens
  * are configured) → 401; anything else → 500 `{"error": "internal error", "requestId"}`.
  */
@@ -30,6 +32,7 @@ import {
   ValidationError,
 } from '../services/errors';
 import type { Authenticator } from './auth';
+import { depthVerifier } from './json-limits-express';
 
 /** What the REST routes need from the services. */
 export type RestServices = Pick<Services, 'ratings' | 'predictions'>;
@@ -187,7 +190,10 @@ export function restError(err: unknown, requestId: string): { status: number; bo
     return { status: 413, body: { error: `request body too large${limit}` } };
   }
   if (e?.type === 'entity.parse.failed') {
-    return { status: 400, body: { error: 'request body is not valid JSON' } };
+    return {
+      status: 400,
+      body: { error: `request body is not valid JSON${e.message ? `: ${e.message}` : ''}` },
+    };
   }
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
     return { status: e.status, body: { error: e.message ?? 'bad request' } };
@@ -202,10 +208,21 @@ export function restError(err: unknown, requestId: string): { status: number; bo
  */
 export function restRouter(
   services: RestServices,
-  opts: { maxBodyBytes: number; maxItems: number; authenticator: Authenticator },
+  opts: {
+    maxBodyBytes: number;
+    maxItems: number;
+    maxJsonDepth: number;
+    authenticator: Authenticator;
+  },
 ): Router {
   const router = Router();
-  const json = express.json({ limit: opts.maxBodyBytes, strict: true });
+  // strict: false, so that a body that is JSON but not an object (`null`, `3`, `"x"`) is parsed
+  // and named as such by `body()` below, rather than called "not valid JSON"
+  const json = express.json({
+    limit: opts.maxBodyBytes,
+    strict: false,
+    verify: depthVerifier(opts.maxJsonDepth),
+  });
   const requireToken = (req: Request, res: Response, next: NextFunction) => {
     if (!opts.authenticator.enabled) return next();
     const state = opts.authenticator.fromHeader(req.headers.authorization);
@@ -222,11 +239,15 @@ export function restRouter(
   const body = (req: Request): Record<string, unknown> => {
     const b: unknown = req.body;
     if (b === undefined || b === null || typeof b !== 'object' || Array.isArray(b)) {
+      const got = b === null ? 'null' : Array.isArray(b) ? 'a list' : typeof b;
       throw new ValidationError('body', [
         {
           index: null,
           field: 'body',
-          message: 'expected a JSON object (Content-Type: application/json)',
+          message:
+            b === undefined
+              ? 'expected a JSON object (Content-Type: application/json), got no JSON body'
+              : `the body is JSON, but not an object: expected a JSON object, got ${got}`,
         },
       ]);
     }

@@ -13,6 +13,10 @@
  * graphql-ws 4403, legacy `connection_error`; without a token, mutations and subscriptions are
  * refused with UNAUTHENTICATED when tokens are configured).
  *
+ * Both protocols close a socket that sent no `connection_init` within
+ * `connectionInitWaitTimeoutMs` (3 s) with 4408, and a message nested deeper than
+ * `limits.maxJsonDepth` with 1009, before it is parsed.
+ *
  * Keep-alive: graphql-ws pings every `keepAliveMs`; legacy sockets get WebSocket pings at the
  * same interval (no legacy `ka` messages) and are cut when a pong is missing.
  *
@@ -29,6 +33,7 @@ import { SubscriptionServer } from 'subscriptions-transport-ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AuthState, Authenticator } from './auth';
 import type { Limits } from './config';
+import { jsonNestingDepth } from './json-limits';
 import { prepareOperation, type OperationPayload } from './limits';
 import { requestIdOf, type Logger } from './logging';
 
@@ -52,6 +57,12 @@ export interface WebSocketOptions<C> {
   context: (t: TransportContext) => C;
   /** Keep-alive interval, ms (graphql-ws pings, legacy `ka` messages). Default 12 000. */
   keepAliveMs?: number;
+  /**
+   * How long a client may take to send its `connection_init`, ms, on both protocols (graphql-ws'
+   * `connectionInitWaitTimeout`, default 3 000); then the socket is closed with 4408
+   * "Connection initialisation timeout".
+   */
+  connectionInitWaitTimeoutMs?: number;
   /**
    * Refuse upgrades (503) until {@link WebSocketGateway.open} is called, e.g. while the rest of
    * the server starts (default false: accept at once).
@@ -88,6 +99,9 @@ const ANONYMOUS: AuthState = { authenticated: false, presented: false };
 export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway {
   const { httpServer, schema, limits, authenticator, logger } = opts;
   const keepAlive = opts.keepAliveMs ?? 12_000;
+  const initWait = opts.connectionInitWaitTimeoutMs ?? 3_000;
+  /** Legacy sockets whose connection_init was accepted. */
+  const initialised = new WeakSet<WebSocket>();
   const modern = new WebSocketServer({ noServer: true, maxPayload: limits.maxWsPayload });
   const legacy = new WebSocketServer({
     noServer: true,
@@ -112,6 +126,8 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
     // ws reports a client's protocol error (a frame over maxPayload, invalid UTF-8…: code
     // WS_ERR_*) as an 'error' event after closing the socket itself (1009, 1007…); graphql-ws
     // would print it with a stack trace on stderr. One JSON log line instead.
+    // A message nested deeper than maxJsonDepth closes the socket with 1009 (message too big)
+    // before either protocol's JSON.parse sees it (json-limits.ts).
     const emit = ws.emit.bind(ws);
     ws.emit = ((event: string | symbol, ...args: unknown[]) => {
       const code = (args[0] as { code?: unknown } | undefined)?.code;
@@ -119,14 +135,29 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
         log.warn({ protocol, code, message: (args[0] as Error).message }, 'websocket client error');
         return true;
       }
+      if (event === 'message' && tooDeep(args[0])) {
+        log.warn({ protocol, maxJsonDepth: limits.maxJsonDepth }, 'websocket message too deep');
+        ws.close(1009, `message nests JSON deeper than ${limits.maxJsonDepth} levels`);
+        return true;
+      }
       return emit(event, ...args);
     }) as typeof ws.emit;
+  };
+  const tooDeep = (data: unknown): boolean => {
+    const max = limits.maxJsonDepth;
+    if (typeof data === 'string' || data instanceof Uint8Array) {
+      return jsonNestingDepth(data, max) > max;
+    }
+    if (Array.isArray(data)) return jsonNestingDepth(Buffer.concat(data as Buffer[]), max) > max;
+    if (data instanceof ArrayBuffer) return jsonNestingDepth(new Uint8Array(data), max) > max;
+    return false;
   };
 
   // graphql-ws ---------------------------------------------------------------------------
   const modernServer = useServer<Record<string, unknown> | undefined, { ws?: WebSocket }>(
     {
       schema,
+      connectionInitWaitTimeout: initWait,
       onConnect: (ctx) => {
         const t = sockets.get(ctx.extra.socket);
         const auth = authenticator.fromConnectionParams(ctx.connectionParams);
@@ -176,6 +207,7 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
         }
         const t = sockets.get(ws);
         if (t) t.auth = auth;
+        initialised.add(ws);
         return { authenticated: auth.authenticated };
       },
       onOperation: (
@@ -222,6 +254,18 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
   legacy.on('connection', (ws: WebSocket) => {
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
+    // the same connection-init timeout as graphql-ws: no accepted connection_init within
+    // `initWait` ms → 4408, as graphql-ws closes its own sockets
+    if (Number.isFinite(initWait) && initWait > 0) {
+      const timer = setTimeout(() => {
+        if (!initialised.has(ws) && ws.readyState === WebSocket.OPEN) {
+          sockets.get(ws)?.log.info({ initWaitMs: initWait }, 'no connection_init: closing');
+          ws.close(4408, 'Connection initialisation timeout');
+        }
+      }, initWait);
+      timer.unref();
+      ws.once('close', () => clearTimeout(timer));
+    }
   });
   const legacyPing =
     keepAlive > 0 && Number.isFinite(keepAlive)
