@@ -30,6 +30,7 @@ import { type AuthState, Authenticator } from './auth';
 import type { ServerConfig } from './config';
 import { healthRouter } from './health';
 import { ideRouter } from './ide';
+import { Gate } from './gate';
 import { graphqlFastPath, httpSubscriptionPlugin } from './graphql-http';
 import { depthRule, limitsPlugin } from './limits';
 import { createLogger, type Logger, requestLogging } from './logging';
@@ -67,6 +68,12 @@ export interface CreateServerOptions {
   drainTimeoutMs?: number;
   /** WebSocket keep-alive interval, ms (default 12 000). */
   keepAliveMs?: number;
+  /**
+   * Run operations with costly introspection one at a time (limits.ts `COSTLY_INTROSPECTION`),
+   * default true; false only for the reference measurement of
+   * bench/introspection-health.bench.ts.
+   */
+  gateCostlyIntrospection?: boolean;
   /**
    * An HTTP server already listening (the one that answered while the process was starting,
    * starting.ts) to serve on instead of binding `config.host:config.port`; it must have no
@@ -130,6 +137,8 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
   const limits = config.limits;
   const logger = opts.logger ?? createLogger('info');
   const authenticator = new Authenticator(config.tokens);
+  // operations with costly introspection, one at a time (limits.ts)
+  const gate = opts.gateCostlyIntrospection === false ? undefined : new Gate(1);
   let draining = false;
 
   const app = express();
@@ -153,6 +162,7 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
     authenticator,
     logger,
     keepAliveMs: opts.keepAliveMs,
+    gate,
     startClosed: true, // opened with the HTTP routes, once Apollo has started
     context: (t) => ({ services, auth: t.auth, requestId: t.requestId, log: t.log }),
   });
@@ -186,7 +196,7 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
         },
       },
       httpSubscriptionPlugin<AppContext>(GRAPHQL_PATH),
-      limitsPlugin<AppContext>(limits, authenticator),
+      limitsPlugin<AppContext>(limits, authenticator, gate),
     ],
     logger: {
       debug: (m) => logger.debug(m),

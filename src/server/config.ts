@@ -16,6 +16,7 @@
  * | REELGRAPH_MAX_BODY_BYTES | 1048576 | largest HTTP request body |
  * | REELGRAPH_MAX_DEPTH | 10 | deepest selection set of an operation |
  * | REELGRAPH_MAX_COMPLEXITY | 5000 | operation cost (1 per field, list fields × `first`) |
+ * | REELGRAPH_MAX_INTROSPECTION_COMPLEXITY | 25000 | cost of the introspection in one operation (introspection-cost.ts) |
  * | REELGRAPH_MAX_TOKENS | 2000 | GraphQL lexer tokens per document |
  * | REELGRAPH_MAX_WS_PAYLOAD | 1048576 | largest WebSocket message, bytes |
  * | REELGRAPH_MAX_JSON_DEPTH | 64 | deepest JSON nesting of a body, `variables` or WebSocket message |
@@ -50,6 +51,12 @@ export interface Limits {
   maxDepth: number;
   /** Highest operation complexity (graphql-query-complexity; see limits.ts). */
   maxComplexity: number;
+  /**
+   * Highest cost of the introspection part of an operation (`__schema`, `__type` and below;
+   * introspection-cost.ts prices each list by its size on the schema). The standard introspection
+   * query of IDEs costs about 19 000 on reelgraph's schema.
+   */
+  maxIntrospectionComplexity: number;
   /** Most lexer tokens in one GraphQL document (graphql-js `parse` option `maxTokens`). */
   maxTokens: number;
   /** Largest WebSocket message, bytes (ws `maxPayload`; a bigger frame closes the socket, 1009). */
@@ -86,6 +93,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxBodyBytes: 1_048_576,
   maxDepth: 10,
   maxComplexity: 5_000,
+  maxIntrospectionComplexity: 25_000,
   maxTokens: 2_000,
   maxWsPayload: 1_048_576,
   maxPageSize: 100,
@@ -139,6 +147,9 @@ const envSchema = z.object({
   REELGRAPH_MAX_BODY_BYTES: positiveInt('REELGRAPH_MAX_BODY_BYTES', 1 << 30).optional(),
   REELGRAPH_MAX_DEPTH: positiveInt('REELGRAPH_MAX_DEPTH', 1000).optional(),
   REELGRAPH_MAX_COMPLEXITY: positiveInt('REELGRAPH_MAX_COMPLEXITY').optional(),
+  REELGRAPH_MAX_INTROSPECTION_COMPLEXITY: positiveInt(
+    'REELGRAPH_MAX_INTROSPECTION_COMPLEXITY',
+  ).optional(),
   REELGRAPH_MAX_TOKENS: positiveInt('REELGRAPH_MAX_TOKENS', 10_000_000).optional(),
   REELGRAPH_MAX_WS_PAYLOAD: positiveInt('REELGRAPH_MAX_WS_PAYLOAD', 1 << 30).optional(),
   REELGRAPH_MAX_JSON_DEPTH: positiveInt('REELGRAPH_MAX_JSON_DEPTH', 1000).optional(),
@@ -216,6 +227,8 @@ export function loadConfig(
     maxBodyBytes: e.REELGRAPH_MAX_BODY_BYTES ?? DEFAULT_LIMITS.maxBodyBytes,
     maxDepth: e.REELGRAPH_MAX_DEPTH ?? DEFAULT_LIMITS.maxDepth,
     maxComplexity: e.REELGRAPH_MAX_COMPLEXITY ?? DEFAULT_LIMITS.maxComplexity,
+    maxIntrospectionComplexity:
+      e.REELGRAPH_MAX_INTROSPECTION_COMPLEXITY ?? DEFAULT_LIMITS.maxIntrospectionComplexity,
     maxTokens: e.REELGRAPH_MAX_TOKENS ?? DEFAULT_LIMITS.maxTokens,
     maxWsPayload: e.REELGRAPH_MAX_WS_PAYLOAD ?? DEFAULT_LIMITS.maxWsPayload,
     maxPageSize: DEFAULT_LIMITS.maxPageSize,

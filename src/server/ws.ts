@@ -34,7 +34,8 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { AuthState, Authenticator } from './auth';
 import type { Limits } from './config';
 import { jsonNestingDepth } from './json-limits';
-import { prepareOperation, type OperationPayload } from './limits';
+import type { Gate } from './gate';
+import { gatedExecute, prepareOperation, type OperationPayload } from './limits';
 import { requestIdOf, type Logger } from './logging';
 
 /** Context facts a transport knows about an operation. */
@@ -63,6 +64,8 @@ export interface WebSocketOptions<C> {
    * "Connection initialisation timeout".
    */
   connectionInitWaitTimeoutMs?: number;
+  /** The gate of operations with costly introspection (limits.ts `gatedExecute`). */
+  gate?: Gate;
   /**
    * Refuse upgrades (503) until {@link WebSocketGateway.open} is called, e.g. while the rest of
    * the server starts (default false: accept at once).
@@ -157,6 +160,7 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
   const modernServer = useServer<Record<string, unknown> | undefined, { ws?: WebSocket }>(
     {
       schema,
+      ...(opts.gate ? { execute: gatedExecute(opts.gate) } : {}),
       connectionInitWaitTimeout: initWait,
       onConnect: (ctx) => {
         const t = sockets.get(ctx.extra.socket);
@@ -196,7 +200,7 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
   const legacyServer = new SubscriptionServer(
     {
       schema,
-      execute,
+      execute: opts.gate ? gatedExecute(opts.gate) : execute,
       subscribe,
       // no `ka` messages: its timer outlives closed sockets by up to one interval; the
       // WebSocket-level pings below keep connections alive and find dead peers instead
