@@ -27,6 +27,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { GraphQLSchema } from 'graphql';
 import type { Services } from '../services';
 import { type AuthState, Authenticator } from './auth';
+import { readTokenFile, TokenFileWatcher } from './token-file';
 import type { ServerConfig } from './config';
 import { healthRouter } from './health';
 import { ideRouter } from './ide';
@@ -61,13 +62,15 @@ export interface CreateServerOptions {
   /** The services the resolvers and the REST routes call. */
   services: Services;
   /** Host, port, tokens and limits (config.ts `loadConfig`). */
-  config: Pick<ServerConfig, 'host' | 'port' | 'tokens' | 'limits'>;
+  config: Pick<ServerConfig, 'host' | 'port' | 'tokens' | 'limits' | 'tokensFile'>;
   /** Default: a pino logger at `info` on stdout. */
   logger?: Logger;
   /** How long in-flight HTTP requests may take to finish on shutdown, ms (default 10 000). */
   drainTimeoutMs?: number;
   /** WebSocket keep-alive interval, ms (default 12 000). */
   keepAliveMs?: number;
+  /** The token file's stat fallback interval, ms (token-file.ts; default 2 000). */
+  tokenFilePollMs?: number;
   /**
    * Run operations with costly introspection one at a time (limits.ts `COSTLY_INTROSPECTION`),
    * default true; false only for the reference measurement of
@@ -95,6 +98,13 @@ export interface RunningServer {
   httpServer: http.Server;
   /** The WebSocket servers (open connection count, close). */
   websockets: WebSocketGateway;
+  /**
+   * Re-reads the token file now (SIGHUP; start.ts): removed tokens are refused from then on and
+   * their WebSockets closed with 4403.
+   * @returns false when no token file is configured or it could not be read (the last good set
+   *   stays)
+   */
+  reloadTokens(): boolean;
   /** Graceful shutdown (see the module documentation); idempotent. */
   close(): Promise<void>;
 }
@@ -136,7 +146,27 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
   const { schema, services, config } = opts;
   const limits = config.limits;
   const logger = opts.logger ?? createLogger('info');
-  const authenticator = new Authenticator(config.tokens);
+  // tokens: the inline ones, plus the token file's (names, expiry), re-read on change
+  const fileEntries = config.tokensFile ? readTokenFile(config.tokensFile) : [];
+  const inline = config.tokens.filter((t) => !fileEntries.some((e) => e.token === t));
+  const authenticator = new Authenticator([...inline, ...fileEntries], {
+    required: config.tokensFile !== undefined,
+  });
+  const tokenFile = config.tokensFile
+    ? new TokenFileWatcher({
+        file: config.tokensFile,
+        pollMs: opts.tokenFilePollMs,
+        onChange: (entries) => {
+          authenticator.setTokens([...inline, ...entries]);
+          logger.info(
+            { file: config.tokensFile, tokens: entries.map((e) => e.name) },
+            'API tokens reloaded',
+          );
+        },
+        onError: (err) =>
+          logger.error({ err: err.message }, 'API token file not reloaded: keeping the last set'),
+      })
+    : undefined;
   // operations with costly introspection, one at a time (limits.ts)
   const gate = opts.gateCostlyIntrospection === false ? undefined : new Gate(1);
   let draining = false;
@@ -265,6 +295,7 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
     });
   } catch (e) {
     await apollo.stop().catch(() => undefined);
+    tokenFile?.close();
     throw e;
   }
   const port = (httpServer.address() as AddressInfo).port;
@@ -278,9 +309,11 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
     port,
     httpServer,
     websockets,
+    reloadTokens: () => tokenFile?.reload() ?? false,
     close() {
       closing ??= (async () => {
         draining = true;
+        tokenFile?.close();
         websockets.closeAll(); // synchronously, before the first await
         await apollo.stop(); // drains HTTP (in-flight requests finish), then the WebSockets
         await new Promise<void>((resolve) => logger.flush(() => resolve()));

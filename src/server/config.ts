@@ -11,7 +11,7 @@
  * | REELGRAPH_PACHD_TOKEN | (none) | Pachyderm token sent to pachd as metadata `authn-token` |
  * | REELGRAPH_PACHD_CA | (none) | PEM file of extra root certificates for `grpcs://` |
  * | REELGRAPH_API_TOKENS | (none) | comma-separated bearer tokens; when any token is configured, mutations, subscriptions and the REST routes need one |
- * | REELGRAPH_API_TOKENS_FILE | (none) | file of tokens, one per line (`#` comments) |
+ * | REELGRAPH_API_TOKENS_FILE | (none) | file of tokens, one per line (`#` comments; `name=` and `expires=` attributes; re-read on change and SIGHUP: token-file.ts) |
  * | REELGRAPH_MAX_ITEMS | 10000 | items per `addRatings` / `requestPredictions` / REST call |
  * | REELGRAPH_MAX_BODY_BYTES | 1048576 | largest HTTP request body |
  * | REELGRAPH_MAX_DEPTH | 10 | deepest selection set of an operation |
@@ -24,12 +24,12 @@
  *
  * `first` of every paginated field is capped at 100 by the services (`maxPageSize`).
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { parsePachdAddress } from '../pachyderm/grpc/address';
 import { DEFAULT_MAX_JSON_DEPTH } from './json-limits';
+import { readTokenFile } from './token-file';
 
 /** Why `address` is not a pachd address, or undefined when it is one. */
 function pachdAddressProblem(address: string): string | undefined {
@@ -80,8 +80,13 @@ export interface ServerConfig {
   dataDir: string;
   /** A pachd to use over gRPC instead of the embedded engine (absent: the embedded engine). */
   pachd?: { address: string; token?: string; caFile?: string };
-  /** The accepted bearer tokens (empty: no authentication). */
+  /** The accepted bearer tokens (empty: no authentication, unless `tokensFile` is set). */
   tokens: string[];
+  /**
+   * The token file (absolute), re-read while the server runs (token-file.ts: names, expiry,
+   * revocation). When set, authentication stays on even if the file lists no token.
+   */
+  tokensFile?: string;
   limits: Limits;
   /** pino level. */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -211,17 +216,10 @@ export function loadConfig(
   const tokens = e.REELGRAPH_API_TOKENS
     ? parseTokens(e.REELGRAPH_API_TOKENS, 'REELGRAPH_API_TOKENS')
     : [];
-  if (e.REELGRAPH_API_TOKENS_FILE) {
-    let text: string;
-    try {
-      text = fs.readFileSync(e.REELGRAPH_API_TOKENS_FILE, 'utf8');
-    } catch (err) {
-      throw new ConfigError(
-        `REELGRAPH_API_TOKENS_FILE: cannot read ${e.REELGRAPH_API_TOKENS_FILE}: ${(err as Error).message}`,
-      );
-    }
-    tokens.push(...parseTokens(text, e.REELGRAPH_API_TOKENS_FILE));
-  }
+  const tokensFile = e.REELGRAPH_API_TOKENS_FILE
+    ? path.resolve(e.REELGRAPH_API_TOKENS_FILE)
+    : undefined;
+  if (tokensFile) tokens.push(...readTokenFile(tokensFile).map((t) => t.token));
   const limits: Limits = {
     maxItems: e.REELGRAPH_MAX_ITEMS ?? DEFAULT_LIMITS.maxItems,
     maxBodyBytes: e.REELGRAPH_MAX_BODY_BYTES ?? DEFAULT_LIMITS.maxBodyBytes,
@@ -251,6 +249,7 @@ export function loadConfig(
         }
       : {}),
     tokens: [...new Set(tokens)],
+    ...(tokensFile ? { tokensFile } : {}),
     limits,
     logLevel: e.LOG_LEVEL,
     ...rest,

@@ -115,7 +115,7 @@ export async function startApi(config: ServerConfig, opts: StartOptions = {}): P
         graphql: server.graphqlUrl,
         ws: server.wsUrl,
         dataDir: config.dataDir,
-        auth: config.tokens.length > 0,
+        auth: config.tokens.length > 0 || config.tokensFile !== undefined,
       },
       'listening',
     );
@@ -150,7 +150,7 @@ export async function startApi(config: ServerConfig, opts: StartOptions = {}): P
 
 /**
  * Runs the API until SIGTERM or SIGINT, then stops gracefully. A second signal during the stop
- * exits at once with code 1.
+ * exits at once with code 1. SIGHUP re-reads the API token file.
  * @returns when stopped (the caller then exits with code 0)
  */
 export async function serveUntilSignal(
@@ -170,10 +170,17 @@ export async function serveUntilSignal(
       api.stop().then(() => {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
+        process.off('SIGHUP', onHangup);
         resolve();
       }, reject);
     };
+    // SIGHUP: re-read the API token file (removed tokens refused, their WebSockets closed)
+    const onHangup = () => {
+      const ok = api.server.reloadTokens();
+      api.logger.info({ signal: 'SIGHUP', reloaded: ok }, 'signal received');
+    };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    process.on('SIGHUP', onHangup);
   });
 }

@@ -66,6 +66,8 @@ export interface WebSocketOptions<C> {
   connectionInitWaitTimeoutMs?: number;
   /** The gate of operations with costly introspection (limits.ts `gatedExecute`). */
   gate?: Gate;
+  /** How often sockets are checked for an expired token, ms (default 1 000). */
+  tokenCheckMs?: number;
   /**
    * Refuse upgrades (503) until {@link WebSocketGateway.open} is called, e.g. while the rest of
    * the server starts (default false: accept at once).
@@ -81,6 +83,12 @@ export interface WebSocketGateway {
   open(): void;
   /** Stops accepting upgrades and sends a close frame to every client NOW (synchronously). */
   closeAll(code?: number, reason?: string): void;
+  /**
+   * Closes (4403) every socket, on both protocols, whose token is no longer accepted (removed
+   * from the token file or expired); returns how many. Runs by itself when the tokens change and
+   * every `tokenCheckMs`.
+   */
+  revokeInvalid(): number;
   /** Closes both servers; resolves when they are closed. Calls {@link closeAll} first. */
   dispose(): Promise<void>;
 }
@@ -167,6 +175,7 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
         const auth = authenticator.fromConnectionParams(ctx.connectionParams);
         if (auth.presented && !auth.authenticated) return false; // 4403 Forbidden
         if (t) t.auth = auth;
+        if (auth.tokenName) t?.log.info({ token: auth.tokenName }, 'websocket authenticated');
         return true;
       },
       onSubscribe: (ctx, _id, payload) => {
@@ -211,6 +220,7 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
         }
         const t = sockets.get(ws);
         if (t) t.auth = auth;
+        if (auth.tokenName) t?.log.info({ token: auth.tokenName }, 'websocket authenticated');
         initialised.add(ws);
         return { authenticated: auth.authenticated };
       },
@@ -323,8 +333,29 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
     }
   };
 
+  // revocation: a token removed from the file (or expired) closes its sockets with 4403
+  const revokeInvalid = (): number => {
+    let n = 0;
+    for (const server of [modern, legacy]) {
+      for (const ws of server.clients) {
+        const t = sockets.get(ws);
+        if (!t?.auth.authenticated || authenticator.stillValid(t.auth)) continue;
+        if (ws.readyState !== WebSocket.OPEN) continue;
+        const why = authenticator.whyInvalid(t.auth);
+        t.log.info({ token: t.auth.tokenName, why }, 'websocket token no longer accepted');
+        ws.close(4403, `Forbidden: the API token was ${why}`);
+        n++;
+      }
+    }
+    return n;
+  };
+  const unsubscribeTokens = authenticator.onChange(() => revokeInvalid());
+  const tokenCheck = setInterval(() => revokeInvalid(), opts.tokenCheckMs ?? 1_000);
+  tokenCheck.unref();
+
   return {
     connections: () => modern.clients.size + legacy.clients.size,
+    revokeInvalid,
     open() {
       if (!closed) accepting = true;
     },
@@ -332,6 +363,8 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
     async dispose() {
       closeAll();
       if (legacyPing) clearInterval(legacyPing);
+      clearInterval(tokenCheck);
+      unsubscribeTokens();
       httpServer.off('upgrade', onUpgrade);
       legacyServer.close();
       await modernServer.dispose();
