@@ -25,6 +25,7 @@ import {
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { GraphQLSchema } from 'graphql';
+import type { StorageStatus } from '../pachyderm/embedded/storage';
 import type { Services } from '../services';
 import { type AuthState, Authenticator } from './auth';
 import { readTokenFile, TokenFileWatcher } from './token-file';
@@ -69,6 +70,8 @@ export interface CreateServerOptions {
   drainTimeoutMs?: number;
   /** WebSocket keep-alive interval, ms (default 12 000). */
   keepAliveMs?: number;
+  /** The data directory's storage, reported by /readyz (embedded engine only; health.ts). */
+  storage?: () => StorageStatus | undefined;
   /** The token file's stat fallback interval, ms (token-file.ts; default 2 000). */
   tokenFilePollMs?: number;
   /**
@@ -262,7 +265,7 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
     }),
   );
   // after /graphql: the hot path traverses as few layers as possible
-  app.use(healthRouter(services, { draining: () => draining }));
+  app.use(healthRouter(services, { draining: () => draining, storage: opts.storage }));
   app.use(ideRouter(GRAPHQL_PATH));
   app.use(
     restRouter(services, {

@@ -20,7 +20,8 @@
  * committed; a body that is JSON but not an object, such as `null`, is named so); a body over the
  * limit → 413 `request body too large: more than <N> bytes`; nested deeper than
  * REELGRAPH_MAX_JSON_DEPTH → 400;
- * unknown filename → 404; no model yet → 503; a missing or wrong token (when tokens
+ * unknown filename → 404; no model yet → 503; the data directory full (or below its free-space
+ * floor) → 507 naming it and its free space (nothing is committed); a missing or wrong token (when tokens
  * are configured) → 401; anything else → 500 `{"error": "internal error", "requestId"}`.
  */
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
@@ -31,6 +32,7 @@ import {
   ServiceError,
   ValidationError,
 } from '../services/errors';
+import { StorageFullError } from '../pachyderm/storage-error';
 import type { Authenticator } from './auth';
 import { depthVerifier } from './json-limits-express';
 
@@ -179,6 +181,9 @@ export function restError(err: unknown, requestId: string): { status: number; bo
         details: err.issues.map((i) => ({ index: i.index, field: i.field, problem: i.message })),
       },
     };
+  }
+  if (err instanceof StorageFullError) {
+    return { status: 507, body: { error: err.message } };
   }
   if (err instanceof ServiceError) {
     const status = err.kind === 'NOT_FOUND' ? 404 : err.kind === 'MODEL_NOT_READY' ? 503 : 400;

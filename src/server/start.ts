@@ -8,7 +8,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GraphQLSchema } from 'graphql';
-import { DB_FILE } from '../pachyderm/embedded';
+import { DB_FILE, EmbeddedPachyderm } from '../pachyderm/embedded';
+import type { StorageStatus } from '../pachyderm/embedded/storage';
 import type { Pachyderm } from '../pachyderm/port';
 import { buildSchema } from '../resolvers/schema';
 import { createServices, type Services } from '../services';
@@ -39,6 +40,11 @@ export interface StartOptions {
 /** True when `dir` does not exist or holds no engine database. */
 export function isEmptyDataDir(dir: string): boolean {
   return !fs.existsSync(path.join(dir, DB_FILE));
+}
+
+/** The storage status of an embedded engine, for /readyz (undefined for a remote pachd). */
+function storageOf(pach: Pachyderm): (() => StorageStatus) | undefined {
+  return pach instanceof EmbeddedPachyderm ? () => pach.storage.status() : undefined;
 }
 
 /** The human-readable banner with the server's URLs. */
@@ -108,6 +114,7 @@ export async function startApi(config: ServerConfig, opts: StartOptions = {}): P
       config: { ...config, port: starting.port },
       logger,
       httpServer: starting.handOver(),
+      storage: storageOf(pach),
     });
     logger.info(
       {
