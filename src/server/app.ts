@@ -35,7 +35,7 @@ import { ideRouter } from './ide';
 import { Gate } from './gate';
 import { graphqlFastPath, httpSubscriptionPlugin } from './graphql-http';
 import { depthRule, limitsPlugin } from './limits';
-import { createLogger, type Logger, requestLogging } from './logging';
+import { createLogger, type Logger, requestLogging, tokenNames } from './logging';
 import { depthVerifier, queryParamDepth } from './json-limits-express';
 import { restError, restRouter } from './rest';
 import { answerWhileStarting } from './starting';
@@ -239,8 +239,11 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
     },
   });
   await apollo.start();
-  const contextOf = (req: http.IncomingMessage, ids: { id: string; log: Logger }): AppContext =>
-    new RequestContext(services, authenticator.fromHeader(req.headers.authorization), ids);
+  const contextOf = (req: http.IncomingMessage, ids: { id: string; log: Logger }): AppContext => {
+    const auth = authenticator.fromHeader(req.headers.authorization);
+    if (auth.tokenName) tokenNames.set(req, auth.tokenName);
+    return new RequestContext(services, auth, ids);
+  };
   fastPath = graphqlFastPath(apollo, {
     path: GRAPHQL_PATH,
     maxBodyBytes: limits.maxBodyBytes,

@@ -35,6 +35,7 @@ import {
 import { StorageFullError } from '../pachyderm/storage-error';
 import type { Authenticator } from './auth';
 import { depthVerifier } from './json-limits-express';
+import { tokenNames } from './logging';
 
 /** What the REST routes need from the services. */
 export type RestServices = Pick<Services, 'ratings' | 'predictions'>;
@@ -231,6 +232,7 @@ export function restRouter(
   const requireToken = (req: Request, res: Response, next: NextFunction) => {
     if (!opts.authenticator.enabled) return next();
     const state = opts.authenticator.fromHeader(req.headers.authorization);
+    if (state.tokenName) tokenNames.set(req, state.tokenName);
     if (state.authenticated) return next();
     res
       .status(401)

@@ -7,6 +7,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { createServer, type RunningServer } from '../../src/server/app';
 import { Authenticator } from '../../src/server/auth';
 import { ConfigError, loadConfig } from '../../src/server/config';
@@ -189,4 +191,36 @@ describe('the token file format', () => {
     expect(auth.stillValid(s2)).toBe(false);
     expect(auth.whyInvalid(s2)).toBe('revoked');
   });
+});
+
+test('logs the token’s name with each request and WebSocket, never the token', async () => {
+  writeTokens(`${T1} name=ci-deploy\n`);
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  server = await createServer({
+    schema: fixtureSchema().schema,
+    services,
+    config: loadConfig({ PORT: '0', REELGRAPH_API_TOKENS_FILE: file }),
+    logger: pino({ level: 'info' }, sink),
+  });
+  expect((await announce(T1, 'logged')).status).toBe(200);
+  const client = modernClient(server.wsUrl, { token: T1 });
+  const sub = modernSubscribe(client, 'subscription { announced }');
+  for (let i = 0; !sub.results.length; i++) {
+    await announce(T1, `ping ${i}`);
+    await new Promise((r) => setImmediate(r));
+    if (i > 500) throw new Error('the subscription never became live');
+  }
+  await client.dispose();
+  const parsed = lines.map((l) => JSON.parse(l) as { msg: string; token?: string });
+  expect(parsed.some((l) => l.msg === 'request' && l.token === 'ci-deploy')).toBe(true);
+  expect(parsed.some((l) => l.msg === 'websocket authenticated' && l.token === 'ci-deploy')).toBe(
+    true,
+  );
+  expect(lines.join('\n')).not.toContain(T1);
 });
