@@ -255,10 +255,18 @@ export function describePpsContract(
 
       it('stops and starts: a stopped pipeline runs no job', async () => {
         await upper();
+        // a witness pipeline on the same input, not stopped: once its job for the commit has
+        // finished, the engine had its chance to run the stopped one's too
+        await pach.createPipeline({
+          pipeline: { name: 'witness' },
+          transform: { cmd: UPPER },
+          input: { pfs: { repo: 'in', glob: '/*' } },
+        });
+        await specJob(pach, 'witness');
         await pach.stopPipeline('up');
         expect((await pach.inspectPipeline('up')).state).toBe(PipelineState.PIPELINE_PAUSED);
         const c = await put('in@master', { '/a': 'abc' });
-        await new Promise((r) => setTimeout(r, 300));
+        expect((await waitJob(pach, 'witness', c.id)).state).toBe(JobState.JOB_SUCCESS);
         expect((await pach.inspectJob({ pipeline: 'up', id: c.id })).state).toBe(
           JobState.JOB_CREATED,
         );
@@ -683,10 +691,18 @@ export function describePpsContract(
           input: { cross: [{ pfs: { repo: 'a', glob: '/' } }, { pfs: { repo: 'b', glob: '/' } }] },
         });
         await specJob(pach, 'both');
+        // a witness pipeline reading only `a`: once its job for the commit has finished, the
+        // engine had its chance to start `both` too
+        await pach.createPipeline({
+          pipeline: { name: 'witness' },
+          transform: { cmd: sh('cat /pfs/a/* > /pfs/out/a') },
+          input: { pfs: { repo: 'a', glob: '/' } },
+        });
+        await specJob(pach, 'witness');
         const open = await pach.startCommit('b@master');
         await put(`b@${open.id}`, { '/b': 'B' });
         const c = await put('a@master', { '/a': 'A' });
-        await new Promise((r) => setTimeout(r, 300));
+        expect((await waitJob(pach, 'witness', c.id)).state).toBe(JobState.JOB_SUCCESS);
         const waiting = await pach.inspectJob({ pipeline: 'both', id: c.id });
         expect(waiting.state).toBe(JobState.JOB_CREATED);
         expect(waiting.inputCommits.map((i) => `${i.repo.name}@${i.id}`).sort()).toEqual(
