@@ -69,3 +69,27 @@ test(`a datum whose program exits with ${PERMANENT_FAILURE_EXIT_CODE} fails at o
   );
   expect(p.runs()).toEqual(['try']);
 });
+
+test('a job whose output meets the free-space floor fails with that reason, naming the data directory', async () => {
+  const started = path.join(dir, 'started');
+  await pach.createPipeline({
+    pipeline: { name: 'copy' },
+    transform: { cmd: ['sh', '-c', `touch "${started}"; sleep 1; cp /pfs/in/* /pfs/out/`] },
+    input: { pfs: { repo: 'in', glob: '/*' } },
+  });
+  const c = await pach.modifyFile('in@master', [{ op: 'put', path: '/a', data: 'A' }]);
+  // once the datum runs, the floor rises above the free space: its output cannot be committed
+  for (let i = 0; !fs.existsSync(started); i++) {
+    if (i > 3000) throw new Error('the datum never started');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  pach.storage.minFreeBytes = Number.MAX_SAFE_INTEGER;
+  const j = await pach.inspectJob({ pipeline: 'copy', id: c.id }, { wait: true });
+  pach.storage.minFreeBytes = 0;
+  expect(j.state).toBe(JobState.JOB_FAILURE);
+  expect(j.reason).toMatch(
+    new RegExp(
+      `insufficient storage: the data directory ${pach.dataDir} has .* free, below the floor of .* \\(REELGRAPH_MIN_FREE_BYTES\\)`,
+    ),
+  );
+});

@@ -56,10 +56,10 @@ export interface StorageStatus {
 export class StorageGuard {
   private lastFailure?: StorageFullError;
 
-  /** @param minFreeBytes the floor (0: no floor) */
+  /** @param minFreeBytes the floor (0: no floor); may be changed while the engine runs */
   constructor(
     readonly dataDir: string,
-    readonly minFreeBytes: number = DEFAULT_MIN_FREE_BYTES,
+    public minFreeBytes: number = DEFAULT_MIN_FREE_BYTES,
   ) {}
 
   /** @throws StorageFullError when the free space is below the floor */
