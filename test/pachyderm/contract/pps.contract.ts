@@ -430,11 +430,16 @@ export function describePpsContract(
       });
 
       it('StopJob kills a running job (KILLED) and later jobs still run', async () => {
+        const dir = markerDir();
+        markers.push(dir);
         await pach.createRepo('in');
         await pach.createPipeline({
           pipeline: { name: 'slow' },
           transform: {
-            cmd: sh('if [ -e /pfs/in/slow ]; then sleep 30; fi; cp /pfs/in/* /pfs/out/'),
+            cmd: sh(
+              'if [ -e /pfs/in/slow ]; then touch "$MARKERS/running"; sleep 30; fi; cp /pfs/in/* /pfs/out/',
+            ),
+            env: { MARKERS: dir },
           },
           input: { pfs: { repo: 'in', glob: '/' } },
         });
@@ -444,7 +449,11 @@ export function describePpsContract(
         const c = await put('in@master', { '/slow': 's' });
         await until(feed, (j) => j.job.id === c.id && j.state === JobState.JOB_RUNNING);
         ctl.abort();
-        await new Promise((r) => setTimeout(r, 100)); // the datum's process is running
+        // the datum's process is running: it left its marker
+        for (let i = 0; !fs.existsSync(path.join(dir, 'running')); i++) {
+          if (i > 3000) throw new Error('the datum never started');
+          await new Promise((r) => setTimeout(r, 10));
+        }
         await pach.stopJob({ pipeline: 'slow', id: c.id }, { reason: 'enough' });
         const j = await pach.inspectJob({ pipeline: 'slow', id: c.id });
         expect(j.state).toBe(JobState.JOB_KILLED);
