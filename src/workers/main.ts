@@ -19,14 +19,14 @@ import { loadAlgorithmPlugins, pluginsFromEnv } from '../engine/algorithms/plugi
 import { ParamError } from '../engine/params';
 import { SimilarityBudgetError } from '../engine/similarities';
 import { isBatching, nextDatum, PERMANENT_FAILURE_EXIT_CODE } from '../pachyderm/worker-sdk';
+import type * as PredictModule from './predict';
+import type * as TrainModule from './train';
+import type * as RankerModule from './train-ranker';
 
 /** A failure that a retry would repeat: a bad parameter, a refused memory estimate. */
 function isPermanent(e: unknown): boolean {
   return e instanceof ParamError || e instanceof SimilarityBudgetError;
 }
-import type * as PredictModule from './predict';
-import type * as TrainModule from './train';
-import type * as RankerModule from './train-ranker';
 
 /** The worker programs by name. */
 export const WORKERS = ['train', 'predict'] as const;

@@ -104,8 +104,10 @@ describe('introspection limits over HTTP and WebSocket', () => {
   });
 
   test('serves a health probe while costly introspection queries queue (between two of them)', async () => {
-    // 6 costly queries at once; the probe sent after them answers before the last one does
-    const query = aliases(30);
+    // 6 costly queries at once, each as big as the limit allows; the probe sent after them
+    // answers before the last one does
+    const one = operationComplexity(schema, parse(`{ ${ONE} }`), {}, null)!.introspection;
+    const query = aliases(Math.floor(loadConfig({}).limits.maxIntrospectionComplexity / one));
     const order: string[] = [];
     const costly = Array.from({ length: 6 }, (_, i) =>
       postGraphQL(server.graphqlUrl, query).then((a) => {
