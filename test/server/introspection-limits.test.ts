@@ -87,7 +87,7 @@ describe('introspection limits over HTTP and WebSocket', () => {
     expect(a.body.errors?.[0].extensions?.code).toBe('COMPLEXITY_LIMIT_EXCEEDED');
     const cost = operationComplexity(schema, parse(aliases(100)), {}, null)!;
     expect(a.body.errors?.[0].message).toBe(
-      `introspection complexity ${cost.introspection} exceeds the maximum of 25000 (REELGRAPH_MAX_INTROSPECTION_COMPLEXITY; an introspection list costs its size on this schema times its fields; the standard introspection query fits)`,
+      `introspection complexity ${cost.introspection} exceeds the maximum of ${loadConfig({}).limits.maxIntrospectionComplexity} (REELGRAPH_MAX_INTROSPECTION_COMPLEXITY; an introspection list costs its size on this schema times its fields; the standard introspection query fits)`,
     );
   });
 
