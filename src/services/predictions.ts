@@ -17,6 +17,7 @@
  *   (another replica, a restart) a binary search over the `streaming` commits, oldest first, for
  *   the first one holding the file (request files are never deleted): O(log n) file look-ups.
  */
+import { commitFiles } from '../pachyderm/own-commit';
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { PachCode, isPachError } from '../pachyderm/errors';
@@ -81,7 +82,7 @@ export class Predictions implements PredictionsService {
   async requestPredictions(pairs: readonly unknown[]): Promise<PredictionRequestReceipt> {
     const valid = validatePairs(pairs, this.config);
     const requestId = newRequestId();
-    const commit = await this.pach.modifyFile(`${this.config.streamingRepo}@master`, [
+    const commit = await commitFiles(this.pach, `${this.config.streamingRepo}@master`, [
       { op: 'put', path: `/${requestId}`, data: requestFileText(valid) },
     ]);
     this.remember(requestId, commit.id);

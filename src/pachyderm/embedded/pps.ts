@@ -1458,7 +1458,7 @@ export class Pps implements PpsApi {
     const pfs = this.engine.pfs;
     pfs.tx(() => {
       const row = pfs.resolveCommit(commit);
-      if (row.finished === null) {
+      if (row.finishing === null) {
         pfs.finishCommitTx(row, {
           error: state === JobState.JOB_SUCCESS ? '' : reason || 'job failed',
         });
@@ -1523,7 +1523,7 @@ export class Pps implements PpsApi {
     // the row's fields (finished, error) only: a full CommitInfo lists every child and
     // subvenance commit, which grows with the history (e.g. a model read by every predict job)
     const outInfo = this.engine.pfs.resolveCommit(outCommit);
-    if (outInfo.finished) {
+    if (outInfo.finishing) {
       // the commit was finished by an earlier process: its error decides
       await this.settle(
         job,

@@ -7,11 +7,14 @@
  * - `readFile`: GetFile's chunks, concatenated.
  * - `modifyFile` returns the commit written into, which pachd's ModifyFile (answer `Empty`) does
  *   not tell. A commit id is used as is. For a branch head the client first inspects the head:
- *   open → the modification goes into that commit, by id; finished or missing → pachd's own
+ *   open → the modification goes into that commit, by id; FINISHING, finished or missing → pachd's own
  *   one-off commit (`set_commit` = the branch, atomic on pachd's side), then the new commit is
  *   found by walking back from the new head to the child of the previous head. Calls on one branch
  *   are serialised within this client, so the answer is exact for a single writer process; two
- *   processes auto-committing to the same branch at the same instant may get each other's id.
+ *   processes auto-committing to the same branch at the same instant may get each other's id;
+ *   writers that need the exact id with several processes use `commitFiles` (own-commit.ts),
+ *   which writes into a commit it started. A head that finishes between the look and the write
+ *   ("has already finished") is retried with backoff (own-commit.ts `retryWithBackoff`).
  * - `watchJobs` (every state change): pachd's SubscribeJob sends each non-terminal job once only,
  *   and InspectJob{wait} returns only at a terminal state. So the client subscribes to each
  *   pipeline's jobs (all pipelines: ListPipeline, re-listed every second; for a pipeline that
@@ -107,6 +110,7 @@ import {
 } from './codec';
 import { AUTH_METADATA_KEY, CHANNEL_OPTIONS, MAX_MSG_PAYLOAD_SIZE, loadProtos } from './protos';
 import { fromGrpcError } from './status';
+import { retryWithBackoff } from '../own-commit';
 
 /** Options of {@link connectPachd}. */
 export interface ConnectOptions {
@@ -572,31 +576,22 @@ export class GrpcPachyderm implements Pachyderm {
       return target;
     }
     const key = `${target.repo.project.name}/${target.repo.name}.${target.repo.type}@${target.branch!.name}`;
-    return this.serialized(key, async () => {
-      for (let attempt = 0; ; attempt++) {
+    return this.serialized(key, () =>
+      retryWithBackoff(async () => {
         const head = await this.inspectCommit(target).catch((e: unknown) => {
           if (isPachError(e, PachCode.NOT_FOUND)) return null;
           throw e;
         });
-        if (head && !head.finished) {
-          try {
-            await this.sendModifyFile({ repo: target.repo, id: head.commit.id, branch: null }, ops);
-            return head.commit;
-          } catch (e) {
-            // finished between the look and the write: start over (auto-commit)
-            if (
-              attempt < 3 &&
-              isPachError(e, PachCode.FAILED_PRECONDITION) &&
-              /finished/.test((e as Error).message)
-            )
-              continue;
-            throw e;
-          }
+        // open (not even FINISHING): write into it by id. A FINISHING head refuses writes by id
+        // on a real pachd, so it is written through the branch (pachd makes a child commit).
+        if (head && !head.finishing) {
+          await this.sendModifyFile({ repo: target.repo, id: head.commit.id, branch: null }, ops);
+          return head.commit;
         }
         await this.sendModifyFile(target, ops);
         return this.childOf(target, head?.commit.id ?? null);
-      }
-    });
+      }),
+    );
   }
 
   /** The commit on `branch` whose parent is `parentId` (null: the root), walking back from the head. */

@@ -37,7 +37,17 @@ export interface GrpcStack {
   close(): Promise<void>;
 }
 
-/** Opens an engine on `dir` (default: a new temp dir), serves it, connects a client. */
+/**
+ * The finishing window of the stand-in's engine in these suites, in ms: like a real pachd, a
+ * finished commit stays FINISHING (writes refused) this long before it is FINISHED.
+ */
+export const STAND_IN_FINISHING_WINDOW_MS = 30;
+
+/**
+ * Opens an engine on `dir` (default: a new temp dir; finishing window
+ * {@link STAND_IN_FINISHING_WINDOW_MS} unless `engine.finishingWindowMs` says otherwise), serves
+ * it, connects a client.
+ */
 export async function grpcStack(
   opts: {
     dir?: string;
@@ -47,7 +57,10 @@ export async function grpcStack(
   } = {},
 ): Promise<GrpcStack> {
   const dir = opts.dir ?? tempDir();
-  const engine = await EmbeddedPachyderm.open(dir, opts.engine);
+  const engine = await EmbeddedPachyderm.open(dir, {
+    finishingWindowMs: STAND_IN_FINISHING_WINDOW_MS,
+    ...opts.engine,
+  });
   const server = await startPachdServer(engine, { port: 0, token: opts.token });
   const client = connectPachd(`grpc://127.0.0.1:${server.port}`, {
     token: opts.token,
