@@ -132,10 +132,12 @@ export function pachdFromEnv(
 
 /**
  * Opens the Pachyderm port chosen by `sel`: with `pachdAddress`, the gRPC client to that pachd,
- * after a Health/Check (so that a wrong address fails here, naming it); otherwise
+ * after a Health/Check (so that a wrong address fails here, naming it) and a version check
+ * (pachd ≥ 2.8.0, grpc/version.ts); otherwise
  * {@link openEmbeddedEngine} on `sel.dataDir` (`opts` apply to it only).
  * @throws PachError INVALID_ARGUMENT for a malformed address, UNAVAILABLE / DEADLINE_EXCEEDED
- *   "pachd at … is not reachable" when pachd does not answer within 10 s; the errors of
+ *   "pachd at … is not reachable" when pachd does not answer within 10 s; FAILED_PRECONDITION
+ *   "pachd at … is version X; reelgraph needs pachd 2.8.0 or newer" for an older pachd; the errors of
  *   {@link openEmbeddedEngine}
  */
 export async function openEngine(
@@ -146,6 +148,7 @@ export async function openEngine(
     const pach = connectPachd(sel.pachdAddress, { token: sel.pachdToken, caFile: sel.pachdCaFile });
     try {
       await pach.checkHealth();
+      await pach.checkVersion();
     } catch (e) {
       await pach.close();
       throw e;

@@ -1145,12 +1145,12 @@ export class Pps implements PpsApi {
 
   private onCommit(ev: CommitEvent): void {
     if (this.closed) return;
-    if (
-      ev.kind === 'finished' &&
-      ev.origin === OriginKind.USER &&
-      ev.repo.type === 'user' &&
-      ev.branch
-    ) {
+    // pachd creates a commit's jobs in FinishCommit's transaction (they wait for their inputs
+    // to be FINISHED); with a finishing window that is the `finishing` event
+    const created =
+      ev.kind === 'finishing' ||
+      (ev.kind === 'finished' && this.engine.pfs.finishingWindowMs === 0);
+    if (created && ev.origin === OriginKind.USER && ev.repo.type === 'user' && ev.branch) {
       // synchronously, so the jobs exist when the client's call that finished the commit returns
       try {
         const source = { project: ev.repo.project.name, repo: ev.repo.name, branch: ev.branch };

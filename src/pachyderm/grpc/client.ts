@@ -111,6 +111,7 @@ import {
 import { AUTH_METADATA_KEY, CHANNEL_OPTIONS, MAX_MSG_PAYLOAD_SIZE, loadProtos } from './protos';
 import { fromGrpcError } from './status';
 import { retryWithBackoff } from '../own-commit';
+import { assertSupportedVersion } from './version';
 
 /** Options of {@link connectPachd}. */
 export interface ConnectOptions {
@@ -294,6 +295,17 @@ export class GrpcPachyderm implements Pachyderm {
       additional: v.additional ?? '',
       gitCommit: v.git_commit ?? '',
     };
+  }
+
+  /**
+   * GetVersion, refusing a pachd older than 2.8.0 (version.ts). Call once at connect.
+   * @returns the version found
+   * @throws PachError FAILED_PRECONDITION naming the version found and the one needed
+   */
+  async checkVersion(): Promise<PachdVersion> {
+    const v = await this.getVersion();
+    assertSupportedVersion(v, this.address.qualified);
+    return v;
   }
 
   /**

@@ -71,6 +71,11 @@ export interface PachdServerOptions {
   unixSocket?: string;
   /** When set, every call but Health/Check must send metadata `authn-token` with this value. */
   token?: string;
+  /**
+   * The version GetVersion reports (default {@link STAND_IN_VERSION}); tests set an old one to
+   * check that clients refuse it.
+   */
+  version?: { major: number; minor: number; micro: number; additional?: string };
   /** Server credentials (default plaintext, as pachd without TLS certificates). */
   credentials?: grpc.ServerCredentials;
 }
@@ -92,7 +97,7 @@ export interface PachdServer {
 /** The version reported by `versionpb_v2.API/GetVersion`: the pachd release the subset follows. */
 export const STAND_IN_VERSION = {
   major: 2,
-  minor: 11,
+  minor: 12,
   micro: 0,
   additional: `-reelgraph.${packageVersion()}`,
   git_commit: '',
@@ -513,7 +518,9 @@ export async function startPachdServer(
   server.addService(protos.pfs.service, pfs);
   server.addService(protos.pps.service, pps);
   server.addService(protos.version.service, {
-    GetVersion: unary(async () => STAND_IN_VERSION),
+    GetVersion: unary(async () =>
+      opts.version ? { additional: '', git_commit: '', ...opts.version } : STAND_IN_VERSION,
+    ),
   });
   server.addService(protos.health.service, {
     Check: (
