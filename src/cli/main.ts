@@ -21,6 +21,7 @@ import { jobsCommand } from './commands/jobs';
 import { workerCommand } from './commands/worker';
 import { serveCommand } from './commands/serve';
 import { pachdCommand } from './commands/pachd';
+import { authCommand } from './commands/auth';
 import { collect } from './data-options';
 import { loadAlgorithmPlugins, pluginsFromEnv } from '../engine/algorithms/plugins';
 
@@ -39,6 +40,7 @@ const COMMANDS: ReadonlyArray<() => Command> = [
   workerCommand,
   serveCommand,
   () => pachdCommand(),
+  () => authCommand(),
 ];
 
 /** The package version, read from package.json (two levels up from both src/cli and dist/cli). */

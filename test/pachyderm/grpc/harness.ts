@@ -12,6 +12,7 @@ import {
   type GrpcPachyderm,
 } from '../../../src/pachyderm/grpc/client';
 import { startPachdServer, type PachdServer } from '../../../src/pachyderm/grpc/server';
+import type { StandInAuth } from '../../../src/pachyderm/grpc/auth';
 
 const dirs: string[] = [];
 
@@ -53,6 +54,8 @@ export async function grpcStack(
     dir?: string;
     engine?: EmbeddedOptions;
     token?: string;
+    /** Pachyderm auth on the stand-in (auth.ts); the client then sends `client.token`. */
+    auth?: StandInAuth;
     client?: ConnectOptions;
   } = {},
 ): Promise<GrpcStack> {
@@ -61,7 +64,7 @@ export async function grpcStack(
     finishingWindowMs: STAND_IN_FINISHING_WINDOW_MS,
     ...opts.engine,
   });
-  const server = await startPachdServer(engine, { port: 0, token: opts.token });
+  const server = await startPachdServer(engine, { port: 0, token: opts.token, auth: opts.auth });
   const client = connectPachd(`grpc://127.0.0.1:${server.port}`, {
     token: opts.token,
     watchPollMs: 50,
