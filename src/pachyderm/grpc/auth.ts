@@ -99,6 +99,16 @@ const repoName = (r: WireMessage | null | undefined): string =>
 /** The stand-in's auth service and per-call checks; see the module documentation. */
 export class StandInAuth {
   private readonly state: State;
+  private repoExists: (name: string) => Promise<boolean> = async () => true;
+
+  /**
+   * Lets the checks ask whether a repo (`project/repo`) exists: a call on a missing repo is let
+   * through, so that the engine answers NOT_FOUND as pachd does, instead of PERMISSION_DENIED.
+   * The server calls it with its engine.
+   */
+  useRepoLookup(exists: (name: string) => Promise<boolean>): void {
+    this.repoExists = exists;
+  }
 
   /** @throws PachError INVALID_ARGUMENT for a root token shorter than 16 characters */
   constructor(private readonly opts: StandInAuthOptions) {
@@ -185,10 +195,16 @@ export class StandInAuth {
   /**
    * Checks that `subject` may make the call `method` of `service` (`pfs_v2`, `pps_v2`) with
    * request `req` (for ModifyFile: `{commit}` from its `set_commit`), and returns what to grant
-   * once it succeeds (CreateRepo, CreatePipelineV2).
+   * once it succeeds (CreateRepo, CreatePipelineV2). A role on a repo that does not exist is not
+   * required (see {@link useRepoLookup}).
    * @throws PachError PERMISSION_DENIED; INVALID_ARGUMENT for a pipeline spec that does not parse
    */
-  authorize(service: string, method: string, req: WireMessage, subject: string): () => void {
+  async authorize(
+    service: string,
+    method: string,
+    req: WireMessage,
+    subject: string,
+  ): Promise<() => void> {
     const needs: Need[] = [];
     let grant = () => undefined as void;
     const repoNeed = (repo: WireMessage | null | undefined, role: Role): Need => ({
@@ -308,7 +324,13 @@ export class StandInAuth {
     } else {
       needs.push('authenticated');
     }
-    for (const n of needs) this.require(subject, n);
+    for (const n of needs) {
+      if (n !== 'none' && n !== 'authenticated' && n.type === 'REPO') {
+        if (this.rolesOn(subject, n.type, n.name).has(n.role)) continue;
+        if (!(await this.repoExists(n.name))) continue; // NOT_FOUND from the engine
+      }
+      this.require(subject, n);
+    }
     return grant;
   }
 

@@ -26,7 +26,7 @@ import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { invalidArgument, unimplemented } from '../errors';
+import { PachCode, invalidArgument, isPachError, unimplemented } from '../errors';
 import type { FileOp, Pachyderm } from '../port';
 import type { ProjectRef } from '../refs';
 import {
@@ -148,6 +148,16 @@ export async function startPachdServer(
   const token = opts.token;
 
   const auth = opts.auth;
+  auth?.useRepoLookup(async (name) => {
+    const [project, repo] = name.split('/');
+    try {
+      await pach.inspectRepo({ name: repo, project: { name: project }, type: 'user' });
+      return true;
+    } catch (e) {
+      if (isPachError(e, PachCode.NOT_FOUND)) return false;
+      throw e;
+    }
+  });
   const authorized = (call: ServerCall): boolean => {
     if (!token || auth) return true;
     const got = call.metadata.get(AUTH_METADATA_KEY)[0];
@@ -190,22 +200,24 @@ export async function startPachdServer(
       }
       const handler = h as (call: ServerCall, cb?: grpc.sendUnaryData<WireMessage>) => void;
       out[name] = ((call: ServerCall, cb?: grpc.sendUnaryData<WireMessage>) => {
-        let grant: (() => void) | undefined;
-        try {
-          if (!auth.isOpen(pkg, name)) {
-            const subject = auth.subjectOf(call.metadata);
-            grant = auth.authorize(pkg, name, (call as { request: WireMessage }).request, subject);
-          }
-        } catch (e) {
-          if (m.responseStream) call.emit('error', statusError(e));
-          else cb!(statusError(e));
-          return;
-        }
-        if (m.responseStream || !grant) return handler(call, cb);
-        handler(call, (err, res) => {
-          if (!err) grant!();
-          cb!(err, res);
-        });
+        const check = async () => {
+          if (auth.isOpen(pkg, name)) return undefined;
+          const subject = auth.subjectOf(call.metadata);
+          return auth.authorize(pkg, name, (call as { request: WireMessage }).request, subject);
+        };
+        check().then(
+          (grant) => {
+            if (m.responseStream || !grant) return handler(call, cb);
+            handler(call, (err, res) => {
+              if (!err) grant();
+              cb!(err, res);
+            });
+          },
+          (e: unknown) => {
+            if (m.responseStream) call.emit('error', statusError(e));
+            else cb!(statusError(e));
+          },
+        );
       }) as Handler;
     }
     return out;
@@ -434,7 +446,7 @@ export async function startPachdServer(
         const finish = async () => {
           if (failure) throw failure;
           const { commit, ops } = collected.result();
-          auth?.authorize('pfs_v2', 'ModifyFile', { commit } as WireMessage, subject);
+          await auth?.authorize('pfs_v2', 'ModifyFile', { commit } as WireMessage, subject);
           await pach.modifyFile(commit, ops);
         };
         finish().then(
