@@ -30,6 +30,7 @@ import { EmbeddedPachyderm, type EmbeddedOptions } from '../pachyderm/embedded';
 import { embeddedPps, type PpsOptions } from '../pachyderm/embedded/pps';
 import { connectPachd } from '../pachyderm/grpc/client';
 import { MANIFEST_FILE, METRICS_FILE, MODEL_FILE } from '../workers/files';
+import { type WorkerImageConfig, withWorkerImage, workerImageFromEnv } from './pipeline-specs';
 import type { TrainManifest, TrainMetrics } from '../workers/train';
 
 /** The repo of ratings (input of `train`). */
@@ -59,7 +60,9 @@ export function loadPipelineSpec(name: string): Record<string, unknown> {
 const BATCHED_WHEN_EMBEDDED = new Set(['predict']);
 
 /**
- * The spec {@link bootstrap} creates for pipeline `name` on `pach`: the committed file, with
+ * The spec {@link bootstrap} creates for pipeline `name` on `pach`: the committed file with the
+ * deployment's worker image (`image`, default `REELGRAPH_WORKER_IMAGE` and
+ * `REELGRAPH_WORKER_PULL_SECRETS`: pipeline-specs.ts), with
  * `transform.datumBatching` turned on for `predict` when `pach` is the embedded engine. The files
  * say `false` because in a real Pachyderm cluster batched datums come through the worker's own
  * gRPC API (`NextDatum`), which src/pachyderm/worker-sdk.ts does not speak: there each datum runs
@@ -67,8 +70,12 @@ const BATCHED_WHEN_EMBEDDED = new Set(['predict']);
  * every request of a job and of the jobs that follow (see embedded/runner.ts).
  * @throws when the spec file is unreadable
  */
-export function pipelineSpecFor(name: string, pach: Pachyderm): Record<string, unknown> {
-  const spec = loadPipelineSpec(name);
+export function pipelineSpecFor(
+  name: string,
+  pach: Pachyderm,
+  image: WorkerImageConfig = workerImageFromEnv(),
+): Record<string, unknown> {
+  const spec = withWorkerImage(loadPipelineSpec(name), image);
   if (pach instanceof EmbeddedPachyderm && BATCHED_WHEN_EMBEDDED.has(name)) {
     spec.transform = { ...(spec.transform as object), datumBatching: true };
   }
