@@ -10,7 +10,7 @@
  *    that file is not on the branch yet); the file is found (or downloaded and verified) as the
  *    engine's built-in data sets are, and its SHA-256 is checked;
  * 3. create the pipelines from `workers/train/pipeline.json` and `workers/predict/pipeline.json`
- *    (on the embedded engine, `predict` with datum batching: {@link pipelineSpecFor});
+ *    (with the deployment's worker image: {@link pipelineSpecFor});
  * 4. wait for the first model: the newest successful `train` job's output (waiting for a running
  *    one), and for the rest of its commit set (the `predict` job it triggered).
  *
@@ -56,30 +56,21 @@ export function loadPipelineSpec(name: string): Record<string, unknown> {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
 }
 
-/** Pipelines whose program serves many datums per process when the engine can batch them. */
-const BATCHED_WHEN_EMBEDDED = new Set(['predict']);
-
 /**
- * The spec {@link bootstrap} creates for pipeline `name` on `pach`: the committed file with the
- * deployment's worker image (`image`, default `REELGRAPH_WORKER_IMAGE` and
- * `REELGRAPH_WORKER_PULL_SECRETS`: pipeline-specs.ts), with
- * `transform.datumBatching` turned on for `predict` when `pach` is the embedded engine. The files
- * say `false` because in a real Pachyderm cluster batched datums come through the worker's own
- * gRPC API (`NextDatum`), which src/pachyderm/worker-sdk.ts does not speak: there each datum runs
- * the program once. The embedded engine speaks the SDK's protocol, and one process then answers
- * every request of a job and of the jobs that follow (see embedded/runner.ts).
+ * The spec {@link bootstrap} creates for pipeline `name` on `pach`: the committed file
+ * (`workers/<name>/pipeline.json`) with the deployment's worker image (`image`, default
+ * `REELGRAPH_WORKER_IMAGE` and `REELGRAPH_WORKER_PULL_SECRETS`: pipeline-specs.ts). The same
+ * spec runs everywhere: `predict` says `datumBatching: true`, and the worker SDK serves its
+ * datums through the embedded engine's channel or, on a cluster, the worker's gRPC `NextDatum`
+ * (worker-sdk.ts), so one process answers every request of a job.
  * @throws when the spec file is unreadable
  */
 export function pipelineSpecFor(
   name: string,
-  pach: Pachyderm,
+  _pach: Pachyderm,
   image: WorkerImageConfig = workerImageFromEnv(),
 ): Record<string, unknown> {
-  const spec = withWorkerImage(loadPipelineSpec(name), image);
-  if (pach instanceof EmbeddedPachyderm && BATCHED_WHEN_EMBEDDED.has(name)) {
-    spec.transform = { ...(spec.transform as object), datumBatching: true };
-  }
-  return spec;
+  return withWorkerImage(loadPipelineSpec(name), image);
 }
 
 /**

@@ -67,7 +67,7 @@ describe('pipeline specs', () => {
     expect(spec.resourceRequests).toBeDefined();
   });
 
-  it('predict: cross of streaming "/*" and train "/", `reelgraph worker predict`, no batching in the file', () => {
+  it('predict: cross of streaming "/*" and train "/", `reelgraph worker predict`, datum batching on', () => {
     const spec = parsePipelineSpec(PREDICT);
     expect(spec.pipeline.name).toBe('predict');
     const cross = (spec.input as { cross: { pfs: { repo: string; glob: string } }[] }).cross;
@@ -76,9 +76,9 @@ describe('pipeline specs', () => {
       ['train', '/'],
     ]);
     expect(spec.transform.cmd).toEqual(['reelgraph', 'worker', 'predict']);
-    // a real cluster serves batched datums through the worker's gRPC API, which the SDK does not
-    // speak: the file runs one process per datum; the embedded engine turns batching on
-    expect(spec.transform.datumBatching).toBe(false);
+    // the worker SDK speaks the cluster worker's gRPC NextDatum as well as the embedded
+    // engine's channel: one process answers every request of a job everywhere
+    expect(spec.transform.datumBatching).toBe(true);
   });
 
   it('both run the image of this version', () => {
@@ -88,21 +88,15 @@ describe('pipeline specs', () => {
 });
 
 describe('the specs bootstrap creates', () => {
-  it('turn datum batching on for predict on the embedded engine only', async () => {
+  it('are the files, on the embedded engine and on a cluster alike', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelgraph-specs-'));
     const embedded = await EmbeddedPachyderm.open(dir);
     const cluster = connectPachd('127.0.0.1:1'); // not dialled until a call
     try {
-      const on = (pach: Parameters<typeof pipelineSpecFor>[1], name: string) =>
-        (pipelineSpecFor(name, pach).transform as { datumBatching: boolean }).datumBatching;
-      expect(on(embedded, 'predict')).toBe(true);
-      expect(on(embedded, 'train')).toBeFalsy(); // the train file does not set it (default false)
-      expect(on(cluster, 'predict')).toBe(false);
-      // nothing else differs from the file
-      const { transform: t, ...rest } = pipelineSpecFor('predict', embedded);
-      const { transform: f, ...restFile } = PREDICT;
-      expect(rest).toEqual(restFile);
-      expect({ ...(t as object), datumBatching: false }).toEqual(f);
+      for (const pach of [embedded, cluster]) {
+        expect(pipelineSpecFor('predict', pach, {})).toEqual(PREDICT);
+        expect(pipelineSpecFor('train', pach, {})).toEqual(TRAIN);
+      }
     } finally {
       await cluster.close();
       await embedded.close();

@@ -79,7 +79,11 @@ export function pachdCommand(io: { stderr: NodeJS.WritableStream } = process): C
       if (!host) throw new UsageError('--host must not be empty');
       const dataDir = resolveDataDir(opts);
       fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-      const engine = await openEmbeddedEngine(dataDir, { finishingWindowMs });
+      // as a cluster: datum batching through the worker's gRPC NextDatum (PPS_WORKER_GRPC_PORT)
+      const engine = await openEmbeddedEngine(dataDir, {
+        finishingWindowMs,
+        pps: { batchTransport: 'grpc' },
+      });
       const auth = opts.auth
         ? new StandInAuth({ rootToken, stateFile: path.join(dataDir, 'auth.json') })
         : undefined;

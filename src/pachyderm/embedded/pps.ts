@@ -85,6 +85,7 @@ import type { CommitEvent, EmbeddedPachyderm, PpsApi } from './index';
 import { PPS_MIGRATIONS } from './pps-schema';
 import {
   BatchProcess,
+  type BatchTransport,
   type DatumOutcome,
   type DatumTask,
   type RunContext,
@@ -112,6 +113,12 @@ export interface PpsOptions {
    * pipeline's next job, ms (default 60 000; 0: it gets `done` when its job has no datum left).
    */
   batchIdleMs?: number;
+  /**
+   * How datum-batching processes ask for datums: `ipc` (default, Node's IPC channel) or `grpc`
+   * (Pachyderm's worker API, `PPS_WORKER_GRPC_PORT` + NextDatum, as in a real cluster; the pachd
+   * stand-in uses it). See runner.ts.
+   */
+  batchTransport?: BatchTransport;
 }
 
 /** A datum-batching process kept between the jobs of one pipeline (see runner.ts). */
@@ -1892,7 +1899,10 @@ export class Pps implements PpsApi {
     }
     const dir = await this.workDir(j);
     await fsp.mkdir(path.join(dir, 'pfs', 'out'), { recursive: true });
-    const proc = new BatchProcess(this.runContext(j, dir, j.signal, `batch-${w}`));
+    const proc = await BatchProcess.create(
+      this.runContext(j, dir, j.signal, `batch-${w}`),
+      this.opts.batchTransport,
+    );
     const warm: WarmProcess = { proc, version: j.job.pipeline_version, dir };
     this.warm.set(key, warm);
     return { warm, fresh: true };
