@@ -17,12 +17,13 @@
  *   ("has already finished") is retried with backoff (own-commit.ts `retryWithBackoff`).
  * - `watchJobs` (every state change): pachd's SubscribeJob sends each non-terminal job once only,
  *   and InspectJob{wait} returns only at a terminal state. So the client subscribes to each
- *   pipeline's jobs (all pipelines: ListPipeline, re-listed every second; for a pipeline that
- *   appears later, its jobs so far come from ListJob, as they may have ended before the
- *   subscription began), emits a job when first seen, then polls InspectJob every `watchPollMs` (default 200 ms) and emits each state it sees
- *   change, with an InspectJob{wait} in parallel that delivers the terminal state at once. States
- *   that last less than a poll interval (often STARTING, FINISHING) may be skipped: the states
- *   emitted for a job are in order, each once, ending with its terminal state.
+ *   pipeline's jobs (all pipelines: ListPipeline, re-listed after 1 s, backing off to every 30 s
+ *   while none appears; for a pipeline that appears later, its jobs so far come from ListJob, as
+ *   they may have ended before the subscription began), emits a job when first seen, and its
+ *   terminal state through InspectJob{wait}. By default nothing is polled (pachd streams no
+ *   intermediate job state); with `watchPollMs` > 0 InspectJob is also polled at that interval
+ *   and each state seen to change is emitted. The states emitted for a job are in order, each
+ *   once, ending with its terminal state.
  * - `listJob({state})`: pachd filters with jq; the client filters by state itself (and applies
  *   `number` after the filter).
  * - `JobInfo.inputCommits`: read from `JobInfo.details.input` (details are always requested).
@@ -121,7 +122,11 @@ export interface ConnectOptions {
   caFile?: string;
   /** PEM bytes of extra root certificates (as `caFile`). */
   ca?: Buffer | string;
-  /** Poll interval of {@link GrpcPachyderm.watchJobs} in milliseconds (default 200). */
+  /**
+   * Poll interval of {@link GrpcPachyderm.watchJobs} for a running job's intermediate states, in
+   * milliseconds; default 0: no polling (each job is seen when SubscribeJob sends it and at its
+   * end through InspectJob{wait}, which is all pachd streams).
+   */
   watchPollMs?: number;
 }
 
@@ -196,7 +201,7 @@ export class GrpcPachyderm implements Pachyderm {
   constructor(address: PachdAddress, opts: ConnectOptions = {}) {
     this.address = address;
     this.token = opts.token || undefined;
-    this.pollMs = opts.watchPollMs ?? 200;
+    this.pollMs = opts.watchPollMs ?? 0;
     let creds = grpc.credentials.createInsecure();
     if (address.secure) {
       const extra = opts.caFile ? readCaFile(opts.caFile) : opts.ca;
@@ -841,6 +846,7 @@ export class GrpcPachyderm implements Pachyderm {
             emit,
             () => undefined,
           );
+          if (this.pollMs <= 0) return;
           void (async () => {
             while (!ctl.signal.aborted && !isTerminalJobState(last)) {
               await sleep(this.pollMs, ctl.signal);
@@ -892,14 +898,17 @@ export class GrpcPachyderm implements Pachyderm {
           watchPipeline(toPipeline(opts.pipeline), false);
         } else {
           void (async () => {
-            for (let first = true; !ctl.signal.aborted; first = false) {
+            // re-listed after 1 s, backing off to 30 s while no pipeline appears
+            for (let first = true, wait = 1000; !ctl.signal.aborted; first = false) {
+              const before = watching.size;
               try {
                 for await (const p of this.listPipeline()) watchPipeline(p.pipeline, !first);
               } catch (e) {
                 if (!ctl.signal.aborted) queue.fail(e);
                 return;
               }
-              await sleep(1000, ctl.signal);
+              wait = watching.size > before ? 1000 : Math.min(30_000, wait * 2);
+              await sleep(first ? 1000 : wait, ctl.signal);
             }
           })();
         }
