@@ -114,13 +114,31 @@ describe('worker image Dockerfile', () => {
   const finalStage = all.filter((i) => i.getRange().start.line >= finalStart);
   const args = (i: Instruction) => i.getArgumentsContent() ?? '';
 
-  it('is multi-stage on a pinned Node LTS slim base', () => {
+  it('is multi-stage on a base given by ARG NODE_IMAGE, by default a pinned Node LTS slim image', () => {
     expect(froms.length).toBeGreaterThanOrEqual(2);
-    for (const f of froms) {
-      expect(f.getImageName()).toBe('node');
-      // a full version (no floating "22" or "lts" tags), an even (LTS) major ≥ 22, a slim variant
-      expect(f.getImageTag()).toMatch(/^(22|24|26)\.\d+\.\d+-[a-z]+-slim$/);
-    }
+    // every stage starts FROM the build argument …
+    for (const f of froms) expect(args(f).split(/\s+/)[0]).toBe('${NODE_IMAGE}');
+    // … whose default (an ARG before the first FROM) is the official image, fully pinned
+    const arg = all.find((i) => i.getKeyword() === 'ARG' && /^NODE_IMAGE=/.test(args(i)))!;
+    expect(arg.getRange().start.line).toBeLessThan(froms[0].getRange().start.line);
+    const [name, tag] = args(arg)
+      .replace(/^NODE_IMAGE=/, '')
+      .split(':');
+    expect(name).toBe('node');
+    // a full version (no floating "22" or "lts" tags), an even (LTS) major ≥ 22, a slim variant
+    expect(tag).toMatch(/^(22|24|26)\.\d+\.\d+-[a-z]+-slim$/);
+  });
+
+  it('the API image starts from the worker image (ARG WORKER_IMAGE) as `reelgraph serve`', () => {
+    const api = DockerfileParser.parse(fs.readFileSync(path.join(ROOT, 'api/Dockerfile'), 'utf8'));
+    const ins = api.getInstructions();
+    const arg = ins.find((i) => i.getKeyword() === 'ARG')!;
+    expect(args(arg)).toBe(`WORKER_IMAGE=reelgraph/worker:${VERSION}`);
+    expect(args(api.getFROMs()[0])).toBe('${WORKER_IMAGE}');
+    const cmd = ins.find((i) => i.getKeyword() === 'CMD')!;
+    expect(JSON.parse(args(cmd))).toEqual(['reelgraph', 'serve']);
+    const users = ins.filter((i) => i.getKeyword() === 'USER');
+    expect(args(users[users.length - 1])).toBe('node');
   });
 
   it('runs as a non-root user', () => {
