@@ -14,7 +14,12 @@
  * p90. The ratio is stand-in / embedded. Peak RSS is this process's (the stand-in's own memory is
  * in its child).
  *
- * Run: `npm run bench:cluster`. Env: RUNS (default 3), REELGRAPH_BENCH_DIR (temp parent).
+ * A round trip crosses two finishing windows on the stand-in (the request's commit, then the
+ * predict output commit), as on a real pachd, whose window length is not known here:
+ * FINISHING_WINDOW_MS sets the stand-in's (default 50, as `reelgraph pachd`).
+ *
+ * Run: `npm run bench:cluster`. Env: RUNS (default 3), FINISHING_WINDOW_MS (default 50),
+ * REELGRAPH_BENCH_DIR (temp parent).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -34,6 +39,8 @@ import {
 } from '../src/services/bootstrap';
 
 const RUNS = Number(process.env.RUNS ?? 3);
+/** The stand-in's finishing window (its `--finishing-window-ms`; `reelgraph pachd` defaults to 50). */
+const WINDOW_MS = Number(process.env.FINISHING_WINDOW_MS ?? 50);
 const ROOT = path.resolve(__dirname, '..');
 const SEED = 14;
 
@@ -108,6 +115,8 @@ async function standIn(dir: string): Promise<{ child: ChildProcess; address: str
       '0',
       '--data-dir',
       dir,
+      '--finishing-window-ms',
+      String(WINDOW_MS),
     ],
     {
       cwd: ROOT,
@@ -132,7 +141,7 @@ async function main(): Promise<void> {
     `cluster bench: node ${process.version}, ${os.cpus().length} CPUs, load ${os
       .loadavg()
       .map((l) => l.toFixed(1))
-      .join(' ')}, RUNS=${RUNS}, ratings seed ${SEED}`,
+      .join(' ')}, RUNS=${RUNS}, stand-in finishing window ${WINDOW_MS} ms, ratings seed ${SEED}`,
   );
   const emb: { p50: number; p90: number }[] = [];
   const grpc: { p50: number; p90: number }[] = [];
@@ -169,7 +178,7 @@ async function main(): Promise<void> {
     `request → push, embedded engine (IPC batching):        p50 ${e50.toFixed(1)} ms, p90 ${median(emb.map((x) => x.p90)).toFixed(1)} ms`,
   );
   console.log(
-    `request → push, stand-in over gRPC (NextDatum batching): p50 ${g50.toFixed(1)} ms, p90 ${median(grpc.map((x) => x.p90)).toFixed(1)} ms`,
+    `request → push, stand-in over gRPC (NextDatum batching, window ${WINDOW_MS} ms): p50 ${g50.toFixed(1)} ms, p90 ${median(grpc.map((x) => x.p90)).toFixed(1)} ms`,
   );
   console.log(`ratio stand-in / embedded (p50): ${(g50 / e50).toFixed(2)}×`);
   console.log(`peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);

@@ -46,7 +46,7 @@ export function parsePort(value: string): number {
 export function pachdCommand(io: { stderr: NodeJS.WritableStream } = process): Command {
   return new Command('pachd')
     .description(
-      "Serve the embedded engine over Pachyderm's gRPC API (a pachd stand-in): pfs_v2, pps_v2, versionpb_v2 GetVersion, grpc.health.v1 Check. Point reelgraph at it with REELGRAPH_PACHD_ADDRESS.",
+      "Serve the embedded engine over Pachyderm's gRPC API as a 2.12 pachd does (a pachd stand-in): pfs_v2, pps_v2, versionpb_v2 GetVersion, grpc.health.v1 Check, auth_v2 with --auth, the worker's NextDatum for datum batching. Point reelgraph at it with REELGRAPH_PACHD_ADDRESS.",
     )
     .option(
       '--data-dir <dir>',
