@@ -67,12 +67,25 @@ step "dockerd $(docker version --format '{{.Server.Version}}') up (vfs, no bridg
 RECIPE="bookworm minbase $BASE_PACKAGES uid1000"
 if [ "$(docker image inspect -f '{{index .Config.Labels "recipe"}}' "$BASE" 2>/dev/null)" != "$RECIPE" ]; then
   ROOTFS=$(mktemp -d "$STATE/rootfs.XXXXXX")
-  debootstrap --variant=minbase --include="$BASE_PACKAGES" bookworm "$ROOTFS" \
-    http://deb.debian.org/debian >"$STATE/debootstrap.log" 2>&1 ||
+  # debootstrap only the minimal system; apt inside it resolves npm's many dependencies (debootstrap's
+  # own resolver does not)
+  debootstrap --variant=minbase bookworm "$ROOTFS" http://deb.debian.org/debian \
+    >"$STATE/debootstrap.log" 2>&1 ||
     {
       echo "docker images: debootstrap failed: $(tail -n 3 "$STATE/debootstrap.log")"
       exit 1
     }
+  cp /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
+  mount -t proc proc "$ROOTFS/proc"
+  chroot "$ROOTFS" sh -c "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
+    --no-install-recommends $(echo "$BASE_PACKAGES" | tr , ' ')" >>"$STATE/debootstrap.log" 2>&1 ||
+    {
+      umount "$ROOTFS/proc"
+      echo "docker images: apt-get in the base failed: $(tail -n 3 "$STATE/debootstrap.log")"
+      exit 1
+    }
+  umount "$ROOTFS/proc"
+  : >"$ROOTFS/etc/resolv.conf"
   chroot "$ROOTFS" useradd --uid 1000 --user-group --create-home --shell /bin/sh node
   rm -rf "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/lib/apt/lists/*
   tar -C "$ROOTFS" -c . | docker import \
