@@ -5,9 +5,10 @@
 # 2. a private dockerd (vfs storage, no iptables, no bridge; its own data root, socket and pid
 #    file under $REELGRAPH_DOCKER_STATE, default /var/tmp/reelgraph-docker) — when it cannot
 #    start, ONE line says why and the script exits 0, so that .ci/run passes the rest;
-# 3. a Debian bookworm base made from Debian packages (debootstrap: Node 20, npm, a C++ toolchain,
-#    the user `node` uid 1000), imported as local/reelgraph-base:bookworm — cached in the data
-#    root, rebuilt only when this script's base recipe changes;
+# 3. a Debian bookworm base made from Debian packages (debootstrap, then apt: npm, a C++
+#    toolchain, the user `node` uid 1000), imported as local/reelgraph-base:bookworm, and Node 20
+#    on it from the host's nodejs package (bookworm's own is 18) — both cached in the data root,
+#    rebuilt only when the recipe or the host's Node version changes;
 # 4. the worker image (workers/Dockerfile, NODE_IMAGE = that base) and the API image
 #    (api/Dockerfile), built with the host's network for npm;
 # 5. the worker container on a /pfs volume with --network none: `reelgraph worker train` on
@@ -99,8 +100,31 @@ else
   step "base $BASE cached"
 fi
 
+# 3b. Node ≥ 20 on it: bookworm's nodejs is 18, reelgraph needs 20 (package.json engines,
+# AbortSignal.any…). The host's own nodejs package (e.g. NodeSource's, with its npm and headers)
+# is copied onto the base; node-gyp then builds native addons against its headers (nodedir /usr).
+NODE_BASE=local/reelgraph-node:bookworm
+HOST_NODE=$(dpkg-query -W -f '${Version}' nodejs 2>/dev/null || true)
+case "$HOST_NODE" in
+  2[0-9].* | [3-9][0-9].*) ;;
+  *)
+    echo "docker images: the host's nodejs package is '${HOST_NODE:-missing}', not ≥ 20: cannot give the base Node 20"
+    exit 1
+    ;;
+esac
+if [ "$(docker image inspect -f '{{index .Config.Labels "node"}}' "$NODE_BASE" 2>/dev/null)" != "$HOST_NODE" ]; then
+  CTX=$(mktemp -d "$STATE/node.XXXXXX")
+  mkdir -p "$CTX/tree"
+  dpkg-query -L nodejs | while read -r f; do [ -f "$f" ] || [ -L "$f" ] && echo "${f#/}"; done |
+    tar -C / -cf - -T - | tar -C "$CTX/tree" -xf -
+  printf 'FROM %s\nCOPY tree/ /\nLABEL node="%s"\n' "$BASE" "$HOST_NODE" >"$CTX/Dockerfile"
+  docker build -q -t "$NODE_BASE" "$CTX" >/dev/null
+  rm -rf "$CTX"
+fi
+step "base $NODE_BASE: node $(docker run --rm --network none "$NODE_BASE" node --version), npm $(docker run --rm --network none "$NODE_BASE" npm --version)"
+
 # 4. the images
-docker build --network host -q -f workers/Dockerfile --build-arg NODE_IMAGE="$BASE" \
+docker build --network host -q -f workers/Dockerfile --build-arg NODE_IMAGE="$NODE_BASE" \
   -t "reelgraph/worker:$VERSION" . >/dev/null
 step "built reelgraph/worker:$VERSION"
 docker build --network host -q -f api/Dockerfile --build-arg WORKER_IMAGE="reelgraph/worker:$VERSION" \
