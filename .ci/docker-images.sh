@@ -105,6 +105,7 @@ fi
 # is copied onto the base; node-gyp then builds native addons against its headers (nodedir /usr).
 NODE_BASE=local/reelgraph-node:bookworm
 HOST_NODE=$(dpkg-query -W -f '${Version}' nodejs 2>/dev/null || true)
+NODE_RECIPE="$HOST_NODE with npm dir"
 case "$HOST_NODE" in
   2[0-9].* | [3-9][0-9].*) ;;
   *)
@@ -112,12 +113,15 @@ case "$HOST_NODE" in
     exit 1
     ;;
 esac
-if [ "$(docker image inspect -f '{{index .Config.Labels "node"}}' "$NODE_BASE" 2>/dev/null)" != "$HOST_NODE" ]; then
+if [ "$(docker image inspect -f '{{index .Config.Labels "node"}}' "$NODE_BASE" 2>/dev/null)" != "$NODE_RECIPE" ]; then
   CTX=$(mktemp -d "$STATE/node.XXXXXX")
   mkdir -p "$CTX/tree"
-  dpkg-query -L nodejs | while read -r f; do [ -f "$f" ] || [ -L "$f" ] && echo "${f#/}"; done |
-    tar -C / -cf - -T - | tar -C "$CTX/tree" -xf -
-  printf 'FROM %s\nCOPY tree/ /\nLABEL node="%s"\n' "$BASE" "$HOST_NODE" >"$CTX/Dockerfile"
+  # the package's files, and its npm directory whole (npm may have updated itself since)
+  {
+    dpkg-query -L nodejs | while read -r f; do [ -f "$f" ] || [ -L "$f" ] && echo "${f#/}"; done
+    echo usr/lib/node_modules/npm
+  } | tar -C / -cf - -T - | tar -C "$CTX/tree" -xf -
+  printf 'FROM %s\nCOPY tree/ /\nLABEL node="%s"\n' "$BASE" "$NODE_RECIPE" >"$CTX/Dockerfile"
   docker build -q -t "$NODE_BASE" "$CTX" >/dev/null
   rm -rf "$CTX"
 fi
