@@ -13,6 +13,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_USAGE, exitCodeOf } from './errors';
 import { evaluateCommand } from './commands/evaluate';
 import { compareCommand } from './commands/compare';
+import { recommendCommand } from './commands/recommend';
 import { reposCommand } from './commands/repos';
 import { commitsCommand } from './commands/commits';
 import { initCommand } from './commands/init';
@@ -22,6 +23,9 @@ import { workerCommand } from './commands/worker';
 import { serveCommand } from './commands/serve';
 import { pachdCommand } from './commands/pachd';
 import { authCommand } from './commands/auth';
+import { importCommand } from './commands/import';
+import { modelsCommand } from './commands/models';
+import { searchCommand } from './commands/search';
 import { collect } from './data-options';
 import { loadAlgorithmPlugins, pluginsFromEnv } from '../engine/algorithms/plugins';
 
@@ -33,9 +37,13 @@ const COMMANDS: ReadonlyArray<() => Command> = [
   () => initCommand(),
   evaluateCommand,
   compareCommand,
+  recommendCommand,
+  () => searchCommand(),
   () => reposCommand(),
   () => commitsCommand(),
   () => pipelinesCommand(),
+  () => importCommand(),
+  () => modelsCommand(),
   () => jobsCommand(),
   workerCommand,
   serveCommand,

@@ -472,7 +472,7 @@ export function evaluateTopN(
  * prediction when it throws PredictionImpossible, clipped to the rating scale. Avoids predict's
  * raw-id look-ups and result objects in the candidate loop.
  */
-function clippedEstimate(algo: AlgoBase, ts: Trainset, u: number, i: number): number {
+export function clippedEstimate(algo: AlgoBase, ts: Trainset, u: number, i: number): number {
   let est: number;
   try {
     const res = algo.estimate(u, i);
@@ -500,7 +500,7 @@ function checkThreshold(threshold: number): void {
  * and higher id), so the root is the pair to evict. `drainSorted` leaves the kept pairs in
  * `scores`/`ids` best first. A NaN score ranks below every number.
  */
-class TopKHeap {
+export class TopKHeap {
   readonly scores: Float64Array;
   readonly ids: Int32Array;
   private size = 0;

@@ -1,6 +1,8 @@
 /**
  * The model registry: the serving model is the newest finished `train` commit that holds a model
- * (`/model.rgm`, engine/model-file.ts format; its version is the commit id). It is loaded once,
+ * (`/model.rgm`, engine/model-file.ts format; its version is the commit id) — unless an operator
+ * pinned a version with `serveModel` (serving-pin.ts: `serving@master:/pin.json`, so replicas and
+ * restarts agree; while pinned, newer models are kept but not served). It is loaded once,
  * then swapped in atomically (one reference assignment) when a newer train commit finishes;
  * queries in flight keep the model object they started with. Loads run one at a time, in the
  * order the commits finish; a commit older than the serving one (by start time) never replaces it.
@@ -10,6 +12,10 @@
  * Recommendations use engine `recommend()` (top-N of the trainset's items), with titles from the
  * ml-100k catalogue.
  *
+ * When the train commit also holds a ranker (`/ranker.rgr`, workers/train-ranker.ts),
+ * recommendations rank with it instead and say so (`rankedBy`), with `because` per movie, and
+ * `similarMovies` answers from it (services/ranked-recommendations.ts).
+ *
  * Model versions' facts come from `/metrics.json` and `/manifest.json` of each train commit
  * (written by workers/train.ts), cached per commit (commits are immutable).
  */
@@ -17,6 +23,8 @@ import '../engine/algorithms/index';
 import type { AlgoBase } from '../engine/algorithms/base';
 import { loadModel } from '../engine/model-file';
 import { recommend } from '../engine/top-n';
+import { loadRanker, type RankerBase } from '../engine/rankers';
+import { rankedRecommendations, similarMoviesOf } from './ranked-recommendations';
 import { PachCode, isPachError } from '../pachyderm/errors';
 import type { Pachyderm } from '../pachyderm/port';
 import { isCommitId } from '../pachyderm/refs';
@@ -26,23 +34,34 @@ import type { ResolvedServiceConfig } from './config';
 import { ModelNotReadyError, NotFoundError } from './errors';
 import type { ModelsService } from './index';
 import type { EventBus } from './pubsub';
-import type { ModelVersion, OnlinePrediction, Recommendations } from './types';
+import { readPin, writePin, type ServingPin, SERVING_REPO } from './serving-pin';
+import type { ModelVersion, OnlinePrediction, Recommendations, SimilarMovie } from './types';
+import { CommitState } from '../pachyderm/types';
 import { validateFirst, validateId } from './validation';
 
 /** The model file, metrics and manifest names in the `train` repo (workers/files.ts). */
 export const MODEL_PATH = '/model.rgm';
 export const METRICS_PATH = '/metrics.json';
 export const MANIFEST_PATH = '/manifest.json';
+/** The ranker file of a train commit (workers/train-ranker.ts), when the pipeline fits one. */
+export const RANKER_PATH = '/ranker.rgr';
 
 /** The model being served. */
 export interface ServingModel {
   /** The train commit id. */
   version: string;
   algo: AlgoBase;
+  /** The ranker of the same commit, or null when the commit holds none. */
+  ranker?: RankerBase | null;
   info: ModelVersion;
   /** Start time of the train commit (ms), to order versions. */
   startedMs: number;
+  /** Why it serves: "newest model" or the pin's reason. */
+  reason: string;
 }
+
+/** The reason of a model served because it is the newest. */
+export const NEWEST_REASON = 'newest successful train commit';
 
 type Json = Record<string, unknown>;
 
@@ -64,6 +83,7 @@ export function modelVersionOf(
     algorithm: String(m.algorithm ?? f.algorithm ?? 'unknown'),
     params: ((m.params ?? f.params) as Json | undefined) ?? {},
     ratingsCount: num(m.ratings) ?? 0,
+    duplicatesReplaced: num(m.duplicatesReplaced),
     usersCount: num(m.users) ?? 0,
     itemsCount: num(m.items) ?? 0,
     holdout:
@@ -77,10 +97,16 @@ export function modelVersionOf(
         : null,
     fitSeconds: num(m.fitSeconds),
     trainingCommit: typeof f.trainingCommit === 'string' ? f.trainingCommit : null,
+    pipelineVersion: null,
     modelSha256: typeof f.modelSha256 === 'string' ? f.modelSha256 : null,
     createdAt: ci.started,
     finishedAt: ci.finished,
   };
+}
+
+/** The serving reason of a pin. */
+function pinReason(pin: ServingPin): string {
+  return `pinned${pin.at ? ` at ${pin.at}` : ''}: ${pin.reason}`;
 }
 
 /** {@link ModelsService}: the registry on a Pachyderm port. */
@@ -90,6 +116,7 @@ export class ModelRegistry implements ModelsService {
   private chain: Promise<void> = Promise.resolve();
   private readonly infos = new Map<string, ModelVersion | null>();
   private readonly stop = new AbortController();
+  private pin: ServingPin | null = null;
 
   constructor(
     private readonly pach: Pachyderm,
@@ -109,13 +136,13 @@ export class ModelRegistry implements ModelsService {
     let first = it.next();
     this.stop.signal.addEventListener('abort', () => void it.return?.());
     try {
-      for await (const ci of this.pach.listCommit(this.config.trainRepo)) {
-        if (!ci.finished || ci.error) continue;
-        if (await this.consider(ci)) break;
-      }
+      this.pin = await readPin(this.pach);
+      if (this.pin?.version) await this.servePinned(this.pin);
+      else await this.serveNewest();
     } catch (e) {
       if (!isPachError(e, PachCode.NOT_FOUND)) this.log(`model registry: ${(e as Error).message}`);
     }
+    void this.followPins();
     void (async () => {
       for (;;) {
         const r = await first;
@@ -174,26 +201,138 @@ export class ModelRegistry implements ModelsService {
   }
 
   /**
-   * Loads `ci`'s model and swaps it in if it is newer than the serving one.
+   * Loads `ci`'s model and swaps it in if it is newer than the serving one (not while a pin
+   * holds: the model is then only recorded).
+   * @param force swap it in even when older (a pin, an unpin)
    * @returns true when `ci` is (now) the serving model.
    */
-  private async consider(ci: CommitInfo): Promise<boolean> {
+  private async consider(ci: CommitInfo, force = false, reason = NEWEST_REASON): Promise<boolean> {
     if (ci.error || !ci.finished) return false;
+    if (this.pin?.version && !force) {
+      await this.info(ci);
+      return false;
+    }
     const cur = this.serving;
-    if (cur && (cur.version === ci.commit.id || ci.started.getTime() < cur.startedMs)) {
+    if (!force && cur && (cur.version === ci.commit.id || ci.started.getTime() < cur.startedMs)) {
       return cur.version === ci.commit.id;
     }
     const buf = await this.read(ci.commit.id, MODEL_PATH);
     if (!buf) return false;
     const algo = loadModel(buf);
+    const rankerBuf = await this.read(ci.commit.id, RANKER_PATH);
+    const ranker = rankerBuf ? loadRanker(rankerBuf) : null;
     const info = await this.info(ci);
     if (!info) return false;
     const now = this.serving;
-    if (now && ci.started.getTime() < now.startedMs) return false;
-    this.serving = { version: ci.commit.id, algo, info, startedMs: ci.started.getTime() };
+    if (!force && now && ci.started.getTime() < now.startedMs) return false;
+    this.serving = {
+      version: ci.commit.id,
+      algo,
+      ranker,
+      info,
+      startedMs: ci.started.getTime(),
+      reason,
+    };
     for (const w of [...this.waiters]) w();
-    this.events.publish('MODEL_UPDATED', info);
+    this.events.publish('MODEL_UPDATED', { ...info, servingReason: reason });
     return true;
+  }
+
+  /** Serves the newest finished train commit with a model (none: nothing changes). */
+  private async serveNewest(force = false): Promise<void> {
+    for await (const ci of this.pach.listCommit(this.config.trainRepo)) {
+      if (!ci.finished || ci.error) continue;
+      if (await this.consider(ci, force)) return;
+    }
+  }
+
+  /** Serves the pinned version. @throws NotFoundError when it is not a model version */
+  private async servePinned(pin: ServingPin): Promise<void> {
+    const ci = await this.modelCommit(pin.version!);
+    await this.consider(ci, true, pinReason(pin));
+  }
+
+  /** The finished train commit of a model version. @throws NotFoundError otherwise */
+  private async modelCommit(version: string): Promise<CommitInfo> {
+    if (typeof version !== 'string' || !isCommitId(version))
+      throw new NotFoundError('model version', String(version));
+    let ci: CommitInfo;
+    try {
+      ci = await this.pach.inspectCommit({ repo: this.config.trainRepo, id: version });
+    } catch (e) {
+      if (isPachError(e, PachCode.NOT_FOUND)) throw new NotFoundError('model version', version);
+      throw e;
+    }
+    if (!ci.finished || ci.error || !(await this.info(ci))) {
+      throw new NotFoundError('model version', version);
+    }
+    return ci;
+  }
+
+  /**
+   * Follows the pin's commits (other replicas' `serveModel` calls) and applies each. Ends with
+   * the registry; a missing `serving` repo (never pinned) ends it at once — the process that
+   * creates it applies its pin itself, the others at their next start.
+   */
+  private async followPins(): Promise<void> {
+    try {
+      const head = (await this.pach.inspectBranch(`${SERVING_REPO}@master`)).head;
+      for await (const ci of this.pach.subscribeCommit(SERVING_REPO, {
+        branch: 'master',
+        state: CommitState.FINISHED,
+        signal: this.stop.signal,
+        ...(head ? { from: head } : {}),
+      })) {
+        void ci;
+        const pin = await readPin(this.pach);
+        const same = (pin?.version ?? null) === (this.pin?.version ?? null);
+        this.pin = pin;
+        if (same && pin?.version) continue;
+        this.chain = this.chain.then(() =>
+          (pin?.version ? this.servePinned(pin) : this.serveNewest(true)).catch((e: Error) =>
+            this.log(`model registry: cannot apply the pin: ${e.message}`),
+          ),
+        );
+      }
+    } catch (e) {
+      if (!isPachError(e, PachCode.NOT_FOUND) && !this.stop.signal.aborted) {
+        this.log(`model registry: pin watch ended: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * Pins the serving model to `version`, or unpins it (`null`: the newest model serves again).
+   * The pin is committed to `serving@master` first (so replicas and restarts agree), then served.
+   * @param reason why (kept with the pin; shown by `modelUpdated.servingReason`)
+   * @returns the model version now served (null: unpinned before any model exists)
+   * @throws NotFoundError when `version` is not a finished train commit with a model (nothing
+   *   is changed then)
+   */
+  async serveModel(version: string | null, reason?: string | null): Promise<string | null> {
+    if (version !== null) await this.modelCommit(version); // checked before anything changes
+    const why = (reason ?? '').trim().slice(0, 500);
+    const pin: ServingPin = {
+      version,
+      reason: why || (version ? 'pinned by serveModel' : 'unpinned by serveModel'),
+      at: new Date().toISOString(),
+    };
+    await writePin(this.pach, pin);
+    this.pin = pin;
+    await (this.chain = this.chain.then(() =>
+      version ? this.servePinned(pin) : this.serveNewest(true),
+    ));
+    return this.serving?.version ?? null;
+  }
+
+  /** The pin in force, or null when the newest model serves. */
+  pinned(): ServingPin | null {
+    return this.pin?.version ? this.pin : null;
+  }
+
+  /** Why the serving model serves (null before the first model). */
+  servingReason(): string | null {
+    return this.serving?.reason ?? null;
   }
 
   private async read(commit: string, path: string): Promise<Buffer | null> {
@@ -234,6 +373,7 @@ export class ModelRegistry implements ModelsService {
         await this.readJson(id, METRICS_PATH),
         await this.readJson(id, MANIFEST_PATH),
       );
+      v.pipelineVersion = await this.pipelineVersionOf(id);
     } catch (e) {
       if (!isPachError(e, PachCode.NOT_FOUND)) throw e;
     }
@@ -241,10 +381,41 @@ export class ModelRegistry implements ModelsService {
     return v;
   }
 
+  /** The version of the train pipeline whose job made commit `id` (null when unknown). */
+  private async pipelineVersionOf(id: string): Promise<number | null> {
+    try {
+      return (await this.pach.inspectJob({ pipeline: this.config.trainRepo, id })).pipelineVersion;
+    } catch (e) {
+      if (isPachError(e, PachCode.NOT_FOUND)) return null;
+      throw e;
+    }
+  }
+
   private require(): ServingModel {
     const m = this.serving;
     if (!m) throw new ModelNotReadyError();
     return m;
+  }
+
+  /**
+   * How many of `items` rate a (user, movie) pair that the serving model's trainset holds a
+   * rating of (0 before the first model). Cost: one look-up per item plus one pass over the
+   * ratings of each distinct user named.
+   */
+  countRated(items: readonly { userId: string; movieId: string }[]): number {
+    const ts = this.serving?.algo.trainset;
+    if (!ts) return 0;
+    const rated = new Map<number, Set<number>>();
+    let n = 0;
+    for (const { userId, movieId } of items) {
+      const u = ts.findUser(userId);
+      const i = ts.findItem(movieId);
+      if (u < 0 || i < 0) continue;
+      let set = rated.get(u);
+      if (!set) rated.set(u, (set = new Set(ts.ur(u).items)));
+      if (set.has(i)) n++;
+    }
+    return n;
   }
 
   async predict(userId: string, movieId: string): Promise<OnlinePrediction> {
@@ -264,17 +435,37 @@ export class ModelRegistry implements ModelsService {
 
   async recommendations(
     userId: string,
-    opts: { first?: number | null; excludeRated?: boolean | null } = {},
+    opts: { first?: number | null; excludeRated?: boolean | null; genre?: string | null } = {},
   ): Promise<Recommendations> {
     const u = validateId(userId, 'userId', this.config.maxIdLength);
     const k = validateFirst(opts.first, this.config.maxPageSize, 10);
+    const genre =
+      opts.genre == null ? null : validateId(opts.genre, 'genre', this.config.maxIdLength);
     const m = this.require();
     const catalog = await this.catalog.get();
-    const recs = recommend(m.algo, u, { k, excludeRated: opts.excludeRated ?? true });
+    if (m.ranker) {
+      const r = rankedRecommendations(m.ranker, catalog, u, {
+        k,
+        excludeRated: opts.excludeRated ?? true,
+        genre,
+      });
+      return { userId: u, modelVersion: m.version, rankedBy: m.ranker.name, ...r };
+    }
+    const ofGenre = (id: string) =>
+      genre === null ||
+      (catalog.byId.get(id)?.genres.some((g) => g.toLowerCase() === genre.toLowerCase()) ?? false);
+    const recs = recommend(m.algo, u, {
+      // with a genre: every movie ranked, then filtered (rating models have no candidate mask)
+      k: genre === null ? k : m.algo.trainset.nItems,
+      excludeRated: opts.excludeRated ?? true,
+    })
+      .filter((r) => ofGenre(r.iid))
+      .slice(0, k);
     return {
       userId: u,
       modelVersion: m.version,
       knownUser: m.algo.trainset.findUser(u) >= 0,
+      rankedBy: m.algo.name,
       items: recs.map((r, n) => ({
         rank: n + 1,
         movieId: r.iid,
@@ -284,19 +475,41 @@ export class ModelRegistry implements ModelsService {
     };
   }
 
+  /**
+   * The movies most similar to `movieId` by the serving ranker.
+   * @throws ValidationError for a bad id or `first`; ModelNotReadyError; NotFoundError when the
+   *   serving model has no ranker or its trainset does not know the movie.
+   */
+  async similarMovies(
+    movieId: string,
+    opts: { first?: number | null } = {},
+  ): Promise<{ movieId: string; modelVersion: string; rankedBy: string; items: SimilarMovie[] }> {
+    const i = validateId(movieId, 'movieId', this.config.maxIdLength);
+    const k = validateFirst(opts.first, this.config.maxPageSize, 10);
+    const m = this.require();
+    if (!m.ranker) throw new NotFoundError('ranker of model version', m.version);
+    const catalog = await this.catalog.get();
+    return {
+      movieId: i,
+      modelVersion: m.version,
+      rankedBy: m.ranker.name,
+      items: similarMoviesOf(m.ranker, catalog, i, k),
+    };
+  }
+
   async model(version: string): Promise<ModelVersion> {
-    if (typeof version !== 'string' || !isCommitId(version))
-      throw new NotFoundError('model version', String(version));
-    let ci: CommitInfo;
-    try {
-      ci = await this.pach.inspectCommit({ repo: this.config.trainRepo, id: version });
-    } catch (e) {
-      if (isPachError(e, PachCode.NOT_FOUND)) throw new NotFoundError('model version', version);
-      throw e;
-    }
-    const info = ci.finished && !ci.error ? await this.info(ci) : null;
-    if (!info) throw new NotFoundError('model version', version);
-    return info;
+    return (await this.info(await this.modelCommit(version)))!;
+  }
+
+  /**
+   * The bytes of a model version's `model.rgm` (engine/model-file.ts format; `loadModel` reads
+   * it back). @throws NotFoundError when `version` is not a model version
+   */
+  async modelFile(version: string): Promise<Buffer> {
+    await this.modelCommit(version);
+    const buf = await this.read(version, MODEL_PATH);
+    if (!buf) throw new NotFoundError('model version', version);
+    return buf;
   }
 
   async models(opts: { first?: number | null } = {}): Promise<ModelVersion[]> {

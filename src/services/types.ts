@@ -33,6 +33,28 @@ export interface BatchReceipt {
   commit: string;
   /** Number of ratings in the batch. */
   count: number;
+  /**
+   * How many of the batch's ratings replace a rating of the same (user, movie) that the serving
+   * model was fitted on (the last rating wins: these take the old ones' place in the next model).
+   * 0 before the first model.
+   */
+  replaced: number;
+  /**
+   * Indexes (0-based, ascending) of items superseded by a later item of the same call with the
+   * same (user, movie): they are committed but the later one counts.
+   */
+  superseded: number[];
+}
+
+/** A removed rating batch: a new `training` commit without its file. */
+export interface BatchRemoval {
+  batchId: string;
+  /** The removed file's path. */
+  path: string;
+  /** The new `training` commit (also the id of the train job that refits without it). */
+  commit: string;
+  /** Number of rating lines the file held. */
+  count: number;
 }
 
 /** A committed prediction request: one file at the root of the `streaming` repo. */
@@ -95,6 +117,8 @@ export interface ModelVersion {
   params: Record<string, unknown>;
   /** Ratings the model was fitted on (after duplicates were replaced). */
   ratingsCount: number;
+  /** Rating lines dropped because a later rating of the same (user, movie) won; null when unknown. */
+  duplicatesReplaced: number | null;
   usersCount: number;
   itemsCount: number;
   /** Holdout RMSE/MAE (seeded stable ~90/10 split, see workers/train.ts); null when a side would be empty. */
@@ -103,6 +127,10 @@ export interface ModelVersion {
   fitSeconds: number | null;
   /** The `training` commit the model was fitted on. */
   trainingCommit: string | null;
+  /** The version of the train pipeline whose job fitted it (null when unknown). */
+  pipelineVersion: number | null;
+  /** Why it serves (in MODEL_UPDATED payloads: "newest …" or the pin); absent otherwise. */
+  servingReason?: string;
   /** SHA-256 (hex) of model.rgm. */
   modelSha256: string | null;
   /** When the train commit was created / finished. */
@@ -123,9 +151,32 @@ export interface RecommendedMovie {
   /** 1-based rank. */
   rank: number;
   movieId: string;
-  /** The estimated rating, best first. */
+  /** The ranking score, best first: the estimated rating, or the ranker's own score. */
   score: number;
   /** Catalogue entry (null for an id missing from the catalogue). */
+  movie: Movie | null;
+  /**
+   * With a ranker: the user's rated movies that contributed most to the score, best first
+   * (services/ranked-recommendations.ts); empty for a rating model or an unknown user.
+   */
+  because?: BecauseMovie[];
+}
+
+/** A rated movie behind a recommendation ("because you rated …"). */
+export interface BecauseMovie {
+  movieId: string;
+  /** Its contribution: EASE's weight B_ij, ItemKNN's similarity, or the factors' cosine. */
+  weight: number;
+  movie: Movie | null;
+}
+
+/** A movie similar to another, by the serving ranker. */
+export interface SimilarMovie {
+  /** 1-based rank. */
+  rank: number;
+  movieId: string;
+  /** The ranker's item-item similarity (EASE weight, ItemKNN similarity, factor cosine). */
+  similarity: number;
   movie: Movie | null;
 }
 
@@ -136,6 +187,8 @@ export interface Recommendations {
   modelVersion: string;
   /** Whether the model knows the user (else the scores are the model's fallbacks). */
   knownUser: boolean;
+  /** The model that ranked: the ranker's name (e.g. EASE), else the rating algorithm's. */
+  rankedBy?: string;
   items: RecommendedMovie[];
 }
 
@@ -145,10 +198,11 @@ export interface UserRating {
   rating: number;
 }
 
-/** A user: demographics (if the catalogue has them) and ratings in the serving model. */
+/** A user: attributes (if the catalogue has them) and ratings in the serving model. */
 export interface UserProfile {
   id: string;
-  demographics: User | null;
+  /** The catalogue's attributes (`age`, `gender`, `occupation`, `zip`, …), null when none. */
+  attributes: Record<string, string> | null;
   /** Ratings in the serving model's trainset, in trainset order (empty for an unknown user). */
   ratings: UserRating[];
   /** The model version whose trainset was read (null when no model is loaded). */

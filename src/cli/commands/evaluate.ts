@@ -11,7 +11,8 @@
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import '../../engine/algorithms';
-import { getAlgorithm, listAlgorithms } from '../../engine/algorithms/registry';
+import { createAlgorithm, getAlgorithm, listAlgorithms } from '../../engine/algorithms/registry';
+import { writeModelFile } from '../../engine/model-file';
 import { parseMeasures, type MeasureName } from '../../engine/metrics';
 import {
   crossValidate,
@@ -20,7 +21,7 @@ import {
   type CrossValidateResult,
 } from '../../engine/model-selection';
 import type { ParamValues } from '../../engine/params';
-import { asUsage } from '../errors';
+import { asUsage, UsageError } from '../errors';
 import {
   algorithmParams,
   figuresJson,
@@ -34,6 +35,7 @@ import {
 import {
   addDataOptions,
   collect,
+  drawSeedIfUnset,
   loadData,
   planData,
   type CommandIo,
@@ -53,14 +55,27 @@ import {
   type TopNFold,
   type TopNPlan,
 } from '../top-n-options';
+import {
+  addRankingOptions,
+  formatRankingTable,
+  modelParams,
+  planRanking,
+  RANKING_HELP,
+  rankingJson,
+  runRanking,
+  type RankingCliOptions,
+} from '../ranking-options';
+import { listRankers } from '../../engine/rankers';
 
 /** The options of `reelgraph evaluate`, as commander parses them. */
-export interface EvaluateOptions extends DataOptions, TopNCliOptions {
+export interface EvaluateOptions extends DataOptions, TopNCliOptions, RankingCliOptions {
   algo: string;
   param: string[];
   measures: string;
   json?: boolean;
   quiet?: boolean;
+  /** `--save FILE`: after the folds, fit on the whole data set and write the model file. */
+  save?: string;
 }
 
 /** Where `runEvaluate` writes: the table or JSON to `stdout`, progress and notes to `stderr`. */
@@ -76,7 +91,11 @@ export interface EvaluateJson {
   nRatings: number;
   folds: 'random' | 'predefined';
   nSplits: number;
-  /** KFold's random state (null: drawn from entropy); null for predefined folds. */
+  /**
+   * The seed of the run: KFold's random state (random folds) and the algorithm's `randomState`
+   * unless `--param` set it; the one drawn from entropy when `--seed` was not given, so that
+   * `--seed <seed>` replays the run.
+   */
   seed: number | null;
   measures: MeasureName[];
   perFold: Array<
@@ -101,7 +120,11 @@ export function evaluateCommand(): Command {
       'Cross-validate an algorithm on a data set and print RMSE, MAE (and FCP) per fold, ' +
         "as Surprise's cross_validate(verbose=True).",
     )
-    .option('--algo <name>', 'algorithm to evaluate (see the list below)', 'SVD');
+    .option(
+      '--algo <name>',
+      'algorithm to evaluate (see the list below; with --protocol ranking also a ranker)',
+      'SVD',
+    );
   addDataOptions(cmd)
     .option(
       '--param <name=value>',
@@ -110,19 +133,27 @@ export function evaluateCommand(): Command {
       [],
     )
     .option('--measures <list>', 'comma-separated measures among rmse, mse, mae, fcp', 'rmse,mae');
-  return addTopNOptions(cmd)
+  return addRankingOptions(addTopNOptions(cmd))
     .option('--json', 'print one JSON object with per-fold and mean figures instead of the table')
+    .option(
+      '--save <file>',
+      'after the folds, fit the same algorithm and parameters on the whole data set and write the model file (engine loadModel/readModelFile read it back)',
+    )
     .option('--quiet', 'no progress on stderr')
     .addHelpText(
       'after',
       () =>
-        `\nAlgorithms: ${listAlgorithms().join(', ')}\n\n` +
+        `\nAlgorithms: ${listAlgorithms().join(', ')}\n` +
+        `Rankers (--protocol ranking only): ${listRankers().join(', ')}\n\n` +
         TOP_N_HELP +
+        '\n' +
+        RANKING_HELP +
         '\nExamples:\n' +
         '  reelgraph evaluate --algo SVD --dataset ml-100k --cv 5\n' +
         '  reelgraph evaluate --algo SVD --folds predefined --param nFactors=50 --json\n' +
         '  reelgraph evaluate --algo BaselineOnly --param bslOptions.method=sgd --seed 0\n' +
         '  reelgraph evaluate --algo SVD --top-n 10 --threshold 4\n' +
+        '  reelgraph evaluate --protocol ranking --algo EASE --param lambda=400 --json\n' +
         '  reelgraph evaluate --dataset ratings.csv --sep , --skip-lines 1 --rating-scale 0.5,5\n',
     )
     .action(async (opts: EvaluateOptions) => {
@@ -217,10 +248,37 @@ export function toJson(
  *   (DatasetNotFoundError, DatasetFormatError); the algorithm's.
  */
 export async function runEvaluate(opts: EvaluateOptions, io: EvaluateIo): Promise<void> {
+  const ranking = planRanking(opts);
+  if (ranking) {
+    // Ranking protocol: one stratified split, top k over every unrated movie.
+    const entry = modelParams(opts.algo, opts.param, ranking.seed);
+    const p = planData(opts);
+    const { data, nRatings } = await loadData(opts, p, io);
+    if (!opts.quiet) {
+      io.stderr.write(
+        `Evaluating ${entry.name} on ${opts.dataset} (${nRatings} ratings), ranking protocol: ` +
+          `test size ${ranking.testSize}, seed ${ranking.seed}, top ${ranking.k}\n`,
+      );
+    }
+    const run = runRanking([entry], data, ranking, io, opts.quiet === true);
+    const r = run.results[0];
+    if (opts.json) {
+      const json = rankingJson(r, { dataset: opts.dataset, nRatings, ...run, plan: ranking });
+      io.stdout.write(JSON.stringify(json, null, 2) + '\n');
+    } else {
+      io.stdout.write(formatRankingTable(run.results) + '\n');
+    }
+    return;
+  }
+  const drawn = drawSeedIfUnset(opts); // an unseeded run records the seed it drew
   const p = plan(opts);
+  if (opts.save !== undefined && opts.folds === 'predefined') {
+    throw new UsageError('--save fits on the whole data set: not with --folds predefined');
+  }
   const say = (line: string) => {
     if (!opts.quiet) io.stderr.write(line + '\n');
   };
+  if (drawn) say(`seed ${opts.seed} (drawn; --seed ${opts.seed} replays this run)`);
   const { data, nRatings } = await loadData(opts, p, io);
   checkThresholdScale(p.topN, data.ratingScale);
   say(
@@ -246,6 +304,14 @@ export async function runEvaluate(opts: EvaluateOptions, io: EvaluateIo): Promis
     progress?.stop();
   }
   const topN = collector ? collector.figures(result.algorithmName) : null;
+  if (opts.save !== undefined) {
+    const trainset = data.buildFullTrainset();
+    const algo = createAlgorithm(p.algo, p.params).fit(trainset);
+    writeModelFile(opts.save, algo, { dataset: opts.dataset, seed: p.seed });
+    say(
+      `saved ${p.algo} fitted on all ${trainset.nRatings} ratings to ${opts.save} (load it with engine readModelFile)`,
+    );
+  }
   if (opts.json) {
     const out = toJson(result, {
       dataset: opts.dataset,
