@@ -51,6 +51,7 @@ describe('applyPipelines over gRPC', () => {
     stack = await grpcStack({ engine: { pps: embeddedPps() } });
     await stack.client.createRepo('training');
     await stack.client.createRepo('streaming');
+    await stack.client.createRepo('models'); // predict's model input (model-publisher.ts)
   });
   afterAll(() => stack.close());
 
