@@ -889,6 +889,11 @@ export class GrpcPachyderm implements Pachyderm {
                 if (r.done) break;
                 consider(key, r.value);
               }
+              // pachd ended the stream (e.g. it is shutting down): an interruption for the
+              // consumer, who resubscribes and catches up, not the end of the watch
+              if (!ctl.signal.aborted) {
+                throw unavailable(`SubscribeJob of ${key} ended by pachd`);
+              }
             } catch (e) {
               watching.delete(key);
               if (!isPachError(e, PachCode.NOT_FOUND)) queue.fail(e);
