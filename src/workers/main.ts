@@ -12,9 +12,11 @@
  * without batching, or tells the engine through `nextDatum({error})` with batching and goes on
  * with the next datum. Exit codes: 0 every datum succeeded, 1 a datum failed, 2 usage error.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadAlgorithmPlugins, pluginsFromEnv } from '../engine/algorithms/plugins';
 import { isBatching, nextDatum } from '../pachyderm/worker-sdk';
+import { MODEL_FILE } from './files';
 import type * as PredictModule from './predict';
 import type * as TrainModule from './train';
 import type * as RankerModule from './train-ranker';
@@ -49,7 +51,11 @@ function runDatum(name: WorkerName, pfsRoot: string, env: NodeJS.ProcessEnv, io:
       env.training_COMMIT || null,
       log,
     );
-    if (ranker) trainRanker(path.join(pfsRoot, 'training'), path.join(pfsRoot, 'out'), ranker, log);
+    // no rating yet (`--dataset none`): the train program wrote no model, nor is there a ranker
+    const wroteModel = fs.existsSync(path.join(pfsRoot, 'out', MODEL_FILE));
+    if (ranker && wroteModel) {
+      trainRanker(path.join(pfsRoot, 'training'), path.join(pfsRoot, 'out'), ranker, log);
+    }
   } else {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { predictDatum } = require('./predict') as typeof PredictModule;
