@@ -177,6 +177,13 @@ export type PredictionQueryVariables = Exact<{
 
 export type PredictionQuery = { prediction: { ready: boolean, error: string | null, predictions: Array<{ userId: string, movieId: string, estimate: number, wasImpossible: boolean }> } };
 
+export type PredictionHistoryQueryVariables = Exact<{
+  after?: string | null | undefined;
+}>;
+
+
+export type PredictionHistoryQuery = { predictionHistory: { edges: Array<{ cursor: string, node: { requestId: string, requestedAt: string, result: { ready: boolean, modelVersion: string | null, predictions: Array<{ movieId: string, estimate: number }> } } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
 export type PredictQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -670,6 +677,31 @@ export const PredictionDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<PredictionQuery, PredictionQueryVariables>;
+export const PredictionHistoryDocument = new TypedDocumentString(`
+    query PredictionHistory($after: String) {
+  predictionHistory(userId: "196", first: 20, after: $after) {
+    edges {
+      cursor
+      node {
+        requestId
+        requestedAt
+        result {
+          ready
+          modelVersion
+          predictions {
+            movieId
+            estimate
+          }
+        }
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<PredictionHistoryQuery, PredictionHistoryQueryVariables>;
 export const PredictDocument = new TypedDocumentString(`
     query Predict {
   predict(userId: "196", movieId: "242") {
