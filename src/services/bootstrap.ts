@@ -8,7 +8,11 @@
  * 1. create the repos `training` and `streaming` (pachyderm `CreateRepo`);
  * 2. commit MovieLens 100K's `u.data` verbatim as `/base/ml-100k.txt` on `training@master` (when
  *    that file is not on the branch yet); the file is found (or downloaded and verified) as the
- *    engine's built-in data sets are, and its SHA-256 is checked;
+ *    engine's built-in data sets are, and its SHA-256 is checked. The same commit adds the
+ *    catalogue files of the agreed layout: u.item as `BASE_MOVIES_FILE`
+ *    (`movieId,title,genres,year`) and u.user as `BASE_USERS_FILE`
+ *    (`userId,age,gender,occupation,zip`), named with epoch 0 so that every later catalogue
+ *    file (issue 13's upserts and imports) sorts after them and overrides their rows;
  * 3. create the pipelines from `workers/train/pipeline.json` and `workers/predict/pipeline.json`
  *    (on the embedded engine, `predict` with datum batching: {@link pipelineSpecFor});
  * 4. wait for the first model: the newest successful `train` job's output (waiting for a running
@@ -23,6 +27,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resolveBuiltin, verifyBuiltin, type BuiltinOptions } from '../engine/dataset/builtin';
+import { formatCatalogueCsv, readBuiltinSideInfo } from '../engine/dataset/side-info';
 import { isPachError, PachCode } from '../pachyderm/errors';
 import type { Pachyderm } from '../pachyderm/port';
 import { type Commit, type JobInfo, JobState, isTerminalJobState } from '../pachyderm/types';
@@ -40,6 +45,11 @@ export const STREAMING_REPO = 'streaming';
 export const PIPELINES = ['train', 'predict'] as const;
 /** Path of MovieLens 100K's ratings in the `training` repo. */
 export const BASE_TRAINING_FILE = '/base/ml-100k.txt';
+
+/** Path of MovieLens 100K's movies (u.item) in the `training` repo: the first catalogue file. */
+export const BASE_MOVIES_FILE = '/movies/0000000000000-0000000000000000.csv';
+/** Path of MovieLens 100K's users (u.user) in the `training` repo: the first catalogue file. */
+export const BASE_USERS_FILE = '/users/0000000000000-0000000000000000.csv';
 
 /** The package root (two levels up from src/services and dist/services). */
 const ROOT = path.resolve(__dirname, '../..');
@@ -230,6 +240,26 @@ export async function movieLens100kRatings(opts: BuiltinOptions = {}): Promise<B
 }
 
 /**
+ * MovieLens 100K's movies and users as catalogue CSV files of the agreed layout (see the module
+ * documentation), or null when u.item, u.genre or u.user is not beside u.data (the ratings are
+ * then committed alone).
+ * @throws DatasetFormatError when one of them is malformed
+ */
+export async function movieLens100kCatalogue(
+  opts: BuiltinOptions = {},
+): Promise<{ movies: Buffer; users: Buffer } | null> {
+  const dir = await resolveBuiltin('ml-100k', { progress: false, ...opts });
+  if (!['u.item', 'u.genre', 'u.user'].every((f) => fs.existsSync(path.join(dir, f)))) return null;
+  const side = readBuiltinSideInfo('ml-100k', dir);
+  return {
+    movies: Buffer.from(formatCatalogueCsv('movies', ['title', 'genres', 'year'], side.items)),
+    users: Buffer.from(
+      formatCatalogueCsv('users', ['age', 'gender', 'occupation', 'zip'], side.users),
+    ),
+  };
+}
+
+/**
  * Runs the idempotent first start (see the module documentation) on any Pachyderm (the embedded
  * engine with PPS, or a cluster).
  * @throws Error when the first train job fails (with its reason) or the wait times out; the
@@ -255,6 +285,7 @@ export async function bootstrap(
   const data = (await exists(() => pach.inspectFile(baseRef)))
     ? null
     : await movieLens100kRatings(opts.datasets);
+  const catalogue = data ? await movieLens100kCatalogue(opts.datasets) : null;
   for (const repo of [TRAINING_REPO, STREAMING_REPO]) {
     if (await exists(() => pach.inspectRepo(repo))) continue;
     if (await created(() => pach.createRepo(repo, { description: descriptions[repo] }))) {
@@ -267,7 +298,7 @@ export async function bootstrap(
     let commit: Commit | null = null;
     try {
       commit = await pach.startCommit(`${TRAINING_REPO}@master`, {
-        description: 'MovieLens 100K ratings (u.data)',
+        description: 'MovieLens 100K ratings (u.data), movies (u.item) and users (u.user)',
       });
     } catch (e) {
       // "parent commit … has not been finished": another process is committing right now (the
@@ -276,7 +307,15 @@ export async function bootstrap(
       log(`${TRAINING_REPO}@master has an open commit: another process is committing the ratings`);
     }
     if (commit) {
-      await pach.modifyFile(commit, [{ op: 'put', path: BASE_TRAINING_FILE, data }]);
+      await pach.modifyFile(commit, [
+        { op: 'put', path: BASE_TRAINING_FILE, data },
+        ...(catalogue
+          ? [
+              { op: 'put' as const, path: BASE_MOVIES_FILE, data: catalogue.movies },
+              { op: 'put' as const, path: BASE_USERS_FILE, data: catalogue.users },
+            ]
+          : []),
+      ]);
       await pach.finishCommit(commit);
       result.baseCommit = commit.id;
       log(

@@ -3,7 +3,8 @@
  * rating of one `training` commit and writes the model.
  *
  * Input: `<pfs>/training` (glob `/`: the whole repo is one datum), see `training-data.ts` for the
- * file format and the "latest rating wins" rule. Configuration, from the pipeline spec's
+ * ratings files and the "latest rating wins" rule, and `catalogue-data.ts` for the movies and
+ * users files (side information, used by algorithms that read it: BayesianFM). Configuration, from the pipeline spec's
  * `transform.env`:
  * - `REELGRAPH_ALGO`: registry name of the algorithm (default `SVD`);
  * - `REELGRAPH_PARAMS`: a JSON object of hyper-parameters, validated against the algorithm's
@@ -36,7 +37,8 @@ import { stableSplit } from '../engine/model-selection/split';
 import { ParamError } from '../engine/params';
 import { Trainset } from '../engine/trainset';
 import { MANIFEST_FILE, METRICS_FILE, MODEL_FILE } from './files';
-import { TRAINING_RATING_SCALE, readTrainingRatings } from './training-data';
+import { TRAINING_RATING_SCALE, listTrainingFiles, readTrainingRatings } from './training-data';
+import { readCatalogue } from './catalogue-data';
 import { packageVersion } from './version';
 
 export { MANIFEST_FILE, METRICS_FILE, MODEL_FILE };
@@ -174,7 +176,15 @@ export function trainModel(
     `read ${merged.lines} ratings from ${merged.files} file${merged.files === 1 ? '' : 's'} ` +
       `under ${inputDir}; ${merged.duplicatesReplaced} replaced by a later rating of the same (user, movie)`,
   );
-  const data = { ratings: raw, ratingScale: TRAINING_RATING_SCALE };
+  const sideInfo = fs.existsSync(inputDir)
+    ? readCatalogue(inputDir, listTrainingFiles(inputDir))
+    : { users: new Map(), items: new Map() };
+  if (sideInfo.users.size + sideInfo.items.size > 0) {
+    log(
+      `read the catalogue: ${sideInfo.items.size} movies and ${sideInfo.users.size} users with attributes`,
+    );
+  }
+  const data = { ratings: raw, ratingScale: TRAINING_RATING_SCALE, sideInfo };
 
   let holdout: TrainMetrics['holdout'] = null;
   const [holdoutTrainset, testset] = stableSplit(data, {
@@ -194,7 +204,7 @@ export function trainModel(
     );
   }
 
-  const trainset = Trainset.build(raw, TRAINING_RATING_SCALE);
+  const trainset = Trainset.build(raw, TRAINING_RATING_SCALE, undefined, sideInfo);
   const algo = createConfigured(config);
   const t0 = process.hrtime.bigint();
   algo.fit(trainset);

@@ -27,6 +27,17 @@ import * as path from 'node:path';
 import { RawRatings, type RatingScale } from '../engine/dataset/raw-ratings';
 import { parseDecimal } from '../engine/dataset/reader';
 
+/** The repo folders holding catalogue files (catalogue-data.ts), not ratings, by kind. */
+export const CATALOGUE_DIRS: Readonly<Record<'movies' | 'users', string>> = {
+  movies: '/movies/',
+  users: '/users/',
+};
+
+/** True when a repo path (`/movies/….csv`, `/users/….csv`) is a catalogue file, not ratings. */
+export function isCatalogueFile(repoPath: string): boolean {
+  return repoPath.startsWith(CATALOGUE_DIRS.movies) || repoPath.startsWith(CATALOGUE_DIRS.users);
+}
+
 /** The rating scale of the `training` repo (MovieLens's stars). */
 export const TRAINING_RATING_SCALE: RatingScale = [1, 5];
 
@@ -194,8 +205,9 @@ export function listTrainingFiles(dir: string): string[] {
 }
 
 /**
- * Reads every training file under `dir` (the `training` input, e.g. `/pfs/training`) and merges
- * their ratings (see the module documentation).
+ * Reads every ratings file under `dir` (the `training` input, e.g. `/pfs/training`; catalogue
+ * files under `/movies/` and `/users/` are left to catalogue-data.ts) and merges their ratings
+ * (see the module documentation).
  *
  * @throws TrainingDataError for a malformed line; Error when `dir` holds no rating at all.
  */
@@ -204,7 +216,9 @@ export function readTrainingRatings(
   scale: RatingScale = TRAINING_RATING_SCALE,
 ): MergedRatings {
   const parsed: ParsedRatings = { users: [], items: [], ratings: [], timestamps: [] };
-  const files = fs.existsSync(dir) ? listTrainingFiles(dir) : [];
+  const files = (fs.existsSync(dir) ? listTrainingFiles(dir) : []).filter(
+    (f) => !isCatalogueFile(f),
+  );
   for (const rel of files) {
     const text = fs.readFileSync(path.join(dir, ...rel.split('/').filter(Boolean)), 'utf8');
     parseTrainingFile(text, rel, parsed, scale);

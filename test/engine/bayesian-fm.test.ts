@@ -234,6 +234,19 @@ describe('BayesianFM estimates equal the FM equation on its parameters', () => {
     expect(p.est).toBeCloseTo(fmNaive(st.w0, w, v, caseOf(u, i), 3), 5);
   });
 
+  it("keeps the sampler's residuals equal to rating − FM equation of each training case", () => {
+    // The relation-block updates change the residuals incrementally; they must stay exact.
+    const newest = design.newestBin;
+    tinyRows.forEach(([u, i, r, t]) => {
+      const x = caseOf(u, i);
+      x.delete(`bin:${newest}`);
+      x.set(`bin:${Math.floor(t / (30 * DAY))}`, 1);
+      const n =
+        ts.urOffsets[ts.findUser(u)] + [...ts.ur(ts.findUser(u)).items].indexOf(ts.findItem(i));
+      expect(st.e[n]).toBeCloseTo(r - fmNaive(st.w0, w, v, x, 3), 9);
+    });
+  });
+
   it('answers a user without ratings from the attributes (flagged User unknown)', () => {
     const p = algo.predict('newcomer', '2', null, false);
     expect(p.details).toMatchObject({ wasImpossible: true, reason: 'User unknown' });
