@@ -57,10 +57,10 @@ export class BayesianFM extends AlgoBase {
   static readonly description =
     'Bayesian factorization machine fitted by Gibbs sampling, with implicit, flipped, time and side-information blocks (libFM MCMC).';
   static readonly paramSpecs: ParamSpecs = {
-    nFactors: { type: 'int', default: 32, min: 0, max: 512, doc: 'Number of latent factors k.' },
+    nFactors: { type: 'int', default: 8, min: 0, max: 512, doc: 'Number of latent factors k.' },
     nSamples: {
       type: 'int',
-      default: 200,
+      default: 400,
       min: 1,
       max: 100000,
       doc: 'Number of Gibbs sweeps kept after the burn-in; predictions average over them.',
@@ -74,7 +74,7 @@ export class BayesianFM extends AlgoBase {
     },
     nStoredSamples: {
       type: 'int',
-      default: 40,
+      default: 100,
       min: 1,
       max: 1000,
       doc: 'Number of kept samples (evenly spaced) whose user and item factors the model stores for the user-item interaction; ≤ nSamples.',
