@@ -166,11 +166,16 @@ describe('BayesianFM estimates equal the FM equation on its parameters', () => {
       );
     }),
   );
-  /** The explicit feature vector of (user, item) at the newest bin. */
-  const caseOf = (user: string, item: string): Case => {
+  /**
+   * The explicit feature vector of (user, item) at the newest bin; `attrsOnly` leaves out the
+   * user's (or item's) id and rated-items (raters) blocks, keeping its attributes.
+   */
+  const caseOf = (user: string, item: string, attrsOnly: '' | 'user' | 'item' = ''): Case => {
     const x: Case = new Map();
-    const uRated = tinyRows.filter((r) => r[0] === user).map((r) => r[1]);
-    const iRaters = tinyRows.filter((r) => r[1] === item).map((r) => r[0]);
+    const uRated =
+      attrsOnly === 'user' ? [] : tinyRows.filter((r) => r[0] === user).map((r) => r[1]);
+    const iRaters =
+      attrsOnly === 'item' ? [] : tinyRows.filter((r) => r[1] === item).map((r) => r[0]);
     if (uRated.length > 0) x.set(`user:${user}`, 1);
     for (const i of uRated) x.set(`rated:${i}`, 1 / Math.sqrt(uRated.length));
     if (iRaters.length > 0) x.set(`item:${item}`, 1);
@@ -247,19 +252,26 @@ describe('BayesianFM estimates equal the FM equation on its parameters', () => {
     });
   });
 
-  it('answers a user without ratings from the attributes (flagged User unknown)', () => {
+  const fm = (x: Case) => fmNaive(st.w0, w, v, x, 3);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+  it('answers a user without ratings as an average user with its attributes (flagged User unknown)', () => {
     const p = algo.predict('newcomer', '2', null, false);
     expect(p.details).toMatchObject({ wasImpossible: true, reason: 'User unknown' });
-    expect(p.est).toBeCloseTo(fmNaive(st.w0, w, v, caseOf('newcomer', '2'), 3), 5);
-    // A user with neither ratings nor attributes gets the item's part alone.
+    // its attributes' FM terms, plus the mean over the known users of what their full feature
+    // vector adds to their attributes alone
+    const rest = mean(['a', 'b', 'c'].map((u) => fm(caseOf(u, '2')) - fm(caseOf(u, '2', 'user'))));
+    expect(p.est).toBeCloseTo(fm(caseOf('newcomer', '2', 'user')) + rest, 5);
+    // A user with neither ratings nor attributes gets the mean of the known users' estimates.
     const q = algo.predict('stranger', '2', null, false);
-    expect(q.est).toBeCloseTo(fmNaive(st.w0, w, v, caseOf('stranger', '2'), 3), 5);
+    expect(q.est).toBeCloseTo(mean(['a', 'b', 'c'].map((u) => fm(caseOf(u, '2')))), 5);
   });
 
   it('answers a movie without ratings from its genres and year (flagged Item unknown)', () => {
     const p = algo.predict('b', 'new', null, false);
     expect(p.details).toMatchObject({ wasImpossible: true, reason: 'Item unknown' });
-    expect(p.est).toBeCloseTo(fmNaive(st.w0, w, v, caseOf('b', 'new'), 3), 5);
+    const rest = mean(['1', '2', '3'].map((i) => fm(caseOf('b', i)) - fm(caseOf('b', i, 'item'))));
+    expect(p.est).toBeCloseTo(fm(caseOf('b', 'new', 'item')) + rest, 5);
   });
 
   it('loads back from a model file predicting the same values bit for bit', () => {

@@ -22,9 +22,11 @@
  * spaced, whose user and item factors the model keeps (float32). A prediction is made at the
  * newest time bin (serving answers "now").
  *
- * An unknown user (or item) is answered from the blocks it has: its attributes when the trainset's
- * side information lists it, else nothing of it (the item's part alone); the base class flags it
- * `wasImpossible`. Estimates are clipped to the rating scale by the base class.
+ * An unknown user (or item) is answered from the blocks it has — its attributes when the trainset's
+ * side information lists it — as "an average user with these attributes": its attributes' part
+ * and factors plus the mean over known users of what theirs hold beyond their attributes' (the id
+ * and implicit blocks, never empty in training); with no attributes, the mean known user. The base
+ * class flags it `wasImpossible`. Estimates are clipped to the rating scale by the base class.
  *
  * Defaults (k = 8, 50 burn-in + 400 kept sweeps, 100 stored) were chosen on a validation split
  * carved from ml-100k's u1.base (10 %, `stableSplit` seed 0), never on u1.test; `useTime` is off
@@ -46,6 +48,15 @@ interface SideAttributes {
   w: Float64Array;
   /** Per stored sample s: v of each attribute feature, [s][j][f] (S × nAttr × k). */
   v: Float64Array;
+  /** Mean over known ids of their part, and of their factors per stored sample (S × k). */
+  meanPart: number;
+  meanFactors: Float64Array;
+  /**
+   * Mean over known ids of what their part and factors hold beyond their attributes' (the id and
+   * implicit/flipped blocks): added to an unknown id's attribute part (S × k for the factors).
+   */
+  restPart: number;
+  restFactors: Float64Array;
 }
 
 /**
@@ -155,6 +166,10 @@ export class BayesianFM extends AlgoBase {
       index: new Map(),
       w: new Float64Array(0),
       v: new Float64Array(0),
+      meanPart: 0,
+      meanFactors: new Float64Array(0),
+      restPart: 0,
+      restFactors: new Float64Array(0),
     };
   }
 
@@ -277,9 +292,62 @@ export class BayesianFM extends AlgoBase {
     this.itemFactors = itemFactors;
     this.timeFactors = timeFactors;
     this.nStored = S;
-    this.userAttr = { enc: uEnc, index: uIndex, w: uAttrW, v: uAttrV };
-    this.itemAttr = { enc: iEnc, index: iIndex, w: iAttrW, v: iAttrV };
+    this.userAttr = this.withMeans(
+      { ...this.noAttributes(), enc: uEnc, index: uIndex, w: uAttrW, v: uAttrV },
+      userScalar,
+      userFactors,
+      (u) => trainset.toRawUid(u),
+    );
+    this.itemAttr = this.withMeans(
+      { ...this.noAttributes(), enc: iEnc, index: iIndex, w: iAttrW, v: iAttrV },
+      itemScalar,
+      itemFactors,
+      (i) => trainset.toRawIid(i),
+    );
     return this;
+  }
+
+  /**
+   * `a` with the population means an unknown id is answered with: over the known ids e, the mean
+   * of their part and factors (`meanPart`, `meanFactors`), and the mean of what these hold beyond
+   * their attributes' part and factors (`restPart`, `restFactors`). So an unknown user with
+   * attributes is "an average user with these attributes": without it, the terms of the id and
+   * implicit blocks — never empty in training — would be missing from its estimate.
+   */
+  private withMeans(
+    a: SideAttributes,
+    scalar: Float64Array,
+    factors: Float32Array,
+    rawId: (e: number) => string,
+  ): SideAttributes {
+    const L = this.nStored * this.nFactors;
+    const n = scalar.length;
+    const meanFactors = new Float64Array(L);
+    const restFactors = new Float64Array(L);
+    let meanPart = 0;
+    let restPart = 0;
+    for (let e = 0; e < n; e++) {
+      const [part, own] = this.coldSide(a, rawId(e));
+      meanPart += scalar[e];
+      restPart += scalar[e] - part;
+      for (let q = 0; q < L; q++) {
+        meanFactors[q] += factors[e * L + q];
+        restFactors[q] += factors[e * L + q] - own[q];
+      }
+    }
+    for (let q = 0; q < L; q++) {
+      meanFactors[q] /= n;
+      restFactors[q] /= n;
+    }
+    return { ...a, meanPart: meanPart / n, meanFactors, restPart: restPart / n, restFactors };
+  }
+
+  /** An unknown id's part and factors: see `withMeans`. */
+  private unknownSide(a: SideAttributes, rawId: string | undefined): [number, Float64Array] {
+    if (rawId === undefined || !a.index.has(rawId)) return [a.meanPart, a.meanFactors];
+    const [part, factors] = this.coldSide(a, rawId);
+    for (let q = 0; q < factors.length; q++) factors[q] += a.restFactors[q];
+    return [part + a.restPart, factors];
   }
 
   /**
@@ -354,7 +422,8 @@ export class BayesianFM extends AlgoBase {
 
   /**
    * `const + user part + item part + Σ_s ⟨P_u^s, Q_i^s⟩ / S` (see the module comment); an
-   * unknown user or item (−1) is taken from its attributes found by raw id, else left out.
+   * unknown user or item (−1) is taken from its attributes found by raw id plus the known ones'
+   * mean rest, else the known ones' mean (`withMeans`).
    */
   estimate(u: number, i: number, ruid?: string, riid?: string): number {
     const ts = this.trainset;
@@ -369,7 +438,7 @@ export class BayesianFM extends AlgoBase {
       uf = this.userFactors;
       uo = u * L;
     } else {
-      const [part, f] = this.coldSide(this.userAttr, ruid);
+      const [part, f] = this.unknownSide(this.userAttr, ruid);
       est += part;
       uf = f;
     }
@@ -380,7 +449,7 @@ export class BayesianFM extends AlgoBase {
       itf = this.itemFactors;
       io = i * L;
     } else {
-      const [part, f] = this.coldSide(this.itemAttr, riid);
+      const [part, f] = this.unknownSide(this.itemAttr, riid);
       est += part;
       itf = f;
     }
@@ -400,6 +469,10 @@ export class BayesianFM extends AlgoBase {
         userFeatureNames: ua.enc.featureNames,
         itemAttributeIds: ia.enc.ids,
         itemFeatureNames: ia.enc.featureNames,
+        userMeanPart: ua.meanPart,
+        userRestPart: ua.restPart,
+        itemMeanPart: ia.meanPart,
+        itemRestPart: ia.restPart,
       },
       arrays: {
         userScalar: this.userScalar,
@@ -417,6 +490,10 @@ export class BayesianFM extends AlgoBase {
         itemAttrValues: ia.enc.values,
         itemAttrW: ia.w,
         itemAttrV: ia.v,
+        userMeanFactors: ua.meanFactors,
+        userRestFactors: ua.restFactors,
+        itemMeanFactors: ia.meanFactors,
+        itemRestFactors: ia.restFactors,
       },
     };
   }
@@ -460,11 +537,22 @@ export class BayesianFM extends AlgoBase {
             `model state: ${prefix}AttrFeatures holds ${j}, beyond the ${names.length} features`,
           );
       }
+      const meanPart = v[`${prefix}MeanPart`];
+      const restPart = v[`${prefix}RestPart`];
+      if (typeof meanPart !== 'number' || typeof restPart !== 'number') {
+        throw new Error(
+          `model state: BayesianFM needs the numbers ${prefix}MeanPart and ${prefix}RestPart`,
+        );
+      }
       return {
         enc,
         index: new Map(ids.map((id, r) => [id, r])),
         w: requireArray(state, `${prefix}AttrW`, S * names.length, Float64Array),
         v: requireArray(state, `${prefix}AttrV`, S * names.length * k, Float64Array),
+        meanPart,
+        meanFactors: requireArray(state, `${prefix}MeanFactors`, S * k, Float64Array),
+        restPart,
+        restFactors: requireArray(state, `${prefix}RestFactors`, S * k, Float64Array),
       };
     };
     this.userAttr = side('user');
