@@ -16,8 +16,12 @@
  *    the server's RSS before and after (from /proc), per subscription; then one `addRatings`
  *    and the time until all 1,000 subscribers received the new model.
  *
+ * 4. `recommendations` query over HTTP, ranked by the serving model's ranker (EASE by default,
+ *    with `because`): autocannon, 1 connection (latency of one request, no queueing), 10 s per
+ *    run after a 3 s warm-up — latency p50 / p99, median of 3 runs (goal p99 ≤ 10 ms).
+ *
  * Run: `node -r ./scripts/ts-register.js bench/api.bench.ts` (or `npm run bench:api`).
- * Options (env): BENCH_ONLY (throughput | push | memory), BENCH_FROM_SOURCE=1, BENCH_DURATION (s, default 10), BENCH_RUNS (default 3), BENCH_PUSHES (default
+ * Options (env): BENCH_ONLY (throughput | push | memory | recommendations), BENCH_FROM_SOURCE=1, BENCH_DURATION (s, default 10), BENCH_RUNS (default 3), BENCH_PUSHES (default
  * 100), BENCH_SUBSCRIPTIONS (default 1000), REELGRAPH_BENCH_DIR (parent of the data directory).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -197,6 +201,38 @@ async function predictThroughput(url: string, pid: number): Promise<void> {
   );
 }
 
+async function recommendationsLatency(url: string): Promise<void> {
+  const body = JSON.stringify({
+    query:
+      '{ recommendations(userId: "196", first: 10) { rankedBy items { movieId score because { movieId weight } } } }',
+  });
+  const opts = {
+    url: `${url}/graphql`,
+    method: 'POST' as const,
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: 1,
+  };
+  const probe = await fetch(opts.url, { method: 'POST', headers: opts.headers, body });
+  console.log(`  answer (start): ${(await probe.text()).slice(0, 160)}…`);
+  await autocannon({ ...opts, duration: 3 }); // warm-up
+  const p50: number[] = [];
+  const p99: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    const res = await autocannon({ ...opts, duration: DURATION });
+    p50.push(res.latency.p50);
+    p99.push(res.latency.p99);
+    console.log(
+      `  run ${r + 1}: ${fmt(res.requests.average, 0)} req/s, latency p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms` +
+        (res.non2xx + res.errors ? `, ${res.non2xx + res.errors} failed` : ''),
+    );
+  }
+  console.log(
+    `recommendations query (ranker, first 10, with because; HTTP, 1 connection): latency p50 ${median(p50)} ms, ` +
+      `p99 ${median(p99)} ms (median of ${RUNS})  [goal p99 <= 10 ms]; load average ${os.loadavg()[0].toFixed(2)}`,
+  );
+}
+
 async function pushLatency(url: string): Promise<void> {
   const client = wsClient(`${url.replace('http', 'ws')}/graphql`);
   const lat: number[] = [];
@@ -345,9 +381,10 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(parent, 'reelgraph-api-bench-'));
   console.log(`node ${process.version}, ${os.cpus().length} CPUs, data directory ${dir}`);
   const { child, url } = await startServer(path.join(dir, 'data'));
-  const only = process.env.BENCH_ONLY; // throughput | push | memory
+  const only = process.env.BENCH_ONLY; // throughput | push | memory | recommendations
   try {
     if (!only || only === 'throughput') await predictThroughput(url, child.pid!);
+    if (!only || only === 'recommendations') await recommendationsLatency(url);
     if (!only || only === 'push') await pushLatency(url);
     if (!only || only === 'memory') await subscriptionMemory(url, child.pid!);
   } finally {

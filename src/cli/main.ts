@@ -13,6 +13,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_USAGE, exitCodeOf } from './errors';
 import { evaluateCommand } from './commands/evaluate';
 import { compareCommand } from './commands/compare';
+import { recommendCommand } from './commands/recommend';
 import { reposCommand } from './commands/repos';
 import { commitsCommand } from './commands/commits';
 import { initCommand } from './commands/init';
@@ -32,6 +33,7 @@ const COMMANDS: ReadonlyArray<() => Command> = [
   () => initCommand(),
   evaluateCommand,
   compareCommand,
+  recommendCommand,
   () => reposCommand(),
   () => commitsCommand(),
   () => pipelinesCommand(),

@@ -474,7 +474,7 @@ export function evaluateTopN(
  * raw-id look-ups and result objects in the candidate loop. `ruid` is passed on (as `predict`
  * does) so that an algorithm with side information can answer an unknown user from attributes.
  */
-function clippedEstimate(
+export function clippedEstimate(
   algo: AlgoBase,
   ts: Trainset,
   u: number,
@@ -508,7 +508,7 @@ function checkThreshold(threshold: number): void {
  * and higher id), so the root is the pair to evict. `drainSorted` leaves the kept pairs in
  * `scores`/`ids` best first. A NaN score ranks below every number.
  */
-class TopKHeap {
+export class TopKHeap {
   readonly scores: Float64Array;
   readonly ids: Int32Array;
   private size = 0;

@@ -243,12 +243,18 @@ export function toRecommendations(r: RecommendationsData): Recommendations {
     userId: r.userId,
     modelVersion: r.modelVersion,
     knownUser: r.knownUser,
+    rankedBy: r.rankedBy ?? 'unknown',
     items: r.items.map((i) => ({
       rank: i.rank,
       movieId: i.movieId,
       title: i.movie?.title ?? null,
       score: i.score,
       movie: i.movie ? toMovie(i.movie) : null,
+      because: (i.because ?? []).map((b) => ({
+        movieId: b.movieId,
+        weight: b.weight,
+        movie: b.movie ? toMovie(b.movie) : null,
+      })),
     })),
   };
 }

@@ -4,9 +4,9 @@ import type { SubscribeResolverData } from 'type-graphql';
 import type { ModelVersion as ModelVersionData } from '../services/types';
 import { ModelNotReadyError } from '../services/errors';
 import type { GraphQLContext } from './context';
-import { toModelVersion, toOnlinePrediction, toRecommendations } from './mappers';
+import { toModelVersion, toMovie, toOnlinePrediction, toRecommendations } from './mappers';
 import { ModelVersion } from './model.type';
-import { Recommendations } from './movie.type';
+import { Recommendations, SimilarMovies } from './movie.type';
 import { OnlinePrediction } from './prediction.type';
 
 @Resolver()
@@ -61,7 +61,7 @@ export class ModelResolver {
 
   @Query(() => Recommendations, {
     description:
-      'Top-N movies for a user by the serving model (highest estimates), with titles. Errors: BAD_USER_INPUT for a bad id or first outside 1…100; MODEL_NOT_READY.',
+      "Top-N movies for a user by the serving model, with titles: ranked by the ranker of the serving model version when the train pipeline fitted one (EASE by default; `rankedBy` says which), else by the rating model's estimates; each with `because` (the user's rated movies behind it). Errors: BAD_USER_INPUT for a bad id or first outside 1…100; MODEL_NOT_READY.",
   })
   async recommendations(
     @Arg('userId', () => ID, { description: 'Raw user id.' }) userId: string,
@@ -73,9 +73,31 @@ export class ModelResolver {
       description: 'Leave out the movies the user rated.',
     })
     excludeRated?: boolean,
+    @Arg('genre', () => String, {
+      nullable: true,
+      description: 'Only movies of this genre (case-insensitive, as `movies(genre)`).',
+    })
+    genre?: string | null,
   ): Promise<Recommendations> {
     return toRecommendations(
-      await ctx.services.models.recommendations(userId, { first, excludeRated }),
+      await ctx.services.models.recommendations(userId, { first, excludeRated, genre }),
     );
+  }
+
+  @Query(() => SimilarMovies, {
+    description:
+      'The movies most similar to one movie by the ranker of the serving model version (EASE: the largest item-item weights; iALS/BPR: the nearest item factors; ItemKNN: its neighbours). Errors: BAD_USER_INPUT for a bad id or first outside 1…100; MODEL_NOT_READY; NOT_FOUND when the serving model has no ranker or does not know the movie.',
+  })
+  async similarMovies(
+    @Arg('movieId', () => ID, { description: 'Raw movie id.' }) movieId: string,
+    @Ctx() ctx: GraphQLContext,
+    @Arg('first', () => Int, { defaultValue: 10, description: 'How many movies, 1…100.' })
+    first?: number,
+  ): Promise<SimilarMovies> {
+    const r = await ctx.services.models.similarMovies(movieId, { first });
+    return {
+      ...r,
+      items: r.items.map((s) => ({ ...s, movie: s.movie ? toMovie(s.movie) : null })),
+    };
   }
 }

@@ -92,6 +92,24 @@ export class User {
   allRatings!: UserRating[];
 }
 
+@ObjectType({
+  description:
+    'A movie the user rated that contributed to a recommendation ("because you rated …").',
+})
+export class BecauseMovie {
+  @Field(() => ID, { description: 'Raw movie id of the rated movie.' })
+  movieId!: string;
+
+  @Field(() => Float, {
+    description:
+      "Its contribution to the recommended movie's score: EASE's item-item weight (exact: the score is the sum of these), ItemKNN's similarity, or for iALS/BPR the cosine of the two movies' factors (nearest rated movies).",
+  })
+  weight!: number;
+
+  @Field(() => Movie, { nullable: true, description: 'The catalogue entry; null when absent.' })
+  movie!: Movie | null;
+}
+
 @ObjectType({ description: 'One recommended movie.' })
 export class Recommendation {
   @Field(() => Int, { description: 'Rank, from 1 (best).' })
@@ -107,9 +125,16 @@ export class Recommendation {
   title!: string | null;
 
   @Field(() => Float, {
-    description: 'The estimated rating (clipped to [1, 5]): the ranking score.',
+    description:
+      "The ranking score: the ranker's own score (unbounded; see `rankedBy`), or with a rating model the estimated rating clipped to [1, 5].",
   })
   score!: number;
+
+  @Field(() => [BecauseMovie], {
+    description:
+      "Up to 3 of the user's rated movies that contributed most to this movie's score, best first; empty when a rating model ranked or the user is unknown.",
+  })
+  because!: BecauseMovie[];
 
   @Field(() => Movie, {
     nullable: true,
@@ -132,8 +157,47 @@ export class Recommendations {
   })
   knownUser!: boolean;
 
+  @Field({
+    description:
+      'The model that ranked: a ranker of the same model version (EASE, iALS, BPR, ItemKNN, MostPopular) when the train pipeline fitted one, else the rating algorithm (e.g. SVD).',
+  })
+  rankedBy!: string;
+
   @Field(() => [Recommendation], {
     description: 'Best first; ties: catalogue order of the trainset.',
   })
   items!: Recommendation[];
+}
+
+@ObjectType({ description: 'A movie similar to another, by the serving ranker.' })
+export class SimilarMovie {
+  @Field(() => Int, { description: 'Rank, from 1 (most similar).' })
+  rank!: number;
+
+  @Field(() => ID, { description: 'Raw movie id.' })
+  movieId!: string;
+
+  @Field(() => Float, {
+    description:
+      "The ranker's item-item similarity: EASE's weight B_ij, ItemKNN's co-occurrence similarity, or the cosine of iALS/BPR item factors.",
+  })
+  similarity!: number;
+
+  @Field(() => Movie, { nullable: true, description: 'The catalogue entry; null when absent.' })
+  movie!: Movie | null;
+}
+
+@ObjectType({ description: 'The movies most similar to one movie.' })
+export class SimilarMovies {
+  @Field(() => ID, { description: 'The movie asked about.' })
+  movieId!: string;
+
+  @Field(() => ID, { description: 'The model version (`train` commit) whose ranker answered.' })
+  modelVersion!: string;
+
+  @Field({ description: 'The ranker that answered (e.g. EASE).' })
+  rankedBy!: string;
+
+  @Field(() => [SimilarMovie], { description: 'Most similar first.' })
+  items!: SimilarMovie[];
 }

@@ -40,6 +40,7 @@ import type {
   PredictionRequestReceipt,
   PredictionResult,
   Recommendations,
+  SimilarMovie,
   UserProfile,
 } from './types';
 
@@ -103,8 +104,16 @@ export interface ModelsService {
    */
   recommendations(
     userId: string,
-    opts?: { first?: number; excludeRated?: boolean },
+    opts?: { first?: number; excludeRated?: boolean; genre?: string | null },
   ): Promise<Recommendations>;
+  /**
+   * The movies most similar to one movie by the serving ranker, best first.
+   * @throws ValidationError; ModelNotReadyError; NotFoundError (no ranker, or unknown movie).
+   */
+  similarMovies(
+    movieId: string,
+    opts?: { first?: number },
+  ): Promise<{ movieId: string; modelVersion: string; rankedBy: string; items: SimilarMovie[] }>;
   /** One model version. @throws NotFoundError when `version` is not a finished train commit. */
   model(version: string): Promise<ModelVersion>;
   /** Model versions, newest first (finished `train` commits with a model). */

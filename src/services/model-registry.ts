@@ -10,6 +10,10 @@
  * Recommendations use engine `recommend()` (top-N of the trainset's items), with titles from the
  * ml-100k catalogue.
  *
+ * When the train commit also holds a ranker (`/ranker.rgr`, workers/train-ranker.ts),
+ * recommendations rank with it instead and say so (`rankedBy`), with `because` per movie, and
+ * `similarMovies` answers from it (services/ranked-recommendations.ts).
+ *
  * Model versions' facts come from `/metrics.json` and `/manifest.json` of each train commit
  * (written by workers/train.ts), cached per commit (commits are immutable).
  */
@@ -17,6 +21,8 @@ import '../engine/algorithms/index';
 import type { AlgoBase } from '../engine/algorithms/base';
 import { loadModel } from '../engine/model-file';
 import { recommend } from '../engine/top-n';
+import { loadRanker, type RankerBase } from '../engine/rankers';
+import { rankedRecommendations, similarMoviesOf } from './ranked-recommendations';
 import { PachCode, isPachError } from '../pachyderm/errors';
 import type { Pachyderm } from '../pachyderm/port';
 import { isCommitId } from '../pachyderm/refs';
@@ -26,19 +32,23 @@ import type { ResolvedServiceConfig } from './config';
 import { ModelNotReadyError, NotFoundError } from './errors';
 import type { ModelsService } from './index';
 import type { EventBus } from './pubsub';
-import type { ModelVersion, OnlinePrediction, Recommendations } from './types';
+import type { ModelVersion, OnlinePrediction, Recommendations, SimilarMovie } from './types';
 import { validateFirst, validateId } from './validation';
 
 /** The model file, metrics and manifest names in the `train` repo (workers/files.ts). */
 export const MODEL_PATH = '/model.rgm';
 export const METRICS_PATH = '/metrics.json';
 export const MANIFEST_PATH = '/manifest.json';
+/** The ranker file of a train commit (workers/train-ranker.ts), when the pipeline fits one. */
+export const RANKER_PATH = '/ranker.rgr';
 
 /** The model being served. */
 export interface ServingModel {
   /** The train commit id. */
   version: string;
   algo: AlgoBase;
+  /** The ranker of the same commit, or null when the commit holds none. */
+  ranker?: RankerBase | null;
   info: ModelVersion;
   /** Start time of the train commit (ms), to order versions. */
   startedMs: number;
@@ -186,11 +196,13 @@ export class ModelRegistry implements ModelsService {
     const buf = await this.read(ci.commit.id, MODEL_PATH);
     if (!buf) return false;
     const algo = loadModel(buf);
+    const rankerBuf = await this.read(ci.commit.id, RANKER_PATH);
+    const ranker = rankerBuf ? loadRanker(rankerBuf) : null;
     const info = await this.info(ci);
     if (!info) return false;
     const now = this.serving;
     if (now && ci.started.getTime() < now.startedMs) return false;
-    this.serving = { version: ci.commit.id, algo, info, startedMs: ci.started.getTime() };
+    this.serving = { version: ci.commit.id, algo, ranker, info, startedMs: ci.started.getTime() };
     for (const w of [...this.waiters]) w();
     this.events.publish('MODEL_UPDATED', info);
     return true;
@@ -264,23 +276,65 @@ export class ModelRegistry implements ModelsService {
 
   async recommendations(
     userId: string,
-    opts: { first?: number | null; excludeRated?: boolean | null } = {},
+    opts: { first?: number | null; excludeRated?: boolean | null; genre?: string | null } = {},
   ): Promise<Recommendations> {
     const u = validateId(userId, 'userId', this.config.maxIdLength);
     const k = validateFirst(opts.first, this.config.maxPageSize, 10);
+    const genre =
+      opts.genre == null ? null : validateId(opts.genre, 'genre', this.config.maxIdLength);
     const m = this.require();
     const catalog = await this.catalog.get();
-    const recs = recommend(m.algo, u, { k, excludeRated: opts.excludeRated ?? true });
+    if (m.ranker) {
+      const r = rankedRecommendations(m.ranker, catalog, u, {
+        k,
+        excludeRated: opts.excludeRated ?? true,
+        genre,
+      });
+      return { userId: u, modelVersion: m.version, rankedBy: m.ranker.name, ...r };
+    }
+    const ofGenre = (id: string) =>
+      genre === null ||
+      (catalog.byId.get(id)?.genres.some((g) => g.toLowerCase() === genre.toLowerCase()) ?? false);
+    const recs = recommend(m.algo, u, {
+      // with a genre: every movie ranked, then filtered (rating models have no candidate mask)
+      k: genre === null ? k : m.algo.trainset.nItems,
+      excludeRated: opts.excludeRated ?? true,
+    })
+      .filter((r) => ofGenre(r.iid))
+      .slice(0, k);
     return {
       userId: u,
       modelVersion: m.version,
       knownUser: m.algo.trainset.findUser(u) >= 0,
+      rankedBy: m.algo.name,
       items: recs.map((r, n) => ({
         rank: n + 1,
         movieId: r.iid,
         score: r.est,
         movie: catalog.byId.get(r.iid) ?? null,
       })),
+    };
+  }
+
+  /**
+   * The movies most similar to `movieId` by the serving ranker.
+   * @throws ValidationError for a bad id or `first`; ModelNotReadyError; NotFoundError when the
+   *   serving model has no ranker or its trainset does not know the movie.
+   */
+  async similarMovies(
+    movieId: string,
+    opts: { first?: number | null } = {},
+  ): Promise<{ movieId: string; modelVersion: string; rankedBy: string; items: SimilarMovie[] }> {
+    const i = validateId(movieId, 'movieId', this.config.maxIdLength);
+    const k = validateFirst(opts.first, this.config.maxPageSize, 10);
+    const m = this.require();
+    if (!m.ranker) throw new NotFoundError('ranker of model version', m.version);
+    const catalog = await this.catalog.get();
+    return {
+      movieId: i,
+      modelVersion: m.version,
+      rankedBy: m.ranker.name,
+      items: similarMoviesOf(m.ranker, catalog, i, k),
     };
   }
 

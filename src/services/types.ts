@@ -123,9 +123,32 @@ export interface RecommendedMovie {
   /** 1-based rank. */
   rank: number;
   movieId: string;
-  /** The estimated rating, best first. */
+  /** The ranking score, best first: the estimated rating, or the ranker's own score. */
   score: number;
   /** Catalogue entry (null for an id missing from the catalogue). */
+  movie: Movie | null;
+  /**
+   * With a ranker: the user's rated movies that contributed most to the score, best first
+   * (services/ranked-recommendations.ts); empty for a rating model or an unknown user.
+   */
+  because?: BecauseMovie[];
+}
+
+/** A rated movie behind a recommendation ("because you rated …"). */
+export interface BecauseMovie {
+  movieId: string;
+  /** Its contribution: EASE's weight B_ij, ItemKNN's similarity, or the factors' cosine. */
+  weight: number;
+  movie: Movie | null;
+}
+
+/** A movie similar to another, by the serving ranker. */
+export interface SimilarMovie {
+  /** 1-based rank. */
+  rank: number;
+  movieId: string;
+  /** The ranker's item-item similarity (EASE weight, ItemKNN similarity, factor cosine). */
+  similarity: number;
   movie: Movie | null;
 }
 
@@ -136,6 +159,8 @@ export interface Recommendations {
   modelVersion: string;
   /** Whether the model knows the user (else the scores are the model's fallbacks). */
   knownUser: boolean;
+  /** The model that ranked: the ranker's name (e.g. EASE), else the rating algorithm's. */
+  rankedBy?: string;
   items: RecommendedMovie[];
 }
 

@@ -17,6 +17,7 @@ import { loadAlgorithmPlugins, pluginsFromEnv } from '../engine/algorithms/plugi
 import { isBatching, nextDatum } from '../pachyderm/worker-sdk';
 import type * as PredictModule from './predict';
 import type * as TrainModule from './train';
+import type * as RankerModule from './train-ranker';
 
 /** The worker programs by name. */
 export const WORKERS = ['train', 'predict'] as const;
@@ -38,6 +39,9 @@ function runDatum(name: WorkerName, pfsRoot: string, env: NodeJS.ProcessEnv, io:
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { trainConfigFromEnv, trainModel } = require('./train') as typeof TrainModule;
     const config = trainConfigFromEnv(env);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { rankerConfigFromEnv, trainRanker } = require('./train-ranker') as typeof RankerModule;
+    const ranker = rankerConfigFromEnv(env, config.seed); // checked before any fit
     trainModel(
       path.join(pfsRoot, 'training'),
       path.join(pfsRoot, 'out'),
@@ -45,6 +49,7 @@ function runDatum(name: WorkerName, pfsRoot: string, env: NodeJS.ProcessEnv, io:
       env.training_COMMIT || null,
       log,
     );
+    if (ranker) trainRanker(path.join(pfsRoot, 'training'), path.join(pfsRoot, 'out'), ranker, log);
   } else {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { predictDatum } = require('./predict') as typeof PredictModule;

@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { GraphQLSchema } from 'graphql';
 import { loadModel } from '../../src/engine/model-file';
+import { loadRanker, type EASE, type RankerBase } from '../../src/engine/rankers';
 import type { EmbeddedPachyderm } from '../../src/pachyderm/embedded';
 import type { AlgoBase } from '../../src/engine/algorithms/base';
 import { JobState } from '../../src/pachyderm/types';
@@ -38,6 +39,12 @@ async function commitCount(repo: string): Promise<number> {
     n++;
   }
   return n;
+}
+
+async function rankerOf(version: string): Promise<RankerBase> {
+  return loadRanker(
+    await pach.readFile({ commit: { repo: 'train', id: version }, path: '/ranker.rgr' }),
+  );
 }
 
 async function modelOf(version: string): Promise<AlgoBase> {
@@ -529,7 +536,7 @@ describe('catalogue, users, recommendations, repos', () => {
     );
   });
 
-  test('recommendations: unrated movies, best first, scores = the model estimates, titles from u.item', async () => {
+  test('recommendations: unrated movies ranked by the EASE ranker of the same model version, with because', async () => {
     const rated = new Set(
       uData()
         .filter((f) => f[0] === '196')
@@ -538,29 +545,61 @@ describe('catalogue, users, recommendations, repos', () => {
     const d = await ok(
       schema,
       services,
-      `{ recommendations(userId: "196", first: 5) { userId modelVersion knownUser items { rank movieId title score } } }`,
+      `{ recommendations(userId: "196", first: 5) { userId modelVersion knownUser rankedBy items { rank movieId title score because { movieId weight } } } }`,
     );
     const rec = d.recommendations;
     expect(rec.knownUser).toBe(true);
+    expect(rec.rankedBy).toBe('EASE');
     expect(rec.items.map((i: Loose) => i.rank)).toEqual([1, 2, 3, 4, 5]);
-    const model = await modelOf(rec.modelVersion);
+    // The ranker file of the serving train commit, loaded on its own, ranks the same list.
+    const ranker = await rankerOf(rec.modelVersion);
+    const own = ranker.rank('196', 5);
+    expect(rec.items.map((i: Loose) => [i.movieId, i.score])).toEqual(
+      own.items.map((i) => [i.iid, i.score]),
+    );
+    const ts = ranker.trainset;
+    const u = ts.toInnerUid('196');
     for (const it of rec.items) {
       expect(rated.has(it.movieId)).toBe(false);
-      expect(it.score).toBe(model.predict('196', it.movieId).est);
+      // because: EASE's weights B_ij of the user's rated movies i, largest first (at most 3)
+      const want = (ranker as EASE).contributions(u, ts.toInnerIid(it.movieId), 3);
+      expect(it.because).toEqual(
+        want.map((b) => ({ movieId: ts.toRawIid(b.item), weight: b.weight })),
+      );
+      expect(it.because.every((b: Loose) => rated.has(b.movieId))).toBe(true);
     }
-    const scores = rec.items.map((i: Loose) => i.score);
-    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
-    // no unrated movie scores higher than the 5th
-    const trainset = model.trainset;
-    let better = 0;
-    for (let i = 0; i < trainset.nItems; i++) {
-      const id = trainset.toRawIid(i);
-      if (!rated.has(id) && model.predict('196', id).est > scores[4]) better++;
-    }
-    expect(better).toBeLessThanOrEqual(4);
     const items = fs.readFileSync(path.join(DATASETS, 'ml-100k', 'u.item'), 'latin1').split('\n');
     const title = new Map(items.filter(Boolean).map((l) => [l.split('|')[0], l.split('|')[1]]));
     for (const it of rec.items) expect(it.title).toBe(title.get(it.movieId));
+  });
+
+  test('recommendations(genre) keeps only that genre; similarMovies answers from the ranker', async () => {
+    const d = await ok(
+      schema,
+      services,
+      `{ recommendations(userId: "196", first: 4, genre: "horror") { items { movie { genres } } }
+         similarMovies(movieId: "1", first: 3) { movieId rankedBy items { rank movieId similarity } } }`,
+    );
+    expect(d.recommendations.items).toHaveLength(4);
+    for (const it of d.recommendations.items) expect(it.movie.genres).toContain('Horror');
+    const sim = d.similarMovies;
+    expect(sim.rankedBy).toBe('EASE');
+    const version = (await ok(schema, services, `{ model { version } }`)).model.version;
+    const ranker = await rankerOf(version);
+    const want = ranker.similarItems(ranker.trainset.toInnerIid('1'), 3);
+    expect(sim.items).toEqual(
+      want.map((w, n) => ({
+        rank: n + 1,
+        movieId: ranker.trainset.toRawIid(w.item),
+        similarity: w.similarity,
+      })),
+    );
+    const missing = await run(
+      schema,
+      services,
+      `{ similarMovies(movieId: "no-such-movie") { movieId } }`,
+    );
+    expect(missing.errors?.[0].extensions?.code).toBe('NOT_FOUND');
   });
 
   test('movies: search, genre filter and cursor pages', async () => {

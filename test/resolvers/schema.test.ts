@@ -60,13 +60,15 @@ test('the operations of the contract exist', () => {
       'prediction',
       'recommendations',
       'repos',
+      'similarMovies',
       'user',
     ].sort(),
   );
   const queries = schema.getQueryType()!.getFields();
   const args = (field: string) => queries[field].args.map((a) => a.name).sort();
   expect(args('jobHistory')).toEqual(['after', 'first', 'pipeline', 'state']);
-  expect(args('recommendations')).toEqual(['excludeRated', 'first', 'userId']);
+  expect(args('recommendations')).toEqual(['excludeRated', 'first', 'genre', 'userId']);
+  expect(args('similarMovies')).toEqual(['first', 'movieId']);
   expect(args('movies')).toEqual(['after', 'first', 'genre', 'search']);
   const state = schema.getType('JobState');
   expect(

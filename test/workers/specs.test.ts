@@ -60,6 +60,8 @@ describe('pipeline specs', () => {
     expect(spec.transform.env).toEqual({
       REELGRAPH_ALGO: 'SVD',
       REELGRAPH_PARAMS: '{}',
+      REELGRAPH_RANKER: 'EASE',
+      REELGRAPH_RANKER_PARAMS: '{}',
       REELGRAPH_SEED: '0',
     });
     expect(spec.transform.datumBatching).toBe(false);

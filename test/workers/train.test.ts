@@ -180,7 +180,10 @@ describe('reelgraph worker train (child process)', () => {
       'manifest.json',
       'metrics.json',
       'model.rgm',
+      'ranker.json',
+      'ranker.rgr',
     ]);
+    expect(read(a, 'ranker.rgr').equals(read(b, 'ranker.rgr'))).toBe(true);
     expect(read(a, 'model.rgm').equals(read(b, 'model.rgm'))).toBe(true);
     expect(read(a, 'manifest.json').equals(read(b, 'manifest.json'))).toBe(true);
 
@@ -278,6 +281,11 @@ describe('reelgraph worker train (child process)', () => {
     [{ REELGRAPH_PARAMS: '{nFactors: 5}' }, /REELGRAPH_PARAMS must be a JSON object/],
     [{ REELGRAPH_ALGO: 'SVG' }, /unknown algorithm 'SVG'; expected one of: .*SVD/],
     [{ REELGRAPH_SEED: '-1' }, /REELGRAPH_SEED must be a whole number/],
+    [
+      { REELGRAPH_RANKER: 'SLIM' },
+      /REELGRAPH_RANKER: unknown ranker 'SLIM'; expected one of: EASE/,
+    ],
+    [{ REELGRAPH_RANKER_PARAMS: '{"lamda": 3}' }, /unknown parameter 'lamda' for EASE/],
   ])('fails with a clear message and writes nothing for %j', async (env, message) => {
     const root = pfs(`bad-${crypto.randomBytes(4).toString('hex')}`);
     const r = await runReelgraph(['worker', 'train'], { REELGRAPH_PFS_ROOT: root, ...env });

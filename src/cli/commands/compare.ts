@@ -57,6 +57,18 @@ import {
   type TopNFold,
   type TopNPlan,
 } from '../top-n-options';
+import {
+  addRankingOptions,
+  formatRankingTable,
+  modelParams,
+  planRanking,
+  RANKING_HELP,
+  rankingJson,
+  runRanking,
+  type RankingCliOptions,
+  type RankingPlan,
+} from '../ranking-options';
+import { getRanker, isRanker, listRankers } from '../../engine/rankers';
 
 /**
  * The built-in algorithms `compare` runs by default, in Surprise's benchmark order (those that
@@ -78,12 +90,17 @@ export const DEFAULT_COMPARE_ALGORITHMS = [
 ] as const;
 
 /** The options of `reelgraph compare`, as commander parses them. */
-export interface CompareOptions extends DataOptions, TopNCliOptions {
+export interface CompareOptions extends DataOptions, TopNCliOptions, RankingCliOptions {
   algos?: string;
   param: string[];
   measures: string;
   out?: string;
   json?: boolean;
+}
+
+/** What `compare --protocol ranking` runs by default: every ranker, then SVD for contrast. */
+export function defaultRankingModels(): string[] {
+  return [...listRankers(), 'SVD'];
 }
 
 /** The default algorithm list: the built-ins of {@link DEFAULT_COMPARE_ALGORITHMS} that exist. */
@@ -112,7 +129,7 @@ export function compareCommand(): Command {
       [],
     )
     .option('--measures <list>', 'comma-separated measures among rmse, mse, mae, fcp', 'rmse,mae');
-  return addTopNOptions(cmd)
+  return addRankingOptions(addTopNOptions(cmd))
     .option('--out <file>', 'write a self-contained HTML report (table, charts, run details)')
     .option(
       '--json',
@@ -122,14 +139,19 @@ export function compareCommand(): Command {
     .addHelpText(
       'after',
       () =>
-        `\nAlgorithms: ${listAlgorithms().join(', ')}\nDefault: ${defaultAlgorithms().join(', ')}\n\n` +
+        `\nAlgorithms: ${listAlgorithms().join(', ')}\nDefault: ${defaultAlgorithms().join(', ')}\n` +
+        `Rankers (--protocol ranking only): ${listRankers().join(', ')}\n` +
+        `Default with --protocol ranking: ${defaultRankingModels().join(', ')}\n\n` +
         TOP_N_HELP +
+        '\n' +
+        RANKING_HELP +
         '\n' +
         'Examples:\n' +
         '  reelgraph compare --dataset ml-100k --cv 5 --out report.html\n' +
         '  reelgraph compare --folds predefined --algos SVD,KNNBaseline,BaselineOnly\n' +
         '  reelgraph compare --algos SVD,SVDpp --param SVD.nFactors=50 --seed 0 --json\n' +
         '  reelgraph compare --algos SVD,BaselineOnly --top-n 10 --threshold 4 --out report.html\n' +
+        '  reelgraph compare --protocol ranking --algos EASE,iALS,BPR,SVD --param EASE.lambda=400\n' +
         '  reelgraph --plugin ./my-algo.js compare --algos MyAlgo,SVD\n',
     )
     .action(async (opts: CompareOptions) => {
@@ -254,6 +276,11 @@ export async function runCompare(
   io: CommandIo,
   argv: readonly string[] = process.argv.slice(2),
 ): Promise<void> {
+  const ranking = planRanking(opts);
+  if (ranking) {
+    await runCompareRanking(opts, ranking, io);
+    return;
+  }
   const entries = planAlgorithms(opts);
   const measures = asUsage(() => parseMeasures(opts.measures.split(',')));
   const topN = planTopN(opts);
@@ -328,5 +355,96 @@ export async function runCompare(
           `≥ ${topN.threshold} (Surprise's FAQ); Hit = share of users with a relevant recommended item.\n`,
       );
     }
+  }
+}
+
+/**
+ * Resolves `--algos` and `--param` in ranking mode: rankers and rating algorithms alike.
+ * @throws UsageError / ParamError naming the model or parameter.
+ */
+function planRankingModels(
+  opts: CompareOptions,
+  seed: number,
+): Array<{ name: string; params: ParamValues }> {
+  const names =
+    opts.algos === undefined
+      ? defaultRankingModels()
+      : opts.algos
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '');
+  if (names.length === 0) throw new UsageError('--algos names no algorithm');
+  const canonical = names.map((n) =>
+    isRanker(n) ? getRanker(n).rankerName : getAlgorithm(n).algorithmName,
+  );
+  canonical.forEach((n, i) => {
+    if (canonical.indexOf(n) !== i) throw new UsageError(`--algos lists ${n} twice`);
+  });
+  const assignments = new Map<string, string[]>(canonical.map((n) => [n, []]));
+  for (const assignment of opts.param) {
+    const dot = assignment.indexOf('.');
+    const eq = assignment.indexOf('=');
+    if (dot <= 0 || (eq >= 0 && eq < dot)) {
+      throw new UsageError(
+        `--param '${assignment}' must name its model: Model.name=value (e.g. EASE.lambda=400)`,
+      );
+    }
+    const list = assignments.get(assignment.slice(0, dot));
+    if (!list) {
+      throw new UsageError(
+        `--param '${assignment}' is for ${assignment.slice(0, dot)}, which is not compared (${canonical.join(', ')})`,
+      );
+    }
+    list.push(assignment.slice(dot + 1));
+  }
+  return canonical.map((n) => modelParams(n, assignments.get(n)!, seed));
+}
+
+/** `compare --protocol ranking`: every model on one stratified split; table or JSON. */
+async function runCompareRanking(
+  opts: CompareOptions,
+  ranking: RankingPlan,
+  io: CommandIo,
+): Promise<void> {
+  const entries = planRankingModels(opts, ranking.seed);
+  if (opts.out !== undefined) {
+    throw new UsageError('--out (the HTML report) is not available with --protocol ranking yet');
+  }
+  const p = planData(opts);
+  const { data, nRatings } = await loadData(opts, p, io);
+  if (!opts.quiet) {
+    io.stderr.write(
+      `Comparing ${entries.map((e) => e.name).join(', ')} on ${opts.dataset} (${nRatings} ratings), ` +
+        `ranking protocol: test size ${ranking.testSize}, seed ${ranking.seed}, top ${ranking.k}\n`,
+    );
+  }
+  const run = runRanking(entries, data, ranking, io, opts.quiet === true);
+  if (opts.json) {
+    const info = { dataset: opts.dataset, nRatings, ...run, plan: ranking };
+    const results = run.results.map((r) => rankingJson(r, info));
+    io.stdout.write(
+      JSON.stringify(
+        {
+          protocol: 'ranking',
+          dataset: opts.dataset,
+          nRatings,
+          nTrain: run.nTrain,
+          nTest: run.nTest,
+          testSize: ranking.testSize,
+          seed: ranking.seed,
+          k: ranking.k,
+          results,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+  } else {
+    io.stdout.write(formatRankingTable(run.results) + '\n');
+    io.stdout.write(
+      `\nOne per-user stratified split (test size ${ranking.testSize}, seed ${ranking.seed}); ` +
+        `top ${ranking.k} over every movie of the training part the user did not rate; ` +
+        "ranked by nDCG (Microsoft Recommenders' definitions, see --help).\n",
+    );
   }
 }

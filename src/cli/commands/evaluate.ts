@@ -53,9 +53,20 @@ import {
   type TopNFold,
   type TopNPlan,
 } from '../top-n-options';
+import {
+  addRankingOptions,
+  formatRankingTable,
+  modelParams,
+  planRanking,
+  RANKING_HELP,
+  rankingJson,
+  runRanking,
+  type RankingCliOptions,
+} from '../ranking-options';
+import { listRankers } from '../../engine/rankers';
 
 /** The options of `reelgraph evaluate`, as commander parses them. */
-export interface EvaluateOptions extends DataOptions, TopNCliOptions {
+export interface EvaluateOptions extends DataOptions, TopNCliOptions, RankingCliOptions {
   algo: string;
   param: string[];
   measures: string;
@@ -101,7 +112,11 @@ export function evaluateCommand(): Command {
       'Cross-validate an algorithm on a data set and print RMSE, MAE (and FCP) per fold, ' +
         "as Surprise's cross_validate(verbose=True).",
     )
-    .option('--algo <name>', 'algorithm to evaluate (see the list below)', 'SVD');
+    .option(
+      '--algo <name>',
+      'algorithm to evaluate (see the list below; with --protocol ranking also a ranker)',
+      'SVD',
+    );
   addDataOptions(cmd)
     .option(
       '--param <name=value>',
@@ -110,19 +125,23 @@ export function evaluateCommand(): Command {
       [],
     )
     .option('--measures <list>', 'comma-separated measures among rmse, mse, mae, fcp', 'rmse,mae');
-  return addTopNOptions(cmd)
+  return addRankingOptions(addTopNOptions(cmd))
     .option('--json', 'print one JSON object with per-fold and mean figures instead of the table')
     .option('--quiet', 'no progress on stderr')
     .addHelpText(
       'after',
       () =>
-        `\nAlgorithms: ${listAlgorithms().join(', ')}\n\n` +
+        `\nAlgorithms: ${listAlgorithms().join(', ')}\n` +
+        `Rankers (--protocol ranking only): ${listRankers().join(', ')}\n\n` +
         TOP_N_HELP +
+        '\n' +
+        RANKING_HELP +
         '\nExamples:\n' +
         '  reelgraph evaluate --algo SVD --dataset ml-100k --cv 5\n' +
         '  reelgraph evaluate --algo SVD --folds predefined --param nFactors=50 --json\n' +
         '  reelgraph evaluate --algo BaselineOnly --param bslOptions.method=sgd --seed 0\n' +
         '  reelgraph evaluate --algo SVD --top-n 10 --threshold 4\n' +
+        '  reelgraph evaluate --protocol ranking --algo EASE --param lambda=400 --json\n' +
         '  reelgraph evaluate --dataset ratings.csv --sep , --skip-lines 1 --rating-scale 0.5,5\n',
     )
     .action(async (opts: EvaluateOptions) => {
@@ -217,6 +236,28 @@ export function toJson(
  *   (DatasetNotFoundError, DatasetFormatError); the algorithm's.
  */
 export async function runEvaluate(opts: EvaluateOptions, io: EvaluateIo): Promise<void> {
+  const ranking = planRanking(opts);
+  if (ranking) {
+    // Ranking protocol: one stratified split, top k over every unrated movie.
+    const entry = modelParams(opts.algo, opts.param, ranking.seed);
+    const p = planData(opts);
+    const { data, nRatings } = await loadData(opts, p, io);
+    if (!opts.quiet) {
+      io.stderr.write(
+        `Evaluating ${entry.name} on ${opts.dataset} (${nRatings} ratings), ranking protocol: ` +
+          `test size ${ranking.testSize}, seed ${ranking.seed}, top ${ranking.k}\n`,
+      );
+    }
+    const run = runRanking([entry], data, ranking, io, opts.quiet === true);
+    const r = run.results[0];
+    if (opts.json) {
+      const json = rankingJson(r, { dataset: opts.dataset, nRatings, ...run, plan: ranking });
+      io.stdout.write(JSON.stringify(json, null, 2) + '\n');
+    } else {
+      io.stdout.write(formatRankingTable(run.results) + '\n');
+    }
+    return;
+  }
   const p = plan(opts);
   const say = (line: string) => {
     if (!opts.quiet) io.stderr.write(line + '\n');
