@@ -24,6 +24,7 @@ import {
 } from '../engine/dataset/side-info';
 import { resolveBuiltin } from '../engine/dataset/builtin';
 import { asUsage, UsageError } from './errors';
+import { randomSeed } from '../engine/random';
 
 /** The data options as commander parses them. */
 export interface DataOptions {
@@ -50,8 +51,23 @@ export interface DataPlan {
   reader: Reader | null;
   /** KFold (seeded by --seed) or PredefinedKFold. */
   splitter: Splitter;
-  /** KFold's random state (null: entropy); null for predefined folds. */
+  /**
+   * The seed of the run: KFold's random state (random folds), and the algorithm's `randomState`
+   * when it has one and no `--param` sets it. Never null once {@link drawSeedIfUnset} ran: an
+   * unseeded run records the seed it drew, so that `--seed <that>` replays it.
+   */
   seed: number | null;
+}
+
+/**
+ * Gives `opts.seed` a value when `--seed` was not given: a seed drawn from the operating
+ * system's entropy (engine `randomSeed`), so that every run records the seed it actually used.
+ * @returns true when a seed was drawn (the caller says so on stderr), false when one was given
+ */
+export function drawSeedIfUnset(opts: { seed?: number }): boolean {
+  if (opts.seed !== undefined) return false;
+  opts.seed = randomSeed();
+  return true;
 }
 
 /** Where commands write: results to `stdout`, progress and notes to `stderr`. */
@@ -228,7 +244,7 @@ export function planData(opts: DataOptions): DataPlan {
     builtin,
     reader,
     splitter,
-    seed: opts.folds === 'predefined' ? null : (opts.seed ?? null),
+    seed: opts.seed ?? null,
   };
 }
 

@@ -22,6 +22,9 @@ import { jobsCommand } from './commands/jobs';
 import { workerCommand } from './commands/worker';
 import { serveCommand } from './commands/serve';
 import { pachdCommand } from './commands/pachd';
+import { importCommand } from './commands/import';
+import { modelsCommand } from './commands/models';
+import { searchCommand } from './commands/search';
 import { collect } from './data-options';
 import { loadAlgorithmPlugins, pluginsFromEnv } from '../engine/algorithms/plugins';
 
@@ -34,9 +37,12 @@ const COMMANDS: ReadonlyArray<() => Command> = [
   evaluateCommand,
   compareCommand,
   recommendCommand,
+  () => searchCommand(),
   () => reposCommand(),
   () => commitsCommand(),
   () => pipelinesCommand(),
+  () => importCommand(),
+  () => modelsCommand(),
   () => jobsCommand(),
   workerCommand,
   serveCommand,

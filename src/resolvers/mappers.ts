@@ -164,7 +164,14 @@ export function toJobConnection(page: Page<JobInfo>): JobConnection {
 
 /** BatchReceipt → RatingBatch. */
 export function toRatingBatch(b: BatchReceipt): RatingBatch {
-  return { id: b.batchId, path: b.path, commit: b.commit, count: b.count };
+  return {
+    id: b.batchId,
+    path: b.path,
+    commit: b.commit,
+    count: b.count,
+    replaced: b.replaced,
+    superseded: b.superseded,
+  };
 }
 
 /** PredictionRequestReceipt → PredictionRequest. */
@@ -199,13 +206,21 @@ export function toOnlinePrediction(p: OnlinePredictionData): OnlinePrediction {
   };
 }
 
-/** ModelVersion payload → ModelVersion; `servingVersion` marks the serving one. */
-export function toModelVersion(m: ModelVersionData, servingVersion: string | null): ModelVersion {
+/**
+ * ModelVersion payload → ModelVersion; `servingVersion` marks the serving one, `servingReason`
+ * (else the payload's own) says why it serves.
+ */
+export function toModelVersion(
+  m: ModelVersionData,
+  servingVersion: string | null,
+  servingReason: string | null = null,
+): ModelVersion {
   return {
     version: m.version,
     algorithm: m.algorithm,
     params: m.params,
     ratingsCount: m.ratingsCount,
+    duplicatesReplaced: m.duplicatesReplaced,
     usersCount: m.usersCount,
     itemsCount: m.itemsCount,
     holdoutRmse: m.holdout?.rmse ?? null,
@@ -213,10 +228,12 @@ export function toModelVersion(m: ModelVersionData, servingVersion: string | nul
     holdoutTestSize: m.holdout?.testSize ?? null,
     fitSeconds: m.fitSeconds,
     trainingCommit: m.trainingCommit,
+    pipelineVersion: m.pipelineVersion,
     modelSha256: m.modelSha256,
     createdAt: m.createdAt,
     finishedAt: m.finishedAt,
     serving: servingVersion === m.version,
+    servingReason: servingVersion === m.version ? (servingReason ?? m.servingReason ?? null) : null,
   };
 }
 
@@ -229,6 +246,7 @@ export function toMovie(m: MovieData): Movie {
     releaseDate: m.releaseDate ?? null,
     genres: [...m.genres],
     imdbUrl: m.imdbUrl ?? null,
+    extra: { ...((m as { extra?: Record<string, string> }).extra ?? {}) },
   };
 }
 
@@ -263,10 +281,11 @@ export function toRecommendations(r: RecommendationsData): Recommendations {
 export function toUser(u: UserProfile): User {
   return {
     id: u.id,
-    age: u.demographics?.age ?? null,
-    gender: u.demographics?.gender ?? null,
-    occupation: u.demographics?.occupation ?? null,
-    zip: u.demographics?.zip ?? null,
+    attributes: { ...(u.attributes ?? {}) },
+    age: /^\d{1,3}$/.test(u.attributes?.age ?? '') ? Number(u.attributes!.age) : null,
+    gender: u.attributes?.gender ?? null,
+    occupation: u.attributes?.occupation ?? null,
+    zip: u.attributes?.zip ?? null,
     ratingsCount: u.ratings.length,
     modelVersion: u.modelVersion,
     allRatings: u.ratings.map((r) => ({ ...r })),

@@ -1,5 +1,5 @@
 /** Model versions and online answers of the serving model. */
-import { Arg, Ctx, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Ctx, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { SubscribeResolverData } from 'type-graphql';
 import type { ModelVersion as ModelVersionData } from '../services/types';
 import { ModelNotReadyError } from '../services/errors';
@@ -23,7 +23,30 @@ export class ModelResolver {
     const models = ctx.services.models;
     const v = version ?? models.currentVersion();
     if (v === null) throw new ModelNotReadyError();
-    return toModelVersion(await models.model(v), models.currentVersion());
+    return toModelVersion(await models.model(v), models.currentVersion(), models.servingReason());
+  }
+
+  @Mutation(() => ModelVersion, {
+    nullable: true,
+    description:
+      'Pins the serving model to `version` (a rollback to an older model, or holding one while newer ones are trained), or unpins it with `version: null` (the newest model serves again). The pin is committed to the `serving` repo (/pin.json), so every replica and every restart agree; modelUpdated pushes the model now serving with its servingReason. Answers the model now serving (null when unpinned before any model exists). Errors: NOT_FOUND when `version` is not a finished train commit with a model (nothing changes).',
+  })
+  async serveModel(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('version', () => ID, {
+      nullable: true,
+      description: 'A model version (`train` commit id, 32 hex); null to unpin.',
+    })
+    version: string | null,
+    @Arg('reason', () => String, {
+      nullable: true,
+      description: 'Why (kept with the pin, at most 500 characters).',
+    })
+    reason?: string | null,
+  ): Promise<ModelVersion | null> {
+    const models = ctx.services.models;
+    const v = await models.serveModel(version ?? null, reason);
+    return v === null ? null : toModelVersion(await models.model(v), v, models.servingReason());
   }
 
   @Query(() => [ModelVersion], {
@@ -34,17 +57,20 @@ export class ModelResolver {
     @Arg('first', () => Int, { defaultValue: 20, description: 'How many, 1…100.' }) first?: number,
   ): Promise<ModelVersion[]> {
     const current = ctx.services.models.currentVersion();
-    return (await ctx.services.models.models({ first })).map((m) => toModelVersion(m, current));
+    const reason = ctx.services.models.servingReason();
+    return (await ctx.services.models.models({ first })).map((m) =>
+      toModelVersion(m, current, reason),
+    );
   }
 
   @Subscription(() => ModelVersion, {
     description:
-      'Pushes each new model version once it is served (after a train job finished and its model was loaded and swapped in).',
+      'Pushes each model version once it is served: after a train job finished and its model was loaded and swapped in, or after serveModel pinned or unpinned one (servingReason says which).',
     subscribe: async ({ context }: SubscribeResolverData<unknown, object, GraphQLContext>) =>
       context.services.events.subscribe('MODEL_UPDATED'),
   })
-  modelUpdated(@Root() model: ModelVersionData, @Ctx() ctx: GraphQLContext): ModelVersion {
-    return toModelVersion(model, ctx.services.models.currentVersion());
+  modelUpdated(@Root() model: ModelVersionData): ModelVersion {
+    return toModelVersion(model, model.version, model.servingReason ?? null);
   }
 
   @Query(() => OnlinePrediction, {

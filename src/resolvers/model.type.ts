@@ -20,9 +20,17 @@ export class ModelVersion {
   params!: Record<string, unknown>;
 
   @Field(() => Int, {
-    description: 'Ratings the model was fitted on (one per user and movie: the latest wins).',
+    description:
+      'Ratings the model was fitted on (one per user and movie: the last one sent wins).',
   })
   ratingsCount!: number;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Rating lines of the training data dropped because a later rating of the same user and movie won (the last one sent wins); null for a model whose metrics do not say.',
+  })
+  duplicatesReplaced!: number | null;
 
   @Field(() => Int, { description: 'Users in the trainset.' })
   usersCount!: number;
@@ -55,6 +63,13 @@ export class ModelVersion {
   })
   trainingCommit!: string | null;
 
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'The version of the train pipeline whose job fitted the model (it grows with each updatePipeline); null when unknown.',
+  })
+  pipelineVersion!: number | null;
+
   @Field(() => String, { nullable: true, description: 'SHA-256 (hex) of model.rgm.' })
   modelSha256!: string | null;
 
@@ -63,6 +78,13 @@ export class ModelVersion {
 
   @Field(() => Date, { nullable: true, description: 'When the train commit finished (ISO 8601).' })
   finishedAt!: Date | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Why this version serves, when it does: "newest successful train commit", or "pinned at <time>: <reason>" after serveModel. Null for a version that does not serve.',
+  })
+  servingReason!: string | null;
 
   @Field({ description: 'True when this version is the one serving predict/recommendations now.' })
   serving!: boolean;

@@ -1,10 +1,14 @@
 /** Output types of movies, users and recommendations. */
+import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { PageInfo } from './page.type';
 
-@ObjectType({ description: 'A movie of the MovieLens 100K catalogue (u.item).' })
+@ObjectType({
+  description:
+    "A movie of the catalogue: the `/movies/*.csv` files of the `training` repo (the data set of the first start, e.g. MovieLens 100K's u.item, then upsertMovies and `reelgraph import movies`).",
+})
 export class Movie {
-  @Field(() => ID, { description: 'Raw movie id, as in the ratings (1…1682).' })
+  @Field(() => ID, { description: 'Raw movie id, as in the ratings (MovieLens 100K: 1…1682).' })
   id!: string;
 
   @Field({ description: 'Title with the year, e.g. "Toy Story (1995)".' })
@@ -27,6 +31,12 @@ export class Movie {
 
   @Field(() => String, { nullable: true, description: 'IMDb URL as given by MovieLens.' })
   imdbUrl!: string | null;
+
+  @Field(() => GraphQLJSONObject, {
+    description:
+      'The extra columns of the movie\'s catalogue row by name, as text (e.g. {"releaseDate": "1995-01-01", "imdbUrl": "…"} for MovieLens 100K); {} when none.',
+  })
+  extra!: Record<string, string>;
 }
 
 @ObjectType({ description: 'A movie and its cursor.' })
@@ -55,28 +65,40 @@ export class UserRating {
   @Field(() => ID, { description: 'Raw movie id.' })
   movieId!: string;
 
-  @Field(() => Float, { description: 'The rating on the scale [1, 5].' })
+  @Field(() => Float, { description: "The rating, on the service's rating scale." })
   rating!: number;
 }
 
 @ObjectType({
   description:
-    'A user: MovieLens demographics (when the catalogue has them) and the ratings the serving model was fitted on.',
+    'A user: attributes from the catalogue (`/users/*.csv` of the `training` repo: MovieLens demographics, upsertUsers, `reelgraph import users`) and the ratings the serving model was fitted on.',
 })
 export class User {
   @Field(() => ID, { description: 'Raw user id.' })
   id!: string;
 
-  @Field(() => Int, { nullable: true, description: 'Age in years (ml-100k u.user).' })
+  @Field(() => GraphQLJSONObject, {
+    description:
+      'Every attribute of the user\'s catalogue row by name, as text (e.g. {"age": "24", "gender": "M", "occupation": "technician", "zip": "85711"}); {} when the catalogue has none.',
+  })
+  attributes!: Record<string, string>;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'The `age` attribute when it is a whole number (ml-100k u.user), else null.',
+  })
   age!: number | null;
 
-  @Field(() => String, { nullable: true, description: '"M" or "F" (u.user).' })
+  @Field(() => String, { nullable: true, description: 'The `gender` attribute, e.g. "M" or "F".' })
   gender!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Occupation, e.g. "technician" (u.user).' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The `occupation` attribute, e.g. "technician".',
+  })
   occupation!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Zip code as written (u.user).' })
+  @Field(() => String, { nullable: true, description: 'The `zip` attribute, as written.' })
   zip!: string | null;
 
   @Field(() => Int, { description: "Number of ratings in the serving model's trainset." })

@@ -21,7 +21,7 @@ export class RatingInput {
   @Field(() => Float, {
     nullable: true,
     description:
-      'When the rating was given: whole seconds since 1970, 0…253402300799 (a Float so that dates after 2038 fit); default: now. The latest rating of a (user, movie) pair wins.',
+      'When the rating was given: whole seconds since 1970, 0…253402300799 (a Float so that dates after 2038 fit); default: now. The last rating sent for a (user, movie) pair wins, whatever its timestamp.',
   })
   timestamp?: number | null;
 }

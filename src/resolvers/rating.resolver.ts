@@ -1,9 +1,9 @@
 /** addRatings: validate (ratings service), commit one batch, map. */
-import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
 import type { GraphQLContext } from './context';
 import { toRatingBatch } from './mappers';
 import { RatingInput } from './rating.input';
-import { RatingBatch } from './rating.type';
+import { RatingBatch, RatingBatchRemoval } from './rating.type';
 
 @Resolver()
 export class RatingResolver {
@@ -17,5 +17,18 @@ export class RatingResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<RatingBatch> {
     return toRatingBatch(await ctx.services.ratings.addRatings(ratings));
+  }
+
+  @Mutation(() => RatingBatchRemoval, {
+    description:
+      'Rolls the training data back by removing one rating batch (an addRatings call, or a POST /train): a new `training` commit deletes /batches/<id>.txt — history is never rewritten, older commits and models keep it — and its train job fits a new model without those ratings (announced by modelUpdated). Errors: BAD_USER_INPUT for a malformed id; NOT_FOUND when the training head has no such batch.',
+  })
+  async removeRatingBatch(
+    @Arg('id', () => ID, { description: 'The batch id `<13-digit epoch ms>-<16 hex>`.' })
+    id: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<RatingBatchRemoval> {
+    const r = await ctx.services.ratings.removeBatch(id);
+    return { id: r.batchId, path: r.path, commit: r.commit, count: r.count };
   }
 }

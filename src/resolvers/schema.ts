@@ -15,6 +15,8 @@ import { createPubSub } from '@graphql-yoga/subscription';
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema as buildTypeGraphQLSchema } from 'type-graphql';
 import { mapSchemaErrors } from './errors';
+import { CatalogResolver } from './catalog.resolver';
+import { PipelineResolver } from './pipeline.resolver';
 import { JobResolver } from './job.resolver';
 import { ModelResolver } from './model.resolver';
 import { MovieResolver, UserRatingResolver, UserResolver } from './movie.resolver';
@@ -73,6 +75,8 @@ export async function buildSchema(opts: BuildSchemaOptions = {}): Promise<GraphQ
       UserResolver,
       UserRatingResolver,
       RepoResolver,
+      CatalogResolver,
+      PipelineResolver,
     ],
     // subscriptions use `subscribe` functions on the context's services; type-graphql requires a
     // PubSub all the same

@@ -6,6 +6,7 @@
  * - the Flask-era REST routes `/train`, `/predict`, `/result` (rest.ts);
  * - `/playground` and `/graphiql` from local files (ide.ts);
  * - `/healthz`, `/readyz` (health.ts);
+ * - `GET /models/<version>/model.rgm`: a model version's file (model-download.ts);
  * with the limits of config.ts on every transport (limits.ts), bearer tokens (auth.ts) and one
  * JSON log line per request (logging.ts).
  *
@@ -34,6 +35,7 @@ import { graphqlFastPath, httpSubscriptionPlugin } from './graphql-http';
 import { depthRule, limitsPlugin } from './limits';
 import { createLogger, type Logger, requestLogging } from './logging';
 import { restError, restRouter } from './rest';
+import { modelDownloadRouter } from './model-download';
 import { answerWhileStarting } from './starting';
 import { attachWebSockets, type WebSocketGateway } from './ws';
 
@@ -228,6 +230,7 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
       authenticator,
     }),
   );
+  app.use(modelDownloadRouter(services, authenticator));
   app.use((req: Request, res: Response) => {
     res.status(404).json({ error: `no route for ${req.method} ${req.path}` });
   });

@@ -18,6 +18,8 @@
  * | REELGRAPH_MAX_COMPLEXITY | 5000 | operation cost (1 per field, list fields × `first`) |
  * | REELGRAPH_MAX_TOKENS | 2000 | GraphQL lexer tokens per document |
  * | REELGRAPH_MAX_WS_PAYLOAD | 1048576 | largest WebSocket message, bytes |
+ * | REELGRAPH_DATASET | ml-100k | first start only: `ml-100k`, `ml-1m`, `ml-latest-small`, `none`, or a ratings file (services/initial-data.ts) |
+ * | REELGRAPH_RATING_SCALE | the data set's | first start only: `lowest,highest`, e.g. `0.5,5` (stored in the `training` repo's settings) |
  * | LOG_LEVEL | info | pino level: fatal, error, warn, info, debug, trace, silent |
  *
  * `first` of every paginated field is capped at 100 by the services (`maxPageSize`).
@@ -71,6 +73,10 @@ export interface ServerConfig {
   limits: Limits;
   /** pino level. */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** The data set of a first start (`REELGRAPH_DATASET`; absent: ml-100k). */
+  dataset?: string;
+  /** The rating scale of a first start (`REELGRAPH_RATING_SCALE`; absent: the data set's). */
+  ratingScale?: [number, number];
 }
 
 /** The default limits (see the module documentation). */
@@ -133,6 +139,16 @@ const envSchema = z.object({
   REELGRAPH_MAX_COMPLEXITY: positiveInt('REELGRAPH_MAX_COMPLEXITY').optional(),
   REELGRAPH_MAX_TOKENS: positiveInt('REELGRAPH_MAX_TOKENS', 10_000_000).optional(),
   REELGRAPH_MAX_WS_PAYLOAD: positiveInt('REELGRAPH_MAX_WS_PAYLOAD', 1 << 30).optional(),
+  REELGRAPH_DATASET: z.string().trim().min(1).optional(),
+  REELGRAPH_RATING_SCALE: z
+    .string()
+    .trim()
+    .transform((t) => t.split(',').map((x) => (x.trim() === '' ? NaN : Number(x))))
+    .refine(
+      (p) => p.length === 2 && p.every(Number.isFinite) && p[0] < p[1],
+      'REELGRAPH_RATING_SCALE must be two numbers "lowest,highest" with lowest < highest, e.g. 1,5 or 0.5,5',
+    )
+    .optional(),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
@@ -230,6 +246,15 @@ export function loadConfig(
     tokens: [...new Set(tokens)],
     limits,
     logLevel: e.LOG_LEVEL,
+    ...(e.REELGRAPH_DATASET ? { dataset: e.REELGRAPH_DATASET } : {}),
+    ...(e.REELGRAPH_RATING_SCALE
+      ? {
+          ratingScale: [e.REELGRAPH_RATING_SCALE[0], e.REELGRAPH_RATING_SCALE[1]] as [
+            number,
+            number,
+          ],
+        }
+      : {}),
     ...rest,
   };
 }

@@ -1,9 +1,12 @@
 /**
  * The REST routes of the Flask version, unchanged for its clients (JSON in, JSON out):
  *
- * - `POST /train {"data": ["244 346 2 880606923", …]}` → `{"filename": "<batchId>"}`: each line
- *   is `user_id movie_id rating [timestamp]` (whitespace-separated, as MovieLens' u.data); the
- *   lines become ONE rating batch (one `training` commit, hence one train job).
+ * - `POST /train {"data": ["244 346 2 880606923", …]}` → `{"filename": "<batchId>", "count",
+ *   "replaced", "superseded"}`: each line is `user_id movie_id rating [timestamp]`
+ *   (whitespace-separated, as MovieLens' u.data; blank lines are skipped); the lines become ONE
+ *   rating batch (one `training` commit, hence one train job). The last rating of a (user, movie)
+ *   wins, whatever the timestamps: `replaced` counts the lines that replace a rating the serving
+ *   model holds, `superseded` lists the indexes of lines a later line of the same body overrides.
  * - `POST /predict {"data": ["233 346", …]}` → `{"filename": "<requestId>"}`: each line is
  *   `user_id movie_id`; the lines become ONE prediction request (one `streaming` commit).
  * - `POST /result {"filename": "<requestId>"}` → `{"data": "233 346 4.32…\n…", "ready": true}`
@@ -46,8 +49,13 @@ function numeric(s: string | undefined): unknown {
 
 /** The `data` lines split into items, and the problems of the lines that could not be split. */
 export interface ParsedLines {
-  /** One item per line; `{}` (which the services always refuse) for a line with a problem. */
+  /**
+   * One item per line that is not blank; `{}` (which the services always refuse) for a line
+   * with a problem. Blank lines (empty or whitespace only, e.g. a trailing one) give no item.
+   */
   items: Record<string, unknown>[];
+  /** The index in `data` of each item (blank lines skipped). */
+  lineOf: number[];
   /** Wrong types and field counts, field `line`, in line order. */
   issues: InputIssue[];
 }
@@ -87,7 +95,16 @@ export function parseLines(
   }
   const issues: InputIssue[] = [];
   const min = fields.length - optional;
-  const items = data.map((line, index) => {
+  const items: Record<string, unknown>[] = [];
+  const lineOf: number[] = [];
+  data.forEach((line: unknown, index) => {
+    if (typeof line === 'string' && line.trim() === '') return; // a blank line: no item
+    lineOf.push(index);
+    items.push(splitLine(line, index));
+  });
+  return { items, lineOf, issues };
+
+  function splitLine(line: unknown, index: number): Record<string, unknown> {
     if (typeof line !== 'string') {
       issues.push({
         index,
@@ -110,8 +127,7 @@ export function parseLines(
       item[fields[k]] = k < 2 ? p : numeric(p);
     });
     return item;
-  });
-  return { items, issues };
+  }
 }
 
 /**
@@ -133,11 +149,13 @@ export async function submit<T>(
       throw err;
     }
     const bad = new Set(parsed.issues.map((i) => i.index));
+    // the services number the items; the answer numbers the lines of `data`
+    const line = (i: number) => parsed.lineOf[i] ?? i + (parsed.lineOf.at(-1) ?? -1) + 1;
     const issues = [
       ...parsed.issues,
       ...err.issues
-        .filter((i) => i.index === null || !bad.has(i.index))
-        .map((i) => (i.index === null ? { ...i, field: 'data' } : i)),
+        .map((i) => (i.index === null ? { ...i, field: 'data' } : { ...i, index: line(i.index) }))
+        .filter((i) => i.index === null || !bad.has(i.index)),
     ].sort((a, b) => (a.index ?? -1) - (b.index ?? -1));
     throw new ValidationError('data', issues);
   }
@@ -254,7 +272,12 @@ export function restRouter(
         opts.maxItems,
       );
       const receipt = await submit(lines, (items) => services.ratings.addRatings(items));
-      return { filename: receipt.batchId };
+      return {
+        filename: receipt.batchId,
+        count: receipt.count,
+        replaced: receipt.replaced,
+        superseded: receipt.superseded.map((k) => lines.lineOf[k]),
+      };
     }),
   );
   router.post(

@@ -82,13 +82,17 @@ export async function startApi(config: ServerConfig, opts: StartOptions = {}): P
       pachdCaFile: config.pachd?.caFile,
     });
     if (empty) {
-      print(`first start: initialising ${config.dataDir} (MovieLens 100K, pipelines, first model)`);
+      print(
+        `first start: initialising ${config.dataDir} (${config.dataset ?? 'ml-100k'}, pipelines, first model)`,
+      );
       print(
         `  meanwhile ${baseUrl(config.host, starting.port)}/healthz answers 200 and /readyz 503`,
       );
     }
     starting.setStep('bootstrapping the data directory');
     const boot = await bootstrap(pach, {
+      dataset: config.dataset,
+      ratingScale: config.ratingScale,
       waitForModel: empty || remote,
       log: (line) => {
         print(`  ${line}`);

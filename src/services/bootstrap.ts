@@ -1,18 +1,16 @@
 /**
  * The first start of reelgraph's data pipeline, idempotent: the repos `training` and `streaming`,
- * MovieLens 100K as the first training commit, the pipelines `train` and `predict`, and the first
- * model. Used by `reelgraph init` and by the API's start-up; running it again changes nothing
- * (no commit, no pipeline update, hence no job).
+ * the chosen data set (MovieLens 100K by default, or another, a ratings file, or none) and the
+ * service's settings as the first training commit, the pipelines `train` and `predict`, and the
+ * first model. Used by `reelgraph init` and by the API's start-up; running it again changes
+ * nothing (no commit, no pipeline update, hence no job).
  *
  * Steps (each skipped when already done):
  * 1. create the repos `training` and `streaming` (pachyderm `CreateRepo`);
- * 2. commit MovieLens 100K's `u.data` verbatim as `/base/ml-100k.txt` on `training@master` (when
- *    that file is not on the branch yet); the file is found (or downloaded and verified) as the
- *    engine's built-in data sets are, and its SHA-256 is checked. The same commit adds the
- *    catalogue files of the agreed layout: u.item as `BASE_MOVIES_FILE`
- *    (`movieId,title,genres,year`) and u.user as `BASE_USERS_FILE`
- *    (`userId,age,gender,occupation,zip`), named with epoch 0 so that every later catalogue
- *    file (issue 13's upserts and imports) sorts after them and overrides their rows;
+ * 2. commit the data set's files and `/settings.json` (see initial-data.ts) on `training@master`
+ *    when the branch has neither the settings nor MovieLens 100K's `/base/ml-100k.txt` (a data
+ *    directory made before the settings existed); built-in data sets are found (or downloaded and
+ *    verified) as the engine's are, and their SHA-256 is checked;
  * 3. create the pipelines from `workers/train/pipeline.json` and `workers/predict/pipeline.json`
  *    (on the embedded engine, `predict` with datum batching: {@link pipelineSpecFor});
  * 4. wait for the first model: the newest successful `train` job's output (waiting for a running
@@ -27,7 +25,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resolveBuiltin, verifyBuiltin, type BuiltinOptions } from '../engine/dataset/builtin';
-import { formatCatalogueCsv, readBuiltinSideInfo } from '../engine/dataset/side-info';
 import { isPachError, PachCode } from '../pachyderm/errors';
 import type { Pachyderm } from '../pachyderm/port';
 import { type Commit, type JobInfo, JobState, isTerminalJobState } from '../pachyderm/types';
@@ -35,6 +32,9 @@ import { EmbeddedPachyderm, type EmbeddedOptions } from '../pachyderm/embedded';
 import { embeddedPps, type PpsOptions } from '../pachyderm/embedded/pps';
 import { connectPachd } from '../pachyderm/grpc/client';
 import { MANIFEST_FILE, METRICS_FILE, MODEL_FILE } from '../workers/files';
+import type { RatingScale } from '../engine/dataset/raw-ratings';
+import { SETTINGS_PATH } from '../workers/data-settings';
+import { BASE_TRAINING_FILE, initialData } from './initial-data';
 import type { TrainManifest, TrainMetrics } from '../workers/train';
 
 /** The repo of ratings (input of `train`). */
@@ -43,13 +43,7 @@ export const TRAINING_REPO = 'training';
 export const STREAMING_REPO = 'streaming';
 /** The pipelines, in creation order. */
 export const PIPELINES = ['train', 'predict'] as const;
-/** Path of MovieLens 100K's ratings in the `training` repo. */
-export const BASE_TRAINING_FILE = '/base/ml-100k.txt';
-
-/** Path of MovieLens 100K's movies (u.item) in the `training` repo: the first catalogue file. */
-export const BASE_MOVIES_FILE = '/movies/0000000000000-0000000000000000.csv';
-/** Path of MovieLens 100K's users (u.user) in the `training` repo: the first catalogue file. */
-export const BASE_USERS_FILE = '/users/0000000000000-0000000000000000.csv';
+export { BASE_TRAINING_FILE };
 
 /** The package root (two levels up from src/services and dist/services). */
 const ROOT = path.resolve(__dirname, '../..');
@@ -179,6 +173,13 @@ export interface ModelInfo {
 export interface BootstrapOptions {
   /** Where to find or fetch MovieLens 100K (see `BuiltinOptions`; default: the environment). */
   datasets?: BuiltinOptions;
+  /**
+   * The data set of a first start: `ml-100k` (default), `ml-1m`, `ml-latest-small`, `none`, or a
+   * ratings file (initial-data.ts). Ignored once the repo is initialised.
+   */
+  dataset?: string;
+  /** The rating scale of a first start (default: the data set's, else [1, 5]). */
+  ratingScale?: RatingScale;
   /** Wait for the first model (default true). */
   waitForModel?: boolean;
   /** Give up waiting after this many milliseconds (default 10 minutes). */
@@ -191,8 +192,12 @@ export interface BootstrapOptions {
 export interface BootstrapResult {
   /** Repos created by this run. */
   createdRepos: string[];
-  /** The training commit made by this run, or null when the base file was already there. */
+  /** The training commit made by this run, or null when the repo was already initialised. */
   baseCommit: string | null;
+  /** What that commit holds (e.g. "ml-100k ratings and catalogue"), null when none was made. */
+  baseDescription: string | null;
+  /** The paths that commit put (ratings, catalogue, `/settings.json`); empty when none. */
+  baseFiles: string[];
   /** Pipelines created by this run. */
   createdPipelines: string[];
   /** The first model (null when `waitForModel` is false). */
@@ -240,26 +245,6 @@ export async function movieLens100kRatings(opts: BuiltinOptions = {}): Promise<B
 }
 
 /**
- * MovieLens 100K's movies and users as catalogue CSV files of the agreed layout (see the module
- * documentation), or null when u.item, u.genre or u.user is not beside u.data (the ratings are
- * then committed alone).
- * @throws DatasetFormatError when one of them is malformed
- */
-export async function movieLens100kCatalogue(
-  opts: BuiltinOptions = {},
-): Promise<{ movies: Buffer; users: Buffer } | null> {
-  const dir = await resolveBuiltin('ml-100k', { progress: false, ...opts });
-  if (!['u.item', 'u.genre', 'u.user'].every((f) => fs.existsSync(path.join(dir, f)))) return null;
-  const side = readBuiltinSideInfo('ml-100k', dir);
-  return {
-    movies: Buffer.from(formatCatalogueCsv('movies', ['title', 'genres', 'year'], side.items)),
-    users: Buffer.from(
-      formatCatalogueCsv('users', ['age', 'gender', 'occupation', 'zip'], side.users),
-    ),
-  };
-}
-
-/**
  * Runs the idempotent first start (see the module documentation) on any Pachyderm (the embedded
  * engine with PPS, or a cluster).
  * @throws Error when the first train job fails (with its reason) or the wait times out; the
@@ -273,6 +258,8 @@ export async function bootstrap(
   const result: BootstrapResult = {
     createdRepos: [],
     baseCommit: null,
+    baseDescription: null,
+    baseFiles: [],
     createdPipelines: [],
     model: null,
   };
@@ -281,11 +268,17 @@ export async function bootstrap(
     [STREAMING_REPO]: 'Prediction requests: one file per request, lines "user_id movie_id".',
   };
   // the data first: when it cannot be found, nothing is created
-  const baseRef = { commit: `${TRAINING_REPO}@master`, path: BASE_TRAINING_FILE };
-  const data = (await exists(() => pach.inspectFile(baseRef)))
+  const at = (p: string) => ({ commit: `${TRAINING_REPO}@master`, path: p });
+  const initialised =
+    (await exists(() => pach.inspectFile(at(SETTINGS_PATH)))) ||
+    (await exists(() => pach.inspectFile(at(BASE_TRAINING_FILE))));
+  const data = initialised
     ? null
-    : await movieLens100kRatings(opts.datasets);
-  const catalogue = data ? await movieLens100kCatalogue(opts.datasets) : null;
+    : await initialData({
+        dataset: opts.dataset,
+        ratingScale: opts.ratingScale,
+        datasets: opts.datasets,
+      });
   for (const repo of [TRAINING_REPO, STREAMING_REPO]) {
     if (await exists(() => pach.inspectRepo(repo))) continue;
     if (await created(() => pach.createRepo(repo, { description: descriptions[repo] }))) {
@@ -298,7 +291,7 @@ export async function bootstrap(
     let commit: Commit | null = null;
     try {
       commit = await pach.startCommit(`${TRAINING_REPO}@master`, {
-        description: 'MovieLens 100K ratings (u.data), movies (u.item) and users (u.user)',
+        description: data.description,
       });
     } catch (e) {
       // "parent commit … has not been finished": another process is committing right now (the
@@ -307,19 +300,18 @@ export async function bootstrap(
       log(`${TRAINING_REPO}@master has an open commit: another process is committing the ratings`);
     }
     if (commit) {
-      await pach.modifyFile(commit, [
-        { op: 'put', path: BASE_TRAINING_FILE, data },
-        ...(catalogue
-          ? [
-              { op: 'put' as const, path: BASE_MOVIES_FILE, data: catalogue.movies },
-              { op: 'put' as const, path: BASE_USERS_FILE, data: catalogue.users },
-            ]
-          : []),
-      ]);
+      await pach.modifyFile(
+        commit,
+        data.files.map((f) => ({ op: 'put' as const, path: f.path, data: f.data })),
+      );
       await pach.finishCommit(commit);
       result.baseCommit = commit.id;
+      result.baseDescription = data.description;
+      result.baseFiles = data.files.map((f) => f.path);
       log(
-        `committed ${BASE_TRAINING_FILE} (${data.length} bytes) as ${TRAINING_REPO}@${commit.id}`,
+        `committed ${data.files.map((f) => `${f.path} (${f.data.length} bytes)`).join(', ')} ` +
+          `as ${TRAINING_REPO}@${commit.id}: ${data.description}, ${data.ratings} ratings, ` +
+          `rating scale [${data.settings.ratingScale.join(', ')}]`,
       );
     }
   }
@@ -332,22 +324,25 @@ export async function bootstrap(
     }
   }
 
-  if (opts.waitForModel ?? true) {
+  if ((opts.waitForModel ?? true) && !(data && data.ratings === 0)) {
     result.model = await waitForModel(pach, { timeoutMs: opts.timeoutMs });
+  } else if (data && data.ratings === 0) {
+    log('no ratings yet: the first model comes with the first ratings');
   }
   return result;
 }
 
 /**
  * The newest model: waits for the newest `train` job to end and returns its output when it
- * succeeded, else the newest earlier successful one; then waits for the rest of the job's commit
- * set (the `predict` job it triggered) to finish.
+ * succeeded with a model, else the newest earlier one that did; then waits for the rest of the
+ * job's commit set (the `predict` job it triggered) to finish.
+ * @returns null when train jobs succeeded but none wrote a model (no ratings yet)
  * @throws Error "train job X failed: reason" when no train job succeeded; Error on timeout
  */
 export async function waitForModel(
   pach: Pachyderm,
   opts: { timeoutMs?: number } = {},
-): Promise<ModelInfo> {
+): Promise<ModelInfo | null> {
   const timeoutMs = opts.timeoutMs ?? 10 * 60_000;
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), timeoutMs);
@@ -356,16 +351,18 @@ export async function waitForModel(
     for await (const j of pach.listJob({ pipeline: 'train' })) jobs.push(j);
     if (jobs.length === 0) throw new Error('the train pipeline has no job yet');
     let last: JobInfo | undefined;
+    let succeeded = false;
     for (const j of jobs) {
       const info = isTerminalJobState(j.state)
         ? j
         : await pach.inspectJob(j.job, { wait: true, signal: ac.signal });
       last ??= info;
       if (info.state !== JobState.JOB_SUCCESS) continue;
+      succeeded = true;
       const commit = { repo: 'train', id: info.outputCommit.id };
       const read = async (file: string) =>
         JSON.parse((await pach.readFile({ commit, path: `/${file}` })).toString('utf8')) as unknown;
-      await pach.inspectFile({ commit, path: `/${MODEL_FILE}` });
+      if (!(await exists(() => pach.inspectFile({ commit, path: `/${MODEL_FILE}` })))) continue;
       const model: ModelInfo = {
         job: info,
         commit: info.outputCommit.id,
@@ -377,6 +374,7 @@ export async function waitForModel(
       }
       return model;
     }
+    if (succeeded) return null;
     throw new Error(
       `no train job succeeded: train job ${last!.job.id} ended ${JobState[last!.state]}` +
         (last!.reason ? `: ${last!.reason}` : ''),

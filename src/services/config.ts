@@ -20,7 +20,10 @@ export interface ServiceConfig {
   maxIdLength?: number;
   /** Largest `first` of a paginated query. Default 100 (the API contract's ceiling). */
   maxPageSize?: number;
-  /** The rating scale `[lowest, highest]` accepted by `addRatings`. Default `[1, 5]`. */
+  /**
+   * The rating scale `[lowest, highest]` accepted by `addRatings`. Default: `createServices`
+   * reads the `training` repo's settings (`/settings.json`); `[1, 5]` without any.
+   */
   ratingScale?: [number, number];
   /** Where the movie catalogue (ml-100k's u.item, u.user) is found; see BuiltinOptions. */
   dataset?: BuiltinOptions;

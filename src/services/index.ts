@@ -20,9 +20,19 @@
  */
 import type { Pachyderm } from '../pachyderm/port';
 import type { CommitInfo, JobInfo, JobState, RepoInfo } from '../pachyderm/types';
-import type { Movie } from '../engine/dataset/metadata';
-import { Catalog } from './catalog';
-import { type ResolvedServiceConfig, type ServiceConfig, resolveServiceConfig } from './config';
+import { Catalog, type CatalogEntry, type CatalogReceipt } from './catalog';
+import {
+  type ResolvedServiceConfig,
+  SERVICE_DEFAULTS,
+  type ServiceConfig,
+  resolveServiceConfig,
+} from './config';
+import { readRepoSettings } from './settings';
+import {
+  type TrainPipelineChange,
+  type TrainPipelineUpdate,
+  updateTrainPipeline,
+} from './pipeline-update';
 import { Jobs } from './jobs';
 import { ModelRegistry } from './model-registry';
 import { Movies } from './movies';
@@ -33,6 +43,7 @@ import { Repos } from './repos';
 import { UpstreamWatch } from './watch';
 import type {
   BatchReceipt,
+  BatchRemoval,
   ModelVersion,
   MovieStats,
   OnlinePrediction,
@@ -47,6 +58,8 @@ import type {
 export * from './errors';
 export * from './types';
 export type { ServiceConfig, ResolvedServiceConfig } from './config';
+export type { CatalogEntry, CatalogReceipt } from './catalog';
+export type { TrainPipelineChange, TrainPipelineUpdate } from './pipeline-update';
 export type { EventBus, Topics } from './pubsub';
 
 /** Ratings: batches committed to `training`. */
@@ -55,9 +68,17 @@ export interface RatingsService {
    * Validates every item (see validation.ts) and commits them as ONE batch file
    * `/batches/<batchId>.txt` (lines `user_id movie_id rating timestamp`) in ONE `training` commit.
    * @param items raw items `{userId, movieId, rating, timestamp?}` (from GraphQL or JSON).
+   * @returns the receipt, which says how many ratings replace one the serving model holds and
+   *   which items a later item of the same call superseded (the last rating wins).
    * @throws ValidationError listing every bad item (index, field, problem); nothing is committed.
    */
   addRatings(items: readonly unknown[]): Promise<BatchReceipt>;
+  /**
+   * Rolls the training data back by removing one rating batch: a new `training` commit deleting
+   * `/batches/<batchId>.txt` (history is kept: older commits still hold it), hence a new model.
+   * @throws ValidationError for a malformed id; NotFoundError when the head has no such batch
+   */
+  removeBatch(batchId: string): Promise<BatchRemoval>;
 }
 
 /** Prediction requests: files in `streaming`, answers in `predict`. */
@@ -118,6 +139,26 @@ export interface ModelsService {
   model(version: string): Promise<ModelVersion>;
   /** Model versions, newest first (finished `train` commits with a model). */
   models(opts?: { first?: number }): Promise<ModelVersion[]>;
+  /**
+   * Pins the serving model to `version`, or unpins it (`null`); the pin is stored in the repos
+   * (serving-pin.ts). @returns the version now serving (null: none yet)
+   * @throws NotFoundError when `version` is not a model version (nothing changes)
+   */
+  serveModel(version: string | null, reason?: string | null): Promise<string | null>;
+  /** Why the serving model serves ("newest …" or the pin's reason); null before a model. */
+  servingReason(): string | null;
+  /** A model version's model.rgm bytes. @throws NotFoundError for an unknown version */
+  modelFile(version: string): Promise<Buffer>;
+}
+
+/** The pipelines' configuration (pipeline-update.ts). */
+export interface PipelinesService {
+  /**
+   * Pachyderm's UpdatePipeline of the train pipeline: new algorithm and parameters, a new
+   * pipeline version, reprocessing (a new model). Validated first (nothing changes on error).
+   * @throws ValidationError naming `algorithm`, `params.<name>` or `seed`
+   */
+  updateTrain(change: TrainPipelineChange): Promise<TrainPipelineUpdate>;
 }
 
 /** Jobs of the pipelines. */
@@ -150,24 +191,37 @@ export interface JobsService {
   checkPipeline(pipeline: string): Promise<string>;
 }
 
-/** The movie catalogue (ml-100k) and users. */
+/** The movie catalogue and users (catalog.ts: files in the `training` repo). */
 export interface MoviesService {
+  /**
+   * Validates movies `{id, title, genres?, year?, extra?}` (catalog-files.ts rules) and commits
+   * them as ONE new `/movies/<name>.csv` file in ONE `training` commit; a movie whose id the
+   * catalogue has replaces it.
+   * @throws ValidationError naming every bad item; nothing is committed then
+   */
+  upsertMovies(items: unknown): Promise<CatalogReceipt>;
+  /**
+   * Validates users `{id, attributes?}` and commits them as ONE new `/users/<name>.csv` file in
+   * ONE `training` commit; a user whose id the catalogue has gets the new attributes.
+   * @throws ValidationError naming every bad item; nothing is committed then
+   */
+  upsertUsers(items: unknown): Promise<CatalogReceipt>;
   /** Movies in catalogue order, filtered by a case-insensitive title substring and a genre. */
   movies(opts?: {
     search?: string | null;
     genre?: string | null;
     first?: number | null;
     after?: string | null;
-  }): Promise<Page<Movie>>;
+  }): Promise<Page<CatalogEntry>>;
   /** One movie, or null when the catalogue has no such id. */
-  movie(id: string): Promise<Movie | null>;
+  movie(id: string): Promise<CatalogEntry | null>;
   /** The genres of the catalogue, sorted by name. */
   genres(): Promise<string[]>;
   /** Rating count and mean of a movie in the serving model's trainset. */
   movieStats(id: string): MovieStats;
   /**
-   * A user: demographics (u.user) and ratings in the serving model's trainset.
-   * @returns null when no such user: unknown to both the serving model's trainset and u.user
+   * A user: attributes (the catalogue's users files) and ratings in the serving model's trainset.
+   * @returns null when no such user: unknown to both the serving model's trainset and the catalogue
    *   (a user known only from added ratings is returned once a model trained on them serves).
    * @throws ValidationError for a bad id.
    */
@@ -196,6 +250,7 @@ export interface Services {
   readonly jobs: JobsService;
   readonly movies: MoviesService;
   readonly repos: ReposService;
+  readonly pipelines: PipelinesService;
   /** The one typed PubSub: MODEL_UPDATED, JOB_UPDATED, PREDICTION_READY, … (pubsub.ts). */
   readonly events: EventBus;
   /**
@@ -214,18 +269,30 @@ export interface ServiceHooks {
 /**
  * Creates the services and starts the upstream watches (train commits → model registry,
  * predict commits → prediction results, job state changes). Loads the newest model if one
- * exists, but does not wait for one: use `services.models.ready()`.
- * @throws RangeError for a bad config value.
+ * exists, but does not wait for one: use `services.models.ready()`. The rating scale is
+ * `config.ratingScale` when given, else the `training` repo's settings (settings.ts).
+ * @throws RangeError for a bad config value or malformed repo settings.
  */
 export async function createServices(
   pach: Pachyderm,
   config: ServiceConfig = {},
   hooks: ServiceHooks = {},
 ): Promise<Services> {
-  const resolved = resolveServiceConfig(config);
+  // the rating scale is the repo's (settings of the first start) unless the caller sets one
+  const ratingScale =
+    config.ratingScale ??
+    (await readRepoSettings(pach, config.trainingRepo ?? SERVICE_DEFAULTS.trainingRepo))
+      .ratingScale;
+  const resolved = resolveServiceConfig({
+    ...config,
+    ratingScale: [ratingScale[0], ratingScale[1]],
+  });
   const log = hooks.log ?? (() => undefined);
   const events = createEventBus();
-  const catalog = new Catalog(resolved.dataset);
+  const catalog = new Catalog(resolved.dataset, pach, resolved.trainingRepo, {
+    maxItems: resolved.maxItems,
+    maxIdLength: resolved.maxIdLength,
+  });
   const watch = new UpstreamWatch(pach, resolved, events, log);
   const registry = new ModelRegistry(pach, resolved, events, catalog, log);
   const predictions = new Predictions(pach, resolved, events);
@@ -236,12 +303,13 @@ export async function createServices(
   return {
     config: resolved,
     pach,
-    ratings: new Ratings(pach, resolved),
+    ratings: new Ratings(pach, resolved, (items) => registry.countRated(items)),
     predictions,
     models: registry,
     jobs: new Jobs(pach, resolved),
     movies: new Movies(catalog, registry, resolved),
     repos: new Repos(pach, resolved),
+    pipelines: { updateTrain: (change) => updateTrainPipeline(pach, change, resolved.trainRepo) },
     events,
     async close() {
       if (closed) return;

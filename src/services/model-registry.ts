@@ -1,6 +1,8 @@
 /**
  * The model registry: the serving model is the newest finished `train` commit that holds a model
- * (`/model.rgm`, engine/model-file.ts format; its version is the commit id). It is loaded once,
+ * (`/model.rgm`, engine/model-file.ts format; its version is the commit id) — unless an operator
+ * pinned a version with `serveModel` (serving-pin.ts: `serving@master:/pin.json`, so replicas and
+ * restarts agree; while pinned, newer models are kept but not served). It is loaded once,
  * then swapped in atomically (one reference assignment) when a newer train commit finishes;
  * queries in flight keep the model object they started with. Loads run one at a time, in the
  * order the commits finish; a commit older than the serving one (by start time) never replaces it.
@@ -32,7 +34,9 @@ import type { ResolvedServiceConfig } from './config';
 import { ModelNotReadyError, NotFoundError } from './errors';
 import type { ModelsService } from './index';
 import type { EventBus } from './pubsub';
+import { readPin, writePin, type ServingPin, SERVING_REPO } from './serving-pin';
 import type { ModelVersion, OnlinePrediction, Recommendations, SimilarMovie } from './types';
+import { CommitState } from '../pachyderm/types';
 import { validateFirst, validateId } from './validation';
 
 /** The model file, metrics and manifest names in the `train` repo (workers/files.ts). */
@@ -52,7 +56,12 @@ export interface ServingModel {
   info: ModelVersion;
   /** Start time of the train commit (ms), to order versions. */
   startedMs: number;
+  /** Why it serves: "newest model" or the pin's reason. */
+  reason: string;
 }
+
+/** The reason of a model served because it is the newest. */
+export const NEWEST_REASON = 'newest successful train commit';
 
 type Json = Record<string, unknown>;
 
@@ -74,6 +83,7 @@ export function modelVersionOf(
     algorithm: String(m.algorithm ?? f.algorithm ?? 'unknown'),
     params: ((m.params ?? f.params) as Json | undefined) ?? {},
     ratingsCount: num(m.ratings) ?? 0,
+    duplicatesReplaced: num(m.duplicatesReplaced),
     usersCount: num(m.users) ?? 0,
     itemsCount: num(m.items) ?? 0,
     holdout:
@@ -87,10 +97,16 @@ export function modelVersionOf(
         : null,
     fitSeconds: num(m.fitSeconds),
     trainingCommit: typeof f.trainingCommit === 'string' ? f.trainingCommit : null,
+    pipelineVersion: null,
     modelSha256: typeof f.modelSha256 === 'string' ? f.modelSha256 : null,
     createdAt: ci.started,
     finishedAt: ci.finished,
   };
+}
+
+/** The serving reason of a pin. */
+function pinReason(pin: ServingPin): string {
+  return `pinned${pin.at ? ` at ${pin.at}` : ''}: ${pin.reason}`;
 }
 
 /** {@link ModelsService}: the registry on a Pachyderm port. */
@@ -100,6 +116,7 @@ export class ModelRegistry implements ModelsService {
   private chain: Promise<void> = Promise.resolve();
   private readonly infos = new Map<string, ModelVersion | null>();
   private readonly stop = new AbortController();
+  private pin: ServingPin | null = null;
 
   constructor(
     private readonly pach: Pachyderm,
@@ -119,13 +136,13 @@ export class ModelRegistry implements ModelsService {
     let first = it.next();
     this.stop.signal.addEventListener('abort', () => void it.return?.());
     try {
-      for await (const ci of this.pach.listCommit(this.config.trainRepo)) {
-        if (!ci.finished || ci.error) continue;
-        if (await this.consider(ci)) break;
-      }
+      this.pin = await readPin(this.pach);
+      if (this.pin?.version) await this.servePinned(this.pin);
+      else await this.serveNewest();
     } catch (e) {
       if (!isPachError(e, PachCode.NOT_FOUND)) this.log(`model registry: ${(e as Error).message}`);
     }
+    void this.followPins();
     void (async () => {
       for (;;) {
         const r = await first;
@@ -184,13 +201,19 @@ export class ModelRegistry implements ModelsService {
   }
 
   /**
-   * Loads `ci`'s model and swaps it in if it is newer than the serving one.
+   * Loads `ci`'s model and swaps it in if it is newer than the serving one (not while a pin
+   * holds: the model is then only recorded).
+   * @param force swap it in even when older (a pin, an unpin)
    * @returns true when `ci` is (now) the serving model.
    */
-  private async consider(ci: CommitInfo): Promise<boolean> {
+  private async consider(ci: CommitInfo, force = false, reason = NEWEST_REASON): Promise<boolean> {
     if (ci.error || !ci.finished) return false;
+    if (this.pin?.version && !force) {
+      await this.info(ci);
+      return false;
+    }
     const cur = this.serving;
-    if (cur && (cur.version === ci.commit.id || ci.started.getTime() < cur.startedMs)) {
+    if (!force && cur && (cur.version === ci.commit.id || ci.started.getTime() < cur.startedMs)) {
       return cur.version === ci.commit.id;
     }
     const buf = await this.read(ci.commit.id, MODEL_PATH);
@@ -201,11 +224,115 @@ export class ModelRegistry implements ModelsService {
     const info = await this.info(ci);
     if (!info) return false;
     const now = this.serving;
-    if (now && ci.started.getTime() < now.startedMs) return false;
-    this.serving = { version: ci.commit.id, algo, ranker, info, startedMs: ci.started.getTime() };
+    if (!force && now && ci.started.getTime() < now.startedMs) return false;
+    this.serving = {
+      version: ci.commit.id,
+      algo,
+      ranker,
+      info,
+      startedMs: ci.started.getTime(),
+      reason,
+    };
     for (const w of [...this.waiters]) w();
-    this.events.publish('MODEL_UPDATED', info);
+    this.events.publish('MODEL_UPDATED', { ...info, servingReason: reason });
     return true;
+  }
+
+  /** Serves the newest finished train commit with a model (none: nothing changes). */
+  private async serveNewest(force = false): Promise<void> {
+    for await (const ci of this.pach.listCommit(this.config.trainRepo)) {
+      if (!ci.finished || ci.error) continue;
+      if (await this.consider(ci, force)) return;
+    }
+  }
+
+  /** Serves the pinned version. @throws NotFoundError when it is not a model version */
+  private async servePinned(pin: ServingPin): Promise<void> {
+    const ci = await this.modelCommit(pin.version!);
+    await this.consider(ci, true, pinReason(pin));
+  }
+
+  /** The finished train commit of a model version. @throws NotFoundError otherwise */
+  private async modelCommit(version: string): Promise<CommitInfo> {
+    if (typeof version !== 'string' || !isCommitId(version))
+      throw new NotFoundError('model version', String(version));
+    let ci: CommitInfo;
+    try {
+      ci = await this.pach.inspectCommit({ repo: this.config.trainRepo, id: version });
+    } catch (e) {
+      if (isPachError(e, PachCode.NOT_FOUND)) throw new NotFoundError('model version', version);
+      throw e;
+    }
+    if (!ci.finished || ci.error || !(await this.info(ci))) {
+      throw new NotFoundError('model version', version);
+    }
+    return ci;
+  }
+
+  /**
+   * Follows the pin's commits (other replicas' `serveModel` calls) and applies each. Ends with
+   * the registry; a missing `serving` repo (never pinned) ends it at once — the process that
+   * creates it applies its pin itself, the others at their next start.
+   */
+  private async followPins(): Promise<void> {
+    try {
+      const head = (await this.pach.inspectBranch(`${SERVING_REPO}@master`)).head;
+      for await (const ci of this.pach.subscribeCommit(SERVING_REPO, {
+        branch: 'master',
+        state: CommitState.FINISHED,
+        signal: this.stop.signal,
+        ...(head ? { from: head } : {}),
+      })) {
+        void ci;
+        const pin = await readPin(this.pach);
+        const same = (pin?.version ?? null) === (this.pin?.version ?? null);
+        this.pin = pin;
+        if (same && pin?.version) continue;
+        this.chain = this.chain.then(() =>
+          (pin?.version ? this.servePinned(pin) : this.serveNewest(true)).catch((e: Error) =>
+            this.log(`model registry: cannot apply the pin: ${e.message}`),
+          ),
+        );
+      }
+    } catch (e) {
+      if (!isPachError(e, PachCode.NOT_FOUND) && !this.stop.signal.aborted) {
+        this.log(`model registry: pin watch ended: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * Pins the serving model to `version`, or unpins it (`null`: the newest model serves again).
+   * The pin is committed to `serving@master` first (so replicas and restarts agree), then served.
+   * @param reason why (kept with the pin; shown by `modelUpdated.servingReason`)
+   * @returns the model version now served (null: unpinned before any model exists)
+   * @throws NotFoundError when `version` is not a finished train commit with a model (nothing
+   *   is changed then)
+   */
+  async serveModel(version: string | null, reason?: string | null): Promise<string | null> {
+    if (version !== null) await this.modelCommit(version); // checked before anything changes
+    const why = (reason ?? '').trim().slice(0, 500);
+    const pin: ServingPin = {
+      version,
+      reason: why || (version ? 'pinned by serveModel' : 'unpinned by serveModel'),
+      at: new Date().toISOString(),
+    };
+    await writePin(this.pach, pin);
+    this.pin = pin;
+    await (this.chain = this.chain.then(() =>
+      version ? this.servePinned(pin) : this.serveNewest(true),
+    ));
+    return this.serving?.version ?? null;
+  }
+
+  /** The pin in force, or null when the newest model serves. */
+  pinned(): ServingPin | null {
+    return this.pin?.version ? this.pin : null;
+  }
+
+  /** Why the serving model serves (null before the first model). */
+  servingReason(): string | null {
+    return this.serving?.reason ?? null;
   }
 
   private async read(commit: string, path: string): Promise<Buffer | null> {
@@ -246,6 +373,7 @@ export class ModelRegistry implements ModelsService {
         await this.readJson(id, METRICS_PATH),
         await this.readJson(id, MANIFEST_PATH),
       );
+      v.pipelineVersion = await this.pipelineVersionOf(id);
     } catch (e) {
       if (!isPachError(e, PachCode.NOT_FOUND)) throw e;
     }
@@ -253,10 +381,41 @@ export class ModelRegistry implements ModelsService {
     return v;
   }
 
+  /** The version of the train pipeline whose job made commit `id` (null when unknown). */
+  private async pipelineVersionOf(id: string): Promise<number | null> {
+    try {
+      return (await this.pach.inspectJob({ pipeline: this.config.trainRepo, id })).pipelineVersion;
+    } catch (e) {
+      if (isPachError(e, PachCode.NOT_FOUND)) return null;
+      throw e;
+    }
+  }
+
   private require(): ServingModel {
     const m = this.serving;
     if (!m) throw new ModelNotReadyError();
     return m;
+  }
+
+  /**
+   * How many of `items` rate a (user, movie) pair that the serving model's trainset holds a
+   * rating of (0 before the first model). Cost: one look-up per item plus one pass over the
+   * ratings of each distinct user named.
+   */
+  countRated(items: readonly { userId: string; movieId: string }[]): number {
+    const ts = this.serving?.algo.trainset;
+    if (!ts) return 0;
+    const rated = new Map<number, Set<number>>();
+    let n = 0;
+    for (const { userId, movieId } of items) {
+      const u = ts.findUser(userId);
+      const i = ts.findItem(movieId);
+      if (u < 0 || i < 0) continue;
+      let set = rated.get(u);
+      if (!set) rated.set(u, (set = new Set(ts.ur(u).items)));
+      if (set.has(i)) n++;
+    }
+    return n;
   }
 
   async predict(userId: string, movieId: string): Promise<OnlinePrediction> {
@@ -339,18 +498,18 @@ export class ModelRegistry implements ModelsService {
   }
 
   async model(version: string): Promise<ModelVersion> {
-    if (typeof version !== 'string' || !isCommitId(version))
-      throw new NotFoundError('model version', String(version));
-    let ci: CommitInfo;
-    try {
-      ci = await this.pach.inspectCommit({ repo: this.config.trainRepo, id: version });
-    } catch (e) {
-      if (isPachError(e, PachCode.NOT_FOUND)) throw new NotFoundError('model version', version);
-      throw e;
-    }
-    const info = ci.finished && !ci.error ? await this.info(ci) : null;
-    if (!info) throw new NotFoundError('model version', version);
-    return info;
+    return (await this.info(await this.modelCommit(version)))!;
+  }
+
+  /**
+   * The bytes of a model version's `model.rgm` (engine/model-file.ts format; `loadModel` reads
+   * it back). @throws NotFoundError when `version` is not a model version
+   */
+  async modelFile(version: string): Promise<Buffer> {
+    await this.modelCommit(version);
+    const buf = await this.read(version, MODEL_PATH);
+    if (!buf) throw new NotFoundError('model version', version);
+    return buf;
   }
 
   async models(opts: { first?: number | null } = {}): Promise<ModelVersion[]> {

@@ -1,13 +1,12 @@
 /**
- * Movies (the ml-100k catalogue, catalog.ts) and users (demographics from the catalogue, ratings
+ * Movies (the catalogue in the `training` repo, catalog.ts) and users (attributes from the catalogue, ratings
  * from the serving model's trainset — i.e. the ratings of the `training` commit the serving model
- * was fitted on, after "latest rating wins").
+ * was fitted on, after "the last rating wins").
  *
  * `movies` pages through the catalogue in its order (u.item: by id); the cursor holds the index
  * of the last movie returned.
  */
-import type { Movie } from '../engine/dataset/metadata';
-import type { Catalog } from './catalog';
+import type { Catalog, CatalogEntry, CatalogReceipt } from './catalog';
 import type { ResolvedServiceConfig } from './config';
 import { decodeCursor, encodeCursor } from './cursor';
 import type { MoviesService } from './index';
@@ -32,7 +31,7 @@ export class Movies implements MoviesService {
       first?: number | null;
       after?: string | null;
     } = {},
-  ): Promise<Page<Movie>> {
+  ): Promise<Page<CatalogEntry>> {
     const first = validateFirst(opts.first, this.config.maxPageSize, 20);
     let start = 0;
     if (opts.after) {
@@ -43,7 +42,7 @@ export class Movies implements MoviesService {
     const c = await this.catalog.get();
     const search = opts.search ? opts.search.toLowerCase() : null;
     const genre = opts.genre ? opts.genre.toLowerCase() : null;
-    const items: Page<Movie>['items'] = [];
+    const items: Page<CatalogEntry>['items'] = [];
     for (let k = start; k < c.movies.length; k++) {
       const m = c.movies[k];
       if (search !== null && !c.lowerTitles[k].includes(search)) continue;
@@ -54,7 +53,15 @@ export class Movies implements MoviesService {
     return { items, hasNextPage: false };
   }
 
-  async movie(id: string): Promise<Movie | null> {
+  upsertMovies(items: unknown): Promise<CatalogReceipt> {
+    return this.catalog.upsertMovies(items);
+  }
+
+  upsertUsers(items: unknown): Promise<CatalogReceipt> {
+    return this.catalog.upsertUsers(items);
+  }
+
+  async movie(id: string): Promise<CatalogEntry | null> {
     const movieId = validateId(id, 'id', this.config.maxIdLength);
     return (await this.catalog.get()).byId.get(movieId) ?? null;
   }
@@ -92,11 +99,11 @@ export class Movies implements MoviesService {
         }
       }
     }
-    const demographics = c.users.get(userId) ?? null;
-    if (!inTrainset && demographics === null) return null;
+    const attributes = c.users.get(userId) ?? null;
+    if (!inTrainset && attributes === null) return null;
     return {
       id: userId,
-      demographics,
+      attributes,
       ratings,
       modelVersion: m?.version ?? null,
     };

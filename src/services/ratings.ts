@@ -3,7 +3,7 @@
  * file, which starts a train job (whose id is the commit's id).
  *
  * File: `/batches/<batchId>.txt`, `batchId` = `<13-digit epoch ms>-<16 hex>` (the lexical order of
- * the names is the commit order, which the train program's "latest rating wins" rule relies on:
+ * the names is the commit order, which the train program's "last rating wins" rule relies on:
  * workers/training-data.ts), one line per rating `user_id movie_id rating timestamp` (rating as the
  * shortest decimal that reads back to the same number, timestamp in whole seconds).
  */
@@ -11,8 +11,13 @@ import { randomBytes } from 'node:crypto';
 import type { Pachyderm } from '../pachyderm/port';
 import type { ResolvedServiceConfig } from './config';
 import type { RatingsService } from './index';
-import type { BatchReceipt, RatingItem } from './types';
+import { PachCode, isPachError } from '../pachyderm/errors';
+import { NotFoundError, ValidationError } from './errors';
+import type { BatchReceipt, BatchRemoval, RatingItem } from './types';
 import { validateRatings } from './validation';
+
+/** The form of a batch id. */
+export const BATCH_ID = /^\d{13}-[0-9a-f]{16}$/;
 
 /** A batch id: 13-digit epoch milliseconds, a dash, 16 random hex digits. */
 export function newBatchId(nowMs = Date.now()): string {
@@ -26,11 +31,30 @@ export function batchFileText(items: readonly RatingItem[]): string {
   return s;
 }
 
+/**
+ * Indexes of the items superseded by a later item with the same (user, movie) in the same list
+ * (the last rating wins, as in the train program), ascending.
+ */
+export function supersededItems(items: readonly RatingItem[]): number[] {
+  const last = new Map<string, number>();
+  items.forEach((r, k) => last.set(`${r.userId}\u0000${r.movieId}`, k));
+  const out: number[] = [];
+  items.forEach((r, k) => {
+    if (last.get(`${r.userId}\u0000${r.movieId}`) !== k) out.push(k);
+  });
+  return out;
+}
+
 /** {@link RatingsService} on a Pachyderm port. */
 export class Ratings implements RatingsService {
+  /**
+   * @param countRated how many items rate a pair the serving model holds a rating of (the
+   *   registry's `countRated`); default: none
+   */
   constructor(
     private readonly pach: Pachyderm,
     private readonly config: ResolvedServiceConfig,
+    private readonly countRated: (items: readonly RatingItem[]) => number = () => 0,
   ) {}
 
   async addRatings(items: readonly unknown[]): Promise<BatchReceipt> {
@@ -41,6 +65,39 @@ export class Ratings implements RatingsService {
     const commit = await this.pach.modifyFile(`${this.config.trainingRepo}@master`, [
       { op: 'put', path, data: batchFileText(valid) },
     ]);
-    return { batchId, path, commit: commit.id, count: valid.length };
+    const superseded = supersededItems(valid);
+    const skip = new Set(superseded);
+    return {
+      batchId,
+      path,
+      commit: commit.id,
+      count: valid.length,
+      replaced: this.countRated(valid.filter((_, k) => !skip.has(k))),
+      superseded,
+    };
+  }
+
+  async removeBatch(batchId: string): Promise<BatchRemoval> {
+    if (typeof batchId !== 'string' || !BATCH_ID.test(batchId)) {
+      throw new ValidationError('arguments', [
+        {
+          index: null,
+          field: 'id',
+          message: `id must be a batch id <13-digit epoch ms>-<16 hex> as addRatings returns it, got ${JSON.stringify(String(batchId).slice(0, 80))}`,
+        },
+      ]);
+    }
+    const path = `/batches/${batchId}.txt`;
+    const branch = `${this.config.trainingRepo}@master`;
+    let text: string;
+    try {
+      text = (await this.pach.readFile({ commit: branch, path })).toString('utf8');
+    } catch (e) {
+      if (isPachError(e, PachCode.NOT_FOUND)) throw new NotFoundError('rating batch', batchId);
+      throw e;
+    }
+    const commit = await this.pach.modifyFile(branch, [{ op: 'delete', path }]);
+    const count = text.split('\n').filter((l) => l.trim() !== '').length;
+    return { batchId, path, commit: commit.id, count };
   }
 }

@@ -33,6 +33,28 @@ export interface BatchReceipt {
   commit: string;
   /** Number of ratings in the batch. */
   count: number;
+  /**
+   * How many of the batch's ratings replace a rating of the same (user, movie) that the serving
+   * model was fitted on (the last rating wins: these take the old ones' place in the next model).
+   * 0 before the first model.
+   */
+  replaced: number;
+  /**
+   * Indexes (0-based, ascending) of items superseded by a later item of the same call with the
+   * same (user, movie): they are committed but the later one counts.
+   */
+  superseded: number[];
+}
+
+/** A removed rating batch: a new `training` commit without its file. */
+export interface BatchRemoval {
+  batchId: string;
+  /** The removed file's path. */
+  path: string;
+  /** The new `training` commit (also the id of the train job that refits without it). */
+  commit: string;
+  /** Number of rating lines the file held. */
+  count: number;
 }
 
 /** A committed prediction request: one file at the root of the `streaming` repo. */
@@ -95,6 +117,8 @@ export interface ModelVersion {
   params: Record<string, unknown>;
   /** Ratings the model was fitted on (after duplicates were replaced). */
   ratingsCount: number;
+  /** Rating lines dropped because a later rating of the same (user, movie) won; null when unknown. */
+  duplicatesReplaced: number | null;
   usersCount: number;
   itemsCount: number;
   /** Holdout RMSE/MAE (seeded stable ~90/10 split, see workers/train.ts); null when a side would be empty. */
@@ -103,6 +127,10 @@ export interface ModelVersion {
   fitSeconds: number | null;
   /** The `training` commit the model was fitted on. */
   trainingCommit: string | null;
+  /** The version of the train pipeline whose job fitted it (null when unknown). */
+  pipelineVersion: number | null;
+  /** Why it serves (in MODEL_UPDATED payloads: "newest …" or the pin); absent otherwise. */
+  servingReason?: string;
   /** SHA-256 (hex) of model.rgm. */
   modelSha256: string | null;
   /** When the train commit was created / finished. */
@@ -170,10 +198,11 @@ export interface UserRating {
   rating: number;
 }
 
-/** A user: demographics (if the catalogue has them) and ratings in the serving model. */
+/** A user: attributes (if the catalogue has them) and ratings in the serving model. */
 export interface UserProfile {
   id: string;
-  demographics: User | null;
+  /** The catalogue's attributes (`age`, `gender`, `occupation`, `zip`, …), null when none. */
+  attributes: Record<string, string> | null;
   /** Ratings in the serving model's trainset, in trainset order (empty for an unknown user). */
   ratings: UserRating[];
   /** The model version whose trainset was read (null when no model is loaded). */

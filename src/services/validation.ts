@@ -8,6 +8,10 @@
  * - `userId`, `movieId`: a string (or a whole number ≥ 0, taken as its decimal text) of
  *   1…maxIdLength characters from {@link ID_CHARSET} — no whitespace, since ids are written to
  *   space-separated files;
+ * - **raw ids are text, compared character by character, on every input path** (GraphQL, REST
+ *   lines, training files, the engine's readers, catalogue files): `"0101"` and `"101"` are two
+ *   different users (or movies), never normalised; only a JSON number given as an id becomes its
+ *   shortest decimal text (`101` → `"101"`, so `0101` cannot be sent as a number);
  * - `rating`: a finite number within the rating scale (default [1, 5]), bounds included;
  * - `timestamp`: absent/null (= the time of the call) or whole seconds since 1970 in
  *   [0, {@link MAX_TIMESTAMP}];

@@ -3,8 +3,9 @@
  * rating of one `training` commit and writes the model.
  *
  * Input: `<pfs>/training` (glob `/`: the whole repo is one datum), see `training-data.ts` for the
- * ratings files and the "latest rating wins" rule, and `catalogue-data.ts` for the movies and
- * users files (side information, used by algorithms that read it: BayesianFM). Configuration, from the pipeline spec's
+ * ratings files and the "last rating wins" rule, and `catalogue-data.ts` for the movies and
+ * users files (side information, used by algorithms that read it: BayesianFM). Configuration,
+ * from the pipeline spec's
  * `transform.env`:
  * - `REELGRAPH_ALGO`: registry name of the algorithm (default `SVD`);
  * - `REELGRAPH_PARAMS`: a JSON object of hyper-parameters, validated against the algorithm's
@@ -18,7 +19,7 @@
  *   the algorithm and its parameters: the same training commit gives the same bytes;
  * - `manifest.json`: `{trainingCommit, algorithm, params, modelFile, modelSha256, formatVersion,
  *   createdBy}` — also byte-identical for the same commit and parameters;
- * - `metrics.json`: `{algorithm, params, ratings, users, items, duplicatesReplaced, fitSeconds,
+ * - `metrics.json`: `{algorithm, params, ratings, ratingScale, users, items, duplicatesReplaced, fitSeconds,
  *   holdout: {rmse, mae, testSize, seed}}`; `holdout` is a separate fit with the same parameters
  *   on a seeded stable ~90/10 split (engine `stableSplit`: a rating is held out by a hash of
  *   (seed, user, movie), so it stays held out in every later training commit and the holdout
@@ -37,7 +38,8 @@ import { stableSplit } from '../engine/model-selection/split';
 import { ParamError } from '../engine/params';
 import { Trainset } from '../engine/trainset';
 import { MANIFEST_FILE, METRICS_FILE, MODEL_FILE } from './files';
-import { TRAINING_RATING_SCALE, listTrainingFiles, readTrainingRatings } from './training-data';
+import { readSettingsDir } from './data-settings';
+import { listTrainingFiles, readTrainingRatings } from './training-data';
 import { readCatalogue } from './catalogue-data';
 import { packageVersion } from './version';
 
@@ -60,8 +62,10 @@ export interface TrainMetrics {
   algorithm: string;
   /** The resolved hyper-parameters (defaults filled in, `randomState` = the seed when relevant). */
   params: Record<string, unknown>;
-  /** Ratings in the trainset (one per (user, movie), after the latest-rating rule). */
+  /** Ratings in the trainset (one per (user, movie), after the last-rating-wins rule). */
   ratings: number;
+  /** The rating scale `[lowest, highest]` the model was fit on (the repo's settings). */
+  ratingScale: [number, number];
   /** Distinct users. */
   users: number;
   /** Distinct movies. */
@@ -155,11 +159,16 @@ export interface TrainResult {
 
 /**
  * Fits the model on the ratings under `inputDir` and writes `model.rgm`, `metrics.json` and
- * `manifest.json` into `outDir`.
+ * `manifest.json` into `outDir`. The rating scale is the repo's (`/settings.json`, see
+ * data-settings.ts; [1, 5] without one): every rating must lie on it, and the model's estimates
+ * are clipped to it.
  *
  * @param trainingCommit the `training` commit the ratings come from (`training_COMMIT`), or null.
  * @param log receives progress lines (the worker prints them: they become the datum's logs).
- * @throws TrainingDataError for a malformed training file; Error when there is no rating;
+ * @returns what was written, or null when the repo holds no rating yet (a service started with
+ *   `--dataset none`): then nothing is written, the output commit is empty, and requests wait for
+ *   the first model.
+ * @throws TrainingDataError for a malformed training file; RangeError for malformed settings;
  *   ParamError for a bad configuration (nothing is written then).
  */
 export function trainModel(
@@ -168,13 +177,19 @@ export function trainModel(
   config: TrainConfig,
   trainingCommit: string | null,
   log: (line: string) => void = () => undefined,
-): TrainResult {
+): TrainResult | null {
   createConfigured(config); // validate the parameters before reading anything
-  const merged = readTrainingRatings(inputDir);
+  const { ratingScale } = readSettingsDir(inputDir);
+  const merged = readTrainingRatings(inputDir, ratingScale);
   const raw = merged.raw;
+  if (raw.length === 0) {
+    log(`no ratings under ${inputDir} yet (${merged.files} rating files): no model written`);
+    return null;
+  }
   log(
     `read ${merged.lines} ratings from ${merged.files} file${merged.files === 1 ? '' : 's'} ` +
-      `under ${inputDir}; ${merged.duplicatesReplaced} replaced by a later rating of the same (user, movie)`,
+      `under ${inputDir} (rating scale [${ratingScale.join(', ')}]); ` +
+      `${merged.duplicatesReplaced} replaced by a later rating of the same (user, movie)`,
   );
   const sideInfo = fs.existsSync(inputDir)
     ? readCatalogue(inputDir, listTrainingFiles(inputDir))
@@ -184,7 +199,7 @@ export function trainModel(
       `read the catalogue: ${sideInfo.items.size} movies and ${sideInfo.users.size} users with attributes`,
     );
   }
-  const data = { ratings: raw, ratingScale: TRAINING_RATING_SCALE, sideInfo };
+  const data = { ratings: raw, ratingScale, sideInfo };
 
   let holdout: TrainMetrics['holdout'] = null;
   const [holdoutTrainset, testset] = stableSplit(data, {
@@ -204,7 +219,7 @@ export function trainModel(
     );
   }
 
-  const trainset = Trainset.build(raw, TRAINING_RATING_SCALE, undefined, sideInfo);
+  const trainset = Trainset.build(raw, ratingScale, undefined, sideInfo);
   const algo = createConfigured(config);
   const t0 = process.hrtime.bigint();
   algo.fit(trainset);
@@ -219,6 +234,7 @@ export function trainModel(
     algorithm: algo.name,
     params: algo.params,
     ratings: trainset.nRatings,
+    ratingScale: [ratingScale[0], ratingScale[1]],
     users: trainset.nUsers,
     items: trainset.nItems,
     duplicatesReplaced: merged.duplicatesReplaced,

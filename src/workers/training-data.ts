@@ -1,30 +1,31 @@
 /**
- * The `training` repo's files as the train pipeline reads them: every file under `/pfs/training`,
- * lines `user_id movie_id rating [timestamp]`, and the rule that keeps one rating per
- * (user, movie).
+ * The `training` repo's ratings as the train pipeline reads them: the files under
+ * `/pfs/training/base/` and `/pfs/training/batches/` ({@link RATING_DIRS}; the repo's other files —
+ * `/settings.json`, the catalogue's `/movies/` and `/users/` — are not ratings), lines
+ * `user_id movie_id rating [timestamp]`, and the rule that keeps one rating per (user, movie).
  *
- * File format (one batch file per commit; the first commit is MovieLens 100K's `u.data` verbatim
- * at `/base/ml-100k.txt`, later ones `/batches/<13-digit epoch ms>-<hex>.txt`):
+ * File format (one batch file per commit; the first commit holds the data set the service was
+ * started with, e.g. MovieLens 100K's `u.data` verbatim at `/base/ml-100k.txt`, later ones
+ * `/batches/<13-digit epoch ms>-<hex>.txt`):
  * - one rating per line: `user_id movie_id rating` and optionally `timestamp`, separated by tabs
  *   and/or spaces; `\r\n` line ends are accepted; blank lines are ignored;
  * - ids are opaque strings (MovieLens uses decimal numbers); `rating` is a decimal number on the
  *   rating scale (default [1, 5]); `timestamp` is a decimal number of seconds since 1970.
  *
- * Which rating of a (user, movie) pair counts ("latest wins"): the files are taken in lexical
- * order of their repo paths (byte order of the UTF-8 path = commit order for the names above),
- * each file line by line, and the ratings of one pair are folded in that order. A rating replaces
- * the one kept so far when
- * - it has no timestamp (it is as new as its commit: newer than everything before it), or
- * - its timestamp is greater than or equal to the kept one's effective timestamp (so on equal
- *   timestamps the later file, and within a file the later line, wins).
- * A rating without timestamp takes over the effective timestamp of the rating it replaced (none:
- * −∞), so a later batch carrying an old timestamp does not override it. Surviving ratings keep
- * the position of their own line (file order, then line order), so the trainset — and the model —
- * is a pure function of the files.
+ * Which rating of a (user, movie) pair counts — ONE policy everywhere (the engine's readers
+ * `removeDuplicates`, this program, and the services' answers): **the last rating wins**. The
+ * files are taken in lexical order of their repo paths (byte order of the UTF-8 path = commit
+ * order for the names above), each file line by line; of the ratings of one pair, the last line
+ * in that order is kept, whatever the timestamps say (a timestamp is a fact about the rating, not
+ * a priority: a rating a user sends now replaces the one it rated before, even when that one
+ * carries a later timestamp). The survivor keeps the position of its own line, so the trainset —
+ * and the model — is a pure function of the files; the number of ratings dropped is
+ * `duplicatesReplaced` in the model's metrics.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RawRatings, type RatingScale } from '../engine/dataset/raw-ratings';
+import { removeDuplicates } from '../engine/dataset/dataset';
 import { parseDecimal } from '../engine/dataset/reader';
 
 /** The repo folders holding catalogue files (catalogue-data.ts), not ratings, by kind. */
@@ -38,8 +39,16 @@ export function isCatalogueFile(repoPath: string): boolean {
   return repoPath.startsWith(CATALOGUE_DIRS.movies) || repoPath.startsWith(CATALOGUE_DIRS.users);
 }
 
-/** The rating scale of the `training` repo (MovieLens's stars). */
+/** The rating scale of a `training` repo without settings (MovieLens's stars). */
 export const TRAINING_RATING_SCALE: RatingScale = [1, 5];
+
+/** The directories of the `training` repo that hold rating files. */
+export const RATING_DIRS = ['/base/', '/batches/'] as const;
+
+/** Whether a repo path (`/batches/x.txt`) is a rating file: under one of {@link RATING_DIRS}. */
+export function isRatingFile(repoPath: string): boolean {
+  return RATING_DIRS.some((d) => repoPath.startsWith(d));
+}
 
 /** A line of a training file that cannot be read: names the file, the line and the problem. */
 export class TrainingDataError extends Error {
@@ -72,7 +81,7 @@ export interface MergedRatings {
   files: number;
   /** Number of rating lines read (all files). */
   lines: number;
-  /** Ratings dropped because another rating of the same (user, movie) won (`lines − raw.length`). */
+  /** Ratings dropped because a later rating of the same (user, movie) won (`lines − raw.length`). */
   duplicatesReplaced: number;
 }
 
@@ -142,51 +151,6 @@ export function parseTrainingFile(
 }
 
 /**
- * Keeps one rating per (user, movie) by the rule of the module documentation.
- *
- * @param parsed ratings in file order (files in path order, lines in order).
- * @returns the indices of the surviving ratings, ascending.
- */
-export function latestRatingIndices(parsed: ParsedRatings): Int32Array {
-  const n = parsed.users.length;
-  const userIds = new Map<string, number>();
-  const itemIds = new Map<string, number>();
-  const uOf = new Int32Array(n);
-  const iOf = new Int32Array(n);
-  for (let k = 0; k < n; k++) {
-    let u = userIds.get(parsed.users[k]);
-    if (u === undefined) userIds.set(parsed.users[k], (u = userIds.size));
-    let i = itemIds.get(parsed.items[k]);
-    if (i === undefined) itemIds.set(parsed.items[k], (i = itemIds.size));
-    uOf[k] = u;
-    iOf[k] = i;
-  }
-  const nItems = itemIds.size;
-  // slot per pair: the index of the rating kept so far and its effective timestamp
-  const slotOf = new Map<number, number>();
-  const kept = new Int32Array(n);
-  const effTs = new Float64Array(n);
-  let slots = 0;
-  for (let k = 0; k < n; k++) {
-    const key = uOf[k] * nItems + iOf[k];
-    const t = parsed.timestamps[k];
-    const s = slotOf.get(key);
-    if (s === undefined) {
-      slotOf.set(key, slots);
-      kept[slots] = k;
-      effTs[slots] = Number.isNaN(t) ? -Infinity : t;
-      slots++;
-    } else if (Number.isNaN(t)) {
-      kept[s] = k;
-    } else if (t >= effTs[s]) {
-      kept[s] = k;
-      effTs[s] = t;
-    }
-  }
-  return kept.slice(0, slots).sort();
-}
-
-/**
  * The files under `dir`, recursively, as repo paths (`/a/b.txt`) sorted in byte order of their
  * UTF-8 encoding (PFS's path order). Hidden files are included; directories are not listed.
  */
@@ -205,38 +169,29 @@ export function listTrainingFiles(dir: string): string[] {
 }
 
 /**
- * Reads every ratings file under `dir` (the `training` input, e.g. `/pfs/training`; catalogue
- * files under `/movies/` and `/users/` are left to catalogue-data.ts) and merges their ratings
- * (see the module documentation).
+ * Reads every rating file under `dir` (the `training` input, e.g. `/pfs/training`; only the
+ * files {@link isRatingFile} names) and merges their ratings (see the module documentation).
+ * No rating at all (a service started with `--dataset none`) gives an empty `raw`.
  *
- * @throws TrainingDataError for a malformed line; Error when `dir` holds no rating at all.
+ * @throws TrainingDataError for a malformed line.
  */
 export function readTrainingRatings(
   dir: string,
   scale: RatingScale = TRAINING_RATING_SCALE,
 ): MergedRatings {
   const parsed: ParsedRatings = { users: [], items: [], ratings: [], timestamps: [] };
-  const files = (fs.existsSync(dir) ? listTrainingFiles(dir) : []).filter(
-    (f) => !isCatalogueFile(f),
-  );
+  const files = fs.existsSync(dir) ? listTrainingFiles(dir).filter(isRatingFile) : [];
   for (const rel of files) {
     const text = fs.readFileSync(path.join(dir, ...rel.split('/').filter(Boolean)), 'utf8');
     parseTrainingFile(text, rel, parsed, scale);
   }
   const lines = parsed.users.length;
-  if (lines === 0) {
-    throw new Error(
-      `no ratings under ${dir} (${files.length} file${files.length === 1 ? '' : 's'}): ` +
-        'expected lines "user_id movie_id rating [timestamp]"',
-    );
-  }
-  const keep = latestRatingIndices(parsed);
   const all = new RawRatings(
     parsed.users,
     parsed.items,
     Float64Array.from(parsed.ratings),
     Float64Array.from(parsed.timestamps),
   );
-  const raw = keep.length === lines ? all : all.subset(keep);
-  return { raw, files: files.length, lines, duplicatesReplaced: lines - keep.length };
+  const { raw, duplicates } = removeDuplicates(all);
+  return { raw, files: files.length, lines, duplicatesReplaced: duplicates };
 }

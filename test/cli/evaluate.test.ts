@@ -7,6 +7,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runCli } from './run-cli';
 import type { EvaluateJson } from '../../src/cli/commands/evaluate';
+import { BaselineOnly } from '../../src/engine/algorithms';
+import { Dataset, Reader } from '../../src/engine/dataset';
+import { readModelFile } from '../../src/engine/model-file';
 
 let tmp: string;
 let ratingsFile: string;
@@ -152,6 +155,73 @@ describe('reelgraph evaluate', () => {
     ]);
     const out2 = JSON.parse(again.stdout) as EvaluateJson;
     expect(out2.perFold.map((f) => f.rmse)).toEqual(out.perFold.map((f) => f.rmse));
+  });
+
+  it('records the seed it drew when --seed is not given; --seed with that value replays the run', async () => {
+    const args = ['evaluate', '--dataset', ratingsFile, '--sep', 'tab', '--skip-lines', '1'];
+    args.push('--rating-scale', '0.5,5', '--algo', 'SVD', '--param', 'nEpochs=3', '--cv', '3');
+    const first = await runCli([...args, '--json']);
+    expect(first.code).toBe(0);
+    const out = JSON.parse(first.stdout) as EvaluateJson;
+    expect(Number.isInteger(out.seed)).toBe(true);
+    expect(first.stderr).toContain(`seed ${out.seed} (drawn; --seed ${out.seed} replays this run)`);
+    // the seed also went to the algorithm (SVD's randomState), not only to KFold
+    expect(out.params.randomState).toBe(out.seed);
+    const replay = await runCli([...args, '--seed', String(out.seed), '--json', '--quiet']);
+    const again = JSON.parse(replay.stdout) as EvaluateJson;
+    expect(again.seed).toBe(out.seed);
+    expect(again.perFold.map((f) => [f.nTrain, f.rmse, f.mae])).toEqual(
+      out.perFold.map((f) => [f.nTrain, f.rmse, f.mae]),
+    );
+  });
+
+  it('--save writes the model fitted on the whole data set, which loads back in code', async () => {
+    const out = path.join(tmp, 'saved.rgm');
+    const r = await runCli([
+      'evaluate',
+      '--dataset',
+      ratingsFile,
+      '--sep',
+      'tab',
+      '--skip-lines',
+      '1',
+      '--rating-scale',
+      '0.5,5',
+      '--algo',
+      'BaselineOnly',
+      '--cv',
+      '3',
+      '--seed',
+      '2',
+      '--save',
+      out,
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`saved BaselineOnly fitted on all 64 ratings to ${out}`);
+    const algo = readModelFile(out);
+    const own = new BaselineOnly().fit(
+      Dataset.loadFromFile(
+        ratingsFile,
+        new Reader({
+          lineFormat: 'user item rating timestamp',
+          sep: '\t',
+          skipLines: 1,
+          ratingScale: [0.5, 5],
+        }),
+      ).buildFullTrainset(),
+    );
+    for (const [u, i] of [
+      ['1', '1'],
+      ['3', '12'],
+      ['9', '9'],
+    ]) {
+      expect(algo.predict(u, i).est).toBe(own.predict(u, i).est);
+    }
+    const predefined = await runCli(['evaluate', '--folds', 'predefined', '--save', out]);
+    expect(predefined.code).toBe(2);
+    expect(predefined.stderr).toContain(
+      '--save fits on the whole data set: not with --folds predefined',
+    );
   });
 
   it.each([

@@ -181,6 +181,32 @@ describe('malformed lines: file, line number and problem', () => {
     );
   });
 
+  test.each([
+    ['ml-1m', 'ratings.dat', '1::2::3::978300760\n1::3::4::978300761::9\n', '"::"'],
+    ['ml-100k', 'u.data', '1\t2\t3\t881250949\n1\t3\t4\t881250949\textra\n', '"\\t"'],
+    ['ml-latest-small', 'ratings.csv', 'h\n1,2,3,964982703\n1,3,4,964982703,x\n', '","'],
+    ['ml-latest-small', 'ratings.csv', 'h\n1,2,3,964982703\n"1",3,4,964982703,x\n', '","'],
+  ] as const)(
+    'refuses a %s line with 5 fields (%s): the built-in formats name every field',
+    (name, file, text, sep) => {
+      const line = name === 'ml-latest-small' ? 3 : 2;
+      expect(() => Reader.builtin(name).parse(text, file)).toThrow(
+        `${file}:${line}: expected 4 fields (user item rating timestamp) separated by ${sep}, found 5`,
+      );
+    },
+  );
+
+  test('a reader of its own ignores extra fields (Surprise) unless extraFields is reject', () => {
+    const text = '1::2::3::978300760::extra\n';
+    const lax = new Reader({ sep: '::', lineFormat: 'user item rating timestamp' });
+    expect(Array.from(lax.parse(text, 'f').ratings)).toEqual([3]);
+    const strict = new Reader({ sep: '::', lineFormat: 'user item rating', extraFields: 'reject' });
+    expect(() => strict.parse('1::2::3\n1::2::3::4\n', 'f')).toThrow('f:2: expected 3 fields');
+    const ws = new Reader({ extraFields: 'reject' });
+    expect(Array.from(ws.parse('a b 3  \n\n', 'f').ratings)).toEqual([3]);
+    expect(() => ws.parse('a b 3 4\n', 'f')).toThrow('f:1: expected 3 fields');
+  });
+
   test('a bad timestamp inside a quoted CSV line is named', () => {
     const r = new Reader({ sep: ',', lineFormat: 'user item rating timestamp' });
     expect(() => r.parse('"a",b,3,1x\n', 'q.csv')).toThrow(

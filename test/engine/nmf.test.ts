@@ -91,16 +91,16 @@ describe('NMF by hand: one epoch, one factor', () => {
 
 describe('NMF unknown users and items', () => {
   const ts = refTrainset();
-  it('unbiased: impossible for an unknown user, item or both (global mean, flagged)', () => {
+  it('unbiased: answers the global mean, flagged, with a reason naming the unknown side', () => {
     const algo = new NMF({ nFactors: 3, nEpochs: 5, randomState: 0 }).fit(ts);
-    for (const [u, i] of [
-      ['nobody', 'i2'],
-      ['u3', 'nothing'],
-      ['nobody', 'nothing'],
+    for (const [u, i, reason] of [
+      ['nobody', 'i2', 'User unknown'],
+      ['u3', 'nothing', 'Item unknown'],
+      ['nobody', 'nothing', 'User and item are unknown.'],
     ]) {
       const p = algo.predict(u, i, null, false);
       expect(p.est).toBe(ts.globalMean);
-      expect(p.details).toEqual({ wasImpossible: true, reason: 'User and item are unknown.' });
+      expect(p.details).toEqual({ wasImpossible: true, reason });
     }
   });
   it('biased: μ + the known biases', () => {

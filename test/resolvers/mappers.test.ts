@@ -175,16 +175,21 @@ test('toModelVersion flattens the holdout and marks the serving version', () => 
     algorithm: 'SVD',
     params: { nFactors: 100 },
     ratingsCount: 10,
+    duplicatesReplaced: 2,
     usersCount: 3,
     itemsCount: 4,
     holdout: { rmse: 0.9, mae: 0.7, testSize: 1, seed: 0 },
     fitSeconds: 1.5,
     trainingCommit: 'd'.repeat(32),
+    pipelineVersion: 2,
     modelSha256: 'e'.repeat(64),
     createdAt: new Date(0),
     finishedAt: new Date(1),
   };
-  expect(toModelVersion(m, m.version)).toMatchObject({
+  expect(toModelVersion(m, m.version, 'newest successful train commit')).toMatchObject({
+    duplicatesReplaced: 2,
+    pipelineVersion: 2,
+    servingReason: 'newest successful train commit',
     holdoutRmse: 0.9,
     holdoutMae: 0.7,
     holdoutTestSize: 1,
@@ -194,5 +199,6 @@ test('toModelVersion flattens the holdout and marks the serving version', () => 
     holdoutRmse: null,
     holdoutMae: null,
     serving: false,
+    servingReason: null,
   });
 });

@@ -40,7 +40,15 @@ test('buildSchema({emitSchemaFile}) writes the same SDL', async () => {
 test('the operations of the contract exist', () => {
   const names = (t: ReturnType<GraphQLSchema['getQueryType']>) =>
     Object.keys(t!.getFields()).sort();
-  expect(names(schema.getMutationType())).toEqual(['addRatings', 'requestPredictions']);
+  expect(names(schema.getMutationType())).toEqual([
+    'addRatings',
+    'removeRatingBatch',
+    'requestPredictions',
+    'serveModel',
+    'updatePipeline',
+    'upsertMovies',
+    'upsertUsers',
+  ]);
   expect(names(schema.getSubscriptionType())).toEqual([
     'jobUpdated',
     'modelUpdated',

@@ -12,6 +12,7 @@
  * - a failing job (a training file the train program rejects) pushes an error to the
  *   prediction's subscriber instead of leaving it waiting.
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -402,6 +403,46 @@ test('the Flask sample session through the REST routes', async () => {
   expect(unknown.status).toBe(404);
 });
 
+test('a rating sent for a pair MovieLens holds replaces it and the answer says so; "0101" is not "101"; a trailing blank line is accepted', async () => {
+  const previous = services.models.currentVersion()!;
+  const before = await services.models.model(previous);
+  const user101 = (await services.movies.user('101'))!.ratings.length;
+  // u.data holds (125, 50) = 5 stamped 880606932: a later line wins whatever its timestamp
+  expect((await services.movies.user('125'))!.ratings.find((r) => r.movieId === '50')).toEqual({
+    movieId: '50',
+    rating: 5,
+  });
+  const train = await rest('/train', {
+    data: ['125 50 1 880606931', '125 50 2 880606931', '0101 50 5', '  '],
+  });
+  expect(train.status).toBe(200);
+  // line 0 is superseded by line 1; line 1 replaces u.data's rating; "0101" is a new user
+  expect(train.json).toMatchObject({ count: 3, replaced: 1, superseded: [0] });
+  const version = await waitForNewModel(previous);
+  const after = await services.models.model(version);
+  expect(after.ratingsCount).toBe(before.ratingsCount + 1); // only 0101's rating is new
+  expect(after.duplicatesReplaced! - before.duplicatesReplaced!).toBe(2);
+  expect((await services.movies.user('125'))!.ratings.find((r) => r.movieId === '50')).toEqual({
+    movieId: '50',
+    rating: 2,
+  });
+  // raw ids are compared as text: "0101" is a user of its own, "101" is unchanged
+  expect((await services.movies.user('0101'))!.ratings).toEqual([{ movieId: '50', rating: 5 }]);
+  expect((await services.movies.user('101'))!.ratings.length).toBe(user101);
+  const gql = await postGraphQL(
+    server.graphqlUrl,
+    'query { a: predict(userId: "0101", movieId: "50") { userId wasImpossible } b: predict(userId: "00101", movieId: "50") { userId wasImpossible } model(version: "' +
+      version +
+      '") { duplicatesReplaced } }',
+    { token: TOKEN },
+  );
+  expect(gql.body.data).toEqual({
+    a: { userId: '0101', wasImpossible: false },
+    b: { userId: '00101', wasImpossible: true },
+    model: { duplicatesReplaced: after.duplicatesReplaced },
+  });
+});
+
 test('tokens guard the REST routes, the real mutations and subscriptions on both WebSocket protocols', async () => {
   const noToken = await rest('/predict', { data: ['1 1'] }, null);
   expect(noToken.status).toBe(401);
@@ -439,6 +480,34 @@ test('tokens guard the REST routes, the real mutations and subscriptions on both
     await modern.dispose();
     legacy.close();
   }
+});
+
+test("a model version's file downloads over HTTP with the token; without it 401, a bad version 400", async () => {
+  const version = services.models.currentVersion()!;
+  const url = `${server.url}/models/${version}/model.rgm`;
+  expect((await fetch(url)).status).toBe(401);
+  const ok = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
+  expect(ok.status).toBe(200);
+  const bytes = Buffer.from(await ok.arrayBuffer());
+  const stored = await pach.readFile({
+    commit: { repo: 'train', id: version },
+    path: '/model.rgm',
+  });
+  expect(bytes.equals(stored)).toBe(true);
+  expect(ok.headers.get('x-model-sha256')).toBe(
+    crypto.createHash('sha256').update(stored).digest('hex'),
+  );
+  expect(loadModel(bytes).predict('1', '1').est).toBe(
+    (await modelEstimates(version, [['1', '1']]))[0],
+  );
+  const bad = await fetch(`${server.url}/models/..%2Fetc/model.rgm`, {
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
+  expect(bad.status).toBe(400);
+  const unknown = await fetch(`${server.url}/models/${'f'.repeat(32)}/model.rgm`, {
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
+  expect(unknown.status).toBe(404);
 });
 
 test('a failing job pushes an error to the prediction’s subscriber', async () => {

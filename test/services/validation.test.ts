@@ -4,7 +4,11 @@ import { resolveServiceConfig } from '../../src/services/config';
 import { decodeCursor, encodeCursor } from '../../src/services/cursor';
 import { ValidationError } from '../../src/services/errors';
 import { newRequestId, requestFileText } from '../../src/services/predictions';
-import { batchFileText, newBatchId } from '../../src/services/ratings';
+import { batchFileText, newBatchId, supersededItems } from '../../src/services/ratings';
+import { parseLines } from '../../src/server/rest';
+import { parseTrainingFile, type ParsedRatings } from '../../src/workers/training-data';
+import { Reader } from '../../src/engine/dataset/reader';
+import { Trainset } from '../../src/engine/trainset';
 import {
   MAX_TIMESTAMP,
   validateFirst,
@@ -243,4 +247,52 @@ test('a problem of the list itself names the list once in the message', () => {
   ).toBe(
     'invalid ratings (2 problems): ratings[2]: too many items: 3, the maximum is 2; ratings[0].rating: rating 9 is outside the rating scale [1, 5]',
   );
+});
+
+test('raw ids are text on every input path: "0101" and "101" stay two ids, 101 (a number) is "101"', () => {
+  // GraphQL / JSON items
+  const items = validateRatings(
+    [
+      { userId: '0101', movieId: '007', rating: 1 },
+      { userId: 101, movieId: 7, rating: 2 },
+    ],
+    limits,
+    5,
+  );
+  expect(items.map((r) => [r.userId, r.movieId])).toEqual([
+    ['0101', '007'],
+    ['101', '7'],
+  ]);
+  expect(validatePairs([{ userId: '0101', movieId: '1.0' }], limits)).toEqual([
+    { userId: '0101', movieId: '1.0' },
+  ]);
+  expect(validateId('0101', 'userId', 8)).toBe('0101');
+  // REST lines
+  const lines = parseLines(['0101 007 1', '101 7 2', ''], ['userId', 'movieId', 'rating'], 0, 9);
+  expect(lines.items).toEqual([
+    { userId: '0101', movieId: '007', rating: 1 },
+    { userId: '101', movieId: '7', rating: 2 },
+  ]);
+  expect(lines.lineOf).toEqual([0, 1]);
+  // batch files and the train program's reader
+  const out: ParsedRatings = { users: [], items: [], ratings: [], timestamps: [] };
+  parseTrainingFile(batchFileText(items), '/b.txt', out);
+  expect([out.users, out.items]).toEqual([
+    ['0101', '101'],
+    ['007', '7'],
+  ]);
+  // the engine's reader and trainset
+  const raw = new Reader({ sep: ',' }).parse('0101,007,1\n101,7,2\n', 'r.csv');
+  const ts = Trainset.build(raw, [1, 5]);
+  expect([ts.nUsers, ts.nItems]).toEqual([2, 2]);
+  expect(ts.findUser('0101')).not.toBe(ts.findUser('101'));
+  expect(ts.findUser('00101')).toBe(-1);
+});
+
+test('supersededItems: an item is superseded by a later one of the same (user, movie)', () => {
+  const r = (userId: string, movieId: string) => ({ userId, movieId, rating: 3, timestamp: 0 });
+  expect(
+    supersededItems([r('1', '2'), r('1', '3'), r('1', '2'), r('01', '2'), r('1', '2')]),
+  ).toEqual([0, 2]);
+  expect(supersededItems([r('1', '2')])).toEqual([]);
 });

@@ -103,7 +103,7 @@ describe('train and predict pipelines on the embedded engine (ml-100k)', () => {
   });
 
   it('new ratings for user 1 give a new model; answers change; the old one stays readable', async () => {
-    // user 1 rates movies 1–40 with 1 star; no timestamp: newer than the u.data ratings they replace
+    // user 1 rates movies 1–40 with 1 star: later lines than the u.data ratings they replace
     const lines = Array.from({ length: 40 }, (_, k) => `1\t${k + 1}\t1\n`).join('');
     const name = `/batches/${String(Date.now()).padStart(13, '0')}-${crypto.randomBytes(4).toString('hex')}.txt`;
     const c = await pach.modifyFile('training@master', [{ op: 'put', path: name, data: lines }]);

@@ -3,6 +3,7 @@
  * creates the repos, the base commit, the pipelines and a model; the second changes nothing (same
  * commits in every repo, no new job).
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EmbeddedPachyderm } from '../../src/pachyderm/embedded';
 import { embeddedPps } from '../../src/pachyderm/embedded/pps';
@@ -47,7 +48,9 @@ describe('reelgraph init', () => {
     expect(first.stderr).toContain('created repo training');
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('created repos: training, streaming');
-    expect(first.stdout).toMatch(/committed \/base\/ml-100k\.txt as training@[0-9a-f]{32}/);
+    expect(first.stdout).toMatch(
+      /committed ml-100k ratings and catalogue \(\/base\/ml-100k\.txt, \/movies\/\d{13}-[0-9a-f]{16}\.csv, \/users\/\d{13}-[0-9a-f]{16}\.csv, \/settings\.json\) as training@[0-9a-f]{32}/,
+    );
     expect(first.stdout).toContain('created pipelines: train, predict');
     expect(first.stdout).toMatch(/ratings {5}100000 \(943 users, 1682 movies; 0 replaced\)/);
     expect(first.stdout).toMatch(/holdout {5}RMSE 0\.9\d{3} {2}MAE 0\.7\d{3}/);
@@ -109,5 +112,99 @@ describe('bootstrap run by two processes at once (API replicas, the set-up Job)'
     } finally {
       await pach.close();
     }
+  });
+});
+
+describe('reelgraph init --dataset', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = makeTemp('init-dataset');
+  });
+  afterAll(() => removeTemp(dir));
+
+  it('none: commits only the settings (the scale given) and waits for no model', async () => {
+    const dataDir = path.join(dir, 'none');
+    const r = await runReelgraph([
+      'init',
+      '--data-dir',
+      dataDir,
+      '--dataset',
+      'none',
+      '--rating-scale',
+      '0.5,5',
+      '--json',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({
+      baseDescription: 'no data set: settings only',
+      baseFiles: ['/settings.json'],
+      model: null,
+    });
+    const pach = await EmbeddedPachyderm.open(dataDir, {
+      readonly: true,
+      pps: embeddedPps({ runJobs: false }),
+    });
+    try {
+      const settings = await pach.readFile({ commit: 'training@master', path: '/settings.json' });
+      expect(JSON.parse(settings.toString())).toEqual({ dataset: 'none', ratingScale: [0.5, 5] });
+    } finally {
+      await pach.close();
+    }
+  });
+
+  it('a ratings file: its ratings on the scale given, a first model fit on them', async () => {
+    const file = path.join(dir, 'mine.csv');
+    const rows = ['user,item,rating,ts'];
+    for (let u = 1; u <= 6; u++) {
+      for (let i = 1; i <= 5; i++)
+        if ((u * i) % 4 !== 0) rows.push(`${u},${i},${((u + i) % 10) / 2 + 0.5},${u * 10 + i}`);
+    }
+    fs.writeFileSync(file, rows.join('\n') + '\n');
+    const r = await runReelgraph([
+      'init',
+      '--data-dir',
+      path.join(dir, 'file'),
+      '--dataset',
+      file,
+      '--rating-scale',
+      '0.5,5',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /committed ratings of mine\.csv \(\/base\/mine\.csv\.txt, \/settings\.json\) as training@[0-9a-f]{32}/,
+    );
+    // u·i divisible by 4 is left out: user 4 and movie 4 have no rating, 18 ratings remain
+    expect(rows.length - 1).toBe(18);
+    expect(r.stdout).toContain('ratings     18 (5 users, 4 movies; 0 replaced)');
+  });
+
+  it('refuses a scale that contradicts a built-in data set, and a dataset that is no name or file', async () => {
+    const bad = await runReelgraph(
+      [
+        'init',
+        '--data-dir',
+        path.join(dir, 'bad'),
+        '--dataset',
+        'ml-100k',
+        '--rating-scale',
+        '0.5,5',
+      ],
+      { REELGRAPH_DATASETS: DATASETS },
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(
+      'error: --rating-scale 0.5,5 does not fit ml-100k, whose ratings are on 1,5',
+    );
+    const none = await runReelgraph([
+      'init',
+      '--data-dir',
+      path.join(dir, 'bad'),
+      '--dataset',
+      'nope',
+    ]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain("error: --dataset 'nope' is neither a data set name");
   });
 });

@@ -5,13 +5,14 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SVD } from '../../src/engine/algorithms';
+import { BaselineOnly, SVD } from '../../src/engine/algorithms';
 import { readModelFile } from '../../src/engine/model-file';
 import { Trainset } from '../../src/engine/trainset';
 import { RawRatings } from '../../src/engine/dataset/raw-ratings';
+import { removeDuplicates } from '../../src/engine/dataset/dataset';
+import { Reader } from '../../src/engine/dataset/reader';
 import { mae, rmse } from '../../src/engine/metrics';
 import {
-  latestRatingIndices,
   listTrainingFiles,
   parseTrainingFile,
   readTrainingRatings,
@@ -21,14 +22,15 @@ import {
 import { layInput, makeTemp, removeTemp, runReelgraph } from './helpers';
 
 /**
- * Four files; in path order: base, 0001-aa, 0002-bb, 0003-cc. Hand-worked winners per pair:
- * (1,10)=4   base ts100; bb's ts90 is older
- * (1,11)=5   base line 7 (ts100) ties line 2 (ts100): the later line wins
- * (2,10)=3   bb has no timestamp: wins over base ts100 and inherits ts100; cc's ts99 is older
- * (2,11)=1   aa ts200 > base ts100
- * (3,12)=5   bb ts100 ties base ts100: the later file wins
- * (3,10)=1   aa ts50 is older than base ts100
- * (4,13)=4.5 two lines of cc without timestamp: the later line wins
+ * Four files; in path order: base, 0001-aa, 0002-bb, 0003-cc. Hand-worked winners per pair (the
+ * last line in path order wins, timestamps do not matter):
+ * (1,10)=2   bb line 1 (ts90, older than base's ts100: still later in commit order)
+ * (1,11)=5   base line 7 is after base line 2
+ * (2,10)=4   cc line 1 (ts99) after bb line 2 (no timestamp) and base line 3
+ * (2,11)=1   aa line 1 after base line 4
+ * (3,12)=5   bb line 4 after base line 5
+ * (3,10)=2   aa line 2 (ts50, older than base's ts100) after base line 6
+ * (4,13)=4.5 cc line 3 after cc line 2
  * 15 lines, 7 pairs → 8 replaced.
  */
 const FILES: Record<string, string> = {
@@ -47,12 +49,12 @@ const FILES: Record<string, string> = {
   '/batches/0000000000003-cc.txt': '2 10 4 99\n4 13 3.5\n4 13 4.5',
 };
 const EXPECTED: Record<string, number> = {
-  '1 10': 4,
+  '1 10': 2,
   '1 11': 5,
-  '2 10': 3,
+  '2 10': 4,
   '2 11': 1,
   '3 12': 5,
-  '3 10': 1,
+  '3 10': 2,
   '4 13': 4.5,
 };
 
@@ -101,18 +103,29 @@ describe('training files: parsing and the latest-rating rule', () => {
     expect((err as Error).message).toContain(problem);
   });
 
-  it('a rating without timestamp keeps the timestamp it replaced (no cycle)', () => {
-    // X ts200, then Y without timestamp (wins, counts as ts200), then Z ts100 (older: loses)
-    const p: ParsedRatings = {
-      users: ['u', 'u', 'u'],
-      items: ['i', 'i', 'i'],
-      ratings: [1, 2, 3],
-      timestamps: [200, NaN, 100],
-    };
-    expect(Array.from(latestRatingIndices(p))).toEqual([1]);
-    // a first rating without timestamp is older than any timestamped later one
-    p.timestamps = [NaN, 5, 4];
-    expect(Array.from(latestRatingIndices(p))).toEqual([1]);
+  it('keeps the last rating of a pair whatever the timestamps, as the engine reader does', () => {
+    const dir = makeTemp('last-wins');
+    try {
+      // u.data holds (125, 50) stamped 880606931 + 1; a batch sends an older stamp: it still wins
+      const files = {
+        '/base/ml.txt': '125\t50\t5\t880606932\n',
+        '/batches/0000000000001-aa.txt': '125 50 1 880606931\n',
+      };
+      layInput(dir, 'training', files);
+      const m = readTrainingRatings(path.join(dir, 'training'));
+      expect(Array.from(m.raw.ratings)).toEqual([1]);
+      expect(m.duplicatesReplaced).toBe(1);
+      const engine = removeDuplicates(
+        new Reader({ lineFormat: 'user item rating timestamp' }).parse(
+          Object.values(files).join(''),
+          'all.txt',
+        ),
+      );
+      expect(Array.from(engine.raw.ratings)).toEqual([1]);
+      expect(engine.duplicates).toBe(1);
+    } finally {
+      removeTemp(dir);
+    }
   });
 
   it('lists files in byte order of their repo paths', () => {
@@ -139,9 +152,9 @@ describe('training files: parsing and the latest-rating rule', () => {
       expect(m.lines).toBe(15);
       expect(m.duplicatesReplaced).toBe(8);
       expect(ratingsOf(Trainset.build(m.raw, [1, 5]))).toEqual(EXPECTED);
-      // survivors in line order: base lines 1, 6, 7; aa line 1; bb lines 2, 4; cc line 3
-      expect(m.raw.users).toEqual(['1', '3', '1', '2', '2', '3', '4']);
-      expect(m.raw.items).toEqual(['10', '10', '11', '11', '10', '12', '13']);
+      // survivors in line order: base line 7; aa lines 1, 2; bb lines 1, 3; cc lines 1, 3
+      expect(m.raw.users).toEqual(['1', '2', '3', '1', '3', '2', '4']);
+      expect(m.raw.items).toEqual(['11', '11', '10', '10', '12', '10', '13']);
     } finally {
       removeTemp(dir);
     }
@@ -206,9 +219,9 @@ describe('reelgraph worker train (child process)', () => {
     const algo = readModelFile(path.join(a, 'out', 'model.rgm'));
     expect(ratingsOf(algo.trainset)).toEqual(EXPECTED);
     const raw = new RawRatings(
-      ['1', '3', '1', '2', '2', '3', '4'],
-      ['10', '10', '11', '11', '10', '12', '13'],
-      Float64Array.from([4, 1, 5, 1, 3, 5, 4.5]),
+      ['1', '2', '3', '1', '3', '2', '4'],
+      ['11', '11', '10', '10', '12', '10', '13'],
+      Float64Array.from([5, 1, 2, 2, 5, 4, 4.5]),
     );
     const own = new SVD({ randomState: 0 }).fit(Trainset.build(raw, [1, 5]));
     for (const [u, i] of [
@@ -227,6 +240,7 @@ describe('reelgraph worker train (child process)', () => {
       algorithm: 'SVD',
       params: manifest.params,
       ratings: 7,
+      ratingScale: [1, 5],
       users: 4,
       items: 4,
       duplicatesReplaced: 8,
@@ -253,9 +267,9 @@ describe('reelgraph worker train (child process)', () => {
     // the model is refitted on the 6 others and tested on user 2's rating 1 of movie 11
     const metrics = JSON.parse(read(root, 'metrics.json').toString());
     const six = new RawRatings(
-      ['1', '3', '1', '2', '3', '4'],
-      ['10', '10', '11', '10', '12', '13'],
-      Float64Array.from([4, 1, 5, 3, 5, 4.5]),
+      ['1', '3', '1', '3', '2', '4'],
+      ['11', '10', '10', '12', '10', '13'],
+      Float64Array.from([5, 2, 2, 5, 4, 4.5]),
     );
     const preds = new SVD({ nFactors: 3, nEpochs: 5, randomState: 7 })
       .fit(Trainset.build(six, [1, 5]))
@@ -303,5 +317,60 @@ describe('reelgraph worker train (child process)', () => {
       'error: /batches/0000000000004-dd.txt line 2: expected 3 or 4 fields',
     );
     expect(fs.readdirSync(path.join(root, 'out'))).toEqual([]);
+  });
+
+  it('fits on the scale of /settings.json and reads only /base and /batches as ratings', async () => {
+    const root = pfs('half-stars', {
+      '/settings.json': JSON.stringify({ dataset: 'none', ratingScale: [0.5, 5] }),
+      '/movies/0000000000001-aa.csv': 'movieId,title,genres,year\n1,"A, B",,\n',
+      '/users/0000000000001-aa.csv': 'userId,age\n7,30\n',
+      '/batches/0000000000002-bb.txt': '7 1 0.5\n7 2 4.5\n8 1 2.5\n',
+    });
+    const r = await runReelgraph(['worker', 'train'], {
+      REELGRAPH_PFS_ROOT: root,
+      REELGRAPH_ALGO: 'BaselineOnly',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('(rating scale [0.5, 5])');
+    const metrics = JSON.parse(read(root, 'metrics.json').toString());
+    expect(metrics).toMatchObject({ ratings: 3, users: 2, items: 2, ratingScale: [0.5, 5] });
+    const algo = readModelFile(path.join(root, 'out', 'model.rgm'));
+    expect(algo.trainset.ratingScale).toEqual([0.5, 5]);
+    // an in-process fit on the same three ratings and scale gives the same estimate
+    const own = new BaselineOnly().fit(
+      Trainset.build(
+        new RawRatings(['7', '7', '8'], ['1', '2', '1'], Float64Array.from([0.5, 4.5, 2.5])),
+        [0.5, 5],
+      ),
+    );
+    expect(algo.predict('8', '2').est).toBe(own.predict('8', '2').est);
+    // a half star is off the default scale [1, 5] of a repo without settings
+    const legacy = pfs('legacy', { '/batches/0000000000002-bb.txt': '7 1 0.5\n' });
+    const r2 = await runReelgraph(['worker', 'train'], { REELGRAPH_PFS_ROOT: legacy });
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toContain('rating "0.5" is outside the rating scale [1, 5]');
+  });
+
+  it('writes no model and succeeds when the repo has no rating yet (--dataset none)', async () => {
+    const root = pfs('empty', {
+      '/settings.json': JSON.stringify({ dataset: 'none', ratingScale: [1, 10] }),
+    });
+    const r = await runReelgraph(['worker', 'train'], { REELGRAPH_PFS_ROOT: root });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('no ratings under');
+    expect(fs.readdirSync(path.join(root, 'out'))).toEqual([]);
+  });
+
+  it('fails on malformed settings, naming the file and the field', async () => {
+    const root = pfs('bad-settings', {
+      ...FILES,
+      '/settings.json': JSON.stringify({ dataset: 'none', ratingScale: [5, 1] }),
+    });
+    const r = await runReelgraph(['worker', 'train'], { REELGRAPH_PFS_ROOT: root });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'error: /settings.json ratingScale must be [lowest, highest], two finite numbers with lowest < highest, got [5,1]',
+    );
   });
 });

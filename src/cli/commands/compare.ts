@@ -27,6 +27,7 @@ import {
   addDataOptions,
   collect,
   loadData,
+  drawSeedIfUnset,
   planData,
   type CommandIo,
   type DataOptions,
@@ -281,6 +282,7 @@ export async function runCompare(
     await runCompareRanking(opts, ranking, io);
     return;
   }
+  const drawn = drawSeedIfUnset(opts); // an unseeded run records the seed it drew
   const entries = planAlgorithms(opts);
   const measures = asUsage(() => parseMeasures(opts.measures.split(',')));
   const topN = planTopN(opts);
@@ -295,6 +297,7 @@ export async function runCompare(
     if (!opts.quiet) io.stderr.write(line + '\n');
   };
   const date = new Date().toISOString();
+  if (drawn) say(`seed ${opts.seed} (drawn; --seed ${opts.seed} replays this run)`);
   const { data, nRatings } = await loadData(opts, p, io);
   checkThresholdScale(topN, data.ratingScale);
   const nSplits = p.splitter.getNSplits(data);

@@ -11,7 +11,8 @@
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import '../../engine/algorithms';
-import { getAlgorithm, listAlgorithms } from '../../engine/algorithms/registry';
+import { createAlgorithm, getAlgorithm, listAlgorithms } from '../../engine/algorithms/registry';
+import { writeModelFile } from '../../engine/model-file';
 import { parseMeasures, type MeasureName } from '../../engine/metrics';
 import {
   crossValidate,
@@ -20,7 +21,7 @@ import {
   type CrossValidateResult,
 } from '../../engine/model-selection';
 import type { ParamValues } from '../../engine/params';
-import { asUsage } from '../errors';
+import { asUsage, UsageError } from '../errors';
 import {
   algorithmParams,
   figuresJson,
@@ -34,6 +35,7 @@ import {
 import {
   addDataOptions,
   collect,
+  drawSeedIfUnset,
   loadData,
   planData,
   type CommandIo,
@@ -72,6 +74,8 @@ export interface EvaluateOptions extends DataOptions, TopNCliOptions, RankingCli
   measures: string;
   json?: boolean;
   quiet?: boolean;
+  /** `--save FILE`: after the folds, fit on the whole data set and write the model file. */
+  save?: string;
 }
 
 /** Where `runEvaluate` writes: the table or JSON to `stdout`, progress and notes to `stderr`. */
@@ -87,7 +91,11 @@ export interface EvaluateJson {
   nRatings: number;
   folds: 'random' | 'predefined';
   nSplits: number;
-  /** KFold's random state (null: drawn from entropy); null for predefined folds. */
+  /**
+   * The seed of the run: KFold's random state (random folds) and the algorithm's `randomState`
+   * unless `--param` set it; the one drawn from entropy when `--seed` was not given, so that
+   * `--seed <seed>` replays the run.
+   */
   seed: number | null;
   measures: MeasureName[];
   perFold: Array<
@@ -127,6 +135,10 @@ export function evaluateCommand(): Command {
     .option('--measures <list>', 'comma-separated measures among rmse, mse, mae, fcp', 'rmse,mae');
   return addRankingOptions(addTopNOptions(cmd))
     .option('--json', 'print one JSON object with per-fold and mean figures instead of the table')
+    .option(
+      '--save <file>',
+      'after the folds, fit the same algorithm and parameters on the whole data set and write the model file (engine loadModel/readModelFile read it back)',
+    )
     .option('--quiet', 'no progress on stderr')
     .addHelpText(
       'after',
@@ -258,10 +270,15 @@ export async function runEvaluate(opts: EvaluateOptions, io: EvaluateIo): Promis
     }
     return;
   }
+  const drawn = drawSeedIfUnset(opts); // an unseeded run records the seed it drew
   const p = plan(opts);
+  if (opts.save !== undefined && opts.folds === 'predefined') {
+    throw new UsageError('--save fits on the whole data set: not with --folds predefined');
+  }
   const say = (line: string) => {
     if (!opts.quiet) io.stderr.write(line + '\n');
   };
+  if (drawn) say(`seed ${opts.seed} (drawn; --seed ${opts.seed} replays this run)`);
   const { data, nRatings } = await loadData(opts, p, io);
   checkThresholdScale(p.topN, data.ratingScale);
   say(
@@ -287,6 +304,14 @@ export async function runEvaluate(opts: EvaluateOptions, io: EvaluateIo): Promis
     progress?.stop();
   }
   const topN = collector ? collector.figures(result.algorithmName) : null;
+  if (opts.save !== undefined) {
+    const trainset = data.buildFullTrainset();
+    const algo = createAlgorithm(p.algo, p.params).fit(trainset);
+    writeModelFile(opts.save, algo, { dataset: opts.dataset, seed: p.seed });
+    say(
+      `saved ${p.algo} fitted on all ${trainset.nRatings} ratings to ${opts.save} (load it with engine readModelFile)`,
+    );
+  }
   if (opts.json) {
     const out = toJson(result, {
       dataset: opts.dataset,

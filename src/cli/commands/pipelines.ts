@@ -3,14 +3,17 @@
  * pipeline` prints them (NAME, VERSION, INPUT, CREATED, STATE / LAST JOB, DESCRIPTION);
  * `pipelines inspect <name>` one pipeline with its effective spec; `pipelines validate <file>`
  * parses a Pachyderm 2.x JSON spec and prints the effective spec (defaults applied) or the
- * field-named error, without touching any data. `--json` prints PipelineInfo objects with enum
- * names (protojson style).
+ * field-named error, without touching any data; `pipelines update train --algo A --params JSON`
+ * changes the train pipeline of a running service through its API (Pachyderm's UpdatePipeline).
+ * `--json` prints PipelineInfo objects with enum names (protojson style).
  *
  * The data directory is opened read-only: safe next to a running server.
  */
 import * as fs from 'node:fs';
 import { Command } from 'commander';
 import type { CommandIo } from '../data-options';
+import { addApiOptions, graphql, type ApiOptions } from '../api-client';
+import { UsageError } from '../errors';
 import {
   addDataDirOption,
   ago,
@@ -100,7 +103,61 @@ export function pipelineText(p: PipelineInfo): string {
   );
 }
 
-/** Build the `pipelines` command (with `inspect` and `validate`). */
+/** Options of `pipelines update`. */
+export interface UpdateOptions extends ApiOptions {
+  algo: string;
+  params: string;
+  seed?: string;
+  json?: boolean;
+}
+
+/** What `pipelines update` (and `search --apply`) gets back. */
+export interface PipelineUpdateResult {
+  pipeline: string;
+  version: number;
+  algorithm: string;
+  params: Record<string, unknown>;
+  seed: number;
+}
+
+/**
+ * Sends an updatePipeline to the API.
+ * @throws UsageError for --params that is not a JSON object or a bad --seed; the API's
+ *   BAD_USER_INPUT naming the parameter
+ */
+export async function runPipelineUpdate(
+  pipeline: string,
+  opts: UpdateOptions,
+): Promise<PipelineUpdateResult> {
+  let params: unknown;
+  try {
+    params = JSON.parse(opts.params);
+  } catch (e) {
+    throw new UsageError(
+      `--params ${JSON.stringify(opts.params)} is not JSON: ${(e as Error).message}`,
+    );
+  }
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+    throw new UsageError(`--params must be a JSON object, e.g. '{"nFactors": 50}'`);
+  }
+  let seed: number | null = null;
+  if (opts.seed !== undefined) {
+    seed = Number(opts.seed);
+    if (!/^\d+$/.test(opts.seed) || seed > 2147483647) {
+      throw new UsageError(
+        `--seed ${JSON.stringify(opts.seed)}: expected a whole number in 0…2147483647`,
+      );
+    }
+  }
+  const data = await graphql<{ updatePipeline: PipelineUpdateResult }>(
+    opts,
+    'mutation($p: String!, $a: String!, $params: JSONObject, $seed: Int) { updatePipeline(pipeline: $p, algorithm: $a, params: $params, seed: $seed) { pipeline version algorithm params seed } }',
+    { p: pipeline, a: opts.algo, params, seed },
+  );
+  return data.updatePipeline;
+}
+
+/** Build the `pipelines` command (with `inspect`, `update` and `validate`). */
 export function pipelinesCommand(io: CommandIo = process): Command {
   const cmd = new Command('pipelines').description(
     'List the pipelines of the engine (embedded, or the pachd of --pachd-address) (like `pachctl list pipeline`).',
@@ -131,6 +188,26 @@ export function pipelinesCommand(io: CommandIo = process): Command {
       );
     });
   cmd.addCommand(inspect);
+
+  const update = new Command('update')
+    .description(
+      "Change the train pipeline's algorithm and parameters on a running service (its API's updatePipeline: a new pipeline version, reprocess, a new model). The parameters are checked against the algorithm's parameter specs first; nothing changes on error.",
+    )
+    .argument('<pipeline>', 'the pipeline: train');
+  addApiOptions(update)
+    .requiredOption('--algo <name>', 'the algorithm, e.g. SVD, SVDpp, NMF, KNNBaseline')
+    .option('--params <json>', 'hyper-parameters as a JSON object, e.g. \'{"nFactors": 50}\'', '{}')
+    .option('--seed <n>', 'the random seed (REELGRAPH_SEED), 0…2147483647')
+    .option('--json', 'print the update as JSON')
+    .action(async (pipeline: string, opts: UpdateOptions) => {
+      const r = await runPipelineUpdate(pipeline, opts);
+      io.stdout.write(
+        opts.json
+          ? JSON.stringify(r, null, 2) + '\n'
+          : `updated pipeline ${r.pipeline} to version ${r.version}: ${r.algorithm} ${JSON.stringify(r.params)}, seed ${r.seed}; a train job refits the model\n`,
+      );
+    });
+  cmd.addCommand(update);
 
   cmd.addCommand(
     new Command('validate')

@@ -14,6 +14,8 @@ import type * as StartModule from '../../server/start';
 export interface ServeOptions extends DataDirOptions {
   host?: string;
   port?: string;
+  dataset?: string;
+  ratingScale?: string;
 }
 
 /** Build the `serve` command. */
@@ -24,6 +26,14 @@ export function serveCommand(): Command {
   return addDataDirOption(cmd)
     .option('--host <host>', 'interface to bind (default: $HOST or 127.0.0.1)')
     .option('--port <port>', 'TCP port, 0 for any free port (default: $PORT or 4000)')
+    .option(
+      '--dataset <name|file>',
+      'first start only: ml-100k (default), ml-1m, ml-latest-small, none, or a ratings file ($REELGRAPH_DATASET)',
+    )
+    .option(
+      '--rating-scale <lo,hi>',
+      "first start only: the rating scale, e.g. 0.5,5 (default: the data set's, else 1,5; $REELGRAPH_RATING_SCALE)",
+    )
     .action(async (opts: ServeOptions) => {
       const env = {
         ...process.env,
@@ -31,6 +41,8 @@ export function serveCommand(): Command {
         ...(opts.port !== undefined ? { PORT: opts.port } : {}),
         ...(opts.dataDir !== undefined ? { REELGRAPH_DATA_DIR: opts.dataDir } : {}),
         ...(opts.pachdAddress !== undefined ? { REELGRAPH_PACHD_ADDRESS: opts.pachdAddress } : {}),
+        ...(opts.dataset !== undefined ? { REELGRAPH_DATASET: opts.dataset } : {}),
+        ...(opts.ratingScale !== undefined ? { REELGRAPH_RATING_SCALE: opts.ratingScale } : {}),
       };
       let config;
       try {
@@ -43,6 +55,8 @@ export function serveCommand(): Command {
           [opts.port, 'PORT', '--port'],
           [opts.dataDir, 'REELGRAPH_DATA_DIR', '--data-dir'],
           [opts.pachdAddress, 'REELGRAPH_PACHD_ADDRESS', '--pachd-address'],
+          [opts.dataset, 'REELGRAPH_DATASET', '--dataset'],
+          [opts.ratingScale, 'REELGRAPH_RATING_SCALE', '--rating-scale'],
         ];
         let message = e.message;
         for (const [value, variable, option] of given) {

@@ -103,10 +103,11 @@ export abstract class FactorModel extends AlgoBase {
   /**
    * Surprise's estimate of SVD and NMF. Biased (`params.biased`): `μ (+ b_u if u is known)
    * (+ b_i if i is known) (+ q_iᵀ p_u if both are known)`. Unbiased: `q_iᵀ p_u`.
-   * @param unknownMessage the message Surprise raises when unbiased and u or i is unknown.
-   * @throws PredictionImpossible (unbiased only) when the user or the item is unknown.
+   * @throws PredictionImpossible (unbiased only) when the user or the item is unknown, naming the
+   *   unknown side as the base class does: "User unknown", "Item unknown" or "User and item are
+   *   unknown." (Surprise says "User and item(s) are unknown." whichever side it is.)
    */
-  protected biasedOrPlainEstimate(u: number, i: number, unknownMessage: string): number {
+  protected biasedOrPlainEstimate(u: number, i: number): number {
     const ts = this.trainset;
     const knownUser = ts.knowsUser(u);
     const knownItem = ts.knowsItem(i);
@@ -118,7 +119,7 @@ export abstract class FactorModel extends AlgoBase {
       return est;
     }
     if (knownUser && knownItem) return this.dot(u, i);
-    throw new PredictionImpossible(unknownMessage);
+    throw new PredictionImpossible(unknownReason(knownUser, knownItem));
   }
 
   /** Arrays `bu`, `bi`, `pu`, `qi` (float64) for a model file. */
@@ -135,4 +136,13 @@ export abstract class FactorModel extends AlgoBase {
     this.pu = requireArray(state, 'pu', nUsers * nF, Float64Array);
     this.qi = requireArray(state, 'qi', nItems * nF, Float64Array);
   }
+}
+
+/**
+ * Why an estimate is impossible, naming the unknown side: "User unknown", "Item unknown", or
+ * "User and item are unknown." when both are (the reasons of `AlgoBase.predict`).
+ */
+export function unknownReason(knownUser: boolean, knownItem: boolean): string {
+  if (!knownUser && !knownItem) return 'User and item are unknown.';
+  return knownItem ? 'User unknown' : 'Item unknown';
 }

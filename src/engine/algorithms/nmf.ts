@@ -136,9 +136,10 @@ export class NMF extends FactorModel {
   /**
    * Biased: `μ (+ b_u if u is known) (+ b_i if i is known) (+ q_iᵀ p_u if both are known)`.
    * Unbiased: `q_iᵀ p_u`. Factors are ≥ 0 (see the module comment).
-   * @throws PredictionImpossible (unbiased only) when the user or the item is unknown.
+   * @throws PredictionImpossible (unbiased only) when the user or the item is unknown, naming
+   *   which ("User unknown", "Item unknown", "User and item are unknown.").
    */
   estimate(u: number, i: number): number {
-    return this.biasedOrPlainEstimate(u, i, 'User and item are unknown.');
+    return this.biasedOrPlainEstimate(u, i);
   }
 }

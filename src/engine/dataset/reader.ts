@@ -13,7 +13,9 @@
  * - blank lines are skipped (Surprise fails on them with a Python traceback);
  * - with `sep: ','`, double-quoted fields are read as RFC 4180 says.
  * As in Surprise, fields are trimmed and fields beyond those the line format names are ignored
- * (so `'user item rating'` reads a file that also has timestamps).
+ * (so `'user item rating'` reads a file that also has timestamps), unless `extraFields: 'reject'`:
+ * the built-in data sets' readers use it, since their files have exactly the fields they name
+ * (a `ratings.dat` line with 5 fields is an error, not a rating).
  */
 import { RawRatings, checkRatingScale, type RatingScale } from './raw-ratings';
 import { DatasetFormatError } from './errors';
@@ -47,6 +49,11 @@ export interface ReaderOptions {
   ratingScale?: RatingScale;
   /** Text encoding of the file. Default `'utf-8'` (a leading BOM is dropped). */
   encoding?: 'utf-8' | 'latin1';
+  /**
+   * A line with more fields than `lineFormat` names: `'ignore'` them (Surprise's behaviour, the
+   * default) or `'reject'` the line with a DatasetFormatError (the built-in data sets' readers).
+   */
+  extraFields?: 'ignore' | 'reject';
 }
 
 const FIELD_NAMES = ['user', 'item', 'rating', 'timestamp'] as const;
@@ -63,6 +70,7 @@ const BUILTIN_READERS: Record<
     skipLines: 0,
     ratingScale: [1, 5],
     encoding: 'utf-8',
+    extraFields: 'reject',
   },
   'ml-1m': {
     lineFormat: 'user item rating timestamp',
@@ -70,6 +78,7 @@ const BUILTIN_READERS: Record<
     skipLines: 0,
     ratingScale: [1, 5],
     encoding: 'utf-8',
+    extraFields: 'reject',
   },
   'ml-latest-small': {
     lineFormat: 'user item rating timestamp',
@@ -77,6 +86,7 @@ const BUILTIN_READERS: Record<
     skipLines: 1,
     ratingScale: [0.5, 5],
     encoding: 'utf-8',
+    extraFields: 'reject',
   },
 };
 
@@ -102,11 +112,13 @@ export class Reader {
   readonly fieldIndex: Readonly<Record<FieldName, number>>;
   /** Number of fields a line must have at least. */
   readonly minFields: number;
+  /** Whether a line with more fields than the line format names is an error. */
+  readonly rejectExtraFields: boolean;
 
   /**
    * @throws RangeError for an unknown or repeated field name, a missing user/item/rating field, an
-   *   empty separator, a negative or fractional `skipLines`, or a rating scale that is not two
-   *   finite numbers with lowest < highest.
+   *   empty separator, a negative or fractional `skipLines`, a rating scale that is not two
+   *   finite numbers with lowest < highest, or an `extraFields` other than ignore/reject.
    */
   constructor(options: ReaderOptions = {}) {
     const tokens = (options.lineFormat ?? 'user item rating').trim().split(/\s+/);
@@ -147,6 +159,11 @@ export class Reader {
     this.encoding = encoding;
     this.fieldIndex = idx;
     this.minFields = Math.max(idx.user, idx.item, idx.rating, idx.timestamp) + 1;
+    const extra = options.extraFields ?? 'ignore';
+    if (extra !== 'ignore' && extra !== 'reject') {
+      throw new RangeError(`extraFields must be "ignore" or "reject", got "${String(extra)}"`);
+    }
+    this.rejectExtraFields = extra === 'reject';
   }
 
   /**
@@ -240,6 +257,19 @@ export class Reader {
           sep === undefined ? found : countFields(text, lineStart, stop, sep),
         );
       }
+      if (this.rejectExtraFields && hasMoreFields(text, ends[need - 1], stop, sep)) {
+        this.tooManyFields(
+          file,
+          lineNo,
+          text.slice(lineStart, stop),
+          sep === undefined
+            ? text
+                .slice(lineStart, stop)
+                .trim()
+                .split(/[ \t\v\f\r\u00a0]+/).length
+            : countFields(text, lineStart, stop, sep),
+        );
+      }
       const { user: ui, item: ii, rating: ri, timestamp: ti } = this.fieldIndex;
       this.addRecord(
         out,
@@ -265,6 +295,9 @@ export class Reader {
     const res = splitCsvLine(line, ',');
     if (!Array.isArray(res)) throw new DatasetFormatError(file, lineNo, res.problem);
     if (res.length < this.minFields) this.tooFewFields(file, lineNo, line, res.length);
+    if (this.rejectExtraFields && res.length > this.minFields) {
+      this.tooManyFields(file, lineNo, line, res.length);
+    }
     const { user: ui, item: ii, rating: ri, timestamp: ti } = this.fieldIndex;
     const f = res.map((x) => x.trim());
     const ts = ti >= 0 ? f[ti] : '';
@@ -290,6 +323,15 @@ export class Reader {
       file,
       lineNo,
       `expected at least ${this.minFields} fields (${this.lineFormat}) separated by ` +
+        `${this.describeSep()}, found ${found}: ${JSON.stringify(line)}`,
+    );
+  }
+
+  private tooManyFields(file: string, lineNo: number, line: string, found: number): never {
+    throw new DatasetFormatError(
+      file,
+      lineNo,
+      `expected ${this.minFields} fields (${this.lineFormat}) separated by ` +
         `${this.describeSep()}, found ${found}: ${JSON.stringify(line)}`,
     );
   }
@@ -444,6 +486,16 @@ function countFields(text: string, a: number, b: number, sep: string): number {
     count++;
   }
   return count;
+}
+
+/**
+ * Whether `text[from, stop)` (what follows the last field a line format names) holds another
+ * field: anything but whitespace (any-whitespace separator), or a separator (a literal one).
+ */
+function hasMoreFields(text: string, from: number, stop: number, sep: string | undefined): boolean {
+  if (sep === undefined) return !isBlankRange(text, from, stop);
+  const k = text.indexOf(sep, from);
+  return k >= 0 && k + sep.length <= stop;
 }
 
 function isBlankRange(text: string, a: number, b: number): boolean {
