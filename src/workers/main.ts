@@ -42,14 +42,17 @@ function runDatum(name: WorkerName, pfsRoot: string, env: NodeJS.ProcessEnv, io:
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { rankerConfigFromEnv, trainRanker } = require('./train-ranker') as typeof RankerModule;
     const ranker = rankerConfigFromEnv(env, config.seed); // checked before any fit
-    trainModel(
+    const trained = trainModel(
       path.join(pfsRoot, 'training'),
       path.join(pfsRoot, 'out'),
       config,
       env.training_COMMIT || null,
       log,
     );
-    if (ranker) trainRanker(path.join(pfsRoot, 'training'), path.join(pfsRoot, 'out'), ranker, log);
+    // no rating yet (--dataset none): no model, hence no ranker either
+    if (ranker && trained) {
+      trainRanker(path.join(pfsRoot, 'training'), path.join(pfsRoot, 'out'), ranker, log);
+    }
   } else {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { predictDatum } = require('./predict') as typeof PredictModule;

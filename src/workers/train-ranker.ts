@@ -28,7 +28,8 @@ import {
   saveRanker,
 } from '../engine/rankers';
 import { Trainset } from '../engine/trainset';
-import { TRAINING_RATING_SCALE, readTrainingRatings } from './training-data';
+import { readTrainingRatings } from './training-data';
+import { readSettingsDir } from './data-settings';
 
 /** The ranker file and its facts in a `train` commit. */
 export const RANKER_FILE = 'ranker.rgr';
@@ -112,7 +113,8 @@ export function trainRanker(
   config: RankerConfig,
   log: (line: string) => void = () => undefined,
 ): { info: RankerInfo; files: string[] } {
-  const trainset = Trainset.build(readTrainingRatings(inputDir).raw, TRAINING_RATING_SCALE);
+  const { ratingScale } = readSettingsDir(inputDir); // the scale of /settings.json, as trainModel
+  const trainset = Trainset.build(readTrainingRatings(inputDir, ratingScale).raw, ratingScale);
   const ranker = createRanker(config.ranker, config.params);
   const t0 = process.hrtime.bigint();
   ranker.fit(trainset);
