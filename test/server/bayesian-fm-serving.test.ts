@@ -60,6 +60,8 @@ beforeAll(async () => {
   const train = loadPipelineSpec('train') as { transform: { env: Record<string, string> } };
   train.transform.env.REELGRAPH_ALGO = 'BayesianFM';
   train.transform.env.REELGRAPH_PARAMS = JSON.stringify(PARAMS);
+  // no ranker: recommendations then rank by the rating model's estimates (rankedBy BayesianFM)
+  train.transform.env.REELGRAPH_RANKER = 'none';
   await pach.createPipeline(train as unknown as Record<string, unknown>);
   await pach.createPipeline(pipelineSpecFor('predict', pach));
   const boot = await bootstrap(pach, { datasets });
@@ -195,16 +197,21 @@ test('subscribeToPrediction, REST /result and recommendations answer with the en
   for (const userId of ['196', NEW_USER]) {
     const r = await postGraphQL(
       server.graphqlUrl,
-      'query($u: ID!) { recommendations(userId: $u, first: 5) { knownUser items { movieId score } } }',
+      'query($u: ID!) { recommendations(userId: $u, first: 5) { knownUser rankedBy items { movieId score } } }',
       { token: TOKEN, variables: { u: userId } },
     );
     expect(r.body.errors).toBeUndefined();
     const recs = (
       r.body.data as {
-        recommendations: { knownUser: boolean; items: { movieId: string; score: number }[] };
+        recommendations: {
+          knownUser: boolean;
+          rankedBy: string;
+          items: { movieId: string; score: number }[];
+        };
       }
     ).recommendations;
     expect(recs.knownUser).toBe(userId !== NEW_USER);
+    expect(recs.rankedBy).toBe('BayesianFM');
     expect(recs.items).toEqual(
       recommend(own, userId, { k: 5 }).map((x) => ({ movieId: x.iid, score: x.est })),
     );
