@@ -43,7 +43,7 @@ export class JobResolver {
 
   @Query(() => Job, {
     description:
-      "One job by id (= its commit set id). A training commit's id names both its train job and the predict job after it: give `pipeline` then. Errors: NOT_FOUND; BAD_USER_INPUT when the id is ambiguous and pipeline is missing.",
+      "One job by id (= its commit set id): a training commit's id names its train job, a request's or a `models` commit's id its predict job. Errors: NOT_FOUND; BAD_USER_INPUT when the id names jobs of several pipelines (a commit set reaching more than one) and pipeline is missing.",
   })
   async job(
     @Arg('id', () => ID, { description: 'The job id (32 hex).' }) id: string,

@@ -11,6 +11,7 @@ import type {
   ModelVersion as ModelVersionData,
   OnlinePrediction as OnlinePredictionData,
   Page,
+  PredictionHistoryEntry as PredictionHistoryEntryData,
   PredictionRequestReceipt,
   PredictionResult as PredictionResultData,
   Recommendations as RecommendationsData,
@@ -21,7 +22,12 @@ import { Commit, Repo } from './repo.type';
 import { CommitRef, Job, JobConnection } from './job.type';
 import { ModelVersion } from './model.type';
 import { Movie, MovieConnection, Recommendations, User } from './movie.type';
-import { OnlinePrediction, PredictionRequest, PredictionResult } from './prediction.type';
+import {
+  OnlinePrediction,
+  PastPredictionConnection,
+  PredictionRequest,
+  PredictionResult,
+} from './prediction.type';
 import { RatingBatch } from './rating.type';
 
 /** Thrown for an enum value that has no GraphQL counterpart (JOB_STATE_UNKNOWN, ORIGIN_KIND_UNKNOWN). */
@@ -152,7 +158,12 @@ function toConnection<D, N>(
     nodes: edges.map((e) => e.node),
     pageInfo: {
       hasNextPage: page.hasNextPage,
-      endCursor: edges.length ? edges[edges.length - 1].cursor : null,
+      endCursor:
+        page.endCursor !== undefined
+          ? page.endCursor
+          : edges.length
+            ? edges[edges.length - 1].cursor
+            : null,
     },
   };
 }
@@ -194,6 +205,17 @@ export function toPredictionResult(r: PredictionResultData): PredictionResult {
   };
 }
 
+/** A page of past prediction requests → PastPredictionConnection. */
+export function toPastPredictionConnection(
+  page: Page<PredictionHistoryEntryData>,
+): PastPredictionConnection {
+  return toConnection(page, (e) => ({
+    requestId: e.requestId,
+    requestedAt: e.requestedAt,
+    result: toPredictionResult(e.result),
+  }));
+}
+
 /** OnlinePrediction payload → OnlinePrediction. */
 export function toOnlinePrediction(p: OnlinePredictionData): OnlinePrediction {
   return {
@@ -208,12 +230,14 @@ export function toOnlinePrediction(p: OnlinePredictionData): OnlinePrediction {
 
 /**
  * ModelVersion payload → ModelVersion; `servingVersion` marks the serving one, `servingReason`
- * (else the payload's own) says why it serves.
+ * (else the payload's own) says why it serves, and it carries `newerFailedJob` (the train job
+ * that failed after it, if any).
  */
 export function toModelVersion(
   m: ModelVersionData,
   servingVersion: string | null,
   servingReason: string | null = null,
+  newerFailedJob: JobInfo | null = null,
 ): ModelVersion {
   return {
     version: m.version,
@@ -234,6 +258,7 @@ export function toModelVersion(
     finishedAt: m.finishedAt,
     serving: servingVersion === m.version,
     servingReason: servingVersion === m.version ? (servingReason ?? m.servingReason ?? null) : null,
+    newerFailedJob: servingVersion === m.version && newerFailedJob ? toJob(newerFailedJob) : null,
   };
 }
 

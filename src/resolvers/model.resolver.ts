@@ -23,7 +23,12 @@ export class ModelResolver {
     const models = ctx.services.models;
     const v = version ?? models.currentVersion();
     if (v === null) throw new ModelNotReadyError();
-    return toModelVersion(await models.model(v), models.currentVersion(), models.servingReason());
+    return toModelVersion(
+      await models.model(v),
+      models.currentVersion(),
+      models.servingReason(),
+      models.newerFailedJob(),
+    );
   }
 
   @Mutation(() => ModelVersion, {
@@ -46,7 +51,9 @@ export class ModelResolver {
   ): Promise<ModelVersion | null> {
     const models = ctx.services.models;
     const v = await models.serveModel(version ?? null, reason);
-    return v === null ? null : toModelVersion(await models.model(v), v, models.servingReason());
+    return v === null
+      ? null
+      : toModelVersion(await models.model(v), v, models.servingReason(), models.newerFailedJob());
   }
 
   @Query(() => [ModelVersion], {
@@ -58,19 +65,25 @@ export class ModelResolver {
   ): Promise<ModelVersion[]> {
     const current = ctx.services.models.currentVersion();
     const reason = ctx.services.models.servingReason();
+    const failed = ctx.services.models.newerFailedJob();
     return (await ctx.services.models.models({ first })).map((m) =>
-      toModelVersion(m, current, reason),
+      toModelVersion(m, current, reason, failed),
     );
   }
 
   @Subscription(() => ModelVersion, {
     description:
-      'Pushes each model version once it is served: after a train job finished and its model was loaded and swapped in, or after serveModel pinned or unpinned one (servingReason says which).',
+      'Pushes each model version once it is served: after a train job finished and its model was loaded and swapped in, or after serveModel pinned or unpinned one (servingReason says which); and the serving version again when a newer train job failed (its newerFailedJob says which; the serving version keeps answering).',
     subscribe: async ({ context }: SubscribeResolverData<unknown, object, GraphQLContext>) =>
       context.services.events.subscribe('MODEL_UPDATED'),
   })
-  modelUpdated(@Root() model: ModelVersionData): ModelVersion {
-    return toModelVersion(model, model.version, model.servingReason ?? null);
+  modelUpdated(@Root() model: ModelVersionData, @Ctx() ctx: GraphQLContext): ModelVersion {
+    return toModelVersion(
+      model,
+      model.version,
+      model.servingReason ?? null,
+      ctx.services.models.newerFailedJob(),
+    );
   }
 
   @Query(() => OnlinePrediction, {

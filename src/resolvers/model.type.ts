@@ -1,6 +1,7 @@
 /** Output type of model versions. */
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { Job } from './job.type';
 
 @ObjectType({
   description:
@@ -88,4 +89,11 @@ export class ModelVersion {
 
   @Field({ description: 'True when this version is the one serving predict/recommendations now.' })
   serving!: boolean;
+
+  @Field(() => Job, {
+    nullable: true,
+    description:
+      'On the serving version only: the newest train job when it ended FAILURE, KILLED or UNRUNNABLE after this version was made — the newest version failed and this one keeps serving (and answering prediction requests). Null when the newest train job succeeded, and on other versions.',
+  })
+  newerFailedJob!: Job | null;
 }

@@ -1,15 +1,16 @@
 /** Output types of prediction requests, their results and online predictions. */
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { Job } from './job.type';
+import { PageInfo } from './page.type';
 
 @ObjectType({
   description:
-    'A prediction request committed as one file at the root of the `streaming` repo; the predict job with the same id as its commit answers it.',
+    'A prediction request committed as one file at the root of the `streaming` repo; the predict job with the same id as its commit answers it (or, when no model existed yet, the job of the first model). Once answered it is retired from the head of `streaming`; its answer stays in the history.',
 })
 export class PredictionRequest {
   @Field(() => ID, {
     description:
-      "The request id: 32 random hex digits, the request file's name, and the only way to read the answer (subscribeToPrediction, prediction).",
+      "The request id: 32 random hex digits (the id of the request's `streaming` commit), the request file's name, and the only way to read the answer (subscribeToPrediction, prediction).",
   })
   requestId!: string;
 
@@ -54,7 +55,7 @@ export class PredictionLineError {
 
 @ObjectType({
   description:
-    'The answer to a prediction request: pending (`ready: false`), answered (`predictions`), or failed (`ready: true` with `error`). The answer is the FIRST finished one: the output of the predict job covering the request (id = the request commit); later re-answers after a retrain do not change it.',
+    'The answer to a prediction request: pending (`ready: false`), answered (`predictions`), or failed (`ready: true` with `error`). The answer is the FIRST finished one: normally the output of the predict job covering the request (id = the request commit); when that job had no model yet (or failed), the first later job that answered it. Nothing re-answers it later.',
 })
 export class PredictionResult {
   @Field(() => ID, { description: 'The request id.' })
@@ -62,7 +63,7 @@ export class PredictionResult {
 
   @Field({
     description:
-      'True when the result is final: answered, or failed with `error`. False while the predict job runs.',
+      'True when answered, or failed with `error`. False while the predict job runs or the request waits for the first model.',
   })
   ready!: boolean;
 
@@ -84,14 +85,14 @@ export class PredictionResult {
   @Field(() => String, {
     nullable: true,
     description:
-      'Why there is no answer: the predict job FAILED, was KILLED or is UNRUNNABLE (with its reason). Null otherwise.',
+      'Why there is no answer: the predict job FAILED or was KILLED (with its reason) and no later job answered yet. Null otherwise.',
   })
   error!: string | null;
 
   @Field(() => ID, {
     nullable: true,
     description:
-      'The model version (`train` commit) whose model answered; null while pending or on error.',
+      'The model version (`train` commit) whose model answered (named by the `models` commit the job read); null while pending or on error.',
   })
   modelVersion!: string | null;
 
@@ -119,4 +120,47 @@ export class OnlinePrediction extends Prediction {
 
   @Field(() => ID, { description: 'The model version (`train` commit) that answered.' })
   modelVersion!: string;
+}
+
+@ObjectType({
+  description:
+    'A past prediction request with its result: the answer and the model version that gave it (or pending / error).',
+})
+export class PastPrediction {
+  @Field(() => ID, { description: 'The request id (= its `streaming` commit id).' })
+  requestId!: string;
+
+  @Field({ description: 'When the request was committed (ISO 8601).' })
+  requestedAt!: Date;
+
+  @Field(() => PredictionResult, {
+    description: 'Its result, as `prediction(requestId)` gives it.',
+  })
+  result!: PredictionResult;
+}
+
+@ObjectType({ description: 'A past prediction request with its cursor.' })
+export class PastPredictionEdge {
+  @Field({ description: 'Opaque cursor: pass as `after` for the requests older than this one.' })
+  cursor!: string;
+
+  @Field(() => PastPrediction, { description: 'The request.' })
+  node!: PastPrediction;
+}
+
+@ObjectType({
+  description:
+    'A page of past prediction requests, newest first. A page scans at most 1,000 requests: with a userId it may hold fewer than `first` (even none) while hasNextPage is true; go on from pageInfo.endCursor.',
+})
+export class PastPredictionConnection {
+  @Field(() => [PastPredictionEdge], { description: 'The requests of this page with cursors.' })
+  edges!: PastPredictionEdge[];
+
+  @Field(() => [PastPrediction], { description: 'The requests of this page (same order).' })
+  nodes!: PastPrediction[];
+
+  @Field(() => PageInfo, {
+    description: 'Whether more requests follow, and the cursor to get them.',
+  })
+  pageInfo!: PageInfo;
 }

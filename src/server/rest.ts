@@ -8,14 +8,16 @@
  *   wins, whatever the timestamps: `replaced` counts the lines that replace a rating the serving
  *   model holds, `superseded` lists the indexes of lines a later line of the same body overrides.
  * - `POST /predict {"data": ["233 346", …]}` → `{"filename": "<requestId>"}`: each line is
- *   `user_id movie_id`; the lines become ONE prediction request (one `streaming` commit).
+ *   `user_id movie_id`; the lines become ONE prediction request (one `streaming` commit). Before
+ *   the first model is served: 503, nothing committed (the Flask contract).
  * - `POST /result {"filename": "<requestId>"}` → `{"data": "233 346 4.32…\n…", "ready": true}`
  *   once the predict job finished (`ready: false`, `data: ""` while it runs; `ready: true` with
- *   an `error` when it failed). `data` is the predict job's answer file as the worker wrote it
- *   (src/workers/predict.ts): one line `user_id movie_id estimate` per pair, the estimate as the
- *   shortest decimal that reads back to the model's double, plus a 4th field `impossible` when the
- *   user or the movie is unknown to the model (Surprise's `was_impossible`), and
- *   `# error line n: …` for a line the predict program rejected.
+ *   an `error` when its predict job failed). An answer is kept forever: an old request gives the
+ *   answer first given, whatever the models since. `data` is the predict job's answer file as
+ *   the worker wrote it (src/workers/predict.ts): one line `user_id movie_id estimate` per
+ *   pair, the estimate as the shortest decimal that reads back to the model's double, plus a
+ *   4th field `impossible` when the user or the movie is unknown to the model (Surprise's
+ *   `was_impossible`), and `# error line n: …` for a line the predict program rejected.
  *
  * The filename is an opaque id: only a request id (32 lowercase hex digits) is accepted, and it
  * is only ever looked up as a request in the `predict`/`streaming` repos, never used as a path.
@@ -29,13 +31,14 @@ import type { Services } from '../services';
 import {
   type InputIssue,
   MAX_ISSUES_IN_MESSAGE,
+  ModelNotReadyError,
   ServiceError,
   ValidationError,
 } from '../services/errors';
 import type { Authenticator } from './auth';
 
 /** What the REST routes need from the services. */
-export type RestServices = Pick<Services, 'ratings' | 'predictions'>;
+export type RestServices = Pick<Services, 'ratings' | 'predictions' | 'models'>;
 
 /** A request id as the predictions service issues it. */
 export const REQUEST_ID_PATTERN = /^[0-9a-f]{32}$/;
@@ -286,6 +289,13 @@ export function restRouter(
     json,
     route(async (req) => {
       const lines = parseLines(body(req).data, ['userId', 'movieId'], 0, opts.maxItems);
+      // the Flask contract: no model yet → 503 at once (GraphQL's requestPredictions waits)
+      if (services.models.currentVersion() === null) {
+        if (lines.issues.length) throw new ValidationError('data', lines.issues);
+        throw new ModelNotReadyError(
+          'no model is available yet: the first train job has not finished; retry when GET /readyz answers 200',
+        );
+      }
       const receipt = await submit(lines, (pairs) =>
         services.predictions.requestPredictions(pairs),
       );

@@ -12,9 +12,12 @@
  *    directory made before the settings existed); built-in data sets are found (or downloaded and
  *    verified) as the engine's are, and their SHA-256 is checked;
  * 3. create the pipelines from `workers/train/pipeline.json` and `workers/predict/pipeline.json`
- *    (on the embedded engine, `predict` with datum batching: {@link pipelineSpecFor});
+ *    (on the embedded engine, `predict` with datum batching: {@link pipelineSpecFor}); a `predict`
+ *    pipeline made by an older version (crossing `train` instead of `models`) is updated to the
+ *    new input (pachyderm UpdatePipeline: `createPipeline` with `update`);
  * 4. wait for the first model: the newest successful `train` job's output (waiting for a running
- *    one), and for the rest of its commit set (the `predict` job it triggered).
+ *    one), publish it to the `models` repo (model-publisher.ts; nothing when it already serves)
+ *    and wait for the `predict` job of that `models` commit.
  *
  * Several processes may run it at once (API replicas and the set-up Job of k8s/): a repo or
  * pipeline that another process created between the check and the call (ALREADY_EXISTS) counts as
@@ -31,7 +34,9 @@ import { type Commit, type JobInfo, JobState, isTerminalJobState } from '../pach
 import { EmbeddedPachyderm, type EmbeddedOptions } from '../pachyderm/embedded';
 import { embeddedPps, type PpsOptions } from '../pachyderm/embedded/pps';
 import { connectPachd } from '../pachyderm/grpc/client';
+import { pfsInputs } from '../pachyderm/spec';
 import { MANIFEST_FILE, METRICS_FILE, MODEL_FILE } from '../workers/files';
+import { MODELS_REPO, ModelPublisher } from './model-publisher';
 import type { RatingScale } from '../engine/dataset/raw-ratings';
 import { SETTINGS_PATH } from '../workers/data-settings';
 import { BASE_TRAINING_FILE, initialData } from './initial-data';
@@ -41,6 +46,8 @@ import type { TrainManifest, TrainMetrics } from '../workers/train';
 export const TRAINING_REPO = 'training';
 /** The repo of prediction requests (input of `predict`). */
 export const STREAMING_REPO = 'streaming';
+/** The repo of published models (input of `predict`; see model-publisher.ts). */
+export { MODELS_REPO } from './model-publisher';
 /** The pipelines, in creation order. */
 export const PIPELINES = ['train', 'predict'] as const;
 export { BASE_TRAINING_FILE };
@@ -200,6 +207,8 @@ export interface BootstrapResult {
   baseFiles: string[];
   /** Pipelines created by this run. */
   createdPipelines: string[];
+  /** Pipelines updated by this run (a `predict` made by an older version). */
+  updatedPipelines: string[];
   /** The first model (null when `waitForModel` is false). */
   model: ModelInfo | null;
 }
@@ -261,11 +270,15 @@ export async function bootstrap(
     baseDescription: null,
     baseFiles: [],
     createdPipelines: [],
+    updatedPipelines: [],
     model: null,
   };
   const descriptions: Record<string, string> = {
     [TRAINING_REPO]: 'Ratings: one file per batch, lines "user_id movie_id rating [timestamp]".',
-    [STREAMING_REPO]: 'Prediction requests: one file per request, lines "user_id movie_id".',
+    [STREAMING_REPO]:
+      'Prediction requests: one file per PENDING request, lines "user_id movie_id"; answered ones are retired (they stay in the history).',
+    [MODELS_REPO]:
+      "The model predict answers with: a copy of a successful train commit's model.rgm and serving.json {version, pinned}.",
   };
   // the data first: when it cannot be found, nothing is created
   const at = (p: string) => ({ commit: `${TRAINING_REPO}@master`, path: p });
@@ -279,7 +292,7 @@ export async function bootstrap(
         ratingScale: opts.ratingScale,
         datasets: opts.datasets,
       });
-  for (const repo of [TRAINING_REPO, STREAMING_REPO]) {
+  for (const repo of [TRAINING_REPO, STREAMING_REPO, MODELS_REPO]) {
     if (await exists(() => pach.inspectRepo(repo))) continue;
     if (await created(() => pach.createRepo(repo, { description: descriptions[repo] }))) {
       result.createdRepos.push(repo);
@@ -317,10 +330,21 @@ export async function bootstrap(
   }
 
   for (const name of PIPELINES) {
-    if (await exists(() => pach.inspectPipeline(name))) continue;
-    if (await created(() => pach.createPipeline(pipelineSpecFor(name, pach)))) {
-      result.createdPipelines.push(name);
-      log(`created pipeline ${name}`);
+    let info;
+    try {
+      info = await pach.inspectPipeline(name);
+    } catch (e) {
+      if (!isPachError(e, PachCode.NOT_FOUND)) throw e;
+    }
+    if (!info) {
+      if (await created(() => pach.createPipeline(pipelineSpecFor(name, pach)))) {
+        result.createdPipelines.push(name);
+        log(`created pipeline ${name}`);
+      }
+      continue;
+    }
+    if (await upgradePipeline(pach, name, info.details.input, log)) {
+      result.updatedPipelines.push(name);
     }
   }
 
@@ -333,9 +357,44 @@ export async function bootstrap(
 }
 
 /**
+ * Updates a pipeline made by an older version whose PFS inputs (repo names) differ from the
+ * committed spec's: today only `predict`, which crossed `train` and now crosses `models`.
+ * Pachyderm's UpdatePipeline (`createPipeline` with `update`, without `reprocess`): the next job
+ * computes the datums of the new input. Pipelines whose inputs match are left alone (no job).
+ * @returns true when it updated the pipeline.
+ */
+export async function upgradePipeline(
+  pach: Pachyderm,
+  name: string,
+  input: Parameters<typeof pfsInputs>[0],
+  log: (line: string) => void = () => undefined,
+): Promise<boolean> {
+  const spec = pipelineSpecFor(name, pach);
+  const want = JSON.stringify(
+    pfsInputs(spec.input as Parameters<typeof pfsInputs>[0])
+      .map((i) => i.repo)
+      .sort(),
+  );
+  const have = JSON.stringify(
+    pfsInputs(input)
+      .map((i) => i.repo)
+      .sort(),
+  );
+  if (want === have) return false;
+  if (name === 'predict') {
+    // the model input must be there before the pipeline reads it
+    await created(() => pach.createRepo(MODELS_REPO)).catch(() => undefined);
+  }
+  await pach.createPipeline(spec, { update: true });
+  log(`updated pipeline ${name}: inputs ${have} → ${want}`);
+  return true;
+}
+
+/**
  * The newest model: waits for the newest `train` job to end and returns its output when it
- * succeeded with a model, else the newest earlier one that did; then waits for the rest of the
- * job's commit set (the `predict` job it triggered) to finish.
+ * succeeded with a model, else the newest earlier one that did; then publishes it to the
+ * `models` repo (unless a newer or pinned model serves there) and waits for the commit set of the
+ * `models` head (its `predict` job) to finish.
  * @returns null when train jobs succeeded but none wrote a model (no ratings yet)
  * @throws Error "train job X failed: reason" when no train job succeeded; Error on timeout
  */
@@ -369,7 +428,15 @@ export async function waitForModel(
         metrics: (await read(METRICS_FILE)) as TrainMetrics,
         manifest: (await read(MANIFEST_FILE)) as TrainManifest,
       };
-      for await (const c of pach.inspectCommitSet(info.job.id, { wait: true, signal: ac.signal })) {
+      // serve it: publish it to `models` (if no newer or pinned one serves) and wait for the
+      // predict job of the `models` head
+      const publisher = new ModelPublisher(pach);
+      await publisher.publish(model.commit, { onlyIfNewer: true });
+      const head = await pach.inspectCommit(`${MODELS_REPO}@master`);
+      for await (const c of pach.inspectCommitSet(head.commit.id, {
+        wait: true,
+        signal: ac.signal,
+      })) {
         void c;
       }
       return model;

@@ -14,6 +14,13 @@ export interface ServiceConfig {
   trainRepo?: string;
   /** Output repo of the predict pipeline (answers). Default `predict`. */
   predictRepo?: string;
+  /** Repo of the published models (the predict pipeline's model input). Default `models`. */
+  modelsRepo?: string;
+  /**
+   * Retire answered requests from the head of `streaming` (default true). Only a process that
+   * must leave that to others (a read-only replica, a test of the start-up catch-up) sets false.
+   */
+  retireAnswered?: boolean;
   /** Most items accepted by one `addRatings` or `requestPredictions` call. Default 10 000. */
   maxItems?: number;
   /** Longest user or movie id, in characters. Default 64. */
@@ -40,6 +47,8 @@ export const SERVICE_DEFAULTS: Readonly<ResolvedServiceConfig> = Object.freeze({
   streamingRepo: 'streaming',
   trainRepo: 'train',
   predictRepo: 'predict',
+  modelsRepo: 'models',
+  retireAnswered: true,
   maxItems: 10_000,
   maxIdLength: 64,
   maxPageSize: 100,

@@ -5,9 +5,11 @@
  *
  * - ratings: `addRatings` validates and commits ONE batch file to `training` (→ train job);
  * - predictions: `requestPredictions` commits ONE request file to `streaming` (→ predict job);
- *   `getResult` / `watchResult` read / await the answer in `predict`;
- * - models: the model registry (serving model from the newest finished `train` commit, swapped
- *   atomically) and the model versions' metrics;
+ *   `getResult` / `watchResult` read / await the answer in `predict`; `history` lists past
+ *   requests; answered requests are retired from the head of `streaming` (streaming.ts);
+ * - models: every successful `train` commit is published to the `models` repo, the predict
+ *   pipeline's model input (model-publisher.ts); the model registry serves the published model
+ *   (swapped atomically) and gives the model versions' metrics;
  * - jobs: job history with cursor pagination, one job;
  * - movies: the ml-100k catalogue, a user's ratings;
  * - repos: repos and commits;
@@ -36,7 +38,10 @@ import {
 import { Jobs } from './jobs';
 import { ModelRegistry } from './model-registry';
 import { Movies } from './movies';
+import { ModelPublisher } from './model-publisher';
 import { Predictions } from './predictions';
+import { PachCode, isPachError } from '../pachyderm/errors';
+import { Retirer, StreamingWriter } from './streaming';
 import { type EventBus, createEventBus } from './pubsub';
 import { Ratings } from './ratings';
 import { Repos } from './repos';
@@ -48,6 +53,7 @@ import type {
   MovieStats,
   OnlinePrediction,
   Page,
+  PredictionHistoryEntry,
   PredictionRequestReceipt,
   PredictionResult,
   Recommendations,
@@ -106,12 +112,29 @@ export interface PredictionsService {
     requestId: string,
     opts?: { signal?: AbortSignal },
   ): Promise<AsyncIterableIterator<PredictionResult>>;
+  /**
+   * Past requests, newest first, with their results (answer and model version); only those with
+   * a pair of `userId` when given. `first` 1…maxPageSize (default 20) after the opaque cursor
+   * `after`. A page scans at most 1,000 requests (prediction-history.ts): it may end early,
+   * with `hasNextPage` and an `endCursor` to go on from.
+   * @throws ValidationError for a bad userId, first or cursor.
+   */
+  history(opts?: {
+    userId?: string | null;
+    first?: number | null;
+    after?: string | null;
+  }): Promise<Page<PredictionHistoryEntry>>;
 }
 
 /** The model registry and the model versions. */
 export interface ModelsService {
   /** The serving model's version (a `train` commit id), or null before the first model. */
   currentVersion(): string | null;
+  /**
+   * The newest train job when it ended FAILURE / KILLED / UNRUNNABLE after the serving model's
+   * train commit started (the serving model keeps serving); null when the newest succeeded.
+   */
+  newerFailedJob(): JobInfo | null;
   /** Resolves when a model is being served (at once if one is). Rejects if `signal` aborts. */
   ready(opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<string>;
   /**
@@ -294,11 +317,33 @@ export async function createServices(
     maxIdLength: resolved.maxIdLength,
   });
   const watch = new UpstreamWatch(pach, resolved, events, log);
-  const registry = new ModelRegistry(pach, resolved, events, catalog, log);
-  const predictions = new Predictions(pach, resolved, events);
+  const publisher = new ModelPublisher(pach, {
+    modelsRepo: resolved.modelsRepo,
+    trainRepo: resolved.trainRepo,
+  });
+  const registry = new ModelRegistry(pach, resolved, events, catalog, publisher, log);
+  const writer = new StreamingWriter(pach, resolved.streamingRepo);
+  const retirer = resolved.retireAnswered
+    ? new Retirer(
+        pach,
+        writer,
+        { streaming: resolved.streamingRepo, predict: resolved.predictRepo },
+        log,
+      )
+    : null;
+  const predictions = new Predictions(pach, resolved, events, writer, publisher, retirer);
+  // every successful train commit is published to `models` (the predict pipeline's model input);
+  // listening starts before the start-up catch-up, so nothing finishes unseen in between
+  const stopPublishing = followTrainCommits(events, publisher, log);
   // the registry listens before its first look-up; the watch publishes from then on
   await registry.start();
   watch.start();
+  // start-up catch-up (not awaited: an empty data directory has no repos yet): a model that
+  // finished, or answers that were not retired, while no process ran
+  void publisher.catchUp().catch((e: Error) => {
+    if (!isPachError(e, PachCode.NOT_FOUND)) log(`publishing the newest model: ${e.message}`);
+  });
+  if (retirer) void retirer.catchUp();
   let closed = false;
   return {
     config: resolved,
@@ -316,7 +361,31 @@ export async function createServices(
       closed = true;
       predictions.close();
       registry.close();
+      stopPublishing();
+      retirer?.close();
       await watch.close();
     },
   };
+}
+
+/**
+ * Publishes each finished `train` commit to the `models` repo when it succeeded with a model and
+ * is newer than the published one (one at a time, in finishing order).
+ * @returns a function that stops following
+ */
+function followTrainCommits(
+  events: EventBus,
+  publisher: ModelPublisher,
+  log: (msg: string) => void,
+): () => void {
+  const it = events.subscribe('TRAIN_COMMIT_FINISHED')[Symbol.asyncIterator]();
+  void (async () => {
+    for (let r = await it.next(); !r.done; r = await it.next()) {
+      const ci = r.value;
+      await publisher.offer(ci).catch((e: Error) => {
+        log(`cannot publish the model of train@${ci.commit.id}: ${e.message}`);
+      });
+    }
+  })();
+  return () => void it.return?.();
 }

@@ -6,6 +6,16 @@
  * then swapped in atomically (one reference assignment) when a newer train commit finishes;
  * queries in flight keep the model object they started with. Loads run one at a time, in the
  * order the commits finish; a commit older than the serving one (by start time) never replaces it.
+ * Before a model is swapped in it is published to the `models` repo (model-publisher.ts), the
+ * predict pipeline's model input — pinned when a pin serves it — so online answers and pipeline
+ * answers come from the same model, and a request committed after `modelUpdated` is answered by
+ * that model.
+ *
+ * A failed train job changes nothing of what serves: the newest train job that ended FAILURE,
+ * KILLED or UNRUNNABLE after the serving model's commit started is remembered
+ * ({@link ModelRegistry.newerFailedJob}) and MODEL_UPDATED is published again with the serving
+ * model, so `modelUpdated` subscribers learn that the newest version failed and which one serves.
+ * The next model swapped in clears it.
  *
  * Online answers use the same call as the predict program (`algo.predict(user, movie)`, clipped
  * to the rating scale), so they equal the pipeline's answers for the same model version.
@@ -28,8 +38,9 @@ import { rankedRecommendations, similarMoviesOf } from './ranked-recommendations
 import { PachCode, isPachError } from '../pachyderm/errors';
 import type { Pachyderm } from '../pachyderm/port';
 import { isCommitId } from '../pachyderm/refs';
-import type { CommitInfo } from '../pachyderm/types';
+import { type CommitInfo, type JobInfo, JobState, isTerminalJobState } from '../pachyderm/types';
 import type { Catalog } from './catalog';
+import type { ModelPublisher } from './model-publisher';
 import type { ResolvedServiceConfig } from './config';
 import { ModelNotReadyError, NotFoundError } from './errors';
 import type { ModelsService } from './index';
@@ -117,12 +128,14 @@ export class ModelRegistry implements ModelsService {
   private readonly infos = new Map<string, ModelVersion | null>();
   private readonly stop = new AbortController();
   private pin: ServingPin | null = null;
+  private failure: JobInfo | null = null;
 
   constructor(
     private readonly pach: Pachyderm,
     private readonly config: ResolvedServiceConfig,
     private readonly events: EventBus,
     private readonly catalog: Catalog,
+    private readonly publisher: ModelPublisher,
     private readonly log: (msg: string) => void = () => undefined,
   ) {}
 
@@ -134,7 +147,12 @@ export class ModelRegistry implements ModelsService {
     const commits = this.events.subscribe('TRAIN_COMMIT_FINISHED');
     const it = commits[Symbol.asyncIterator]();
     let first = it.next();
-    this.stop.signal.addEventListener('abort', () => void it.return?.());
+    const jobs = this.events.subscribe('JOB_UPDATED')[Symbol.asyncIterator]();
+    let firstJob = jobs.next();
+    this.stop.signal.addEventListener('abort', () => {
+      void it.return?.();
+      void jobs.return?.();
+    });
     try {
       this.pin = await readPin(this.pach);
       if (this.pin?.version) await this.servePinned(this.pin);
@@ -142,6 +160,21 @@ export class ModelRegistry implements ModelsService {
     } catch (e) {
       if (!isPachError(e, PachCode.NOT_FOUND)) this.log(`model registry: ${(e as Error).message}`);
     }
+    try {
+      for await (const j of this.pach.listJob({ pipeline: this.config.trainRepo, number: 1 })) {
+        this.noteJob(j, false);
+      }
+    } catch (e) {
+      if (!isPachError(e, PachCode.NOT_FOUND)) this.log(`model registry: ${(e as Error).message}`);
+    }
+    void (async () => {
+      for (;;) {
+        const r = await firstJob;
+        if (r.done) return;
+        this.noteJob(r.value, true);
+        firstJob = jobs.next();
+      }
+    })();
     void this.followPins();
     void (async () => {
       for (;;) {
@@ -164,6 +197,26 @@ export class ModelRegistry implements ModelsService {
   close(): void {
     this.stop.abort();
     for (const w of this.waiters) w();
+  }
+
+  /**
+   * The newest train job, when it ended without success after the serving model's commit
+   * started (the serving model then keeps serving); null otherwise.
+   */
+  newerFailedJob(): JobInfo | null {
+    return this.failure;
+  }
+
+  /** Remembers a train job that failed after the serving model; publishes MODEL_UPDATED. */
+  private noteJob(j: JobInfo, publish: boolean): void {
+    if (j.job.pipeline.name !== this.config.trainRepo || !isTerminalJobState(j.state)) return;
+    if (j.state === JobState.JOB_SUCCESS) return;
+    const cur = this.serving;
+    if (cur && j.created.getTime() < cur.startedMs) return;
+    if (this.failure && this.failure.created.getTime() > j.created.getTime()) return;
+    this.failure = j;
+    if (publish && cur)
+      this.events.publish('MODEL_UPDATED', { ...cur.info, servingReason: cur.reason });
   }
 
   /** The serving model (null before the first). */
@@ -225,6 +278,17 @@ export class ModelRegistry implements ModelsService {
     if (!info) return false;
     const now = this.serving;
     if (!force && now && ci.started.getTime() < now.startedMs) return false;
+    // the predict pipeline's model input first, so a request committed after modelUpdated is
+    // answered by this model (model-publisher.ts: idempotent, only forward unless forced)
+    try {
+      await this.publisher.publish(
+        ci.commit.id,
+        force ? { pin: !!this.pin?.version, description: reason } : { onlyIfNewer: true },
+      );
+    } catch (e) {
+      if (!isPachError(e, PachCode.NOT_FOUND)) throw e;
+      this.log(`model registry: cannot publish train@${ci.commit.id}: ${(e as Error).message}`);
+    }
     this.serving = {
       version: ci.commit.id,
       algo,
@@ -233,6 +297,7 @@ export class ModelRegistry implements ModelsService {
       startedMs: ci.started.getTime(),
       reason,
     };
+    if (this.failure && this.failure.created.getTime() < ci.started.getTime()) this.failure = null;
     for (const w of [...this.waiters]) w();
     this.events.publish('MODEL_UPDATED', { ...info, servingReason: reason });
     return true;

@@ -1,34 +1,52 @@
 /**
  * Prediction requests as files in the `streaming` repo and their answers in the `predict` repo.
  *
- * - `requestPredictions` writes ONE file `/<requestId>` (lines `user_id movie_id`) in ONE
- *   `streaming` commit C (an atomic one-off commit). `requestId` is 32 random hex digits (128 bits
- *   from the OS's CSPRNG): unique and not guessable.
- * - The predict job covering the request is the job of commit set C (`predict@C`): its output
- *   commit `predict@C` holds the answer at `/<requestId>`. The result is the FIRST finished
- *   answer: the one of `predict@C`. (Later jobs, e.g. after a retrain, re-answer every request
- *   with the new model; they do not change the result.) Only when `predict@C` finished without
- *   the file (no model existed yet, so the job had no datum) is the answer taken from the
- *   newest finished `predict` commit that has it.
- * - A job that ends FAILURE / KILLED / UNRUNNABLE finishes its output commit with an error (in
- *   the same transaction as its state): the result is then `ready` with that `error` — a
- *   subscriber never waits forever for a failed job.
- * - From a request id to its commit C: a per-process map for the requests made here; otherwise
- *   (another replica, a restart) a binary search over the `streaming` commits, oldest first, for
- *   the first one holding the file (request files are never deleted): O(log n) file look-ups.
+ * - `requestPredictions` starts ONE `streaming` commit C (streaming.ts), writes the request file
+ *   `/<C>` (lines `user_id movie_id`) and finishes it: the request id is C's id (32 hex digits, a
+ *   random UUID in both engines: 122 random bits, not guessable).
+ * - The predict job of commit set C (`predict@C`) answers it with the model published in the
+ *   `models` repo at that time (model-publisher.ts): its output commit `predict@C` holds the
+ *   answer at `/<C>`. The result is the FIRST finished answer: normally `predict@C`'s. When
+ *   `predict@C` has none (no model was published yet, or the job failed), the answer is the one of
+ *   the first later finished `predict` commit that has it (the request stays at the head of
+ *   `streaming` until answered, so every later predict job tries it again). Once answered, the
+ *   request is retired from the head of `streaming` (streaming.ts): later jobs no longer see it,
+ *   and nothing re-answers it.
+ * - A job that ends FAILURE / KILLED / UNRUNNABLE finishes its output commit with an error: the
+ *   result is then `ready` with that `error` — a subscriber never waits forever — unless a later
+ *   job already answered the request (the answer wins; polling then gives it).
+ * - The answer's model version is the `train` commit named by the `models` commit the job read
+ *   (`/serving.json`); for answers of pipelines made by older versions (input `train`), the
+ *   `train` commit itself.
+ * - Request ids made by older versions (a random name in a one-off commit): found by a binary
+ *   search over the `streaming` commits made before the first retire commit (nothing was deleted
+ *   before it, so "holds the file" is monotone there), listed once per process.
  */
-import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { PachCode, isPachError } from '../pachyderm/errors';
 import type { Pachyderm } from '../pachyderm/port';
-import type { CommitRef } from '../pachyderm/refs';
+import { type CommitRef, isCommitId } from '../pachyderm/refs';
 import { type CommitInfo, type JobInfo, JobState, isTerminalJobState } from '../pachyderm/types';
 import { parseAnswers } from './answers';
 import type { ResolvedServiceConfig } from './config';
 import { NotFoundError } from './errors';
 import type { PredictionsService } from './index';
+import type { ModelPublisher } from './model-publisher';
 import type { EventBus } from './pubsub';
-import type { PredictionPair, PredictionRequestReceipt, PredictionResult } from './types';
+import {
+  REQUEST_DESCRIPTION,
+  RETIRE_DESCRIPTION,
+  type Retirer,
+  type StreamingWriter,
+} from './streaming';
+import { predictionHistory } from './prediction-history';
+import type {
+  Page,
+  PredictionHistoryEntry,
+  PredictionPair,
+  PredictionRequestReceipt,
+  PredictionResult,
+} from './types';
 import { validatePairs } from './validation';
 
 /** Request ids: 32 lowercase hex digits. */
@@ -37,10 +55,8 @@ export const REQUEST_ID_RE = /^[0-9a-f]{32}$/;
 /** At most this many request → commit entries are remembered per process (oldest dropped). */
 export const REQUEST_CACHE_SIZE = 100_000;
 
-/** A new request id: 16 random bytes as hex. */
-export function newRequestId(): string {
-  return randomBytes(16).toString('hex');
-}
+/** How many later `predict` commits a look-up reads to find a late first answer. */
+export const LATE_ANSWER_SCAN = 10_000;
 
 /** The text of a request file (one `user_id movie_id` line per pair). */
 export function requestFileText(pairs: readonly PredictionPair[]): string {
@@ -62,11 +78,18 @@ export class Predictions implements PredictionsService {
   /** Requests with open subscriptions: request id → commit C and subscriber count. */
   private readonly interest = new Map<string, { commit: string; count: number; later: boolean }>();
   private readonly stop = new AbortController();
+  /** Results found in a later commit than the request's own (request id → answer commit). */
+  private readonly late = new Map<string, string>();
+  /** The request commits made before the first retire commit, oldest first (legacy ids). */
+  private legacy: Promise<string[]> | null = null;
 
   constructor(
     private readonly pach: Pachyderm,
     private readonly config: ResolvedServiceConfig,
     private readonly events: EventBus,
+    private readonly writer: StreamingWriter,
+    private readonly publisher: ModelPublisher,
+    private readonly retirer: Retirer | null = null,
   ) {
     // every open subscription listens for the stop: no "possible leak" warning past 10
     setMaxListeners(0, this.stop.signal);
@@ -80,16 +103,21 @@ export class Predictions implements PredictionsService {
 
   async requestPredictions(pairs: readonly unknown[]): Promise<PredictionRequestReceipt> {
     const valid = validatePairs(pairs, this.config);
-    const requestId = newRequestId();
-    const commit = await this.pach.modifyFile(`${this.config.streamingRepo}@master`, [
-      { op: 'put', path: `/${requestId}`, data: requestFileText(valid) },
-    ]);
-    this.remember(requestId, commit.id);
-    return { requestId, commit: commit.id, count: valid.length };
+    const text = requestFileText(valid);
+    const commit = await this.writer.commit(REQUEST_DESCRIPTION, async (c) => {
+      await this.pach.modifyFile(c, [{ op: 'put', path: `/${c.id}`, data: text }]);
+    });
+    return { requestId: commit.id, commit: commit.id, count: valid.length };
   }
 
   async getResult(requestId: string): Promise<PredictionResult> {
     return (await this.lookup(requestId)).result;
+  }
+
+  history(
+    opts: { userId?: string | null; first?: number | null; after?: string | null } = {},
+  ): Promise<Page<PredictionHistoryEntry>> {
+    return predictionHistory(this.pach, this.config, (id) => this.getResult(id), opts);
   }
 
   async watchResult(
@@ -166,33 +194,19 @@ export class Predictions implements PredictionsService {
         await this.pach.inspectFile({ commit, path });
         return true;
       } catch (e) {
-        if (isPachError(e, PachCode.NOT_FOUND)) return false;
+        if (isPachError(e, PachCode.NOT_FOUND) || isPachError(e, PachCode.INVALID_ARGUMENT)) {
+          return false;
+        }
         throw e;
       }
     };
-    // an id that is not in the branch head was never requested (files are never deleted from
-    // `streaming`): answered without listing the history, which costs O(commits)
-    let atHead: boolean;
-    try {
-      atHead = await has({ repo, branch: 'master' });
-    } catch (e) {
-      if (isPachError(e, PachCode.NOT_FOUND))
-        throw new NotFoundError('prediction request', requestId);
-      throw e;
+    // a request of this version: its commit has its id and holds the file (one look-up)
+    if (isCommitId(requestId) && (await has({ repo, id: requestId }))) {
+      this.remember(requestId, requestId);
+      return requestId;
     }
-    if (!atHead) throw new NotFoundError('prediction request', requestId);
-    let ids: string[];
-    try {
-      ids = [];
-      for await (const ci of this.pach.listCommit(repo, { reverse: true })) {
-        if (ci.finished) ids.push(ci.commit.id);
-      }
-    } catch (e) {
-      if (isPachError(e, PachCode.NOT_FOUND))
-        throw new NotFoundError('prediction request', requestId);
-      throw e;
-    }
-    // the first commit that has the file: files are never deleted from `streaming`
+    // a request of an older version: binary search in the commits before the first retire
+    const ids = await this.legacyCommits();
     if (ids.length === 0 || !(await has({ repo, id: ids[ids.length - 1] }))) {
       throw new NotFoundError('prediction request', requestId);
     }
@@ -205,6 +219,37 @@ export class Predictions implements PredictionsService {
     }
     this.remember(requestId, ids[lo]);
     return ids[lo];
+  }
+
+  /**
+   * The finished `streaming` commits before the first retire commit, oldest first (listed once
+   * per process; the list stops growing once this version retired anything).
+   */
+  private legacyCommits(): Promise<string[]> {
+    if (this.legacy) return this.legacy;
+    const run = (async () => {
+      const ids: string[] = [];
+      let retired = false;
+      try {
+        for await (const ci of this.pach.listCommit(this.config.streamingRepo, { reverse: true })) {
+          if (ci.description === RETIRE_DESCRIPTION) {
+            retired = true;
+            break;
+          }
+          if (ci.finished) ids.push(ci.commit.id);
+        }
+      } catch (e) {
+        if (!isPachError(e, PachCode.NOT_FOUND)) throw e;
+      }
+      // before any retire the list may still grow: do not keep it
+      if (!retired) this.legacy = null;
+      return ids;
+    })();
+    this.legacy = run;
+    run.catch(() => {
+      this.legacy = null;
+    });
+    return run;
   }
 
   private remember(requestId: string, commit: string): void {
@@ -247,9 +292,75 @@ export class Predictions implements PredictionsService {
     }
   }
 
-  private modelOf(ci: CommitInfo): string | null {
+  /** The model version (a `train` commit id) that answered in predict commit `ci`. */
+  private async modelOf(ci: CommitInfo): Promise<string | null> {
+    const models = ci.directProvenance.find((c) => c.repo.name === this.publisher.repoName);
+    if (models) return (await this.publisher.record(models.id))?.version ?? null;
     const train = ci.directProvenance.find((c) => c.repo.name === this.config.trainRepo);
     return train ? train.id : null;
+  }
+
+  /**
+   * The first finished, error-free `predict` commit after `commit` that holds the answer to
+   * `requestId`, or null. Cheap when the request is still pending: while it is at the head of
+   * `streaming`, every predict job carries its answer once it has one, so the newest finished
+   * predict commit decides; only a retired request (answered, with its answer not in its own
+   * commit) walks the predict commits of its pending period, once per process.
+   */
+  private async answerAfter(commit: string, requestId: string): Promise<CommitInfo | null> {
+    const cached = this.late.get(requestId);
+    if (cached) return this.commitInfo(cached);
+    const repo = this.config.predictRepo;
+    let head: CommitInfo | null = null;
+    try {
+      head = await this.pach.inspectCommit(`${repo}@master`);
+      if (!head.finished && head.parentCommit) {
+        head = await this.pach.inspectCommit({ repo, id: head.parentCommit.id });
+      }
+    } catch (e) {
+      if (!isPachError(e, PachCode.NOT_FOUND)) throw e;
+    }
+    const pending = await this.atStreamingHead(requestId);
+    if (pending && (!head || !head.finished || head.error)) return null;
+    if (pending && head && (await this.answerIn(head.commit.id, requestId)) === null) return null;
+    let n = 0;
+    const later = this.pach.listCommit(repo, {
+      from: { repo, id: commit },
+      reverse: true,
+      number: LATE_ANSWER_SCAN,
+    });
+    try {
+      for await (const ci of later) {
+        if (++n > LATE_ANSWER_SCAN || !ci.finished) break;
+        if (ci.error) continue;
+        if ((await this.answerIn(ci.commit.id, requestId)) !== null) {
+          this.late.set(requestId, ci.commit.id);
+          if (this.late.size > REQUEST_CACHE_SIZE) {
+            const oldest = this.late.keys().next().value;
+            if (oldest !== undefined) this.late.delete(oldest);
+          }
+          return ci;
+        }
+      }
+    } catch (e) {
+      // predict@C was never started (its job was stopped before it ran): nothing to walk from
+      if (!isPachError(e, PachCode.NOT_FOUND)) throw e;
+    }
+    return null;
+  }
+
+  /** True when request `requestId` is still at the head of `streaming` (not retired). */
+  private async atStreamingHead(requestId: string): Promise<boolean> {
+    try {
+      await this.pach.inspectFile({
+        commit: `${this.config.streamingRepo}@master`,
+        path: `/${requestId}`,
+      });
+      return true;
+    } catch (e) {
+      if (isPachError(e, PachCode.NOT_FOUND)) return false;
+      throw e;
+    }
   }
 
   private async lookup(requestId: string): Promise<Lookup> {
@@ -273,34 +384,32 @@ export class Predictions implements PredictionsService {
     // (a job stopped before it ran) or is not finished yet
     const failed =
       job !== null && isTerminalJobState(job.state) && job.state !== JobState.JOB_SUCCESS;
-    if (failed || out?.error) {
-      const how = job ? `ended ${JobState[job.state].replace(/^JOB_/, '')}` : 'failed';
-      return {
-        result: {
-          ...base,
-          ready: true,
-          error: `predict job ${commit} ${how}: ${job?.reason || out?.error || 'no reason given'}`,
-        },
-        waitingForLater: false,
-      };
+    let answerCommit: CommitInfo | null = null;
+    let text: string | null = null;
+    if (!failed && !out?.error) {
+      if (!out || !out.finished) return { result: base, waitingForLater: false };
+      text = await this.answerIn(commit, requestId);
+      if (text !== null) answerCommit = out;
     }
-    if (!out || !out.finished) return { result: base, waitingForLater: false };
-    let answerCommit: CommitInfo | null = out;
-    let text = await this.answerIn(commit, requestId);
     if (text === null) {
-      // predict@C had no datum for the request (no model yet): take the newest finished answer
-      answerCommit = null;
-      try {
-        const head = await this.pach.inspectCommit(`${this.config.predictRepo}@master`);
-        if (head.finished && !head.error) {
-          text = await this.answerIn(head.commit.id, requestId);
-          if (text !== null) answerCommit = head;
-        }
-      } catch (e) {
-        if (!isPachError(e, PachCode.NOT_FOUND)) throw e;
-      }
+      // predict@C gave no answer (no model yet, or it failed): a later job may have
+      answerCommit = await this.answerAfter(commit, requestId);
+      if (answerCommit) text = await this.answerIn(answerCommit.commit.id, requestId);
     }
-    if (text === null || !answerCommit) return { result: base, waitingForLater: true };
+    if (text === null || !answerCommit) {
+      if (failed || out?.error) {
+        const how = job ? `ended ${JobState[job.state].replace(/^JOB_/, '')}` : 'failed';
+        return {
+          result: {
+            ...base,
+            ready: true,
+            error: `predict job ${commit} ${how}: ${job?.reason || out?.error || 'no reason given'}`,
+          },
+          waitingForLater: false,
+        };
+      }
+      return { result: base, waitingForLater: true };
+    }
     const { predictions, lineErrors } = parseAnswers(text);
     return {
       result: {
@@ -309,7 +418,7 @@ export class Predictions implements PredictionsService {
         predictions,
         lineErrors,
         text,
-        modelVersion: this.modelOf(answerCommit),
+        modelVersion: await this.modelOf(answerCommit),
         answerCommit: answerCommit.commit.id,
       },
       waitingForLater: false,
@@ -354,7 +463,10 @@ export class Predictions implements PredictionsService {
     const pipeline = this.config.predictRepo;
     await Promise.all([
       (async () => {
-        for await (const ci of commits) await this.settle(ci.commit.id);
+        for await (const ci of commits) {
+          if (!ci.error) this.retirer?.schedule(ci.commit.id);
+          await this.settle(ci.commit.id);
+        }
       })(),
       (async () => {
         for await (const j of jobs) {

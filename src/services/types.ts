@@ -99,7 +99,10 @@ export interface PredictionResult {
   text: string | null;
   /** Why there is no answer (job FAILURE/KILLED/UNRUNNABLE, output commit error); null otherwise. */
   error: string | null;
-  /** The `train` commit whose model answered (null while pending or when unknown). */
+  /**
+   * The `train` commit whose model answered (null while pending or when unknown): the version
+   * the `models` commit read by the answering job names.
+   */
   modelVersion: string | null;
   /** The `predict` commit that holds the answer (null while pending or on error). */
   answerCommit: string | null;
@@ -220,6 +223,21 @@ export interface MovieStats {
 export interface Page<T> {
   items: { node: T; cursor: string }[];
   hasNextPage: boolean;
+  /**
+   * Where the next page starts when that is past the last item (a list that scans a bounded
+   * number of entries per page); absent: the last item's cursor.
+   */
+  endCursor?: string | null;
+}
+
+/** One past prediction request of the history (prediction-history.ts). */
+export interface PredictionHistoryEntry {
+  /** The request id (= its `streaming` commit id). */
+  requestId: string;
+  /** When the request was committed (the commit's start). */
+  requestedAt: Date;
+  /** Its result, as `getResult` gives it (answer, model version, or pending / error). */
+  result: PredictionResult;
 }
 
 /** Topics of the PubSub and their payloads (see pubsub.ts). */

@@ -1,7 +1,8 @@
 /**
  * The upstream watches of a process: ONE stream per source, whatever the number of subscribers,
  * fanned out through the event bus (pubsub.ts):
- * - `subscribeCommit(train, FINISHED)` → TRAIN_COMMIT_FINISHED (the model registry swaps models);
+ * - `subscribeCommit(train, FINISHED)` → TRAIN_COMMIT_FINISHED (the model publisher);
+ * - `subscribeCommit(models, FINISHED)` → MODELS_COMMIT_FINISHED (the model registry swaps models);
  * - `subscribeCommit(predict, FINISHED)` → PREDICT_COMMIT_FINISHED (prediction results);
  * - `watchJobs()` (every state change of every job) → JOB_UPDATED, each state of a job once; after
  *   an interruption (pachd restarted…) the newest jobs are listed and what changed meanwhile is
@@ -50,12 +51,17 @@ export class UpstreamWatch {
     private readonly retryMs = 1000,
   ) {}
 
-  /** Starts the three streams (returns at once). */
+  /** Starts the four streams (returns at once). */
   start(): void {
     this.loops.push(
       this.follow(`commits of ${this.config.trainRepo}`, () =>
         this.commits(this.config.trainRepo, (ci) =>
           this.events.publish('TRAIN_COMMIT_FINISHED', ci),
+        ),
+      ),
+      this.follow(`commits of ${this.config.modelsRepo}`, () =>
+        this.commits(this.config.modelsRepo, (ci) =>
+          this.events.publish('MODELS_COMMIT_FINISHED', ci),
         ),
       ),
       this.follow(`commits of ${this.config.predictRepo}`, () =>

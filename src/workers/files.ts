@@ -6,3 +6,8 @@ export const MODEL_FILE = 'model.rgm';
 export const METRICS_FILE = 'metrics.json';
 /** What the model is: `{trainingCommit, algorithm, params, modelFile, modelSha256, formatVersion, createdBy}`. */
 export const MANIFEST_FILE = 'manifest.json';
+/**
+ * In the `models` repo, next to a copy of model.rgm: `{version, pinned, reason}`
+ * (services/model-publisher.ts).
+ */
+export const SERVING_FILE = 'serving.json';

@@ -1,11 +1,17 @@
 /**
  * The `predict` pipeline program (`reelgraph worker predict`): answers one prediction request
- * file per datum with the model of the `train` repo.
+ * file per datum with the model the service published to the `models` repo.
  *
- * Input (the cross of `streaming` with glob `/*` and `train` with glob `/`): the request file at
+ * Input (the cross of `streaming` with glob `/*` and `models` with glob `/`): the request file at
  * `<pfs>/streaming/<name>` (its path is in the `streaming` variable) and the model at
- * `<pfs>/train/model.rgm`. A top-level directory of `streaming` is one datum too: each file below
- * it is answered at the same relative path.
+ * `<pfs>/models/model.rgm`, with `<pfs>/models/serving.json` naming the `train` commit it came
+ * from (services/model-publisher.ts). A pipeline created by an older version crosses `train`
+ * instead: `<pfs>/train/model.rgm` is read when there is no `models` input. A top-level directory
+ * of `streaming` is one datum too: each file below it is answered at the same relative path.
+ *
+ * No model in the input (the `models` repo has no model yet, on a pachd whose glob `/` gives an
+ * empty datum): nothing is written, the datum succeeds and the request stays pending; the job of
+ * the first model's `models` commit answers it.
  *
  * Request format: one `user_id movie_id` pair per line, separated by tabs and/or spaces; blank
  * lines are ignored; `\r\n` line ends are accepted.
@@ -20,14 +26,29 @@
  * - `# error line <n>: <problem>`: request line n (1-based, blank lines counted) does not parse.
  * Ids are echoed as written.
  *
- * The model is loaded once per process and kept while the `train` commit (`train_COMMIT`) stays
- * the same, so with `transform.datumBatching` one load answers every datum of a job.
+ * The model is loaded once per process and kept while the input commit (`models_COMMIT`, or
+ * `train_COMMIT` for an old pipeline) stays the same, so with `transform.datumBatching` one load answers every datum of a job.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AlgoBase } from '../engine/algorithms/base';
 import { readModelFile } from '../engine/model-file';
-import { MODEL_FILE } from './files';
+import { MODEL_FILE, SERVING_FILE } from './files';
+
+/** The name of the model input of the predict pipeline (the `models` repo). */
+export const MODELS_INPUT = 'models';
+
+/** The `version` in `<modelRoot>/serving.json`, or undefined when absent or unreadable. */
+function servingVersion(modelRoot: string): string | undefined {
+  try {
+    const v = JSON.parse(fs.readFileSync(path.join(modelRoot, SERVING_FILE), 'utf8')) as {
+      version?: unknown;
+    };
+    return typeof v.version === 'string' ? v.version : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The word appended to an answer line whose estimate is the fallback. */
 export const IMPOSSIBLE_MARK = 'impossible';
@@ -143,7 +164,18 @@ export function predictDatum(
 ): void {
   const requestsRoot = path.join(pfsRoot, 'streaming');
   const matched = env.streaming || requestsRoot;
-  const { algo, reused } = modelFor(path.join(pfsRoot, 'train', MODEL_FILE), env.train_COMMIT);
+  // an old pipeline crosses `train`; else `models`, which may be empty or absent (no model yet)
+  const legacy =
+    !fs.existsSync(path.join(pfsRoot, MODELS_INPUT)) && fs.existsSync(path.join(pfsRoot, 'train'));
+  const modelRoot = path.join(pfsRoot, legacy ? 'train' : MODELS_INPUT);
+  const modelFile = path.join(modelRoot, MODEL_FILE);
+  if (!legacy && !fs.existsSync(modelFile)) {
+    log(`no model in the ${MODELS_INPUT} input yet: ${matched} stays pending`);
+    return;
+  }
+  const inputCommit = legacy ? env.train_COMMIT : env.models_COMMIT;
+  const version = legacy ? inputCommit : servingVersion(modelRoot);
+  const { algo, reused } = modelFor(modelFile, inputCommit);
   for (const file of requestFiles(matched)) {
     const rel = path.relative(requestsRoot, file);
     if (rel.startsWith('..') || path.isAbsolute(rel)) {
@@ -156,7 +188,7 @@ export function predictDatum(
     fs.writeFileSync(dest, answer);
     log(
       `answered /${rel.split(path.sep).join('/')}: ${counts.answered} pairs (${counts.impossible} impossible), ` +
-        `${counts.errors} bad lines; model of train commit ${env.train_COMMIT ?? '?'}${reused ? ' (already loaded)' : ''}`,
+        `${counts.errors} bad lines; model of train commit ${version ?? '?'}${reused ? ' (already loaded)' : ''}`,
     );
   }
 }

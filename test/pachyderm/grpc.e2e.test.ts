@@ -3,7 +3,8 @@
  * directory; `reelgraph init --pachd-address …` creates the repos and pipelines and commits
  * MovieLens 100K (from REELGRAPH_DATASETS) through the gRPC client; then the application services
  * run in this process on a gRPC client (REELGRAPH_PACHD_ADDRESS, as the API does): a rating batch
- * gives a new model, a prediction request gets its answer, computed with that model; `reelgraph
+ * gives a new model, published to `models`; a prediction request gets its answer, computed with
+ * that model, and is then retired from the head of `streaming`; `reelgraph
  * serve` with REELGRAPH_PACHD_ADDRESS answers GraphQL from the cluster. Finally `reelgraph repos`
  * reads the cluster and SIGTERM stops pachd cleanly.
  */
@@ -82,7 +83,7 @@ describe('reelgraph through gRPC: pachd stand-in, init, ratings → model, reque
       baseCommit: string;
       model: { job: { state: string }; commit: string; manifest: { trainingCommit: string } };
     };
-    expect(out.createdRepos).toEqual(['training', 'streaming']);
+    expect(out.createdRepos).toEqual(['training', 'streaming', 'models']);
     expect(out.createdPipelines).toEqual(['train', 'predict']);
     expect(out.model.job.state).toBe('JOB_SUCCESS');
     // the first model was trained on the MovieLens commit made through gRPC
@@ -98,7 +99,12 @@ describe('reelgraph through gRPC: pachd stand-in, init, ratings → model, reque
       dataDir: path.join(dir, 'unused'),
       ...pachdFromEnv({ REELGRAPH_PACHD_ADDRESS: address }),
     });
-    services = await createServices(pach, { dataset: { datasetsDir: DATASETS, download: false } });
+    const logs: string[] = [];
+    services = await createServices(
+      pach,
+      { dataset: { datasetsDir: DATASETS, download: false } },
+      { log: (m) => logs.push(m) },
+    );
     const batch = await services.ratings.addRatings([
       { userId: '1', movieId: '1', rating: 1 },
       { userId: '944', movieId: '50', rating: 5 },
@@ -110,6 +116,11 @@ describe('reelgraph through gRPC: pachd stand-in, init, ratings → model, reque
       `training@${batch.commit}`,
     ]);
 
+    // predict reads `models`: the service publishes the new model there (through gRPC)
+    for (const t0 = Date.now(); services.models.currentVersion() !== batch.commit;) {
+      if (Date.now() - t0 > 60_000) throw new Error(`train@${batch.commit} not served`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
     const receipt = await services.predictions.requestPredictions([
       { userId: '944', movieId: '50' },
       { userId: '1', movieId: '2' },
@@ -132,6 +143,25 @@ describe('reelgraph through gRPC: pachd stand-in, init, ratings → model, reque
     for (const p of result.predictions) {
       expect(p.estimate).toBeCloseTo(model.predict(p.userId, p.movieId).est, 10);
     }
+    // the answered request is retired from the head of `streaming` through gRPC, and its
+    // answer stays where it was
+    for (const t0 = Date.now(); ;) {
+      const files: string[] = [];
+      for await (const f of pach.listFile({ commit: 'streaming@master', path: '/' })) {
+        files.push(f.file.path);
+      }
+      if (files.length === 0) break;
+      if (Date.now() - t0 > 60_000) throw new Error(`still pending: ${files.join(' ')}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const again = await services.predictions.getResult(receipt.requestId);
+    expect(again).toMatchObject({
+      ready: true,
+      text: result.text,
+      modelVersion: batch.commit,
+      answerCommit: receipt.requestId,
+    });
+    expect(logs).toEqual([]);
   });
 
   it('reelgraph serve runs the API on the cluster (REELGRAPH_PACHD_ADDRESS)', async () => {
@@ -177,7 +207,7 @@ describe('reelgraph through gRPC: pachd stand-in, init, ratings → model, reque
       };
       const repos = await gql('{ repos { name } }');
       expect(repos.data.repos.map((r) => r.name).sort()).toEqual(
-        ['predict', 'streaming', 'train', 'training'].sort(),
+        ['models', 'predict', 'streaming', 'train', 'training'].sort(),
       );
       // the commits made above through gRPC, newest first
       const commits = await gql('{ commits(repo: "training", first: 5) { id } }');

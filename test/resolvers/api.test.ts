@@ -18,7 +18,12 @@ import type { AlgoBase } from '../../src/engine/algorithms/base';
 import { JobState } from '../../src/pachyderm/types';
 import { buildSchema } from '../../src/resolvers/schema';
 import { type Services, createServices } from '../../src/services';
-import { bootstrap, loadPipelineSpec, openEmbeddedEngine } from '../../src/services/bootstrap';
+import {
+  bootstrap,
+  loadPipelineSpec,
+  openEmbeddedEngine,
+  pipelineSpecFor,
+} from '../../src/services/bootstrap';
 import { type Loose, ok, run, sub } from './helpers';
 
 const DATASETS =
@@ -331,11 +336,11 @@ describe('acceptance: ratings → model → predictions', () => {
       inputCommits: [{ repo: 'training', id: batchCommit }],
       outputCommit: { repo: 'train', id: batchCommit },
     });
-    // the id of a training commit names a train AND a predict job
-    const amb = await run(schema, services, `query($id: ID!) { job(id: $id) { id } }`, {
+    // the id of a training commit names its train job only: predict reads `models`, not `train`
+    const alone = await ok(schema, services, `query($id: ID!) { job(id: $id) { id pipeline } }`, {
       id: batchCommit,
     });
-    expect(amb.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(alone.job).toEqual({ id: batchCommit, pipeline: 'train' });
     const bad = await run(schema, services, `{ jobHistory(after: "nonsense") { nodes { id } } }`);
     expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
@@ -654,6 +659,7 @@ describe('catalogue, users, recommendations, repos', () => {
       `{ repos { name branches } commits(repo: "training", first: 1) { id repo origin parent } }`,
     );
     expect(d.repos.map((r: Loose) => r.name)).toEqual([
+      'models',
       'predict',
       'streaming',
       'train',
@@ -712,8 +718,10 @@ describe('a failing predict job pushes an error result', () => {
   });
 });
 
-describe('UNRUNNABLE and KILLED predict jobs push error results too', () => {
-  test('a failed train job: the serving model stays; a request then is UNRUNNABLE', async () => {
+describe('a failed train job stops nothing; a KILLED predict job pushes an error', () => {
+  test('a failed train job: the serving model stays, answers the next request, and modelUpdated says the newest failed', async () => {
+    // the working predict program again (the test before made it fail)
+    await pach.createPipeline(pipelineSpecFor('predict', pach), { update: true });
     const spec = loadPipelineSpec('train') as Loose;
     spec.transform = { ...spec.transform, cmd: ['node', '-e', 'process.exit(4)'] };
     spec.datumTries = 1;
@@ -725,7 +733,12 @@ describe('UNRUNNABLE and KILLED predict jobs push error results too', () => {
     if (updateJob.state === JobState.JOB_SUCCESS) {
       await waitFor(() => services.models.currentVersion() === updateJob.job.id, 30_000);
     }
-    const serving = services.models.currentVersion();
+    const serving = services.models.currentVersion()!;
+    const updates = await sub(
+      schema,
+      services,
+      `subscription { modelUpdated { version serving newerFailedJob { id pipeline state reason } } }`,
+    );
     const b = await ok(
       schema,
       services,
@@ -742,7 +755,22 @@ describe('UNRUNNABLE and KILLED predict jobs push error results too', () => {
       v: b.addRatings.commit,
     });
     expect(v.errors?.[0].extensions?.code).toBe('NOT_FOUND');
-    // the head of train@master carries the error: the next predict job cannot run
+    // modelUpdated: the serving version again, with the failed job
+    const pushed = ((await updates.next(undefined, 30_000)).data as Loose).modelUpdated;
+    expect(pushed).toEqual({
+      version: serving,
+      serving: true,
+      newerFailedJob: {
+        id: b.addRatings.commit,
+        pipeline: 'train',
+        state: 'FAILURE',
+        reason: trainJob.reason,
+      },
+    });
+    await updates.close();
+    const m = await ok(schema, services, `{ model { version newerFailedJob { id } } }`);
+    expect(m.model).toEqual({ version: serving, newerFailedJob: { id: b.addRatings.commit } });
+    // the train head carries the error, but predict reads `models`: the request is answered
     const r = await ok(
       schema,
       services,
@@ -751,15 +779,17 @@ describe('UNRUNNABLE and KILLED predict jobs push error results too', () => {
     const s = await sub(
       schema,
       services,
-      `subscription($id: ID!) { subscribeToPrediction(requestId: $id) { ready error job { state } } }`,
+      `subscription($id: ID!) { subscribeToPrediction(requestId: $id) { ready error modelVersion predictions { estimate } job { state } } }`,
       { id: r.requestPredictions.requestId },
     );
     const res = ((await s.next(undefined, 60_000)).data as Loose).subscribeToPrediction;
-    expect(res.ready).toBe(true);
-    expect(res.job.state).toBe('UNRUNNABLE');
-    expect(res.error).toMatch(
-      new RegExp(`^predict job ${r.requestPredictions.commit} ended UNRUNNABLE: .+`),
-    );
+    expect(res).toEqual({
+      ready: true,
+      error: null,
+      modelVersion: serving,
+      predictions: [{ estimate: (await modelOf(serving)).predict('1', '1').est }],
+      job: { state: 'SUCCESS' },
+    });
   });
 
   test('a killed predict job', async () => {

@@ -66,6 +66,7 @@ test('the operations of the contract exist', () => {
       'movies',
       'predict',
       'prediction',
+      'predictionHistory',
       'recommendations',
       'repos',
       'similarMovies',
@@ -78,6 +79,7 @@ test('the operations of the contract exist', () => {
   expect(args('recommendations')).toEqual(['excludeRated', 'first', 'genre', 'userId']);
   expect(args('similarMovies')).toEqual(['first', 'movieId']);
   expect(args('movies')).toEqual(['after', 'first', 'genre', 'search']);
+  expect(args('predictionHistory')).toEqual(['after', 'first', 'userId']);
   const state = schema.getType('JobState');
   expect(
     isEnumType(state) &&

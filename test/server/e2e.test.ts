@@ -9,8 +9,8 @@
  * - invalid input (GraphQL and REST) is refused naming every item's index, and commits nothing;
  * - the Flask sample session through the REST routes; filenames are opaque request ids;
  * - tokens hold on the REST routes and the real mutations;
- * - a failing job (a training file the train program rejects) pushes an error to the
- *   prediction's subscriber instead of leaving it waiting.
+ * - a failing train job (a training file the train program rejects) is in the job history and
+ *   stops no prediction: 10 requests after it are answered by the previous model.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -23,6 +23,7 @@ import { buildSchema } from '../../src/resolvers/schema';
 import { createServer, type RunningServer } from '../../src/server/app';
 import { loadConfig } from '../../src/server/config';
 import { createLogger } from '../../src/server/logging';
+import { JobState } from '../../src/pachyderm/types';
 import { createServices, type Services } from '../../src/services';
 import { bootstrap, openEmbeddedEngine } from '../../src/services/bootstrap';
 import {
@@ -510,41 +511,60 @@ test("a model version's file downloads over HTTP with the token; without it 401,
   expect(unknown.status).toBe(404);
 });
 
-test('a failing job pushes an error to the prediction’s subscriber', async () => {
-  // a training file the train program rejects → the train job fails → the next predict job
-  // (crossed with that train commit) cannot run
+test('a failing train job stops no prediction: 10 requests are answered by the previous model', async () => {
+  const serving = services.models.currentVersion()!;
+  const expected = await modelEstimates(serving, [['1', '1']]);
+  // a training file the train program rejects → the train job fails
   const commit = await pach.startCommit('training@master', { description: 'a malformed batch' });
   await pach.modifyFile(commit, [
     { op: 'put', path: '/batches/bad.txt', data: Buffer.from('1 2 not-a-rating\n') },
   ]);
   await pach.finishCommit(commit);
   const trainJob = await pach.inspectJob({ pipeline: 'train', id: commit.id }, { wait: true });
+  expect(trainJob.state).toBe(JobState.JOB_FAILURE);
   expect(trainJob.reason).not.toBe('');
 
-  const req = await postGraphQL(
+  // the failure is in the job history
+  const history = await postGraphQL(
     server.graphqlUrl,
-    'mutation { requestPredictions(pairs: [{userId: "1", movieId: "1"}]) { requestId } }',
+    'query { jobHistory(pipeline: "train", first: 1) { edges { node { id state reason } } } }',
     { token: TOKEN },
   );
-  const requestId = (req.body.data as { requestPredictions: { requestId: string } })
-    .requestPredictions.requestId;
+  expect(history.body.data).toMatchObject({
+    jobHistory: { edges: [{ node: { id: commit.id, state: 'FAILURE' } }] },
+  });
+
+  const ids: string[] = [];
+  for (let k = 0; k < 10; k++) {
+    const req = await postGraphQL(
+      server.graphqlUrl,
+      'mutation { requestPredictions(pairs: [{userId: "1", movieId: "1"}]) { requestId } }',
+      { token: TOKEN },
+    );
+    expect(req.body.errors).toBeUndefined();
+    ids.push(
+      (req.body.data as { requestPredictions: { requestId: string } }).requestPredictions.requestId,
+    );
+  }
   const client = modernClient(server.wsUrl, { token: TOKEN });
   try {
-    const sub = modernSubscribe(
-      client,
-      `subscription($id: ID!) { subscribeToPrediction(requestId: $id) { ${PREDICTION_FIELDS} } }`,
-      { id: requestId },
-    );
-    await until(() => sub.completed || sub.errors.length > 0, 90_000, 'the failed result');
-    expect(sub.errors).toEqual([]);
-    const pushed = (sub.results[0] as unknown as PushedResult).subscribeToPrediction;
-    expect(pushed.ready).toBe(true);
-    expect(pushed.error).toMatch(/\S/);
-    expect(pushed.predictions).toEqual([]);
-    // the REST view of the same request
-    const r = await rest('/result', { filename: requestId });
-    expect(r.json).toMatchObject({ ready: true, data: '', error: pushed.error });
+    for (const id of ids) {
+      const sub = modernSubscribe(
+        client,
+        `subscription($id: ID!) { subscribeToPrediction(requestId: $id) { ${PREDICTION_FIELDS} } }`,
+        { id },
+      );
+      await until(() => sub.completed || sub.errors.length > 0, 90_000, `the result of ${id}`);
+      expect(sub.errors).toEqual([]);
+      const pushed = (sub.results[0] as unknown as PushedResult).subscribeToPrediction;
+      expect(pushed).toMatchObject({ ready: true, error: null, modelVersion: serving });
+      expect(pushed.predictions.map((p) => p.estimate)).toEqual(expected);
+    }
   } finally {
     await client.dispose();
   }
+  // the REST view of the last one
+  const r = await rest('/result', { filename: ids[9] });
+  expect(r.json).toMatchObject({ ready: true });
+  expect(Number(String(r.json.data).split(' ')[2])).toBe(expected[0]);
 });

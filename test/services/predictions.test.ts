@@ -1,16 +1,16 @@
 /**
  * Prediction results before the first model exists, on a real embedded engine with the real
- * pipelines: the request's own predict job has nothing to answer with (no model → no datum), the
- * result stays pending (not an error), and the first later answer — the re-answer by the predict
- * job that follows the first model — is pushed to the waiting subscriber. Also: a subscriber that
- * leaves stops waiting at once.
+ * pipelines: the request's own predict job has nothing to answer with (no model in `models` → no
+ * datum), the result stays pending (not an error), and the first later answer — by the predict
+ * job of the first model's `models` commit — is pushed to the waiting subscriber. Also: a
+ * subscriber that leaves stops waiting at once; two replicas writing and retiring at once.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadModel } from '../../src/engine/model-file';
 import type { EmbeddedPachyderm } from '../../src/pachyderm/embedded';
-import { JobState } from '../../src/pachyderm/types';
+import { FileType, JobState } from '../../src/pachyderm/types';
 import { ModelNotReadyError, type Services, createServices } from '../../src/services';
 import { PIPELINES, loadPipelineSpec, openEmbeddedEngine } from '../../src/services/bootstrap';
 
@@ -25,6 +25,7 @@ beforeAll(async () => {
   pach = await openEmbeddedEngine(dir);
   await pach.createRepo('training');
   await pach.createRepo('streaming');
+  await pach.createRepo('models');
   for (const p of PIPELINES) await pach.createPipeline(loadPipelineSpec(p));
   services = await createServices(pach, { dataset: { datasetsDir: dir, download: false } });
 });
@@ -61,12 +62,15 @@ test('no model yet: pending, then the first answer after the first model is push
   const r = await next;
   expect(r.done).toBe(false);
   const result = r.value!;
-  // answered by the predict job of the first model's commit set, with that model
+  // answered by the predict job of the commit set of the first model's `models` commit, with
+  // that model (the train commit of the batch)
+  const published = await pach.inspectCommit('models@master');
+  expect(published.description).toContain(batch.commit);
   expect(result).toMatchObject({
     ready: true,
     error: null,
     requestCommit: req.commit,
-    answerCommit: batch.commit,
+    answerCommit: published.commit.id,
     modelVersion: batch.commit,
   });
   const model = loadModel(
@@ -110,4 +114,46 @@ test('unknown and malformed request ids are NOT_FOUND', async () => {
   await expect(services.predictions.watchResult('../etc/passwd')).rejects.toMatchObject({
     kind: 'NOT_FOUND',
   });
+});
+
+test('two replicas retire at once: every request answered once, nothing pending, no error', async () => {
+  const logs: string[] = [];
+  const other = await createServices(
+    pach,
+    { dataset: { datasetsDir: dir, download: false } },
+    { log: (m) => logs.push(m) },
+  );
+  try {
+    await other.models.ready({ timeoutMs: 30_000 });
+    const replicas = [services, other];
+    // requests through both replicas at the same time: their writes and retires interleave
+    const receipts = await Promise.all(
+      Array.from({ length: 8 }, (_, k) =>
+        replicas[k % 2].predictions.requestPredictions([{ userId: 'a', movieId: 'x' }]),
+      ),
+    );
+    expect(new Set(receipts.map((r) => r.requestId)).size).toBe(8);
+    for (const [k, r] of receipts.entries()) {
+      const it = await replicas[(k + 1) % 2].predictions.watchResult(r.requestId);
+      const v = (await it.next()).value!;
+      expect(v).toMatchObject({ ready: true, error: null, answerCommit: r.requestId });
+    }
+    const t0 = Date.now();
+    for (;;) {
+      let n = 0;
+      for await (const f of pach.listFile({ commit: 'streaming@master', path: '/' })) {
+        if (f.fileType === FileType.FILE) n++;
+      }
+      if (n === 0) break;
+      if (Date.now() - t0 > 60_000) throw new Error(`${n} requests still pending after 60 s`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    // a retire commit deletes files: each one is gone once, and no replica logged a failure
+    expect(logs).toEqual([]);
+    for (const r of receipts) {
+      expect((await services.predictions.getResult(r.requestId)).answerCommit).toBe(r.requestId);
+    }
+  } finally {
+    await other.close();
+  }
 });

@@ -10,7 +10,9 @@ import * as path from 'node:path';
 import type { AlgoBase } from '../../src/engine/algorithms/base';
 import { loadModel } from '../../src/engine/model-file';
 import type { EmbeddedPachyderm } from '../../src/pachyderm/embedded';
+import { PachCode } from '../../src/pachyderm/errors';
 import { JobState, type JobInfo } from '../../src/pachyderm/types';
+import { ModelPublisher } from '../../src/services/model-publisher';
 import {
   BASE_TRAINING_FILE,
   bootstrap,
@@ -51,7 +53,7 @@ describe('train and predict pipelines on the embedded engine (ml-100k)', () => {
   });
 
   it('bootstrap commits u.data and the first train job gives a model of all of it', async () => {
-    expect(boot.createdRepos).toEqual(['training', 'streaming']);
+    expect(boot.createdRepos).toEqual(['training', 'streaming', 'models']);
     expect(boot.createdPipelines).toEqual(['train', 'predict']);
     const base = await pach.readFile({ commit: 'training@master', path: BASE_TRAINING_FILE });
     expect(base.equals(fs.readFileSync(path.join(DATASETS, 'ml-100k/u.data')))).toBe(true);
@@ -116,11 +118,18 @@ describe('train and predict pipelines on the embedded engine (ml-100k)', () => {
     expect(metrics.ratings).toBe(100000 + 40 - overlap());
     expect(metrics.duplicatesReplaced).toBe(overlap());
 
-    // the predict job of the same commit set re-answered both requests with the new model
-    const predict = await job('predict', c.id);
+    // the train commit set has no predict job: predict reads `models`, which the service
+    // advances with successful models only
+    await expect(pach.inspectJob({ pipeline: 'predict', id: c.id })).rejects.toMatchObject({
+      code: PachCode.NOT_FOUND,
+    });
+    // published, the predict job of the `models` commit re-answers both requests with it
+    expect(await new ModelPublisher(pach).publish(train.outputCommit.id)).toBe(true);
+    const m = (await pach.inspectCommit('models@master')).commit.id;
+    const predict = await job('predict', m);
     expect(predict.state).toBe(JobState.JOB_SUCCESS);
     expect(predict.dataProcessed).toBe(2);
-    const answer = await text('predict', c.id, '/req-1');
+    const answer = await text('predict', m, '/req-1');
     const algo = await modelAt(train.outputCommit.id);
     expect(answer).toBe(
       `1 1 ${algo.predict('1', '1').est}\n99999 50 ${algo.predict('99999', '50').est} impossible\n196 242 ${algo.predict('196', '242').est}\n`,
@@ -131,7 +140,7 @@ describe('train and predict pipelines on the embedded engine (ml-100k)', () => {
     expect(await text('predict', first.id, '/req-1')).toBe(first.answer);
     // datum batching: one process, the model loaded once for both datums
     const logs: string[] = [];
-    for await (const l of pach.getLogs({ job: { pipeline: 'predict', id: c.id } })) {
+    for await (const l of pach.getLogs({ job: { pipeline: 'predict', id: m } })) {
       logs.push(l.message);
     }
     const answered = logs.filter((l) => l.startsWith('answered /req-'));

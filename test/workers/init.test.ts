@@ -1,13 +1,23 @@
 /**
  * `reelgraph init` as a real child process, twice on one temporary data directory: the first run
  * creates the repos, the base commit, the pipelines and a model; the second changes nothing (same
- * commits in every repo, no new job).
+ * commits in every repo, no new job). Bootstrap run by two processes at once. Upgrading a data
+ * directory whose `predict` crossed `train` (the version before the `models` repo): bootstrap
+ * updates the pipeline (UpdatePipeline), and the old request ids keep their answers.
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EmbeddedPachyderm } from '../../src/pachyderm/embedded';
 import { embeddedPps } from '../../src/pachyderm/embedded/pps';
-import { bootstrap } from '../../src/services/bootstrap';
+import { FileType, JobState } from '../../src/pachyderm/types';
+import { type Services, createServices } from '../../src/services';
+import {
+  BASE_TRAINING_FILE,
+  bootstrap,
+  loadPipelineSpec,
+  openEmbeddedEngine,
+} from '../../src/services/bootstrap';
 import { DATASETS, makeTemp, removeTemp, runReelgraph } from './helpers';
 
 jest.setTimeout(180_000);
@@ -102,11 +112,15 @@ describe('bootstrap run by two processes at once (API replicas, the set-up Job)'
       const opts = { datasets: { datasetsDir: DATASETS, download: false }, waitForModel: false };
       // both pass the existence checks before either creates anything
       const [a, b] = await Promise.all([bootstrap(pach, opts), bootstrap(pach, opts)]);
-      expect([...a.createdRepos, ...b.createdRepos].sort()).toEqual(['streaming', 'training']);
+      expect([...a.createdRepos, ...b.createdRepos].sort()).toEqual([
+        'models',
+        'streaming',
+        'training',
+      ]);
       expect([...a.createdPipelines, ...b.createdPipelines].sort()).toEqual(['predict', 'train']);
       const repos: string[] = [];
       for await (const r of pach.listRepo()) repos.push(r.repo.name);
-      expect(repos.sort()).toEqual(['predict', 'streaming', 'train', 'training']);
+      expect(repos.sort()).toEqual(['models', 'predict', 'streaming', 'train', 'training']);
       // one of them committed the ratings, the other saw its open commit and committed nothing
       expect([a.baseCommit, b.baseCommit].filter(Boolean)).toHaveLength(1);
     } finally {
@@ -206,5 +220,100 @@ describe('reelgraph init --dataset', () => {
     ]);
     expect(none.code).toBe(1);
     expect(none.stderr).toContain("error: --dataset 'nope' is neither a data set name");
+  });
+});
+
+describe('upgrading a data directory made by the version before the `models` repo', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = makeTemp('init-upgrade');
+  });
+  afterAll(() => removeTemp(dir));
+
+  it('bootstrap updates predict to the new input; old request ids keep their answers after retiring', async () => {
+    const pach = await openEmbeddedEngine(path.join(dir, 'data'));
+    let services: Services | undefined;
+    try {
+      // the old layout: predict crossed `train` directly; requests were random names in one-off
+      // commits (tiny ratings stand in for the base file, which bootstrap only checks exists)
+      await pach.createRepo('training');
+      await pach.createRepo('streaming');
+      await pach.createPipeline(loadPipelineSpec('train'));
+      const old = loadPipelineSpec('predict') as { input: unknown };
+      old.input = {
+        cross: [
+          { pfs: { repo: 'streaming', branch: 'master', glob: '/*' } },
+          { pfs: { repo: 'train', branch: 'master', glob: '/' } },
+        ],
+      };
+      await pach.createPipeline(old);
+      const base = await pach.modifyFile('training@master', [
+        { op: 'put', path: BASE_TRAINING_FILE, data: 'a\tx\t4\t1\na\ty\t2\t1\nb\tx\t5\t1\n' },
+      ]);
+      const model = await pach.inspectJob({ pipeline: 'train', id: base.id }, { wait: true });
+      expect(model.state).toBe(JobState.JOB_SUCCESS);
+      const legacy: { id: string; commit: string; text: string }[] = [];
+      for (let k = 0; k < 3; k++) {
+        const id = crypto.randomBytes(16).toString('hex');
+        const c = await pach.modifyFile('streaming@master', [
+          { op: 'put', path: `/${id}`, data: `a x\nb ${k === 0 ? 'y' : 'x'}\n` },
+        ]);
+        const job = await pach.inspectJob({ pipeline: 'predict', id: c.id }, { wait: true });
+        expect(job.state).toBe(JobState.JOB_SUCCESS);
+        const text = (
+          await pach.readFile({ commit: { repo: 'predict', id: c.id }, path: `/${id}` })
+        ).toString();
+        legacy.push({ id, commit: c.id, text });
+      }
+
+      const opts = { datasets: { datasetsDir: DATASETS, download: false } };
+      const up = await bootstrap(pach, opts);
+      expect(up).toMatchObject({
+        createdRepos: ['models'],
+        baseCommit: null,
+        createdPipelines: [],
+        updatedPipelines: ['predict'],
+      });
+      const spec = await pach.inspectPipeline('predict');
+      expect(spec.version).toBe(2);
+      expect(JSON.stringify(spec.details.input)).toContain('"repo":"models"');
+      const again = await bootstrap(pach, opts);
+      expect(again.updatedPipelines).toEqual([]);
+
+      services = await createServices(pach, {
+        dataset: { datasetsDir: DATASETS, download: false },
+      });
+      const pending = async () => {
+        let n = 0;
+        for await (const f of pach.listFile({ commit: 'streaming@master', path: '/' })) {
+          if (f.fileType === FileType.FILE) n++;
+        }
+        return n;
+      };
+      // the legacy requests, answered again by the new pipeline's job, are retired at start-up
+      for (let t0 = Date.now(); (await pending()) > 0;) {
+        if (Date.now() - t0 > 60_000) throw new Error('the legacy requests were not retired');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      for (const l of legacy) {
+        expect(await services.predictions.getResult(l.id)).toMatchObject({
+          ready: true,
+          error: null,
+          requestCommit: l.commit,
+          answerCommit: l.commit,
+          modelVersion: model.outputCommit.id,
+          text: l.text,
+        });
+      }
+      // a new request goes through `models`
+      const req = await services.predictions.requestPredictions([{ userId: 'a', movieId: 'x' }]);
+      const it = await services.predictions.watchResult(req.requestId);
+      const r = await it.next();
+      expect(r.value).toMatchObject({ ready: true, modelVersion: model.outputCommit.id });
+      expect(r.value!.text).toBe(legacy[1].text.split('\n')[0] + '\n');
+    } finally {
+      await services?.close();
+      await pach.close();
+    }
   });
 });

@@ -43,11 +43,12 @@ describe('reelgraph worker predict (child process)', () => {
   });
   afterAll(() => removeTemp(dir));
 
-  /** A pfs root with the model under train/ and `requests` under streaming/. */
+  /** A pfs root with the model under train/ (an old pipeline's layout) and `requests` under streaming/. */
   function pfs(name: string, requests: Record<string, string>, model = modelFile): string {
     const root = path.join(dir, name);
     layInput(root, 'streaming', requests);
     layInput(root, 'train', fs.existsSync(model) ? { '/model.rgm': fs.readFileSync(model) } : {});
+    fs.mkdirSync(path.join(root, 'train'), { recursive: true }); // an old pipeline's input
     return root;
   }
 
@@ -123,6 +124,41 @@ describe('reelgraph worker predict (child process)', () => {
     expect(r2.code).toBe(1);
     expect(r2.stderr).toMatch(/^error: .*model\.rgm: /);
     expect(fs.readdirSync(path.join(corrupt, 'out'))).toEqual([]);
+  });
+
+  it('reads the model from the `models` input and names the version of its serving.json', async () => {
+    const root = path.join(dir, 'models-input');
+    layInput(root, 'streaming', { '/r': '3 10\n1 99\n' });
+    const version = 'c'.repeat(32);
+    layInput(root, 'models', {
+      '/model.rgm': fs.readFileSync(modelFile),
+      '/serving.json': JSON.stringify({ version, pinned: false, reason: null }),
+    });
+    const r = await runReelgraph(['worker', 'predict'], {
+      REELGRAPH_PFS_ROOT: root,
+      streaming: path.join(root, 'streaming', 'r'),
+      models_COMMIT: 'd'.repeat(32),
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`model of train commit ${version}`);
+    const algo = readModelFile(modelFile);
+    expect(fs.readFileSync(path.join(root, 'out', 'r'), 'utf8')).toBe(
+      `3 10 ${algo.predict('3', '10').est}\n1 99 ${algo.predict('1', '99').est} impossible\n`,
+    );
+  });
+
+  it('with an empty `models` input (no model published yet) writes nothing and succeeds', async () => {
+    const root = path.join(dir, 'models-empty');
+    layInput(root, 'streaming', { '/r': '3 10\n' });
+    layInput(root, 'models', {});
+    const r = await runReelgraph(['worker', 'predict'], {
+      REELGRAPH_PFS_ROOT: root,
+      streaming: path.join(root, 'streaming', 'r'),
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('no model in the models input yet');
+    expect(fs.readdirSync(path.join(root, 'out'))).toEqual([]);
   });
 
   it('refuses an unknown worker name as a usage error', async () => {

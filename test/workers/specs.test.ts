@@ -69,13 +69,13 @@ describe('pipeline specs', () => {
     expect(spec.resourceRequests).toBeDefined();
   });
 
-  it('predict: cross of streaming "/*" and train "/", `reelgraph worker predict`, no batching in the file', () => {
+  it('predict: cross of streaming "/*" and models "/", `reelgraph worker predict`, no batching in the file', () => {
     const spec = parsePipelineSpec(PREDICT);
     expect(spec.pipeline.name).toBe('predict');
     const cross = (spec.input as { cross: { pfs: { repo: string; glob: string } }[] }).cross;
     expect(cross.map((c) => [c.pfs.repo, c.pfs.glob])).toEqual([
       ['streaming', '/*'],
-      ['train', '/'],
+      ['models', '/'],
     ]);
     expect(spec.transform.cmd).toEqual(['reelgraph', 'worker', 'predict']);
     // a real cluster serves batched datums through the worker's gRPC API, which the SDK does not

@@ -37,7 +37,15 @@ export function formatInit(r: BootstrapResult): string {
     );
   }
   if (r.createdPipelines.length) lines.push(`created pipelines: ${r.createdPipelines.join(', ')}`);
-  if (!r.createdRepos.length && !r.baseCommit && !r.createdPipelines.length) {
+  if (r.updatedPipelines.length) {
+    lines.push(`updated pipelines (new inputs): ${r.updatedPipelines.join(', ')}`);
+  }
+  if (
+    !r.createdRepos.length &&
+    !r.baseCommit &&
+    !r.createdPipelines.length &&
+    !r.updatedPipelines.length
+  ) {
     lines.push('already initialised: nothing to do');
   }
   if (!r.model && r.baseCommit)
@@ -91,7 +99,10 @@ export function initCommand(io: CommandIo = process): Command {
         'give up waiting for the first model after this long',
       ).default('600'),
     )
-    .option('--json', 'print {createdRepos, baseCommit, createdPipelines, model} as JSON')
+    .option(
+      '--json',
+      'print {createdRepos, baseCommit, createdPipelines, updatedPipelines, model} as JSON',
+    )
     .action(async (opts: InitOptions) => {
       const timeout = Number(opts.timeout);
       if (!Number.isFinite(timeout) || timeout <= 0) {

@@ -17,6 +17,8 @@
  *   hashes whose concatenation is the content (NULL = tombstone: deleted in this layer); `hash` =
  *   SHA-256 of the whole content.
  * - `pfs_blobs(hash, pack, offset, size)`: where each stored content lives (see blobstore.ts).
+ * Indexes serve every per-request look-up and listing without reading the whole history (see
+ * history-queries.ts): commits by (repo, seq), by id, by parent; provenance both ways; blobs by pack.
  * Times are milliseconds since the Unix epoch.
  */
 import type { Migration } from './db';
@@ -109,6 +111,13 @@ export const PFS_MIGRATIONS: readonly Migration[] = [
     description: 'index of blobs by pack (garbage collection of unreferenced packs)',
     up(db) {
       db.exec('CREATE INDEX pfs_blobs_by_pack ON pfs_blobs(pack)');
+    },
+  },
+  {
+    version: 3,
+    description: 'index of commits by repo in start order (listings that do not scan the history)',
+    up(db) {
+      db.exec('CREATE INDEX pfs_commits_by_repo_seq ON pfs_commits(repo_id, seq)');
     },
   },
 ];

@@ -16,8 +16,12 @@
  * Events: after each transaction, `events` emits `"commit"` with a {@link CommitEvent} (started
  * and finished) and `changed` wakes waiters; subscriptions and waits are driven by them, never by
  * polling.
+ *
+ * Files of this module: pfs.ts (the database handle, prepared statements, transactions and
+ * events, commits, modifications), pfs-files.ts (file layers and reads), pfs-metadata.ts
+ * (projects, repos, branches, row shapes); {@link Pfs} extends PfsFiles extends PfsMetadata.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
   PachCode,
@@ -27,23 +31,16 @@ import {
   commitAlreadyFinished,
   commitNotFound,
   commitSetNotFound,
-  failedPrecondition,
   fileNotFound,
   invalidArgument,
   outputBranchCommit,
   parentNotFinished,
-  projectNotFound,
-  repoNotFound,
 } from '../errors';
-import { globFiles } from '../glob';
 import type { FileOp, ListCommitOptions, SubscribeCommitOptions } from '../port';
 import {
   type BranchRef,
   type CommitRef,
-  type FileRef,
-  type ProjectRef,
   type RepoRef,
-  branchString,
   commitString,
   isCommitId,
   normalizePath,
@@ -51,28 +48,23 @@ import {
   toBranch,
   toCommit,
   toFile,
-  toProject,
   toRepo,
-  validateName,
 } from '../refs';
 import {
   type Branch,
-  type BranchInfo,
   type Commit,
   type CommitInfo,
   CommitState,
   DEFAULT_DATUM,
-  type FileInfo,
-  FileType,
   OriginKind,
-  type ProjectInfo,
   type Repo,
-  type RepoInfo,
-  type RepoType,
 } from '../types';
-import { type BlobLocation, type BlobSource, BlobStore, EMPTY_HASH } from './blobstore';
+import { type BlobLocation, type BlobSource, BlobStore } from './blobstore';
 import type { Db } from './db';
+import { COMMITS_ASC_SQL, COMMITS_DESC_SQL, nextSeq, pagedBySeq } from './history-queries';
 import { Signal, cancellable, waitFor } from './stream';
+import { PfsFiles, date } from './pfs-files';
+import type { BranchRow, CommitRow } from './pfs-metadata';
 
 /** Delta layers allowed above a full snapshot before finishing a commit compacts it. */
 export const MAX_DEPTH = 16;
@@ -112,52 +104,11 @@ export interface FileEntry {
   hash: string;
 }
 
-interface RepoRow {
-  id: number;
-  project: string;
-  name: string;
-  type: RepoType;
-  description: string;
-  created_at: number;
-}
-interface BranchRow {
-  id: number;
-  repo_id: number;
-  name: string;
-  head_seq: number | null;
-  created_at: number;
-  updated_at: number;
-}
-interface CommitRow {
-  seq: number;
-  repo_id: number;
-  id: string;
-  branch: string | null;
-  parent_seq: number | null;
-  origin: number;
-  description: string;
-  started: number;
-  finishing: number | null;
-  finished: number | null;
-  error: string;
-  size_bytes: number;
-  depth: number;
-}
-interface FileRow {
-  commit_seq: number;
-  path: string;
-  datum: string;
-  parts: string | null;
-  size: number;
-  hash: string | null;
-}
-
 const newId = (): string => randomUUID().replace(/-/g, '');
-const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
 const ANCESTRY_RE = /^(.*?)((?:[\^~]\d*)+)$/;
 
 /** The PFS half of the embedded engine. */
-export class Pfs {
+export class Pfs extends PfsFiles {
   /** Emits `"commit"` with a {@link CommitEvent} after every commit start and finish. */
   readonly events = new EventEmitter();
   /** Notified after every transaction that changed commits (wakes waits and subscriptions). */
@@ -167,9 +118,7 @@ export class Pfs {
   private readonly closing = new AbortController();
   /** Bytes added to the commit being modified, applied once per modification. */
   private sizeDelta = 0;
-  /** Live entries by path during one modification (see preloadEntries). */
-  private atCache: { chain: number[]; map: Map<string, FileEntry[]> } | null = null;
-  private readonly st: ReturnType<Pfs['prepare']>;
+  protected readonly st: ReturnType<Pfs['prepare']>;
 
   /**
    * @param db the migrated database (see pfs-schema.ts)
@@ -179,6 +128,7 @@ export class Pfs {
     readonly db: Db,
     readonly blobs: BlobStore,
   ) {
+    super();
     this.events.setMaxListeners(0);
     this.st = this.prepare();
   }
@@ -293,342 +243,14 @@ export class Pfs {
     this.changed.notify();
   }
 
-  /** `signal` combined with the engine's closing. */
-  private until(signal?: AbortSignal): AbortSignal {
-    return signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
-  }
-
-  // ===========================================================================================
-  // projects
-  // ===========================================================================================
-
-  /** createProject: the synchronous core of `Pachyderm.createProject` (see port.ts for the contract). */
-  createProject(ref: ProjectRef, opts: { description?: string; update?: boolean } = {}): void {
-    const { name } = toProject(ref);
-    validateName('project', name);
-    this.tx(() => {
-      const row = this.st.project.get(name);
-      if (row) {
-        if (!opts.update) throw alreadyExists('project', name);
-        this.db
-          .prepare('UPDATE pfs_projects SET description = ? WHERE name = ?')
-          .run(opts.description ?? '', name);
-        return;
-      }
-      this.db
-        .prepare('INSERT INTO pfs_projects (name, description, created_at) VALUES (?, ?, ?)')
-        .run(name, opts.description ?? '', Date.now());
-    });
-  }
-
-  /** inspectProject: the synchronous core of `Pachyderm.inspectProject` (see port.ts for the contract). */
-  inspectProject(ref: ProjectRef): ProjectInfo {
-    const { name } = toProject(ref);
-    const row = this.st.project.get(name) as
-      { name: string; description: string; created_at: number } | undefined;
-    if (!row) throw projectNotFound(name);
-    return { project: { name }, description: row.description, createdAt: new Date(row.created_at) };
-  }
-
-  /** listProject: the synchronous core of `Pachyderm.listProject` (see port.ts for the contract). */
-  listProject(): ProjectInfo[] {
-    const rows = this.db.prepare('SELECT * FROM pfs_projects ORDER BY name').all() as {
-      name: string;
-      description: string;
-      created_at: number;
-    }[];
-    return rows.map((r) => ({
-      project: { name: r.name },
-      description: r.description,
-      createdAt: new Date(r.created_at),
-    }));
-  }
-
-  /** deleteProject: the synchronous core of `Pachyderm.deleteProject` (see port.ts for the contract). */
-  deleteProject(ref: ProjectRef, opts: { force?: boolean } = {}): void {
-    const { name } = toProject(ref);
-    this.tx(() => {
-      if (!this.st.project.get(name)) throw projectNotFound(name);
-      const repos = this.db
-        .prepare('SELECT * FROM pfs_repos WHERE project = ?')
-        .all(name) as RepoRow[];
-      if (repos.length > 0 && !opts.force) {
-        throw failedPrecondition(`project ${name} has ${repos.length} repos; delete them first`);
-      }
-      for (const r of repos) this.deleteRepoRow(r, true);
-      this.db.prepare('DELETE FROM pfs_projects WHERE name = ?').run(name);
-    });
-  }
-
-  // ===========================================================================================
-  // repos
-  // ===========================================================================================
-
-  private repoOf(id: number): Repo {
-    const r = this.st.repoById.get(id) as RepoRow;
-    return { name: r.name, type: r.type, project: { name: r.project } };
-  }
-
-  /** The row of a repo. @throws NOT_FOUND "repo X not found". */
-  repoRow(repo: Repo): RepoRow {
-    const row = this.st.repo.get(repo.project.name, repo.name, repo.type) as RepoRow | undefined;
-    if (!row) throw repoNotFound(repoString(repo));
-    return row;
-  }
-
-  /** createRepo: the synchronous core of `Pachyderm.createRepo` (see port.ts for the contract). */
-  createRepo(ref: RepoRef, opts: { description?: string; update?: boolean } = {}): void {
-    const repo = toRepo(ref);
-    validateName('repo', repo.name);
-    this.tx(() => {
-      if (!this.st.project.get(repo.project.name)) throw projectNotFound(repo.project.name);
-      const row = this.st.repo.get(repo.project.name, repo.name, repo.type) as RepoRow | undefined;
-      if (row) {
-        if (!opts.update) throw alreadyExists('repo', repoString(repo));
-        if (opts.description !== undefined) {
-          this.db
-            .prepare('UPDATE pfs_repos SET description = ? WHERE id = ?')
-            .run(opts.description, row.id);
-        }
-        return;
-      }
-      this.db
-        .prepare(
-          'INSERT INTO pfs_repos (project, name, type, description, created_at) VALUES (?, ?, ?, ?, ?)',
-        )
-        .run(repo.project.name, repo.name, repo.type, opts.description ?? '', Date.now());
-    });
-  }
-
-  private repoInfo(row: RepoRow): RepoInfo {
-    const repo: Repo = { name: row.name, type: row.type, project: { name: row.project } };
-    const branches = this.st.branchesOfRepo.all(row.id) as BranchRow[];
-    const master = branches.find((b) => b.name === 'master');
-    const head = master?.head_seq ? (this.st.commitBySeq.get(master.head_seq) as CommitRow) : null;
-    return {
-      repo,
-      created: new Date(row.created_at),
-      sizeBytesUpperBound: head?.size_bytes ?? 0,
-      description: row.description,
-      branches: branches.map((b) => ({ repo, name: b.name })),
-    };
-  }
-
-  /** inspectRepo: the synchronous core of `Pachyderm.inspectRepo` (see port.ts for the contract). */
-  inspectRepo(ref: RepoRef): RepoInfo {
-    return this.repoInfo(this.repoRow(toRepo(ref)));
-  }
-
-  /** listRepo: the synchronous core of `Pachyderm.listRepo` (see port.ts for the contract). */
-  listRepo(opts: { type?: RepoType | ''; projects?: ProjectRef[] } = {}): RepoInfo[] {
-    const type = opts.type ?? 'user';
-    const projects = (opts.projects ?? []).map((p) => toProject(p).name);
-    const rows = this.db
-      .prepare('SELECT * FROM pfs_repos ORDER BY project, name, type')
-      .all() as RepoRow[];
-    return rows
-      .filter(
-        (r) =>
-          (type === '' || r.type === type) &&
-          (projects.length === 0 || projects.includes(r.project)),
-      )
-      .map((r) => this.repoInfo(r));
-  }
-
-  /** deleteRepo: the synchronous core of `Pachyderm.deleteRepo` (see port.ts for the contract). */
-  deleteRepo(ref: RepoRef, opts: { force?: boolean } = {}): { deleted: boolean } {
-    const repo = toRepo(ref);
-    return this.tx(() => {
-      const row = this.st.repo.get(repo.project.name, repo.name, repo.type) as RepoRow | undefined;
-      if (!row) return { deleted: false };
-      this.deleteRepoRow(row, !!opts.force);
-      return { deleted: true };
-    });
-  }
-
-  private deleteRepoRow(row: RepoRow, force: boolean): void {
-    const name = repoString({ name: row.name, type: row.type, project: { name: row.project } });
-    const branches = this.st.branchesOfRepo.all(row.id) as BranchRow[];
-    if (!force) {
-      for (const b of branches) {
-        if ((this.st.branchProv.all(b.id) as unknown[]).length > 0) {
-          throw failedPrecondition(
-            `cannot delete repo ${name}: branch ${b.name} is an output branch (it has provenance); use force`,
-          );
-        }
-        const subv = this.st.branchSubv.all(b.id) as { id: number }[];
-        const outside = subv.filter(
-          (s) => (this.st.branchById.get(s.id) as BranchRow).repo_id !== row.id,
-        );
-        if (outside.length > 0) {
-          throw failedPrecondition(
-            `cannot delete repo ${name}: branch ${b.name} is provenance of other branches; use force`,
-          );
-        }
-      }
-      const dep = this.db
-        .prepare(
-          `SELECT c.seq FROM pfs_commit_provenance p JOIN pfs_commits s ON s.seq = p.prov_seq
-           JOIN pfs_commits c ON c.seq = p.commit_seq WHERE s.repo_id = ? AND c.repo_id != ? LIMIT 1`,
-        )
-        .get(row.id, row.id);
-      if (dep) {
-        throw failedPrecondition(
-          `cannot delete repo ${name}: commits of other repos have provenance on it; use force`,
-        );
-      }
-    }
-    const seqs = `(SELECT seq FROM pfs_commits WHERE repo_id = ${Number(row.id)})`;
-    const bids = `(SELECT id FROM pfs_branches WHERE repo_id = ${Number(row.id)})`;
-    this.db.exec(`
-      DELETE FROM pfs_files WHERE commit_seq IN ${seqs};
-      DELETE FROM pfs_commit_provenance WHERE commit_seq IN ${seqs} OR prov_seq IN ${seqs};
-      DELETE FROM pfs_branch_provenance WHERE branch_id IN ${bids} OR prov_branch_id IN ${bids};
-      DELETE FROM pfs_branches WHERE repo_id = ${Number(row.id)};
-      UPDATE pfs_commits SET parent_seq = NULL WHERE repo_id = ${Number(row.id)};
-      DELETE FROM pfs_commits WHERE repo_id = ${Number(row.id)};
-      DELETE FROM pfs_repos WHERE id = ${Number(row.id)};
-    `);
-  }
-
-  // ===========================================================================================
-  // branches
-  // ===========================================================================================
-
-  private branchRow(branch: Branch, repoRow?: RepoRow): BranchRow {
-    const r = repoRow ?? this.repoRow(branch.repo);
-    const row = this.st.branch.get(r.id, branch.name) as BranchRow | undefined;
-    if (!row) throw branchNotFound(branchString(branch));
-    return row;
-  }
-
-  private ensureBranch(repoRow: RepoRow, name: string): BranchRow {
-    const row = this.st.branch.get(repoRow.id, name) as BranchRow | undefined;
-    if (row) return row;
-    validateName('branch', name);
-    const now = Date.now();
-    this.st.insertBranch.run(repoRow.id, name, null, now, now);
-    return this.st.branch.get(repoRow.id, name) as BranchRow;
-  }
-
-  private branchOf(row: BranchRow): Branch {
-    return { repo: this.repoOf(row.repo_id), name: row.name };
-  }
-
-  /** Transitive closure over `edges` (provenance or subvenance) starting at `id`, excluding it. */
-  private closure(id: number, edges: 'prov' | 'subv'): number[] {
-    const st = edges === 'prov' ? this.st.branchProv : this.st.branchSubv;
-    const seen = new Set<number>();
-    const stack = [id];
-    while (stack.length > 0) {
-      const cur = stack.pop()!;
-      for (const { id: next } of st.all(cur) as { id: number }[]) {
-        if (!seen.has(next)) {
-          seen.add(next);
-          stack.push(next);
-        }
-      }
-    }
-    seen.delete(id);
-    return [...seen].sort((a, b) => a - b);
-  }
-
-  /** True when a branch has provenance, i.e. it is a pipeline's output branch. */
-  isOutputBranch(branchId: number): boolean {
-    return (this.st.branchProv.all(branchId) as unknown[]).length > 0;
-  }
-
-  /** createBranch: the synchronous core of `Pachyderm.createBranch` (see port.ts for the contract). */
-  createBranch(
-    ref: BranchRef,
-    opts: { head?: CommitRef; provenance?: BranchRef[]; newCommitSet?: boolean } = {},
-  ): void {
-    const branch = toBranch(ref);
-    validateName('branch', branch.name);
-    const prov = opts.provenance?.map((p) => toBranch(p));
-    this.tx(() => {
-      const repoRow = this.repoRow(branch.repo);
-      let headSeq: number | undefined;
-      if (opts.head !== undefined) {
-        const head = this.resolveCommit(toCommit(opts.head));
-        if (head.repo_id !== repoRow.id) {
-          throw invalidArgument(
-            `head ${commitString(this.commitOf(head))} is not a commit of repo ${repoString(branch.repo)}`,
-          );
-        }
-        headSeq = head.seq;
-      }
-      const row = this.ensureBranch(repoRow, branch.name);
-      if (headSeq !== undefined) this.st.setHead.run(headSeq, Date.now(), row.id);
-      if (prov) {
-        const provIds = prov.map((p) => {
-          const pr = this.repoRow(p.repo);
-          return this.ensureBranch(pr, p.name).id;
-        });
-        for (const pid of provIds) {
-          if (pid === row.id || this.closure(pid, 'prov').includes(row.id)) {
-            throw invalidArgument(
-              `provenance of branch ${branchString(branch)} would form a cycle through ${branchString(this.branchOf(this.st.branchById.get(pid) as BranchRow))}`,
-            );
-          }
-        }
-        this.db.prepare('DELETE FROM pfs_branch_provenance WHERE branch_id = ?').run(row.id);
-        const ins = this.db.prepare(
-          'INSERT OR IGNORE INTO pfs_branch_provenance (branch_id, prov_branch_id) VALUES (?, ?)',
-        );
-        for (const pid of provIds) ins.run(row.id, pid);
-        this.db
-          .prepare('UPDATE pfs_branches SET updated_at = ? WHERE id = ?')
-          .run(Date.now(), row.id);
-      }
-    });
-  }
-
-  private branchInfo(row: BranchRow): BranchInfo {
-    const branch = this.branchOf(row);
-    const toB = (id: number) => this.branchOf(this.st.branchById.get(id) as BranchRow);
-    const direct = (this.st.branchProv.all(row.id) as { id: number }[]).map((r) => r.id);
-    return {
-      branch,
-      head: row.head_seq ? this.commitOf(this.st.commitBySeq.get(row.head_seq) as CommitRow) : null,
-      provenance: this.closure(row.id, 'prov').map(toB),
-      subvenance: this.closure(row.id, 'subv').map(toB),
-      directProvenance: direct.sort((a, b) => a - b).map(toB),
-      createdAt: new Date(row.created_at),
-      updatedAt: new Date(row.updated_at),
-    };
-  }
-
-  /** inspectBranch: the synchronous core of `Pachyderm.inspectBranch` (see port.ts for the contract). */
-  inspectBranch(ref: BranchRef): BranchInfo {
-    return this.branchInfo(this.branchRow(toBranch(ref)));
-  }
-
-  /** listBranch: the synchronous core of `Pachyderm.listBranch` (see port.ts for the contract). */
-  listBranch(repoRef: RepoRef, opts: { reverse?: boolean } = {}): BranchInfo[] {
-    const repoRow = this.repoRow(toRepo(repoRef));
-    const rows = (this.st.branchesOfRepo.all(repoRow.id) as BranchRow[]).map((r) =>
-      this.branchInfo(r),
-    );
-    return opts.reverse ? rows.reverse() : rows;
-  }
-
-  /** deleteBranch: the synchronous core of `Pachyderm.deleteBranch` (see port.ts for the contract). */
-  deleteBranch(ref: BranchRef, opts: { force?: boolean } = {}): void {
-    const branch = toBranch(ref);
-    this.tx(() => {
-      const row = this.branchRow(branch);
-      const subv = this.st.branchSubv.all(row.id) as unknown[];
-      if (subv.length > 0 && !opts.force) {
-        throw failedPrecondition(
-          `branch ${branchString(branch)} is provenance of ${subv.length} branches; use force`,
-        );
-      }
-      this.db
-        .prepare('DELETE FROM pfs_branch_provenance WHERE branch_id = ? OR prov_branch_id = ?')
-        .run(row.id, row.id);
-      this.db.prepare('DELETE FROM pfs_branches WHERE id = ?').run(row.id);
-    });
+  /**
+   * Throws CANCELLED "wait cancelled" once the engine is closing: the check of every wait (close()
+   * notifies `changed`, so waiters wake up and see it). A wait is not given a signal combined with
+   * the closing one: `AbortSignal.any` on a long-lived signal keeps a trace of every call in
+   * Node 20, which would grow with every request ever waited for.
+   */
+  private checkOpen(): void {
+    if (this.closing.signal.aborted) throw new PachError(PachCode.CANCELLED, 'wait cancelled');
   }
 
   // ===========================================================================================
@@ -811,12 +433,13 @@ export class Pfs {
   async waitCommit(seq: number, state: CommitState, abort?: AbortSignal): Promise<CommitInfo> {
     return waitFor(
       () => {
+        this.checkOpen();
         const row = this.st.commitBySeq.get(seq) as CommitRow | undefined;
         if (!row) throw new PachError(PachCode.NOT_FOUND, `commit ${seq} was deleted`);
         return this.stateOf(row) >= state ? this.commitInfo(row) : undefined;
       },
       this.changed,
-      this.until(abort),
+      abort,
     );
   }
 
@@ -831,31 +454,60 @@ export class Pfs {
     return this.waitCommit(row.seq, wait, opts.signal);
   }
 
-  /** listCommit: the synchronous core of `Pachyderm.listCommit` (see port.ts for the contract). */
-  listCommit(repoRef: RepoRef, opts: ListCommitOptions = {}): CommitInfo[] {
+  /**
+   * listCommit: the synchronous core of `Pachyderm.listCommit` (see port.ts for the contract).
+   * The repo and the `from` / `to` commits are resolved at once (their errors are thrown here);
+   * the commits are then read lazily, a page at a time, newest first through the
+   * `(repo_id, seq)` index: with `number` (or a consumer that stops early) the cost does not grow
+   * with the history. A `to` bound walks the parents from `to` (the whole chain with `reverse`).
+   */
+  listCommit(repoRef: RepoRef, opts: ListCommitOptions = {}): Iterable<CommitInfo> {
     const repoRow = this.repoRow(toRepo(repoRef));
-    let rows: CommitRow[];
     const fromSeq = opts.from !== undefined ? this.resolveCommit(toCommit(opts.from)).seq : null;
-    if (opts.to !== undefined) {
-      rows = [];
-      let cur: CommitRow | undefined = this.resolveCommit(toCommit(opts.to));
-      while (cur && cur.seq !== fromSeq) {
-        rows.push(cur);
-        cur = cur.parent_seq ? (this.st.commitBySeq.get(cur.parent_seq) as CommitRow) : undefined;
-      }
+    const toRow = opts.to !== undefined ? this.resolveCommit(toCommit(opts.to)) : undefined;
+    return this.listCommitGen(repoRow.id, fromSeq, toRow, nextSeq(this.db, 'pfs_commits'), opts);
+  }
+
+  private *listCommitGen(
+    repoId: number,
+    fromSeq: number | null,
+    toRow: CommitRow | undefined,
+    before: number,
+    opts: ListCommitOptions,
+  ): Generator<CommitInfo> {
+    const limit = opts.number && opts.number > 0 ? opts.number : Infinity;
+    const t = opts.startedTime?.getTime();
+    const wanted = (r: CommitRow) =>
+      (!opts.originKind || r.origin === opts.originKind) && (t === undefined || r.started <= t);
+    let rows: Iterable<CommitRow>;
+    if (toRow) {
+      const parents = this.ancestry(toRow, fromSeq);
+      rows = opts.reverse ? [...parents].reverse() : parents;
     } else {
-      rows = this.db
-        .prepare('SELECT * FROM pfs_commits WHERE repo_id = ? AND seq > ? ORDER BY seq DESC')
-        .all(repoRow.id, fromSeq ?? 0) as CommitRow[];
+      rows = pagedBySeq<CommitRow>(
+        this.db,
+        opts.reverse ? COMMITS_ASC_SQL : COMMITS_DESC_SQL,
+        [repoId],
+        !opts.reverse,
+        fromSeq ?? 0,
+        before,
+      );
     }
-    if (opts.originKind) rows = rows.filter((r) => r.origin === opts.originKind);
-    if (opts.startedTime) {
-      const t = opts.startedTime.getTime();
-      rows = rows.filter((r) => r.started <= t);
+    let n = 0;
+    for (const r of rows) {
+      if (!wanted(r)) continue;
+      yield this.commitInfo(r);
+      if (++n >= limit) return;
     }
-    if (opts.reverse) rows.reverse();
-    if (opts.number && opts.number > 0) rows = rows.slice(0, opts.number);
-    return rows.map((r) => this.commitInfo(r));
+  }
+
+  /** `row` and its ancestors, newest first, down to (excluding) the commit `stopSeq`. */
+  private *ancestry(row: CommitRow, stopSeq: number | null): Generator<CommitRow> {
+    let cur: CommitRow | undefined = row;
+    while (cur && cur.seq !== stopSeq) {
+      yield cur;
+      cur = cur.parent_seq ? (this.st.commitBySeq.get(cur.parent_seq) as CommitRow) : undefined;
+    }
   }
 
   /** SubscribeCommit: see the port. */
@@ -866,7 +518,7 @@ export class Pfs {
     const fromSeq = opts.from !== undefined ? this.resolveCommit(toCommit(opts.from)).seq : null;
     return cancellable(
       (signal) => this.subscribeGen(signal, repo, repoRow.id, state, fromSeq, opts),
-      this.until(opts.signal),
+      [opts.signal, this.closing.signal],
     );
   }
 
@@ -949,7 +601,7 @@ export class Pfs {
     if (rows.length === 0) throw commitSetNotFound(id);
     return cancellable(
       (signal) => this.commitSetGen(signal, rows, !!opts.wait),
-      this.until(opts.signal),
+      [opts.signal, this.closing.signal],
     );
   }
 
@@ -963,148 +615,6 @@ export class Pfs {
         ? await this.waitCommit(r.seq, CommitState.FINISHED, signal)
         : this.commitInfo(this.st.commitBySeq.get(r.seq) as CommitRow);
     }
-  }
-
-  // ===========================================================================================
-  // file layers
-  // ===========================================================================================
-
-  /** Seqs of the layers making up a commit's file set, newest first. */
-  private chain(row: CommitRow): number[] {
-    const out = [row.seq];
-    let cur = row;
-    while (cur.depth > 0 && cur.parent_seq) {
-      cur = this.st.commitBySeq.get(cur.parent_seq) as CommitRow;
-      out.push(cur.seq);
-    }
-    return out;
-  }
-
-  /** Newest row per (path, datum) among rows sorted by path, datum, commit_seq DESC; no tombstones. */
-  private static merge(rows: FileRow[]): FileEntry[] {
-    const out: FileEntry[] = [];
-    let prevKey = '';
-    for (const r of rows) {
-      const key = r.path + '\0' + r.datum;
-      if (key === prevKey) continue;
-      prevKey = key;
-      if (r.parts === null) continue;
-      out.push({
-        path: r.path,
-        datum: r.datum,
-        parts: r.parts === '' ? [] : r.parts.split(','),
-        size: r.size,
-        hash: r.hash ?? EMPTY_HASH,
-      });
-    }
-    return out;
-  }
-
-  /** Live entries at exactly `path` (one per datum). */
-  private entriesAt(chain: number[], path: string): FileEntry[] {
-    const cache = this.atCache;
-    if (cache && cache.chain === chain) {
-      let es = cache.map.get(path);
-      if (!es) {
-        es = Pfs.merge(this.st.fileAt.all(path, JSON.stringify(chain)) as FileRow[]);
-        cache.map.set(path, es);
-      }
-      return es.slice();
-    }
-    return Pfs.merge(this.st.fileAt.all(path, JSON.stringify(chain)) as FileRow[]);
-  }
-
-  /**
-   * Cache the live entries of `paths` for a modification of the commit whose layers are `chain`
-   * (one query instead of one per path); the cache follows the modification's own writes.
-   */
-  private preloadEntries(chain: number[], paths: string[]): void {
-    const map = new Map<string, FileEntry[]>();
-    for (const p of paths) map.set(p, []);
-    for (let i = 0; i < paths.length; i += 5000) {
-      const rows = this.st.filesAtMany.all(
-        JSON.stringify(chain),
-        JSON.stringify(paths.slice(i, i + 5000)),
-      ) as FileRow[];
-      for (const e of Pfs.merge(rows)) map.get(e.path)!.push(e);
-    }
-    this.atCache = { chain, map };
-  }
-
-  private cacheSet(chain: number[], e: FileEntry | { path: string; datum: string }, live: boolean) {
-    const cache = this.atCache;
-    if (!cache || cache.chain !== chain) return;
-    const list = cache.map.get(e.path);
-    if (!list) return;
-    const i = list.findIndex((x) => x.datum === e.datum);
-    if (i >= 0) list.splice(i, 1);
-    if (live) {
-      list.push(e as FileEntry);
-      list.sort((a, b) => (a.datum < b.datum ? -1 : a.datum > b.datum ? 1 : 0));
-    }
-  }
-
-  /** Live entries strictly under directory `dir` (`/` = everything), sorted by path then datum. */
-  private entriesUnder(chain: number[], dir: string): FileEntry[] {
-    const c = JSON.stringify(chain);
-    if (dir === '/') return Pfs.merge(this.st.filesAll.all(c) as FileRow[]);
-    // '/' is 0x2f and '0' is 0x30: paths under "/a/" sort in ("/a/", "/a0").
-    return Pfs.merge(this.st.filesRange.all(c, dir + '/', dir + '0') as FileRow[]);
-  }
-
-  /** Every live file entry of a commit, sorted by path then datum. */
-  entries(commit: Commit | CommitRow): FileEntry[] {
-    const row = 'seq' in commit ? commit : this.resolveCommit(commit);
-    return this.entriesUnder(this.chain(row), '/');
-  }
-
-  private duplicatePath(seq: number): string | undefined {
-    const all = this.entries(this.st.commitBySeq.get(seq) as CommitRow);
-    for (let i = 1; i < all.length; i++) if (all[i].path === all[i - 1].path) return all[i].path;
-    return undefined;
-  }
-
-  /** Replace a commit's delta rows by its full file set (depth 0). */
-  private compact(row: CommitRow): void {
-    const all = this.entries(row);
-    this.db.prepare('DELETE FROM pfs_files WHERE commit_seq = ?').run(row.seq);
-    for (const e of all)
-      this.st.putFile.run(row.seq, e.path, e.datum, e.parts.join(','), e.size, e.hash);
-    this.db.prepare('UPDATE pfs_commits SET depth = 0 WHERE seq = ?').run(row.seq);
-    row.depth = 0;
-  }
-
-  /** True when some blob lives in pack `pack`. */
-  isPackReferenced(pack: string): boolean {
-    return (
-      this.db.prepare('SELECT 1 FROM pfs_blobs WHERE pack = ? LIMIT 1').get(pack) !== undefined
-    );
-  }
-
-  /** Locations of the stored blobs among `hashes`. */
-  blobLocations(hashes: string[]): Map<string, BlobLocation> {
-    const out = new Map<string, BlobLocation>();
-    for (let i = 0; i < hashes.length; i += 5000) {
-      const rows = this.st.blobsMany.all(
-        JSON.stringify(hashes.slice(i, i + 5000)),
-      ) as BlobLocation[];
-      for (const r of rows) out.set(r.hash, r);
-    }
-    return out;
-  }
-
-  /** Location of a stored blob. */
-  blobLocation(hash: string): BlobLocation | undefined {
-    if (hash === EMPTY_HASH) return { hash, pack: '', offset: 0, size: 0 };
-    return this.st.blob.get(hash) as BlobLocation | undefined;
-  }
-
-  private contentHash(parts: string[]): string {
-    if (parts.length === 0) return EMPTY_HASH;
-    if (parts.length === 1) return parts[0];
-    const h = createHash('sha256');
-    for (const p of parts) h.update(this.blobs.readSync(this.blobLocation(p)!));
-    return h.digest('hex');
   }
 
   // ===========================================================================================
@@ -1292,166 +802,6 @@ export class Pfs {
     }
     this.writeEntry(row, chain, { path, datum, parts, size, hash: this.contentHash(parts) });
   }
-
-  // ===========================================================================================
-  // reads
-  // ===========================================================================================
-
-  /** Resolve a file reference to its commit row and normalised path. */
-  private fileTarget(ref: FileRef): { row: CommitRow; file: ReturnType<typeof toFile> } {
-    const file = toFile(ref);
-    return { row: this.resolveCommit(file.commit), file };
-  }
-
-  private notFoundFor(row: CommitRow, path: string): PachError {
-    return fileNotFound(path, repoString(this.repoOf(row.repo_id)), row.id);
-  }
-
-  private fileInfoOf(
-    row: CommitRow,
-    path: string,
-    isDir: boolean,
-    es: FileEntry[],
-    datum?: string,
-  ): FileInfo {
-    const commit = this.commitOf(row);
-    let hash: string;
-    if (!isDir && es.length === 1) hash = es[0].hash;
-    else {
-      const h = createHash('sha256');
-      for (const e of es) h.update(`${e.path}\0${e.datum}\0${e.hash}\n`);
-      hash = h.digest('hex');
-    }
-    const file: FileInfo['file'] = { commit, path: isDir && path !== '/' ? path + '/' : path };
-    if (datum) file.datum = datum;
-    return {
-      file,
-      fileType: isDir ? FileType.DIR : FileType.FILE,
-      committed: date(row.finished),
-      sizeBytes: es.reduce((s, e) => s + e.size, 0),
-      hash,
-    };
-  }
-
-  /** inspectFile: the synchronous core of `Pachyderm.inspectFile` (see port.ts for the contract). */
-  inspectFile(ref: FileRef): FileInfo {
-    const { row, file } = this.fileTarget(ref);
-    const chain = this.chain(row);
-    let at = this.entriesAt(chain, file.path);
-    if (file.datum) at = at.filter((e) => e.datum === file.datum);
-    if (file.path !== '/' && at.length > 0)
-      return this.fileInfoOf(row, file.path, false, at, file.datum);
-    let under = this.entriesUnder(chain, file.path);
-    if (file.datum) under = under.filter((e) => e.datum === file.datum);
-    if (under.length === 0 && file.path !== '/') throw this.notFoundFor(row, file.path);
-    return this.fileInfoOf(row, file.path, true, under, file.datum);
-  }
-
-  /** listFile: the synchronous core of `Pachyderm.listFile` (see port.ts for the contract). */
-  listFile(
-    ref: FileRef,
-    opts: { paginationMarker?: string; number?: number; reverse?: boolean } = {},
-  ): FileInfo[] {
-    const { row, file } = this.fileTarget(ref);
-    const chain = this.chain(row);
-    const at = file.path === '/' ? [] : this.entriesAt(chain, file.path);
-    let out: FileInfo[];
-    if (at.length > 0) {
-      out = [this.fileInfoOf(row, file.path, false, at)];
-    } else {
-      const under = this.entriesUnder(chain, file.path);
-      if (under.length === 0 && file.path !== '/') throw this.notFoundFor(row, file.path);
-      const base = file.path === '/' ? '' : file.path;
-      const groups = new Map<string, { isDir: boolean; es: FileEntry[] }>();
-      for (const e of under) {
-        const rest = e.path.slice(base.length + 1);
-        const slash = rest.indexOf('/');
-        const child = base + '/' + (slash < 0 ? rest : rest.slice(0, slash));
-        const g = groups.get(child) ?? { isDir: slash >= 0, es: [] };
-        g.es.push(e);
-        groups.set(child, g);
-      }
-      out = [...groups].map(([p, g]) => this.fileInfoOf(row, p, g.isDir, g.es));
-    }
-    if (opts.paginationMarker) {
-      const m = normalizePath(opts.paginationMarker);
-      out = out.filter((f) =>
-        opts.reverse ? stripSlash(f.file.path) < m : stripSlash(f.file.path) > m,
-      );
-    }
-    if (opts.reverse) out.reverse();
-    if (opts.number && opts.number > 0) out = out.slice(0, opts.number);
-    return out;
-  }
-
-  /** walkFile: the synchronous core of `Pachyderm.walkFile` (see port.ts for the contract). */
-  walkFile(ref: FileRef): FileInfo[] {
-    const { row, file } = this.fileTarget(ref);
-    const chain = this.chain(row);
-    const at = file.path === '/' ? [] : this.entriesAt(chain, file.path);
-    if (at.length > 0) return [this.fileInfoOf(row, file.path, false, at)];
-    const under = this.entriesUnder(chain, file.path);
-    if (under.length === 0 && file.path !== '/') throw this.notFoundFor(row, file.path);
-    const paths = [...new Set(under.map((e) => e.path))];
-    const matches = globFiles(paths, file.path === '/' ? '/**' : file.path + '/**');
-    const byPath = groupByPath(under);
-    const out = [this.fileInfoOf(row, file.path, true, under)];
-    for (const m of matches) {
-      const es = m.fileIndexes.flatMap((i) => byPath.get(paths[i])!);
-      out.push(this.fileInfoOf(row, m.path, m.isDir, es));
-    }
-    return out;
-  }
-
-  /** globFile: the synchronous core of `Pachyderm.globFile` (see port.ts for the contract). */
-  globFile(ref: CommitRef, pattern: string): FileInfo[] {
-    const row = this.resolveCommit(toCommit(ref));
-    const all = this.entriesUnder(this.chain(row), '/');
-    const paths = [...new Set(all.map((e) => e.path))];
-    const byPath = groupByPath(all);
-    let matches;
-    try {
-      matches = globFiles(paths, pattern);
-    } catch (e) {
-      throw invalidArgument(`glob ${JSON.stringify(pattern)} is invalid: ${(e as Error).message}`);
-    }
-    return matches.map((m) =>
-      this.fileInfoOf(
-        row,
-        m.path,
-        m.isDir,
-        m.fileIndexes.flatMap((i) => byPath.get(paths[i])!),
-      ),
-    );
-  }
-
-  /** The blob locations making up one file's content (several datums: in datum order). */
-  fileParts(ref: FileRef): BlobLocation[] {
-    const { row, file } = this.fileTarget(ref);
-    let at = file.path === '/' ? [] : this.entriesAt(this.chain(row), file.path);
-    if (file.datum) at = at.filter((e) => e.datum === file.datum);
-    if (at.length === 0) {
-      if (file.path === '/' || this.entriesUnder(this.chain(row), file.path).length > 0) {
-        throw invalidArgument(`${file.path} is a directory: GetFile reads one file`);
-      }
-      throw this.notFoundFor(row, file.path);
-    }
-    return at.flatMap((e) => e.parts.map((h) => this.blobLocation(h)!));
-  }
-
-  /** GetFile: stream a file's bytes from `offset`. */
-  async *getFile(ref: FileRef, opts: { offset?: number } = {}): AsyncGenerator<Buffer> {
-    const locs = this.fileParts(ref);
-    let skip = Math.max(0, opts.offset ?? 0);
-    for (const loc of locs) {
-      if (skip >= loc.size) {
-        skip -= loc.size;
-        continue;
-      }
-      yield* this.blobs.read(loc, skip);
-      skip = 0;
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1500,14 +850,4 @@ function prepareOp(op: InternalFileOp, i: number): PreparedOp {
 
 function sameRepo(a: Repo, b: Repo): boolean {
   return a.name === b.name && a.type === b.type && a.project.name === b.project.name;
-}
-
-function stripSlash(p: string): string {
-  return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
-}
-
-function groupByPath(es: FileEntry[]): Map<string, FileEntry[]> {
-  const m = new Map<string, FileEntry[]>();
-  for (const e of es) m.set(e.path, [...(m.get(e.path) ?? []), e]);
-  return m;
 }

@@ -18,6 +18,8 @@
  *   `inputs` = JSON list of the datum's inputs (name, matched path, files with hashes).
  * - `pps_logs(seq, project, pipeline, job_id, datum_id, worker_id, master, user, ts, message,
  *   data)`: log lines of user code (`user = 1`) and of the engine (`master = 1`).
+ * Indexes: jobs by (project, pipeline, seq) (listings, the newest job, the base job of datum
+ * skipping), by id, open jobs by (output_done, seq) (the scheduler's queue); logs by job.
  * Times are milliseconds since the Unix epoch.
  */
 import type { Migration } from './db';
@@ -105,6 +107,14 @@ export const PPS_MIGRATIONS: readonly Migration[] = [
         );
         CREATE INDEX pps_logs_by_job ON pps_logs(project, pipeline, job_id);
       `);
+    },
+  },
+  {
+    version: 2,
+    description:
+      'index of jobs by pipeline in creation order (listings that do not scan the history)',
+    up(db) {
+      db.exec('CREATE INDEX pps_jobs_by_pipeline_seq ON pps_jobs(project, pipeline, seq)');
     },
   },
 ];

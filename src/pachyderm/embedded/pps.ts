@@ -31,18 +31,20 @@
  *   pipeline update, and when the engine closes, and killed with a KILLED job.
  */
 import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
+
 import * as fsp from 'node:fs/promises';
+
 import * as os from 'node:os';
+
 import * as path from 'node:path';
+
 import { Readable } from 'node:stream';
 import { pipeline as streamPipeline } from 'node:stream/promises';
-import { computeDatums, type DatumFile, type DatumInput, type DatumSpec } from '../datums';
+import { computeDatums, type DatumFile, type DatumSpec } from '../datums';
 import {
   PachCode,
   alreadyExists,
-  datumNotFound,
   failedPrecondition,
   invalidArgument,
   isPachError,
@@ -50,14 +52,11 @@ import {
   pipelineNotFound,
   unavailable,
 } from '../errors';
-import type { Cancellable, GetLogsOptions, ListDatumOptions, ListJobOptions } from '../port';
 import {
   type CommitRef,
-  type DatumRef,
   type JobRef,
   type PipelineRef,
   type ProjectRef,
-  toDatum,
   toJob,
   toPipeline,
   toProject,
@@ -65,22 +64,15 @@ import {
 import { effectiveSpecJson, parsePipelineSpec, pfsInputs, requestFlags } from '../spec';
 import {
   type Commit,
-  type DatumInfo,
   DatumState,
-  type FileInfo,
-  FileType,
-  type JobInfo,
   JobState,
-  type LogMessage,
   OriginKind,
   type PipelineInfo,
   type PipelineSpec,
-  PipelineState,
-  PipelineType,
-  type Repo,
   isTerminalJobState,
 } from '../types';
 import { migrate } from './db';
+import { NEWEST_JOB_CREATED_SQL, PREVIOUS_RAN_JOB_SQL, QUEUE_HEADS_SQL } from './history-queries';
 import type { CommitEvent, EmbeddedPachyderm, PpsApi } from './index';
 import { PPS_MIGRATIONS } from './pps-schema';
 import {
@@ -90,7 +82,8 @@ import {
   type RunContext,
   runDatum,
 } from './runner';
-import { Signal, cancellable, waitFor } from './stream';
+import { PpsQueries } from './pps-queries';
+import { type JobInput, type JobRow, type PipelineRow, pkey, userRepo } from './pps-store';
 
 /** Options of the PPS half. */
 export interface PpsOptions {
@@ -124,75 +117,6 @@ interface WarmProcess {
   idle?: NodeJS.Timeout;
 }
 
-/** One input of a job: which commit it reads (`id` is `""` when the branch has no commit). */
-interface JobInput {
-  name: string;
-  project: string;
-  repo: string;
-  branch: string;
-  id: string;
-}
-
-interface PipelineRow {
-  project: string;
-  name: string;
-  version: number;
-  stopped: number;
-  spec_json: string;
-  user_spec_json: string;
-  effective_spec_json: string;
-  salt: string;
-  spec_commit: string | null;
-  created_at: number;
-  updated_at: number;
-}
-
-interface JobRow {
-  seq: number;
-  project: string;
-  pipeline: string;
-  id: string;
-  pipeline_version: number;
-  state: JobState;
-  reason: string;
-  created: number;
-  started: number | null;
-  finished: number | null;
-  restart: number;
-  data_total: number;
-  data_processed: number;
-  data_skipped: number;
-  data_failed: number;
-  data_recovered: number;
-  input_commits: string;
-  ran: number;
-  output_done: number;
-}
-
-interface DatumRow {
-  job_seq: number;
-  id: string;
-  state: DatumState;
-  salt: string;
-  inputs: string;
-  tries: number;
-  reason: string;
-  stats: string | null;
-}
-
-interface LogRow {
-  seq: number;
-  project: string;
-  pipeline: string;
-  job_id: string;
-  datum_id: string;
-  worker_id: string;
-  master: number;
-  user: number;
-  ts: number;
-  message: string;
-}
-
 interface Running {
   ctl: AbortController;
   done: Promise<void>;
@@ -220,8 +144,6 @@ class Semaphore {
   }
 }
 
-const DAY_MS = 24 * 3600 * 1000;
-const LOG_FLUSH_MS = 50;
 /** Input files up to this size are copied in one read and one write instead of streamed. */
 const SMALL_FILE = 8 << 20;
 /**
@@ -233,13 +155,6 @@ const SMALL_FILE = 8 << 20;
  */
 const STAGE_MAX_DATUMS = 256;
 const STAGE_MAX_BYTES = 16 << 20;
-
-const pkey = (project: string, name: string) => `${project}/${name}`;
-const userRepo = (project: string, name: string): Repo => ({
-  name,
-  type: 'user',
-  project: { name: project },
-});
 
 /** Milliseconds of a Go duration string ("1h30m", "60s", "250ms"). */
 export function durationMs(d: string): number {
@@ -262,38 +177,27 @@ export function durationMs(d: string): number {
  * The PPS half of the embedded engine. Build it with {@link Pps.create} (or pass
  * {@link embeddedPps} to `EmbeddedPachyderm.open`).
  */
-export class Pps implements PpsApi {
-  private readonly db;
-  private readonly events = new EventEmitter();
-  /** Wakes waiters on any job change (state, counters, new job). */
-  private readonly jobSignal = new Signal();
-  /** Wakes log followers. */
-  private readonly logSignal = new Signal();
+export class Pps extends PpsQueries implements PpsApi {
   private readonly running = new Map<string, Running>();
+  /** The seq of the job each running pipeline runs, by `project/pipeline`. */
+  private readonly runningJobSeq = new Map<string, number>();
   /** Datum-batching processes by `project/pipeline#worker`. */
   private readonly warm = new Map<string, WarmProcess>();
   private readonly datumSlots: Semaphore;
   private readonly maxJobs: number;
   private readonly runJobs: boolean;
-  private readonly specs = new Map<string, PipelineSpec>();
-  private logBuffer: Omit<LogRow, 'seq'>[] = [];
-  private logTimer: NodeJS.Timeout | undefined;
   private lastCreated = 0;
   private pumping = false;
   private pumpAgain = false;
-  private closed = false;
   private unlisten: () => void = () => undefined;
   private workRootMade = false;
-  /** False for a read-only engine over a store that never had a pipeline (no PPS tables). */
-  private hasTables = true;
 
   private constructor(
-    private readonly engine: EmbeddedPachyderm,
+    engine: EmbeddedPachyderm,
     private readonly opts: PpsOptions,
     private readonly workRoot: string,
   ) {
-    this.db = engine.db;
-    this.events.setMaxListeners(0);
+    super(engine);
     const cpus = Math.max(1, os.cpus().length);
     this.datumSlots = new Semaphore(opts.maxDatums ?? cpus);
     this.maxJobs = opts.maxJobs ?? cpus;
@@ -562,163 +466,6 @@ export class Pps implements PpsApi {
     this.pump();
   }
 
-  // ===========================================================================================
-  // jobs: queries
-  // ===========================================================================================
-
-  /** ListJob: newest first (creation order); see {@link ListJobOptions}. */
-  async *listJob(opts: ListJobOptions = {}): AsyncGenerator<JobInfo> {
-    this.live();
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (opts.pipeline) {
-      const p = toPipeline(opts.pipeline);
-      if (!this.pipelineRow(p.project.name, p.name)) throw pipelineNotFound(p.name);
-      where.push('project = ? AND pipeline = ?');
-      args.push(p.project.name, p.name);
-    }
-    if (opts.projects?.length) {
-      const names = opts.projects.map((p) => toProject(p).name);
-      where.push(`project IN (${names.map(() => '?').join(',')})`);
-      args.push(...names);
-    }
-    if (opts.state?.length) {
-      where.push(`state IN (${opts.state.map(() => '?').join(',')})`);
-      args.push(...opts.state);
-    }
-    if (opts.paginationMarker) {
-      where.push(opts.reverse ? 'created > ?' : 'created < ?');
-      args.push(opts.paginationMarker.getTime());
-    }
-    const wanted = await Promise.all(
-      (opts.inputCommit ?? []).map(async (c) => (await this.engine.inspectCommit(c)).commit),
-    );
-    const history = opts.history ?? -1;
-    if (!this.hasTables) return;
-    const sql = `SELECT * FROM pps_jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-      ORDER BY seq ${opts.reverse ? 'ASC' : 'DESC'}`;
-    const rows = this.db.prepare(sql).all(...args) as JobRow[];
-    let n = 0;
-    for (const row of rows) {
-      if (history >= 0) {
-        const current = this.pipelineRow(row.project, row.pipeline);
-        if (current && row.pipeline_version < current.version - history) continue;
-      }
-      if (wanted.length) {
-        const inputs = JSON.parse(row.input_commits) as JobInput[];
-        const ok = wanted.every((w) =>
-          inputs.some(
-            (i) => i.id === w.id && i.repo === w.repo.name && i.project === w.repo.project.name,
-          ),
-        );
-        if (!ok) continue;
-      }
-      yield this.jobInfo(row);
-      if (opts.number && ++n >= opts.number) return;
-    }
-  }
-
-  /** InspectJob; `wait` blocks until the job is terminal. @throws NOT_FOUND "job X not found". */
-  async inspectJob(ref: JobRef, opts: { wait?: boolean } & Cancellable = {}): Promise<JobInfo> {
-    this.live();
-    const j = toJob(ref);
-    const find = () => {
-      const row = this.jobRow(j.pipeline.project.name, j.pipeline.name, j.id);
-      if (!row) throw jobNotFound(`${j.pipeline.name}@${j.id}`);
-      return row;
-    };
-    if (!opts.wait) return this.jobInfo(find());
-    const row = await waitFor(
-      () => {
-        if (this.closed) throw unavailable('the embedded Pachyderm engine is closed');
-        const r = find();
-        return isTerminalJobState(r.state) ? r : undefined;
-      },
-      this.jobSignal,
-      opts.signal,
-    );
-    return this.jobInfo(row);
-  }
-
-  /**
-   * SubscribeJob: the pipeline's non-terminal jobs (oldest first), then each new job once, when
-   * first seen. Never ends by itself.
-   */
-  subscribeJob(ref: PipelineRef, opts: Cancellable = {}): AsyncIterable<JobInfo> {
-    this.live();
-    const p = toPipeline(ref);
-    if (!this.pipelineRow(p.project.name, p.name)) throw pipelineNotFound(p.name);
-    const rowsAfter = (seq: number) =>
-      this.db
-        .prepare(
-          'SELECT * FROM pps_jobs WHERE project = ? AND pipeline = ? AND seq > ? ORDER BY seq',
-        )
-        .all(p.project.name, p.name, seq) as JobRow[];
-    const baseline = (
-      this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS m FROM pps_jobs').get() as { m: number }
-    ).m;
-    const open = rowsAfter(0).filter((r) => !isTerminalJobState(r.state));
-    return cancellable(
-      async function* (this: Pps, signal: AbortSignal) {
-        for (const r of open) yield this.jobInfo(r);
-        let last = baseline;
-        while (!signal.aborted && !this.closed) {
-          const woken = this.jobSignal.wait(signal);
-          const fresh = rowsAfter(last);
-          for (const r of fresh) {
-            last = r.seq;
-            yield this.jobInfo(r);
-          }
-          if (fresh.length === 0) await woken;
-        }
-      }.bind(this),
-      opts.signal,
-    );
-  }
-
-  /**
-   * Every state change of every job (or of one pipeline's jobs), as it happens, starting now (a
-   * reelgraph extension: Pachyderm's SubscribeJob sends each job once only). Each event is the
-   * job's {@link JobInfo} right after the change. Never ends by itself.
-   */
-  watchJobs(opts: { pipeline?: PipelineRef } & Cancellable = {}): AsyncIterable<JobInfo> {
-    this.live();
-    const only = opts.pipeline ? toPipeline(opts.pipeline) : undefined;
-    const events = this.events;
-    // listen from the call on, so that no change between the call and the first next() is lost
-    const queue: JobInfo[] = [];
-    const wake = new Signal();
-    let closed = false;
-    const on = (info: JobInfo) => {
-      const p = info.job.pipeline;
-      if (only && (p.name !== only.name || p.project.name !== only.project.name)) return;
-      queue.push(info);
-      wake.notify();
-    };
-    const stop = () => {
-      closed = true;
-      events.off('job', on);
-      events.off('close', stop);
-      opts.signal?.removeEventListener('abort', stop);
-      wake.notify();
-    };
-    events.on('job', on);
-    events.on('close', stop);
-    opts.signal?.addEventListener('abort', stop, { once: true });
-    return cancellable(async function* (signal: AbortSignal) {
-      try {
-        while (!signal.aborted) {
-          const woken = wake.wait(signal);
-          while (queue.length) yield queue.shift()!;
-          if (closed) return;
-          await woken;
-        }
-      } finally {
-        stop();
-      }
-    }, opts.signal);
-  }
-
   /**
    * StopJob: a job that is not terminal becomes KILLED (its process is killed; its output commit
    * is finished with the error `reason`).
@@ -743,145 +490,6 @@ export class Pps implements PpsApi {
   }
 
   // ===========================================================================================
-  // datums and logs
-  // ===========================================================================================
-
-  /** ListDatum of a job, sorted by datum id. @throws NOT_FOUND for the job. */
-  async *listDatum(ref: JobRef, opts: ListDatumOptions = {}): AsyncGenerator<DatumInfo> {
-    this.live();
-    const j = toJob(ref);
-    const job = this.jobRow(j.pipeline.project.name, j.pipeline.name, j.id);
-    if (!job) throw jobNotFound(`${j.pipeline.name}@${j.id}`);
-    const where = ['job_seq = ?'];
-    const args: unknown[] = [job.seq];
-    if (opts.filter?.state?.length) {
-      where.push(`state IN (${opts.filter.state.map(() => '?').join(',')})`);
-      args.push(...opts.filter.state);
-    }
-    if (opts.paginationMarker) {
-      where.push(opts.reverse ? 'id < ?' : 'id > ?');
-      args.push(opts.paginationMarker);
-    }
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM pps_datums WHERE ${where.join(' AND ')} ORDER BY id ${opts.reverse ? 'DESC' : 'ASC'}
-         ${opts.number ? 'LIMIT ' + Math.floor(opts.number) : ''}`,
-      )
-      .all(...args) as DatumRow[];
-    for (const r of rows) yield this.datumInfo(job, r);
-  }
-
-  /** InspectDatum. @throws NOT_FOUND "datum X not found" (or the job's NOT_FOUND). */
-  async inspectDatum(ref: DatumRef): Promise<DatumInfo> {
-    this.live();
-    const d = toDatum(ref);
-    const job = this.jobRow(d.job.pipeline.project.name, d.job.pipeline.name, d.job.id);
-    if (!job) throw jobNotFound(`${d.job.pipeline.name}@${d.job.id}`);
-    const row = this.db
-      .prepare('SELECT * FROM pps_datums WHERE job_seq = ? AND id = ?')
-      .get(job.seq, d.id) as DatumRow | undefined;
-    if (!row) throw datumNotFound(`${d.job.pipeline.name}@${d.job.id}:${d.id}`);
-    return this.datumInfo(job, row);
-  }
-
-  /**
-   * GetLogs of a pipeline, job or datum, oldest first. `master` selects the engine's own lines
-   * instead of user code's; `since` defaults to 24 h (pachd's default); `follow` keeps streaming.
-   * @throws INVALID_ARGUMENT when neither pipeline nor job (nor datum) is given; NOT_FOUND for
-   *   them.
-   */
-  getLogs(opts: GetLogsOptions): AsyncIterable<LogMessage> {
-    this.live();
-    const where: string[] = [];
-    const args: unknown[] = [];
-    const job = opts.datum ? toDatum(opts.datum).job : opts.job ? toJob(opts.job) : undefined;
-    const pipeline = job?.pipeline ?? (opts.pipeline ? toPipeline(opts.pipeline) : undefined);
-    if (!pipeline) throw invalidArgument('getLogs: one of pipeline, job or datum is required');
-    if (!this.pipelineRow(pipeline.project.name, pipeline.name) && !job) {
-      throw pipelineNotFound(pipeline.name);
-    }
-    where.push('project = ? AND pipeline = ?');
-    args.push(pipeline.project.name, pipeline.name);
-    if (job) {
-      if (!this.jobRow(job.pipeline.project.name, job.pipeline.name, job.id)) {
-        throw jobNotFound(`${job.pipeline.name}@${job.id}`);
-      }
-      where.push('job_id = ?');
-      args.push(job.id);
-    }
-    if (opts.datum) {
-      where.push('datum_id = ?');
-      args.push(toDatum(opts.datum).id);
-    }
-    where.push('master = ?');
-    args.push(opts.master ? 1 : 0);
-    where.push('ts >= ?');
-    args.push(Date.now() - (opts.sinceMs ?? DAY_MS));
-    const filters = opts.dataFilters ?? [];
-    const datumData = new Map<string, { path: string; hash: string }[]>();
-    const dataOf = (r: LogRow) => {
-      if (!r.datum_id) return [];
-      const k = `${r.job_id}/${r.datum_id}`;
-      let d = datumData.get(k);
-      if (!d) {
-        const row = this.db
-          .prepare(
-            `SELECT d.inputs FROM pps_datums d JOIN pps_jobs j ON j.seq = d.job_seq
-             WHERE j.project = ? AND j.pipeline = ? AND j.id = ? AND d.id = ?`,
-          )
-          .get(r.project, r.pipeline, r.job_id, r.datum_id) as { inputs: string } | undefined;
-        d = row
-          ? (JSON.parse(row.inputs) as DatumInput[]).flatMap((i) =>
-              i.files.map((f) => ({ path: f.path, hash: f.hash })),
-            )
-          : [];
-        datumData.set(k, d);
-      }
-      return d;
-    };
-    const toMessage = (r: LogRow, data: { path: string; hash: string }[]): LogMessage => ({
-      projectName: r.project,
-      pipelineName: r.pipeline,
-      jobId: r.job_id,
-      workerId: r.worker_id,
-      datumId: r.datum_id,
-      master: r.master === 1,
-      data,
-      user: r.user === 1,
-      ts: new Date(r.ts),
-      message: r.message,
-    });
-    const select = (after: number) => {
-      this.flushLogs();
-      return this.db
-        .prepare(`SELECT * FROM pps_logs WHERE ${where.join(' AND ')} AND seq > ? ORDER BY seq`)
-        .all(...args, after) as LogRow[];
-    };
-    const matching = (rows: LogRow[]) =>
-      rows
-        .map((r) => ({ r, data: dataOf(r) }))
-        .filter(({ data }) => filters.every((f) => data.some((d) => d.path === f || d.hash === f)));
-    return cancellable(
-      async function* (this: Pps, signal: AbortSignal) {
-        let rows = matching(select(0));
-        if (opts.tail && opts.tail > 0) rows = rows.slice(-opts.tail);
-        let last = 0;
-        for (const { r, data } of rows) yield toMessage(r, data);
-        const all = select(0);
-        last = all.length ? all[all.length - 1].seq : 0;
-        while (opts.follow && !signal.aborted && !this.closed) {
-          const woken = this.logSignal.wait(signal);
-          const fresh = select(last);
-          if (fresh.length) last = fresh[fresh.length - 1].seq;
-          for (const { r, data } of matching(fresh)) yield toMessage(r, data);
-          if (fresh.length === 0) await woken;
-        }
-      }.bind(this),
-      opts.signal,
-    );
-  }
-
-  // ===========================================================================================
   // lifecycle
   // ===========================================================================================
 
@@ -903,240 +511,6 @@ export class Pps implements PpsApi {
     this.logSignal.notify();
     this.events.emit('close');
     if (this.workRootMade) await fsp.rm(this.workRoot, { recursive: true, force: true });
-  }
-
-  // ===========================================================================================
-  // internals: rows and infos
-  // ===========================================================================================
-
-  private readonly runningJobSeq = new Map<string, number>();
-
-  private live(): void {
-    if (this.closed) throw unavailable('the embedded Pachyderm engine is closed');
-  }
-
-  /**
-   * Run `fn` in one transaction committed without waiting for the disk (`synchronous = NORMAL`):
-   * for bookkeeping that a crash may lose without harm (intermediate job states, datum states,
-   * counters, logs: an unfinished job is re-run from scratch on the next open). The next durable
-   * (FULL) commit — e.g. the output commit's finish with the job's final state — makes it durable
-   * too, in order. Inside an enclosing transaction `fn` simply joins it.
-   */
-  private light<T>(fn: () => T): T {
-    if (this.db.inTransaction) return fn();
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      return this.db.transaction(fn)();
-    } finally {
-      this.db.pragma('synchronous = FULL');
-    }
-  }
-
-  private pipelineRow(project: string, name: string): PipelineRow | undefined {
-    if (!this.hasTables) return undefined;
-    return this.db
-      .prepare('SELECT * FROM pps_pipelines WHERE project = ? AND name = ?')
-      .get(project, name) as PipelineRow | undefined;
-  }
-
-  private allPipelines(): PipelineRow[] {
-    if (!this.hasTables) return [];
-    return this.db
-      .prepare('SELECT * FROM pps_pipelines ORDER BY project, name')
-      .all() as PipelineRow[];
-  }
-
-  private jobRow(project: string, pipeline: string, id: string): JobRow | undefined {
-    if (!this.hasTables) return undefined;
-    return this.db
-      .prepare('SELECT * FROM pps_jobs WHERE project = ? AND pipeline = ? AND id = ?')
-      .get(project, pipeline, id) as JobRow | undefined;
-  }
-
-  private jobBySeq(seq: number): JobRow | undefined {
-    return this.db.prepare('SELECT * FROM pps_jobs WHERE seq = ?').get(seq) as JobRow | undefined;
-  }
-
-  /** The normalised spec of a pipeline version (cached). */
-  private specOf(project: string, name: string, version: number): PipelineSpec {
-    const k = `${pkey(project, name)}#${version}`;
-    let spec = this.specs.get(k);
-    if (!spec) {
-      const row = this.db
-        .prepare(
-          'SELECT spec_json FROM pps_pipeline_versions WHERE project = ? AND name = ? AND version = ?',
-        )
-        .get(project, name, version) as { spec_json: string } | undefined;
-      if (!row) throw pipelineNotFound(name);
-      spec = JSON.parse(row.spec_json) as PipelineSpec;
-      this.specs.set(k, spec);
-    }
-    return spec;
-  }
-
-  private saltOf(job: JobRow): string {
-    const row = this.db
-      .prepare(
-        'SELECT salt FROM pps_pipeline_versions WHERE project = ? AND name = ? AND version = ?',
-      )
-      .get(job.project, job.pipeline, job.pipeline_version) as { salt: string } | undefined;
-    return row?.salt ?? '';
-  }
-
-  private pipelineInfo(current: PipelineRow, row: PipelineRow): PipelineInfo {
-    const spec = this.specOf(row.project, row.name, row.version);
-    const last = this.db
-      .prepare(
-        'SELECT state FROM pps_jobs WHERE project = ? AND pipeline = ? ORDER BY seq DESC LIMIT 1',
-      )
-      .get(row.project, row.name) as { state: JobState } | undefined;
-    const open = this.db
-      .prepare(
-        'SELECT COUNT(*) AS n FROM pps_jobs WHERE project = ? AND pipeline = ? AND output_done = 0',
-      )
-      .get(row.project, row.name) as { n: number };
-    const specRepo: Repo = { name: row.name, type: 'spec', project: { name: row.project } };
-    const { pipeline, ...rest } = spec;
-    const parallelism = spec.parallelismSpec.constant;
-    let state = PipelineState.PIPELINE_RUNNING;
-    if (current.stopped) state = PipelineState.PIPELINE_PAUSED;
-    else if (spec.autoscaling && open.n === 0) state = PipelineState.PIPELINE_STANDBY;
-    return {
-      pipeline,
-      version: row.version,
-      specCommit: row.spec_commit
-        ? { repo: specRepo, id: row.spec_commit, branch: { repo: specRepo, name: 'master' } }
-        : null,
-      stopped: current.stopped === 1,
-      state,
-      reason: '',
-      lastJobState: last?.state ?? JobState.JOB_STATE_UNKNOWN,
-      parallelism,
-      type: PipelineType.PIPELINE_TYPE_TRANSFORM,
-      details: {
-        ...rest,
-        createdAt: new Date(current.created_at),
-        updatedAt: new Date(row.version === current.version ? current.updated_at : row.created_at),
-        recentError: '',
-        workersRequested: parallelism,
-        workersAvailable: parallelism,
-        reason: '',
-      },
-      userSpecJson: row.user_spec_json,
-      effectiveSpecJson: row.effective_spec_json,
-    };
-  }
-
-  private jobInfo(row: JobRow): JobInfo {
-    let outputBranch = 'master';
-    try {
-      outputBranch = this.specOf(row.project, row.pipeline, row.pipeline_version).outputBranch;
-    } catch {
-      /* pipeline deleted meanwhile */
-    }
-    const out = userRepo(row.project, row.pipeline);
-    const inputs = JSON.parse(row.input_commits) as JobInput[];
-    const seen = new Set<string>();
-    const inputCommits: Commit[] = [];
-    for (const i of inputs) {
-      const k = `${i.project}/${i.repo}@${i.id}`;
-      if (!i.id || seen.has(k)) continue;
-      seen.add(k);
-      const repo = userRepo(i.project, i.repo);
-      inputCommits.push({ repo, id: i.id, branch: { repo, name: i.branch } });
-    }
-    return {
-      job: { pipeline: { project: { name: row.project }, name: row.pipeline }, id: row.id },
-      pipelineVersion: row.pipeline_version,
-      outputCommit: { repo: out, id: row.id, branch: { repo: out, name: outputBranch } },
-      restart: row.restart,
-      dataProcessed: row.data_processed,
-      dataSkipped: row.data_skipped,
-      dataTotal: row.data_total,
-      dataFailed: row.data_failed,
-      dataRecovered: row.data_recovered,
-      state: row.state,
-      reason: row.reason,
-      created: new Date(row.created),
-      started: row.started === null ? null : new Date(row.started),
-      finished: row.finished === null ? null : new Date(row.finished),
-      inputCommits,
-    };
-  }
-
-  private datumInfo(job: JobRow, row: DatumRow): DatumInfo {
-    const inputs = JSON.parse(row.inputs) as DatumInput[];
-    const data: FileInfo[] = inputs.flatMap((i) =>
-      i.files.map((f) => ({
-        file: { commit: { repo: userRepo(i.project, i.repo), id: i.commit }, path: f.path },
-        fileType: FileType.FILE,
-        committed: null,
-        sizeBytes: f.sizeBytes ?? 0,
-        hash: f.hash,
-      })),
-    );
-    const stats = row.stats ? JSON.parse(row.stats) : null;
-    return {
-      datum: {
-        job: { pipeline: { project: { name: job.project }, name: job.pipeline }, id: job.id },
-        id: row.id,
-      },
-      state: row.state,
-      stats,
-      data,
-    };
-  }
-
-  /** Update a job row and publish the change. */
-  private setJob(seq: number, fields: Partial<Omit<JobRow, 'seq'>>): JobRow {
-    const keys = Object.keys(fields);
-    if (keys.length) {
-      this.light(() =>
-        this.db
-          .prepare(`UPDATE pps_jobs SET ${keys.map((k) => `${k} = ?`).join(', ')} WHERE seq = ?`)
-          .run(...keys.map((k) => (fields as Record<string, unknown>)[k]), seq),
-      );
-    }
-    const row = this.jobBySeq(seq)!;
-    this.publish(row, 'state' in fields);
-    return row;
-  }
-
-  private publish(row: JobRow, stateChanged: boolean): void {
-    this.jobSignal.notify();
-    if (stateChanged) this.events.emit('job', this.jobInfo(row));
-  }
-
-  private log(job: JobRow, datumId: string, message: string, user: boolean, worker = ''): void {
-    this.logBuffer.push({
-      project: job.project,
-      pipeline: job.pipeline,
-      job_id: job.id,
-      datum_id: datumId,
-      worker_id: worker,
-      master: user ? 0 : 1,
-      user: user ? 1 : 0,
-      ts: Date.now(),
-      message,
-    });
-    if (this.logBuffer.length >= 1000) this.flushLogs();
-    else if (!this.logTimer) this.logTimer = setTimeout(() => this.flushLogs(), LOG_FLUSH_MS);
-  }
-
-  private flushLogs(): void {
-    if (this.logTimer) clearTimeout(this.logTimer);
-    this.logTimer = undefined;
-    if (this.logBuffer.length === 0 || !this.db.open) return;
-    const rows = this.logBuffer;
-    this.logBuffer = [];
-    const ins = this.db.prepare(
-      `INSERT INTO pps_logs (project, pipeline, job_id, datum_id, worker_id, master, user, ts, message)
-       VALUES (@project, @pipeline, @job_id, @datum_id, @worker_id, @master, @user, @ts, @message)`,
-    );
-    this.light(() => {
-      for (const r of rows) ins.run(r);
-    });
-    this.logSignal.notify();
   }
 
   // ===========================================================================================
@@ -1293,10 +667,8 @@ export class Pps implements PpsApi {
         JobState.JOB_KILLED,
         JobState.JOB_UNRUNNABLE,
       ) as JobRow[];
-    const last = this.db.prepare('SELECT COALESCE(MAX(created), 0) AS m FROM pps_jobs').get() as {
-      m: number;
-    };
-    this.lastCreated = last.m;
+    const last = this.db.prepare(NEWEST_JOB_CREATED_SQL).get() as { created: number } | undefined;
+    this.lastCreated = last?.created ?? 0;
     this.db.transaction(() => {
       for (const r of rows) {
         this.db.prepare('DELETE FROM pps_datums WHERE job_seq = ?').run(r.seq);
@@ -1359,13 +731,8 @@ export class Pps implements PpsApi {
   private async pumpLoop(): Promise<void> {
     do {
       this.pumpAgain = false;
-      const heads = this.db
-        .prepare(
-          `SELECT * FROM pps_jobs j WHERE output_done = 0 AND seq = (SELECT MIN(seq) FROM pps_jobs k
-             WHERE k.project = j.project AND k.pipeline = j.pipeline AND k.output_done = 0)
-           ORDER BY seq`,
-        )
-        .all() as JobRow[];
+      // through the open-jobs index only: the cost follows the queue, not the job history
+      const heads = this.db.prepare(QUEUE_HEADS_SQL).all() as JobRow[];
       for (const job of heads) {
         if (this.closed) return;
         const key = pkey(job.project, job.pipeline);
@@ -1646,11 +1013,8 @@ export class Pps implements PpsApi {
    * earlier job that ran processed successfully (SUCCESS or SKIPPED) under the same salt.
    */
   private baseDatums(job: JobRow, salt: string): Set<string> {
-    const prev = this.db
-      .prepare(
-        'SELECT seq FROM pps_jobs WHERE project = ? AND pipeline = ? AND seq < ? AND ran = 1 ORDER BY seq DESC LIMIT 1',
-      )
-      .get(job.project, job.pipeline, job.seq) as { seq: number } | undefined;
+    const prev = this.db.prepare(PREVIOUS_RAN_JOB_SQL).get(job.project, job.pipeline, job.seq) as
+      { seq: number } | undefined;
     if (!prev) return new Set();
     const rows = this.db
       .prepare('SELECT id FROM pps_datums WHERE job_seq = ? AND salt = ? AND state IN (?, ?)')

@@ -6,24 +6,32 @@ import { PachCode, PachError } from '../errors';
 
 /**
  * Wrap an async generator so that it can be stopped at any moment: by `break` in `for await`
- * (the iterator's `return()`), or by the caller's `signal`. The generator receives an internal
- * `AbortSignal` that fires in both cases; a generator blocked in {@link waitFor} then wakes up and
- * must return. Each `[Symbol.asyncIterator]()` call starts the generator afresh.
+ * (the iterator's `return()`), or by any of the `external` signals (the caller's, the engine's
+ * closing). The generator receives an internal `AbortSignal` that fires in all these cases; a
+ * generator blocked in {@link waitFor} then wakes up and must return. Each
+ * `[Symbol.asyncIterator]()` call starts the generator afresh. Its listeners on the external
+ * signals are removed when the iteration ends (no `AbortSignal.any`, whose Node 20 implementation
+ * keeps a trace of every combined signal on a long-lived source signal).
  */
 export function cancellable<T>(
   start: (signal: AbortSignal) => AsyncGenerator<T>,
-  external?: AbortSignal,
+  external?: AbortSignal | readonly (AbortSignal | undefined)[],
 ): AsyncIterable<T> {
+  const sources = (Array.isArray(external) ? external : [external]).filter(
+    (s): s is AbortSignal => s !== undefined,
+  );
   return {
     [Symbol.asyncIterator](): AsyncIterator<T> {
       const ctl = new AbortController();
       const onAbort = () => ctl.abort();
-      if (external) {
-        if (external.aborted) ctl.abort();
-        else external.addEventListener('abort', onAbort, { once: true });
+      for (const s of sources) {
+        if (s.aborted) ctl.abort();
+        else s.addEventListener('abort', onAbort, { once: true });
       }
       const gen = start(ctl.signal);
-      const cleanup = () => external?.removeEventListener('abort', onAbort);
+      const cleanup = () => {
+        for (const s of sources) s.removeEventListener('abort', onAbort);
+      };
       return {
         async next() {
           if (ctl.signal.aborted) {

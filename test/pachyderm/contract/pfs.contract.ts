@@ -333,6 +333,24 @@ export function describePfsContract(name: string, open: () => Promise<ContractTa
           }),
         );
         expect(range.map((c) => c.commit.id)).toEqual([ids[3], ids[2]]);
+        // pages: `number` with `to` (newest first from a commit) and with `from` (oldest after it)
+        const page = (o: Parameters<Pachyderm['listCommit']>[1]) =>
+          collect(pach.listCommit('data', o)).then((l) => l.map((c) => c.commit.id));
+        expect(await page({ to: { repo: 'data', id: ids[3] }, number: 2 })).toEqual([
+          ids[3],
+          ids[2],
+        ]);
+        expect(await page({ to: { repo: 'data', id: ids[3] }, number: 2, reverse: true })).toEqual([
+          ids[0],
+          ids[1],
+        ]);
+        expect(
+          await page({ from: { repo: 'data', id: ids[1] }, number: 2, reverse: true }),
+        ).toEqual([ids[2], ids[3]]);
+        expect(await page({ from: { repo: 'data', id: ids[1] }, number: 2 })).toEqual([
+          ids[4],
+          ids[3],
+        ]);
         expect(await collect(pach.listCommit('data', { originKind: OriginKind.AUTO }))).toEqual([]);
         await expectPachError(collect(pach.listCommit('ghost')), PachCode.NOT_FOUND);
       });

@@ -1,0 +1,386 @@
+/**
+ * The acceptance benchmark of issue 10: does the service cost the same on day 300 as on day 1?
+ * For each R in a list (default 0, 1000, 5000, 20000) past answered prediction requests, on the
+ * embedded engine and over gRPC against `reelgraph pachd` (a child process), through the
+ * services layer (what GraphQL and REST call), after MovieLens 100K's bootstrap:
+ *
+ * - set-up: the history grows from one R to the next with requests written directly through the
+ *   port, one `streaming` commit each with its file `/<commit id>` (as `requestPredictions`
+ *   writes them), `--setup-batch` at a time, each chunk waited for until its last request is
+ *   answered (`watchResult`), so the pipeline (and whatever the flow does with answered requests)
+ *   keeps up;
+ * - retrain: `addRatings` (100 ratings) → `modelUpdated`; printed: the train job's own time
+ *   (JobInfo started → finished), and addRatings → every job of `train` and `predict` terminal
+ *   (the whole retrain, re-answering included if the flow re-answers);
+ * - the latency of a request made right after the new model is served: `requestPredictions` →
+ *   `watchResult` yields the answer (commit → answer pushed);
+ * - steady load: `--rate` requests per second (open loop, default 20) for `--duration` seconds:
+ *   request → push p50 / p99 (a request still unanswered `--drain` seconds after the load is
+ *   counted as that long, and reported);
+ * - RSS: of this process (embedded: the whole server; gRPC: the API side; with its V8 heap in use)
+ *   and of `reelgraph pachd` (gRPC), after a full GC of this process (run with --expose-gc).
+ * The last lines give each figure at the largest R over R = 0 (goal ≤ 1.25×).
+ *
+ * Run: `npm run bench:history -- --help`; e.g. a quick run:
+ * `npm run bench:history -- --r 0,500 --duration 5 --engine embedded`.
+ * Env: REELGRAPH_DATASETS (default ../shared/datasets), REELGRAPH_BENCH_DIR (temp parent).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PachCode, isPachError } from '../src/pachyderm/errors';
+import type { Pachyderm } from '../src/pachyderm/port';
+import { JobState, isTerminalJobState } from '../src/pachyderm/types';
+import { connectPachd } from '../src/pachyderm/grpc/client';
+import { createServices, type Services } from '../src/services';
+import {
+  bootstrap,
+  loadPipelineSpec,
+  openEmbeddedEngine,
+  STREAMING_REPO,
+} from '../src/services/bootstrap';
+import { requestFileText } from '../src/services/predictions';
+
+const ROOT = path.resolve(__dirname, '..');
+const DATASETS = process.env.REELGRAPH_DATASETS ?? path.resolve(ROOT, '../shared/datasets');
+
+const HELP = `Usage: npm run bench:history -- [options]
+
+Retrain time, request latency after a retrain, request → push p50/p99 under a steady load, and
+RSS, for R past answered requests, on the embedded engine and over gRPC to \`reelgraph pachd\`.
+
+Options:
+  --r LIST            past answered requests, ascending, comma-separated (default 0,1000,5000,20000)
+  --engine NAME       embedded, grpc or both (default both)
+  --duration S        seconds of steady load per R (default 10)
+  --rate N            requests per second of the steady load (default 20)
+  --drain S           seconds to wait for the load's last answers (default 60)
+  --setup-batch N     set-up requests committed before waiting for their answers (default 100)
+  --pairs N           (user, movie) pairs per request (default 3)
+  --unbatched-grpc    over gRPC, keep predict's committed spec (one process per datum) instead of
+                      turning datum batching on as the embedded engine does
+  -h, --help          this text`;
+
+interface Args {
+  sizes: number[];
+  engines: ('embedded' | 'grpc')[];
+  duration: number;
+  rate: number;
+  drain: number;
+  setupBatch: number;
+  pairs: number;
+  unbatchedGrpc: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = {
+    sizes: [0, 1000, 5000, 20000],
+    engines: ['embedded', 'grpc'],
+    duration: 10,
+    rate: 20,
+    drain: 60,
+    setupBatch: 100,
+    pairs: 3,
+    unbatchedGrpc: false,
+  };
+  const positive = (name: string, v: string | undefined, integer = true) => {
+    const n = Number(v);
+    if (v === undefined || !(n > 0) || (integer && !Number.isInteger(n)))
+      throw new Error(`${name}: expected a positive ${integer ? 'integer' : 'number'}, got ${v}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const o = argv[i];
+    if (o === '-h' || o === '--help') {
+      console.log(HELP);
+      process.exit(0);
+    } else if (o === '--r') {
+      const v = argv[++i] ?? '';
+      a.sizes = v.split(',').map(Number);
+      if (a.sizes.some((n, k) => !Number.isInteger(n) || n < 0 || (k > 0 && n < a.sizes[k - 1])))
+        throw new Error(`--r: expected ascending non-negative integers, got ${v}`);
+    } else if (o === '--engine') {
+      const v = argv[++i];
+      if (v === 'both') a.engines = ['embedded', 'grpc'];
+      else if (v === 'embedded' || v === 'grpc') a.engines = [v];
+      else throw new Error(`--engine: expected embedded, grpc or both, got ${v}`);
+    } else if (o === '--duration') a.duration = positive(o, argv[++i], false);
+    else if (o === '--rate') a.rate = positive(o, argv[++i], false);
+    else if (o === '--drain') a.drain = positive(o, argv[++i], false);
+    else if (o === '--setup-batch') a.setupBatch = positive(o, argv[++i]);
+    else if (o === '--pairs') a.pairs = positive(o, argv[++i]);
+    else if (o === '--unbatched-grpc') a.unbatchedGrpc = true;
+    else throw new Error(`unknown option ${o} (see --help)`);
+  }
+  return a;
+}
+
+function quantile(values: number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+}
+const now = () => performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const uptime = () => execFileSync('uptime', { encoding: 'utf8' }).trim();
+
+function rssMiB(pid?: number): number {
+  if (pid === undefined) {
+    (globalThis as { gc?: () => void }).gc?.();
+    const m = process.memoryUsage();
+    lastHeapMiB = m.heapUsed / 1048576;
+    return m.rss / 1048576;
+  }
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** The V8 heap in use at the last {@link rssMiB} of this process, MiB. */
+let lastHeapMiB = NaN;
+
+/** `reelgraph pachd` on a free port, as a child process. */
+async function startPachd(dataDir: string): Promise<{ child: ChildProcess; address: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '-r',
+      path.join(ROOT, 'scripts/ts-register.js'),
+      path.join(ROOT, 'src/cli/main.ts'),
+      'pachd',
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, REELGRAPH_PACHD_TOKEN: '' },
+    },
+  );
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const address = await new Promise<string>((resolve, reject) => {
+    const check = () => {
+      const m = /on (\S+) \(/.exec(err);
+      if (m) resolve(`grpc://${m[1]}`);
+    };
+    child.stderr!.on('data', check);
+    child.on('exit', (code) => reject(new Error(`reelgraph pachd exited (${code}): ${err}`)));
+  });
+  return { child, address };
+}
+
+/**
+ * StartCommit on `streaming@master`, retried while another writer (the service retiring answered
+ * requests) holds the branch open: FAILED_PRECONDITION "parent commit … has not been finished".
+ */
+async function startCommitPatiently(pach: Pachyderm) {
+  for (let pause = 2; ; pause = Math.min(pause * 2, 100)) {
+    try {
+      return await pach.startCommit(`${STREAMING_REPO}@master`);
+    } catch (e) {
+      if (!isPachError(e, PachCode.FAILED_PRECONDITION)) throw e;
+      await sleep(pause);
+    }
+  }
+}
+
+/** Resolves with the answer's arrival time once `requestId` is answered (or errored). */
+async function answered(services: Services, requestId: string): Promise<number> {
+  const it = await services.predictions.watchResult(requestId);
+  const r = await it.next();
+  const t = now();
+  await it.return?.();
+  if (r.done || !r.value.ready) throw new Error(`request ${requestId}: no result`);
+  if (r.value.error) throw new Error(`request ${requestId}: ${r.value.error}`);
+  return t;
+}
+
+function pairsFor(k: number, n: number): { userId: string; movieId: string }[] {
+  return Array.from({ length: n }, (_, j) => ({
+    userId: String(1 + ((k * 7 + j) % 943)),
+    movieId: String(1 + ((k * 13 + j * 101) % 1682)),
+  }));
+}
+
+/** Every job of every pipeline is terminal. */
+async function idle(pach: Pachyderm): Promise<boolean> {
+  for await (const j of pach.listJob({ number: 20 }))
+    if (!isTerminalJobState(j.state)) return false;
+  return true;
+}
+
+interface Row {
+  R: number;
+  trainJobS: number;
+  retrainS: number;
+  afterRetrainMs: number;
+  p50: number;
+  p99: number;
+  unanswered: number;
+  rss: number;
+  pachdRss: number;
+}
+
+async function runEngine(engine: 'embedded' | 'grpc', args: Args, parent: string): Promise<Row[]> {
+  const dir = fs.mkdtempSync(path.join(parent, `reelgraph-history-${engine}-`));
+  let child: ChildProcess | undefined;
+  let pach: Pachyderm;
+  if (engine === 'embedded') {
+    pach = await openEmbeddedEngine(dir);
+  } else {
+    const started = await startPachd(dir);
+    child = started.child;
+    pach = connectPachd(started.address);
+  }
+  const rows: Row[] = [];
+  let services: Services | undefined;
+  try {
+    if (engine === 'grpc' && !args.unbatchedGrpc) {
+      // the stand-in speaks the worker SDK's batching protocol, as the embedded engine does:
+      // bootstrap (which keeps the committed spec over gRPC), then turn batching on for predict
+      await bootstrap(pach, { datasets: { datasetsDir: DATASETS }, waitForModel: false });
+      const spec = loadPipelineSpec('predict');
+      spec.transform = { ...(spec.transform as object), datumBatching: true };
+      await pach.createPipeline(spec, { update: true });
+    }
+    await bootstrap(pach, { datasets: { datasetsDir: DATASETS } });
+    services = await createServices(pach, { dataset: { datasetsDir: DATASETS, download: false } });
+    await services.models.ready({ timeoutMs: 600_000 });
+    let history = 0;
+    let k = 0;
+    for (const R of args.sizes) {
+      const t0 = now();
+      while (history < R) {
+        // one commit per request, its file named by the commit (as requestPredictions writes
+        // it); the answers of a chunk are awaited before the next one
+        const n = Math.min(args.setupBatch, R - history);
+        let last = '';
+        for (let j = 0; j < n; j++) {
+          const c = await startCommitPatiently(pach);
+          await pach.modifyFile(c, [
+            { op: 'put', path: `/${c.id}`, data: requestFileText(pairsFor(k++, args.pairs)) },
+          ]);
+          await pach.finishCommit(c);
+          last = c.id;
+        }
+        await answered(services, last);
+        history += n;
+      }
+      while (!(await idle(pach))) await sleep(50);
+      if (R > 0)
+        console.error(
+          `${engine}: history at ${R} answered requests after ${((now() - t0) / 1000).toFixed(1)} s`,
+        );
+
+      // retrain → served → one request
+      const updates = services.events.subscribe('MODEL_UPDATED')[Symbol.asyncIterator]();
+      const nextModel = updates.next();
+      const ratings = Array.from({ length: 100 }, (_, j) => ({
+        userId: `hist${R}`,
+        movieId: String(1 + j),
+        rating: 1 + (j % 5),
+      }));
+      const tRetrain = now();
+      const batch = await services.ratings.addRatings(ratings);
+      await nextModel;
+      await updates.return?.();
+      const tReq = now();
+      const receipt = await services.predictions.requestPredictions(pairsFor(k++, args.pairs));
+      const afterRetrainMs = (await answered(services, receipt.requestId)) - tReq;
+      while (!(await idle(pach))) await sleep(20);
+      const retrainS = (now() - tRetrain) / 1000;
+      const train = await pach.inspectJob({ pipeline: 'train', id: batch.commit });
+      if (train.state !== JobState.JOB_SUCCESS) throw new Error(`train job: ${train.reason}`);
+      const trainJobS = (train.finished!.getTime() - train.started!.getTime()) / 1000;
+
+      // steady load (open loop)
+      const latencies: number[] = [];
+      const waits: Promise<void>[] = [];
+      const total = Math.round(args.duration * args.rate);
+      const start = now();
+      for (let i = 0; i < total; i++) {
+        const due = start + (i * 1000) / args.rate;
+        const wait = due - now();
+        if (wait > 0) await sleep(wait);
+        const t = now();
+        waits.push(
+          services.predictions
+            .requestPredictions(pairsFor(k++, args.pairs))
+            .then((r) => answered(services!, r.requestId))
+            .then((at) => void latencies.push(at - t)),
+        );
+      }
+      const deadline = sleep(args.drain * 1000).then(() => 'timeout' as const);
+      await Promise.race([Promise.allSettled(waits), deadline]);
+      const unanswered = total - latencies.length;
+      for (let u = 0; u < unanswered; u++) latencies.push(now() - start);
+      while (!(await idle(pach))) await sleep(50);
+      history += total + 1;
+
+      const row: Row = {
+        R,
+        trainJobS,
+        retrainS,
+        afterRetrainMs,
+        p50: quantile(latencies, 0.5),
+        p99: quantile(latencies, 0.99),
+        unanswered,
+        rss: rssMiB(),
+        pachdRss: child?.pid ? rssMiB(child.pid) : NaN,
+      };
+      rows.push(row);
+      console.log(
+        `${engine.padEnd(8)} R=${String(R).padStart(6)} | train job ${row.trainJobS.toFixed(2)} s | retrain → idle ${row.retrainS.toFixed(2)} s | ` +
+          `request after retrain ${row.afterRetrainMs.toFixed(0)} ms | load ${args.rate}/s × ${args.duration} s: p50 ${row.p50.toFixed(0)} ms, p99 ${row.p99.toFixed(0)} ms` +
+          `${unanswered ? ` (${unanswered} unanswered after ${args.drain} s)` : ''} | RSS ${row.rss.toFixed(0)} MiB (heap ${lastHeapMiB.toFixed(0)})` +
+          (child ? ` + pachd ${row.pachdRss.toFixed(0)} MiB` : ''),
+      );
+    }
+  } finally {
+    await services?.close();
+    await pach.close();
+    if (child && child.exitCode === null) {
+      await new Promise<void>((resolve) => {
+        child!.on('exit', () => resolve());
+        child!.kill('SIGTERM');
+      });
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const parent = process.env.REELGRAPH_BENCH_DIR ?? os.tmpdir();
+  console.log(
+    `node ${process.version}, ${os.cpus().length} CPUs; R = ${args.sizes.join(', ')}; ` +
+      `load ${args.rate}/s × ${args.duration} s; ${args.pairs} pairs per request; uptime: ${uptime()}`,
+  );
+  for (const engine of args.engines) {
+    const rows = await runEngine(engine, args, parent);
+    const first = rows[0];
+    const last = rows[rows.length - 1];
+    if (rows.length > 1) {
+      const r = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+      console.log(
+        `${engine} R=${last.R} over R=${first.R} (goal ≤ 1.25×): retrain → idle ${r(last.retrainS, first.retrainS)}, ` +
+          `request after retrain ${r(last.afterRetrainMs, first.afterRetrainMs)}, load p50 ${r(last.p50, first.p50)}, ` +
+          `p99 ${r(last.p99, first.p99)}, RSS ${r(last.rss, first.rss)}` +
+          (engine === 'grpc' ? `, pachd RSS ${r(last.pachdRss, first.pachdRss)}` : ''),
+      );
+    }
+  }
+  console.log(`uptime: ${uptime()}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+    process.exit(1);
+  },
+);

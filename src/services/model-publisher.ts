@@ -1,0 +1,254 @@
+/**
+ * The `models` repo: the ONE input through which `predict` gets its model.
+ *
+ * Why: on Pachyderm a failed job finishes its output commit with an error, and every downstream
+ * job whose commit set holds that commit is UNRUNNABLE. Crossing `streaming/*` with `train/`
+ * directly therefore stopped every prediction request after one failed train job. Instead the
+ * service copies each SUCCESSFUL model into the `models` repo (a plain input repo, no upstream
+ * pipeline), and `predict` crosses `streaming/*` with `models/`: a failed train job never reaches
+ * `predict`, the last published model keeps answering.
+ *
+ * A `models` commit holds:
+ * - `/model.rgm`: a copy (pachd `copy_file`, no bytes re-uploaded) of `train@<version>:/model.rgm`;
+ * - `/serving.json`: `{"version": "<train commit id>", "pinned": false, "reason": null}` (pinned:
+ *   set by an operator through {@link ModelPublisher.publish} with `pin` and a `description`
+ *   kept as `reason`; the automatic publishing never replaces a pinned model — issue 13's
+ *   `serveModel` belongs here).
+ *
+ * Publishing is idempotent: the head's `serving.json` is read first and nothing is committed when
+ * it already names the version (several API replicas, restarts and `reelgraph init` all publish
+ * the same newest model; at worst two replicas racing commit the same bytes twice, which gives a
+ * predict job whose datums are all skipped). The automatic publisher only moves FORWARD: a train
+ * commit started before the published one is never published over it.
+ */
+import { PachCode, isPachError } from '../pachyderm/errors';
+import type { Pachyderm } from '../pachyderm/port';
+import { isCommitId } from '../pachyderm/refs';
+import type { CommitInfo } from '../pachyderm/types';
+import { MODEL_FILE, SERVING_FILE } from '../workers/files';
+import { NotFoundError } from './errors';
+import { finishAbandoned } from './streaming';
+
+/** The repo of published models (input of `predict`). */
+export const MODELS_REPO = 'models';
+
+/** What `/serving.json` of a `models` commit says. */
+export interface ServingRecord {
+  /** The `train` commit id (32 hex) whose `/model.rgm` this commit holds. */
+  version: string;
+  /** True when an operator pinned this version: automatic publishing leaves it in place. */
+  pinned: boolean;
+  /** Why it was published, when the publisher said (e.g. a pin's reason); null otherwise. */
+  reason: string | null;
+}
+
+/** How many `models` commit → record entries are cached per process (commits are immutable). */
+const RECORD_CACHE_SIZE = 10_000;
+
+/** How long a publish waits while another process holds the `models` branch open. */
+const PUBLISH_PATIENCE_MS = 30_000;
+
+/** The description of a `models` commit (publish). */
+const SERVE_DESCRIPTION = 'reelgraph: serve model train@';
+
+/** Reads and writes the `models` repo. */
+export class ModelPublisher {
+  private readonly records = new Map<string, ServingRecord | null>();
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly pach: Pachyderm,
+    private readonly opts: { modelsRepo?: string; trainRepo?: string } = {},
+  ) {}
+
+  /** The name of the models repo. */
+  get repoName(): string {
+    return this.opts.modelsRepo ?? MODELS_REPO;
+  }
+
+  private get repo(): string {
+    return this.repoName;
+  }
+
+  private get trainRepo(): string {
+    return this.opts.trainRepo ?? 'train';
+  }
+
+  /**
+   * The record of a `models` commit (by id, or the branch head when `commit` is omitted).
+   * @returns null when the commit holds no `serving.json` (or the repo / branch has no commit).
+   */
+  async record(commit?: string): Promise<ServingRecord | null> {
+    if (commit && this.records.has(commit)) return this.records.get(commit) ?? null;
+    let rec: ServingRecord | null = null;
+    try {
+      const buf = await this.pach.readFile({
+        commit: commit ? { repo: this.repo, id: commit } : `${this.repo}@master`,
+        path: `/${SERVING_FILE}`,
+      });
+      const v = JSON.parse(buf.toString('utf8')) as Partial<ServingRecord>;
+      if (typeof v.version === 'string') {
+        rec = {
+          version: v.version,
+          pinned: v.pinned === true,
+          reason: typeof v.reason === 'string' ? v.reason : null,
+        };
+      }
+    } catch (e) {
+      if (!isPachError(e, PachCode.NOT_FOUND) && !(e instanceof SyntaxError)) throw e;
+    }
+    if (commit) {
+      this.records.set(commit, rec);
+      if (this.records.size > RECORD_CACHE_SIZE) {
+        const oldest = this.records.keys().next().value;
+        if (oldest !== undefined) this.records.delete(oldest);
+      }
+    }
+    return rec;
+  }
+
+  /**
+   * Publishes the model of `train@version` as the head of `models@master` (one commit), unless
+   * the head already serves it. Calls run one at a time per process.
+   * @param opts.pin an operator's choice: publish even over a newer or pinned model, and mark it
+   *   pinned. Without `pin` (and without `onlyIfNewer`) the version is published unpinned, over
+   *   a pinned head too: that is how a pin is lifted.
+   * @param opts.onlyIfNewer (automatic publishing) skip when the head is pinned or serves a train
+   *   commit started after `version`'s.
+   * @param opts.description why (e.g. who pinned it and why): kept as `reason` in serving.json
+   *   and appended to the commit's description (`reelgraph: serve model train@<version>: …`).
+   * @returns true when a commit was made.
+   * @throws NotFoundError when `version` is not a commit id; PachError NOT_FOUND when
+   *   `train@version` has no model file (nothing is committed then).
+   */
+  publish(
+    version: string,
+    opts: { pin?: boolean; onlyIfNewer?: boolean; description?: string } = {},
+  ): Promise<boolean> {
+    if (typeof version !== 'string' || !isCommitId(version)) {
+      return Promise.reject(new NotFoundError('model version', String(version)));
+    }
+    const run = this.chain.then(() => this.publishNow(version, opts));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async publishNow(
+    version: string,
+    opts: { pin?: boolean; onlyIfNewer?: boolean; description?: string },
+  ): Promise<boolean> {
+    const pinned = opts.pin === true;
+    const record: ServingRecord = { version, pinned, reason: opts.description ?? null };
+    // the model must exist before a commit is started (NOT_FOUND passes through)
+    await this.pach.inspectFile({
+      commit: { repo: this.trainRepo, id: version },
+      path: `/${MODEL_FILE}`,
+    });
+    const deadline = Date.now() + PUBLISH_PATIENCE_MS;
+    for (;;) {
+      const head = await this.record();
+      if (head && head.version === version && head.pinned === pinned) return false;
+      if (opts.onlyIfNewer && head) {
+        if (head.pinned) return false;
+        if (await this.startedAfter(head.version, version)) return false;
+      }
+      let commit;
+      try {
+        commit = await this.pach.startCommit(`${this.repo}@master`, {
+          description: `${SERVE_DESCRIPTION}${version}${opts.description ? `: ${opts.description}` : ''}`,
+        });
+      } catch (e) {
+        // another process is publishing right now: read its result and decide again
+        if (isPachError(e, PachCode.FAILED_PRECONDITION) && Date.now() < deadline) {
+          const ours = (d: string) => d.startsWith(SERVE_DESCRIPTION);
+          if (await finishAbandoned(this.pach, `${this.repo}@master`, ours)) continue;
+          await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
+          continue;
+        }
+        throw e;
+      }
+      try {
+        await this.pach.modifyFile(commit, [
+          {
+            op: 'copy',
+            src: { commit: { repo: this.trainRepo, id: version }, path: `/${MODEL_FILE}` },
+            dst: `/${MODEL_FILE}`,
+          },
+          {
+            op: 'put',
+            path: `/${SERVING_FILE}`,
+            data: `${JSON.stringify(record satisfies ServingRecord)}\n`,
+          },
+        ]);
+      } catch (e) {
+        // ModifyFile is atomic: the open commit still equals its parent. Finish it as such (an
+        // errored input commit would make every later predict job UNRUNNABLE).
+        await this.pach.finishCommit(commit).catch(() => undefined);
+        throw e;
+      }
+      await this.pach.finishCommit(commit);
+      this.records.set(commit.id, record);
+      return true;
+    }
+  }
+
+  /** True when train commit `a` started after train commit `b` (unknown commits: false). */
+  private async startedAfter(a: string, b: string): Promise<boolean> {
+    try {
+      const [ca, cb] = await Promise.all([
+        this.pach.inspectCommit({ repo: this.trainRepo, id: a }),
+        this.pach.inspectCommit({ repo: this.trainRepo, id: b }),
+      ]);
+      return ca.started.getTime() > cb.started.getTime();
+    } catch (e) {
+      if (isPachError(e, PachCode.NOT_FOUND)) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Publishes the newest successful model of the `train` repo unless a newer one or a pinned one
+   * is published (start-up catch-up: a model that finished while no service ran).
+   * @returns the `train` commit that serves now (null when there is no model at all).
+   */
+  async catchUp(): Promise<string | null> {
+    let newest: CommitInfo | null = null;
+    try {
+      for await (const ci of this.pach.listCommit(this.trainRepo)) {
+        if (!ci.finished || ci.error) continue;
+        if (await this.hasModel(ci.commit.id)) {
+          newest = ci;
+          break;
+        }
+      }
+    } catch (e) {
+      if (!isPachError(e, PachCode.NOT_FOUND)) throw e;
+    }
+    if (newest) await this.publish(newest.commit.id, { onlyIfNewer: true });
+    return (await this.record())?.version ?? null;
+  }
+
+  /**
+   * Publishes a finished `train` commit if it succeeded, holds a model and is newer than the
+   * published one (the train watch calls this for each finished commit).
+   * @returns true when a commit was made.
+   */
+  async offer(ci: CommitInfo): Promise<boolean> {
+    if (!ci.finished || ci.error) return false;
+    if (!(await this.hasModel(ci.commit.id))) return false;
+    return this.publish(ci.commit.id, { onlyIfNewer: true });
+  }
+
+  private async hasModel(trainCommit: string): Promise<boolean> {
+    try {
+      await this.pach.inspectFile({
+        commit: { repo: this.trainRepo, id: trainCommit },
+        path: `/${MODEL_FILE}`,
+      });
+      return true;
+    } catch (e) {
+      if (isPachError(e, PachCode.NOT_FOUND)) return false;
+      throw e;
+    }
+  }
+}
