@@ -2,7 +2,8 @@
 import { filter, pipe } from '@graphql-yoga/subscription';
 import { Arg, Ctx, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { SubscribeResolverData } from 'type-graphql';
-import type { JobInfo } from '../pachyderm/types';
+import { isTerminalJobState, type JobInfo, JobState } from '../pachyderm/types';
+import { replayThenLive } from '../services/replay';
 import type { GraphQLContext } from './context';
 import { JobStateGql } from './enums';
 import { fromJobStateGql, toJob, toJobConnection } from './mappers';
@@ -60,17 +61,32 @@ export class JobResolver {
 
   @Subscription(() => Job, {
     description:
-      "Pushes every state change of every job (or of one pipeline's jobs), from now on. Errors (before the stream starts): NOT_FOUND for an unknown pipeline; BAD_USER_INPUT for a pipeline that is not a plain name.",
+      "Pushes every state change of every job (or of one pipeline's jobs), from now on; with `after`, first replays the job `after` and every job created since, oldest first, in their current state, then goes live with no gap and no duplicate. Errors (before the stream starts): NOT_FOUND for an unknown pipeline or job; BAD_USER_INPUT for a pipeline that is not a plain name, an `after` that is not 32 hex digits, or more than 100 jobs since `after` (read them with jobHistory).",
     subscribe: async ({
       args,
       context,
-    }: SubscribeResolverData<unknown, { pipeline?: string | null }, GraphQLContext>) => {
+    }: SubscribeResolverData<
+      unknown,
+      { pipeline?: string | null; after?: string | null },
+      GraphQLContext
+    >) => {
       // Before the stream starts: an unknown pipeline is NOT_FOUND, a bad name BAD_USER_INPUT.
       if (args.pipeline != null) await context.services.jobs.checkPipeline(args.pipeline);
-      return pipe(
+      const live = pipe(
         context.services.events.subscribe('JOB_UPDATED'),
         filter((j: JobInfo) => args.pipeline == null || j.job.pipeline.name === args.pipeline),
       );
+      if (args.after == null) return live;
+      const after = args.after;
+      return replayThenLive<JobInfo>({
+        live,
+        history: () => context.services.jobs.jobsSince(after, args.pipeline),
+        covered: (history) => {
+          // a live state no later than the replayed one of the same job adds nothing
+          const replayed = new Map(history.map((j) => [jobKey(j), stateRank(j.state)]));
+          return (j) => (replayed.get(jobKey(j)) ?? 0) >= stateRank(j.state);
+        },
+      });
     },
   })
   jobUpdated(
@@ -81,7 +97,38 @@ export class JobResolver {
         'Only this pipeline. A plain pipeline name `[A-Za-z0-9_-]{1,51}` (no `project/` prefix).',
     })
     _pipeline?: string | null,
+    @Arg('after', () => ID, {
+      nullable: true,
+      description:
+        'A job id (32 hex): replay from this job (included; the newest job with that id) before going live. At most 100 jobs may have been created since.',
+    })
+    _after?: string | null,
   ): Job {
     return toJob(job);
+  }
+}
+
+/** A job's key: `pipeline@id`. */
+const jobKey = (j: JobInfo) => `${j.job.pipeline.name}@${j.job.id}`;
+
+/**
+ * The order of job states in a job's life (Pachyderm's JobState): CREATED < STARTING < RUNNING <
+ * EGRESSING < FINISHING < any terminal state.
+ */
+function stateRank(s: JobState): number {
+  if (isTerminalJobState(s)) return 6;
+  switch (s) {
+    case JobState.JOB_CREATED:
+      return 1;
+    case JobState.JOB_STARTING:
+      return 2;
+    case JobState.JOB_RUNNING:
+      return 3;
+    case JobState.JOB_EGRESSING:
+      return 4;
+    case JobState.JOB_FINISHING:
+      return 5;
+    default:
+      return 0;
   }
 }

@@ -16,6 +16,7 @@ import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphq
 import { buildSchema as buildTypeGraphQLSchema } from 'type-graphql';
 import { mapSchemaErrors } from './errors';
 import { CatalogResolver } from './catalog.resolver';
+import { JobDetailResolver } from './job-detail.resolver';
 import { PipelineResolver } from './pipeline.resolver';
 import { JobResolver } from './job.resolver';
 import { ModelResolver } from './model.resolver';
@@ -70,6 +71,7 @@ export async function buildSchema(opts: BuildSchemaOptions = {}): Promise<GraphQ
       RatingResolver,
       PredictionResolver,
       JobResolver,
+      JobDetailResolver,
       ModelResolver,
       MovieResolver,
       UserResolver,

@@ -5,7 +5,10 @@
  * - WebSocket upgrades on `/graphql`: graphql-ws and the legacy protocol (ws.ts);
  * - the Flask-era REST routes `/train`, `/predict`, `/result` (rest.ts);
  * - `/playground` and `/graphiql` from local files (ide.ts);
+ * - the web console at `/` and `/assets/*` (console.ts);
  * - `/healthz`, `/readyz` (health.ts);
+ * - `/metrics` in the Prometheus text format (metrics.ts);
+ * - a browser's `GET /graphql`: a page linking the tools (landing.ts);
  * - `GET /models/<version>/model.rgm`: a model version's file (model-download.ts);
  * with the limits of config.ts on every transport (limits.ts), bearer tokens (auth.ts) and one
  * JSON log line per request (logging.ts).
@@ -30,7 +33,10 @@ import type { Services } from '../services';
 import { type AuthState, Authenticator } from './auth';
 import type { ServerConfig } from './config';
 import { healthRouter } from './health';
+import { consoleRouter } from './console';
 import { ideRouter } from './ide';
+import { landingRouter } from './landing';
+import { METRICS_CONTENT_TYPE, ServerMetrics } from './metrics';
 import { graphqlFastPath, httpSubscriptionPlugin } from './graphql-http';
 import { depthRule, limitsPlugin } from './limits';
 import { createLogger, type Logger, requestLogging } from './logging';
@@ -74,6 +80,11 @@ export interface CreateServerOptions {
    * `request` or `upgrade` listener left.
    */
   httpServer?: http.Server;
+  /**
+   * The metrics `/metrics` exposes; pass the one whose `instrumentEngine` wrapped the services'
+   * engine (start.ts) to get the engine commit latencies. Default: a new one.
+   */
+  metrics?: ServerMetrics;
 }
 
 /** A listening server. */
@@ -89,6 +100,8 @@ export interface RunningServer {
   httpServer: http.Server;
   /** The WebSocket servers (open connection count, close). */
   websockets: WebSocketGateway;
+  /** The metrics of `/metrics`. */
+  metrics: ServerMetrics;
   /** Graceful shutdown (see the module documentation); idempotent. */
   close(): Promise<void>;
 }
@@ -132,6 +145,7 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
   const logger = opts.logger ?? createLogger('info');
   const authenticator = new Authenticator(config.tokens);
   let draining = false;
+  const metrics = opts.metrics ?? new ServerMetrics();
 
   const app = express();
   app.disable('x-powered-by');
@@ -142,8 +156,9 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
   const httpServer = opts.httpServer ?? http.createServer();
   let started = false; // until Apollo has started, requests get the starting answers
   httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (!started) answerWhileStarting(req, res, 'starting the GraphQL server');
-    else if (!fastPath(req, res)) app(req, res);
+    if (!started) return answerWhileStarting(req, res, 'starting the GraphQL server');
+    metrics.observeHttp(req, res);
+    if (!fastPath(req, res)) app(req, res);
   });
 
   const websockets = attachWebSockets<AppContext>({
@@ -155,6 +170,7 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
     logger,
     keepAliveMs: opts.keepAliveMs,
     startClosed: true, // opened with the HTTP routes, once Apollo has started
+    instruments: (protocol) => metrics.websocket(protocol),
     context: (t) => ({ services, auth: t.auth, requestId: t.requestId, log: t.log }),
   });
 
@@ -206,7 +222,14 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
     context: contextOf,
   });
 
+  metrics.attach({
+    connections: () => websockets.connections(),
+    servingVersion: () => services.models.currentVersion(),
+  });
+  metrics.follow(services);
+
   app.use(requestLogging(logger));
+  app.use(landingRouter(GRAPHQL_PATH));
   app.use(
     GRAPHQL_PATH,
     express.json({ limit: limits.maxBodyBytes }),
@@ -223,6 +246,15 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
   // after /graphql: the hot path traverses as few layers as possible
   app.use(healthRouter(services, { draining: () => draining }));
   app.use(ideRouter(GRAPHQL_PATH));
+  app.use(consoleRouter(GRAPHQL_PATH));
+  app.get('/metrics', (_req: Request, res: Response, next: NextFunction) => {
+    metrics
+      .text()
+      .then(
+        (text) => res.status(200).setHeader('Content-Type', METRICS_CONTENT_TYPE).send(text),
+        next,
+      );
+  });
   app.use(
     restRouter(services, {
       maxBodyBytes: limits.maxBodyBytes,
@@ -267,11 +299,13 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
     port,
     httpServer,
     websockets,
+    metrics,
     close() {
       closing ??= (async () => {
         draining = true;
         websockets.closeAll(); // synchronously, before the first await
         await apollo.stop(); // drains HTTP (in-flight requests finish), then the WebSockets
+        metrics.close();
         await new Promise<void>((resolve) => logger.flush(() => resolve()));
       })();
       return closing;

@@ -7,7 +7,10 @@
  *   subscriptions over graphql-ws (`graphql-transport-ws`) on `/graphql`.
  * Both pages are rendered once and served with a Content-Security-Policy that allows only this
  * origin (plus inline scripts and styles, which the pages need, and `ws:`/`wss:` connections).
+ * Both open with one tab per example file of `schema/examples/` (its operations, and the
+ * variables of its first `# Variables: {…}` comment), unless the browser kept tabs of its own.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderPlaygroundPage } from '@apollographql/graphql-playground-html';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
@@ -34,10 +37,50 @@ const CSP = [
   "connect-src 'self' ws: wss:",
 ].join('; ');
 
+/** The folder of the example operations (`schema/examples`, beside src/ and dist/). */
+export const EXAMPLES_DIR = path.resolve(__dirname, '../../schema/examples');
+
+/** One example file as an IDE tab. */
+export interface ExampleTab {
+  /** The file's name without `.graphql`, e.g. `predictions`. */
+  name: string;
+  /** The file's text (its operations and comments). */
+  query: string;
+  /** The JSON of its first `# Variables: {…}` comment, or `{}`. */
+  variables: string;
+}
+
+/**
+ * The example files of `dir` as tabs, sorted by name; an absent folder gives none. A
+ * `# Variables:` comment that is not a JSON object is left out (the tab gets `{}`).
+ */
+export function exampleTabs(dir = EXAMPLES_DIR): ExampleTab[] {
+  let files: string[];
+  try {
+    files = fs.readdirSync(dir).filter((f) => f.endsWith('.graphql'));
+  } catch {
+    return [];
+  }
+  return files.sort().map((f) => {
+    const query = fs.readFileSync(path.join(dir, f), 'utf8');
+    let variables = '{}';
+    const m = /^#\s*Variables:\s*(\{.*\})\s*$/m.exec(query);
+    if (m) {
+      try {
+        variables = JSON.stringify(JSON.parse(m[1]), null, 2);
+      } catch {
+        // not JSON: the tab opens without variables
+      }
+    }
+    return { name: f.replace(/\.graphql$/, ''), query, variables };
+  });
+}
+
 /** The Playground page: assets from {@link PLAYGROUND_ASSETS}, the web-font link removed. */
-export function playgroundPage(endpoint = '/graphql'): string {
+export function playgroundPage(endpoint = '/graphql', tabs = exampleTabs()): string {
   const page = renderPlaygroundPage({
     endpoint,
+    tabs: tabs.map((t) => ({ endpoint, name: t.name, query: t.query, variables: t.variables })),
     subscriptionEndpoint: endpoint,
     title: 'reelgraph — GraphQL Playground',
     // version undefined → "<cdnUrl>/<package>/build/…": served below from the local build
@@ -49,9 +92,10 @@ export function playgroundPage(endpoint = '/graphql'): string {
 }
 
 /** The GraphiQL page (self-contained: its JavaScript and CSS are inlined). */
-export function graphiqlPage(endpoint = '/graphql'): string {
+export function graphiqlPage(endpoint = '/graphql', tabs = exampleTabs()): string {
   return renderGraphiQL({
     endpoint,
+    defaultTabs: tabs.map((t) => ({ query: t.query, variables: t.variables })),
     title: 'reelgraph — GraphiQL',
     subscriptionsProtocol: 'WS',
   });

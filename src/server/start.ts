@@ -16,6 +16,7 @@ import { bootstrap, openEngine } from '../services/bootstrap';
 import { baseUrl, createServer, type RunningServer } from './app';
 import type { ServerConfig } from './config';
 import { createLogger, type Logger } from './logging';
+import { ServerMetrics } from './metrics';
 import { listenWhileStarting } from './starting';
 
 /** A running API process. */
@@ -45,11 +46,13 @@ export function isEmptyDataDir(dir: string): boolean {
 export function urlBanner(server: RunningServer): string[] {
   return [
     `reelgraph API listening on ${server.url}`,
+    `  console     ${server.url}/`,
     `  GraphQL     ${server.graphqlUrl}  (WebSocket ${server.wsUrl})`,
     `  Playground  ${server.url}/playground`,
     `  GraphiQL    ${server.url}/graphiql`,
     `  REST        POST ${server.url}/train  /predict  /result`,
     `  health      ${server.url}/healthz  ${server.url}/readyz`,
+    `  metrics     ${server.url}/metrics  (Prometheus)`,
   ];
 }
 
@@ -104,7 +107,11 @@ export async function startApi(config: ServerConfig, opts: StartOptions = {}): P
       print(`  first model: train@${boot.model.commit} (${boot.model.metrics.algorithm})`);
     }
     starting.setStep('loading the serving model');
-    services = await createServices(pach, { maxItems: config.limits.maxItems });
+    const metrics = new ServerMetrics();
+    // the services' commits are timed (reelgraph_engine_commit_duration_seconds)
+    services = await createServices(metrics.instrumentEngine(pach), {
+      maxItems: config.limits.maxItems,
+    });
     const schema = await buildSchema();
     const server = await createServer({
       schema,
@@ -112,6 +119,7 @@ export async function startApi(config: ServerConfig, opts: StartOptions = {}): P
       config: { ...config, port: starting.port },
       logger,
       httpServer: starting.handOver(),
+      metrics,
     });
     logger.info(
       {

@@ -31,6 +31,7 @@ import type { AuthState, Authenticator } from './auth';
 import type { Limits } from './config';
 import { prepareOperation, type OperationPayload } from './limits';
 import { requestIdOf, type Logger } from './logging';
+import type { WebSocketInstruments } from './metrics';
 
 /** Context facts a transport knows about an operation. */
 export interface TransportContext {
@@ -57,6 +58,8 @@ export interface WebSocketOptions<C> {
    * the server starts (default false: accept at once).
    */
   startClosed?: boolean;
+  /** Counting and timing per subprotocol (metrics.ts); default: none. */
+  instruments?: (protocol: string) => WebSocketInstruments;
 }
 
 /** The two WebSocket servers behind the `upgrade` handler. */
@@ -98,6 +101,10 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
   /** Per socket: its request id, logger and authentication. */
   const sockets = new WeakMap<WebSocket, TransportContext>();
   let accepting = !opts.startClosed;
+  const instruments = {
+    [GRAPHQL_TRANSPORT_WS_PROTOCOL]: opts.instruments?.(GRAPHQL_TRANSPORT_WS_PROTOCOL),
+    [DEPRECATED_GRAPHQL_WS_PROTOCOL]: opts.instruments?.(DEPRECATED_GRAPHQL_WS_PROTOCOL),
+  };
   let closed = false;
 
   const track = (ws: WebSocket, req: IncomingMessage, protocol: string) => {
@@ -127,6 +134,8 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
   const modernServer = useServer<Record<string, unknown> | undefined, { ws?: WebSocket }>(
     {
       schema,
+      execute: instruments[GRAPHQL_TRANSPORT_WS_PROTOCOL]?.execute,
+      subscribe: instruments[GRAPHQL_TRANSPORT_WS_PROTOCOL]?.subscribe,
       onConnect: (ctx) => {
         const t = sockets.get(ctx.extra.socket);
         const auth = authenticator.fromConnectionParams(ctx.connectionParams);
@@ -165,8 +174,8 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
   const legacyServer = new SubscriptionServer(
     {
       schema,
-      execute,
-      subscribe,
+      execute: instruments[DEPRECATED_GRAPHQL_WS_PROTOCOL]?.execute ?? execute,
+      subscribe: instruments[DEPRECATED_GRAPHQL_WS_PROTOCOL]?.subscribe ?? subscribe,
       // no `ka` messages: its timer outlives closed sockets by up to one interval; the
       // WebSocket-level pings below keep connections alive and find dead peers instead
       onConnect: (params: unknown, ws: WebSocket) => {
@@ -257,6 +266,9 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
       !offered.includes(GRAPHQL_TRANSPORT_WS_PROTOCOL);
     const server = useLegacy ? legacy : modern;
     server.handleUpgrade(req, socket, head, (ws) => {
+      instruments[
+        useLegacy ? DEPRECATED_GRAPHQL_WS_PROTOCOL : GRAPHQL_TRANSPORT_WS_PROTOCOL
+      ]?.opened();
       track(ws, req, useLegacy ? DEPRECATED_GRAPHQL_WS_PROTOCOL : ws.protocol || '(none)');
       server.emit('connection', ws, req);
     });

@@ -21,7 +21,14 @@
  * `PachError`s of the port through.
  */
 import type { Pachyderm } from '../pachyderm/port';
-import type { CommitInfo, JobInfo, JobState, RepoInfo } from '../pachyderm/types';
+import type {
+  CommitInfo,
+  DatumInfo,
+  JobInfo,
+  JobState,
+  LogMessage,
+  RepoInfo,
+} from '../pachyderm/types';
 import { Catalog, type CatalogEntry, type CatalogReceipt } from './catalog';
 import {
   type ResolvedServiceConfig,
@@ -212,6 +219,25 @@ export interface JobsService {
    *   when no such pipeline exists.
    */
   checkPipeline(pipeline: string): Promise<string>;
+  /**
+   * The job `after` (the newest job with that id, of `pipeline` when given) and every job of the
+   * pipeline(s) created after it, oldest first, in their current state: the replay of
+   * `jobUpdated(after:)`. At most `maxPageSize` jobs after it.
+   * @throws ValidationError for an id that is not 32 hex digits, or when more than maxPageSize jobs
+   *   were created since (read them with jobHistory); NotFoundError when no such job exists.
+   */
+  jobsSince(after: string, pipeline?: string | null): Promise<JobInfo[]>;
+  /**
+   * The datums of a job (Pachyderm ListDatum), at most `first` (1…maxPageSize, default 20).
+   * @throws ValidationError for a bad name, id or `first`; NotFoundError for an unknown job.
+   */
+  datums(pipeline: string, id: string, first?: number | null): Promise<DatumInfo[]>;
+  /**
+   * The last `first` log lines of a job (Pachyderm GetLogs with `tail`; 1…1000, default 100),
+   * oldest first.
+   * @throws ValidationError for a bad name, id or `first`; NotFoundError for an unknown job.
+   */
+  logs(pipeline: string, id: string, first?: number | null): Promise<LogMessage[]>;
 }
 
 /** The movie catalogue and users (catalog.ts: files in the `training` repo). */
@@ -261,6 +287,19 @@ export interface ReposService {
    *   that is not a plain name `[A-Za-z0-9_-]{1,51}`.
    */
   commits(repo: string, opts?: { first?: number | null }): Promise<CommitInfo[]>;
+  /**
+   * Checks that a repo exists (e.g. before a `commitCreated` stream starts).
+   * @throws ValidationError when it is not a plain name; NotFoundError when no such repo exists.
+   */
+  checkRepo(repo: string): Promise<string>;
+  /**
+   * The commits of `repo` created after the commit `after` (exclusive), oldest first: the
+   * replay of `commitCreated(after:)`. At most `maxPageSize` commits.
+   * @throws ValidationError for an id that is not 32 hex digits, or when more than maxPageSize
+   *   commits were created since (read them with `commits`); NotFoundError when the repo has no
+   *   such commit.
+   */
+  commitsSince(repo: string, after: string): Promise<CommitInfo[]>;
 }
 
 /** Everything the transports call; see the module documentation. */

@@ -9,15 +9,17 @@
  */
 import { PachCode, isPachError } from '../pachyderm/errors';
 import type { Pachyderm } from '../pachyderm/port';
-import type { JobInfo, JobState } from '../pachyderm/types';
+import type { DatumInfo, JobInfo, JobState, LogMessage } from '../pachyderm/types';
 import type { ResolvedServiceConfig } from './config';
 import { decodeCursor, encodeCursor } from './cursor';
 import { NotFoundError, ValidationError } from './errors';
 import type { JobsService } from './index';
 import type { Page } from './types';
-import { validateFirst, validateName } from './validation';
+import { validateFirst, validateHexId, validateName } from './validation';
 
 const KIND = 'job';
+/** Most log lines one `logs` call returns. */
+export const MAX_LOG_LINES = 1000;
 
 /** The cursor of a job in the history. */
 export function jobCursor(j: JobInfo): string {
@@ -92,6 +94,57 @@ export class Jobs implements JobsService {
       throw e;
     }
     return name;
+  }
+
+  async jobsSince(after: string, pipeline?: string | null): Promise<JobInfo[]> {
+    validateHexId(after, 'after');
+    if (pipeline != null) await this.checkPipeline(pipeline);
+    const limit = this.config.maxPageSize;
+    const out: JobInfo[] = [];
+    for await (const j of this.pach.listJob(pipeline != null ? { pipeline } : {})) {
+      out.push(j);
+      if (j.job.id === after) return out.reverse();
+      if (out.length > limit) {
+        throw new ValidationError('arguments', [
+          {
+            index: null,
+            field: 'after',
+            message: `more than ${limit} jobs were created since job ${after}: read them with jobHistory, then subscribe with a newer after`,
+          },
+        ]);
+      }
+    }
+    throw new NotFoundError('job', after);
+  }
+
+  async datums(pipeline: string, id: string, first?: number | null): Promise<DatumInfo[]> {
+    const job = await this.known(pipeline, id);
+    const n = validateFirst(first, this.config.maxPageSize, 20);
+    const out: DatumInfo[] = [];
+    for await (const d of this.pach.listDatum(job, { number: n })) {
+      out.push(d);
+      if (out.length === n) break;
+    }
+    return out;
+  }
+
+  async logs(pipeline: string, id: string, first?: number | null): Promise<LogMessage[]> {
+    const job = await this.known(pipeline, id);
+    const n = validateFirst(first, MAX_LOG_LINES, 100);
+    const out: LogMessage[] = [];
+    for await (const l of this.pach.getLogs({ job, tail: n })) {
+      out.push(l);
+      if (out.length === n) break;
+    }
+    return out;
+  }
+
+  /** The job's reference after checking that it exists. */
+  private async known(pipeline: string, id: string): Promise<{ pipeline: string; id: string }> {
+    validateName(pipeline, 'pipeline');
+    validateHexId(id, 'id');
+    await this.job(id, pipeline);
+    return { pipeline, id };
   }
 
   async job(id: string, pipeline?: string | null): Promise<JobInfo> {

@@ -14,7 +14,9 @@ import type { ModelVersion, PredictionResult } from './types';
  * - MODELS_COMMIT_FINISHED: a `models` commit finished: a model was published (input of the model
  *   registry, so online answers use the model the predict pipeline uses);
  * - PREDICT_COMMIT_FINISHED: a `predict` output commit finished (with `error` when its job failed);
- * - PREDICTION_READY: the result of one request, addressed by request id.
+ * - PREDICTION_READY: the result of one request, addressed by request id;
+ * - COMMIT_CREATED: a commit was started in one of the user repos (training, streaming, train,
+ *   predict), once per commit.
  */
 export type Topics = {
   MODEL_UPDATED: [ModelVersion];
@@ -23,6 +25,7 @@ export type Topics = {
   MODELS_COMMIT_FINISHED: [CommitInfo];
   PREDICT_COMMIT_FINISHED: [CommitInfo];
   PREDICTION_READY: [requestId: string, result: PredictionResult];
+  COMMIT_CREATED: [CommitInfo];
 };
 
 /** The typed PubSub. */

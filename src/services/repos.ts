@@ -1,9 +1,11 @@
 /** Repos and commits, as the port lists them (user repos; commits newest first). */
+import { PachCode, isPachError } from '../pachyderm/errors';
 import type { Pachyderm } from '../pachyderm/port';
 import type { CommitInfo, RepoInfo } from '../pachyderm/types';
 import type { ResolvedServiceConfig } from './config';
 import type { ReposService } from './index';
-import { validateFirst, validateName } from './validation';
+import { NotFoundError, ValidationError } from './errors';
+import { validateFirst, validateHexId, validateName } from './validation';
 
 /** {@link ReposService} on a Pachyderm port. */
 export class Repos implements ReposService {
@@ -24,5 +26,37 @@ export class Repos implements ReposService {
     const out: CommitInfo[] = [];
     for await (const c of this.pach.listCommit(name, { number: first })) out.push(c);
     return out;
+  }
+
+  async checkRepo(repo: string): Promise<string> {
+    const name = validateName(repo, 'repo');
+    try {
+      await this.pach.inspectRepo(name);
+    } catch (e) {
+      if (isPachError(e, PachCode.NOT_FOUND)) throw new NotFoundError('repo', name);
+      throw e;
+    }
+    return name;
+  }
+
+  async commitsSince(repo: string, after: string): Promise<CommitInfo[]> {
+    const name = await this.checkRepo(repo);
+    validateHexId(after, 'after');
+    const limit = this.config.maxPageSize;
+    const out: CommitInfo[] = [];
+    for await (const c of this.pach.listCommit(name)) {
+      if (c.commit.id === after) return out.reverse();
+      out.push(c);
+      if (out.length > limit) {
+        throw new ValidationError('arguments', [
+          {
+            index: null,
+            field: 'after',
+            message: `more than ${limit} commits were created in ${name} since commit ${after}: read them with commits, then subscribe with a newer after`,
+          },
+        ]);
+      }
+    }
+    throw new NotFoundError('commit', `${name}@${after}`);
   }
 }

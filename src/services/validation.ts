@@ -283,3 +283,25 @@ export function validateFirst(value: unknown, max: number, fallback: number): nu
   }
   return value;
 }
+
+/** Commit and job ids: 32 lowercase hexadecimal digits (Pachyderm's UUIDs without dashes). */
+export const HEX_ID_RULE = /^[0-9a-f]{32}$/;
+
+/**
+ * Validates a commit or job id argument (e.g. `jobUpdated(after)`): 32 lowercase hex digits.
+ * @param field the argument's name (`after`)
+ * @returns the id
+ * @throws ValidationError naming the argument and the rule.
+ */
+export function validateHexId(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !HEX_ID_RULE.test(value)) {
+    throw new ValidationError('arguments', [
+      {
+        index: null,
+        field,
+        message: `${field} ${describe(value)} must be a commit or job id of 32 hex digits`,
+      },
+    ]);
+  }
+  return value;
+}

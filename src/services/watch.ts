@@ -4,6 +4,8 @@
  * - `subscribeCommit(train, FINISHED)` → TRAIN_COMMIT_FINISHED (the model publisher);
  * - `subscribeCommit(models, FINISHED)` → MODELS_COMMIT_FINISHED (the model registry swaps models);
  * - `subscribeCommit(predict, FINISHED)` → PREDICT_COMMIT_FINISHED (prediction results);
+ * - `subscribeCommit(repo, STARTED)` of each user repo (training, streaming, train, predict) →
+ *   COMMIT_CREATED, each commit once, only those created since the watch started;
  * - `watchJobs()` (every state change of every job) → JOB_UPDATED, each state of a job once; after
  *   an interruption (pachd restarted…) the newest jobs are listed and what changed meanwhile is
  *   published first.
@@ -29,6 +31,8 @@ import type { EventBus } from './pubsub';
 export const REPLAY_MARGIN_MS = 60_000;
 /** Jobs whose last published state is remembered (to publish each state once). */
 const JOB_STATES_KEPT = 10_000;
+/** Commits whose creation was published, remembered to publish each once across restarts. */
+const COMMITS_KEPT = 1_000;
 /** Jobs listed to catch up after the job watch was interrupted. */
 const CATCH_UP_JOBS = 200;
 
@@ -42,6 +46,8 @@ export class UpstreamWatch {
   private readonly jobStates = new Map<string, JobState>();
   private readonly loops: Promise<void>[] = [];
   private readonly startedAt = Date.now();
+  /** Commits published as created (`repo@id`), most recent last. */
+  private readonly created = new Set<string>();
 
   constructor(
     private readonly pach: Pachyderm,
@@ -51,7 +57,7 @@ export class UpstreamWatch {
     private readonly retryMs = 1000,
   ) {}
 
-  /** Starts the four streams (returns at once). */
+  /** Starts the streams (returns at once). */
   start(): void {
     this.loops.push(
       this.follow(`commits of ${this.config.trainRepo}`, () =>
@@ -69,6 +75,12 @@ export class UpstreamWatch {
           this.events.publish('PREDICT_COMMIT_FINISHED', ci),
         ),
       ),
+      ...[
+        this.config.trainingRepo,
+        this.config.streamingRepo,
+        this.config.trainRepo,
+        this.config.predictRepo,
+      ].map((repo) => this.follow(`created commits of ${repo}`, () => this.createdCommits(repo))),
       this.follow('job states', async (restart) => {
         const watch = this.pach.watchJobs({ signal: this.abort.signal })[Symbol.asyncIterator]();
         const first = watch.next(); // the watch starts now …
@@ -98,6 +110,23 @@ export class UpstreamWatch {
     })) {
       if (ci.finished && ci.finished.getTime() < since) continue;
       publish(ci);
+    }
+  }
+
+  /** COMMIT_CREATED for each commit of `repo` started since the watch started, once. */
+  private async createdCommits(repo: string): Promise<void> {
+    for await (const ci of this.pach.subscribeCommit(repo, {
+      state: CommitState.STARTED,
+      signal: this.abort.signal,
+    })) {
+      const key = `${repo}@${ci.commit.id}`;
+      if (ci.started.getTime() < this.startedAt || this.created.has(key)) continue;
+      this.created.add(key);
+      if (this.created.size > COMMITS_KEPT) {
+        const oldest = this.created.values().next().value;
+        if (oldest !== undefined) this.created.delete(oldest);
+      }
+      this.events.publish('COMMIT_CREATED', ci);
     }
   }
 

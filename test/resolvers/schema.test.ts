@@ -50,6 +50,7 @@ test('the operations of the contract exist', () => {
     'upsertUsers',
   ]);
   expect(names(schema.getSubscriptionType())).toEqual([
+    'commitCreated',
     'jobUpdated',
     'modelUpdated',
     'subscribeToPrediction',

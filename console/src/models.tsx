@@ -1,0 +1,95 @@
+/**
+ * Models: the model versions (newest first) with their holdout RMSE/MAE as a chart, parameters,
+ * sizes and which one serves; a new version appears live (`modelUpdated`).
+ */
+import { useState } from 'preact/hooks';
+import type { ModelVersionsQuery } from '../../client/index';
+import { ModelVersionsDocument } from '../../client/index';
+import { short, time } from './api';
+import { ErrorChart } from './chart';
+import { useQuery, useStream } from './live';
+
+type Model = ModelVersionsQuery['models'][number];
+
+export function ModelsPage() {
+  const [models, setModels] = useState<Model[]>([]);
+  const first = useQuery(async (c) => {
+    const r = await c.query(ModelVersionsDocument, { first: 50 });
+    setModels(r.models);
+    return r;
+  });
+  const streamError = useStream(
+    (c) => c.modelUpdates(),
+    (m) =>
+      setModels((old) => [
+        m,
+        ...old.filter((o) => o.version !== m.version).map((o) => ({ ...o, serving: false })),
+      ]),
+  );
+  return (
+    <div class="grid">
+      <section class="card" aria-labelledby="chart-title">
+        <h2 id="chart-title">Holdout error by version</h2>
+        {first.error && (
+          <p class="error" role="alert">
+            {first.error}
+          </p>
+        )}
+        {streamError && (
+          <p class="error" role="alert">
+            Live updates stopped: {streamError}
+          </p>
+        )}
+        <ErrorChart models={models} />
+      </section>
+      <section class="card" aria-labelledby="models-title">
+        <h2 id="models-title">Model versions</h2>
+        <div class="scroll" tabindex={0} role="region" aria-label="Model versions table">
+          <table id="models-table">
+            <caption>{models.length} versions, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Version</th>
+                <th scope="col">Algorithm</th>
+                <th scope="col" class="num">
+                  RMSE
+                </th>
+                <th scope="col" class="num">
+                  MAE
+                </th>
+                <th scope="col" class="num">
+                  Ratings
+                </th>
+                <th scope="col" class="hide-narrow">
+                  Parameters
+                </th>
+                <th scope="col" class="hide-narrow">
+                  Created
+                </th>
+                <th scope="col">Serving</th>
+              </tr>
+            </thead>
+            <tbody>
+              {models.map((m) => (
+                <tr key={m.version} data-version={m.version}>
+                  <td class="mono">{short(m.version)}</td>
+                  <td>{m.algorithm}</td>
+                  <td class="num">{m.holdoutRmse?.toFixed(4) ?? '—'}</td>
+                  <td class="num">{m.holdoutMae?.toFixed(4) ?? '—'}</td>
+                  <td class="num">{m.ratingsCount.toLocaleString('en')}</td>
+                  <td class="hide-narrow mono params">
+                    {Object.entries(m.params)
+                      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+                      .join(', ')}
+                  </td>
+                  <td class="hide-narrow">{time(m.createdAt)}</td>
+                  <td>{m.serving ? <span class="serving">serving</span> : ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+    </div>
+  );
+}
