@@ -26,15 +26,19 @@ Configured by the environment:
   REELGRAPH_DATA_DIR         data directory (default ~/.reelgraph)
   REELGRAPH_DATASETS         folder holding the MovieLens datasets (else the cache or a download)
   REELGRAPH_API_TOKENS       bearer tokens, comma- or space-separated (mutations, subscriptions, REST)
-  REELGRAPH_API_TOKENS_FILE  file of tokens, separated by newlines, spaces or commas; # comments
+  REELGRAPH_API_TOKENS_FILE  file of tokens, separated by newlines, spaces or commas; # comments;
+                             name=… expires=… after a token; re-read on change and on SIGHUP
   REELGRAPH_PACHD_ADDRESS    a pachd to use over gRPC instead of the embedded engine
                              (host[:port], grpc://, grpcs://, unix://; default port 30650)
   REELGRAPH_PACHD_TOKEN      its Pachyderm token (sent as authn-token)
   REELGRAPH_PACHD_CA         PEM file of extra root certificates for grpcs://
+  REELGRAPH_MIN_FREE_BYTES   free-space floor of the data directory (default 32 MiB; 0: none):
+                             below it new commits are refused with 507
   LOG_LEVEL                  fatal, error, warn, info (default), debug, trace, silent
   NODE_ENV                   default production (graphql-js skips its development checks)
   (limits: REELGRAPH_MAX_ITEMS, REELGRAPH_MAX_BODY_BYTES, REELGRAPH_MAX_DEPTH,
-   REELGRAPH_MAX_COMPLEXITY, REELGRAPH_MAX_TOKENS, REELGRAPH_MAX_WS_PAYLOAD)
+   REELGRAPH_MAX_COMPLEXITY, REELGRAPH_MAX_INTROSPECTION_COMPLEXITY, REELGRAPH_MAX_TOKENS,
+   REELGRAPH_MAX_WS_PAYLOAD, REELGRAPH_MAX_JSON_DEPTH)
 
 The same server with command-line options: see reelgraph serve --help
 `;

@@ -29,6 +29,13 @@
  * this module does not speak: {@link isBatching} is then false.
  */
 
+/**
+ * The exit code by which a pipeline program says its failure will repeat on a retry (sysexits.h'
+ * `EX_CONFIG`, 78: a bad parameter, a refused memory estimate): the embedded engine fails its
+ * datum at once, without the `datumTries` retries (embedded/runner.ts).
+ */
+export const PERMANENT_FAILURE_EXIT_CODE = 78;
+
 /** Name of the variable holding the pfs root in the embedded engine. */
 export const PFS_ROOT_ENV = 'REELGRAPH_PFS_ROOT';
 /** Name of the variable set to `"true"` in a datum-batching process of the embedded engine. */

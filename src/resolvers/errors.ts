@@ -7,12 +7,14 @@
  * | services ValidationError | BAD_USER_INPUT (+ `extensions.issues: [{index, field, message}]`) |
  * | services NotFoundError | NOT_FOUND |
  * | services ModelNotReadyError | MODEL_NOT_READY |
+ * | StorageFullError (a PachError: the data directory is full) | INSUFFICIENT_STORAGE, HTTP 507 (+ `extensions.dataDir`, `freeBytes`) |
  * | PachError | by its code, see {@link graphqlCodeOfPachCode} (+ `extensions.pachCode`) |
  * | GraphQLError | unchanged |
  * | anything else | unchanged (the server masks it as INTERNAL_SERVER_ERROR) |
  */
 import { GraphQLError, type GraphQLSchema, isObjectType } from 'graphql';
 import { PachCode, PachError } from '../pachyderm/errors';
+import { StorageFullError } from '../pachyderm/storage-error';
 import { ServiceError, ValidationError } from '../services/errors';
 
 /** The GraphQL error codes this API uses. */
@@ -25,6 +27,7 @@ export type GraphQLErrorCode =
   | 'FORBIDDEN'
   | 'UNAUTHENTICATED'
   | 'RESOURCE_EXHAUSTED'
+  | 'INSUFFICIENT_STORAGE'
   | 'TIMEOUT'
   | 'CANCELLED'
   | 'NOT_IMPLEMENTED'
@@ -95,6 +98,18 @@ export function toGraphQLError(e: unknown): unknown {
       extensions: {
         code: graphqlCodeOfServiceError(e),
         ...(e instanceof ValidationError ? { issues: e.issues } : {}),
+      },
+    });
+  }
+  if (e instanceof StorageFullError) {
+    return new GraphQLError(e.message, {
+      originalError: e,
+      extensions: {
+        code: 'INSUFFICIENT_STORAGE',
+        pachCode: e.codeName,
+        dataDir: e.dataDir,
+        freeBytes: e.free,
+        http: { status: 507 },
       },
     });
   }

@@ -11,7 +11,7 @@ import { PastPredictionConnection, PredictionRequest, PredictionResult } from '.
 export class PredictionResolver {
   @Mutation(() => PredictionRequest, {
     description:
-      "Requests predictions: commits ONE request file to the `streaming` repo, which starts a predict job answering it with the published model (the last successful train job's, or the pinned one; a failed train job changes nothing). Before the first model exists the request waits for it. Read the answer with subscribeToPrediction (pushed when the job finishes) or prediction (polling). Errors: BAD_USER_INPUT naming every bad pair's index; nothing is committed then.",
+      "Requests predictions: commits ONE request file to the `streaming` repo, which starts a predict job answering it with the published model (the last successful train job's, or the pinned one; a failed train job changes nothing). Before the first model exists the request waits for it. Read the answer with subscribeToPrediction (pushed when the job finishes) or prediction (polling). Errors: BAD_USER_INPUT naming every bad pair's index; INSUFFICIENT_STORAGE (HTTP 507) when the data directory is full or below its free-space floor, naming it and its free space; nothing is committed then.",
   })
   async requestPredictions(
     @Arg('pairs', () => [PredictionPairInput], {

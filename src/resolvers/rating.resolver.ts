@@ -9,7 +9,7 @@ import { RatingBatch, RatingBatchRemoval } from './rating.type';
 export class RatingResolver {
   @Mutation(() => RatingBatch, {
     description:
-      "Adds ratings: commits them as ONE batch file to the `training` repo, which starts a train job (the new model is announced by modelUpdated). At most 10 000 items (config). Errors: BAD_USER_INPUT naming every bad item's index and field (rating off the scale or not finite, empty/over-long/unsafe id, bad timestamp, empty or too long list); nothing is committed then.",
+      "Adds ratings: commits them as ONE batch file to the `training` repo, which starts a train job (the new model is announced by modelUpdated). At most 10 000 items (config). Errors: BAD_USER_INPUT naming every bad item's index and field (rating off the scale or not finite, empty/over-long/unsafe id, bad timestamp, empty or too long list); INSUFFICIENT_STORAGE (HTTP 507) when the data directory is full or below its free-space floor, naming it and its free space; nothing is committed then.",
   })
   async addRatings(
     @Arg('ratings', () => [RatingInput], { description: 'The ratings (1…10 000).' })

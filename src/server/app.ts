@@ -29,17 +29,21 @@ import {
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { GraphQLSchema } from 'graphql';
+import type { StorageStatus } from '../pachyderm/embedded/storage';
 import type { Services } from '../services';
 import { type AuthState, Authenticator } from './auth';
+import { readTokenFile, TokenFileWatcher } from './token-file';
 import type { ServerConfig } from './config';
 import { healthRouter } from './health';
 import { consoleRouter } from './console';
 import { ideRouter } from './ide';
 import { landingRouter } from './landing';
 import { METRICS_CONTENT_TYPE, ServerMetrics } from './metrics';
+import { Gate } from './gate';
 import { graphqlFastPath, httpSubscriptionPlugin } from './graphql-http';
 import { depthRule, limitsPlugin } from './limits';
-import { createLogger, type Logger, requestLogging } from './logging';
+import { createLogger, type Logger, requestLogging, tokenNames } from './logging';
+import { depthVerifier, queryParamDepth } from './json-limits-express';
 import { restError, restRouter } from './rest';
 import { modelDownloadRouter } from './model-download';
 import { answerWhileStarting } from './starting';
@@ -67,13 +71,23 @@ export interface CreateServerOptions {
   /** The services the resolvers and the REST routes call. */
   services: Services;
   /** Host, port, tokens and limits (config.ts `loadConfig`). */
-  config: Pick<ServerConfig, 'host' | 'port' | 'tokens' | 'limits'>;
+  config: Pick<ServerConfig, 'host' | 'port' | 'tokens' | 'limits' | 'tokensFile'>;
   /** Default: a pino logger at `info` on stdout. */
   logger?: Logger;
   /** How long in-flight HTTP requests may take to finish on shutdown, ms (default 10 000). */
   drainTimeoutMs?: number;
   /** WebSocket keep-alive interval, ms (default 12 000). */
   keepAliveMs?: number;
+  /** The data directory's storage, reported by /readyz (embedded engine only; health.ts). */
+  storage?: () => StorageStatus | undefined;
+  /** The token file's stat fallback interval, ms (token-file.ts; default 2 000). */
+  tokenFilePollMs?: number;
+  /**
+   * Run operations with costly introspection one at a time (limits.ts `COSTLY_INTROSPECTION`),
+   * default true; false only for the reference measurement of
+   * bench/introspection-health.bench.ts.
+   */
+  gateCostlyIntrospection?: boolean;
   /**
    * An HTTP server already listening (the one that answered while the process was starting,
    * starting.ts) to serve on instead of binding `config.host:config.port`; it must have no
@@ -102,6 +116,13 @@ export interface RunningServer {
   websockets: WebSocketGateway;
   /** The metrics of `/metrics`. */
   metrics: ServerMetrics;
+  /**
+   * Re-reads the token file now (SIGHUP; start.ts): removed tokens are refused from then on and
+   * their WebSockets closed with 4403.
+   * @returns false when no token file is configured or it could not be read (the last good set
+   *   stays)
+   */
+  reloadTokens(): boolean;
   /** Graceful shutdown (see the module documentation); idempotent. */
   close(): Promise<void>;
 }
@@ -143,7 +164,29 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
   const { schema, services, config } = opts;
   const limits = config.limits;
   const logger = opts.logger ?? createLogger('info');
-  const authenticator = new Authenticator(config.tokens);
+  // tokens: the inline ones, plus the token file's (names, expiry), re-read on change
+  const fileEntries = config.tokensFile ? readTokenFile(config.tokensFile) : [];
+  const inline = config.tokens.filter((t) => !fileEntries.some((e) => e.token === t));
+  const authenticator = new Authenticator([...inline, ...fileEntries], {
+    required: config.tokensFile !== undefined,
+  });
+  const tokenFile = config.tokensFile
+    ? new TokenFileWatcher({
+        file: config.tokensFile,
+        pollMs: opts.tokenFilePollMs,
+        onChange: (entries) => {
+          authenticator.setTokens([...inline, ...entries]);
+          logger.info(
+            { file: config.tokensFile, tokens: entries.map((e) => e.name) },
+            'API tokens reloaded',
+          );
+        },
+        onError: (err) =>
+          logger.error({ err: err.message }, 'API token file not reloaded: keeping the last set'),
+      })
+    : undefined;
+  // operations with costly introspection, one at a time (limits.ts)
+  const gate = opts.gateCostlyIntrospection === false ? undefined : new Gate(1);
   let draining = false;
   const metrics = opts.metrics ?? new ServerMetrics();
 
@@ -169,6 +212,7 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
     authenticator,
     logger,
     keepAliveMs: opts.keepAliveMs,
+    gate,
     startClosed: true, // opened with the HTTP routes, once Apollo has started
     instruments: (protocol) => metrics.websocket(protocol),
     context: (t) => ({ services, auth: t.auth, requestId: t.requestId, log: t.log }),
@@ -203,7 +247,7 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
         },
       },
       httpSubscriptionPlugin<AppContext>(GRAPHQL_PATH),
-      limitsPlugin<AppContext>(limits, authenticator),
+      limitsPlugin<AppContext>(limits, authenticator, gate),
     ],
     logger: {
       debug: (m) => logger.debug(m),
@@ -213,11 +257,15 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
     },
   });
   await apollo.start();
-  const contextOf = (req: http.IncomingMessage, ids: { id: string; log: Logger }): AppContext =>
-    new RequestContext(services, authenticator.fromHeader(req.headers.authorization), ids);
+  const contextOf = (req: http.IncomingMessage, ids: { id: string; log: Logger }): AppContext => {
+    const auth = authenticator.fromHeader(req.headers.authorization);
+    if (auth.tokenName) tokenNames.set(req, auth.tokenName);
+    return new RequestContext(services, auth, ids);
+  };
   fastPath = graphqlFastPath(apollo, {
     path: GRAPHQL_PATH,
     maxBodyBytes: limits.maxBodyBytes,
+    maxJsonDepth: limits.maxJsonDepth,
     logger,
     context: contextOf,
   });
@@ -232,7 +280,8 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
   app.use(landingRouter(GRAPHQL_PATH));
   app.use(
     GRAPHQL_PATH,
-    express.json({ limit: limits.maxBodyBytes }),
+    express.json({ limit: limits.maxBodyBytes, verify: depthVerifier(limits.maxJsonDepth) }),
+    queryParamDepth(limits.maxJsonDepth),
     expressMiddleware<AppContext>(apollo, {
       context: async ({ req }) =>
         contextOf(req, {
@@ -244,7 +293,7 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
     }),
   );
   // after /graphql: the hot path traverses as few layers as possible
-  app.use(healthRouter(services, { draining: () => draining }));
+  app.use(healthRouter(services, { draining: () => draining, storage: opts.storage }));
   app.use(ideRouter(GRAPHQL_PATH));
   app.use(consoleRouter(GRAPHQL_PATH));
   app.get('/metrics', (_req: Request, res: Response, next: NextFunction) => {
@@ -259,6 +308,7 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
     restRouter(services, {
       maxBodyBytes: limits.maxBodyBytes,
       maxItems: limits.maxItems,
+      maxJsonDepth: limits.maxJsonDepth,
       authenticator,
     }),
   );
@@ -286,6 +336,7 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
     });
   } catch (e) {
     await apollo.stop().catch(() => undefined);
+    tokenFile?.close();
     throw e;
   }
   const port = (httpServer.address() as AddressInfo).port;
@@ -300,9 +351,11 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
     httpServer,
     websockets,
     metrics,
+    reloadTokens: () => tokenFile?.reload() ?? false,
     close() {
       closing ??= (async () => {
         draining = true;
+        tokenFile?.close();
         websockets.closeAll(); // synchronously, before the first await
         await apollo.stop(); // drains HTTP (in-flight requests finish), then the WebSockets
         metrics.close();

@@ -11,24 +11,27 @@
  * | REELGRAPH_PACHD_TOKEN | (none) | Pachyderm token sent to pachd as metadata `authn-token` |
  * | REELGRAPH_PACHD_CA | (none) | PEM file of extra root certificates for `grpcs://` |
  * | REELGRAPH_API_TOKENS | (none) | comma-separated bearer tokens; when any token is configured, mutations, subscriptions and the REST routes need one |
- * | REELGRAPH_API_TOKENS_FILE | (none) | file of tokens, one per line (`#` comments) |
+ * | REELGRAPH_API_TOKENS_FILE | (none) | file of tokens, one per line (`#` comments; `name=` and `expires=` attributes; re-read on change and SIGHUP: token-file.ts) |
  * | REELGRAPH_MAX_ITEMS | 10000 | items per `addRatings` / `requestPredictions` / REST call |
  * | REELGRAPH_MAX_BODY_BYTES | 1048576 | largest HTTP request body |
  * | REELGRAPH_MAX_DEPTH | 10 | deepest selection set of an operation |
  * | REELGRAPH_MAX_COMPLEXITY | 5000 | operation cost (1 per field, list fields × `first`) |
+ * | REELGRAPH_MAX_INTROSPECTION_COMPLEXITY | 40000 | cost of the introspection in one operation (introspection-cost.ts) |
  * | REELGRAPH_MAX_TOKENS | 2000 | GraphQL lexer tokens per document |
  * | REELGRAPH_MAX_WS_PAYLOAD | 1048576 | largest WebSocket message, bytes |
+ * | REELGRAPH_MAX_JSON_DEPTH | 64 | deepest JSON nesting of a body, `variables` or WebSocket message |
  * | REELGRAPH_DATASET | ml-100k | first start only: `ml-100k`, `ml-1m`, `ml-latest-small`, `none`, or a ratings file (services/initial-data.ts) |
  * | REELGRAPH_RATING_SCALE | the data set's | first start only: `lowest,highest`, e.g. `0.5,5` (stored in the `training` repo's settings) |
  * | LOG_LEVEL | info | pino level: fatal, error, warn, info, debug, trace, silent |
  *
  * `first` of every paginated field is capped at 100 by the services (`maxPageSize`).
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { parsePachdAddress } from '../pachyderm/grpc/address';
+import { DEFAULT_MAX_JSON_DEPTH } from './json-limits';
+import { readTokenFile } from './token-file';
 
 /** Why `address` is not a pachd address, or undefined when it is one. */
 function pachdAddressProblem(address: string): string | undefined {
@@ -50,12 +53,23 @@ export interface Limits {
   maxDepth: number;
   /** Highest operation complexity (graphql-query-complexity; see limits.ts). */
   maxComplexity: number;
+  /**
+   * Highest cost of the introspection part of an operation (`__schema`, `__type` and below;
+   * introspection-cost.ts prices each list by its size on the schema). The standard introspection
+   * query of IDEs costs about 22 800 on reelgraph's schema (it grows with the schema).
+   */
+  maxIntrospectionComplexity: number;
   /** Most lexer tokens in one GraphQL document (graphql-js `parse` option `maxTokens`). */
   maxTokens: number;
   /** Largest WebSocket message, bytes (ws `maxPayload`; a bigger frame closes the socket, 1009). */
   maxWsPayload: number;
   /** Largest `first` of a paginated field (the API's ceiling, 100). */
   maxPageSize: number;
+  /**
+   * Deepest JSON nesting (arrays and objects) of an HTTP body, GET `variables` or a WebSocket
+   * message, levels (json-limits.ts; deeper → HTTP 400, WebSocket close 1009).
+   */
+  maxJsonDepth: number;
 }
 
 /** The resolved server configuration. */
@@ -68,8 +82,13 @@ export interface ServerConfig {
   dataDir: string;
   /** A pachd to use over gRPC instead of the embedded engine (absent: the embedded engine). */
   pachd?: { address: string; token?: string; caFile?: string };
-  /** The accepted bearer tokens (empty: no authentication). */
+  /** The accepted bearer tokens (empty: no authentication, unless `tokensFile` is set). */
   tokens: string[];
+  /**
+   * The token file (absolute), re-read while the server runs (token-file.ts: names, expiry,
+   * revocation). When set, authentication stays on even if the file lists no token.
+   */
+  tokensFile?: string;
   limits: Limits;
   /** pino level. */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -85,9 +104,11 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxBodyBytes: 1_048_576,
   maxDepth: 10,
   maxComplexity: 5_000,
+  maxIntrospectionComplexity: 40_000,
   maxTokens: 2_000,
   maxWsPayload: 1_048_576,
   maxPageSize: 100,
+  maxJsonDepth: DEFAULT_MAX_JSON_DEPTH,
 });
 
 /** A configuration value that cannot be used: names the variable and what was expected. */
@@ -137,8 +158,12 @@ const envSchema = z.object({
   REELGRAPH_MAX_BODY_BYTES: positiveInt('REELGRAPH_MAX_BODY_BYTES', 1 << 30).optional(),
   REELGRAPH_MAX_DEPTH: positiveInt('REELGRAPH_MAX_DEPTH', 1000).optional(),
   REELGRAPH_MAX_COMPLEXITY: positiveInt('REELGRAPH_MAX_COMPLEXITY').optional(),
+  REELGRAPH_MAX_INTROSPECTION_COMPLEXITY: positiveInt(
+    'REELGRAPH_MAX_INTROSPECTION_COMPLEXITY',
+  ).optional(),
   REELGRAPH_MAX_TOKENS: positiveInt('REELGRAPH_MAX_TOKENS', 10_000_000).optional(),
   REELGRAPH_MAX_WS_PAYLOAD: positiveInt('REELGRAPH_MAX_WS_PAYLOAD', 1 << 30).optional(),
+  REELGRAPH_MAX_JSON_DEPTH: positiveInt('REELGRAPH_MAX_JSON_DEPTH', 1000).optional(),
   REELGRAPH_DATASET: z.string().trim().min(1).optional(),
   REELGRAPH_RATING_SCALE: z
     .string()
@@ -207,25 +232,21 @@ export function loadConfig(
   const tokens = e.REELGRAPH_API_TOKENS
     ? parseTokens(e.REELGRAPH_API_TOKENS, 'REELGRAPH_API_TOKENS')
     : [];
-  if (e.REELGRAPH_API_TOKENS_FILE) {
-    let text: string;
-    try {
-      text = fs.readFileSync(e.REELGRAPH_API_TOKENS_FILE, 'utf8');
-    } catch (err) {
-      throw new ConfigError(
-        `REELGRAPH_API_TOKENS_FILE: cannot read ${e.REELGRAPH_API_TOKENS_FILE}: ${(err as Error).message}`,
-      );
-    }
-    tokens.push(...parseTokens(text, e.REELGRAPH_API_TOKENS_FILE));
-  }
+  const tokensFile = e.REELGRAPH_API_TOKENS_FILE
+    ? path.resolve(e.REELGRAPH_API_TOKENS_FILE)
+    : undefined;
+  if (tokensFile) tokens.push(...readTokenFile(tokensFile).map((t) => t.token));
   const limits: Limits = {
     maxItems: e.REELGRAPH_MAX_ITEMS ?? DEFAULT_LIMITS.maxItems,
     maxBodyBytes: e.REELGRAPH_MAX_BODY_BYTES ?? DEFAULT_LIMITS.maxBodyBytes,
     maxDepth: e.REELGRAPH_MAX_DEPTH ?? DEFAULT_LIMITS.maxDepth,
     maxComplexity: e.REELGRAPH_MAX_COMPLEXITY ?? DEFAULT_LIMITS.maxComplexity,
+    maxIntrospectionComplexity:
+      e.REELGRAPH_MAX_INTROSPECTION_COMPLEXITY ?? DEFAULT_LIMITS.maxIntrospectionComplexity,
     maxTokens: e.REELGRAPH_MAX_TOKENS ?? DEFAULT_LIMITS.maxTokens,
     maxWsPayload: e.REELGRAPH_MAX_WS_PAYLOAD ?? DEFAULT_LIMITS.maxWsPayload,
     maxPageSize: DEFAULT_LIMITS.maxPageSize,
+    maxJsonDepth: e.REELGRAPH_MAX_JSON_DEPTH ?? DEFAULT_LIMITS.maxJsonDepth,
     ...overrides.limits,
   };
   const { limits: _ignored, ...rest } = overrides;
@@ -244,6 +265,7 @@ export function loadConfig(
         }
       : {}),
     tokens: [...new Set(tokens)],
+    ...(tokensFile ? { tokensFile } : {}),
     limits,
     logLevel: e.LOG_LEVEL,
     ...(e.REELGRAPH_DATASET ? { dataset: e.REELGRAPH_DATASET } : {}),

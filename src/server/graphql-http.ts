@@ -4,7 +4,8 @@
  * `@as-integrations/express5` makes — without express' router and body-parser layers (they cost
  * more CPU than the operation itself for small queries: see bench/api.bench.ts). Everything Apollo
  * does still applies (CSRF prevention, parse limits, validation rules, plugins, error statuses);
- * the body limit is enforced here (413), as `express.json({limit})` does on the express path,
+ * the body limit is enforced here (413), as `express.json({limit})` does on the express path, and
+ * so is the JSON nesting limit (400, json-limits.ts),
  * which keeps serving every other request to /graphql (GET, other content types).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -15,6 +16,7 @@ import {
   HeaderMap,
 } from '@apollo/server';
 import { GraphQLError } from 'graphql';
+import { jsonNestingDepth } from './json-limits';
 import { type Logger, logRequest } from './logging';
 
 /** Options of {@link graphqlFastPath}. */
@@ -23,6 +25,8 @@ export interface FastPathOptions<C extends BaseContext> {
   path: string;
   /** Largest body, bytes; bigger → 413 `{"error": "request body too large"}`. */
   maxBodyBytes: number;
+  /** Deepest JSON nesting of the body, levels; deeper → 400 before it is parsed (json-limits.ts). */
+  maxJsonDepth: number;
   logger: Logger;
   /** The context of one operation. */
   context: (req: IncomingMessage, ids: { id: string; log: Logger }) => Promise<C> | C;
@@ -109,9 +113,16 @@ export function graphqlFastPath<C extends BaseContext>(
     });
     req.on('end', () => {
       if (refused) return;
+      const raw = Buffer.concat(chunks, size);
+      if (jsonNestingDepth(raw, opts.maxJsonDepth) > opts.maxJsonDepth) {
+        sendJson(res, 400, {
+          error: `request body nests JSON deeper than ${opts.maxJsonDepth} levels (REELGRAPH_MAX_JSON_DEPTH)`,
+        });
+        return;
+      }
       let body: unknown;
       try {
-        body = JSON.parse(Buffer.concat(chunks, size).toString('utf8'));
+        body = JSON.parse(raw.toString('utf8'));
       } catch {
         sendJson(res, 400, { error: 'request body is not valid JSON' });
         return;

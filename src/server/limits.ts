@@ -3,7 +3,9 @@
  * `maxTokens`), selection depth (`@escape.tech/graphql-armor-max-depth`, introspection not
  * counted, fragments counted as if inlined), and complexity (`graphql-query-complexity`: a field's `complexity` extension if the
  * resolver declares one, else 1 + its children, and a field with a `first` argument costs
- * 1 + `first` × its children, `first` defaulting to {@link DEFAULT_PAGE_SIZE}).
+ * 1 + `first` × its children, `first` defaulting to {@link DEFAULT_PAGE_SIZE}; an introspection
+ * list costs 1 + its mean size on the schema × its children: introspection-cost.ts, so that
+ * introspection and its aliases count against the same limit).
  *
  * HTTP (Apollo) applies them through `parseOptions`, `validationRules` and the
  * {@link limitsPlugin} (complexity and authorisation in `didResolveOperation`, HTTP 400 / 401);
@@ -14,6 +16,9 @@ import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import {
   type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  execute,
   type GraphQLSchema,
   type OperationDefinitionNode,
   type ValidationRule,
@@ -36,6 +41,8 @@ import {
   unauthenticatedError,
 } from './auth';
 import type { Limits } from './config';
+import type { Gate } from './gate';
+import { introspectionEstimator } from './introspection-cost';
 
 /** The page size assumed for a `first` argument that is not given (the services' default). */
 export const DEFAULT_PAGE_SIZE = 20;
@@ -68,20 +75,34 @@ const ESTIMATORS: ComplexityEstimator[] = [
   simpleEstimator({ defaultComplexity: 1 }),
 ];
 
+/** The cost of an operation, split into its two budgets. */
+export interface OperationCost {
+  /** Every field outside introspection (limit: `maxComplexity`). */
+  ordinary: number;
+  /** `__schema`, `__type` and everything under them (limit: `maxIntrospectionComplexity`). */
+  introspection: number;
+}
+
 /** Complexities already computed, per schema and parsed document (Apollo and the WebSocket
  * paths reuse parsed documents), keyed by the variables' JSON. */
 const complexityCache = new WeakMap<
   GraphQLSchema,
-  WeakMap<DocumentNode, Map<string, number | null>>
+  WeakMap<DocumentNode, Map<string, OperationCost | null>>
 >();
 /** Variables longer than this (as JSON) are not cached. */
 const MAX_CACHED_VARIABLES = 1024;
 /** Distinct variable sets cached per document. */
 const MAX_CACHED_PER_DOCUMENT = 64;
 
+/** Prices introspection at 0: the ordinary part of an operation's cost. */
+const withoutIntrospection: ComplexityEstimator = ({ type, field }) =>
+  type.name.startsWith('__') || field.name === '__schema' || field.name === '__type'
+    ? 0
+    : undefined;
+
 /**
- * The complexity of an operation (see the module documentation); memoised per parsed document
- * and variables.
+ * The complexity of an operation (see the module documentation), split into its ordinary part
+ * and its introspection part; memoised per parsed document and variables.
  * @returns null when it cannot be computed (e.g. bad variables: execution reports them)
  */
 export function operationComplexity(
@@ -89,22 +110,31 @@ export function operationComplexity(
   document: DocumentNode,
   variables: Record<string, unknown> | undefined,
   operationName: string | undefined | null,
-): number | null {
-  let key: string | undefined = JSON.stringify([operationName ?? null, variables ?? {}]);
-  if (key.length > MAX_CACHED_VARIABLES) key = undefined;
+): OperationCost | null {
+  let key: string | undefined;
+  try {
+    key = JSON.stringify([operationName ?? null, variables ?? {}]);
+  } catch {
+    key = undefined; // not serialisable (never from a parsed JSON body)
+  }
+  if (key !== undefined && key.length > MAX_CACHED_VARIABLES) key = undefined;
   let perSchema = complexityCache.get(schema);
   if (!perSchema) complexityCache.set(schema, (perSchema = new WeakMap()));
   let perDoc = perSchema.get(document);
   if (key !== undefined && perDoc?.has(key)) return perDoc.get(key)!;
-  let value: number | null;
+  let value: OperationCost | null;
   try {
-    value = getComplexity({
-      schema,
-      query: document,
-      variables: variables ?? {},
-      operationName: operationName ?? undefined,
-      estimators: ESTIMATORS,
-    });
+    const of = (estimators: ComplexityEstimator[]) =>
+      getComplexity({
+        schema,
+        query: document,
+        variables: variables ?? {},
+        operationName: operationName ?? undefined,
+        estimators,
+      });
+    const total = of([introspectionEstimator(schema), ...ESTIMATORS]);
+    const ordinary = of([withoutIntrospection, ...ESTIMATORS]);
+    value = { ordinary, introspection: total - ordinary };
   } catch {
     value = null;
   }
@@ -122,6 +152,36 @@ export function complexityError(actual: number, max: number): GraphQLError {
     `operation complexity ${actual} exceeds the maximum of ${max} (each field costs 1, a list costs "first" times its fields)`,
     { extensions: { code: 'COMPLEXITY_LIMIT_EXCEEDED', http: { status: 400 } } },
   );
+}
+
+/** The error for an operation whose introspection is above its limit (HTTP 400). */
+export function introspectionComplexityError(actual: number, max: number): GraphQLError {
+  return new GraphQLError(
+    `introspection complexity ${actual} exceeds the maximum of ${max} (REELGRAPH_MAX_INTROSPECTION_COMPLEXITY; an introspection list costs its size on this schema times its fields; the standard introspection query fits)`,
+    { extensions: { code: 'COMPLEXITY_LIMIT_EXCEEDED', http: { status: 400 } } },
+  );
+}
+
+/**
+ * The complexity check of one operation (both budgets).
+ * @returns the error to answer with, or undefined when the operation is within its limits
+ */
+export function checkComplexity(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName: string | undefined | null,
+  limits: Pick<Limits, 'maxComplexity' | 'maxIntrospectionComplexity'>,
+): GraphQLError | undefined {
+  const cost = operationComplexity(schema, document, variables, operationName);
+  if (cost === null) return undefined;
+  if (cost.ordinary > limits.maxComplexity) {
+    return complexityError(cost.ordinary, limits.maxComplexity);
+  }
+  if (cost.introspection > limits.maxIntrospectionComplexity) {
+    return introspectionComplexityError(cost.introspection, limits.maxIntrospectionComplexity);
+  }
+  return undefined;
 }
 
 /** Apollo's codes for documents that do not parse or validate (as over HTTP). */
@@ -200,11 +260,36 @@ export function prepareOperation(
   if (!auth.authenticator.allows(operation.operation, auth.state)) {
     return [unauthenticatedError(operation.operation)];
   }
-  const complexity = operationComplexity(schema, document, variables, operationName);
-  if (complexity !== null && complexity > limits.maxComplexity) {
-    return [complexityError(complexity, limits.maxComplexity)];
-  }
+  const tooComplex = checkComplexity(schema, document, variables, operationName, limits);
+  if (tooComplex) return [tooComplex];
   return { document, operation };
+}
+
+/**
+ * Operations whose introspection costs more than this run one at a time through the server's
+ * {@link Gate} (HTTP: {@link limitsPlugin}; WebSocket: {@link gatedExecute}). The introspection
+ * of one type or a few fields stays below it; the standard introspection query is above.
+ */
+export const COSTLY_INTROSPECTION = 1_000;
+
+/**
+ * graphql-js `execute` (as graphql-ws and the legacy server call it), such that an operation
+ * with costly introspection (above {@link COSTLY_INTROSPECTION}) runs holding `gate`.
+ */
+export function gatedExecute(
+  gate: Gate,
+  inner: (args: ExecutionArgs) => ExecutionResult | Promise<ExecutionResult> = execute,
+): (args: ExecutionArgs) => ExecutionResult | Promise<ExecutionResult> {
+  return (args) => {
+    const cost = operationComplexity(
+      args.schema,
+      args.document,
+      (args.variableValues ?? undefined) as Record<string, unknown> | undefined,
+      args.operationName,
+    );
+    if (!cost || cost.introspection <= COSTLY_INTROSPECTION) return inner(args);
+    return gate.run(() => inner(args));
+  };
 }
 
 /** The context fields the {@link limitsPlugin} reads. */
@@ -215,30 +300,49 @@ export interface AuthContext extends BaseContext {
 /**
  * The Apollo plugin applying complexity and authorisation to HTTP operations (tokens and depth
  * are applied by `parseOptions` and `validationRules`): a wrong token → 401, a mutation without
- * token (when tokens are configured) → 401 UNAUTHENTICATED, too complex → 400.
+ * token (when tokens are configured) → 401 UNAUTHENTICATED, too complex → 400; an operation with
+ * costly introspection executes holding `gate` (one at a time: health probes and other requests
+ * are served between two of them).
  */
 export function limitsPlugin<C extends AuthContext>(
   limits: Limits,
   authenticator: Authenticator,
+  gate?: Gate,
 ): ApolloServerPlugin<C> {
   return {
     async requestDidStart() {
+      let costly = false;
       return {
+        async executionDidStart() {
+          if (!costly || !gate) return undefined;
+          const release = await gate.acquire();
+          return {
+            executionDidEnd: async () => {
+              release();
+            },
+          };
+        },
         async didResolveOperation({ contextValue, operation, document, schema, request }) {
           const state = contextValue.auth;
           if (state.presented && !state.authenticated) throw invalidTokenError();
           if (operation && !authenticator.allows(operation.operation, state)) {
             throw unauthenticatedError(operation.operation);
           }
-          const complexity = operationComplexity(
+          const tooComplex = checkComplexity(
+            schema,
+            document,
+            request.variables,
+            request.operationName,
+            limits,
+          );
+          if (tooComplex) throw tooComplex;
+          const cost = operationComplexity(
             schema,
             document,
             request.variables,
             request.operationName,
           );
-          if (complexity !== null && complexity > limits.maxComplexity) {
-            throw complexityError(complexity, limits.maxComplexity);
-          }
+          costly = (cost?.introspection ?? 0) > COSTLY_INTROSPECTION;
         },
       };
     },

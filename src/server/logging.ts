@@ -27,6 +27,12 @@ export function createLogger(level: string = 'info'): Logger {
   );
 }
 
+/**
+ * The name of the API token a request presented (token-file.ts `name=`), set by the
+ * authentication step and written in the request's log line as `token` (never the token).
+ */
+export const tokenNames = new WeakMap<IncomingMessage, string>();
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** The request id of an incoming request: its valid `X-Request-Id` header, else a new UUID. */
@@ -76,6 +82,7 @@ export function logRequest(
       method: req.method,
       path,
       status: res.statusCode,
+      ...(tokenNames.has(req) ? { token: tokenNames.get(req) } : {}),
       durationMs: Math.round(ms * 100) / 100,
       ...(!res.writableFinished ? { aborted: true } : {}),
     };

@@ -22,8 +22,11 @@
  * The filename is an opaque id: only a request id (32 lowercase hex digits) is accepted, and it
  * is only ever looked up as a request in the `predict`/`streaming` repos, never used as a path.
  * Errors: invalid input → 400 `{"error", "details": [{index, field, problem}]}` (nothing is
- * committed); a body over the limit → 413 `request body too large: more than <N> bytes`;
- * unknown filename → 404; no model yet → 503; a missing or wrong token (when tokens
+ * committed; a body that is JSON but not an object, such as `null`, is named so); a body over the
+ * limit → 413 `request body too large: more than <N> bytes`; nested deeper than
+ * REELGRAPH_MAX_JSON_DEPTH → 400;
+ * unknown filename → 404; no model yet → 503; the data directory full (or below its free-space
+ * floor) → 507 naming it and its free space (nothing is committed); a missing or wrong token (when tokens
  * are configured) → 401; anything else → 500 `{"error": "internal error", "requestId"}`.
  */
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
@@ -35,7 +38,10 @@ import {
   ServiceError,
   ValidationError,
 } from '../services/errors';
+import { StorageFullError } from '../pachyderm/storage-error';
 import type { Authenticator } from './auth';
+import { depthVerifier } from './json-limits-express';
+import { tokenNames } from './logging';
 
 /** What the REST routes need from the services. */
 export type RestServices = Pick<Services, 'ratings' | 'predictions' | 'models'>;
@@ -198,6 +204,9 @@ export function restError(err: unknown, requestId: string): { status: number; bo
       },
     };
   }
+  if (err instanceof StorageFullError) {
+    return { status: 507, body: { error: err.message } };
+  }
   if (err instanceof ServiceError) {
     const status = err.kind === 'NOT_FOUND' ? 404 : err.kind === 'MODEL_NOT_READY' ? 503 : 400;
     return { status, body: { error: err.message } };
@@ -208,7 +217,10 @@ export function restError(err: unknown, requestId: string): { status: number; bo
     return { status: 413, body: { error: `request body too large${limit}` } };
   }
   if (e?.type === 'entity.parse.failed') {
-    return { status: 400, body: { error: 'request body is not valid JSON' } };
+    return {
+      status: 400,
+      body: { error: `request body is not valid JSON${e.message ? `: ${e.message}` : ''}` },
+    };
   }
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
     return { status: e.status, body: { error: e.message ?? 'bad request' } };
@@ -223,13 +235,25 @@ export function restError(err: unknown, requestId: string): { status: number; bo
  */
 export function restRouter(
   services: RestServices,
-  opts: { maxBodyBytes: number; maxItems: number; authenticator: Authenticator },
+  opts: {
+    maxBodyBytes: number;
+    maxItems: number;
+    maxJsonDepth: number;
+    authenticator: Authenticator;
+  },
 ): Router {
   const router = Router();
-  const json = express.json({ limit: opts.maxBodyBytes, strict: true });
+  // strict: false, so that a body that is JSON but not an object (`null`, `3`, `"x"`) is parsed
+  // and named as such by `body()` below, rather than called "not valid JSON"
+  const json = express.json({
+    limit: opts.maxBodyBytes,
+    strict: false,
+    verify: depthVerifier(opts.maxJsonDepth),
+  });
   const requireToken = (req: Request, res: Response, next: NextFunction) => {
     if (!opts.authenticator.enabled) return next();
     const state = opts.authenticator.fromHeader(req.headers.authorization);
+    if (state.tokenName) tokenNames.set(req, state.tokenName);
     if (state.authenticated) return next();
     res
       .status(401)
@@ -243,11 +267,15 @@ export function restRouter(
   const body = (req: Request): Record<string, unknown> => {
     const b: unknown = req.body;
     if (b === undefined || b === null || typeof b !== 'object' || Array.isArray(b)) {
+      const got = b === null ? 'null' : Array.isArray(b) ? 'a list' : typeof b;
       throw new ValidationError('body', [
         {
           index: null,
           field: 'body',
-          message: 'expected a JSON object (Content-Type: application/json)',
+          message:
+            b === undefined
+              ? 'expected a JSON object (Content-Type: application/json), got no JSON body'
+              : `the body is JSON, but not an object: expected a JSON object, got ${got}`,
         },
       ]);
     }

@@ -8,7 +8,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GraphQLSchema } from 'graphql';
-import { DB_FILE } from '../pachyderm/embedded';
+import { DB_FILE, EmbeddedPachyderm } from '../pachyderm/embedded';
+import type { StorageStatus } from '../pachyderm/embedded/storage';
 import type { Pachyderm } from '../pachyderm/port';
 import { buildSchema } from '../resolvers/schema';
 import { createServices, type Services } from '../services';
@@ -40,6 +41,11 @@ export interface StartOptions {
 /** True when `dir` does not exist or holds no engine database. */
 export function isEmptyDataDir(dir: string): boolean {
   return !fs.existsSync(path.join(dir, DB_FILE));
+}
+
+/** The storage status of an embedded engine, for /readyz (undefined for a remote pachd). */
+function storageOf(pach: Pachyderm): (() => StorageStatus) | undefined {
+  return pach instanceof EmbeddedPachyderm ? () => pach.storage.status() : undefined;
 }
 
 /** The human-readable banner with the server's URLs. */
@@ -120,6 +126,7 @@ export async function startApi(config: ServerConfig, opts: StartOptions = {}): P
       logger,
       httpServer: starting.handOver(),
       metrics,
+      storage: storageOf(pach),
     });
     logger.info(
       {
@@ -127,7 +134,7 @@ export async function startApi(config: ServerConfig, opts: StartOptions = {}): P
         graphql: server.graphqlUrl,
         ws: server.wsUrl,
         dataDir: config.dataDir,
-        auth: config.tokens.length > 0,
+        auth: config.tokens.length > 0 || config.tokensFile !== undefined,
       },
       'listening',
     );
@@ -162,7 +169,7 @@ export async function startApi(config: ServerConfig, opts: StartOptions = {}): P
 
 /**
  * Runs the API until SIGTERM or SIGINT, then stops gracefully. A second signal during the stop
- * exits at once with code 1.
+ * exits at once with code 1. SIGHUP re-reads the API token file.
  * @returns when stopped (the caller then exits with code 0)
  */
 export async function serveUntilSignal(
@@ -182,10 +189,17 @@ export async function serveUntilSignal(
       api.stop().then(() => {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
+        process.off('SIGHUP', onHangup);
         resolve();
       }, reject);
     };
+    // SIGHUP: re-read the API token file (removed tokens refused, their WebSockets closed)
+    const onHangup = () => {
+      const ok = api.server.reloadTokens();
+      api.logger.info({ signal: 'SIGHUP', reloaded: ok }, 'signal received');
+    };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    process.on('SIGHUP', onHangup);
   });
 }

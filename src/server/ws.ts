@@ -13,6 +13,10 @@
  * graphql-ws 4403, legacy `connection_error`; without a token, mutations and subscriptions are
  * refused with UNAUTHENTICATED when tokens are configured).
  *
+ * Both protocols close a socket that sent no `connection_init` within
+ * `connectionInitWaitTimeoutMs` (3 s) with 4408, and a message nested deeper than
+ * `limits.maxJsonDepth` with 1009, before it is parsed.
+ *
  * Keep-alive: graphql-ws pings every `keepAliveMs`; legacy sockets get WebSocket pings at the
  * same interval (no legacy `ka` messages) and are cut when a pong is missing.
  *
@@ -22,14 +26,23 @@
  */
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { execute, GraphQLError, type GraphQLSchema, subscribe } from 'graphql';
+import {
+  execute,
+  type ExecutionArgs,
+  type ExecutionResult,
+  GraphQLError,
+  type GraphQLSchema,
+  subscribe,
+} from 'graphql';
 import { DEPRECATED_GRAPHQL_WS_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { SubscriptionServer } from 'subscriptions-transport-ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AuthState, Authenticator } from './auth';
 import type { Limits } from './config';
-import { prepareOperation, type OperationPayload } from './limits';
+import { jsonNestingDepth } from './json-limits';
+import type { Gate } from './gate';
+import { gatedExecute, prepareOperation, type OperationPayload } from './limits';
 import { requestIdOf, type Logger } from './logging';
 import type { WebSocketInstruments } from './metrics';
 
@@ -54,6 +67,16 @@ export interface WebSocketOptions<C> {
   /** Keep-alive interval, ms (graphql-ws pings, legacy `ka` messages). Default 12 000. */
   keepAliveMs?: number;
   /**
+   * How long a client may take to send its `connection_init`, ms, on both protocols (graphql-ws'
+   * `connectionInitWaitTimeout`, default 3 000); then the socket is closed with 4408
+   * "Connection initialisation timeout".
+   */
+  connectionInitWaitTimeoutMs?: number;
+  /** The gate of operations with costly introspection (limits.ts `gatedExecute`). */
+  gate?: Gate;
+  /** How often sockets are checked for an expired token, ms (default 1 000). */
+  tokenCheckMs?: number;
+  /**
    * Refuse upgrades (503) until {@link WebSocketGateway.open} is called, e.g. while the rest of
    * the server starts (default false: accept at once).
    */
@@ -70,6 +93,12 @@ export interface WebSocketGateway {
   open(): void;
   /** Stops accepting upgrades and sends a close frame to every client NOW (synchronously). */
   closeAll(code?: number, reason?: string): void;
+  /**
+   * Closes (4403) every socket, on both protocols, whose token is no longer accepted (removed
+   * from the token file or expired); returns how many. Runs by itself when the tokens change and
+   * every `tokenCheckMs`.
+   */
+  revokeInvalid(): number;
   /** Closes both servers; resolves when they are closed. Calls {@link closeAll} first. */
   dispose(): Promise<void>;
 }
@@ -91,6 +120,9 @@ const ANONYMOUS: AuthState = { authenticated: false, presented: false };
 export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway {
   const { httpServer, schema, limits, authenticator, logger } = opts;
   const keepAlive = opts.keepAliveMs ?? 12_000;
+  const initWait = opts.connectionInitWaitTimeoutMs ?? 3_000;
+  /** Legacy sockets whose connection_init was accepted. */
+  const initialised = new WeakSet<WebSocket>();
   const modern = new WebSocketServer({ noServer: true, maxPayload: limits.maxWsPayload });
   const legacy = new WebSocketServer({
     noServer: true,
@@ -105,6 +137,10 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
     [GRAPHQL_TRANSPORT_WS_PROTOCOL]: opts.instruments?.(GRAPHQL_TRANSPORT_WS_PROTOCOL),
     [DEPRECATED_GRAPHQL_WS_PROTOCOL]: opts.instruments?.(DEPRECATED_GRAPHQL_WS_PROTOCOL),
   };
+  /** graphql's execute, timed by the metrics when given, gated for costly introspection. */
+  const gated = (
+    inner: ((args: ExecutionArgs) => ExecutionResult | Promise<ExecutionResult>) | undefined,
+  ) => (opts.gate ? gatedExecute(opts.gate, inner ?? execute) : inner);
   let closed = false;
 
   const track = (ws: WebSocket, req: IncomingMessage, protocol: string) => {
@@ -119,6 +155,8 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
     // ws reports a client's protocol error (a frame over maxPayload, invalid UTF-8…: code
     // WS_ERR_*) as an 'error' event after closing the socket itself (1009, 1007…); graphql-ws
     // would print it with a stack trace on stderr. One JSON log line instead.
+    // A message nested deeper than maxJsonDepth closes the socket with 1009 (message too big)
+    // before either protocol's JSON.parse sees it (json-limits.ts).
     const emit = ws.emit.bind(ws);
     ws.emit = ((event: string | symbol, ...args: unknown[]) => {
       const code = (args[0] as { code?: unknown } | undefined)?.code;
@@ -126,21 +164,37 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
         log.warn({ protocol, code, message: (args[0] as Error).message }, 'websocket client error');
         return true;
       }
+      if (event === 'message' && tooDeep(args[0])) {
+        log.warn({ protocol, maxJsonDepth: limits.maxJsonDepth }, 'websocket message too deep');
+        ws.close(1009, `message nests JSON deeper than ${limits.maxJsonDepth} levels`);
+        return true;
+      }
       return emit(event, ...args);
     }) as typeof ws.emit;
+  };
+  const tooDeep = (data: unknown): boolean => {
+    const max = limits.maxJsonDepth;
+    if (typeof data === 'string' || data instanceof Uint8Array) {
+      return jsonNestingDepth(data, max) > max;
+    }
+    if (Array.isArray(data)) return jsonNestingDepth(Buffer.concat(data as Buffer[]), max) > max;
+    if (data instanceof ArrayBuffer) return jsonNestingDepth(new Uint8Array(data), max) > max;
+    return false;
   };
 
   // graphql-ws ---------------------------------------------------------------------------
   const modernServer = useServer<Record<string, unknown> | undefined, { ws?: WebSocket }>(
     {
       schema,
-      execute: instruments[GRAPHQL_TRANSPORT_WS_PROTOCOL]?.execute,
+      execute: gated(instruments[GRAPHQL_TRANSPORT_WS_PROTOCOL]?.execute),
       subscribe: instruments[GRAPHQL_TRANSPORT_WS_PROTOCOL]?.subscribe,
+      connectionInitWaitTimeout: initWait,
       onConnect: (ctx) => {
         const t = sockets.get(ctx.extra.socket);
         const auth = authenticator.fromConnectionParams(ctx.connectionParams);
         if (auth.presented && !auth.authenticated) return false; // 4403 Forbidden
         if (t) t.auth = auth;
+        if (auth.tokenName) t?.log.info({ token: auth.tokenName }, 'websocket authenticated');
         return true;
       },
       onSubscribe: (ctx, _id, payload) => {
@@ -174,7 +228,7 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
   const legacyServer = new SubscriptionServer(
     {
       schema,
-      execute: instruments[DEPRECATED_GRAPHQL_WS_PROTOCOL]?.execute ?? execute,
+      execute: gated(instruments[DEPRECATED_GRAPHQL_WS_PROTOCOL]?.execute) ?? execute,
       subscribe: instruments[DEPRECATED_GRAPHQL_WS_PROTOCOL]?.subscribe ?? subscribe,
       // no `ka` messages: its timer outlives closed sockets by up to one interval; the
       // WebSocket-level pings below keep connections alive and find dead peers instead
@@ -185,6 +239,8 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
         }
         const t = sockets.get(ws);
         if (t) t.auth = auth;
+        if (auth.tokenName) t?.log.info({ token: auth.tokenName }, 'websocket authenticated');
+        initialised.add(ws);
         return { authenticated: auth.authenticated };
       },
       onOperation: (
@@ -231,6 +287,18 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
   legacy.on('connection', (ws: WebSocket) => {
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
+    // the same connection-init timeout as graphql-ws: no accepted connection_init within
+    // `initWait` ms → 4408, as graphql-ws closes its own sockets
+    if (Number.isFinite(initWait) && initWait > 0) {
+      const timer = setTimeout(() => {
+        if (!initialised.has(ws) && ws.readyState === WebSocket.OPEN) {
+          sockets.get(ws)?.log.info({ initWaitMs: initWait }, 'no connection_init: closing');
+          ws.close(4408, 'Connection initialisation timeout');
+        }
+      }, initWait);
+      timer.unref();
+      ws.once('close', () => clearTimeout(timer));
+    }
   });
   const legacyPing =
     keepAlive > 0 && Number.isFinite(keepAlive)
@@ -287,8 +355,29 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
     }
   };
 
+  // revocation: a token removed from the file (or expired) closes its sockets with 4403
+  const revokeInvalid = (): number => {
+    let n = 0;
+    for (const server of [modern, legacy]) {
+      for (const ws of server.clients) {
+        const t = sockets.get(ws);
+        if (!t?.auth.authenticated || authenticator.stillValid(t.auth)) continue;
+        if (ws.readyState !== WebSocket.OPEN) continue;
+        const why = authenticator.whyInvalid(t.auth);
+        t.log.info({ token: t.auth.tokenName, why }, 'websocket token no longer accepted');
+        ws.close(4403, `Forbidden: the API token was ${why}`);
+        n++;
+      }
+    }
+    return n;
+  };
+  const unsubscribeTokens = authenticator.onChange(() => revokeInvalid());
+  const tokenCheck = setInterval(() => revokeInvalid(), opts.tokenCheckMs ?? 1_000);
+  tokenCheck.unref();
+
   return {
     connections: () => modern.clients.size + legacy.clients.size,
+    revokeInvalid,
     open() {
       if (!closed) accepting = true;
     },
@@ -296,6 +385,8 @@ export function attachWebSockets<C>(opts: WebSocketOptions<C>): WebSocketGateway
     async dispose() {
       closeAll();
       if (legacyPing) clearInterval(legacyPing);
+      clearInterval(tokenCheck);
+      unsubscribeTokens();
       httpServer.off('upgrade', onUpgrade);
       legacyServer.close();
       await modernServer.dispose();

@@ -10,14 +10,23 @@
  * Datum outcome: a datum that fails (bad configuration, malformed training data, missing model…)
  * prints `error: <message>` on stderr (its logs) and is reported failed — the process exits 1
  * without batching, or tells the engine through `nextDatum({error})` with batching and goes on
- * with the next datum. Exit codes: 0 every datum succeeded, 1 a datum failed, 2 usage error.
+ * with the next datum. Exit codes: 0 every datum succeeded, 1 a datum failed, 78 a datum failed
+ * in a way a retry would repeat (a bad parameter, a refused memory estimate: the engine then does
+ * not retry it), 2 usage error.
  */
 import * as path from 'node:path';
 import { loadAlgorithmPlugins, pluginsFromEnv } from '../engine/algorithms/plugins';
-import { isBatching, nextDatum } from '../pachyderm/worker-sdk';
+import { ParamError } from '../engine/params';
+import { SimilarityBudgetError } from '../engine/similarities';
+import { isBatching, nextDatum, PERMANENT_FAILURE_EXIT_CODE } from '../pachyderm/worker-sdk';
 import type * as PredictModule from './predict';
 import type * as TrainModule from './train';
 import type * as RankerModule from './train-ranker';
+
+/** A failure that a retry would repeat: a bad parameter, a refused memory estimate. */
+function isPermanent(e: unknown): boolean {
+  return e instanceof ParamError || e instanceof SimilarityBudgetError;
+}
 
 /** The worker programs by name. */
 export const WORKERS = ['train', 'predict'] as const;
@@ -70,6 +79,7 @@ export async function runWorker(name: string, io: WorkerIo = process): Promise<n
     return 2;
   }
   let failed = false;
+  let permanent = false;
   let error: string | undefined;
   try {
     loadAlgorithmPlugins(pluginsFromEnv());
@@ -83,6 +93,7 @@ export async function runWorker(name: string, io: WorkerIo = process): Promise<n
       runDatum(name as WorkerName, d.pfsRoot, { ...process.env, ...d.env }, io);
     } catch (e) {
       error = (e as Error).message.replace(/\s*\n\s*/g, ' ');
+      permanent ||= isPermanent(e);
       io.stderr.write(`error: ${error}\n`);
       if (process.env.REELGRAPH_DEBUG && (e as Error).stack)
         io.stderr.write(`${(e as Error).stack}\n`);
@@ -90,7 +101,8 @@ export async function runWorker(name: string, io: WorkerIo = process): Promise<n
       if (!isBatching()) break;
     }
   }
-  return failed && !isBatching() ? 1 : 0;
+  if (failed && !isBatching()) return permanent ? PERMANENT_FAILURE_EXIT_CODE : 1;
+  return 0;
 }
 
 if (require.main === module) {

@@ -1,11 +1,14 @@
 /**
  * Small helpers shared by the engine tests: a trainset from literal rows, and the MovieLens 100K
- * folder of this machine (tests needing it are skipped where it is absent; never downloaded).
+ * folder of this machine (tests needing it fail, naming $REELGRAPH_DATASETS, where it is absent:
+ * test/helpers/datasets.ts; never downloaded).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RawRatings } from '../../src/engine/dataset/raw-ratings';
 import { Trainset } from '../../src/engine/trainset';
+import { DATASETS, requireDataset } from '../helpers/datasets';
+
+export { DATASETS, requireDataset };
 
 /** A trainset of `[user, item, rating]` rows, in order, on the rating scale `scale`. */
 export function trainsetOf(
@@ -20,14 +23,19 @@ export function trainsetOf(
   return Trainset.build(raw, scale);
 }
 
-/** The data sets of this machine: REELGRAPH_DATASETS, else /work/shared/datasets. */
-export const DATASETS =
-  process.env.REELGRAPH_DATASETS ?? path.resolve(__dirname, '../../../shared/datasets');
-
 /** The ml-100k folder (u.data, u1.base … u5.test). */
 export const ML100K_DIR = path.join(DATASETS, 'ml-100k');
 
-/** `describe` when ml-100k's predefined folds are on this machine, else `describe.skip`. */
-export const describeIfMl100k = fs.existsSync(path.join(ML100K_DIR, 'u1.base'))
-  ? describe
-  : describe.skip;
+/**
+ * `describe` for tests on ml-100k's predefined folds: a `beforeAll` first checks that the folds
+ * are on this machine and fails the suite naming $REELGRAPH_DATASETS when they are not (one loud
+ * policy: never skipped).
+ */
+export function describeMl100k(name: string, fn: () => void): void {
+  describe(name, () => {
+    beforeAll(() => {
+      requireDataset('ml-100k', 'u1.base');
+    });
+    fn();
+  });
+}

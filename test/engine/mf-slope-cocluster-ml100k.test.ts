@@ -1,17 +1,17 @@
 /**
  * Acceptance of SVDpp, NMF, SlopeOne and CoClustering on MovieLens 100K's predefined folds u1…u5
  * (mean over the five folds) against Surprise 1.1.4's figures on the same folds (issue 6).
- * Skipped when the data set is not available. Timings are in bench/svdpp-nmf-slopeone-coclustering.ts.
+ * Fails, naming $REELGRAPH_DATASETS, when the data set is missing. Timings are in bench/svdpp-nmf-slopeone-coclustering.ts.
  */
 import * as path from 'node:path';
 import { Dataset, Reader } from '../../src/engine/dataset';
 import { crossValidate } from '../../src/engine/model-selection/validation';
 import { PredefinedKFold } from '../../src/engine/model-selection/split';
 import { SVDpp, NMF, SlopeOne, CoClustering, type AlgoBase } from '../../src/engine/algorithms';
-import { ML100K_DIR, describeIfMl100k } from './helpers';
+import { ML100K_DIR, describeMl100k } from './helpers';
 
 const DIR = ML100K_DIR;
-const maybe = describeIfMl100k;
+const maybe = describeMl100k;
 
 maybe('ml-100k predefined folds u1–u5 (Surprise 1.1.4 figures)', () => {
   let data: Dataset;

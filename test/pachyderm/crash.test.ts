@@ -1,7 +1,8 @@
 /**
  * Crash safety of the embedded engine: a real child process (fixtures/crash-writer.ts) writes
  * commits in a loop and is killed with SIGKILL at a random instant, 20 times on the same data
- * directory. After each kill the directory is reopened and checked:
+ * directory. The kill delays are drawn from a seeded generator: the seed is printed, and
+ * `REELGRAPH_CRASH_SEED=<seed>` replays the same delays. After each kill the directory is reopened and checked:
  * - every acknowledged commit is present, finished, and holds exactly the files announced for it,
  *   byte for byte (SHA-256 of the content read back);
  * - no partial commit: every finished commit without error holds exactly the complete file set
@@ -15,10 +16,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PachCode, PachError } from '../../src/pachyderm';
 import { EmbeddedPachyderm } from '../../src/pachyderm/embedded';
+import { RandomState, randomSeed } from '../../src/engine/random';
 
 const ROOT = path.resolve(__dirname, '../..');
 const WRITER = path.join(__dirname, 'fixtures/crash-writer.ts');
 const TRIALS = 20;
+/** The seed of the kill delays: `REELGRAPH_CRASH_SEED`, else drawn (and printed). */
+const SEED = process.env.REELGRAPH_CRASH_SEED
+  ? Number(process.env.REELGRAPH_CRASH_SEED)
+  : randomSeed();
 
 interface TrialOutput {
   intents: Map<string, Record<string, string>>;
@@ -34,7 +40,7 @@ interface TrialOutput {
 function runAndKill(
   dataDir: string,
   delayMs: number,
-  whileRunning?: () => Promise<void>,
+  whileRunning?: (progress: TrialOutput) => Promise<void>,
 ): Promise<TrialOutput> {
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -54,7 +60,7 @@ function runAndKill(
         if (msg.ready) {
           res.ready = true;
           if (whileRunning) {
-            whileRunning()
+            whileRunning(res)
               .catch((e) => (res.stderr += `whileRunning: ${e}`))
               .finally(() => child.kill('SIGKILL'));
           } else {
@@ -150,8 +156,13 @@ describe('embedded engine crash safety (SIGKILL)', () => {
     const intents = new Map<string, Record<string, string>>();
     const acks = new Map<string, string>();
     const verified = new Set<string>();
+    const rng = new RandomState(SEED);
+    const delays = Array.from({ length: TRIALS }, () => 20 + Math.floor(rng.random() * 400));
+    process.stdout.write(
+      `crash trials: REELGRAPH_CRASH_SEED=${SEED}, kill delays (ms after ready): ${delays.join(' ')}\n`,
+    );
     for (let trial = 0; trial < TRIALS; trial++) {
-      const delay = 20 + Math.floor(Math.random() * 400);
+      const delay = delays[trial];
       const out = await runAndKill(dir, delay);
       expect(out.ready).toBe(true);
       for (const [k, v] of out.intents) intents.set(k, v);
@@ -176,9 +187,13 @@ describe('embedded engine crash safety (SIGKILL)', () => {
     const own = fs.mkdtempSync(path.join(os.tmpdir(), 'reelgraph-lock-'));
     let refused: unknown;
     let readerSaw = -1;
-    await runAndKill(own, 0, async () => {
-      // Let the writer make a few commits.
-      await new Promise((r) => setTimeout(r, 150));
+    await runAndKill(own, 0, async (progress) => {
+      // the writer has acknowledged a few commits (it holds the lock and writes)
+      const t0 = Date.now();
+      while (progress.acks.size < 3) {
+        if (Date.now() - t0 > 30_000) throw new Error('the writer acknowledged no commit in 30 s');
+        await new Promise((r) => setImmediate(r));
+      }
       try {
         await (await EmbeddedPachyderm.open(own)).close();
       } catch (e) {

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import { ConfigError, DEFAULT_LIMITS, loadConfig, parseTokens } from '../../src/server/config';
 import { Authenticator } from '../../src/server/auth';
 
@@ -99,8 +100,15 @@ test('parseTokens never echoes a bad token', () => {
 
 test('Authenticator: header and connectionParams forms; wrong or absent tokens', () => {
   const auth = new Authenticator([T1]);
-  expect(auth.fromHeader(`Bearer ${T1}`)).toEqual({ authenticated: true, presented: true });
-  expect(auth.fromHeader(`bearer ${T1}`)).toEqual({ authenticated: true, presented: true });
+  // the token's id is its SHA-256; its name its position (no token file here)
+  const t1 = {
+    authenticated: true,
+    presented: true,
+    tokenName: 'token-1',
+    tokenId: createHash('sha256').update(T1).digest('hex'),
+  };
+  expect(auth.fromHeader(`Bearer ${T1}`)).toEqual(t1);
+  expect(auth.fromHeader(`bearer ${T1}`)).toEqual(t1);
   expect(auth.fromHeader(`Bearer ${T2}`)).toEqual({ authenticated: false, presented: true });
   expect(auth.fromHeader(`Basic ${T1}`)).toEqual({ authenticated: false, presented: true });
   expect(auth.fromHeader(undefined)).toEqual({ authenticated: false, presented: false });

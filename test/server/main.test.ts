@@ -111,6 +111,9 @@ test('--help / -h print the usage and exit 0; an unknown argument exits 2 with o
       'REELGRAPH_DATASETS',
       'REELGRAPH_API_TOKENS',
       'REELGRAPH_API_TOKENS_FILE',
+      'REELGRAPH_MIN_FREE_BYTES',
+      'REELGRAPH_MAX_JSON_DEPTH',
+      'REELGRAPH_MAX_INTROSPECTION_COMPLEXITY',
       'LOG_LEVEL',
       'reelgraph serve --help',
     ]) {

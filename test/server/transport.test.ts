@@ -456,10 +456,17 @@ describe('graceful shutdown', () => {
     const m = modernSubscribe(modern, 'subscription { announced }');
     const l = legacySubscribe(legacy, 'subscription { announced }');
     await until(() => server.websockets.connections() === 2, 5_000, 'two sockets');
-    // let the legacy client's connection_init reach the server
-    await new Promise((r) => setTimeout(r, 100));
+    // both subscriptions are live (connection_init and subscribe processed): each receives an
+    // announcement sent after it subscribed
+    for (let i = 0; !(m.results.length && l.results.length); i++) {
+      await postGraphQL(server.graphqlUrl, `mutation { announce(message: "ping ${i}") }`);
+      await new Promise((r) => setImmediate(r));
+      if (i > 500) throw new Error('the subscriptions never became live');
+    }
+    // the in-flight request has reached the server when it is closed
+    const arrived = new Promise((r) => server.httpServer.once('request', r));
     const inflight = postGraphQL(server.graphqlUrl, '{ slow(ms: 400) }');
-    await new Promise((r) => setTimeout(r, 100));
+    await arrived;
     const closed = server.close();
     const answer = await inflight;
     await closed;
@@ -472,8 +479,6 @@ describe('graceful shutdown', () => {
     );
     expect(modern.closeCodes[0]).toBe(1001);
     expect(legacy.closeCodes[0]).toBe(1001);
-    void m;
-    void l;
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
     await modern.dispose();
   });

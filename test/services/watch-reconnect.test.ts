@@ -45,7 +45,10 @@ test('a job that ends while pachd is down still reaches JOB_UPDATED with its fin
       input: { pfs: { repo: 'in', glob: '/*' } },
     });
     watch.start();
-    await new Promise((r) => setTimeout(r, 500)); // the watch is subscribed
+    // the watch is subscribed once it reports a job: a first commit's job, seen through it
+    const w = await engine.modifyFile('in@master', [{ op: 'put', path: '/warm-up', data: 'W' }]);
+    await until(() => seen.some((j) => j.job.id === w.id), 'the watch to report a job');
+    await engine.inspectJob({ pipeline: 'slow', id: w.id }, { wait: true });
     const c = await engine.modifyFile('in@master', [{ op: 'put', path: '/a', data: 'A' }]);
     const states = () => seen.filter((j) => j.job.id === c.id).map((j) => j.state);
     await until(() => states().includes(JobState.JOB_RUNNING), 'the job to run');

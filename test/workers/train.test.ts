@@ -19,6 +19,7 @@ import {
   TrainingDataError,
   type ParsedRatings,
 } from '../../src/workers/training-data';
+import { PERMANENT_FAILURE_EXIT_CODE } from '../../src/pachyderm/worker-sdk';
 import { layInput, makeTemp, removeTemp, runReelgraph } from './helpers';
 
 /**
@@ -300,14 +301,17 @@ describe('reelgraph worker train (child process)', () => {
       /REELGRAPH_RANKER: unknown ranker 'SLIM'; expected one of: EASE/,
     ],
     [{ REELGRAPH_RANKER_PARAMS: '{"lamda": 3}' }, /unknown parameter 'lamda' for EASE/],
-  ])('fails with a clear message and writes nothing for %j', async (env, message) => {
-    const root = pfs(`bad-${crypto.randomBytes(4).toString('hex')}`);
-    const r = await runReelgraph(['worker', 'train'], { REELGRAPH_PFS_ROOT: root, ...env });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: /);
-    expect(r.stderr).toMatch(message);
-    expect(fs.readdirSync(path.join(root, 'out'))).toEqual([]);
-  });
+  ])(
+    'fails with a clear message, exit code 78 (a retry would repeat it) and writes nothing for %j',
+    async (env, message) => {
+      const root = pfs(`bad-${crypto.randomBytes(4).toString('hex')}`);
+      const r = await runReelgraph(['worker', 'train'], { REELGRAPH_PFS_ROOT: root, ...env });
+      expect(r.code).toBe(PERMANENT_FAILURE_EXIT_CODE); // 78: the engine does not retry it
+      expect(r.stderr).toMatch(/^error: /);
+      expect(r.stderr).toMatch(message);
+      expect(fs.readdirSync(path.join(root, 'out'))).toEqual([]);
+    },
+  );
 
   it('fails on a malformed training line, naming the file and line', async () => {
     const root = pfs('malformed', { ...FILES, '/batches/0000000000004-dd.txt': '5 14 4\n5 14\n' });

@@ -99,6 +99,9 @@ export class BlobStore {
       );
       for (const w of toWrite) {
         const p = packDone.then((locs) => locs[mine.get(w.hash)!]);
+        // whoever awaits p sees a failure; an unawaited p must not become an unhandled
+        // rejection (a full disk used to end the process here: issue 11)
+        p.catch(() => undefined);
         this.inflight.set(w.hash, p);
       }
       try {
@@ -122,6 +125,20 @@ export class BlobStore {
     entries: { hash: string; size: number }[],
   ): Promise<BlobLocation[]> {
     const tmp = path.join(this.root, 'tmp', `${process.pid}-${randomUUID()}`);
+    try {
+      return await this.writePackAt(tmp, sources, entries);
+    } catch (e) {
+      // a failed write (a full disk…) leaves nothing behind: the space is given back at once
+      await fsp.rm(tmp, { force: true }).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async writePackAt(
+    tmp: string,
+    sources: BlobSource[],
+    entries: { hash: string; size: number }[],
+  ): Promise<BlobLocation[]> {
     const fh = await fsp.open(tmp, 'wx');
     const packHash = createHash('sha256');
     const offsets: number[] = [];

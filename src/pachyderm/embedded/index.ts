@@ -19,7 +19,7 @@
  */
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { unavailable, unimplemented } from '../errors';
+import { PachCode, PachError, unavailable, unimplemented } from '../errors';
 import type {
   Cancellable,
   FileOp,
@@ -62,6 +62,7 @@ import { type Db, migrate, openDatabase } from './db';
 import { type CommitEvent, type FileEntry, type InternalFileOp, Pfs } from './pfs';
 import { PFS_MIGRATIONS } from './pfs-schema';
 import { acquireWriterLock } from './lock';
+import { DEFAULT_MIN_FREE_BYTES, StorageGuard } from './storage';
 import { deferred } from './stream';
 
 export type { CommitEvent, FileEntry, InternalFileOp };
@@ -94,6 +95,27 @@ export interface EmbeddedOptions {
   readonly?: boolean;
   /** Builds the PPS half once the PFS half is open (it may add its own migrations to `db`). */
   pps?: (engine: EmbeddedPachyderm) => PpsApi | Promise<PpsApi>;
+  /**
+   * The free-space floor, bytes: below it new commits and file modifications are refused with
+   * StorageFullError (storage.ts). Default: `REELGRAPH_MIN_FREE_BYTES`, else 32 MiB; 0: none.
+   */
+  minFreeBytes?: number;
+}
+
+/**
+ * The floor from `REELGRAPH_MIN_FREE_BYTES` (a whole number of bytes), else the default.
+ * @throws PachError INVALID_ARGUMENT naming the variable when it is not a whole number
+ */
+export function minFreeBytesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env.REELGRAPH_MIN_FREE_BYTES?.trim();
+  if (v === undefined || v === '') return DEFAULT_MIN_FREE_BYTES;
+  if (!/^\d+$/.test(v)) {
+    throw new PachError(
+      PachCode.INVALID_ARGUMENT,
+      `REELGRAPH_MIN_FREE_BYTES=${JSON.stringify(v)}: expected a whole number of bytes (0: no floor)`,
+    );
+  }
+  return Number(v);
 }
 
 /** File name of the metadata database inside the data directory. */
@@ -106,6 +128,9 @@ export class EmbeddedPachyderm implements Pachyderm {
   private pps?: PpsApi;
   private closed = false;
 
+  /** The storage guard: free-space floor, disk-full errors, status (storage.ts). */
+  readonly storage: StorageGuard;
+
   private constructor(
     /** The data directory. */
     readonly dataDir: string,
@@ -114,7 +139,10 @@ export class EmbeddedPachyderm implements Pachyderm {
     /** The PFS half (internal). */
     readonly pfs: Pfs,
     private readonly unlock: () => void,
-  ) {}
+    minFreeBytes: number,
+  ) {
+    this.storage = new StorageGuard(dataDir, minFreeBytes);
+  }
 
   /**
    * Open (creating if needed) the engine on `dataDir`: takes the writer lock (unless `readonly`),
@@ -146,7 +174,13 @@ export class EmbeddedPachyderm implements Pachyderm {
       if (!options.readonly && (unlock as { first?: boolean }).first) {
         await blobs.removeUnreferenced((pack) => pfs.isPackReferenced(pack));
       }
-      const engine = new EmbeddedPachyderm(dir, db, pfs, unlock);
+      const engine = new EmbeddedPachyderm(
+        dir,
+        db,
+        pfs,
+        unlock,
+        options.minFreeBytes ?? minFreeBytesFromEnv(),
+      );
       if (options.pps) engine.pps = await options.pps(engine);
       return engine;
     } catch (e) {
@@ -201,13 +235,15 @@ export class EmbeddedPachyderm implements Pachyderm {
   ): Promise<Commit> {
     const pfs = this.live();
     const b = toBranch(branch);
-    const row = pfs.tx(() =>
-      pfs.startCommitTx(b, {
-        origin: OriginKind.AUTO,
-        id: opts.id,
-        provenance: (opts.provenance ?? []).map((c) => toCommit(c)),
-        description: opts.description,
-      }),
+    const row = await this.storage.write(() =>
+      pfs.tx(() =>
+        pfs.startCommitTx(b, {
+          origin: OriginKind.AUTO,
+          id: opts.id,
+          provenance: (opts.provenance ?? []).map((c) => toCommit(c)),
+          description: opts.description,
+        }),
+      ),
     );
     return pfs.commitOf(row);
   }
@@ -219,7 +255,8 @@ export class EmbeddedPachyderm implements Pachyderm {
    * modification, as {@link modifyFile}.
    */
   async modifyFileInternal(commit: CommitRef, ops: readonly InternalFileOp[]): Promise<Commit> {
-    return this.live().modifyFile(commit, ops, true);
+    const pfs = this.live();
+    return this.storage.write(() => pfs.modifyFile(commit, ops, true));
   }
 
   /**
@@ -234,7 +271,11 @@ export class EmbeddedPachyderm implements Pachyderm {
   ): Promise<CommitInfo> {
     const pfs = this.live();
     const c = toCommit(commit);
-    const row = pfs.tx(() => pfs.finishCommitTx(pfs.resolveCommit(c), opts));
+    // finishing needs no new space to speak of: no floor, so started work can end
+    const row = await this.storage.write(
+      () => pfs.tx(() => pfs.finishCommitTx(pfs.resolveCommit(c), opts)),
+      false,
+    );
     return pfs.commitInfo(row);
   }
 
@@ -310,14 +351,16 @@ export class EmbeddedPachyderm implements Pachyderm {
     branch: BranchRef,
     opts?: { parent?: CommitRef; description?: string },
   ): Promise<Commit> {
-    return this.live().startCommit(branch, opts);
+    const pfs = this.live();
+    return this.storage.write(() => pfs.startCommit(branch, opts));
   }
   /** {@inheritDoc Pachyderm.finishCommit} */
   async finishCommit(
     commit: CommitRef,
     opts?: { description?: string; error?: string; force?: boolean },
   ) {
-    this.live().finishCommit(commit, opts);
+    const pfs = this.live();
+    await this.storage.write(() => pfs.finishCommit(commit, opts), false);
   }
   /** {@inheritDoc Pachyderm.inspectCommit} */
   async inspectCommit(
@@ -343,7 +386,8 @@ export class EmbeddedPachyderm implements Pachyderm {
 
   /** {@inheritDoc Pachyderm.modifyFile} */
   async modifyFile(commit: CommitRef, ops: FileOp[]): Promise<Commit> {
-    return this.live().modifyFile(commit, ops, false);
+    const pfs = this.live();
+    return this.storage.write(() => pfs.modifyFile(commit, ops, false));
   }
   /** {@inheritDoc Pachyderm.getFile} */
   getFile(file: FileRef, opts?: { offset?: number }): AsyncIterable<Buffer> {

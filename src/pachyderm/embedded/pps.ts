@@ -1162,7 +1162,7 @@ export class Pps extends PpsQueries implements PpsApi {
       this.finishDatum(j, task.datumId, DatumState.RECOVERED, attempt, reason, null);
       return 'done';
     }
-    if (attempt < tries) return 'retry';
+    if (attempt < tries && !outcome.permanent) return 'retry'; // a permanent failure would repeat
     this.finishDatum(j, task.datumId, DatumState.FAILED, attempt, reason, null);
     return 'done';
   }

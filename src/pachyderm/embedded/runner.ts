@@ -30,7 +30,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { DatumFile, DatumInput } from '../datums';
 import type { Transform } from '../types';
-import { BATCHING_ENV, PFS_ROOT_ENV } from '../worker-sdk';
+import { BATCHING_ENV, PERMANENT_FAILURE_EXIT_CODE, PFS_ROOT_ENV } from '../worker-sdk';
 
 export { BATCHING_ENV, PFS_ROOT_ENV };
 
@@ -48,8 +48,16 @@ export interface DatumOutcome {
   ok: boolean;
   /** The user code failed but `errCmd` succeeded (Pachyderm's RECOVERED). */
   recovered: boolean;
-  /** Why it failed (exit code, signal, timeout, spawn error). */
+  /**
+   * Why it failed (exit code, signal, timeout, spawn error), with the program's last stderr line
+   * after a non-zero exit: `node exited with code 1: error: <the worker's message>`.
+   */
   error?: string;
+  /**
+   * The failure will repeat (the program exited with {@link PERMANENT_FAILURE_EXIT_CODE}: a bad
+   * parameter, a refused memory estimate…): the engine does not retry the datum.
+   */
+  permanent?: boolean;
   /** Directory holding the datum's output (`<root>/pfs/out`); valid until the next datum. */
   outDir: string;
   /** Milliseconds spent laying out the inputs. */
@@ -59,6 +67,11 @@ export interface DatumOutcome {
   /** Bytes of input files laid out for this datum. */
   downloadBytes: number;
 }
+
+export { PERMANENT_FAILURE_EXIT_CODE };
+
+/** The longest stderr line kept for a failure reason, characters. */
+const MAX_REASON_LINE = 500;
 
 /** Everything a run needs besides the datum. */
 export interface RunContext {
@@ -239,6 +252,8 @@ interface Spawned {
   exited: Promise<Exit>;
   /** Why the process was killed by the runner, if it was. */
   killedFor(): string | undefined;
+  /** The last non-empty line it wrote on stderr (at most 500 characters). */
+  lastErrorLine(): string | undefined;
   /** Set the datum its output lines belong to. */
   setDatum(id: string): void;
   /** (Re)arm the datum timeout; `clearTimer` disarms it. */
@@ -270,7 +285,11 @@ function start(
   let killed: string | undefined;
   let timer: NodeJS.Timeout | undefined;
   const out = new Lines((l) => ctx.onLog(datum, 'stdout', l));
-  const err = new Lines((l) => ctx.onLog(datum, 'stderr', l));
+  let lastErr: string | undefined;
+  const err = new Lines((l) => {
+    if (l.trim()) lastErr = l.trim().slice(0, MAX_REASON_LINE);
+    ctx.onLog(datum, 'stderr', l);
+  });
   child.stdout?.on('data', (c: Buffer) => out.push(c));
   child.stderr?.on('data', (c: Buffer) => err.push(c));
   const kill = (reason: string) => {
@@ -312,6 +331,7 @@ function start(
     child,
     exited,
     killedFor: () => killed,
+    lastErrorLine: () => lastErr,
     setDatum: (id) => {
       datum = id;
     },
@@ -321,11 +341,16 @@ function start(
   };
 }
 
-function describeExit(e: Exit, killedFor: string | undefined, argv: string[]): string {
+function describeExit(
+  e: Exit,
+  killedFor: string | undefined,
+  argv: string[],
+  lastErr?: string,
+): string {
   if (e.spawnError) return `cannot run ${JSON.stringify(argv[0])}: ${e.spawnError.message}`;
   if (killedFor) return killedFor;
   if (e.signal) return `${argv[0]} was killed by signal ${e.signal}`;
-  return `${argv[0]} exited with code ${e.code}`;
+  return `${argv[0]} exited with code ${e.code}${lastErr ? `: ${lastErr}` : ''}`;
 }
 
 function accepted(transform: Transform, e: Exit): boolean {
@@ -339,14 +364,18 @@ async function runOnce(
   argv: string[],
   stdin: string[],
   pfsRoot: string,
-): Promise<{ ok: boolean; error?: string }> {
+): Promise<{ ok: boolean; error?: string; permanent?: boolean }> {
   const env = { ...baseEnv(ctx, pfsRoot), ...datumEnv(ctx, task, pfsRoot) };
   const s = start(ctx, argv, stdin, env, pfsRoot, false);
   s.setDatum(task.datumId);
   s.armTimer();
   const exit = await s.exited;
   if (accepted(ctx.transform, exit) && !s.killedFor()) return { ok: true };
-  return { ok: false, error: describeExit(exit, s.killedFor(), argv) };
+  return {
+    ok: false,
+    error: describeExit(exit, s.killedFor(), argv, s.lastErrorLine()),
+    permanent: !s.killedFor() && exit.code === PERMANENT_FAILURE_EXIT_CODE,
+  };
 }
 
 /**
@@ -371,6 +400,7 @@ export async function runDatum(ctx: RunContext, task: DatumTask): Promise<DatumO
     ok: r.ok,
     recovered,
     error: r.error,
+    ...(r.permanent ? { permanent: true } : {}),
     outDir: path.join(pfsRoot, 'out'),
     downloadTimeMs: t1 - t0,
     processTimeMs: Date.now() - t1,
@@ -471,7 +501,11 @@ export class BatchProcess {
       await this.chain.catch(() => undefined);
       const killedFor = this.spawned.killedFor();
       const ok = accepted(ctx.transform, e) && !killedFor;
-      this.exit = { error: ok ? undefined : describeExit(e, killedFor, ctx.transform.cmd) };
+      this.exit = {
+        error: ok
+          ? undefined
+          : describeExit(e, killedFor, ctx.transform.cmd, this.spawned.lastErrorLine()),
+      };
       await this.finishCurrent(ok, this.exit.error);
       this.endJob(this.exit.error);
     });

@@ -255,10 +255,18 @@ export function describePpsContract(
 
       it('stops and starts: a stopped pipeline runs no job', async () => {
         await upper();
+        // a witness pipeline on the same input, not stopped: once its job for the commit has
+        // finished, the engine had its chance to run the stopped one's too
+        await pach.createPipeline({
+          pipeline: { name: 'witness' },
+          transform: { cmd: UPPER },
+          input: { pfs: { repo: 'in', glob: '/*' } },
+        });
+        await specJob(pach, 'witness');
         await pach.stopPipeline('up');
         expect((await pach.inspectPipeline('up')).state).toBe(PipelineState.PIPELINE_PAUSED);
         const c = await put('in@master', { '/a': 'abc' });
-        await new Promise((r) => setTimeout(r, 300));
+        expect((await waitJob(pach, 'witness', c.id)).state).toBe(JobState.JOB_SUCCESS);
         expect((await pach.inspectJob({ pipeline: 'up', id: c.id })).state).toBe(
           JobState.JOB_CREATED,
         );
@@ -422,11 +430,16 @@ export function describePpsContract(
       });
 
       it('StopJob kills a running job (KILLED) and later jobs still run', async () => {
+        const dir = markerDir();
+        markers.push(dir);
         await pach.createRepo('in');
         await pach.createPipeline({
           pipeline: { name: 'slow' },
           transform: {
-            cmd: sh('if [ -e /pfs/in/slow ]; then sleep 30; fi; cp /pfs/in/* /pfs/out/'),
+            cmd: sh(
+              'if [ -e /pfs/in/slow ]; then touch "$MARKERS/running"; sleep 30; fi; cp /pfs/in/* /pfs/out/',
+            ),
+            env: { MARKERS: dir },
           },
           input: { pfs: { repo: 'in', glob: '/' } },
         });
@@ -436,7 +449,11 @@ export function describePpsContract(
         const c = await put('in@master', { '/slow': 's' });
         await until(feed, (j) => j.job.id === c.id && j.state === JobState.JOB_RUNNING);
         ctl.abort();
-        await new Promise((r) => setTimeout(r, 100)); // the datum's process is running
+        // the datum's process is running: it left its marker
+        for (let i = 0; !fs.existsSync(path.join(dir, 'running')); i++) {
+          if (i > 3000) throw new Error('the datum never started');
+          await new Promise((r) => setTimeout(r, 10));
+        }
         await pach.stopJob({ pipeline: 'slow', id: c.id }, { reason: 'enough' });
         const j = await pach.inspectJob({ pipeline: 'slow', id: c.id });
         expect(j.state).toBe(JobState.JOB_KILLED);
@@ -683,10 +700,18 @@ export function describePpsContract(
           input: { cross: [{ pfs: { repo: 'a', glob: '/' } }, { pfs: { repo: 'b', glob: '/' } }] },
         });
         await specJob(pach, 'both');
+        // a witness pipeline reading only `a`: once its job for the commit has finished, the
+        // engine had its chance to start `both` too
+        await pach.createPipeline({
+          pipeline: { name: 'witness' },
+          transform: { cmd: sh('cat /pfs/a/* > /pfs/out/a') },
+          input: { pfs: { repo: 'a', glob: '/' } },
+        });
+        await specJob(pach, 'witness');
         const open = await pach.startCommit('b@master');
         await put(`b@${open.id}`, { '/b': 'B' });
         const c = await put('a@master', { '/a': 'A' });
-        await new Promise((r) => setTimeout(r, 300));
+        expect((await waitJob(pach, 'witness', c.id)).state).toBe(JobState.JOB_SUCCESS);
         const waiting = await pach.inspectJob({ pipeline: 'both', id: c.id });
         expect(waiting.state).toBe(JobState.JOB_CREATED);
         expect(waiting.inputCommits.map((i) => `${i.repo.name}@${i.id}`).sort()).toEqual(
