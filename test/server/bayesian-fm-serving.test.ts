@@ -22,6 +22,9 @@ import { loadConfig } from '../../src/server/config';
 import { createLogger } from '../../src/server/logging';
 import { createServices, type Services } from '../../src/services';
 import {
+  MODELS_REPO,
+  STREAMING_REPO,
+  TRAINING_REPO,
   bootstrap,
   loadPipelineSpec,
   openEmbeddedEngine,
@@ -55,8 +58,7 @@ beforeAll(async () => {
   pach = await openEmbeddedEngine(dir);
   // The one setting: the train pipeline's REELGRAPH_ALGO (created before bootstrap, which then
   // leaves it as it is).
-  await pach.createRepo('training');
-  await pach.createRepo('streaming');
+  for (const repo of [TRAINING_REPO, STREAMING_REPO, MODELS_REPO]) await pach.createRepo(repo);
   const train = loadPipelineSpec('train') as { transform: { env: Record<string, string> } };
   train.transform.env.REELGRAPH_ALGO = 'BayesianFM';
   train.transform.env.REELGRAPH_PARAMS = JSON.stringify(PARAMS);
