@@ -58,10 +58,8 @@ function runDatum(name: WorkerName, pfsRoot: string, env: NodeJS.ProcessEnv, io:
       env.training_COMMIT || null,
       log,
     );
-    // no rating yet (--dataset none): no model, hence no ranker either
-    if (ranker && trained) {
-      trainRanker(path.join(pfsRoot, 'training'), path.join(pfsRoot, 'out'), ranker, log);
-    }
+    // no rating yet (--dataset none): no model, no ranker
+    if (ranker && trained) trainRanker(trained.trainset, path.join(pfsRoot, 'out'), ranker, log);
   } else {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { predictDatum } = require('./predict') as typeof PredictModule;

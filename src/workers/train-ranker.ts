@@ -27,9 +27,7 @@ import {
   listRankers,
   saveRanker,
 } from '../engine/rankers';
-import { Trainset } from '../engine/trainset';
-import { readTrainingRatings } from './training-data';
-import { readSettingsDir } from './data-settings';
+import type { Trainset } from '../engine/trainset';
 
 /** The ranker file and its facts in a `train` commit. */
 export const RANKER_FILE = 'ranker.rgr';
@@ -103,18 +101,16 @@ export function rankerConfigFromEnv(
 }
 
 /**
- * Fits the ranker on the ratings under `inputDir` and writes `ranker.rgr` and `ranker.json` into
+ * Fits the ranker on `trainset` (the rating model's: every rating of the `training` commit, on
+ * the repo's rating scale; train.ts `trainModel`) and writes `ranker.rgr` and `ranker.json` into
  * `outDir`. @returns the facts written and the files' paths.
- * @throws TrainingDataError for a malformed training file; Error when there is no rating.
  */
 export function trainRanker(
-  inputDir: string,
+  trainset: Trainset,
   outDir: string,
   config: RankerConfig,
   log: (line: string) => void = () => undefined,
 ): { info: RankerInfo; files: string[] } {
-  const { ratingScale } = readSettingsDir(inputDir); // the scale of /settings.json, as trainModel
-  const trainset = Trainset.build(readTrainingRatings(inputDir, ratingScale).raw, ratingScale);
   const ranker = createRanker(config.ranker, config.params);
   const t0 = process.hrtime.bigint();
   ranker.fit(trainset);

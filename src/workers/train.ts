@@ -155,6 +155,8 @@ export interface TrainResult {
   manifest: TrainManifest;
   /** Absolute paths of the files written. */
   files: string[];
+  /** The trainset the model was fit on (all the ratings, on the repo's scale): the ranker's too. */
+  trainset: Trainset;
 }
 
 /**
@@ -258,5 +260,5 @@ export function trainModel(
   log(
     `wrote ${MODEL_FILE} (${model.length} bytes, sha256 ${modelSha256}), ${METRICS_FILE}, ${MANIFEST_FILE}`,
   );
-  return { metrics, manifest, files };
+  return { metrics, manifest, files, trainset };
 }
