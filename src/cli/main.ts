@@ -22,6 +22,7 @@ import { jobsCommand } from './commands/jobs';
 import { workerCommand } from './commands/worker';
 import { serveCommand } from './commands/serve';
 import { pachdCommand } from './commands/pachd';
+import { authCommand } from './commands/auth';
 import { importCommand } from './commands/import';
 import { modelsCommand } from './commands/models';
 import { searchCommand } from './commands/search';
@@ -47,6 +48,7 @@ const COMMANDS: ReadonlyArray<() => Command> = [
   workerCommand,
   serveCommand,
   () => pachdCommand(),
+  () => authCommand(),
 ];
 
 /** The package version, read from package.json (two levels up from both src/cli and dist/cli). */

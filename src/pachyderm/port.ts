@@ -213,7 +213,10 @@ export interface Pachyderm {
     opts?: { parent?: CommitRef; description?: string },
   ): Promise<Commit>;
   /**
-   * FinishCommit: the commit becomes immutable and FINISHED. `error` finishes it in an errored
+   * FinishCommit: the commit becomes immutable: FINISHING at once (writes into it by id are then
+   * refused, "has already finished"; it is a valid parent for the next commit), FINISHED after
+   * the adapter's finishing window (a real pachd compacts and validates it first; the embedded
+   * engine's window is 0 unless `finishingWindowMs` is set). `error` finishes it in an errored
    * state (CommitInfo.error).
    * @throws FAILED_PRECONDITION "commit X has already finished"; NOT_FOUND.
    */

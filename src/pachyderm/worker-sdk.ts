@@ -23,10 +23,14 @@
  * }
  * ```
  *
- * Protocol (embedded engine, Node's IPC channel): the worker sends `{type:"nextDatum", error?}`,
- * the engine answers `{type:"datum", datumId, env, pfsRoot}` (files in place, `out` empty) or
- * `{type:"done"}`. In a real Pachyderm cluster batching goes through the worker's gRPC API, which
- * this module does not speak: {@link isBatching} is then false.
+ * Two transports, chosen from the environment:
+ * - a Pachyderm worker (a real cluster, or `reelgraph pachd`): `PPS_WORKER_GRPC_PORT` is set and
+ *   the process has no datum of its own (`PACH_DATUM_ID` unset): each call is the worker's gRPC
+ *   `NextDatum` (worker-grpc.ts); the datum's files are under `/pfs` (or `REELGRAPH_PFS_ROOT`
+ *   when the worker's environment names one), and the batch ends when the worker ends it;
+ * - the embedded engine (Node's IPC channel, `REELGRAPH_DATUM_BATCHING=true`): the worker sends
+ *   `{type:"nextDatum", error?}`, the engine answers `{type:"datum", datumId, env, pfsRoot}` (files
+ *   in place, `out` empty) or `{type:"done"}`.
  */
 
 /**
@@ -40,6 +44,8 @@ export const PERMANENT_FAILURE_EXIT_CODE = 78;
 export const PFS_ROOT_ENV = 'REELGRAPH_PFS_ROOT';
 /** Name of the variable set to `"true"` in a datum-batching process of the embedded engine. */
 export const BATCHING_ENV = 'REELGRAPH_DATUM_BATCHING';
+/** The worker's gRPC port (pachyderm `client.PPSWorkerPortEnv`; worker-grpc.ts). */
+export const WORKER_PORT_ENV = 'PPS_WORKER_GRPC_PORT';
 
 /** What {@link nextDatum} returns for one datum. */
 export interface NextDatum {
@@ -56,9 +62,45 @@ export function pfsRoot(): string {
   return process.env[PFS_ROOT_ENV] || '/pfs';
 }
 
-/** True when this process was started by the embedded engine for datum batching. */
-export function isBatching(): boolean {
+/** True when this process serves datums through the embedded engine's IPC channel. */
+function isIpcBatching(): boolean {
   return process.env[BATCHING_ENV] === 'true' && typeof process.send === 'function';
+}
+
+/**
+ * True when this process was started by a Pachyderm worker for datum batching: the worker's gRPC
+ * port is set and no datum was given to the process itself.
+ */
+function isGrpcBatching(): boolean {
+  // decided once: each datum's environment (PACH_DATUM_ID…) is copied into process.env
+  grpcMode ??= !!process.env[WORKER_PORT_ENV] && !process.env.PACH_DATUM_ID && !isIpcBatching();
+  return grpcMode;
+}
+let grpcMode: boolean | undefined;
+
+/** True when this process serves many datums (embedded engine's IPC, or a worker's NextDatum). */
+export function isBatching(): boolean {
+  return isIpcBatching() || isGrpcBatching();
+}
+
+let worker:
+  { nextDatum(error?: string): Promise<Record<string, string> | null>; close(): void } | undefined;
+
+/** NextDatum through the worker's gRPC API (loaded only in that mode). */
+async function nextDatumGrpc(error: string | undefined): Promise<NextDatum | null> {
+  if (!worker) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { WorkerClient } = require('./worker-grpc') as typeof import('./worker-grpc');
+    worker = new WorkerClient(Number(process.env[WORKER_PORT_ENV]));
+  }
+  const env = await worker.nextDatum(error ?? '');
+  if (!env) {
+    finished = true;
+    worker.close();
+    return null;
+  }
+  Object.assign(process.env, env);
+  return { datumId: env.PACH_DATUM_ID ?? '', env, pfsRoot: env[PFS_ROOT_ENV] || '/pfs' };
 }
 
 let servedSingle = false;
@@ -79,7 +121,8 @@ type Reply =
  */
 export async function nextDatum(opts: { error?: string } = {}): Promise<NextDatum | null> {
   if (finished) return null;
-  if (!isBatching()) {
+  if (isGrpcBatching()) return nextDatumGrpc(opts.error);
+  if (!isIpcBatching()) {
     if (servedSingle) {
       finished = true;
       return null;

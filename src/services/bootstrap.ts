@@ -12,9 +12,10 @@
  *    directory made before the settings existed); built-in data sets are found (or downloaded and
  *    verified) as the engine's are, and their SHA-256 is checked;
  * 3. create the pipelines from `workers/train/pipeline.json` and `workers/predict/pipeline.json`
- *    (on the embedded engine, `predict` with datum batching: {@link pipelineSpecFor}); a `predict`
- *    pipeline made by an older version (crossing `train` instead of `models`) is updated to the
- *    new input (pachyderm UpdatePipeline: `createPipeline` with `update`);
+ *    (with the deployment's worker image; on the embedded engine, `predict` with datum batching:
+ *    {@link pipelineSpecFor}); a `predict` pipeline made by an older version (crossing `train`
+ *    instead of `models`) is updated to the new input (Pachyderm's UpdatePipeline:
+ *    `createPipeline` with `update`);
  * 4. wait for the first model: the newest successful `train` job's output (waiting for a running
  *    one), publish it to the `models` repo (model-publisher.ts; nothing when it already serves)
  *    and wait for the `predict` job of that `models` commit.
@@ -37,6 +38,7 @@ import { connectPachd } from '../pachyderm/grpc/client';
 import { pfsInputs } from '../pachyderm/spec';
 import { MANIFEST_FILE, METRICS_FILE, MODEL_FILE } from '../workers/files';
 import { MODELS_REPO, ModelPublisher } from './model-publisher';
+import { type WorkerImageConfig, withWorkerImage, workerImageFromEnv } from './pipeline-specs';
 import type { RatingScale } from '../engine/dataset/raw-ratings';
 import { SETTINGS_PATH } from '../workers/data-settings';
 import { BASE_TRAINING_FILE, initialData } from './initial-data';
@@ -66,24 +68,21 @@ export function loadPipelineSpec(name: string): Record<string, unknown> {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
 }
 
-/** Pipelines whose program serves many datums per process when the engine can batch them. */
-const BATCHED_WHEN_EMBEDDED = new Set(['predict']);
-
 /**
- * The spec {@link bootstrap} creates for pipeline `name` on `pach`: the committed file, with
- * `transform.datumBatching` turned on for `predict` when `pach` is the embedded engine. The files
- * say `false` because in a real Pachyderm cluster batched datums come through the worker's own
- * gRPC API (`NextDatum`), which src/pachyderm/worker-sdk.ts does not speak: there each datum runs
- * the program once. The embedded engine speaks the SDK's protocol, and one process then answers
- * every request of a job and of the jobs that follow (see embedded/runner.ts).
+ * The spec {@link bootstrap} creates for pipeline `name` on `pach`: the committed file
+ * (`workers/<name>/pipeline.json`) with the deployment's worker image (`image`, default
+ * `REELGRAPH_WORKER_IMAGE` and `REELGRAPH_WORKER_PULL_SECRETS`: pipeline-specs.ts). The same
+ * spec runs everywhere: `predict` says `datumBatching: true`, and the worker SDK serves its
+ * datums through the embedded engine's channel or, on a cluster, the worker's gRPC `NextDatum`
+ * (worker-sdk.ts), so one process answers every request of a job.
  * @throws when the spec file is unreadable
  */
-export function pipelineSpecFor(name: string, pach: Pachyderm): Record<string, unknown> {
-  const spec = loadPipelineSpec(name);
-  if (pach instanceof EmbeddedPachyderm && BATCHED_WHEN_EMBEDDED.has(name)) {
-    spec.transform = { ...(spec.transform as object), datumBatching: true };
-  }
-  return spec;
+export function pipelineSpecFor(
+  name: string,
+  _pach: Pachyderm,
+  image: WorkerImageConfig = workerImageFromEnv(),
+): Record<string, unknown> {
+  return withWorkerImage(loadPipelineSpec(name), image);
 }
 
 /**
@@ -143,10 +142,12 @@ export function pachdFromEnv(
 
 /**
  * Opens the Pachyderm port chosen by `sel`: with `pachdAddress`, the gRPC client to that pachd,
- * after a Health/Check (so that a wrong address fails here, naming it); otherwise
+ * after a Health/Check (so that a wrong address fails here, naming it) and a version check
+ * (pachd ≥ 2.8.0, grpc/version.ts); otherwise
  * {@link openEmbeddedEngine} on `sel.dataDir` (`opts` apply to it only).
  * @throws PachError INVALID_ARGUMENT for a malformed address, UNAVAILABLE / DEADLINE_EXCEEDED
- *   "pachd at … is not reachable" when pachd does not answer within 10 s; the errors of
+ *   "pachd at … is not reachable" when pachd does not answer within 10 s; FAILED_PRECONDITION
+ *   "pachd at … is version X; reelgraph needs pachd 2.8.0 or newer" for an older pachd; the errors of
  *   {@link openEmbeddedEngine}
  */
 export async function openEngine(
@@ -157,6 +158,7 @@ export async function openEngine(
     const pach = connectPachd(sel.pachdAddress, { token: sel.pachdToken, caFile: sel.pachdCaFile });
     try {
       await pach.checkHealth();
+      await pach.checkVersion();
     } catch (e) {
       await pach.close();
       throw e;

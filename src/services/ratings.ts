@@ -7,6 +7,7 @@
  * workers/training-data.ts), one line per rating `user_id movie_id rating timestamp` (rating as the
  * shortest decimal that reads back to the same number, timestamp in whole seconds).
  */
+import { commitFiles } from '../pachyderm/own-commit';
 import { randomBytes } from 'node:crypto';
 import type { Pachyderm } from '../pachyderm/port';
 import type { ResolvedServiceConfig } from './config';
@@ -62,7 +63,7 @@ export class Ratings implements RatingsService {
     const valid = validateRatings(items, this.config, Math.floor(nowMs / 1000));
     const batchId = newBatchId(nowMs);
     const path = `/batches/${batchId}.txt`;
-    const commit = await this.pach.modifyFile(`${this.config.trainingRepo}@master`, [
+    const commit = await commitFiles(this.pach, `${this.config.trainingRepo}@master`, [
       { op: 'put', path, data: batchFileText(valid) },
     ]);
     const superseded = supersededItems(valid);

@@ -11,11 +11,13 @@
  *   published first.
  *
  * `subscribeCommit` first replays the repo's existing commits: those finished more than
- * {@link REPLAY_MARGIN_MS} before the watch started are not published (the services read the
+ * {@link REPLAY_MARGIN_MS} before the watch started are not published; after an interruption it
+ * resumes after the last commit seen (`from`), publishing nothing twice (the services read the
  * state they need before listening; see predictions.ts and model-registry.ts). A stream that
  * fails (e.g. the repo does not exist yet, before bootstrap) is retried every `retryMs` until the
  * watch is closed; errors go to `log`.
  */
+import { PachCode, isPachError } from '../pachyderm/errors';
 import type { Pachyderm } from '../pachyderm/port';
 import {
   CommitState,
@@ -48,6 +50,8 @@ export class UpstreamWatch {
   private readonly startedAt = Date.now();
   /** Commits published as created (`repo@id`), most recent last. */
   private readonly created = new Set<string>();
+  /** Per repo, the last commit its subscription delivered: a reconnect resumes after it. */
+  private readonly lastCommit = new Map<string, { id: string; started: number }>();
 
   constructor(
     private readonly pach: Pachyderm,
@@ -102,14 +106,33 @@ export class UpstreamWatch {
     await Promise.allSettled(this.loops);
   }
 
+  /**
+   * Publishes the finished commits of `repo`. The first subscription replays the repo's commits
+   * (only those finished since {@link REPLAY_MARGIN_MS} before the start are published); a
+   * resubscription (after pachd restarted…) passes the last commit seen as `from` and publishes
+   * only what came after it. pachd 2.12 still sends the rest of the repo on the wire (its `from`
+   * only leaves out that one commit: `subscribeCommit` in pfs server_commit.go), so commits
+   * started before the last one seen are skipped here as well.
+   */
   private async commits(repo: string, publish: (ci: CommitInfo) => void): Promise<void> {
     const since = this.startedAt - REPLAY_MARGIN_MS;
-    for await (const ci of this.pach.subscribeCommit(repo, {
-      state: CommitState.FINISHED,
-      signal: this.abort.signal,
-    })) {
-      if (ci.finished && ci.finished.getTime() < since) continue;
-      publish(ci);
+    const last = this.lastCommit.get(repo);
+    try {
+      for await (const ci of this.pach.subscribeCommit(repo, {
+        state: CommitState.FINISHED,
+        from: last ? { repo, id: last.id } : undefined,
+        signal: this.abort.signal,
+      })) {
+        const started = ci.started.getTime();
+        if (last && (ci.commit.id === last.id || started < last.started)) continue;
+        this.lastCommit.set(repo, { id: ci.commit.id, started });
+        if (ci.finished && ci.finished.getTime() < since) continue;
+        publish(ci);
+      }
+    } catch (e) {
+      // the commit to resume from is gone (deleted): the next try replays, filtered by time
+      if (last && isPachError(e, PachCode.NOT_FOUND)) this.lastCommit.delete(repo);
+      throw e;
     }
   }
 

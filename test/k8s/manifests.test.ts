@@ -13,6 +13,8 @@
  *    env var names that the code really reads, real `reelgraph` commands and options, the
  *    Pachyderm address and the chart's ports, the drain budget, overlay specifics, helm values.
  */
+import { loadPipelineSpec } from '../../src/services/bootstrap';
+import { withWorkerImage, workerImageFromEnv } from '../../src/services/pipeline-specs';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -547,8 +549,10 @@ describe('images, security and resources', () => {
     expect(new Set(workerImages)).toEqual(new Set([`reelgraph/worker:${PKG.version}`]));
     for (const { target, obj } of all()) {
       for (const { c } of containers([obj])) {
+        // production pulls it from its registry (the overlay's `images:` entry)
+        const registry = target === 'overlays/production' ? 'registry.example.com/' : '';
         expect(`${target} ${id(obj)} ${c.image}`).toBe(
-          `${target} ${id(obj)} reelgraph/worker:${PKG.version}`,
+          `${target} ${id(obj)} ${registry}reelgraph/worker:${PKG.version}`,
         );
         expect(c.image).not.toMatch(/:latest$|^[^:]+$/);
         expect(c.imagePullPolicy).toBe('IfNotPresent');
@@ -678,10 +682,12 @@ describe('the configuration the code reads', () => {
         for (const name of envNames(c, rendered[target])) if (!tokens.has(name)) unread.add(name);
         for (const e of c.env ?? []) {
           if (e.valueFrom?.secretKeyRef) {
-            expect(e.valueFrom.secretKeyRef).toMatchObject({
-              name: 'reelgraph-secrets',
-              key: e.name,
-            });
+            // the init Job's robot token has a key of its own (least privilege, README)
+            const key =
+              obj.kind === 'Job' && e.name === 'REELGRAPH_PACHD_TOKEN'
+                ? 'REELGRAPH_PACHD_INIT_TOKEN'
+                : e.name;
+            expect(e.valueFrom.secretKeyRef).toMatchObject({ name: 'reelgraph-secrets', key });
           }
         }
       }
@@ -899,13 +905,79 @@ describe('overlays', () => {
   });
 });
 
+describe('Pachyderm 2.12 with auth on, and the worker image set once', () => {
+  test('the API and the init Job need their robot tokens (separate keys of reelgraph-secrets)', () => {
+    for (const t of TARGETS) {
+      const ref = (obj: K8sObject) =>
+        obj.spec.template.spec.containers[0].env.find(
+          (e: K8sObject) => e.name === 'REELGRAPH_PACHD_TOKEN',
+        ).valueFrom.secretKeyRef;
+      expect(ref(apiDeployment(t))).toEqual({
+        name: 'reelgraph-secrets',
+        key: 'REELGRAPH_PACHD_TOKEN',
+        optional: false,
+      });
+      expect(ref(initJob(t))).toEqual({
+        name: 'reelgraph-secrets',
+        key: 'REELGRAPH_PACHD_INIT_TOKEN',
+        optional: false,
+      });
+    }
+  });
+
+  test('production: one `images:` entry reaches the API, the init Job and the workers’ spec', () => {
+    const t = 'overlays/production';
+    const image = apiDeployment(t).spec.template.spec.containers[0].image;
+    expect(image).toBe('registry.example.com/reelgraph/worker:0.1.0');
+    expect(initJob(t).spec.template.spec.containers[0].image).toBe(image);
+    const cm = byKind(t, 'ConfigMap').find((o) => o.metadata.name === 'reelgraph-config')!;
+    expect(cm.data.REELGRAPH_WORKER_IMAGE).toBe(image);
+    expect(cm.data.REELGRAPH_WORKER_PULL_SECRETS).toBe('regcred');
+    for (const obj of [apiDeployment(t), initJob(t)])
+      expect(obj.spec.template.spec.imagePullSecrets).toEqual([{ name: 'regcred' }]);
+    // and what the init Job does with it: the specs it creates carry that image and secret
+    const spec = withWorkerImage(loadPipelineSpec('predict'), workerImageFromEnv(cm.data));
+    expect(spec.transform).toMatchObject({ image, imagePullSecrets: ['regcred'] });
+    // local: the image the kind cluster side-loads
+    const local = byKind('overlays/local', 'ConfigMap')[0];
+    expect(local.data.REELGRAPH_WORKER_IMAGE).toBe(
+      apiDeployment('overlays/local').spec.template.spec.containers[0].image,
+    );
+  });
+
+  test('no deprecated kustomize field (bases, patchesStrategicMerge, patchesJson6902, vars)', () => {
+    for (const t of TARGETS) {
+      const [k] = parseYamlDocs(
+        fs.readFileSync(path.join(K8S, t, 'kustomization.yaml'), 'utf8'),
+        `${t}/kustomization.yaml`,
+      );
+      for (const field of ['bases', 'patchesStrategicMerge', 'patchesJson6902', 'vars'])
+        expect([t, field, k[field]]).toEqual([t, field, undefined]);
+    }
+  });
+
+  test('both Helm values files turn auth on; production has object storage and external PostgreSQL', () => {
+    const read = (f: string) =>
+      parseYamlDocs(fs.readFileSync(path.join(K8S, 'pachyderm', f), 'utf8'), f)[0];
+    const local = read('values.yaml');
+    const prod = read('values-production.yaml');
+    expect(local.pachd.activateAuth).toBe(true);
+    expect(prod.pachd.activateAuth).toBe(true);
+    expect(prod.deployTarget).toBe('AMAZON');
+    expect(prod.pachd.storage.amazon.bucket).toBeTruthy();
+    expect(prod.postgresql.enabled).toBe(false);
+    expect(prod.global.postgresql.postgresqlHost).toBeTruthy();
+    expect(prod.pachd.resources.requests.memory).toBeTruthy();
+  });
+});
+
 describe('k8s/pachyderm/values.yaml', () => {
   const [values] = parseYamlDocs(
     fs.readFileSync(path.join(K8S, 'pachyderm', 'values.yaml'), 'utf8'),
     'values.yaml',
   );
 
-  test('a local Community Edition pachd without Console; the proxy on the NodePort kind maps', () => {
+  test('a local pachd without Console; the proxy on the NodePort kind maps', () => {
     expect(values.deployTarget).toBe('LOCAL');
     expect(values.console.enabled).toBe(false);
     expect(values.pachd.enterpriseLicenseKey).toBe('');

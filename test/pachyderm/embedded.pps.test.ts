@@ -22,22 +22,26 @@ afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-describePpsContract('embedded', async () => {
-  const dir = tempDir();
-  const open = () => EmbeddedPachyderm.open(dir, { pps: embeddedPps({ maxDatums: 4 }) });
-  let pach = await open();
-  const target: PpsContractTarget = {
-    pach,
-    close: () => pach.close(),
-    reopen: async () => {
-      await pach.close();
-      pach = await open();
-      target.pach = pach;
-      return pach;
-    },
-  };
-  return target;
-});
+describePpsContract(
+  'embedded',
+  async () => {
+    const dir = tempDir();
+    const open = () => EmbeddedPachyderm.open(dir, { pps: embeddedPps({ maxDatums: 4 }) });
+    let pach = await open();
+    const target: PpsContractTarget = {
+      pach,
+      close: () => pach.close(),
+      reopen: async () => {
+        await pach.close();
+        pach = await open();
+        target.pach = pach;
+        return pach;
+      },
+    };
+    return target;
+  },
+  { batchTransport: 'ipc' },
+);
 
 describe('embedded PPS: recovery after kill -9', () => {
   it('re-runs the interrupted job from scratch; its output commit was never finished', async () => {

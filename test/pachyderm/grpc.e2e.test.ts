@@ -1,6 +1,9 @@
 /**
- * End to end through gRPC, with real child processes: `reelgraph pachd` serves a fresh data
- * directory; `reelgraph init --pachd-address …` creates the repos and pipelines and commits
+ * End to end through gRPC, with real child processes: `reelgraph pachd --auth` serves a fresh data
+ * directory as a 2.12 pachd does by default — Pachyderm auth on, and a finishing window after
+ * each FinishCommit; the operator makes robot tokens and binds the roles reelgraph documents
+ * (`reelgraph auth robot-token`, `reelgraph auth setup`); `reelgraph init --pachd-address …`, with
+ * the init robot's token, creates the repos and pipelines and commits
  * MovieLens 100K (from REELGRAPH_DATASETS) through the gRPC client; then the application services
  * run in this process on a gRPC client (REELGRAPH_PACHD_ADDRESS, as the API does): a rating batch
  * gives a new model, published to `models`; a prediction request gets its answer, computed with
@@ -21,6 +24,8 @@ import { DATASETS, ROOT, runCli } from '../cli/run-cli';
 
 jest.setTimeout(120_000);
 
+const ROOT_TOKEN = 'e2e-root-token-0123456789';
+
 describe('reelgraph through gRPC: pachd stand-in, init, ratings → model, request → answer', () => {
   let dir: string;
   let pachd: ChildProcess;
@@ -30,6 +35,8 @@ describe('reelgraph through gRPC: pachd stand-in, init, ratings → model, reque
   let services: Services;
   /** The training commits made through gRPC: MovieLens 100K by init, then the batch. */
   const trainingCommits: string[] = [];
+  /** Robot tokens made by the operator (root token), by robot. */
+  const tokens: Record<string, string> = {};
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelgraph-grpc-e2e-'));
@@ -44,11 +51,12 @@ describe('reelgraph through gRPC: pachd stand-in, init, ratings → model, reque
         '0',
         '--data-dir',
         path.join(dir, 'pachd'),
+        '--auth',
       ],
       {
         cwd: ROOT,
         stdio: ['ignore', 'ignore', 'pipe'],
-        env: { ...process.env, REELGRAPH_PACHD_TOKEN: '' },
+        env: { ...process.env, REELGRAPH_PACHD_TOKEN: '', REELGRAPH_PACHD_ROOT_TOKEN: ROOT_TOKEN },
       },
     );
     pachd.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -68,12 +76,41 @@ describe('reelgraph through gRPC: pachd stand-in, init, ratings → model, reque
 
   it('prints its address and binds 127.0.0.1', () => {
     expect(address).toMatch(/^grpc:\/\/127\.0\.0\.1:\d+$/);
+    expect(stderr).toMatch(/auth on/);
+  });
+
+  it('the operator makes robot tokens and binds the roles reelgraph needs', async () => {
+    const asRoot = { REELGRAPH_PACHD_ADDRESS: address, REELGRAPH_PACHD_TOKEN: ROOT_TOKEN };
+    for (const robot of ['reelgraph-init', 'reelgraph-api']) {
+      const r = await runCli(['auth', 'robot-token', robot], asRoot);
+      expect(r.stderr).toBe('');
+      tokens[robot] = r.stdout.trim();
+      expect(tokens[robot]).toMatch(/^[0-9a-f]{32}$/);
+    }
+    const who = await runCli(['auth', 'whoami'], {
+      ...asRoot,
+      REELGRAPH_PACHD_TOKEN: tokens['reelgraph-api'],
+    });
+    expect(who.stdout).toBe('robot:reelgraph-api\n');
+    // without a token, init is refused by name
+    const refused = await runCli(
+      ['init', '--pachd-address', address, '--datasets', DATASETS, '--no-download'],
+      { REELGRAPH_DATA_DIR: path.join(dir, 'unused'), REELGRAPH_PACHD_TOKEN: '' },
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/UNAUTHENTICATED|no authentication token/);
+    const setup = await runCli(['auth', 'setup'], asRoot);
+    expect(setup.code).toBe(0);
+    expect(setup.stdout).toMatch(/robot:reelgraph-api: repoWriter on REPO default\/training/);
   });
 
   it('reelgraph init bootstraps the cluster over gRPC', async () => {
     const r = await runCli(
       ['init', '--pachd-address', address, '--datasets', DATASETS, '--no-download', '--json'],
-      { REELGRAPH_DATA_DIR: path.join(dir, 'unused') },
+      {
+        REELGRAPH_DATA_DIR: path.join(dir, 'unused'),
+        REELGRAPH_PACHD_TOKEN: tokens['reelgraph-init'],
+      },
     );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -97,8 +134,15 @@ describe('reelgraph through gRPC: pachd stand-in, init, ratings → model, reque
   it('a rating batch makes a model; a prediction request is answered with it', async () => {
     pach = await openEngine({
       dataDir: path.join(dir, 'unused'),
-      ...pachdFromEnv({ REELGRAPH_PACHD_ADDRESS: address }),
+      ...pachdFromEnv({
+        REELGRAPH_PACHD_ADDRESS: address,
+        REELGRAPH_PACHD_TOKEN: tokens['reelgraph-api'],
+      }),
     });
+    // the API's robot writes data and reads results, nothing more
+    await expect(pach.deleteRepo('training')).rejects.toThrow(
+      /robot:reelgraph-api is not authorized .* needs role repoOwner on REPO default\/training/,
+    );
     const logs: string[] = [];
     services = await createServices(
       pach,
@@ -181,6 +225,7 @@ describe('reelgraph through gRPC: pachd stand-in, init, ratings → model, reque
         env: {
           ...process.env,
           REELGRAPH_PACHD_ADDRESS: address,
+          REELGRAPH_PACHD_TOKEN: tokens['reelgraph-api'],
           REELGRAPH_DATA_DIR: path.join(dir, 'api-unused'),
           REELGRAPH_DATASETS: DATASETS,
           REELGRAPH_API_TOKENS: '',
@@ -220,7 +265,9 @@ describe('reelgraph through gRPC: pachd stand-in, init, ratings → model, reque
   });
 
   it('reelgraph repos reads the cluster; SIGTERM stops pachd gracefully', async () => {
-    const r = await runCli(['repos', '--pachd-address', address, '--json']);
+    const r = await runCli(['repos', '--pachd-address', address, '--json'], {
+      REELGRAPH_PACHD_TOKEN: tokens['reelgraph-api'],
+    });
     expect(r.code).toBe(0);
     const names = (JSON.parse(r.stdout) as { name?: string; repo?: { name: string } }[]).map(
       (x) => x.name ?? x.repo?.name,

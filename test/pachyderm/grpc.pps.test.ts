@@ -19,7 +19,9 @@ describePpsContract(
   'gRPC client → pachd stand-in → embedded',
   async () => {
     const dir = tempDir();
-    const open = () => grpcStack({ dir, engine: { pps: embeddedPps({ maxDatums: 4 }) } });
+    // the stand-in as `reelgraph pachd` runs it: batching through the worker's gRPC NextDatum
+    const open = () =>
+      grpcStack({ dir, engine: { pps: embeddedPps({ maxDatums: 4, batchTransport: 'grpc' }) } });
     let stack: GrpcStack = await open();
     const target: PpsContractTarget = {
       pach: stack.client,
@@ -33,5 +35,5 @@ describePpsContract(
     };
     return target;
   },
-  { watchJobsSeesEveryState: false },
+  { watchJobsSeesEveryState: false, batchTransport: 'grpc' },
 );

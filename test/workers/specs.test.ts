@@ -69,7 +69,7 @@ describe('pipeline specs', () => {
     expect(spec.resourceRequests).toBeDefined();
   });
 
-  it('predict: cross of streaming "/*" and models "/", `reelgraph worker predict`, no batching in the file', () => {
+  it('predict: cross of streaming "/*" and models "/", `reelgraph worker predict`, datum batching on', () => {
     const spec = parsePipelineSpec(PREDICT);
     expect(spec.pipeline.name).toBe('predict');
     const cross = (spec.input as { cross: { pfs: { repo: string; glob: string } }[] }).cross;
@@ -78,9 +78,9 @@ describe('pipeline specs', () => {
       ['models', '/'],
     ]);
     expect(spec.transform.cmd).toEqual(['reelgraph', 'worker', 'predict']);
-    // a real cluster serves batched datums through the worker's gRPC API, which the SDK does not
-    // speak: the file runs one process per datum; the embedded engine turns batching on
-    expect(spec.transform.datumBatching).toBe(false);
+    // the worker SDK speaks the cluster worker's gRPC NextDatum as well as the embedded
+    // engine's channel: one process answers every request of a job everywhere
+    expect(spec.transform.datumBatching).toBe(true);
   });
 
   it('both run the image of this version', () => {
@@ -90,21 +90,15 @@ describe('pipeline specs', () => {
 });
 
 describe('the specs bootstrap creates', () => {
-  it('turn datum batching on for predict on the embedded engine only', async () => {
+  it('are the files, on the embedded engine and on a cluster alike', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelgraph-specs-'));
     const embedded = await EmbeddedPachyderm.open(dir);
     const cluster = connectPachd('127.0.0.1:1'); // not dialled until a call
     try {
-      const on = (pach: Parameters<typeof pipelineSpecFor>[1], name: string) =>
-        (pipelineSpecFor(name, pach).transform as { datumBatching: boolean }).datumBatching;
-      expect(on(embedded, 'predict')).toBe(true);
-      expect(on(embedded, 'train')).toBeFalsy(); // the train file does not set it (default false)
-      expect(on(cluster, 'predict')).toBe(false);
-      // nothing else differs from the file
-      const { transform: t, ...rest } = pipelineSpecFor('predict', embedded);
-      const { transform: f, ...restFile } = PREDICT;
-      expect(rest).toEqual(restFile);
-      expect({ ...(t as object), datumBatching: false }).toEqual(f);
+      for (const pach of [embedded, cluster]) {
+        expect(pipelineSpecFor('predict', pach, {})).toEqual(PREDICT);
+        expect(pipelineSpecFor('train', pach, {})).toEqual(TRAIN);
+      }
     } finally {
       await cluster.close();
       await embedded.close();
@@ -122,13 +116,31 @@ describe('worker image Dockerfile', () => {
   const finalStage = all.filter((i) => i.getRange().start.line >= finalStart);
   const args = (i: Instruction) => i.getArgumentsContent() ?? '';
 
-  it('is multi-stage on a pinned Node LTS slim base', () => {
+  it('is multi-stage on a base given by ARG NODE_IMAGE, by default a pinned Node LTS slim image', () => {
     expect(froms.length).toBeGreaterThanOrEqual(2);
-    for (const f of froms) {
-      expect(f.getImageName()).toBe('node');
-      // a full version (no floating "22" or "lts" tags), an even (LTS) major ≥ 22, a slim variant
-      expect(f.getImageTag()).toMatch(/^(22|24|26)\.\d+\.\d+-[a-z]+-slim$/);
-    }
+    // every stage starts FROM the build argument …
+    for (const f of froms) expect(args(f).split(/\s+/)[0]).toBe('${NODE_IMAGE}');
+    // … whose default (an ARG before the first FROM) is the official image, fully pinned
+    const arg = all.find((i) => i.getKeyword() === 'ARG' && /^NODE_IMAGE=/.test(args(i)))!;
+    expect(arg.getRange().start.line).toBeLessThan(froms[0].getRange().start.line);
+    const [name, tag] = args(arg)
+      .replace(/^NODE_IMAGE=/, '')
+      .split(':');
+    expect(name).toBe('node');
+    // a full version (no floating "22" or "lts" tags), an even (LTS) major ≥ 22, a slim variant
+    expect(tag).toMatch(/^(22|24|26)\.\d+\.\d+-[a-z]+-slim$/);
+  });
+
+  it('the API image starts from the worker image (ARG WORKER_IMAGE) as `reelgraph serve`', () => {
+    const api = DockerfileParser.parse(fs.readFileSync(path.join(ROOT, 'api/Dockerfile'), 'utf8'));
+    const ins = api.getInstructions();
+    const arg = ins.find((i) => i.getKeyword() === 'ARG')!;
+    expect(args(arg)).toBe(`WORKER_IMAGE=reelgraph/worker:${VERSION}`);
+    expect(args(api.getFROMs()[0])).toBe('${WORKER_IMAGE}');
+    const cmd = ins.find((i) => i.getKeyword() === 'CMD')!;
+    expect(JSON.parse(args(cmd))).toEqual(['reelgraph', 'serve']);
+    const users = ins.filter((i) => i.getKeyword() === 'USER');
+    expect(args(users[users.length - 1])).toBe('node');
   });
 
   it('runs as a non-root user', () => {

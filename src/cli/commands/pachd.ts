@@ -1,15 +1,20 @@
 /**
- * `reelgraph pachd [--data-dir DIR] [--host 127.0.0.1] [--port 1650]`: serves the embedded engine
+ * `reelgraph pachd [--data-dir DIR] [--host 127.0.0.1] [--port 1650] [--auth]
+ * [--finishing-window-ms 50]`: serves the embedded engine
  * of a data directory over Pachyderm 2.x's gRPC protocol (`pfs_v2.API`, the `pps_v2.API` subset,
  * `versionpb_v2.API/GetVersion`, `grpc.health.v1.Health/Check`; src/pachyderm/grpc/server.ts), a
  * pachd stand-in for local clusters-in-a-box and tests. Jobs run in this process, as with
  * `reelgraph serve`. `REELGRAPH_PACHD_TOKEN`, when set, is required from every caller as metadata
- * `authn-token`. The bound address is printed on stderr (`--port 0` picks a free port);
+ * `authn-token`; `--auth` instead turns on Pachyderm auth as a 2.12 pachd has it by default (root
+ * token `REELGRAPH_PACHD_ROOT_TOKEN`, robot tokens, role checks; grpc/auth.ts). Like a real pachd,
+ * a finished commit stays FINISHING for `--finishing-window-ms` (default 50). The bound address is printed on stderr (`--port 0` picks a free port);
  * SIGTERM/SIGINT stop it gracefully (open streams cancelled, calls in flight finished, engine
  * closed, exit code 0).
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Command } from 'commander';
+import { StandInAuth } from '../../pachyderm/grpc/auth';
 import { DEFAULT_PACHD_PORT, startPachdServer } from '../../pachyderm/grpc/server';
 import { openEmbeddedEngine } from '../../services/bootstrap';
 import { UsageError } from '../errors';
@@ -19,7 +24,12 @@ import { DEFAULT_DATA_DIR, resolveDataDir, type DataDirOptions } from '../pach-o
 export interface PachdOptions extends Pick<DataDirOptions, 'dataDir'> {
   host: string;
   port: string;
+  auth?: boolean;
+  finishingWindowMs: string;
 }
+
+/** The default finishing window of `reelgraph pachd`, in ms (see `--finishing-window-ms`). */
+export const DEFAULT_FINISHING_WINDOW_MS = 50;
 
 /**
  * Parses `--port`: a whole number 0–65535.
@@ -36,7 +46,7 @@ export function parsePort(value: string): number {
 export function pachdCommand(io: { stderr: NodeJS.WritableStream } = process): Command {
   return new Command('pachd')
     .description(
-      "Serve the embedded engine over Pachyderm's gRPC API (a pachd stand-in): pfs_v2, pps_v2, versionpb_v2 GetVersion, grpc.health.v1 Check. Point reelgraph at it with REELGRAPH_PACHD_ADDRESS.",
+      "Serve the embedded engine over Pachyderm's gRPC API as a 2.12 pachd does (a pachd stand-in): pfs_v2, pps_v2, versionpb_v2 GetVersion, grpc.health.v1 Check, auth_v2 with --auth, the worker's NextDatum for datum batching. Point reelgraph at it with REELGRAPH_PACHD_ADDRESS.",
     )
     .option(
       '--data-dir <dir>',
@@ -44,23 +54,49 @@ export function pachdCommand(io: { stderr: NodeJS.WritableStream } = process): C
     )
     .option('--host <host>', 'interface to bind (0.0.0.0 for every interface)', '127.0.0.1')
     .option('--port <port>', 'TCP port, 0 for any free port', String(DEFAULT_PACHD_PORT))
+    .option(
+      '--auth',
+      'Pachyderm auth as a 2.12 pachd with auth on: the root token is $REELGRAPH_PACHD_ROOT_TOKEN (16+ characters); robot tokens and role bindings are kept in DATA_DIR/auth.json',
+    )
+    .option(
+      '--finishing-window-ms <ms>',
+      'how long a finished commit stays FINISHING (writes refused) before FINISHED, as on a real pachd; 0 = at once',
+      String(DEFAULT_FINISHING_WINDOW_MS),
+    )
     .action(async (opts: PachdOptions) => {
       const port = parsePort(opts.port);
+      if (!/^\d{1,6}$/.test(opts.finishingWindowMs.trim()))
+        throw new UsageError(
+          `--finishing-window-ms ${JSON.stringify(opts.finishingWindowMs)} is invalid: expected 0-999999 ms`,
+        );
+      const finishingWindowMs = Number(opts.finishingWindowMs);
+      const rootToken = process.env.REELGRAPH_PACHD_ROOT_TOKEN?.trim() ?? '';
+      if (opts.auth && rootToken.length < 16)
+        throw new UsageError(
+          '--auth needs the root token in REELGRAPH_PACHD_ROOT_TOKEN (at least 16 characters)',
+        );
       const host = opts.host.trim();
       if (!host) throw new UsageError('--host must not be empty');
       const dataDir = resolveDataDir(opts);
       fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-      const engine = await openEmbeddedEngine(dataDir);
-      const token = process.env.REELGRAPH_PACHD_TOKEN?.trim() || undefined;
+      // as a cluster: datum batching through the worker's gRPC NextDatum (PPS_WORKER_GRPC_PORT)
+      const engine = await openEmbeddedEngine(dataDir, {
+        finishingWindowMs,
+        pps: { batchTransport: 'grpc' },
+      });
+      const auth = opts.auth
+        ? new StandInAuth({ rootToken, stateFile: path.join(dataDir, 'auth.json') })
+        : undefined;
+      const token = auth ? undefined : process.env.REELGRAPH_PACHD_TOKEN?.trim() || undefined;
       let server;
       try {
-        server = await startPachdServer(engine, { host, port, token });
+        server = await startPachdServer(engine, { host, port, token, auth });
       } catch (e) {
         await engine.close();
         throw e;
       }
       io.stderr.write(
-        `reelgraph pachd: serving pachd's gRPC API on ${server.address} (data: ${dataDir}${token ? ', authn-token required' : ''})\n` +
+        `reelgraph pachd: serving pachd's gRPC API on ${server.address} (data: ${dataDir}${token ? ', authn-token required' : ''}${auth ? ', auth on' : ''})\n` +
           `  use it with REELGRAPH_PACHD_ADDRESS=grpc://${server.address}\n`,
       );
       const running = server;

@@ -3,11 +3,13 @@
  * pipeline` prints them (NAME, VERSION, INPUT, CREATED, STATE / LAST JOB, DESCRIPTION);
  * `pipelines inspect <name>` one pipeline with its effective spec; `pipelines validate <file>`
  * parses a Pachyderm 2.x JSON spec and prints the effective spec (defaults applied) or the
- * field-named error, without touching any data; `pipelines update train --algo A --params JSON`
- * changes the train pipeline of a running service through its API (Pachyderm's UpdatePipeline).
- * `--json` prints PipelineInfo objects with enum names (protojson style).
+ * field-named error, without touching any data; `pipelines apply [--reprocess] [--dry-run]`
+ * creates reelgraph's pipelines or updates those whose spec (or worker image) changed
+ * (services/pipeline-specs.ts); `pipelines update train --algo A --params JSON` changes the train
+ * pipeline of a running service through its API (Pachyderm's UpdatePipeline). `--json` prints
+ * PipelineInfo objects with enum names (protojson style).
  *
- * The data directory is opened read-only: safe next to a running server.
+ * The data directory is opened read-only (but by `apply`): safe next to a running server.
  */
 import * as fs from 'node:fs';
 import { Command } from 'commander';
@@ -18,6 +20,7 @@ import {
   addDataDirOption,
   ago,
   formatTable,
+  resolveEngine,
   withEngine,
   type DataDirOptions,
 } from '../pach-options';
@@ -29,6 +32,8 @@ import {
   type PipelineInfo,
 } from '../../pachyderm';
 import { effectiveSpecJson, parsePipelineSpec } from '../../pachyderm/spec';
+import { PIPELINES, openEngine, pipelineSpecFor } from '../../services/bootstrap';
+import { applyPipelines, workerImageFromEnv } from '../../services/pipeline-specs';
 
 /**
  * An input tree in pachctl's short form (`ShorthandInput`): `repo:glob` (with `@branch` when not
@@ -189,6 +194,41 @@ export function pipelinesCommand(io: CommandIo = process): Command {
     });
   cmd.addCommand(inspect);
 
+  const apply = new Command('apply')
+    .description(
+      "Create reelgraph's pipelines (train, predict) or update the ones whose spec differs, with the worker image of REELGRAPH_WORKER_IMAGE / REELGRAPH_WORKER_PULL_SECRETS; --reprocess reruns every datum.",
+    )
+    .option('--reprocess', 'update even unchanged pipelines and reprocess every datum')
+    .option('--dry-run', 'only print what would be done');
+  addDataDirOption(apply)
+    .option('--json', 'print a JSON array of {name, action, version}')
+    .action(async (_o: unknown, self: Command) => {
+      const opts = self.optsWithGlobals<
+        DataDirOptions & { json?: boolean; reprocess?: boolean; dryRun?: boolean }
+      >();
+      const pach = await openEngine(resolveEngine(opts));
+      try {
+        const image = workerImageFromEnv();
+        const done = await applyPipelines(
+          pach,
+          PIPELINES.map((n) => pipelineSpecFor(n, pach, image)),
+          { reprocess: opts.reprocess, dryRun: opts.dryRun },
+        );
+        io.stdout.write(
+          opts.json
+            ? JSON.stringify(done, null, 2) + '\n'
+            : done
+                .map(
+                  (d) =>
+                    `${d.name}: ${opts.dryRun && d.action !== 'unchanged' ? `would be ${d.action}` : d.action} (version ${d.version})`,
+                )
+                .join('\n') + '\n',
+        );
+      } finally {
+        await pach.close();
+      }
+    });
+  cmd.addCommand(apply);
   const update = new Command('update')
     .description(
       "Change the train pipeline's algorithm and parameters on a running service (its API's updatePipeline: a new pipeline version, reprocess, a new model). The parameters are checked against the algorithm's parameter specs first; nothing changes on error.",

@@ -93,6 +93,13 @@ export type PpsApi = Pick<
 export interface EmbeddedOptions {
   /** Open for reading only (e.g. the CLI next to a running server): no migration, no writes. */
   readonly?: boolean;
+  /**
+   * How long a finished commit stays FINISHING before it is FINISHED, in milliseconds (default 0:
+   * at once). A real pachd has such a window (compaction and validation after FinishCommit) and
+   * refuses writes into the commit during it; the pachd stand-in turns it on so that clients
+   * are tested against it (`reelgraph pachd --finishing-window-ms`).
+   */
+  finishingWindowMs?: number;
   /** Builds the PPS half once the PFS half is open (it may add its own migrations to `db`). */
   pps?: (engine: EmbeddedPachyderm) => PpsApi | Promise<PpsApi>;
   /**
@@ -169,11 +176,14 @@ export class EmbeddedPachyderm implements Pachyderm {
         readonly: options.readonly,
       });
       const pfs = new Pfs(db, blobs);
+      pfs.finishingWindowMs = Math.max(0, options.finishingWindowMs ?? 0);
       // Holding the writer lock first in this process: no write can be in flight, so packs that
       // no metadata references are leftovers of failed or interrupted modifications.
       if (!options.readonly && (unlock as { first?: boolean }).first) {
         await blobs.removeUnreferenced((pack) => pfs.isPackReferenced(pack));
       }
+      // commits a dead process left FINISHING: their window ended with it
+      if (!options.readonly) pfs.finishLeftovers();
       const engine = new EmbeddedPachyderm(
         dir,
         db,

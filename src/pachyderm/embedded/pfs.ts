@@ -71,7 +71,12 @@ export const MAX_DEPTH = 16;
 
 /** A commit state change, emitted as `"commit"` on {@link Pfs.events} after it is committed. */
 export interface CommitEvent {
-  kind: 'started' | 'finished';
+  /**
+   * `finishing`: FinishCommit (or an auto-commit) was accepted, writes are refused from now on;
+   * `finished`: the commit is complete (after the finishing window, see
+   * {@link Pfs.finishingWindowMs}; at once when the window is 0).
+   */
+  kind: 'started' | 'finishing' | 'finished';
   repo: Repo;
   /** The branch the commit was created on (null if none). */
   branch: string | null;
@@ -115,6 +120,15 @@ export class Pfs extends PfsFiles {
   readonly changed = new Signal();
   private pending: CommitEvent[] = [];
   private inTx = false;
+  /**
+   * How long a commit stays FINISHING (`finishing` set, `finished` not yet) after FinishCommit or
+   * an auto-commit, in milliseconds; 0 (default) finishes at once. A real pachd sets `finishing`
+   * in FinishCommit's transaction and `finished` only after its PFS master has compacted and
+   * validated the commit (2.12 `server_commit.go` finishCommit, `master.go`), and refuses writes
+   * in between ("commit X has already finished"); a window > 0 makes the stand-in do the same.
+   */
+  finishingWindowMs = 0;
+  private readonly finishTimers = new Set<NodeJS.Timeout>();
   private readonly closing = new AbortController();
   /** Bytes added to the commit being modified, applied once per modification. */
   private sizeDelta = 0;
@@ -239,6 +253,8 @@ export class Pfs extends PfsFiles {
 
   /** End every subscription and wait (they see an abort); the caller closes the database. */
   close(): void {
+    for (const t of this.finishTimers) clearTimeout(t);
+    this.finishTimers.clear();
     this.closing.abort();
     this.changed.notify();
   }
@@ -339,14 +355,15 @@ export class Pfs extends PfsFiles {
     const b = this.ensureBranch(repoRow, branch.name);
     if (opts.origin === OriginKind.USER && this.isOutputBranch(b.id)) throw outputBranchCommit();
     const head = b.head_seq ? (this.st.commitBySeq.get(b.head_seq) as CommitRow) : null;
-    if (head && head.finished === null) throw parentNotFinished(commitString(this.commitOf(head)));
+    // pachd: a parent must be finishing (or finished), not open (2.12 server_commit.go startCommit)
+    if (head && head.finishing === null) throw parentNotFinished(commitString(this.commitOf(head)));
     let parent = head;
     if (opts.parent) {
       parent = this.resolveCommit(opts.parent);
       if (parent.repo_id !== repoRow.id) {
         throw invalidArgument(`parent ${commitString(this.commitOf(parent))} is in another repo`);
       }
-      if (parent.finished === null) throw parentNotFinished(commitString(this.commitOf(parent)));
+      if (parent.finishing === null) throw parentNotFinished(commitString(this.commitOf(parent)));
     }
     const id = opts.id ?? newId();
     if (!isCommitId(id))
@@ -383,7 +400,7 @@ export class Pfs extends PfsFiles {
     row: CommitRow,
     opts: { description?: string; error?: string; validateDatums?: boolean } = {},
   ): CommitRow {
-    if (row.finished !== null) throw commitAlreadyFinished(commitString(this.commitOf(row)));
+    if (row.finishing !== null) throw commitAlreadyFinished(commitString(this.commitOf(row)));
     let error = opts.error ?? '';
     if (!error && opts.validateDatums) {
       const dup = this.duplicatePath(row.seq);
@@ -391,15 +408,59 @@ export class Pfs extends PfsFiles {
     }
     if (row.depth >= MAX_DEPTH) this.compact(row);
     const now = Date.now();
+    const window = this.finishingWindowMs;
     this.db
       .prepare(
         `UPDATE pfs_commits SET finishing = ?, finished = ?, error = ?,
          description = CASE WHEN ? IS NULL THEN description ELSE ? END WHERE seq = ?`,
       )
-      .run(now, now, error, opts.description ?? null, opts.description ?? null, row.seq);
+      .run(
+        now,
+        window > 0 ? null : now,
+        error,
+        opts.description ?? null,
+        opts.description ?? null,
+        row.seq,
+      );
     const done = this.st.commitBySeq.get(row.seq) as CommitRow;
-    this.queue('finished', done);
+    if (window > 0) {
+      this.queue('finishing', done);
+      const seq = row.seq;
+      const t = setTimeout(() => {
+        this.finishTimers.delete(t);
+        this.completeFinish(seq);
+      }, window);
+      this.finishTimers.add(t);
+    } else {
+      this.queue('finished', done);
+    }
     return done;
+  }
+
+  /**
+   * Ends the finishing window of commit `seq`: sets `finished` and emits `finished`. Does nothing
+   * when the commit is gone, not finishing (its transaction rolled back) or already finished.
+   */
+  private completeFinish(seq: number): void {
+    if (this.closing.signal.aborted) return;
+    this.tx(() => {
+      const row = this.st.commitBySeq.get(seq) as CommitRow | undefined;
+      if (!row || row.finishing === null || row.finished !== null) return;
+      this.db.prepare('UPDATE pfs_commits SET finished = ? WHERE seq = ?').run(Date.now(), seq);
+      this.queue('finished', this.st.commitBySeq.get(seq) as CommitRow);
+    });
+  }
+
+  /**
+   * Finishes every commit left FINISHING by an earlier process (its window timer died with it);
+   * called once when the engine opens for writing. Returns how many there were.
+   */
+  finishLeftovers(): number {
+    const rows = this.db
+      .prepare('SELECT seq FROM pfs_commits WHERE finishing IS NOT NULL AND finished IS NULL')
+      .all() as { seq: number }[];
+    for (const r of rows) this.completeFinish(r.seq);
+    return rows.length;
   }
 
   /** startCommit: the synchronous core of `Pachyderm.startCommit` (see port.ts for the contract). */
@@ -652,13 +713,15 @@ export class Pfs extends PfsFiles {
         let auto = false;
         if (target.id && isCommitId(target.id) && !/[\^~]/.test(target.id)) {
           row = this.resolveCommit(target);
-          if (row.finished !== null) throw commitAlreadyFinished(commitString(this.commitOf(row)));
+          // pachd 2.12 server_file.go: a commit addressed by id that is finishing is finished
+          if (row.finishing !== null) throw commitAlreadyFinished(commitString(this.commitOf(row)));
         } else {
           const branchName = target.branch?.name ?? '';
           const repoRow = this.repoRow(target.repo);
           const b = this.st.branch.get(repoRow.id, branchName) as BranchRow | undefined;
           const head = b?.head_seq ? (this.st.commitBySeq.get(b.head_seq) as CommitRow) : undefined;
-          if (head && head.finished === null) {
+          // an open head takes the write; a finishing or finished one gets a child (one-off commit)
+          if (head && head.finishing === null) {
             row = head;
           } else {
             auto = true;

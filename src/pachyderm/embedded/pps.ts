@@ -77,6 +77,7 @@ import type { CommitEvent, EmbeddedPachyderm, PpsApi } from './index';
 import { PPS_MIGRATIONS } from './pps-schema';
 import {
   BatchProcess,
+  type BatchTransport,
   type DatumOutcome,
   type DatumTask,
   type RunContext,
@@ -105,6 +106,12 @@ export interface PpsOptions {
    * pipeline's next job, ms (default 60 000; 0: it gets `done` when its job has no datum left).
    */
   batchIdleMs?: number;
+  /**
+   * How datum-batching processes ask for datums: `ipc` (default, Node's IPC channel) or `grpc`
+   * (Pachyderm's worker API, `PPS_WORKER_GRPC_PORT` + NextDatum, as in a real cluster; the pachd
+   * stand-in uses it). See runner.ts.
+   */
+  batchTransport?: BatchTransport;
 }
 
 /** A datum-batching process kept between the jobs of one pipeline (see runner.ts). */
@@ -519,12 +526,12 @@ export class Pps extends PpsQueries implements PpsApi {
 
   private onCommit(ev: CommitEvent): void {
     if (this.closed) return;
-    if (
-      ev.kind === 'finished' &&
-      ev.origin === OriginKind.USER &&
-      ev.repo.type === 'user' &&
-      ev.branch
-    ) {
+    // pachd creates a commit's jobs in FinishCommit's transaction (they wait for their inputs
+    // to be FINISHED); with a finishing window that is the `finishing` event
+    const created =
+      ev.kind === 'finishing' ||
+      (ev.kind === 'finished' && this.engine.pfs.finishingWindowMs === 0);
+    if (created && ev.origin === OriginKind.USER && ev.repo.type === 'user' && ev.branch) {
       // synchronously, so the jobs exist when the client's call that finished the commit returns
       try {
         const source = { project: ev.repo.project.name, repo: ev.repo.name, branch: ev.branch };
@@ -825,7 +832,7 @@ export class Pps extends PpsQueries implements PpsApi {
     const pfs = this.engine.pfs;
     pfs.tx(() => {
       const row = pfs.resolveCommit(commit);
-      if (row.finished === null) {
+      if (row.finishing === null) {
         pfs.finishCommitTx(row, {
           error: state === JobState.JOB_SUCCESS ? '' : reason || 'job failed',
         });
@@ -890,7 +897,7 @@ export class Pps extends PpsQueries implements PpsApi {
     // the row's fields (finished, error) only: a full CommitInfo lists every child and
     // subvenance commit, which grows with the history (e.g. a model read by every predict job)
     const outInfo = this.engine.pfs.resolveCommit(outCommit);
-    if (outInfo.finished) {
+    if (outInfo.finishing) {
       // the commit was finished by an earlier process: its error decides
       await this.settle(
         job,
@@ -1256,7 +1263,10 @@ export class Pps extends PpsQueries implements PpsApi {
     }
     const dir = await this.workDir(j);
     await fsp.mkdir(path.join(dir, 'pfs', 'out'), { recursive: true });
-    const proc = new BatchProcess(this.runContext(j, dir, j.signal, `batch-${w}`));
+    const proc = await BatchProcess.create(
+      this.runContext(j, dir, j.signal, `batch-${w}`),
+      this.opts.batchTransport,
+    );
     const warm: WarmProcess = { proc, version: j.job.pipeline_version, dir };
     this.warm.set(key, warm);
     return { warm, fresh: true };

@@ -23,14 +23,23 @@
  * `{type: "datum", datumId, env, pfsRoot}` (the files of that datum are in place, `pfs/out` is
  * empty) or `{type: "done"}`. A `nextDatum` asked when the job has no datum left waits for the
  * pipeline's next job ({@link BatchProcess}); `done` comes when the process is retired.
- * `src/pachyderm/worker-sdk.ts` wraps it.
+ * `src/pachyderm/worker-sdk.ts` wraps it. With the `grpc` transport ({@link BatchTransport}) the
+ * same exchange goes through Pachyderm's worker API instead: the process gets
+ * `PPS_WORKER_GRPC_PORT`, asks with NextDatum{error} and receives the datum's environment; `done`
+ * closes the worker server, which ends the waiting call (worker-grpc.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { DatumFile, DatumInput } from '../datums';
 import type { Transform } from '../types';
-import { BATCHING_ENV, PERMANENT_FAILURE_EXIT_CODE, PFS_ROOT_ENV } from '../worker-sdk';
+import {
+  BATCHING_ENV,
+  PERMANENT_FAILURE_EXIT_CODE,
+  PFS_ROOT_ENV,
+  WORKER_PORT_ENV,
+} from '../worker-sdk';
+import { startWorkerServer, type WorkerServer } from '../worker-grpc';
 
 export { BATCHING_ENV, PFS_ROOT_ENV };
 
@@ -408,6 +417,12 @@ export async function runDatum(ctx: RunContext, task: DatumTask): Promise<DatumO
   };
 }
 
+/**
+ * How a datum-batching process asks for datums: Node's IPC channel (`ipc`, the embedded engine's
+ * own) or, as in a Pachyderm cluster, the worker's gRPC NextDatum (`grpc`, worker-grpc.ts).
+ */
+export type BatchTransport = 'ipc' | 'grpc';
+
 /** Message of the batching protocol from the program: ask for the next datum (see module doc). */
 export type BatchRequest = { type: 'nextDatum'; error?: string };
 /** Message of the batching protocol from the engine: the next datum, or none left. */
@@ -458,23 +473,50 @@ export class BatchProcess {
   private exit: { error?: string } | undefined;
   private readonly ended: Promise<void>;
 
+  /** With the gRPC transport: the worker server, and the NextDatum call waiting for its answer. */
+  private readonly worker: WorkerServer | undefined;
+  private waitingCall: ((env: Record<string, string> | null) => void) | undefined;
+
   /**
    * Starts `ctx.transform.cmd` for datum batching in `ctx.workDir` (its `pfs/out` is created).
    * `ctx` gives the first job's variables; later jobs' come with their datums.
+   * `transport`: `ipc` (default; Node's IPC channel, see the module documentation) or `grpc` (as
+   * a Pachyderm worker: a `pachyderm.worker.Worker/NextDatum` server on 127.0.0.1, its port in
+   * `PPS_WORKER_GRPC_PORT`; worker-grpc.ts).
    */
-  constructor(ctx: RunContext) {
+  static async create(ctx: RunContext, transport: BatchTransport = 'ipc'): Promise<BatchProcess> {
+    if (transport === 'ipc') return new BatchProcess(ctx, undefined);
+    const box: { proc?: BatchProcess } = {};
+    const worker = await startWorkerServer(
+      (error) =>
+        new Promise((resolve) => {
+          const proc = box.proc;
+          if (!proc) return resolve(null);
+          proc.waitingCall = resolve;
+          proc.request({ type: 'nextDatum', ...(error ? { error } : {}) });
+        }),
+    );
+    box.proc = new BatchProcess(ctx, worker);
+    return box.proc;
+  }
+
+  private constructor(ctx: RunContext, worker: WorkerServer | undefined) {
     this.ctx = ctx;
+    this.worker = worker;
     this.pfsRoot = path.join(ctx.workDir, 'pfs');
     this.layout = new PfsLayout(this.pfsRoot);
-    const env = {
+    const env: Record<string, string> = {
       ...baseEnv(ctx, this.pfsRoot),
       PACH_JOB_ID: ctx.jobId,
       PACH_OUTPUT_COMMIT_ID: ctx.outputCommitId,
       PPS_PROJECT_NAME: ctx.project,
       PPS_PIPELINE_NAME: ctx.pipeline,
       [PFS_ROOT_ENV]: this.pfsRoot,
-      [BATCHING_ENV]: 'true',
     };
+    delete env[WORKER_PORT_ENV];
+    delete env.PACH_DATUM_ID;
+    if (worker) env[WORKER_PORT_ENV] = String(worker.port);
+    else env[BATCHING_ENV] = 'true';
     // the process outlives jobs: logs go to the job being served, its timeout applies
     const current = () => this.ctx;
     const live: RunContext = {
@@ -485,19 +527,13 @@ export class BatchProcess {
         return current().datumTimeoutMs;
       },
     };
-    this.spawned = start(live, ctx.transform.cmd, ctx.transform.stdin, env, this.pfsRoot, true);
+    this.spawned = start(live, ctx.transform.cmd, ctx.transform.stdin, env, this.pfsRoot, !worker);
     this.spawned.child.on('message', (msg: unknown) => {
       const m = msg as BatchRequest;
-      if (!m || m.type !== 'nextDatum') return;
-      this.chain = this.chain.then(async () => {
-        await this.finishCurrent(
-          !m.error,
-          m.error ? `datum reported failure: ${m.error}` : undefined,
-        );
-        await this.dispatch();
-      });
+      if (m && m.type === 'nextDatum') this.request(m);
     });
     this.ended = this.spawned.exited.then(async (e) => {
+      this.worker?.close();
       await this.chain.catch(() => undefined);
       const killedFor = this.spawned.killedFor();
       const ok = accepted(ctx.transform, e) && !killedFor;
@@ -509,6 +545,29 @@ export class BatchProcess {
       await this.finishCurrent(ok, this.exit.error);
       this.endJob(this.exit.error);
     });
+  }
+
+  /** A NextDatum from the process: reports the current datum, then dispatches the next. */
+  private request(m: BatchRequest): void {
+    this.chain = this.chain.then(async () => {
+      await this.finishCurrent(
+        !m.error,
+        m.error ? `datum reported failure: ${m.error}` : undefined,
+      );
+      await this.dispatch();
+    });
+  }
+
+  /** Answers the waiting NextDatum (IPC message, or the gRPC call; `done` closes the server). */
+  private send(reply: BatchReply): void {
+    if (!this.worker) {
+      this.spawned.child.send(reply, () => undefined);
+      return;
+    }
+    const answer = this.waitingCall;
+    this.waitingCall = undefined;
+    if (reply.type === 'datum') answer?.(reply.env);
+    else this.worker.close();
   }
 
   /** True until the process exits or is retired or killed: it may be given another job. */
@@ -566,7 +625,7 @@ export class BatchProcess {
       if (this.parked && !this.job) {
         this.parked = false;
         this.ending = true;
-        this.spawned.child.send({ type: 'done' } satisfies BatchReply, () => undefined);
+        this.send({ type: 'done' });
       } else {
         this.kill('retired');
       }
@@ -633,7 +692,7 @@ export class BatchProcess {
         env: datumEnv(this.ctx, task, this.pfsRoot),
         pfsRoot: this.pfsRoot,
       };
-      this.spawned.child.send(reply, () => undefined);
+      this.send(reply);
       return;
     }
   }
@@ -651,9 +710,10 @@ export async function runBatch(
   ctx: RunContext,
   next: () => Promise<DatumTask | null>,
   done: (task: DatumTask, outcome: DatumOutcome) => Promise<void>,
+  transport: BatchTransport = 'ipc',
 ): Promise<BatchServeResult> {
   await fsp.mkdir(path.join(ctx.workDir, 'pfs', 'out'), { recursive: true });
-  const p = new BatchProcess(ctx);
+  const p = await BatchProcess.create(ctx, transport);
   const r = await p.serve(ctx, next, done);
   const exitError = await p.retire();
   return { served: r.served, error: r.error ?? exitError };

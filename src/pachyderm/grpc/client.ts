@@ -7,19 +7,23 @@
  * - `readFile`: GetFile's chunks, concatenated.
  * - `modifyFile` returns the commit written into, which pachd's ModifyFile (answer `Empty`) does
  *   not tell. A commit id is used as is. For a branch head the client first inspects the head:
- *   open → the modification goes into that commit, by id; finished or missing → pachd's own
+ *   open → the modification goes into that commit, by id; FINISHING, finished or missing → pachd's own
  *   one-off commit (`set_commit` = the branch, atomic on pachd's side), then the new commit is
  *   found by walking back from the new head to the child of the previous head. Calls on one branch
  *   are serialised within this client, so the answer is exact for a single writer process; two
- *   processes auto-committing to the same branch at the same instant may get each other's id.
+ *   processes auto-committing to the same branch at the same instant may get each other's id;
+ *   writers that need the exact id with several processes use `commitFiles` (own-commit.ts),
+ *   which writes into a commit it started. A head that finishes between the look and the write
+ *   ("has already finished") is retried with backoff (own-commit.ts `retryWithBackoff`).
  * - `watchJobs` (every state change): pachd's SubscribeJob sends each non-terminal job once only,
  *   and InspectJob{wait} returns only at a terminal state. So the client subscribes to each
- *   pipeline's jobs (all pipelines: ListPipeline, re-listed every second; for a pipeline that
- *   appears later, its jobs so far come from ListJob, as they may have ended before the
- *   subscription began), emits a job when first seen, then polls InspectJob every `watchPollMs` (default 200 ms) and emits each state it sees
- *   change, with an InspectJob{wait} in parallel that delivers the terminal state at once. States
- *   that last less than a poll interval (often STARTING, FINISHING) may be skipped: the states
- *   emitted for a job are in order, each once, ending with its terminal state.
+ *   pipeline's jobs (all pipelines: ListPipeline, re-listed after 1 s, backing off to every 30 s
+ *   while none appears; for a pipeline that appears later, its jobs so far come from ListJob, as
+ *   they may have ended before the subscription began), emits a job when first seen, and its
+ *   terminal state through InspectJob{wait}. By default nothing is polled (pachd streams no
+ *   intermediate job state); with `watchPollMs` > 0 InspectJob is also polled at that interval
+ *   and each state seen to change is emitted. The states emitted for a job are in order, each
+ *   once, ending with its terminal state.
  * - `listJob({state})`: pachd filters with jq; the client filters by state itself (and applies
  *   `number` after the filter).
  * - `JobInfo.inputCommits`: read from `JobInfo.details.input` (details are always requested).
@@ -107,6 +111,9 @@ import {
 } from './codec';
 import { AUTH_METADATA_KEY, CHANNEL_OPTIONS, MAX_MSG_PAYLOAD_SIZE, loadProtos } from './protos';
 import { fromGrpcError } from './status';
+import { retryWithBackoff } from '../own-commit';
+import { assertSupportedVersion } from './version';
+import { CallIterator, PushQueue, sleep } from './streams';
 
 /** Options of {@link connectPachd}. */
 export interface ConnectOptions {
@@ -116,7 +123,11 @@ export interface ConnectOptions {
   caFile?: string;
   /** PEM bytes of extra root certificates (as `caFile`). */
   ca?: Buffer | string;
-  /** Poll interval of {@link GrpcPachyderm.watchJobs} in milliseconds (default 200). */
+  /**
+   * Poll interval of {@link GrpcPachyderm.watchJobs} for a running job's intermediate states, in
+   * milliseconds; default 0: no polling (each job is seen when SubscribeJob sends it and at its
+   * end through InspectJob{wait}, which is all pachd streams).
+   */
   watchPollMs?: number;
 }
 
@@ -191,7 +202,7 @@ export class GrpcPachyderm implements Pachyderm {
   constructor(address: PachdAddress, opts: ConnectOptions = {}) {
     this.address = address;
     this.token = opts.token || undefined;
-    this.pollMs = opts.watchPollMs ?? 200;
+    this.pollMs = opts.watchPollMs ?? 0;
     let creds = grpc.credentials.createInsecure();
     if (address.secure) {
       const extra = opts.caFile ? readCaFile(opts.caFile) : opts.ca;
@@ -290,6 +301,17 @@ export class GrpcPachyderm implements Pachyderm {
       additional: v.additional ?? '',
       gitCommit: v.git_commit ?? '',
     };
+  }
+
+  /**
+   * GetVersion, refusing a pachd older than 2.8.0 (version.ts). Call once at connect.
+   * @returns the version found
+   * @throws PachError FAILED_PRECONDITION naming the version found and the one needed
+   */
+  async checkVersion(): Promise<PachdVersion> {
+    const v = await this.getVersion();
+    assertSupportedVersion(v, this.address.qualified);
+    return v;
   }
 
   /**
@@ -572,31 +594,22 @@ export class GrpcPachyderm implements Pachyderm {
       return target;
     }
     const key = `${target.repo.project.name}/${target.repo.name}.${target.repo.type}@${target.branch!.name}`;
-    return this.serialized(key, async () => {
-      for (let attempt = 0; ; attempt++) {
+    return this.serialized(key, () =>
+      retryWithBackoff(async () => {
         const head = await this.inspectCommit(target).catch((e: unknown) => {
           if (isPachError(e, PachCode.NOT_FOUND)) return null;
           throw e;
         });
-        if (head && !head.finished) {
-          try {
-            await this.sendModifyFile({ repo: target.repo, id: head.commit.id, branch: null }, ops);
-            return head.commit;
-          } catch (e) {
-            // finished between the look and the write: start over (auto-commit)
-            if (
-              attempt < 3 &&
-              isPachError(e, PachCode.FAILED_PRECONDITION) &&
-              /finished/.test((e as Error).message)
-            )
-              continue;
-            throw e;
-          }
+        // open (not even FINISHING): write into it by id. A FINISHING head refuses writes by id
+        // on a real pachd, so it is written through the branch (pachd makes a child commit).
+        if (head && !head.finishing) {
+          await this.sendModifyFile({ repo: target.repo, id: head.commit.id, branch: null }, ops);
+          return head.commit;
         }
         await this.sendModifyFile(target, ops);
         return this.childOf(target, head?.commit.id ?? null);
-      }
-    });
+      }),
+    );
   }
 
   /** The commit on `branch` whose parent is `parentId` (null: the root), walking back from the head. */
@@ -834,6 +847,7 @@ export class GrpcPachyderm implements Pachyderm {
             emit,
             () => undefined,
           );
+          if (this.pollMs <= 0) return;
           void (async () => {
             while (!ctl.signal.aborted && !isTerminalJobState(last)) {
               await sleep(this.pollMs, ctl.signal);
@@ -885,14 +899,17 @@ export class GrpcPachyderm implements Pachyderm {
           watchPipeline(toPipeline(opts.pipeline), false);
         } else {
           void (async () => {
-            for (let first = true; !ctl.signal.aborted; first = false) {
+            // re-listed after 1 s, backing off to 30 s while no pipeline appears
+            for (let first = true, wait = 1000; !ctl.signal.aborted; first = false) {
+              const before = watching.size;
               try {
                 for await (const p of this.listPipeline()) watchPipeline(p.pipeline, !first);
               } catch (e) {
                 if (!ctl.signal.aborted) queue.fail(e);
                 return;
               }
-              await sleep(1000, ctl.signal);
+              wait = watching.size > before ? 1000 : Math.min(30_000, wait * 2);
+              await sleep(first ? 1000 : wait, ctl.signal);
             }
           })();
         }
@@ -963,196 +980,4 @@ export class GrpcPachyderm implements Pachyderm {
     for (const c of [this.pfs, this.pps, this.versionApi, this.health]) c.close();
     this.channel.close();
   }
-}
-
-/**
- * The iterator of one server-streaming call: buffered (the call is paused above 64 queued
- * messages), ends on the stream's end, fails with the call's status as a PachError, and ends
- * quietly when cancelled by `return()`, by `signal` or by the client's `close()`.
- */
-class CallIterator<T> implements AsyncIterableIterator<T> {
-  private readonly queue: T[] = [];
-  private waiter: { resolve(r: IteratorResult<T>): void; reject(e: unknown): void } | null = null;
-  private done = false;
-  private error: unknown;
-  private cancelled = false;
-  private paused = false;
-  private readonly tracked = { cancel: () => this.cancel() };
-
-  constructor(
-    private readonly call: grpc.ClientReadableStream<WireMessage>,
-    private readonly decode: (m: WireMessage) => T,
-    private readonly open: Set<{ cancel(): void }>,
-    private readonly signal?: AbortSignal,
-    /** The pachd's address, named in connection and authentication errors. */
-    private readonly address?: string,
-  ) {
-    open.add(this.tracked);
-    call.on('data', (m: WireMessage) => {
-      let v: T;
-      try {
-        v = this.decode(m);
-      } catch (e) {
-        this.fail(e);
-        return;
-      }
-      if (this.waiter) {
-        const w = this.waiter;
-        this.waiter = null;
-        w.resolve({ value: v, done: false });
-      } else {
-        this.queue.push(v);
-        if (this.queue.length >= 64 && !this.paused) {
-          this.paused = true;
-          call.pause();
-        }
-      }
-    });
-    call.on('end', () => this.finish());
-    call.on('error', (e: unknown) => {
-      if (this.cancelled) this.finish();
-      else this.fail(fromGrpcError(e, this.address));
-    });
-    if (signal?.aborted) this.cancel();
-    else signal?.addEventListener('abort', this.tracked.cancel, { once: true });
-  }
-
-  private cleanup(): void {
-    this.open.delete(this.tracked);
-    this.signal?.removeEventListener('abort', this.tracked.cancel);
-  }
-
-  private finish(): void {
-    if (this.done) return;
-    this.done = true;
-    this.cleanup();
-    if (this.waiter && this.queue.length === 0) {
-      const w = this.waiter;
-      this.waiter = null;
-      if (this.error !== undefined) w.reject(this.takeError());
-      else w.resolve({ value: undefined, done: true });
-    }
-  }
-
-  private fail(e: unknown): void {
-    if (this.done) return;
-    this.error = e;
-    this.finish();
-  }
-
-  private takeError(): unknown {
-    const e = this.error;
-    this.error = undefined;
-    return e;
-  }
-
-  private cancel(): void {
-    if (this.done) return;
-    this.cancelled = true;
-    this.queue.length = 0;
-    this.call.cancel();
-    this.finish();
-  }
-
-  next(): Promise<IteratorResult<T>> {
-    if (this.queue.length) {
-      const value = this.queue.shift()!;
-      if (this.paused && this.queue.length < 16) {
-        this.paused = false;
-        this.call.resume();
-      }
-      return Promise.resolve({ value, done: false });
-    }
-    if (this.error !== undefined) return Promise.reject(this.takeError());
-    if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
-  }
-
-  return(): Promise<IteratorResult<T>> {
-    this.cancel();
-    this.error = undefined;
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = null;
-      w.resolve({ value: undefined, done: true });
-    }
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
-    return this;
-  }
-}
-
-/** An async iterator fed by `push`; `return()` (or `end()`) ends it and calls `onStop` once. */
-class PushQueue<T> implements AsyncIterableIterator<T> {
-  private readonly items: T[] = [];
-  private waiter: { resolve(r: IteratorResult<T>): void; reject(e: unknown): void } | null = null;
-  private ended = false;
-  private error: unknown;
-
-  constructor(private readonly onStop: () => void) {}
-
-  push(v: T): void {
-    if (this.ended) return;
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = null;
-      w.resolve({ value: v, done: false });
-    } else this.items.push(v);
-  }
-
-  fail(e: unknown): void {
-    if (this.ended) return;
-    this.error = e;
-    this.end();
-  }
-
-  end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.onStop();
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = null;
-      if (this.error !== undefined) w.reject(this.error);
-      else w.resolve({ value: undefined, done: true });
-      this.error = undefined;
-    }
-  }
-
-  next(): Promise<IteratorResult<T>> {
-    if (this.items.length) return Promise.resolve({ value: this.items.shift()!, done: false });
-    if (this.error !== undefined) {
-      const e = this.error;
-      this.error = undefined;
-      return Promise.reject(e);
-    }
-    if (this.ended) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
-  }
-
-  return(): Promise<IteratorResult<T>> {
-    this.items.length = 0;
-    this.end();
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
-    return this;
-  }
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,6 +1,6 @@
 /**
  * Loading reelgraph's .proto subset of Pachyderm 2.x (`proto/`: pfs_v2, pps_v2, versionpb_v2,
- * grpc.health.v1) with @grpc/proto-loader, and the channel options pachd uses.
+ * auth_v2, grpc.health.v1) with @grpc/proto-loader, and the channel options pachd uses.
  *
  * The .proto files live next to this module in the sources (`src/pachyderm/grpc/proto`); `tsc`
  * does not copy them, so the compiled module (`dist/pachyderm/grpc`) finds them in the package's
@@ -15,7 +15,13 @@ import * as protoLoader from '@grpc/proto-loader';
 export const AUTH_METADATA_KEY = 'authn-token';
 
 /** The .proto files of the subset, in load order. */
-export const PROTO_FILES = ['pfs.proto', 'pps.proto', 'version.proto', 'health.proto'] as const;
+export const PROTO_FILES = [
+  'pfs.proto',
+  'pps.proto',
+  'version.proto',
+  'health.proto',
+  'auth.proto',
+] as const;
 
 /**
  * pachd's message limit for both directions, client and server: 20 MiB
@@ -89,6 +95,8 @@ export interface PachProtos {
   pps: grpc.ServiceClientConstructor;
   version: grpc.ServiceClientConstructor;
   health: grpc.ServiceClientConstructor;
+  /** `auth_v2.API` (WhoAmI, robot tokens, role bindings; proto/auth.proto). */
+  auth: grpc.ServiceClientConstructor;
 }
 
 let cached: PachProtos | undefined;
@@ -110,12 +118,14 @@ export function loadProtos(): PachProtos {
     pps_v2: { API: grpc.ServiceClientConstructor };
     versionpb_v2: { API: grpc.ServiceClientConstructor };
     grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
+    auth_v2: { API: grpc.ServiceClientConstructor };
   };
   cached = {
     pfs: pkg.pfs_v2.API,
     pps: pkg.pps_v2.API,
     version: pkg.versionpb_v2.API,
     health: pkg.grpc.health.v1.Health,
+    auth: pkg.auth_v2.API,
   };
   return cached;
 }

@@ -19,13 +19,14 @@
  *
  * Optional authentication: with `token` set, every call must carry the metadata `authn-token`
  * equal to it (pachd's `constants.ContextTokenKey`), else `UNAUTHENTICATED`. Health/Check stays
- * open (probes carry no token).
+ * open (probes carry no token). With `auth` instead: Pachyderm's auth as a 2.12 pachd with auth
+ * activated — robot tokens, role bindings, a role check per call, `auth_v2.API` (auth.ts).
  */
 import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { invalidArgument, unimplemented } from '../errors';
+import { PachCode, invalidArgument, isPachError, unimplemented } from '../errors';
 import type { FileOp, Pachyderm } from '../port';
 import type { ProjectRef } from '../refs';
 import {
@@ -56,6 +57,7 @@ import {
 } from './codec';
 import { AUTH_METADATA_KEY, CHANNEL_OPTIONS, MAX_MSG_PAYLOAD_SIZE, loadProtos } from './protos';
 import { toGrpcStatus } from './status';
+import type { StandInAuth } from './auth';
 import { CommitState, OriginKind } from '../types';
 
 /** pachd's default gRPC port (`PORT`, container `api-grpc-port`; shared/pachyderm-api.md §3.1). */
@@ -71,6 +73,16 @@ export interface PachdServerOptions {
   unixSocket?: string;
   /** When set, every call but Health/Check must send metadata `authn-token` with this value. */
   token?: string;
+  /**
+   * Pachyderm auth as a 2.12 pachd with auth activated: robot tokens, role bindings and a role
+   * check on every call, plus `auth_v2.API` (auth.ts). Takes the place of `token`.
+   */
+  auth?: StandInAuth;
+  /**
+   * The version GetVersion reports (default {@link STAND_IN_VERSION}); tests set an old one to
+   * check that clients refuse it.
+   */
+  version?: { major: number; minor: number; micro: number; additional?: string };
   /** Server credentials (default plaintext, as pachd without TLS certificates). */
   credentials?: grpc.ServerCredentials;
 }
@@ -92,7 +104,7 @@ export interface PachdServer {
 /** The version reported by `versionpb_v2.API/GetVersion`: the pachd release the subset follows. */
 export const STAND_IN_VERSION = {
   major: 2,
-  minor: 11,
+  minor: 12,
   micro: 0,
   additional: `-reelgraph.${packageVersion()}`,
   git_commit: '',
@@ -135,8 +147,19 @@ export async function startPachdServer(
   const open = new Set<Tracked>();
   const token = opts.token;
 
+  const auth = opts.auth;
+  auth?.useRepoLookup(async (name) => {
+    const [project, repo] = name.split('/');
+    try {
+      await pach.inspectRepo({ name: repo, project: { name: project }, type: 'user' });
+      return true;
+    } catch (e) {
+      if (isPachError(e, PachCode.NOT_FOUND)) return false;
+      throw e;
+    }
+  });
   const authorized = (call: ServerCall): boolean => {
-    if (!token) return true;
+    if (!token || auth) return true;
     const got = call.metadata.get(AUTH_METADATA_KEY)[0];
     return got !== undefined && String(got) === token;
   };
@@ -155,6 +178,49 @@ export async function startPachdServer(
   const statusError = (e: unknown): grpc.ServiceError => {
     const s = toGrpcStatus(e);
     return Object.assign(new Error(s.details), { ...s, metadata: new grpc.Metadata() });
+  };
+
+  /**
+   * With `auth`: each handler of `impl` first checks the caller's token and role (auth.ts), and a
+   * successful unary call then grants what it implies (the creator owns a new repo). Client
+   * streams (ModifyFile) check themselves once their commit is known.
+   */
+  const guarded = (
+    pkg: string,
+    def: grpc.ServiceDefinition,
+    impl: grpc.UntypedServiceImplementation,
+  ): grpc.UntypedServiceImplementation => {
+    if (!auth) return impl;
+    const out: grpc.UntypedServiceImplementation = {};
+    for (const [name, h] of Object.entries(impl)) {
+      const m = def[name];
+      if (!m || m.requestStream) {
+        out[name] = h;
+        continue;
+      }
+      const handler = h as (call: ServerCall, cb?: grpc.sendUnaryData<WireMessage>) => void;
+      out[name] = ((call: ServerCall, cb?: grpc.sendUnaryData<WireMessage>) => {
+        const check = async () => {
+          if (auth.isOpen(pkg, name)) return undefined;
+          const subject = auth.subjectOf(call.metadata);
+          return auth.authorize(pkg, name, (call as { request: WireMessage }).request, subject);
+        };
+        check().then(
+          (grant) => {
+            if (m.responseStream || !grant) return handler(call, cb);
+            handler(call, (err, res) => {
+              if (!err) grant();
+              cb!(err, res);
+            });
+          },
+          (e: unknown) => {
+            if (m.responseStream) call.emit('error', statusError(e));
+            else cb!(statusError(e));
+          },
+        );
+      }) as Handler;
+    }
+    return out;
   };
 
   /** A unary RPC: `fn` maps the request to the response (errors become statuses). */
@@ -356,6 +422,13 @@ export async function startPachdServer(
         cb(authError(call));
         return;
       }
+      let subject = '';
+      try {
+        if (auth) subject = auth.subjectOf(call.metadata);
+      } catch (e) {
+        cb(statusError(e));
+        return;
+      }
       const t: Tracked = { cancel: () => undefined };
       open.add(t);
       const collected = new ModifyFileCollector();
@@ -373,6 +446,7 @@ export async function startPachdServer(
         const finish = async () => {
           if (failure) throw failure;
           const { commit, ops } = collected.result();
+          await auth?.authorize('pfs_v2', 'ModifyFile', { commit } as WireMessage, subject);
           await pach.modifyFile(commit, ops);
         };
         finish().then(
@@ -510,11 +584,37 @@ export async function startPachdServer(
     ),
   };
 
-  server.addService(protos.pfs.service, pfs);
-  server.addService(protos.pps.service, pps);
-  server.addService(protos.version.service, {
-    GetVersion: unary(async () => STAND_IN_VERSION),
-  });
+  server.addService(protos.pfs.service, guarded('pfs_v2', protos.pfs.service, pfs));
+  server.addService(protos.pps.service, guarded('pps_v2', protos.pps.service, pps));
+  server.addService(
+    protos.version.service,
+    guarded('versionpb_v2', protos.version.service, {
+      GetVersion: unary(async () =>
+        opts.version ? { additional: '', git_commit: '', ...opts.version } : STAND_IN_VERSION,
+      ),
+    }),
+  );
+  if (auth) {
+    const withSubject =
+      (fn: (subject: string, req: WireMessage) => WireMessage): Handler =>
+      (
+        call: grpc.ServerUnaryCall<WireMessage, WireMessage>,
+        cb: grpc.sendUnaryData<WireMessage>,
+      ) => {
+        try {
+          cb(null, fn(auth.subjectOf(call.metadata), call.request));
+        } catch (e) {
+          cb(statusError(e));
+        }
+      };
+    server.addService(protos.auth.service, {
+      WhoAmI: withSubject(auth.api.WhoAmI),
+      GetRobotToken: withSubject(auth.api.GetRobotToken),
+      ModifyRoleBinding: withSubject(auth.api.ModifyRoleBinding),
+      GetRoleBinding: withSubject(auth.api.GetRoleBinding),
+      RevokeAuthToken: withSubject(auth.api.RevokeAuthToken),
+    });
+  }
   server.addService(protos.health.service, {
     Check: (
       _call: grpc.ServerUnaryCall<WireMessage, WireMessage>,

@@ -253,8 +253,9 @@ export function describePfsContract(name: string, open: () => Promise<ContractTa
         await pach.finishCommit(c1);
         const c2 = await pach.startCommit('data@master');
         await pach.finishCommit(c2, { description: 'second' });
-        const i1 = await pach.inspectCommit(c1);
-        const i2 = await pach.inspectCommit(c2);
+        // FINISHED may come a finishing window after FinishCommit (a real pachd's compaction)
+        const i1 = await pach.inspectCommit(c1, { wait: CommitState.FINISHED });
+        const i2 = await pach.inspectCommit(c2, { wait: CommitState.FINISHED });
         expect(i2.parentCommit?.id).toBe(c1.id);
         expect(i1.childCommits.map((c) => c.id)).toEqual([c2.id]);
         expect(i1.description).toBe('first');
@@ -293,7 +294,7 @@ export function describePfsContract(name: string, open: () => Promise<ContractTa
       it('finishes with an error', async () => {
         const c = await pach.startCommit('data@master');
         await pach.finishCommit(c, { error: 'validation failed' });
-        const info = await pach.inspectCommit(c);
+        const info = await pach.inspectCommit(c, { wait: CommitState.FINISHED });
         expect(info.error).toBe('validation failed');
         expect(info.finished).not.toBeNull();
       });
@@ -785,12 +786,12 @@ export function describePfsContract(name: string, open: () => Promise<ContractTa
 
       it('auto-commits on a missing branch and on a finished head, with the head as parent', async () => {
         const c1 = await put('r@master', '/a', '1');
-        const i1 = await pach.inspectCommit(c1);
+        const i1 = await pach.inspectCommit(c1, { wait: CommitState.FINISHED });
         expect(i1.finished).not.toBeNull();
         expect(i1.parentCommit).toBeNull();
         expect(i1.origin.kind).toBe(OriginKind.USER);
         const c2 = await put('r@master', '/b', '2');
-        const i2 = await pach.inspectCommit(c2);
+        const i2 = await pach.inspectCommit(c2, { wait: CommitState.FINISHED });
         expect(c2.id).not.toBe(c1.id);
         expect(i2.parentCommit?.id).toBe(c1.id);
         expect(i2.finished).not.toBeNull();

@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
+  CommitState,
   DatumState,
   JobState,
   PachCode,
@@ -82,6 +83,11 @@ export interface PpsContractLimits {
    * are in order, each once, ending with SUCCESS. Default true: every state, exactly.
    */
   watchJobsSeesEveryState?: boolean;
+  /**
+   * The transport datum-batching processes get (`ipc`: the embedded engine's channel; `grpc`: the
+   * worker's NextDatum, as in a cluster); checked by the datum batching test when set.
+   */
+  batchTransport?: 'ipc' | 'grpc';
 }
 
 /**
@@ -212,7 +218,8 @@ export function describePpsContract(
         expect(job.state).toBe(JobState.JOB_SUCCESS);
         expect(job.dataTotal).toBe(0);
         expect(job.outputCommit.id).toBe(job.job.id);
-        const out = await pach.inspectCommit(`up@${job.job.id}`);
+        // FINISHED once the adapter's finishing window has passed (the stand-in's, as pachd's)
+        const out = await pach.inspectCommit(`up@${job.job.id}`, { wait: CommitState.FINISHED });
         expect(out.finished).not.toBeNull();
         expect(await files(pach, `up@${job.job.id}`)).toEqual({});
       });
@@ -748,25 +755,27 @@ export function describePpsContract(
 
       it('datum batching: one process serves many datums (NextDatum)', async () => {
         await pach.createRepo('in');
+        // the real worker SDK: NextDatum over the adapter's transport (the embedded engine's IPC
+        // channel, or the worker's gRPC API on the stand-in, as in a cluster)
+        const repoRoot = path.resolve(__dirname, '../../..');
+        const sdk = path.join(repoRoot, 'src/pachyderm/worker-sdk.ts');
         const worker = `
           const fs = require('fs');
-          const root = process.env.REELGRAPH_PFS_ROOT || '/pfs';
-          const next = (error) => new Promise((resolve) => {
-            process.once('message', resolve);
-            process.send(error ? { type: 'nextDatum', error } : { type: 'nextDatum' });
-          });
+          const { nextDatum, isBatching } = require(${JSON.stringify(sdk)});
           (async () => {
-            for (;;) {
-              const m = await next();
-              if (m.type !== 'datum') { process.disconnect(); return; }
-              const f = m.env.in;
-              fs.writeFileSync(root + '/out/' + require('path').basename(f), process.pid + ':' + fs.readFileSync(f, 'utf8'));
-              console.log('datum', m.datumId);
+            if (!isBatching()) process.exit(9);
+            for (let d = await nextDatum(); d; d = await nextDatum()) {
+              const f = d.env.in;
+              fs.writeFileSync(d.pfsRoot + '/out/' + require('path').basename(f), process.pid + ':' + fs.readFileSync(f, 'utf8'));
+              console.log('datum', d.datumId, process.env.PPS_WORKER_GRPC_PORT ? 'grpc' : 'ipc');
             }
           })();`;
         await pach.createPipeline({
           pipeline: { name: 'batch' },
-          transform: { cmd: ['node', '-e', worker], datumBatching: true },
+          transform: {
+            cmd: ['node', '-r', path.join(repoRoot, 'scripts/ts-register.js'), '-e', worker],
+            datumBatching: true,
+          },
           input: { pfs: { repo: 'in', glob: '/*' } },
         });
         await specJob(pach, 'batch');
@@ -779,6 +788,10 @@ export function describePpsContract(
         expect(pids.size).toBe(1);
         expect(Object.values(out).map((v) => v.split(':')[1])).toEqual(['1', '2', '3']);
         const logs = await collect(pach.getLogs({ job: { pipeline: 'batch', id: c.id } }));
+        // each adapter says which transport it gives batching processes (see its test file)
+        const transport = logs[0].message.split(' ')[2];
+        expect(logs.every((l) => l.message.endsWith(` ${transport}`))).toBe(true);
+        if (limits.batchTransport) expect(transport).toBe(limits.batchTransport);
         expect(logs.map((l) => l.datumId).sort()).toEqual(
           (await collect(pach.listDatum({ pipeline: 'batch', id: c.id })))
             .map((d) => d.datum.id)

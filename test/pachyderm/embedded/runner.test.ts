@@ -222,6 +222,61 @@ describe('runBatch with the worker SDK', () => {
     expect(logs).toEqual(['a|stdout|did a', 'b|stdout|did b']);
   });
 
+  it("one process serves every datum through the worker's gRPC NextDatum, as in a cluster", async () => {
+    // the real SDK from the sources: it finds PPS_WORKER_GRPC_PORT and no PACH_DATUM_ID
+    const root = path.resolve(__dirname, '../../..');
+    const sdk = path.join(root, 'src/pachyderm/worker-sdk.ts');
+    const worker = `
+      const fs = require('fs');
+      const { nextDatum, isBatching } = require(${JSON.stringify(sdk)});
+      (async () => {
+        if (!isBatching()) process.exit(9);
+        let n = 0;
+        for (let d = await nextDatum(); d; d = await nextDatum(n++ === 0 ? { error: 'bad a' } : {})) {
+          const text = fs.readFileSync(process.env.streaming, 'utf8');
+          fs.writeFileSync(d.pfsRoot + '/out/' + d.datumId, process.pid + ' ' + text);
+          console.log('did', d.datumId, process.env.PPS_WORKER_GRPC_PORT > 0);
+        }
+        console.log('ended');
+      })();`;
+    const queue: DatumTask[] = [
+      { datumId: 'a', inputs: [input('streaming', '/r1', [['/r1', 'h1']])] },
+      { datumId: 'b', inputs: [input('streaming', '/r2', [['/r2', 'h2']])] },
+    ];
+    const logs: string[] = [];
+    const { ctx } = context(
+      {
+        cmd: ['node', '-r', path.join(root, 'scripts/ts-register.js'), '-e', worker],
+        datumBatching: true,
+      },
+      logs,
+    );
+    const outcomes: [string, boolean, string | undefined, string][] = [];
+    const r = await runBatch(
+      ctx,
+      async () => queue.shift() ?? null,
+      async (t, o) => {
+        const files = fs.readdirSync(o.outDir);
+        outcomes.push([
+          t.datumId,
+          o.ok,
+          o.error,
+          files.map((f) => fs.readFileSync(path.join(o.outDir, f), 'utf8')).join(),
+        ]);
+      },
+      'grpc',
+    );
+    expect(r).toEqual({ served: 2, error: undefined });
+    // the error reported with the second NextDatum belongs to the first datum
+    expect(outcomes.map(([d, ok, e]) => [d, ok, e])).toEqual([
+      ['a', false, 'datum reported failure: bad a'],
+      ['b', true, undefined],
+    ]);
+    const pids = outcomes.map(([, , , text]) => text.split(' ')[0]);
+    expect(new Set(pids).size).toBe(1);
+    expect(logs).toEqual(['a|stdout|did a true', 'b|stdout|did b true', '|stdout|ended']);
+  });
+
   it('between datums, only the difference is laid out (shared files stay, others go)', async () => {
     // each datum: one request file + the same model; the worker lists what it sees
     const worker = `

@@ -12,6 +12,7 @@ import {
   type GrpcPachyderm,
 } from '../../../src/pachyderm/grpc/client';
 import { startPachdServer, type PachdServer } from '../../../src/pachyderm/grpc/server';
+import type { StandInAuth } from '../../../src/pachyderm/grpc/auth';
 
 const dirs: string[] = [];
 
@@ -37,18 +38,33 @@ export interface GrpcStack {
   close(): Promise<void>;
 }
 
-/** Opens an engine on `dir` (default: a new temp dir), serves it, connects a client. */
+/**
+ * The finishing window of the stand-in's engine in these suites, in ms: like a real pachd, a
+ * finished commit stays FINISHING (writes refused) this long before it is FINISHED.
+ */
+export const STAND_IN_FINISHING_WINDOW_MS = 30;
+
+/**
+ * Opens an engine on `dir` (default: a new temp dir; finishing window
+ * {@link STAND_IN_FINISHING_WINDOW_MS} unless `engine.finishingWindowMs` says otherwise), serves
+ * it, connects a client.
+ */
 export async function grpcStack(
   opts: {
     dir?: string;
     engine?: EmbeddedOptions;
     token?: string;
+    /** Pachyderm auth on the stand-in (auth.ts); the client then sends `client.token`. */
+    auth?: StandInAuth;
     client?: ConnectOptions;
   } = {},
 ): Promise<GrpcStack> {
   const dir = opts.dir ?? tempDir();
-  const engine = await EmbeddedPachyderm.open(dir, opts.engine);
-  const server = await startPachdServer(engine, { port: 0, token: opts.token });
+  const engine = await EmbeddedPachyderm.open(dir, {
+    finishingWindowMs: STAND_IN_FINISHING_WINDOW_MS,
+    ...opts.engine,
+  });
+  const server = await startPachdServer(engine, { port: 0, token: opts.token, auth: opts.auth });
   const client = connectPachd(`grpc://127.0.0.1:${server.port}`, {
     token: opts.token,
     watchPollMs: 50,

@@ -133,7 +133,7 @@ describe('authentication (authn-token)', () => {
     const version = raw(server, 'version');
     expect((await code(unary(version, 'GetVersion', {})))[0]).toBe('UNAUTHENTICATED');
     const v = await unary(version, 'GetVersion', {}, md('s3cret'));
-    expect([v.major, v.minor]).toEqual([2, 11]);
+    expect([v.major, v.minor]).toEqual([2, 12]);
     expect(v.additional).toMatch(/^-reelgraph\./);
     health.close();
     version.close();
