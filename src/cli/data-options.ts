@@ -14,6 +14,15 @@ import {
   type RatingScale,
 } from '../engine/dataset';
 import { KFold, PredefinedKFold, type Splitter } from '../engine/model-selection';
+import {
+  mergeAttributeRows,
+  parseCatalogueCsv,
+  readBuiltinSideInfo,
+  type AttributeRow,
+  type CatalogueKind,
+  type SideInfo,
+} from '../engine/dataset/side-info';
+import { resolveBuiltin } from '../engine/dataset/builtin';
 import { asUsage, UsageError } from './errors';
 import { randomSeed } from '../engine/random';
 
@@ -29,6 +38,9 @@ export interface DataOptions {
   folds: 'random' | 'predefined';
   seed?: number;
   quiet?: boolean;
+  /** Catalogue CSV files of movies / users (side information), in the order given. */
+  movies?: string[];
+  users?: string[];
 }
 
 /** What the data options resolve to, before any data is read. */
@@ -130,7 +142,47 @@ export function addDataOptions(cmd: Command): Command {
       '--seed <n>',
       'random state of the KFold shuffle, and of the algorithm when it has one and no --param sets it',
       intArg('--seed', 0, 0xffffffff),
+    )
+    .option(
+      '--movies <csv>',
+      'movie attributes (side information): a CSV "movieId,title,genres,year[,…]"; repeatable, a later file overrides (built-in data sets bring their own)',
+      collect,
+      [],
+    )
+    .option(
+      '--users <csv>',
+      'user attributes (side information): a CSV "userId[,attribute…]" e.g. userId,age,gender,occupation,zip; repeatable',
+      collect,
+      [],
     );
+}
+
+/**
+ * The side information of a data set: the built-in data set's own (u.item/u.user, movies.csv…,
+ * when its files are there), then the `--movies`/`--users` files in order, a later row replacing
+ * an earlier one with the same id.
+ * @throws UsageError for a catalogue file that does not exist; DatasetFormatError (file, line,
+ *   field) for a malformed one.
+ */
+export async function loadSideInfo(opts: DataOptions, p: DataPlan): Promise<SideInfo> {
+  const parts: Record<CatalogueKind, Map<string, AttributeRow>[]> = { movies: [], users: [] };
+  if (p.builtin) {
+    const dir = await resolveBuiltin(p.builtin, { datasetsDir: opts.datasetsDir, progress: false });
+    try {
+      const side = readBuiltinSideInfo(p.builtin, dir);
+      parts.movies.push(new Map(side.items));
+      parts.users.push(new Map(side.users));
+    } catch (e) {
+      if (!/ENOENT|cannot read/.test((e as Error).message)) throw e;
+    }
+  }
+  for (const kind of ['movies', 'users'] as const) {
+    for (const file of opts[kind] ?? []) {
+      if (!fs.existsSync(file)) throw new UsageError(`--${kind} ${file}: no such file`);
+      parts[kind].push(parseCatalogueCsv(fs.readFileSync(file, 'utf8'), file, kind));
+    }
+  }
+  return { items: mergeAttributeRows(parts.movies), users: mergeAttributeRows(parts.users) };
 }
 
 /**
@@ -223,6 +275,7 @@ export async function loadData(
   } else {
     data = Dataset.loadFromFile(opts.dataset, p.reader!);
   }
+  data = data.withSideInfo(await loadSideInfo(opts, p));
   if (!opts.quiet) for (const w of data.warnings) io.stderr.write(`warning: ${w}\n`);
   const nRatings = data.folds
     ? data.folds.reduce((s, f) => s + f.test.length, 0)

@@ -198,7 +198,8 @@ export function recommend(
   const k = options.k ?? 10;
   checkK(k);
   const ts = algo.trainset;
-  const u = ts.findUser(String(uid));
+  const ruid = String(uid);
+  const u = ts.findUser(ruid);
   let candidates: Int32Array;
   if (u >= 0 && (options.excludeRated ?? true)) candidates = ts.unratedItems(u);
   else {
@@ -207,7 +208,7 @@ export function recommend(
   }
   const heap = new TopKHeap(k);
   for (let c = 0; c < candidates.length; c++) {
-    heap.offer(clippedEstimate(algo, ts, u, candidates[c]), candidates[c]);
+    heap.offer(clippedEstimate(algo, ts, u, candidates[c], ruid), candidates[c]);
   }
   const n = heap.drainSorted();
   const out: Recommendation[] = new Array(n);
@@ -470,12 +471,19 @@ export function evaluateTopN(
 /**
  * The estimate `algo.predict` returns for inner ids (−1 = unknown): `estimate`, or the default
  * prediction when it throws PredictionImpossible, clipped to the rating scale. Avoids predict's
- * raw-id look-ups and result objects in the candidate loop.
+ * raw-id look-ups and result objects in the candidate loop. `ruid` is passed on (as `predict`
+ * does) so that an algorithm with side information can answer an unknown user from attributes.
  */
-export function clippedEstimate(algo: AlgoBase, ts: Trainset, u: number, i: number): number {
+export function clippedEstimate(
+  algo: AlgoBase,
+  ts: Trainset,
+  u: number,
+  i: number,
+  ruid?: string,
+): number {
   let est: number;
   try {
-    const res = algo.estimate(u, i);
+    const res = algo.estimate(u, i, ruid);
     est = typeof res === 'number' ? res : res.est;
   } catch (err) {
     if (!(err instanceof PredictionImpossible)) throw err;

@@ -14,6 +14,7 @@
  */
 import { mean } from './numeric';
 import type { RatingScale, RawRatings, Testset } from './dataset/raw-ratings';
+import type { SideInfo } from './dataset/side-info';
 
 /** The arrays and id maps that fully describe a trainset (for model files). */
 export interface TrainsetState {
@@ -52,6 +53,8 @@ export class Trainset {
 
   private readonly userIndex: Map<string, number>;
   private readonly itemIndex: Map<string, number>;
+  private side: SideInfo | null = null;
+  private timestamps: Float64Array | null = null;
 
   private constructor(
     private readonly rawUserIds: string[],
@@ -87,9 +90,16 @@ export class Trainset {
    *
    * @param raw the ratings; `indices` selects and orders a subset (e.g. a KFold training part).
    * @param ratingScale the scale the ratings are on.
+   * @param sideInfo attributes of users and items (also of ones without ratings) for algorithms
+   *   that use them (BayesianFM); the others ignore it. Kept by reference as `sideInfo`.
    * @throws RangeError when there are no ratings, or a rating is not finite.
    */
-  static build(raw: RawRatings, ratingScale: RatingScale, indices?: ArrayLike<number>): Trainset {
+  static build(
+    raw: RawRatings,
+    ratingScale: RatingScale,
+    indices?: ArrayLike<number>,
+    sideInfo: SideInfo | null = null,
+  ): Trainset {
     const n = indices ? indices.length : raw.length;
     if (n === 0) throw new RangeError('cannot build a trainset from zero ratings');
     const userIndex = new Map<string, number>();
@@ -128,13 +138,18 @@ export class Trainset {
     const cursor = urOffsets.slice(0, nUsers);
     const urItems = new Int32Array(n);
     const urRatings = new Float64Array(n);
+    const times = raw.timestamps;
+    const urTimes = times ? new Float64Array(n) : null;
     for (let k = 0; k < n; k++) {
       const p = cursor[uOf[k]]++;
       urItems[p] = iOf[k];
       urRatings[p] = rOf[k];
+      if (urTimes) urTimes[p] = times![indices ? indices[k] : k];
     }
     const ts = new Trainset(rawUserIds, rawItemIds, ratingScale, urOffsets, urItems, urRatings);
     ts.fillItemRows(uOf, iOf, rOf);
+    ts.side = sideInfo;
+    ts.timestamps = urTimes;
     return ts;
   }
 
@@ -189,6 +204,22 @@ export class Trainset {
       this.irUsers[p] = uOf[k];
       this.irRatings[p] = rOf[k];
     }
+  }
+
+  /**
+   * Attributes of users and items given to `build` (they may cover users and items without
+   * ratings), or null. Not stored in model files: an algorithm that uses them saves what it needs.
+   */
+  get sideInfo(): SideInfo | null {
+    return this.side;
+  }
+
+  /**
+   * Timestamp of each rating (seconds since the Unix epoch, NaN where unknown) in the order of
+   * `urItems`, when the raw ratings had timestamps; null otherwise (and after a model load).
+   */
+  get urTimestamps(): Float64Array | null {
+    return this.timestamps;
   }
 
   /** True when `u` is the inner id of a user of this trainset. */

@@ -3,7 +3,9 @@
  * rating of one `training` commit and writes the model.
  *
  * Input: `<pfs>/training` (glob `/`: the whole repo is one datum), see `training-data.ts` for the
- * file format and the "last rating wins" rule. Configuration, from the pipeline spec's
+ * ratings files and the "last rating wins" rule, and `catalogue-data.ts` for the movies and
+ * users files (side information, used by algorithms that read it: BayesianFM). Configuration,
+ * from the pipeline spec's
  * `transform.env`:
  * - `REELGRAPH_ALGO`: registry name of the algorithm (default `SVD`);
  * - `REELGRAPH_PARAMS`: a JSON object of hyper-parameters, validated against the algorithm's
@@ -37,7 +39,8 @@ import { ParamError } from '../engine/params';
 import { Trainset } from '../engine/trainset';
 import { MANIFEST_FILE, METRICS_FILE, MODEL_FILE } from './files';
 import { readSettingsDir } from './data-settings';
-import { readTrainingRatings } from './training-data';
+import { listTrainingFiles, readTrainingRatings } from './training-data';
+import { readCatalogue } from './catalogue-data';
 import { packageVersion } from './version';
 
 export { MANIFEST_FILE, METRICS_FILE, MODEL_FILE };
@@ -190,7 +193,15 @@ export function trainModel(
       `under ${inputDir} (rating scale [${ratingScale.join(', ')}]); ` +
       `${merged.duplicatesReplaced} replaced by a later rating of the same (user, movie)`,
   );
-  const data = { ratings: raw, ratingScale };
+  const sideInfo = fs.existsSync(inputDir)
+    ? readCatalogue(inputDir, listTrainingFiles(inputDir))
+    : { users: new Map(), items: new Map() };
+  if (sideInfo.users.size + sideInfo.items.size > 0) {
+    log(
+      `read the catalogue: ${sideInfo.items.size} movies and ${sideInfo.users.size} users with attributes`,
+    );
+  }
+  const data = { ratings: raw, ratingScale, sideInfo };
 
   let holdout: TrainMetrics['holdout'] = null;
   const [holdoutTrainset, testset] = stableSplit(data, {
@@ -210,7 +221,7 @@ export function trainModel(
     );
   }
 
-  const trainset = Trainset.build(raw, ratingScale);
+  const trainset = Trainset.build(raw, ratingScale, undefined, sideInfo);
   const algo = createConfigured(config);
   const t0 = process.hrtime.bigint();
   algo.fit(trainset);

@@ -28,6 +28,17 @@ import { RawRatings, type RatingScale } from '../engine/dataset/raw-ratings';
 import { removeDuplicates } from '../engine/dataset/dataset';
 import { parseDecimal } from '../engine/dataset/reader';
 
+/** The repo folders holding catalogue files (catalogue-data.ts), not ratings, by kind. */
+export const CATALOGUE_DIRS: Readonly<Record<'movies' | 'users', string>> = {
+  movies: '/movies/',
+  users: '/users/',
+};
+
+/** True when a repo path (`/movies/….csv`, `/users/….csv`) is a catalogue file, not ratings. */
+export function isCatalogueFile(repoPath: string): boolean {
+  return repoPath.startsWith(CATALOGUE_DIRS.movies) || repoPath.startsWith(CATALOGUE_DIRS.users);
+}
+
 /** The rating scale of a `training` repo without settings (MovieLens's stars). */
 export const TRAINING_RATING_SCALE: RatingScale = [1, 5];
 

@@ -73,7 +73,7 @@ import { getRanker, isRanker, listRankers } from '../../engine/rankers';
 
 /**
  * The built-in algorithms `compare` runs by default, in Surprise's benchmark order (those that
- * are registered).
+ * are registered), then BayesianFM (the factorization machine with side information).
  */
 export const DEFAULT_COMPARE_ALGORITHMS = [
   'NormalPredictor',
@@ -87,6 +87,7 @@ export const DEFAULT_COMPARE_ALGORITHMS = [
   'KNNWithZScore',
   'KNNBaseline',
   'CoClustering',
+  'BayesianFM',
 ] as const;
 
 /** The options of `reelgraph compare`, as commander parses them. */

@@ -116,9 +116,11 @@ export abstract class AlgoBase {
 
   /**
    * Estimates the rating of inner user `u` for inner item `i` (−1 for an unknown one).
+   * `predict` also passes the raw ids, so that an algorithm with side information (BayesianFM)
+   * can answer a user or item the trainset does not know from its attributes; others ignore them.
    * @throws PredictionImpossible when no estimate can be made.
    */
-  abstract estimate(u: number, i: number): EstimateResult;
+  abstract estimate(u: number, i: number, ruid?: string, riid?: string): EstimateResult;
 
   /** The estimate used when prediction is impossible: the trainset's global mean. */
   defaultPrediction(): number {
@@ -147,7 +149,7 @@ export abstract class AlgoBase {
     let est: number;
     let details: PredictionDetails;
     try {
-      const res = this.estimate(u, i);
+      const res = this.estimate(u, i, ruid, riid);
       if (typeof res === 'number') {
         est = res;
         details = { wasImpossible: false };

@@ -13,6 +13,7 @@ import { NMF } from './nmf';
 import { SlopeOne } from './slope-one';
 import { CoClustering } from './co-clustering';
 import { KNNBasic, KNNWithMeans, KNNWithZScore, KNNBaseline } from './knn';
+import { BayesianFM } from './bayesian-fm';
 
 registerAlgorithm(NormalPredictor);
 registerAlgorithm(BaselineOnly);
@@ -25,10 +26,12 @@ registerAlgorithm(KNNBasic);
 registerAlgorithm(KNNWithMeans);
 registerAlgorithm(KNNWithZScore);
 registerAlgorithm(KNNBaseline);
+registerAlgorithm(BayesianFM);
 
 export { NormalPredictor, BaselineOnly, SVD };
 export { SVDpp, NMF, SlopeOne, CoClustering };
 export { KNNBasic, KNNWithMeans, KNNWithZScore, KNNBaseline };
+export { BayesianFM };
 export * from './base';
 export * from './registry';
 export * from './baselines';

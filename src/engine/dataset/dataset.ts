@@ -14,6 +14,7 @@ import { RawRatings, checkRatingScale, type RatingScale } from './raw-ratings';
 import { Reader, type BuiltinDatasetName } from './reader';
 import { Trainset } from '../trainset';
 import { resolveBuiltin, BUILTIN_DATASETS, type BuiltinOptions } from './builtin';
+import { readBuiltinSideInfo, type SideInfo } from './side-info';
 
 /** One predefined fold: a training part and a test part (Surprise's `(train_file, test_file)`). */
 export interface Fold {
@@ -97,6 +98,7 @@ interface DatasetInit {
   folds: Fold[] | null;
   name: string | null;
   files: string[];
+  sideInfo?: SideInfo | null;
 }
 
 /**
@@ -123,6 +125,11 @@ export class Dataset {
   readonly name: string | null;
   /** The files the ratings were read from (empty for `loadFromRawRatings`). */
   readonly files: readonly string[];
+  /**
+   * Attributes of users and items (`withSideInfo`, `loadBuiltinWithSideInfo`), given to every
+   * trainset built from this data set; null when there are none.
+   */
+  readonly sideInfo: SideInfo | null;
 
   private constructor(init: DatasetInit) {
     this.ratings = init.ratings;
@@ -132,6 +139,7 @@ export class Dataset {
     this.folds = init.folds;
     this.name = init.name;
     this.files = init.files;
+    this.sideInfo = init.sideInfo ?? null;
   }
 
   /**
@@ -276,7 +284,28 @@ export class Dataset {
       folds: this.folds ? [...this.folds] : null,
       name: this.name,
       files: [...this.files],
+      sideInfo: this.sideInfo,
     };
+  }
+
+  /** This data set with `sideInfo` as its users' and items' attributes (null removes them). */
+  withSideInfo(sideInfo: SideInfo | null): Dataset {
+    return new Dataset({ ...this.init(), sideInfo });
+  }
+
+  /**
+   * A built-in data set (its predefined folds when `folds` is true) with its side information:
+   * ml-100k's u.user and u.item, ml-1m's users.dat and movies.dat, ml-latest-small's movies.csv.
+   * @throws the errors of `loadBuiltin`/`loadPredefinedFolds` and `readBuiltinSideInfo`.
+   */
+  static async loadBuiltinWithSideInfo(
+    name: BuiltinDatasetName,
+    opts: BuiltinOptions & { folds?: boolean } = {},
+  ): Promise<Dataset> {
+    const ds = opts.folds
+      ? await Dataset.loadPredefinedFolds(name, opts)
+      : await Dataset.loadBuiltin(name, opts);
+    return ds.withSideInfo(readBuiltinSideInfo(name, await resolveBuiltin(name, opts)));
   }
 
   /** Number of ratings (after duplicates were removed). */
@@ -289,7 +318,7 @@ export class Dataset {
    * @throws RangeError when the dataset holds no rating.
    */
   buildFullTrainset(): Trainset {
-    return Trainset.build(this.ratings, this.ratingScale);
+    return Trainset.build(this.ratings, this.ratingScale, undefined, this.sideInfo);
   }
 }
 

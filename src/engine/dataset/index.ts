@@ -40,3 +40,17 @@ export {
   type Movie,
   type User,
 } from './metadata';
+export {
+  parseCatalogueCsv,
+  mergeAttributeRows,
+  readBuiltinSideInfo,
+  formatCatalogueCsv,
+  emptySideInfo,
+  CATALOGUE_HEADERS,
+  MAX_CATALOGUE_COLUMNS,
+  MAX_CATALOGUE_FIELD,
+  type SideInfo,
+  type AttributeRow,
+  type AttributeRows,
+  type CatalogueKind,
+} from './side-info';

@@ -471,7 +471,9 @@ export abstract class BaseSearchCV {
     }
     this.cvResults = table as CvResults;
     if (this.refit) {
-      this.bestEstimator[this.refit]!.fit(Trainset.build(data.ratings, data.ratingScale));
+      this.bestEstimator[this.refit]!.fit(
+        Trainset.build(data.ratings, data.ratingScale, undefined, data.sideInfo),
+      );
     }
     return this;
   }

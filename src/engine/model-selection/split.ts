@@ -10,6 +10,7 @@
  */
 import { Trainset } from '../trainset';
 import type { RatingScale, RawRatings, Testset } from '../dataset/raw-ratings';
+import type { SideInfo } from '../dataset/side-info';
 import { getRng, type RandomStateLike } from '../random';
 
 /** What splitters need of a data set (a `Dataset` fits): its ratings and rating scale. */
@@ -24,6 +25,8 @@ export interface SplitData {
     readonly train: RawRatings;
     readonly test: RawRatings;
   }> | null;
+  /** Attributes of users and items, given to every trainset built (for BayesianFM); optional. */
+  readonly sideInfo?: SideInfo | null;
 }
 
 /** One split: the trainset to fit on and the testset to measure on. */
@@ -63,7 +66,7 @@ function* indexSplits(
 ): Generator<Split> {
   for (const [train, test] of indices) {
     yield [
-      Trainset.build(data.ratings, data.ratingScale, train),
+      Trainset.build(data.ratings, data.ratingScale, train, data.sideInfo),
       data.ratings.subset(test).toTestset(),
     ];
   }
@@ -272,7 +275,10 @@ export class PredefinedKFold implements Splitter {
   /** @throws Error when `data` has no predefined folds. */
   *split(data: SplitData): Generator<Split> {
     for (const fold of foldsOf(data)) {
-      yield [Trainset.build(fold.train, data.ratingScale), fold.test.toTestset()];
+      yield [
+        Trainset.build(fold.train, data.ratingScale, undefined, data.sideInfo),
+        fold.test.toTestset(),
+      ];
     }
   }
 
@@ -356,7 +362,7 @@ export function stableSplit(data: SplitData, opts: StableSplitOptions = {}): Spl
     (h < limit ? test : train).push(k);
   }
   return [
-    Trainset.build(ratings.subset(train), data.ratingScale),
+    Trainset.build(ratings.subset(train), data.ratingScale, undefined, data.sideInfo),
     ratings.subset(test).toTestset(),
   ];
 }
