@@ -162,7 +162,8 @@ describe('reelgraph through gRPC: pachd stand-in, init, ratings → model, reque
 
     // predict reads `models`: the service publishes the new model there (through gRPC)
     for (const t0 = Date.now(); services.models.currentVersion() !== batch.commit;) {
-      if (Date.now() - t0 > 60_000) throw new Error(`train@${batch.commit} not served`);
+      if (Date.now() - t0 > 60_000)
+        throw new Error(`train@${batch.commit} not served; services said: ${logs.join(' | ')}`);
       await new Promise((r) => setTimeout(r, 25));
     }
     const receipt = await services.predictions.requestPredictions([

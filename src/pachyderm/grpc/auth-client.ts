@@ -105,11 +105,15 @@ export class AuthClient {
   }
 }
 
-/** Names of reelgraph's repos (services/config.ts defaults: training, streaming, train, predict). */
+/**
+ * Names of reelgraph's repos (services/config.ts defaults: training, streaming, models, train,
+ * predict).
+ */
 export interface ReelgraphRepos {
   project?: string;
   trainingRepo?: string;
   streamingRepo?: string;
+  modelsRepo?: string;
   trainRepo?: string;
   predictRepo?: string;
 }
@@ -120,7 +124,8 @@ export interface ReelgraphRepos {
  *   repos and the pipelines, and pachd makes it repoOwner of what it creates (so it can also
  *   update the pipelines later, `reelgraph pipelines apply`);
  * - the API's robot (`apiRobot`): `repoWriter` on the input repos (rating batches into
- *   `training`, prediction requests into `streaming`), `repoReader` on the pipelines' output
+ *   `training`, prediction requests into `streaming` and their retirement, the serving model into
+ *   `models`: services/model-publisher.ts), `repoReader` on the pipelines' output
  *   repos (`train`: models, metrics; `predict`: answers, jobs).
  * The pipelines need nothing here: pachd gives each pipeline's principal repoReader on its
  * inputs and repoWriter on its output when it is created.
@@ -136,6 +141,7 @@ export function reelgraphRoleBindings(
     { resource: { type: 'PROJECT', name: project }, principal: init, roles: ['projectWriter'] },
     { resource: repo(opts.trainingRepo ?? 'training'), principal: api, roles: ['repoWriter'] },
     { resource: repo(opts.streamingRepo ?? 'streaming'), principal: api, roles: ['repoWriter'] },
+    { resource: repo(opts.modelsRepo ?? 'models'), principal: api, roles: ['repoWriter'] },
     { resource: repo(opts.trainRepo ?? 'train'), principal: api, roles: ['repoReader'] },
     { resource: repo(opts.predictRepo ?? 'predict'), principal: api, roles: ['repoReader'] },
   ];

@@ -169,6 +169,7 @@ describe('the stand-in with Pachyderm auth on', () => {
       'pachctl auth set project default projectWriter robot:reelgraph-init',
       'pachctl auth set repo training repoWriter robot:reelgraph-api --project default',
       'pachctl auth set repo streaming repoWriter robot:reelgraph-api --project default',
+      'pachctl auth set repo models repoWriter robot:reelgraph-api --project default',
       'pachctl auth set repo train repoReader robot:reelgraph-api --project default',
       'pachctl auth set repo predict repoReader robot:reelgraph-api --project default',
     ]);
