@@ -22,7 +22,7 @@ const ROOT = path.resolve(__dirname, '../..');
 const DATASETS =
   process.env.REELGRAPH_DATASETS ?? path.resolve(__dirname, '../../../shared/datasets');
 const CHROMIUM = '/usr/bin/chromium';
-/** Where the screenshots go (CI keeps this folder as artifacts; README "Web console"). */
+/** Where the screenshots go (CI keeps this folder as artifacts; docs/console.md). */
 const SHOTS = path.join(ROOT, 'artifacts', 'console');
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 /** The server requires this token for mutations and subscriptions; the console signs in with it. */

@@ -1,5 +1,5 @@
 /**
- * A custom algorithm (the plugin test/fixtures/plugins/item-mean.js, the README's example) works
+ * A custom algorithm (the plugin test/fixtures/plugins/item-mean.js, the example of docs/engine.md, "Custom algorithms") works
  * everywhere a built-in one does: the registry, crossValidate, GridSearchCV, compareAlgorithms,
  * model files, top-N recommendations. Expected figures are computed here by hand from the
  * formula, over the same KFold indices.

@@ -682,7 +682,7 @@ describe('the configuration the code reads', () => {
         for (const name of envNames(c, rendered[target])) if (!tokens.has(name)) unread.add(name);
         for (const e of c.env ?? []) {
           if (e.valueFrom?.secretKeyRef) {
-            // the init Job's robot token has a key of its own (least privilege, README)
+            // the init Job's robot token has a key of its own (least privilege, docs/cluster.md)
             const key =
               obj.kind === 'Job' && e.name === 'REELGRAPH_PACHD_TOKEN'
                 ? 'REELGRAPH_PACHD_INIT_TOKEN'
