@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import 'reflect-metadata';
+import { loadRanker } from '../../src/engine/rankers';
 import { loadModel } from '../../src/engine/model-file';
 import { loadConfig } from '../../src/server/config';
 import { createLogger } from '../../src/server/logging';
@@ -217,18 +218,24 @@ test('takes a catalogue and half-star ratings, trains, answers and recommends wi
   expect(p.predict.estimate).toBe(await estimateOf(firstModel, 'u3', 'm1'));
 
   const recs = await gql<{
-    recommendations: { items: { movieId: string; title: string; score: number }[] };
-  }>('{ recommendations(userId: "u3", first: 2) { items { movieId title score } } }');
-  // u3 rated m2 and m3: the two others, best first, with their catalogue titles
-  const want = await Promise.all(
-    ['m1', 'm4'].map(async (m) => ({ m, est: await estimateOf(firstModel, 'u3', m) })),
+    recommendations: {
+      rankedBy: string;
+      items: { movieId: string; title: string; score: number }[];
+    };
+  }>('{ recommendations(userId: "u3", first: 2) { rankedBy items { movieId title score } } }');
+  // u3 rated m2 and m3: the two others, best first, with their catalogue titles, ranked by the
+  // ranker the train pipeline fits beside the model (EASE by default), read from the same version
+  const ranker = loadRanker(
+    await api!.pach.readFile({ commit: { repo: 'train', id: firstModel }, path: '/ranker.rgr' }),
   );
-  want.sort((a, b) => b.est - a.est);
+  expect(recs.recommendations.rankedBy).toBe(ranker.name);
+  const own = ranker.rank('u3', 2);
+  expect(own.items.map((i) => i.iid).sort()).toEqual(['m1', 'm4']);
   expect(recs.recommendations.items).toEqual(
-    want.map((w) => ({
-      movieId: w.m,
-      title: MOVIES.find((x) => x.id === w.m)!.title,
-      score: w.est,
+    own.items.map((w) => ({
+      movieId: w.iid,
+      title: MOVIES.find((x) => x.id === w.iid)!.title,
+      score: w.score,
     })),
   );
 
