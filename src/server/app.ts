@@ -310,6 +310,7 @@ export async function createServer(opts: CreateServerOptions): Promise<RunningSe
       maxItems: limits.maxItems,
       maxJsonDepth: limits.maxJsonDepth,
       authenticator,
+      storage: opts.storage,
     }),
   );
   app.use(modelDownloadRouter(services, authenticator));

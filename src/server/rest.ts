@@ -38,13 +38,15 @@ import {
   ServiceError,
   ValidationError,
 } from '../services/errors';
+import type { StorageStatus } from '../pachyderm/embedded/storage';
 import { StorageFullError } from '../pachyderm/storage-error';
+import { validatePairs } from '../services/validation';
 import type { Authenticator } from './auth';
 import { depthVerifier } from './json-limits-express';
 import { tokenNames } from './logging';
 
 /** What the REST routes need from the services. */
-export type RestServices = Pick<Services, 'ratings' | 'predictions' | 'models'>;
+export type RestServices = Pick<Services, 'config' | 'ratings' | 'predictions' | 'models'>;
 
 /** A request id as the predictions service issues it. */
 export const REQUEST_ID_PATTERN = /^[0-9a-f]{32}$/;
@@ -240,6 +242,8 @@ export function restRouter(
     maxItems: number;
     maxJsonDepth: number;
     authenticator: Authenticator;
+    /** The data directory's storage (embedded engine only): a full one is 507 before 503. */
+    storage?: () => StorageStatus | undefined;
   },
 ): Router {
   const router = Router();
@@ -317,9 +321,20 @@ export function restRouter(
     json,
     route(async (req) => {
       const lines = parseLines(body(req).data, ['userId', 'movieId'], 0, opts.maxItems);
-      // the Flask contract: no model yet → 503 at once (GraphQL's requestPredictions waits)
+      // the Flask contract: no model yet → 503 at once (GraphQL's requestPredictions waits),
+      // after the checks that would refuse the request anyway: bad lines (400), then a data
+      // directory below its free-space floor or full (507)
       if (services.models.currentVersion() === null) {
-        if (lines.issues.length) throw new ValidationError('data', lines.issues);
+        await submit(lines, async (pairs) => validatePairs(pairs, services.config));
+        const storage = opts.storage?.();
+        if (storage?.full) {
+          throw new StorageFullError(
+            storage.dataDir,
+            storage.freeBytes,
+            storage.minFreeBytes,
+            storage.freeBytes !== null && storage.freeBytes < storage.minFreeBytes,
+          );
+        }
         throw new ModelNotReadyError(
           'no model is available yet: the first train job has not finished; retry when GET /readyz answers 200',
         );
