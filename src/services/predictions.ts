@@ -461,11 +461,33 @@ export class Predictions implements PredictionsService {
       void jobs.return();
     });
     const pipeline = this.config.predictRepo;
+    // The loops below take events as fast as they come (a consumer that awaited each settle
+    // would let the bus's buffer overflow under a burst, e.g. the watch's replay after a
+    // restart); the commits to settle wait in a set, settled one at a time by one drain.
+    const pending = new Set<string>();
+    let draining = false;
+    const drain = async () => {
+      if (draining) return;
+      draining = true;
+      try {
+        for (let next = pending.values().next(); !next.done; next = pending.values().next()) {
+          pending.delete(next.value);
+          if (stopSignal.aborted) return;
+          await this.settle(next.value);
+        }
+      } finally {
+        draining = false;
+      }
+    };
+    const settleLater = (commitId: string) => {
+      pending.add(commitId);
+      void drain();
+    };
     await Promise.all([
       (async () => {
         for await (const ci of commits) {
           if (!ci.error) this.retirer?.schedule(ci.commit.id);
-          await this.settle(ci.commit.id);
+          settleLater(ci.commit.id);
         }
       })(),
       (async () => {
@@ -473,7 +495,7 @@ export class Predictions implements PredictionsService {
           // a terminal job's output commit is normally finished in the same transaction; a job
           // stopped before it started has no output commit: its state change is the only event
           if (j.job.pipeline.name === pipeline && isTerminalJobState(j.state)) {
-            await this.settle(j.job.id);
+            settleLater(j.job.id);
           }
         }
       })(),

@@ -31,7 +31,74 @@ export type Topics = {
 /** The typed PubSub. */
 export type EventBus = ReturnType<typeof createEventBus>;
 
-/** A new, empty PubSub with the {@link Topics}. */
-export function createEventBus() {
-  return createPubSub<Topics>();
+/**
+ * An event target whose dispatch reaches every listener even when one throws. A subscriber that
+ * does not keep up (more than 1 024 events waiting in its repeater: a stalled WebSocket client)
+ * makes its own listener throw RepeaterOverflowError; with a plain EventTarget that error would
+ * escape as an uncaught exception and stop the publisher (the upstream watch). Here that
+ * subscriber misses the event, the others get it, and `onListenerError` is told.
+ */
+export class IsolatingEventTarget {
+  private readonly listeners = new Map<string, Set<EventListenerOrEventListenerObject>>();
+
+  /** @param onListenerError called with the event type and the error a listener threw */
+  constructor(private readonly onListenerError: (type: string, error: unknown) => void) {}
+
+  /** Adds `listener` for events of `type` (once per listener, as EventTarget does). */
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null): void {
+    if (!listener) return;
+    let set = this.listeners.get(type);
+    if (!set) this.listeners.set(type, (set = new Set()));
+    set.add(listener);
+  }
+
+  /** Removes `listener` for events of `type`; the type's entry goes with its last listener. */
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null): void {
+    const set = this.listeners.get(type);
+    if (!set || !listener) return;
+    set.delete(listener);
+    if (set.size === 0) this.listeners.delete(type);
+  }
+
+  /** Calls every listener of `event.type`, each in its own try/catch. @returns true */
+  dispatchEvent(event: Event): boolean {
+    const set = this.listeners.get(event.type);
+    if (!set) return true;
+    for (const l of [...set]) {
+      try {
+        if (typeof l === 'function') l(event);
+        else l.handleEvent(event);
+      } catch (e) {
+        this.onListenerError(event.type, e);
+      }
+    }
+    return true;
+  }
+}
+
+/** Events missed by subscribers that did not keep up, per topic (since the process started). */
+export const missedEvents = new Map<string, number>();
+
+/**
+ * A new, empty PubSub with the {@link Topics}, on an {@link IsolatingEventTarget}.
+ * @param onListenerError told when a subscriber misses an event (default: counted in
+ *   {@link missedEvents} and, the first time for a topic, a process warning)
+ */
+export function createEventBus(
+  onListenerError: (type: string, error: unknown) => void = (type, error) => {
+    const n = (missedEvents.get(type) ?? 0) + 1;
+    missedEvents.set(type, n);
+    if (n === 1) {
+      process.emitWarning(
+        `a subscriber of ${type} missed an event: ${(error as Error)?.message ?? String(error)}`,
+        'ReelgraphEventBus',
+      );
+    }
+  },
+) {
+  return createPubSub<Topics>({
+    eventTarget: new IsolatingEventTarget(onListenerError) as unknown as NonNullable<
+      Parameters<typeof createPubSub<Topics>>[0]
+    >['eventTarget'],
+  });
 }
