@@ -2,7 +2,6 @@
  * The upstream watches of a process: ONE stream per source, whatever the number of subscribers,
  * fanned out through the event bus (pubsub.ts):
  * - `subscribeCommit(train, FINISHED)` → TRAIN_COMMIT_FINISHED (the model publisher);
- * - `subscribeCommit(models, FINISHED)` → MODELS_COMMIT_FINISHED (the model registry swaps models);
  * - `subscribeCommit(predict, FINISHED)` → PREDICT_COMMIT_FINISHED (prediction results);
  * - `subscribeCommit(repo, STARTED)` of each user repo (training, streaming, train, predict) →
  *   COMMIT_CREATED, each commit once, only those created since the watch started;
@@ -67,11 +66,6 @@ export class UpstreamWatch {
       this.follow(`commits of ${this.config.trainRepo}`, () =>
         this.commits(this.config.trainRepo, (ci) =>
           this.events.publish('TRAIN_COMMIT_FINISHED', ci),
-        ),
-      ),
-      this.follow(`commits of ${this.config.modelsRepo}`, () =>
-        this.commits(this.config.modelsRepo, (ci) =>
-          this.events.publish('MODELS_COMMIT_FINISHED', ci),
         ),
       ),
       this.follow(`commits of ${this.config.predictRepo}`, () =>
