@@ -102,8 +102,11 @@ export class Trainset {
   ): Trainset {
     const n = indices ? indices.length : raw.length;
     if (n === 0) throw new RangeError('cannot build a trainset from zero ratings');
-    const userIndex = new Map<string, number>();
-    const itemIndex = new Map<string, number>();
+    // Inner ids by first appearance, through the interned codes (a table per distinct id, never a
+    // map per rating).
+    const { userCodes, userIds, itemCodes, itemIds } = raw.interned();
+    const innerOfUser = new Int32Array(userIds.length).fill(-1);
+    const innerOfItem = new Int32Array(itemIds.length).fill(-1);
     const rawUserIds: string[] = [];
     const rawItemIds: string[] = [];
     const uOf = new Int32Array(n);
@@ -112,20 +115,20 @@ export class Trainset {
     for (let k = 0; k < n; k++) {
       const j = indices ? indices[k] : k;
       const r = raw.ratings[j];
+      const uc = userCodes[j];
+      const ic = itemCodes[j];
       if (!Number.isFinite(r)) {
-        throw new RangeError(`rating ${k} (user ${raw.users[j]}, item ${raw.items[j]}) is ${r}`);
+        throw new RangeError(`rating ${k} (user ${userIds[uc]}, item ${itemIds[ic]}) is ${r}`);
       }
-      let u = userIndex.get(raw.users[j]);
-      if (u === undefined) {
-        u = rawUserIds.length;
-        userIndex.set(raw.users[j], u);
-        rawUserIds.push(raw.users[j]);
+      let u = innerOfUser[uc];
+      if (u < 0) {
+        u = innerOfUser[uc] = rawUserIds.length;
+        rawUserIds.push(userIds[uc]);
       }
-      let i = itemIndex.get(raw.items[j]);
-      if (i === undefined) {
-        i = rawItemIds.length;
-        itemIndex.set(raw.items[j], i);
-        rawItemIds.push(raw.items[j]);
+      let i = innerOfItem[ic];
+      if (i < 0) {
+        i = innerOfItem[ic] = rawItemIds.length;
+        rawItemIds.push(itemIds[ic]);
       }
       uOf[k] = u;
       iOf[k] = i;

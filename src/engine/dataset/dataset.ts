@@ -8,7 +8,6 @@
  * Duplicate (user, item) pairs: the last one wins. The surviving rating keeps the position of the
  * last occurrence; `duplicates` counts the ratings removed and `warnings` says so in words.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RawRatings, checkRatingScale, type RatingScale } from './raw-ratings';
 import { Reader, type BuiltinDatasetName } from './reader';
@@ -37,34 +36,45 @@ export interface Deduplicated {
 /**
  * Removes duplicate (user, item) pairs: the last occurrence wins and stays where it is; earlier
  * ones are dropped. Returns `raw` itself when there is no duplicate.
+ *
+ * Without a map of pairs (a `Map` holds at most 2^24 entries, fewer than ml-25m's ratings): the
+ * ratings are put in user order by a stable counting sort of their interned user codes, then each
+ * user's ratings are walked in file order with a stamp per item (`seenBy[i] = u`, `lastAt[i] = k`),
+ * so a repeated item marks the earlier rating dropped. O(n + users + items) time; two `Int32Array`s
+ * of n entries and two of the items.
  */
 export function removeDuplicates(raw: RawRatings): Deduplicated {
   const n = raw.length;
-  // Dense ids for users and items, then one numeric key per pair (u · nItems + i is computed
-  // after the first pass, when nItems is known): no string is built per rating.
-  const userIds = new Map<string, number>();
-  const itemIds = new Map<string, number>();
-  const uOf = new Int32Array(n);
-  const iOf = new Int32Array(n);
-  for (let k = 0; k < n; k++) {
-    let u = userIds.get(raw.users[k]);
-    if (u === undefined) userIds.set(raw.users[k], (u = userIds.size));
-    let i = itemIds.get(raw.items[k]);
-    if (i === undefined) itemIds.set(raw.items[k], (i = itemIds.size));
-    uOf[k] = u;
-    iOf[k] = i;
+  const { userCodes, userIds, itemCodes, itemIds } = raw.interned();
+  const nU = userIds.length;
+  const nI = itemIds.length;
+  // Counting sort of positions by user code (stable: file order within a user).
+  const start = new Int32Array(nU + 1);
+  for (let k = 0; k < n; k++) start[userCodes[k] + 1]++;
+  for (let u = 0; u < nU; u++) start[u + 1] += start[u];
+  const order = new Int32Array(n);
+  const cursor = start.slice(0, nU);
+  for (let k = 0; k < n; k++) order[cursor[userCodes[k]]++] = k;
+  const seenBy = new Int32Array(nI).fill(-1);
+  const lastAt = new Int32Array(nI);
+  const dropped = new Uint8Array(n);
+  let duplicates = 0;
+  for (let u = 0; u < nU; u++) {
+    for (let p = start[u]; p < start[u + 1]; p++) {
+      const k = order[p];
+      const i = itemCodes[k];
+      if (seenBy[i] === u) {
+        dropped[lastAt[i]] = 1;
+        duplicates++;
+      } else seenBy[i] = u;
+      lastAt[i] = k;
+    }
   }
-  const nItems = itemIds.size;
-  const last = new Map<number, number>();
-  for (let k = 0; k < n; k++) last.set(uOf[k] * nItems + iOf[k], k);
-  const distinct = last.size;
-  if (distinct === n) return { raw, duplicates: 0 };
-  const keep = new Int32Array(distinct);
+  if (duplicates === 0) return { raw, duplicates: 0 };
+  const keep = new Int32Array(n - duplicates);
   let m = 0;
-  for (let k = 0; k < n; k++) {
-    if (last.get(uOf[k] * nItems + iOf[k]) === k) keep[m++] = k;
-  }
-  return { raw: raw.subset(keep), duplicates: n - distinct };
+  for (let k = 0; k < n; k++) if (!dropped[k]) keep[m++] = k;
+  return { raw: raw.subset(keep), duplicates };
 }
 
 function duplicateWarning(source: string, count: number): string {
@@ -75,18 +85,7 @@ function duplicateWarning(source: string, count: number): string {
 }
 
 function readRatingsFile(file: string, reader: Reader): RawRatings {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(
-      code === 'ENOENT'
-        ? `ratings file ${file} does not exist`
-        : `cannot read ratings file ${file}: ${(e as Error).message}`,
-    );
-  }
-  return reader.parse(reader.decode(bytes), file);
+  return reader.parseFile(file);
 }
 
 /** Construction fields of a Dataset (internal). */
@@ -338,6 +337,7 @@ export function predefinedFolds(
 
 /** `raw` with every user and item id a string (`raw` itself when they all are). */
 function withStringIds(raw: RawRatings): RawRatings {
+  if (raw.isInterned) return raw;
   const ok = (ids: readonly unknown[]) => ids.every((x) => typeof x === 'string');
   if (ok(raw.users) && ok(raw.items)) return raw;
   return new RawRatings(raw.users.map(String), raw.items.map(String), raw.ratings, raw.timestamps);

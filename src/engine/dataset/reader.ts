@@ -20,6 +20,7 @@
 import { RawRatings, checkRatingScale, type RatingScale } from './raw-ratings';
 import { DatasetFormatError } from './errors';
 import { splitCsvLine } from './csv';
+import { RatingColumns, StreamParser, parseFileStreaming, type FastFormat } from './stream-parse';
 
 /** Names of the built-in data sets. */
 export type BuiltinDatasetName = 'ml-100k' | 'ml-1m' | 'ml-latest-small';
@@ -207,8 +208,65 @@ export class Reader {
    *   is not a decimal number, an unterminated quoted field (CSV).
    */
   parse(text: string, file: string): RawRatings {
+    const out = new RatingColumns(this.fieldIndex.timestamp >= 0);
+    this.parseInto(text, file, out, 1, this.skipLines);
+    return out.build();
+  }
+
+  /**
+   * Reads a ratings file of any size in streamed chunks (never one string for the whole file;
+   * see stream-parse.ts): the same ratings, in the same order, and the same errors as
+   * `parse(decode(bytes), file)`.
+   * @param onProgress called after each chunk read with the bytes read so far.
+   * @throws Error when the file cannot be read; DatasetFormatError as `parse`.
+   */
+  parseFile(file: string, onProgress?: (bytesRead: number) => void): RawRatings {
+    const out = new RatingColumns(this.fieldIndex.timestamp >= 0);
+    parseFileStreaming(file, this.streamParser(file, out), onProgress);
+    return out.build();
+  }
+
+  /**
+   * A push parser of this reader's format writing into `out` (feed it bytes; see
+   * {@link StreamParser}), for consumers that work chunk by chunk (the importer).
+   */
+  streamParser(file: string, out: RatingColumns): StreamParser {
+    const { user, item, rating, timestamp } = this.fieldIndex;
+    const format: FastFormat = {
+      sep: this.sep === undefined ? 'whitespace' : this.sep,
+      user,
+      item,
+      rating,
+      timestamp,
+      minFields: this.minFields,
+      maxFields: this.rejectExtraFields ? this.minFields : Infinity,
+      lo: this.ratingScale[0],
+      hi: this.ratingScale[1],
+      quotes: this.sep === ',',
+      skipLines: this.skipLines,
+    };
+    return new StreamParser(
+      format,
+      (line, lineNo, o) => this.parseInto(line, file, o, lineNo, 0),
+      out,
+      this.encoding,
+      file,
+    );
+  }
+
+  /**
+   * Parses `text` (whole lines) into `out`; the first line is line `firstLine` of the file and the
+   * first `skip` lines are skipped.
+   */
+  private parseInto(
+    text: string,
+    file: string,
+    out: RatingColumns,
+    firstLine: number,
+    skip: number,
+  ): void {
     const hasTs = this.fieldIndex.timestamp >= 0;
-    const out = new ColumnBuilder(hasTs);
+
     const need = this.minFields;
     // Field boundaries of the current line: [starts[k], ends[k]) in `text`, trimmed.
     const starts = new Int32Array(need);
@@ -218,8 +276,8 @@ export class Reader {
     // Lines holding a double quote take the RFC 4180 path (CSV only).
     let nextQuote = sep === ',' ? text.indexOf('"') : -1;
     if (nextQuote < 0) nextQuote = n;
-    let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-    let lineNo = 0;
+    let pos = firstLine === 1 && text.charCodeAt(0) === 0xfeff ? 1 : 0;
+    let lineNo = firstLine - 1;
     while (pos < n) {
       let end = text.indexOf('\n', pos);
       if (end < 0) end = n;
@@ -228,7 +286,7 @@ export class Reader {
       lineNo++;
       const lineStart = pos;
       pos = end + 1;
-      if (lineNo <= this.skipLines) continue;
+      if (lineNo < firstLine + skip) continue;
       if (nextQuote < stop) {
         nextQuote = text.indexOf('"', end);
         if (nextQuote < 0) nextQuote = n;
@@ -287,11 +345,10 @@ export class Reader {
         hasTs ? ends[ti] : 0,
       );
     }
-    return out.build();
   }
 
   /** A line with a double quote, split as RFC 4180 says. */
-  private parseQuotedLine(line: string, file: string, lineNo: number, out: ColumnBuilder): void {
+  private parseQuotedLine(line: string, file: string, lineNo: number, out: RatingColumns): void {
     const res = splitCsvLine(line, ',');
     if (!Array.isArray(res)) throw new DatasetFormatError(file, lineNo, res.problem);
     if (res.length < this.minFields) this.tooFewFields(file, lineNo, line, res.length);
@@ -342,7 +399,7 @@ export class Reader {
    * for error messages.
    */
   private addRecord(
-    out: ColumnBuilder,
+    out: RatingColumns,
     file: string,
     lineNo: number,
     user: string,
@@ -380,45 +437,6 @@ export class Reader {
       );
     }
     out.push(user, item, r, t);
-  }
-}
-
-/** Growable columns for `parse` (typed arrays doubled as needed). */
-class ColumnBuilder {
-  readonly users: string[] = [];
-  readonly items: string[] = [];
-  private ratings = new Float64Array(1024);
-  private timestamps: Float64Array;
-  private n = 0;
-
-  constructor(readonly hasTimestamps: boolean) {
-    this.timestamps = new Float64Array(hasTimestamps ? 1024 : 0);
-  }
-
-  push(u: string, i: string, r: number, t: number): void {
-    if (this.n === this.ratings.length) {
-      const grow = (a: Float64Array) => {
-        const b = new Float64Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.ratings = grow(this.ratings);
-      if (this.hasTimestamps) this.timestamps = grow(this.timestamps);
-    }
-    this.users.push(u);
-    this.items.push(i);
-    this.ratings[this.n] = r;
-    if (this.hasTimestamps) this.timestamps[this.n] = t;
-    this.n++;
-  }
-
-  build(): RawRatings {
-    return new RawRatings(
-      this.users,
-      this.items,
-      this.ratings.slice(0, this.n),
-      this.hasTimestamps ? this.timestamps.slice(0, this.n) : null,
-    );
   }
 }
 

@@ -101,17 +101,22 @@ export function generateSynthetic(out: string, opts: SyntheticOptions = {}): Syn
   const nRatings = opts.ratings ?? ML25M_SHAPE.ratings;
   const nMovies = opts.movies ?? ML25M_SHAPE.ratedMovies;
   const nUsers =
-    opts.users ??
-    Math.max(1, Math.round((ML25M_SHAPE.users * nRatings) / ML25M_SHAPE.ratings));
+    opts.users ?? Math.max(1, Math.round((ML25M_SHAPE.users * nRatings) / ML25M_SHAPE.ratings));
   const format = opts.format ?? 'csv';
   if (!Number.isInteger(nMovies) || nMovies < 2 * MIN_PER_USER || nMovies > 2 ** 24) {
-    throw new RangeError(`movies must be a whole number in ${2 * MIN_PER_USER}…2^24, got ${nMovies}`);
+    throw new RangeError(
+      `movies must be a whole number in ${2 * MIN_PER_USER}…2^24, got ${nMovies}`,
+    );
   }
   if (!Number.isInteger(nUsers) || nUsers < 1 || nUsers > 2 ** 24) {
     throw new RangeError(`users must be a whole number in 1…2^24, got ${nUsers}`);
   }
   const maxPer = Math.min(MAX_PER_USER, Math.floor(nMovies / 2));
-  if (!Number.isInteger(nRatings) || nRatings < MIN_PER_USER * nUsers || nRatings > maxPer * nUsers) {
+  if (
+    !Number.isInteger(nRatings) ||
+    nRatings < MIN_PER_USER * nUsers ||
+    nRatings > maxPer * nUsers
+  ) {
     throw new RangeError(
       `ratings must be a whole number in ${MIN_PER_USER * nUsers}…${maxPer * nUsers} ` +
         `(${MIN_PER_USER}…${maxPer} per user for ${nUsers} users), got ${nRatings}`,
@@ -238,7 +243,8 @@ export function activityCounts(
 ): { counts: Int32Array; exponent: number } {
   const sumFor = (a: number) => {
     let s = 0;
-    for (let r = 1; r <= nUsers; r++) s += Math.floor(MIN_PER_USER + (max - MIN_PER_USER) * r ** -a);
+    for (let r = 1; r <= nUsers; r++)
+      s += Math.floor(MIN_PER_USER + (max - MIN_PER_USER) * r ** -a);
     return s;
   };
   let lo = 0;
@@ -324,6 +330,8 @@ function normalCdf(z: number): number {
   const t = 1 / (1 + 0.2316419 * Math.abs(z));
   const d = 0.3989422804014327 * Math.exp((-z * z) / 2);
   const p =
-    d * t * (0.31938153 + t * (-0.356563782 + t * (1.781477937 + t * (-1.821255978 + t * 1.330274429))));
+    d *
+    t *
+    (0.31938153 + t * (-0.356563782 + t * (1.781477937 + t * (-1.821255978 + t * 1.330274429))));
   return z >= 0 ? 1 - p : p;
 }
