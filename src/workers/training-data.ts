@@ -24,9 +24,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RawRatings, type RatingScale } from '../engine/dataset/raw-ratings';
+import { type RawRatings, type RatingScale } from '../engine/dataset/raw-ratings';
 import { removeDuplicates } from '../engine/dataset/dataset';
 import { parseDecimal } from '../engine/dataset/reader';
+import {
+  RatingColumns,
+  StreamParser,
+  parseFileStreaming,
+  type FastFormat,
+} from '../engine/dataset/stream-parse';
 
 /** The repo folders holding catalogue files (catalogue-data.ts), not ratings, by kind. */
 export const CATALOGUE_DIRS: Readonly<Record<'movies' | 'users', string>> = {
@@ -102,52 +108,103 @@ export function parseTrainingFile(
   out: ParsedRatings,
   scale: RatingScale = TRAINING_RATING_SCALE,
 ): void {
-  const [lo, hi] = scale;
   let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let lineNo = 0;
+  const push = (u: string, i: string, r: number, t: number) => {
+    out.users.push(u);
+    out.items.push(i);
+    out.ratings.push(r);
+    out.timestamps.push(t);
+  };
   while (pos < text.length) {
     let end = text.indexOf('\n', pos);
     if (end < 0) end = text.length;
-    const line = text.slice(pos, end).trim();
+    const line = text.slice(pos, end);
     pos = end + 1;
     lineNo++;
-    if (line.length === 0) continue;
-    const f = line.split(FIELD_SEP);
-    if (f.length < 3 || f.length > 4) {
-      throw new TrainingDataError(
-        file,
-        lineNo,
-        `expected 3 or 4 fields (user_id movie_id rating [timestamp]) separated by tabs or spaces, ` +
-          `found ${f.length}: ${JSON.stringify(line)}`,
-      );
-    }
-    const r = parseDecimal(f[2]);
-    if (Number.isNaN(r)) {
-      throw new TrainingDataError(file, lineNo, `rating ${JSON.stringify(f[2])} is not a number`);
-    }
-    if (r < lo || r > hi) {
-      throw new TrainingDataError(
-        file,
-        lineNo,
-        `rating ${JSON.stringify(f[2])} is outside the rating scale [${lo}, ${hi}]`,
-      );
-    }
-    let t = NaN;
-    if (f.length === 4) {
-      t = parseDecimal(f[3]);
-      if (Number.isNaN(t)) {
-        throw new TrainingDataError(
-          file,
-          lineNo,
-          `timestamp ${JSON.stringify(f[3])} is not a number (seconds since 1970)`,
-        );
-      }
-    }
-    out.users.push(f[0]);
-    out.items.push(f[1]);
-    out.ratings.push(r);
-    out.timestamps.push(t);
+    parseTrainingLine(line, file, lineNo, scale, push);
   }
+}
+
+/**
+ * Parses one line of a training file (see the module documentation) and hands its rating to
+ * `push`; a blank line gives nothing.
+ * @throws TrainingDataError as {@link parseTrainingFile}.
+ */
+function parseTrainingLine(
+  raw: string,
+  file: string,
+  lineNo: number,
+  [lo, hi]: RatingScale,
+  push: (user: string, item: string, r: number, t: number) => void,
+): void {
+  const line = raw.trim();
+  if (line.length === 0) return;
+  const f = line.split(FIELD_SEP);
+  if (f.length < 3 || f.length > 4) {
+    throw new TrainingDataError(
+      file,
+      lineNo,
+      `expected 3 or 4 fields (user_id movie_id rating [timestamp]) separated by tabs or spaces, ` +
+        `found ${f.length}: ${JSON.stringify(line)}`,
+    );
+  }
+  const r = parseDecimal(f[2]);
+  if (Number.isNaN(r)) {
+    throw new TrainingDataError(file, lineNo, `rating ${JSON.stringify(f[2])} is not a number`);
+  }
+  if (r < lo || r > hi) {
+    throw new TrainingDataError(
+      file,
+      lineNo,
+      `rating ${JSON.stringify(f[2])} is outside the rating scale [${lo}, ${hi}]`,
+    );
+  }
+  let t = NaN;
+  if (f.length === 4) {
+    t = parseDecimal(f[3]);
+    if (Number.isNaN(t)) {
+      throw new TrainingDataError(
+        file,
+        lineNo,
+        `timestamp ${JSON.stringify(f[3])} is not a number (seconds since 1970)`,
+      );
+    }
+  }
+  push(f[0], f[1], r, t);
+}
+
+/**
+ * A push parser of the training file format writing into `out` (its fast byte path takes plain
+ * ASCII lines; any other line goes through the same line parser as {@link parseTrainingFile},
+ * so results and errors are identical).
+ */
+export function trainingStreamParser(
+  file: string,
+  out: RatingColumns,
+  scale: RatingScale = TRAINING_RATING_SCALE,
+): StreamParser {
+  const format: FastFormat = {
+    sep: 'spaceTab',
+    user: 0,
+    item: 1,
+    rating: 2,
+    timestamp: 3,
+    minFields: 3,
+    maxFields: 4,
+    lo: scale[0],
+    hi: scale[1],
+    quotes: false,
+    skipLines: 0,
+  };
+  return new StreamParser(
+    format,
+    (line, lineNo, o) =>
+      parseTrainingLine(line, file, lineNo, scale, (u, i, r, t) => o.push(u, i, r, t)),
+    out,
+    'utf-8',
+    file,
+  );
 }
 
 /**
@@ -179,19 +236,13 @@ export function readTrainingRatings(
   dir: string,
   scale: RatingScale = TRAINING_RATING_SCALE,
 ): MergedRatings {
-  const parsed: ParsedRatings = { users: [], items: [], ratings: [], timestamps: [] };
+  const out = new RatingColumns(true);
   const files = fs.existsSync(dir) ? listTrainingFiles(dir).filter(isRatingFile) : [];
   for (const rel of files) {
-    const text = fs.readFileSync(path.join(dir, ...rel.split('/').filter(Boolean)), 'utf8');
-    parseTrainingFile(text, rel, parsed, scale);
+    const abs = path.join(dir, ...rel.split('/').filter(Boolean));
+    parseFileStreaming(abs, trainingStreamParser(rel, out, scale));
   }
-  const lines = parsed.users.length;
-  const all = new RawRatings(
-    parsed.users,
-    parsed.items,
-    Float64Array.from(parsed.ratings),
-    Float64Array.from(parsed.timestamps),
-  );
-  const { raw, duplicates } = removeDuplicates(all);
+  const lines = out.length;
+  const { raw, duplicates } = removeDuplicates(out.build());
   return { raw, files: files.length, lines, duplicatesReplaced: duplicates };
 }

@@ -232,6 +232,37 @@ describe('stableHash32 and stableSplit', () => {
     expect(train.filter((k) => inTest.has(k))).toEqual([]);
   });
 
+  it('answers by the documented rule: test iff stableHash32(seed\tu\ti) < testSize · 2³², also for non-ASCII ids and interned ratings', () => {
+    const users: string[] = [];
+    const items: string[] = [];
+    const names = ['u1', 'é', 'ü2', '東京', '42'];
+    for (let k = 0; k < 3_000; k++) {
+      users.push(names[k % 5] + String(k % 7));
+      items.push(`i${k}${names[(k * 3) % 5]}`);
+    }
+    const ratings = new RawRatings(users, items, new Float64Array(3_000).fill(3));
+    const c = ratings.interned();
+    const interned = RawRatings.fromCodes(
+      c.userCodes,
+      c.userIds,
+      c.itemCodes,
+      c.itemIds,
+      ratings.ratings,
+    );
+    expect(interned.isInterned).toBe(true);
+    for (const raw of [ratings, interned]) {
+      const testset = stableSplit(
+        { ratings: raw, ratingScale: [1, 5] },
+        { testSize: 0.2, seed: 9 },
+      )[1];
+      const want = users
+        .map((u, k): [string, string, number] => [u, items[k], 3])
+        .filter(([u, i]) => stableHash32(`9\t${u}\t${i}`) < 0.2 * 2 ** 32);
+      expect(want.length).toBeGreaterThan(400);
+      expect(testset).toEqual(want);
+    }
+  });
+
   it('a rating keeps its side when the data set grows; another seed draws another split', () => {
     const small = positions(stableSplit(data(5_000), { seed: 1 })[1]);
     const big = positions(stableSplit(data(8_000), { seed: 1 })[1]);

@@ -315,11 +315,20 @@ export function getCv(cv: number | Splitter | null | undefined): Splitter {
  * @returns an unsigned 32-bit integer
  */
 export function stableHash32(key: string): number {
-  let h = 0x811c9dc5;
-  for (const byte of Buffer.from(key, 'utf8')) {
-    h ^= byte;
+  return finalizeHash32(fnv1a(0x811c9dc5, Buffer.from(key, 'utf8')));
+}
+
+/** FNV-1a (32-bit) continued from state `h` over `bytes`. */
+function fnv1a(h: number, bytes: Uint8Array): number {
+  for (let k = 0; k < bytes.length; k++) {
+    h ^= bytes[k];
     h = Math.imul(h, 0x01000193);
   }
+  return h;
+}
+
+/** The avalanche step of {@link stableHash32} (MurmurHash3's fmix32), as an unsigned number. */
+function finalizeHash32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -355,11 +364,30 @@ export function stableSplit(data: SplitData, opts: StableSplitOptions = {}): Spl
   const seed = opts.seed ?? 0;
   const limit = testSize * 2 ** 32;
   const { ratings } = data;
-  const train: number[] = [];
-  const test: number[] = [];
-  for (let k = 0; k < ratings.length; k++) {
-    const h = stableHash32(`${seed}\t${ratings.users[k]}\t${ratings.items[k]}`);
-    (h < limit ? test : train).push(k);
+  // stableHash32 of `${seed}\t${u}\t${i}` without a string per rating: FNV-1a runs over bytes, so
+  // its state after `${seed}\t${u}\t` is computed once per distinct user and continued over the
+  // item's UTF-8 bytes (computed once per distinct item).
+  const { userCodes, userIds, itemCodes, itemIds } = ratings.interned();
+  const prefix = new Int32Array(userIds.length);
+  userIds.forEach(
+    (u, c) => (prefix[c] = fnv1a(0x811c9dc5, Buffer.from(`${seed}\t${u}\t`, 'utf8'))),
+  );
+  const itemBytes = itemIds.map((i) => Buffer.from(i, 'utf8'));
+  const n = ratings.length;
+  const side = new Uint8Array(n);
+  let nTest = 0;
+  for (let k = 0; k < n; k++) {
+    const h = finalizeHash32(fnv1a(prefix[userCodes[k]], itemBytes[itemCodes[k]]));
+    if (h < limit) {
+      side[k] = 1;
+      nTest++;
+    }
+  }
+  const train = new Int32Array(n - nTest);
+  const test = new Int32Array(nTest);
+  for (let k = 0, a = 0, b = 0; k < n; k++) {
+    if (side[k]) test[b++] = k;
+    else train[a++] = k;
   }
   return [
     Trainset.build(ratings.subset(train), data.ratingScale, undefined, data.sideInfo),
