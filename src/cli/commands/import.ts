@@ -19,6 +19,8 @@ import {
   validateUsers,
 } from '../../services/catalog-files';
 import { ValidationError } from '../../services/errors';
+import { addDataDirOption } from '../pach-options';
+import { runImportRatings, type ImportRatingsCliOptions } from './import-ratings';
 
 /** Options of `reelgraph import`. */
 export interface ImportOptions extends ApiOptions {
@@ -103,7 +105,7 @@ export async function runImport(
 /** Build the `import` command. */
 export function importCommand(io: CommandIo = process): Command {
   const cmd = new Command('import').description(
-    "Import a movie catalogue or users' attributes from a CSV file into a running service (its API): validated whole first, then committed to the training repo as catalogue files.",
+    "Import a movie catalogue or users' attributes from a CSV file into a running service (its API): validated whole first, then committed to the training repo as catalogue files; or a ratings file of any size straight into the training repo (import ratings).",
   );
   for (const kind of ['movies', 'users'] as const) {
     const sub = new Command(kind)
@@ -119,5 +121,20 @@ export function importCommand(io: CommandIo = process): Command {
       .action(async (file: string, opts: ImportOptions) => runImport(kind, file, opts, io));
     cmd.addCommand(sub);
   }
+  const ratings = new Command('ratings')
+    .description(
+      'ratings from a MovieLens-style file of any size (u.data, ratings.dat with ::, ratings.csv with its header) streamed into the training repo, one commit per chunk, resumable: a re-run after an interruption commits only the missing chunks',
+    )
+    .argument('<file>', 'the ratings file (user, movie, rating, timestamp per line)');
+  addDataDirOption(ratings)
+    .option('--repo <name>', 'the repo the batches go to', 'training')
+    .option('--chunk <n>', 'ratings per chunk (one /batches/ file and commit each)', '1000000')
+    .option('--format <format>', 'auto (from the first line), udata, dat or csv', 'auto')
+    .option('--no-progress', 'no progress bar (one line per chunk is printed instead)')
+    .option('--json', 'print {file, format, sha256, ratings, committed, skipped, seconds} as JSON')
+    .action(async (file: string, opts: ImportRatingsCliOptions) =>
+      runImportRatings(file, opts, io),
+    );
+  cmd.addCommand(ratings);
   return cmd;
 }

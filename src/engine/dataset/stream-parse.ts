@@ -156,10 +156,25 @@ export class RatingColumns {
     );
   }
 
-  /** `build()`, then forgets the rows (the id tables stay, so codes stay stable). */
-  take(): RawRatings {
-    const out = this.build();
-    this.n = 0;
+  /**
+   * The first `count` rows (default all) as RawRatings; the rows after them move to the front.
+   * The id tables stay, so codes stay stable across takes.
+   */
+  take(count: number = this.n): RawRatings {
+    const k = Math.min(count, this.n);
+    const out = RawRatings.fromCodes(
+      this.uc.slice(0, k),
+      this.users.ids,
+      this.ic.slice(0, k),
+      this.items.ids,
+      this.r.slice(0, k),
+      this.hasTimestamps ? this.t.slice(0, k) : null,
+    );
+    this.uc.copyWithin(0, k, this.n);
+    this.ic.copyWithin(0, k, this.n);
+    this.r.copyWithin(0, k, this.n);
+    if (this.hasTimestamps) this.t.copyWithin(0, k, this.n);
+    this.n -= k;
     return out;
   }
 }

@@ -1,0 +1,419 @@
+/**
+ * `reelgraph import ratings FILE`: a ratings file of any size (MovieLens `u.data`, `ratings.dat`
+ * with `::`, or `ratings.csv` with its header) streamed into the `training` repo in bounded memory,
+ * one commit per chunk of ratings, resumable.
+ *
+ * - **Streaming.** The file is read in 4 MiB pieces through the engine's byte parser
+ *   (engine/dataset/stream-parse.ts); at most one chunk of ratings (default 1 000 000) is held,
+ *   plus the table of distinct ids.
+ * - **Layout.** Chunk k becomes `/batches/<13-digit epoch ms>-<hash12><k as 4 hex>.txt` — the
+ *   services' batch-file layout (services/ratings.ts: lines `user_id movie_id rating timestamp`;
+ *   names in commit order, so the train worker's "last rating wins" rule follows the file's line
+ *   order across chunks). `hash12` is the first 12 hex digits of the file's SHA-256.
+ * - **Nothing half-committed.** Each chunk is one `training` commit holding one complete file
+ *   (StartCommit → ModifyFile → FinishCommit, atomic): a kill leaves whole chunks only.
+ * - **Resumable.** Before importing, the `/batches/` names of `training@master` are listed; the
+ *   chunks of this file (same `hash12`) already there are skipped (parsed, not committed again).
+ *   A re-run after a kill therefore commits exactly the missing chunks: every rating once. Chunk
+ *   boundaries depend only on the file and `--chunk`; resuming with another `--chunk` is refused.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import { Reader } from '../../engine/dataset/reader';
+import { RatingColumns, StreamParser, CHUNK_BYTES } from '../../engine/dataset/stream-parse';
+import type { RawRatings, RatingScale } from '../../engine/dataset/raw-ratings';
+import { Presets, SingleBar } from 'cli-progress';
+import type { CommandIo } from '../data-options';
+import { UsageError } from '../errors';
+import { resolveEngine, type DataDirOptions } from '../pach-options';
+import { openEmbeddedEngine, openEngine } from '../../services/bootstrap';
+import { commitFiles } from '../../pachyderm/own-commit';
+import { PachCode, isPachError } from '../../pachyderm/errors';
+import type { Pachyderm } from '../../pachyderm/port';
+import { TRAINING_RATING_SCALE } from '../../workers/training-data';
+import { SETTINGS_PATH, parseSettings } from '../../workers/data-settings';
+
+/** Ratings per chunk (one commit each) unless `--chunk` says otherwise. */
+export const DEFAULT_IMPORT_CHUNK = 1_000_000;
+/** Most chunks of one file (the chunk index is 4 hex digits in the batch name). */
+export const MAX_IMPORT_CHUNKS = 0x10000;
+
+/** The formats `import ratings` reads. */
+export type RatingsFormat = 'udata' | 'dat' | 'csv';
+
+/**
+ * The reader of a format: `udata` (user item rating timestamp, tabs or spaces), `dat`
+ * (`::`-separated, ml-1m's ratings.dat), `csv` (one header line, `,`, RFC 4180 quoting; ml-20m,
+ * ml-25m, ml-latest). Extra fields are refused (MovieLens files have exactly these four).
+ */
+export function readerOf(format: RatingsFormat, ratingScale: RatingScale): Reader {
+  const lineFormat = 'user item rating timestamp';
+  if (format === 'csv') {
+    return new Reader({ lineFormat, sep: ',', skipLines: 1, ratingScale, extraFields: 'reject' });
+  }
+  if (format === 'dat')
+    return new Reader({ lineFormat, sep: '::', ratingScale, extraFields: 'reject' });
+  return new Reader({ lineFormat, ratingScale, extraFields: 'reject' });
+}
+
+/**
+ * The format of a file from its first line: a line starting `userId,` or holding a comma is
+ * `csv`; one holding `::` is `dat`; else `udata`.
+ * @throws Error naming the file when it cannot be read or is empty.
+ */
+export function detectFormat(file: string): RatingsFormat {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(4096);
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    if (n === 0) throw new Error(`${file} is empty: expected ratings lines`);
+    const first = buf.subarray(0, n).toString('latin1').split('\n')[0];
+    if (first.includes('::')) return 'dat';
+    if (first.includes(',')) return 'csv';
+    return 'udata';
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** SHA-256 of a file, hex, streamed. */
+export function fileSha256(file: string): string {
+  const h = crypto.createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+/** The batch name of chunk `index` of a file whose SHA-256 starts with `hash12`, at `ms`. */
+export function chunkBatchPath(ms: number, hash12: string, index: number): string {
+  return `/batches/${String(ms).padStart(13, '0')}-${hash12}${index.toString(16).padStart(4, '0')}.txt`;
+}
+
+/**
+ * The chunk indices of a file (by `hash12`) among batch paths, and the chunk size they were made
+ * with when recorded. @returns a set of indices.
+ */
+export function committedChunks(paths: Iterable<string>, hash12: string): Set<number> {
+  const re = new RegExp(`^/batches/\\d{13}-${hash12}([0-9a-f]{4})\\.txt$`);
+  const out = new Set<number>();
+  for (const p of paths) {
+    const m = re.exec(p);
+    if (m) out.add(parseInt(m[1], 16));
+  }
+  return out;
+}
+
+/**
+ * The text of a batch file for ratings (training layout: `user movie rating [timestamp]`, one line
+ * each, rating as the shortest decimal that reads back to the same number, timestamp in whole
+ * seconds when known). @throws RangeError naming the rating when an id holds whitespace (the
+ * layout separates fields by it).
+ */
+export function chunkText(raw: RawRatings, firstRating: number): string {
+  const { userCodes, userIds, itemCodes, itemIds } = raw.interned();
+  const badUser = userIds.findIndex((id) => /\s/.test(id));
+  const badItem = itemIds.findIndex((id) => /\s/.test(id));
+  const parts: string[] = [];
+  let s = '';
+  for (let k = 0; k < raw.length; k++) {
+    const u = userIds[userCodes[k]];
+    const i = itemIds[itemCodes[k]];
+    if (userCodes[k] === badUser || itemCodes[k] === badItem) {
+      throw new RangeError(
+        `rating ${firstRating + k + 1}: user id ${JSON.stringify(u)} or movie id ${JSON.stringify(i)} ` +
+          'holds whitespace; the training layout needs ids without spaces or tabs',
+      );
+    }
+    const t = raw.timestamps ? raw.timestamps[k] : NaN;
+    s += Number.isNaN(t)
+      ? `${u} ${i} ${raw.ratings[k]}\n`
+      : `${u} ${i} ${raw.ratings[k]} ${Math.floor(t)}\n`;
+    if (s.length > 1 << 20) {
+      parts.push(s);
+      s = '';
+    }
+  }
+  parts.push(s);
+  return parts.join('');
+}
+
+/** Where chunks go: the `training` repo, or a plain directory for benches. */
+export interface ChunkSink {
+  /** Batch paths already there (`/batches/…`). */
+  existing(): Promise<string[]>;
+  /** The text of a file, or null when there is none (the import manifest). */
+  read(path: string): Promise<string | null>;
+  /** Writes files atomically (one commit): a batch file, and with chunk 0 the manifest. */
+  put(files: { path: string; text: string }[]): Promise<void>;
+}
+
+/**
+ * The manifest of an import, committed with its chunk 0: `/imports/<hash12>.json` =
+ * `{sha256, format, chunk}`. A resumed import must use the same chunk size (its boundaries).
+ */
+export function manifestPath(hash12: string): string {
+  return `/imports/${hash12}.json`;
+}
+
+/** Options of {@link importRatingsFile}. */
+export interface ImportRatingsOptions {
+  format: RatingsFormat;
+  ratingScale: RatingScale;
+  /** Ratings per chunk (1 … 10 000 000). */
+  chunk: number;
+  /** Called after each chunk (committed or skipped) and after each 4 MiB read. */
+  onProgress?: (p: ImportProgress) => void;
+}
+
+/** Progress and result of an import. */
+export interface ImportProgress {
+  bytesRead: number;
+  bytesTotal: number;
+  /** Ratings parsed so far. */
+  ratings: number;
+  /** Chunks committed by this run. */
+  committed: number;
+  /** Chunks skipped because an earlier run committed them. */
+  skipped: number;
+  /** The batch path just written or skipped, when the event is a chunk. */
+  path?: string;
+}
+
+/**
+ * Streams `file` into `sink` in chunks (see the module documentation).
+ * @returns the final progress (ratings, committed, skipped chunks).
+ * @throws DatasetFormatError at the first malformed line (chunks before it stay committed, and a
+ *   re-run after fixing the line is refused as another file — its hash differs); RangeError when
+ *   the file needs more than {@link MAX_IMPORT_CHUNKS} chunks.
+ */
+export async function importRatingsFile(
+  file: string,
+  sink: ChunkSink,
+  opts: ImportRatingsOptions,
+): Promise<ImportProgress & { sha256: string }> {
+  const sha256 = fileSha256(file);
+  const hash12 = sha256.slice(0, 12);
+  const done = committedChunks(await sink.existing(), hash12);
+  const manifestText = await sink.read(manifestPath(hash12));
+  if (manifestText !== null) {
+    const m = JSON.parse(manifestText) as { chunk?: unknown; sha256?: unknown };
+    if (m.sha256 === sha256 && m.chunk !== opts.chunk) {
+      throw new RangeError(
+        `${file}: an earlier import of this file (${manifestPath(hash12)}) used --chunk ${String(m.chunk)}; ` +
+          `resume it with --chunk ${String(m.chunk)} (chunk boundaries must not move)`,
+      );
+    }
+  }
+  const manifest = JSON.stringify({ sha256, format: opts.format, chunk: opts.chunk }) + '\n';
+  const reader = readerOf(opts.format, opts.ratingScale);
+  const out = new RatingColumns(true);
+  const parser: StreamParser = reader.streamParser(file, out);
+  const bytesTotal = fs.statSync(file).size;
+  const progress: ImportProgress = {
+    bytesRead: 0,
+    bytesTotal,
+    ratings: 0,
+    committed: 0,
+    skipped: 0,
+  };
+  let index = 0;
+  let lastMs = 0;
+  const emit = async (raw: RawRatings) => {
+    if (index >= MAX_IMPORT_CHUNKS) {
+      throw new RangeError(
+        `${file} needs more than ${MAX_IMPORT_CHUNKS} chunks of ${opts.chunk} ratings; use a larger --chunk`,
+      );
+    }
+    const first = progress.ratings;
+    progress.ratings += raw.length;
+    if (done.has(index)) {
+      progress.skipped++;
+      progress.path = `chunk ${index} (committed earlier)`;
+    } else {
+      const ms = Math.max(Date.now(), lastMs + 1);
+      lastMs = ms;
+      const p = chunkBatchPath(ms, hash12, index);
+      const files = [{ path: p, text: chunkText(raw, first) }];
+      if (index === 0) files.push({ path: manifestPath(hash12), text: manifest });
+      await sink.put(files);
+      progress.committed++;
+      progress.path = p;
+    }
+    index++;
+    opts.onProgress?.({ ...progress });
+    progress.path = undefined;
+  };
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      progress.bytesRead += n;
+      parser.push(buf.subarray(0, n));
+      while (out.length >= opts.chunk) await emit(out.take(opts.chunk));
+      opts.onProgress?.({ ...progress });
+    }
+    parser.end();
+    while (out.length >= opts.chunk) await emit(out.take(opts.chunk));
+    if (out.length > 0) await emit(out.take(out.length));
+  } finally {
+    fs.closeSync(fd);
+  }
+  // a chunk recorded beyond the end: another --chunk was used by the earlier run
+  const beyond = [...done].filter((k) => k >= index);
+  if (beyond.length > 0) {
+    throw new RangeError(
+      `${file}: the training repo holds chunk ${beyond[0]} of this file, beyond its ${index} chunks of ` +
+        `${opts.chunk}: an earlier import used another --chunk; re-run with that --chunk`,
+    );
+  }
+  return { ...progress, sha256 };
+}
+
+/** Options of `reelgraph import ratings`. */
+export interface ImportRatingsCliOptions extends DataDirOptions {
+  repo: string;
+  chunk: string;
+  format: string;
+  json?: boolean;
+  progress?: boolean;
+}
+
+/** A sink committing each chunk to `repo@master` of an engine. */
+export function pachSink(pach: Pachyderm, repo: string): ChunkSink {
+  return {
+    async existing() {
+      const out: string[] = [];
+      try {
+        for await (const f of pach.listFile({ commit: `${repo}@master`, path: '/batches/' })) {
+          out.push(f.file.path);
+        }
+      } catch (e) {
+        if (!isPachError(e, PachCode.NOT_FOUND)) throw e;
+      }
+      return out;
+    },
+    async read(path) {
+      try {
+        return (await pach.readFile({ commit: `${repo}@master`, path })).toString('utf8');
+      } catch (e) {
+        if (isPachError(e, PachCode.NOT_FOUND)) return null;
+        throw e;
+      }
+    },
+    async put(files) {
+      await commitFiles(
+        pach,
+        `${repo}@master`,
+        files.map((f) => ({ op: 'put' as const, path: f.path, data: f.text })),
+      );
+    },
+  };
+}
+
+/**
+ * Runs `reelgraph import ratings <file>`: opens the engine (embedded in the data directory, its
+ * jobs not run by this process; or `--pachd-address`), reads the repo's rating scale from its
+ * `/settings.json` (MovieLens's [1, 5] without one), and imports (see the module documentation),
+ * with a progress bar on a terminal and one line per chunk otherwise.
+ * @throws UsageError for a bad --chunk/--format or a missing file; the errors of
+ *   {@link importRatingsFile}; NOT_FOUND when the repo does not exist.
+ */
+export async function runImportRatings(
+  file: string,
+  opts: ImportRatingsCliOptions,
+  io: CommandIo,
+): Promise<void> {
+  const chunk = Number(opts.chunk);
+  if (!Number.isInteger(chunk) || chunk < 1 || chunk > 10_000_000) {
+    throw new UsageError(
+      `--chunk ${JSON.stringify(opts.chunk)}: expected a whole number of ratings in 1…10000000`,
+    );
+  }
+  if (!['auto', 'udata', 'dat', 'csv'].includes(opts.format)) {
+    throw new UsageError(
+      `--format ${JSON.stringify(opts.format)}: expected auto, udata, dat or csv`,
+    );
+  }
+  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+    throw new UsageError(`${file}: no such file`);
+  }
+  const format = opts.format === 'auto' ? detectFormat(file) : (opts.format as RatingsFormat);
+  const sel = resolveEngine(opts);
+  const pach = sel.pachdAddress
+    ? await openEngine(sel)
+    : await openEmbeddedEngine(sel.dataDir, { pps: { runJobs: false } });
+  const bar =
+    opts.progress !== false && !opts.json && (io.stderr as NodeJS.WriteStream).isTTY
+      ? new SingleBar(
+          {
+            stream: io.stderr as NodeJS.WriteStream,
+            format:
+              'import [{bar}] {percentage}% | {ratings} ratings | {committed} chunks committed, {skipped} skipped',
+          },
+          Presets.shades_classic,
+        )
+      : null;
+  try {
+    await pach.inspectRepo(opts.repo);
+    let scale: RatingScale = TRAINING_RATING_SCALE;
+    try {
+      const text = (
+        await pach.readFile({ commit: `${opts.repo}@master`, path: SETTINGS_PATH })
+      ).toString('utf8');
+      scale = parseSettings(text).ratingScale;
+    } catch (e) {
+      if (!isPachError(e, PachCode.NOT_FOUND)) throw e;
+    }
+    bar?.start(fs.statSync(file).size, 0, { ratings: 0, committed: 0, skipped: 0 });
+    const t0 = Date.now();
+    const res = await importRatingsFile(file, pachSink(pach, opts.repo), {
+      format,
+      ratingScale: scale,
+      chunk,
+      onProgress: (p) => {
+        bar?.update(p.bytesRead, {
+          ratings: p.ratings,
+          committed: p.committed,
+          skipped: p.skipped,
+        });
+        if (!bar && !opts.json && p.path) {
+          io.stderr.write(`chunk of ${p.ratings} ratings so far: ${p.path}\n`);
+        }
+      },
+    });
+    bar?.stop();
+    const seconds = (Date.now() - t0) / 1000;
+    io.stdout.write(
+      opts.json
+        ? JSON.stringify(
+            {
+              file,
+              format,
+              sha256: res.sha256,
+              ratings: res.ratings,
+              committed: res.committed,
+              skipped: res.skipped,
+              seconds,
+            },
+            null,
+            2,
+          ) + '\n'
+        : `imported ${res.ratings} ratings from ${file} (${format}, sha256 ${res.sha256.slice(0, 12)}…) into ${opts.repo}: ` +
+            `${res.committed} chunk${res.committed === 1 ? '' : 's'} committed, ${res.skipped} already there, in ${seconds.toFixed(1)} s\n`,
+    );
+  } finally {
+    bar?.stop();
+    await pach.close();
+  }
+}
