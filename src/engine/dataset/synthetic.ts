@@ -8,17 +8,18 @@
  * movie, timestamps from 1995 to 2019.
  *
  * The generator reproduces:
- * - **user activity**, power law: the user of activity rank r (1-based) rates
- *   `20 + (max − 20) · r^(−a)` movies, `max` = 32 202 (ml-25m's most active user; capped at half
- *   the movies for small sets) and the exponent `a` solved by bisection so that the counts sum to
- *   the requested number of ratings (a ≈ 0.52 at full size); ranks are given to user ids by a
- *   seeded permutation;
+ * - **user activity**, power law: the user of activity rank r of n rates
+ *   `20 + (max − 20) · (r^(−a) − n^(−a)) / (1 − n^(−a))` movies (see {@link activityCounts}),
+ *   `max` = 32 202 (ml-25m's most active user), capped at half the movies, and the exponent `a`
+ *   solved by bisection so that the counts sum to the requested number of ratings; ranks are
+ *   given to user ids by a seeded permutation;
  * - **movie popularity**, Zipf–Mandelbrot: the movie of popularity rank r is drawn with weight
  *   `(r + q)^(−s)`, s = 2.07 and q = 300 · nMovies / 59 047, fitted by hand so that the most
  *   popular movie takes ~0.33 % of the ratings (Forrest Gump's 81 491 in ml-25m) and the median
  *   movie a handful; each user's movies are drawn without replacement (rejection against a stamp
  *   array, or Efraimidis–Spirakis keys for users who rate more than 1/20 of the movies), and the
- *   first `nMovies` users each rate one movie in turn so that every movie has a rating;
+ *   movies are handed out in turn (each user rates ⌈remaining movies / remaining users⌉ of them
+ *   first) so that every movie has a rating;
  * - **the rating distribution** of ml-25m exactly in expectation ({@link ML25M_RATING_COUNTS}):
  *   a latent score `bᵤ + bᵢ + ε` (normal user and movie effects and noise, variances 0.25, 0.25,
  *   0.5, total 1) is mapped through the standard normal CDF onto the published cumulative shares,
@@ -170,7 +171,9 @@ export function generateSynthetic(out: string, opts: SyntheticOptions = {}): Syn
       const k = byRank[rankOfUser[u]];
       maxUser = Math.max(maxUser, k);
       let m = 0;
-      if (cover < nMovies) {
+      // every movie gets a rating: the remaining ones spread over the remaining users
+      const covers = Math.min(k, Math.ceil((nMovies - cover) / (nUsers - u)));
+      while (m < covers) {
         chosen[m++] = cover;
         stamp[cover++] = u;
       }
@@ -233,21 +236,27 @@ function ratingCutoffs(): Float64Array {
 }
 
 /**
- * Ratings per user by activity rank: `20 + (max − 20) · r^(−a)` floored, `a` found by bisection so
- * that the sum is `total`, and the remainder added one by one from rank 1 (never above `max`).
+ * Ratings per user by activity rank r = 1…n: `20 + (max − 20) · (r^(−a) − n^(−a)) / (1 − n^(−a))`
+ * floored (rank 1 rates `max`, rank n rates 20, as ml-25m's least active users), `a` found by
+ * bisection so that the sum is `total`, and the remainder added one by one from rank 1 (never
+ * above `max`).
  */
 export function activityCounts(
   nUsers: number,
   total: number,
   max: number,
 ): { counts: Int32Array; exponent: number } {
+  const at = (r: number, a: number) => {
+    const tail = nUsers ** -a;
+    const x = nUsers === 1 ? 1 : (r ** -a - tail) / (1 - tail);
+    return Math.floor(MIN_PER_USER + (max - MIN_PER_USER) * x);
+  };
   const sumFor = (a: number) => {
     let s = 0;
-    for (let r = 1; r <= nUsers; r++)
-      s += Math.floor(MIN_PER_USER + (max - MIN_PER_USER) * r ** -a);
+    for (let r = 1; r <= nUsers; r++) s += at(r, a);
     return s;
   };
-  let lo = 0;
+  let lo = 1e-9;
   let hi = 50;
   for (let it = 0; it < 60; it++) {
     const mid = (lo + hi) / 2;
@@ -258,7 +267,7 @@ export function activityCounts(
   const counts = new Int32Array(nUsers);
   let s = 0;
   for (let r = 0; r < nUsers; r++) {
-    counts[r] = Math.floor(MIN_PER_USER + (max - MIN_PER_USER) * (r + 1) ** -a);
+    counts[r] = at(r + 1, a);
     s += counts[r];
   }
   for (let r = 0; s < total; r = (r + 1) % nUsers) {

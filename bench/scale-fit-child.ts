@@ -1,0 +1,48 @@
+/**
+ * Child of bench/scale.bench.ts: the train worker's data path on a `training` directory
+ * (readTrainingRatings → Trainset.build → fit), timed step by step. Prints one JSON line:
+ * `{ratings, users, items, readSeconds, buildSeconds, fitSeconds, epochsPerSecond, maxRssMiB}`.
+ *
+ * Run: node -r ./scripts/ts-register.js bench/scale-fit-child.ts DIR ALGO FACTORS EPOCHS [lo hi]
+ */
+import { readTrainingRatings } from '../src/workers/training-data';
+import { Trainset } from '../src/engine/trainset';
+import { SVD } from '../src/engine/algorithms/svd';
+import { SVDpp } from '../src/engine/algorithms/svdpp';
+import { NMF } from '../src/engine/algorithms/nmf';
+import type { RatingScale } from '../src/engine/dataset/raw-ratings';
+
+const [dir, algo = 'svd', factors = '100', epochs = '20', lo = '0.5', hi = '5'] =
+  process.argv.slice(2);
+const scale: RatingScale = [Number(lo), Number(hi)];
+const nFactors = Number(factors);
+const nEpochs = Number(epochs);
+const sec = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e9;
+
+let t = process.hrtime.bigint();
+const merged = readTrainingRatings(dir, scale);
+const readSeconds = sec(t);
+t = process.hrtime.bigint();
+const trainset = Trainset.build(merged.raw, scale);
+const buildSeconds = sec(t);
+const model =
+  algo === 'svdpp'
+    ? new SVDpp({ nFactors, nEpochs, randomState: 0 })
+    : algo === 'nmf'
+      ? new NMF({ nFactors, nEpochs, randomState: 0 })
+      : new SVD({ nFactors, nEpochs, randomState: 0 });
+t = process.hrtime.bigint();
+model.fit(trainset);
+const fitSeconds = sec(t);
+process.stdout.write(
+  JSON.stringify({
+    ratings: trainset.nRatings,
+    users: trainset.nUsers,
+    items: trainset.nItems,
+    readSeconds,
+    buildSeconds,
+    fitSeconds,
+    epochsPerSecond: nEpochs / fitSeconds,
+    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+  }) + '\n',
+);
