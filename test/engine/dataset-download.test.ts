@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { AddressInfo } from 'node:net';
+import { createHash } from 'node:crypto';
 import { zipSync } from 'fflate';
 import {
   ChecksumError,
@@ -16,7 +17,10 @@ import {
   DatasetNotFoundError,
   loadMovies,
   resolveBuiltin,
+  LARGE_DATASETS,
+  Reader,
 } from '../../src/engine/dataset';
+import { generateSynthetic } from '../../src/engine/dataset/synthetic';
 import { formatBytes } from '../../src/engine/bytes';
 
 const FIX = path.resolve(__dirname, '../fixtures/datasets/builtin');
@@ -48,6 +52,11 @@ function noise(n: number): Uint8Array {
   }
   return out;
 }
+
+/** The MD5 of a served route, as a mirror serving its own archive would record it. */
+const md5Of = (route: string) => ({
+  md5: createHash('md5').update(routes.get(route)!).digest('hex'),
+});
 
 const routes = new Map<string, Uint8Array>();
 const hits = new Map<string, number>();
@@ -118,7 +127,13 @@ function capture(isTTY = false): PassThrough & { text(): string } {
 test('download, unzip into the cache, progress lines, then the cache is reused', async () => {
   const cacheDir = path.join(tmp, 'cache1');
   const progress = capture();
-  const opts = { cacheDir, baseUrl: `${base}/ok`, progress, env: {} };
+  const opts = {
+    cacheDir,
+    baseUrl: `${base}/ok`,
+    progress,
+    env: {},
+    zipChecksum: md5Of('/ok/ml-1m.zip'),
+  };
   const ds = await Dataset.loadBuiltin('ml-1m', opts);
   expect(ds.ratings.toTestset()).toEqual([
     ['1', '1', 5],
@@ -141,7 +156,7 @@ test('download, unzip into the cache, progress lines, then the cache is reused',
   for (let k = 1; k < pcts.length; k++) expect(pcts[k]).toBeGreaterThan(pcts[k - 1]);
   expect(pcts.every((p) => p % 10 === 0 && p > 0 && p < 100)).toBe(true);
   expect(lines).toContain(`Downloading ml-1m.zip: done, ${formatBytes(size)}`);
-  expect(lines).toContain('Note: no SHA-256 is recorded for ml-1m; the download is not verified.');
+  expect(lines.filter((l) => l.startsWith('Note:'))).toEqual([]); // verified: no note
 
   // Second time: from the cache, no request, no output.
   const quiet = capture();
@@ -191,7 +206,13 @@ test('a matching SHA-256 is accepted (real u.data); REELGRAPH_DATASETS_URL and r
 test('a progress bar is drawn on a TTY', async () => {
   const cacheDir = path.join(tmp, 'cache4');
   const tty = capture(true);
-  await resolveBuiltin('ml-1m', { cacheDir, baseUrl: `${base}/ok`, progress: tty, env: {} });
+  await resolveBuiltin('ml-1m', {
+    cacheDir,
+    baseUrl: `${base}/ok`,
+    progress: tty,
+    env: {},
+    zipChecksum: md5Of('/ok/ml-1m.zip'),
+  });
   const out = tty.text();
   expect(out).toContain('Downloading ml-1m.zip [');
   expect(out).toContain('100%');
@@ -216,12 +237,81 @@ test('HTTP errors give the not-found error with the status', async () => {
 test('a body that is not a zip, or a zip with an escaping path, is refused; nothing is cached', async () => {
   const cacheDir = path.join(tmp, 'cache6');
   const opts = { cacheDir, progress: false as const, env: {} };
-  await expect(resolveBuiltin('ml-1m', { ...opts, baseUrl: `${base}/junk` })).rejects.toThrow(
-    `${base}/junk/ml-1m.zip is not a readable zip archive`,
-  );
-  await expect(resolveBuiltin('ml-1m', { ...opts, baseUrl: `${base}/slip` })).rejects.toThrow(
-    `${base}/slip/ml-1m.zip: unsafe path "ml-1m/../../evil.txt" in the archive`,
-  );
+  await expect(
+    resolveBuiltin('ml-1m', {
+      ...opts,
+      baseUrl: `${base}/junk`,
+      zipChecksum: md5Of('/junk/ml-1m.zip'),
+    }),
+  ).rejects.toThrow(`${base}/junk/ml-1m.zip is not a readable zip archive`);
+  await expect(
+    resolveBuiltin('ml-1m', {
+      ...opts,
+      baseUrl: `${base}/slip`,
+      zipChecksum: md5Of('/slip/ml-1m.zip'),
+    }),
+  ).rejects.toThrow(`${base}/slip/ml-1m.zip: unsafe path "ml-1m/../../evil.txt" in the archive`);
   expect(fs.existsSync(path.join(cacheDir, 'ml-1m'))).toBe(false);
   expect(fs.existsSync(path.join(tmp, 'evil.txt'))).toBe(false);
+});
+
+test('a zip that is not the one GroupLens published is refused by its recorded MD5; nothing is cached', async () => {
+  const cacheDir = path.join(tmp, 'cache-md5');
+  const err = await resolveBuiltin('ml-1m', {
+    cacheDir,
+    baseUrl: `${base}/ok`,
+    progress: false,
+    env: {},
+  }).catch((e) => e);
+  expect(err).toBeInstanceOf(ChecksumError);
+  expect(err.algorithm).toBe('MD5');
+  expect(err.file).toBe('ml-1m.zip');
+  // GroupLens' published https://files.grouplens.org/datasets/movielens/ml-1m.zip.md5
+  expect(err.expected).toBe('c4d9eecfca2ab87c1945afe126590906');
+  expect(err.actual).toBe(md5Of('/ok/ml-1m.zip').md5);
+  expect(err.message).toContain(`MD5 of ml-1m.zip (downloaded from ${base}/ok/ml-1m.zip)`);
+  expect(fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir) : []).toEqual([]);
+});
+
+test('ml-25m from a mirror: its zip is checked against the SHA-256 given, installed, and its ratings.csv reads; a wrong SHA-256 is refused', async () => {
+  const seed = 25;
+  process.stdout.write(`seed ${seed}\n`);
+  const csv = path.join(tmp, 'r25.csv');
+  generateSynthetic(csv, { ratings: 5_000, movies: 500, seed });
+  const zip = makeZip('ml-25m', {
+    'ratings.csv': fs.readFileSync(csv),
+    'movies.csv': new Uint8Array(),
+  });
+  routes.set('/mirror/ml-25m.zip', zip);
+  const sha256 = createHash('sha256').update(zip).digest('hex');
+  const opts = { baseUrl: `${base}/mirror`, progress: false as const, env: {} };
+
+  const bad = await resolveBuiltin('ml-25m', {
+    ...opts,
+    cacheDir: path.join(tmp, 'cache-25m-bad'),
+    zipChecksum: { sha256: '0'.repeat(64) },
+  }).catch((e) => e);
+  expect(bad).toBeInstanceOf(ChecksumError);
+  expect(bad.algorithm).toBe('SHA-256');
+  expect(bad.actual).toBe(sha256);
+  expect(fs.existsSync(path.join(tmp, 'cache-25m-bad', 'ml-25m'))).toBe(false);
+
+  // without an override, GroupLens' recorded MD5 applies (and this synthetic zip fails it)
+  const recorded = await resolveBuiltin('ml-25m', {
+    ...opts,
+    cacheDir: path.join(tmp, 'cache-25m-rec'),
+  }).catch((e) => e);
+  expect(recorded).toBeInstanceOf(ChecksumError);
+  expect(recorded.expected).toBe(LARGE_DATASETS['ml-25m'].zipMd5);
+
+  const cacheDir = path.join(tmp, 'cache-25m');
+  const dir = await resolveBuiltin('ml-25m', { ...opts, cacheDir, zipChecksum: { sha256 } });
+  expect(dir).toBe(path.join(cacheDir, 'ml-25m'));
+  const raw = new Reader({
+    lineFormat: 'user item rating timestamp',
+    sep: ',',
+    skipLines: 1,
+    ratingScale: [0.5, 5],
+  }).parseFile(path.join(dir, LARGE_DATASETS['ml-25m'].ratingsFile));
+  expect(raw.length).toBe(5_000);
 });

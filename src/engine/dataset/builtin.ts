@@ -48,6 +48,13 @@ export interface BuiltinDatasetSpec {
    * (the download is then used unchecked, with a note on the progress stream).
    */
   sha256: Readonly<Record<string, string>>;
+  /**
+   * MD5 (hex) of the zip as GroupLens publishes it beside the archive (`<zip>.md5`), checked on
+   * the downloaded bytes before anything is unzipped. GroupLens publishes MD5 only (no SHA-256).
+   */
+  zipMd5?: string;
+  /** Where `zipMd5` comes from (the publisher's URL). */
+  zipMd5Source?: string;
   /** Predefined `[train, test]` file pairs, relative to `dir`. */
   folds?: ReadonlyArray<readonly [string, string]>;
   /** Counts of the known release (for documentation and checks). */
@@ -56,6 +63,70 @@ export interface BuiltinDatasetSpec {
 
 /** The default download location (GroupLens). */
 export const GROUPLENS_BASE_URL = 'https://files.grouplens.org/datasets/movielens';
+const GROUPLENS_MD5_BASE = GROUPLENS_BASE_URL;
+
+/**
+ * The large MovieLens releases: downloadable and importable (`reelgraph import ratings ml-25m`),
+ * not loaded whole as built-in data sets. Each zip is checked against the MD5 GroupLens publishes
+ * beside it (`https://files.grouplens.org/datasets/movielens/<zip>.md5`; values as recorded by
+ * several independent projects that verified their downloads).
+ */
+export type LargeDatasetName = 'ml-10m' | 'ml-20m' | 'ml-25m' | 'ml-32m';
+
+/** Every data set that can be downloaded: the built-in ones and the large releases. */
+export type DownloadableDatasetName = BuiltinDatasetName | LargeDatasetName;
+
+/** The large releases (see {@link LargeDatasetName}). */
+export const LARGE_DATASETS: Readonly<Record<LargeDatasetName, BuiltinDatasetSpec>> = {
+  'ml-10m': {
+    dir: 'ml-10M100K', // the zip's folder is named after the release, not the zip
+    zip: 'ml-10m.zip',
+    ratingsFile: 'ratings.dat', // user::movie::rating::timestamp, half stars 0.5…5
+    moviesFile: 'movies.dat',
+    sha256: {},
+    zipMd5: 'ce571fd55effeba0271552578f2648bd',
+    zipMd5Source: `${GROUPLENS_MD5_BASE}/ml-10m.zip.md5`,
+    counts: { ratings: 10000054, users: 69878, items: 10677 },
+  },
+  'ml-20m': {
+    dir: 'ml-20m',
+    zip: 'ml-20m.zip',
+    ratingsFile: 'ratings.csv', // userId,movieId,rating,timestamp with a header
+    moviesFile: 'movies.csv',
+    sha256: {},
+    zipMd5: 'cd245b17a1ae2cc31bb14903e1204af3',
+    zipMd5Source: `${GROUPLENS_MD5_BASE}/ml-20m.zip.md5`,
+    counts: { ratings: 20000263, users: 138493, items: 26744 },
+  },
+  'ml-25m': {
+    dir: 'ml-25m',
+    zip: 'ml-25m.zip',
+    ratingsFile: 'ratings.csv',
+    moviesFile: 'movies.csv',
+    sha256: {},
+    zipMd5: '6b51fb2759a8657d3bfcbfc42b592ada',
+    zipMd5Source: `${GROUPLENS_MD5_BASE}/ml-25m.zip.md5`,
+    counts: { ratings: 25000095, users: 162541, items: 59047 },
+  },
+  'ml-32m': {
+    dir: 'ml-32m',
+    zip: 'ml-32m.zip',
+    ratingsFile: 'ratings.csv',
+    moviesFile: 'movies.csv',
+    sha256: {},
+    zipMd5: 'd472be332d4daa821edc399621853b57',
+    zipMd5Source: `${GROUPLENS_MD5_BASE}/ml-32m.zip.md5`,
+    counts: { ratings: 32000204, users: 200948, items: 84432 },
+  },
+};
+
+/** The names of the large releases, in size order. */
+export const LARGE_DATASET_NAMES: readonly LargeDatasetName[] = [
+  'ml-10m',
+  'ml-20m',
+  'ml-25m',
+  'ml-32m',
+];
 
 /** The built-in data sets. */
 export const BUILTIN_DATASETS: Readonly<Record<BuiltinDatasetName, BuiltinDatasetSpec>> = {
@@ -76,8 +147,10 @@ export const BUILTIN_DATASETS: Readonly<Record<BuiltinDatasetName, BuiltinDatase
     ratingsFile: 'ratings.dat',
     moviesFile: 'movies.dat',
     usersFile: 'users.dat',
-    // No copy was available to hash: the download is not verified.
+    // No copy was available to hash the files; the zip is checked against GroupLens' MD5.
     sha256: {},
+    zipMd5: 'c4d9eecfca2ab87c1945afe126590906',
+    zipMd5Source: `${GROUPLENS_MD5_BASE}/ml-1m.zip.md5`,
     counts: { ratings: 1000209, users: 6040, items: 3706 },
   },
   'ml-latest-small': {
@@ -118,17 +191,45 @@ export interface BuiltinOptions {
   progress?: NodeJS.WritableStream | false;
   /** Environment to read `REELGRAPH_DATASETS`, `REELGRAPH_DATASETS_URL`, `XDG_CACHE_HOME` from. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The checksum the downloaded zip must have, instead of the recorded GroupLens MD5: for a mirror
+   * (`baseUrl`) serving its own archive. Default: the recorded one.
+   */
+  zipChecksum?: ZipChecksum;
+}
+
+/** A zip's expected hash: SHA-256 or MD5, hex. */
+export type ZipChecksum = { sha256: string } | { md5: string };
+
+/**
+ * Checks a downloaded zip's bytes against `expected`, else the MD5 recorded for the data set.
+ * @throws ChecksumError naming the zip, the algorithm, both hashes and the URL; nothing is
+ *   unzipped or cached then.
+ */
+export function verifyZip(
+  spec: BuiltinDatasetSpec,
+  zip: Uint8Array,
+  url: string,
+  expected: ZipChecksum | null,
+): void {
+  const want: ZipChecksum | null = expected ?? (spec.zipMd5 ? { md5: spec.zipMd5 } : null);
+  if (!want) return;
+  const [algorithm, hash] = 'sha256' in want ? ['sha256', want.sha256] : ['md5', want.md5];
+  const actual = createHash(algorithm).update(zip).digest('hex');
+  if (actual !== hash.toLowerCase()) {
+    throw new ChecksumError(spec.zip, hash, actual, url, algorithm === 'md5' ? 'MD5' : 'SHA-256');
+  }
 }
 
 /** The spec of a built-in data set. @throws RangeError for an unknown name. */
 export function builtinSpec(name: string): BuiltinDatasetSpec {
-  const spec = (BUILTIN_DATASETS as Record<string, BuiltinDatasetSpec | undefined>)[name];
-  if (!spec || !Object.prototype.hasOwnProperty.call(BUILTIN_DATASETS, name)) {
+  const all = { ...BUILTIN_DATASETS, ...LARGE_DATASETS } as Record<string, BuiltinDatasetSpec>;
+  if (!Object.prototype.hasOwnProperty.call(all, name)) {
     throw new RangeError(
-      `unknown built-in data set "${name}" (expected one of ${Object.keys(BUILTIN_DATASETS).join(', ')})`,
+      `unknown built-in data set "${name}" (expected one of ${Object.keys(all).join(', ')})`,
     );
   }
-  return spec;
+  return all[name];
 }
 
 /** The cache directory that `opts` selects (see {@link BuiltinOptions.cacheDir}). */
@@ -140,7 +241,7 @@ export function defaultCacheDir(opts: BuiltinOptions = {}): string {
 }
 
 /** The download URL of a data set's zip under the base URL `opts` selects. */
-export function builtinUrl(name: BuiltinDatasetName, opts: BuiltinOptions = {}): string {
+export function builtinUrl(name: DownloadableDatasetName, opts: BuiltinOptions = {}): string {
   const env = opts.env ?? process.env;
   const base = (opts.baseUrl ?? env.REELGRAPH_DATASETS_URL ?? GROUPLENS_BASE_URL).replace(
     /\/+$/,
@@ -159,7 +260,7 @@ export function builtinUrl(name: BuiltinDatasetName, opts: BuiltinOptions = {}):
  *   (nothing is cached then).
  */
 export async function resolveBuiltin(
-  name: BuiltinDatasetName,
+  name: DownloadableDatasetName,
   opts: BuiltinOptions = {},
 ): Promise<string> {
   const spec = builtinSpec(name);
@@ -184,7 +285,7 @@ export async function resolveBuiltin(
   } catch (e) {
     throw new DatasetNotFoundError(name, candidates, url, cacheRoot, (e as Error).message);
   }
-  installZip(name, zip, url, cacheRoot, progress || null);
+  installZip(name, zip, url, cacheRoot, progress || null, opts.zipChecksum ?? null);
   return cached;
 }
 
@@ -206,7 +307,7 @@ export interface ChecksumResult {
  * recorded for the data set.
  * @throws RangeError for an unknown name.
  */
-export function verifyBuiltin(name: BuiltinDatasetName, dir: string): ChecksumResult[] {
+export function verifyBuiltin(name: DownloadableDatasetName, dir: string): ChecksumResult[] {
   return Object.entries(builtinSpec(name).sha256).map(([file, expected]) => {
     const p = path.join(dir, file);
     const actual = fs.existsSync(p)
@@ -224,13 +325,15 @@ export function verifyBuiltin(name: BuiltinDatasetName, dir: string): ChecksumRe
  *   ratings file, or holds an unsafe path (absolute or with `..`). Nothing is cached on error.
  */
 export function installZip(
-  name: BuiltinDatasetName,
+  name: DownloadableDatasetName,
   zip: Uint8Array,
   url: string,
   cacheRoot: string,
   progress: NodeJS.WritableStream | null = null,
+  zipChecksum: ZipChecksum | null = null,
 ): string {
   const spec = builtinSpec(name);
+  verifyZip(spec, zip, url, zipChecksum);
   let entries: Record<string, Uint8Array>;
   try {
     entries = unzipSync(zip);
@@ -258,8 +361,8 @@ export function installZip(
     const actual = createHash('sha256').update(data).digest('hex');
     if (actual !== expected) throw new ChecksumError(`${prefix}${rel}`, expected, actual, url);
   }
-  if (hashed.length === 0 && progress) {
-    progress.write(`Note: no SHA-256 is recorded for ${name}; the download is not verified.\n`);
+  if (hashed.length === 0 && !spec.zipMd5 && !zipChecksum && progress) {
+    progress.write(`Note: no checksum is recorded for ${name}; the download is not verified.\n`);
   }
   fs.mkdirSync(cacheRoot, { recursive: true });
   const tmp = path.join(

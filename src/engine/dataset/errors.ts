@@ -61,8 +61,8 @@ export class DatasetNotFoundError extends Error {
 }
 
 /**
- * A downloaded file does not have the SHA-256 recorded for it: the download was corrupted or
- * the file changed upstream. Nothing is cached when this is thrown.
+ * A downloaded file does not have the SHA-256 (or, for a GroupLens zip, the MD5) recorded for it:
+ * the download was corrupted or the file changed upstream. Nothing is cached when this is thrown.
  */
 export class ChecksumError extends Error {
   /**
@@ -70,15 +70,17 @@ export class ChecksumError extends Error {
    * @param expected the recorded SHA-256 (hex).
    * @param actual the SHA-256 of the bytes received (hex).
    * @param url where the archive came from.
+   * @param algorithm the hash: `SHA-256` (default) or `MD5` (GroupLens' published zip sums).
    */
   constructor(
     readonly file: string,
     readonly expected: string,
     readonly actual: string,
     readonly url: string,
+    readonly algorithm: 'SHA-256' | 'MD5' = 'SHA-256',
   ) {
     super(
-      `SHA-256 of ${file} (downloaded from ${url}) is ${actual}, expected ${expected}; ` +
+      `${algorithm} of ${file} (downloaded from ${url}) is ${actual}, expected ${expected}; ` +
         `the download was refused and nothing was cached`,
     );
     this.name = 'ChecksumError';

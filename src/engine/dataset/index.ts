@@ -19,7 +19,13 @@ export {
 } from './dataset';
 export {
   BUILTIN_DATASETS,
+  LARGE_DATASETS,
+  LARGE_DATASET_NAMES,
   GROUPLENS_BASE_URL,
+  verifyZip,
+  type LargeDatasetName,
+  type DownloadableDatasetName,
+  type ZipChecksum,
   resolveBuiltin,
   verifyBuiltin,
   builtinSpec,
