@@ -223,11 +223,33 @@ export function computeSimilarities(
 ): SimilarityMatrix {
   const ub = options.userBased;
   const nX = ub ? trainset.nUsers : trainset.nItems;
-  const nY = ub ? trainset.nItems : trainset.nUsers;
   const bytes = similarityMatrixBytes(nX);
   const budget = memoryBudgetBytes(extras.memoryBudgetBytes);
   if (bytes > budget) throw new SimilarityBudgetError(nX, bytes, budget, ub ? 'user' : 'item');
+  const sim = new Float64Array(nX * nX);
+  for (let x = 0; x < nX; x++) sim[x * nX + x] = 1;
+  forEachSimilarity(trainset, options, extras, (x, xj, v) => {
+    sim[x * nX + xj] = v;
+  });
+  mirrorUpperTriangle(sim, nX);
+  return { n: nX, values: sim, bytes };
+}
 
+/**
+ * Runs the similarity computation of {@link computeSimilarities} and hands every pair x < x' that
+ * shares at least one y to `emit(x, x', sim)` (0 below the minimum support, or when a measure's
+ * denominator is 0), rows x ascending. Pairs never emitted have similarity 0; the diagonal is 1.
+ * @throws Error when pearson_baseline is asked for without baselines, or they have the wrong size.
+ */
+export function forEachSimilarity(
+  trainset: Trainset,
+  options: SimOptions,
+  extras: SimilarityExtras,
+  emit: (x: number, xj: number, sim: number) => void,
+): void {
+  const ub = options.userBased;
+  const nX = ub ? trainset.nUsers : trainset.nItems;
+  const nY = ub ? trainset.nItems : trainset.nUsers;
   const mode =
     options.name === 'cosine'
       ? COSINE
@@ -291,7 +313,6 @@ export function computeSimilarities(
   // Rows fill the upper triangle; it is mirrored at the end.
   cursor.set(yOffsets.subarray(0, nY));
 
-  const sim = new Float64Array(nX * nX);
   const freq = new Float64Array(nX);
   const prods = new Float64Array(nX);
   const sqi = new Float64Array(nX);
@@ -349,8 +370,6 @@ export function computeSimilarities(
     }
 
     // Pairs never touched keep similarity 0 (any measure gives 0 without a common y).
-    const row = x * nX;
-    sim[row + x] = 1;
     for (let t = 0; t < nTouched; t++) {
       const xj = touched[t];
       const n = freq[xj];
@@ -381,7 +400,7 @@ export function computeSimilarities(
           }
         }
       }
-      sim[row + xj] = v;
+      emit(x, xj, v);
       freq[xj] = 0;
       prods[xj] = 0;
       sqi[xj] = 0;
@@ -392,8 +411,6 @@ export function computeSimilarities(
       }
     }
   }
-  mirrorUpperTriangle(sim, nX);
-  return { n: nX, values: sim, bytes };
 }
 
 /** Copies the upper triangle of the row-major n × n matrix `m` to its lower one, in cache-sized tiles. */

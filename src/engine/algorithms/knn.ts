@@ -23,9 +23,16 @@ import { BSL_OPTIONS_SPEC, computeBaselines, type Baselines } from './baselines'
 import {
   SIM_OPTIONS_SPEC,
   computeSimilarities,
+  memoryBudgetBytes,
+  similarityMatrixBytes,
   toSimOptions,
   type SimOptions,
 } from '../similarities';
+import {
+  SparseRowReader,
+  computeSparseSimilarities,
+  type SparseSimilarities,
+} from '../sparse-similarities';
 
 /** Parameters shared by the four k-NN algorithms. */
 const KNN_PARAM_SPECS: ParamSpecs = {
@@ -55,6 +62,12 @@ const KNN_PARAM_SPECS: ParamSpecs = {
     min: 1,
     doc: 'Largest similarity matrix allowed, in bytes; null: REELGRAPH_MEMORY_BUDGET or 2 GiB. Fitting fails with a clear error, before allocating, when the n × n float64 matrix would be larger.',
   },
+  similarityStorage: {
+    type: 'enum',
+    values: ['auto', 'dense', 'sparse'],
+    default: 'auto',
+    doc: 'How the similarities are kept: dense (the n × n float64 matrix), sparse (rows of the non-zero similarities of pairs sharing a rater or item: 12 bytes per entry, both directions), or auto (dense when it fits memoryBudgetBytes, else sparse). Estimates are identical either way.',
+  },
 };
 
 const UNKNOWN = 'User and/or item is unknown.';
@@ -71,8 +84,11 @@ export abstract class SymmetricAlgo extends AlgoBase {
   readonly minK: number;
   /** The resolved similarity options. */
   readonly simOptions: SimOptions;
-  /** The similarity matrix, row-major nX × nX (undefined before fit). */
+  /** The similarity matrix, row-major nX × nX (undefined before fit or when sparse). */
   protected sim?: Float64Array;
+  /** The similarities as sparse rows (when stored sparse; undefined otherwise). */
+  protected sparseSim?: SparseSimilarities;
+  private sparseRows?: SparseRowReader;
   /** Number of users (user-based) or items. */
   protected nX = 0;
   /** Surprise's `yr`: start of each y's row; the trainset's `irOffsets` (user-based) or `urOffsets`. */
@@ -93,15 +109,36 @@ export abstract class SymmetricAlgo extends AlgoBase {
     this.simOptions = toSimOptions(this.params.simOptions as ParamValues);
   }
 
-  /** Bytes of the similarity matrix (nX² × 8); 0 before fit. */
+  /** Bytes of the similarities (dense: nX² × 8; sparse: the rows); 0 before fit. */
   get similarityBytes(): number {
+    if (this.sparseSim) return this.sparseSim.bytes;
     return this.sim ? this.sim.byteLength : 0;
   }
 
-  /** The similarity matrix (row-major, nX × nX). @throws Error before fit. */
+  /** Whether the fitted similarities are stored as sparse rows. */
+  get similarityIsSparse(): boolean {
+    return this.sparseSim !== undefined;
+  }
+
+  /**
+   * The similarity matrix (row-major, nX × nX).
+   * @throws Error before fit, or when the similarities are stored sparse (see `similarityRow`).
+   */
   get similarityMatrix(): Float64Array {
+    if (this.sparseSim) {
+      throw new Error(
+        `${this.name} keeps its similarities as sparse rows (similarityStorage); use similarityRow(x)`,
+      );
+    }
     if (!this.sim) throw new Error(`${this.name} is not fitted: call fit(trainset) first`);
     return this.sim;
+  }
+
+  /** Row x of the similarities, dense (a view valid until the next call). @throws Error before fit. */
+  similarityRow(x: number): Float64Array {
+    if (this.sparseRows) return this.sparseRows.row(x);
+    const sim = this.similarityMatrix;
+    return sim.subarray(x * this.nX, (x + 1) * this.nX);
   }
 
   /** Sets up `yr` and the selection scratch for the current trainset (Surprise's `SymmetricAlgo.fit`). */
@@ -126,10 +163,25 @@ export abstract class SymmetricAlgo extends AlgoBase {
     if (this.simOptions.name === 'pearson_baseline' && !baselines) {
       baselines = computeBaselines(trainset, this.params.bslOptions as ParamValues);
     }
-    this.sim = computeSimilarities(trainset, this.simOptions, {
-      baselines,
-      memoryBudgetBytes: this.params.memoryBudgetBytes as number | null,
-    }).values;
+    const extras = { baselines, memoryBudgetBytes: this.params.memoryBudgetBytes as number | null };
+    let storage = this.params.similarityStorage as 'auto' | 'dense' | 'sparse';
+    if (storage === 'auto') {
+      const fits = similarityMatrixBytes(this.nX) <= memoryBudgetBytes(extras.memoryBudgetBytes);
+      storage = fits ? 'dense' : 'sparse';
+    }
+    this.sim = undefined;
+    this.sparseSim = undefined;
+    this.sparseRows = undefined;
+    if (storage === 'dense') {
+      this.sim = computeSimilarities(trainset, this.simOptions, extras).values;
+    } else {
+      this.useSparse(computeSparseSimilarities(trainset, this.simOptions, extras));
+    }
+  }
+
+  private useSparse(s: SparseSimilarities): void {
+    this.sparseSim = s;
+    this.sparseRows = new SparseRowReader(s);
   }
 
   /** x from `(u, i)`: the user when user-based, else the item (Surprise's `switch`). */
@@ -149,8 +201,8 @@ export abstract class SymmetricAlgo extends AlgoBase {
    * @returns the number chosen (≤ k).
    */
   protected selectNeighbors(x: number, y: number): number {
-    const sim = this.sim!;
-    const row = x * this.nX;
+    const sim = this.sparseRows ? this.sparseRows.row(x) : this.sim!;
+    const row = this.sparseRows ? 0 : x * this.nX;
     const k = this.selSim.length;
     const selSim = this.selSim;
     const selX = this.selX;
@@ -250,7 +302,9 @@ export abstract class SymmetricAlgo extends AlgoBase {
    * @throws RangeError when `x` is not a valid inner id; Error before fit.
    */
   getNeighbors(x: number, k: number): number[] {
-    const sim = this.similarityMatrix;
+    if (!this.sim && !this.sparseSim) {
+      throw new Error(`${this.name} is not fitted: call fit(trainset) first`);
+    }
     if (!Number.isInteger(x) || x < 0 || x >= this.nX) {
       throw new RangeError(
         `${x} is not a valid inner ${this.simOptions.userBased ? 'user' : 'item'} id (0…${this.nX - 1})`,
@@ -258,17 +312,32 @@ export abstract class SymmetricAlgo extends AlgoBase {
     }
     const others: number[] = [];
     for (let x2 = 0; x2 < this.nX; x2++) if (x2 !== x) others.push(x2);
-    const row = x * this.nX;
-    others.sort((a, b) => sim[row + b] - sim[row + a] || a - b);
+    const sim = this.similarityRow(x);
+    others.sort((a, b) => sim[b] - sim[a] || a - b);
     return others.slice(0, Math.max(0, k));
   }
 
   override exportState(): AlgoState {
+    if (this.sparseSim) {
+      const { offsets, cols, values } = this.sparseSim;
+      return { values: {}, arrays: { simOffsets: offsets, simCols: cols, simValues: values } };
+    }
     return { values: {}, arrays: { sim: this.similarityMatrix } };
   }
 
   override importState(state: AlgoState): void {
     this.setUpRows(this.trainset);
+    this.sim = undefined;
+    this.sparseSim = undefined;
+    this.sparseRows = undefined;
+    if (state.arrays.simOffsets) {
+      const offsets = requireArray(state, 'simOffsets', this.nX + 1, Int32Array);
+      const m = offsets[this.nX];
+      const cols = requireArray(state, 'simCols', m, Int32Array);
+      const values = requireArray(state, 'simValues', m, Float64Array);
+      this.useSparse({ n: this.nX, offsets, cols, values, bytes: m * 12 + (this.nX + 1) * 4 });
+      return;
+    }
     this.sim = requireArray(state, 'sim', this.nX * this.nX, Float64Array);
   }
 }
