@@ -15,6 +15,7 @@
 import { formatBytes } from './bytes';
 import type { Trainset } from './trainset';
 import {
+  SimilarityBudgetError,
   forEachSimilarity,
   memoryBudgetBytes,
   similarityMatrixBytes,
@@ -58,27 +59,26 @@ export function coRatedPairsBound(trainset: Trainset, userBased: boolean): numbe
 
 /**
  * Neither the dense matrix nor the sparse rows fit the memory budget. Names both sizes (the
- * sparse one counted so far when the computation stopped).
+ * sparse one counted so far when the computation stopped). A {@link SimilarityBudgetError} whose
+ * `neededBytes` are the sparse rows'.
  */
-export class SparseSimilarityBudgetError extends RangeError {
+export class SparseSimilarityBudgetError extends SimilarityBudgetError {
   constructor(
-    /** Number of users (items). */
-    readonly n: number,
+    n: number,
     /** Bytes the sparse rows need at least (counted when the budget was passed). */
-    readonly neededBytes: number,
+    neededBytes: number,
     /** Bytes the dense matrix would need. */
     readonly denseBytes: number,
-    /** The budget in bytes. */
-    readonly budgetBytes: number,
+    budgetBytes: number,
     what: string,
   ) {
-    super(
+    super(n, neededBytes, budgetBytes, what);
+    this.message =
       `the ${what} similarities over ${n} ${what}s need at least ${formatBytes(neededBytes, 'binary')} ` +
-        `(${neededBytes} bytes) as sparse rows, and ${formatBytes(denseBytes, 'binary')} as the dense ` +
-        `matrix, but the memory budget is ${formatBytes(budgetBytes, 'binary')} (${budgetBytes} bytes); ` +
-        `raise memoryBudgetBytes or REELGRAPH_MEMORY_BUDGET, raise simOptions.minSupport, or use ` +
-        `${what === 'user' ? 'item' : 'user'}-based similarities if there are fewer of them`,
-    );
+      `(${neededBytes} bytes) as sparse rows, and ${formatBytes(denseBytes, 'binary')} as the dense ` +
+      `matrix, but the memory budget is ${formatBytes(budgetBytes, 'binary')} (${budgetBytes} bytes); ` +
+      `raise memoryBudgetBytes or REELGRAPH_MEMORY_BUDGET, raise simOptions.minSupport, or use ` +
+      `${what === 'user' ? 'item' : 'user'}-based similarities if there are fewer of them`;
     this.name = 'SparseSimilarityBudgetError';
   }
 }

@@ -60,7 +60,7 @@ const KNN_PARAM_SPECS: ParamSpecs = {
     default: null,
     nullable: true,
     min: 1,
-    doc: 'Largest similarity matrix allowed, in bytes; null: REELGRAPH_MEMORY_BUDGET or 2 GiB. Fitting fails with a clear error, before allocating, when the n × n float64 matrix would be larger.',
+    doc: 'Largest similarities allowed, in bytes; null: REELGRAPH_MEMORY_BUDGET or 2 GiB. Dense storage fails with a clear error, before allocating, when the n × n float64 matrix would be larger; sparse storage (and auto past the budget) fails, naming the bytes, as soon as its rows pass it.',
   },
   similarityStorage: {
     type: 'enum',
