@@ -19,6 +19,13 @@
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  LARGE_DATASETS,
+  builtinSpec,
+  resolveBuiltin,
+  type DownloadableDatasetName,
+} from '../../engine/dataset/builtin';
 import { Reader } from '../../engine/dataset/reader';
 import { RatingColumns, StreamParser, CHUNK_BYTES } from '../../engine/dataset/stream-parse';
 import type { RawRatings, RatingScale } from '../../engine/dataset/raw-ratings';
@@ -345,8 +352,14 @@ export async function runImportRatings(
       `--format ${JSON.stringify(opts.format)}: expected auto, udata, dat or csv`,
     );
   }
+  if (!fs.existsSync(file) && Object.keys(LARGE_DATASETS).concat(['ml-1m']).includes(file)) {
+    // a MovieLens release by name: found locally or downloaded, its zip checked (builtin.ts)
+    const name = file as DownloadableDatasetName;
+    const dir = await resolveBuiltin(name, { progress: opts.json ? false : io.stderr });
+    file = path.join(dir, builtinSpec(name).ratingsFile);
+  }
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
-    throw new UsageError(`${file}: no such file`);
+    throw new UsageError(`${file}: no such file (nor ml-1m, ml-10m, ml-20m, ml-25m, ml-32m)`);
   }
   const format = opts.format === 'auto' ? detectFormat(file) : (opts.format as RatingsFormat);
   const sel = resolveEngine(opts);

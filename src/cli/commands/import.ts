@@ -125,7 +125,10 @@ export function importCommand(io: CommandIo = process): Command {
     .description(
       'ratings from a MovieLens-style file of any size (u.data, ratings.dat with ::, ratings.csv with its header) streamed into the training repo, one commit per chunk, resumable: a re-run after an interruption commits only the missing chunks',
     )
-    .argument('<file>', 'the ratings file (user, movie, rating, timestamp per line)');
+    .argument(
+      '<file>',
+      'the ratings file (user, movie, rating, timestamp per line), or ml-1m, ml-10m, ml-20m, ml-25m, ml-32m (found in $REELGRAPH_DATASETS or the cache, else downloaded from GroupLens and checked against its published MD5)',
+    );
   addDataDirOption(ratings)
     .option('--repo <name>', 'the repo the batches go to', 'training')
     .option('--chunk <n>', 'ratings per chunk (one /batches/ file and commit each)', '1000000')
