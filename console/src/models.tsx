@@ -50,6 +50,7 @@ export function ModelsPage() {
           columns={[
             'Version',
             'Algorithm',
+            { label: 'Ranker', class: 'hide-narrow' },
             { label: 'RMSE', class: 'num' },
             { label: 'MAE', class: 'num' },
             { label: 'Ratings', class: 'num' },
@@ -64,6 +65,7 @@ export function ModelsPage() {
             <tr key={m.version} data-version={m.version}>
               <td class="mono">{short(m.version)}</td>
               <td>{m.algorithm}</td>
+              <td class="hide-narrow">{m.ranker?.name ?? <span class="muted">—</span>}</td>
               <td class="num">{m.holdoutRmse?.toFixed(4) ?? '—'}</td>
               <td class="num">{m.holdoutMae?.toFixed(4) ?? '—'}</td>
               <td class="num">{m.ratingsCount.toLocaleString('en')}</td>
