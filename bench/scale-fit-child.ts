@@ -1,7 +1,8 @@
 /**
  * Child of bench/scale.bench.ts: the train worker's data path on a `training` directory
  * (readTrainingRatings → Trainset.build → fit), timed step by step. Prints one JSON line:
- * `{ratings, users, items, readSeconds, buildSeconds, fitSeconds, epochsPerSecond, maxRssMiB}`.
+ * `{ratings, users, items, readSeconds, buildSeconds, fitSeconds, fitCpuSeconds, epochsPerSecond,
+ * epochsPerCpuSecond, maxRssMiB}` (CPU time: less disturbed on a shared machine).
  *
  * Run: node -r ./scripts/ts-register.js bench/scale-fit-child.ts DIR ALGO FACTORS EPOCHS [lo hi]
  */
@@ -32,8 +33,11 @@ const model =
       ? new NMF({ nFactors, nEpochs, randomState: 0 })
       : new SVD({ nFactors, nEpochs, randomState: 0 });
 t = process.hrtime.bigint();
+const c0 = process.cpuUsage();
 model.fit(trainset);
 const fitSeconds = sec(t);
+const c = process.cpuUsage(c0);
+const fitCpuSeconds = (c.user + c.system) / 1e6;
 process.stdout.write(
   JSON.stringify({
     ratings: trainset.nRatings,
@@ -42,7 +46,9 @@ process.stdout.write(
     readSeconds,
     buildSeconds,
     fitSeconds,
+    fitCpuSeconds,
     epochsPerSecond: nEpochs / fitSeconds,
+    epochsPerCpuSecond: nEpochs / fitCpuSeconds,
     maxRssMiB: process.resourceUsage().maxRSS / 1024,
   }) + '\n',
 );

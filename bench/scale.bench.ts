@@ -159,8 +159,9 @@ async function main(): Promise<void> {
     log(
       `fit ${values.algo} (${values.factors} factors, ${values.epochs} epochs) in the train worker's path on ` +
         `${f.ratings} ratings (${f.users} users, ${f.items} movies): read ${f.readSeconds.toFixed(1)} s, ` +
-        `trainset ${f.buildSeconds.toFixed(1)} s, fit ${f.fitSeconds.toFixed(1)} s wall ` +
-        `(${f.epochsPerSecond.toFixed(3)} epochs/s); child total ${((Date.now() - t0) / 1000).toFixed(1)} s, ` +
+        `trainset ${f.buildSeconds.toFixed(1)} s, fit ${f.fitSeconds.toFixed(1)} s wall, ` +
+        `${f.fitCpuSeconds.toFixed(1)} s CPU (${f.epochsPerSecond.toFixed(3)} epochs/s wall, ` +
+        `${f.epochsPerCpuSecond.toFixed(3)} per CPU second); child total ${((Date.now() - t0) / 1000).toFixed(1)} s, ` +
         `peak RSS ${f.maxRssMiB.toFixed(0)} MiB`,
     );
     log(`uptime: ${execFileSync('uptime').toString().trim()}`);
