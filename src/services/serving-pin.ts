@@ -5,6 +5,7 @@
  * the newest successful model serves. Each change is a commit, so the history of pins is kept.
  */
 import { PachCode, isPachError } from '../pachyderm/errors';
+import { commitFiles } from '../pachyderm/own-commit';
 import type { Pachyderm } from '../pachyderm/port';
 
 /** The repo of the pin. */
@@ -45,7 +46,9 @@ export async function readPin(pach: Pachyderm): Promise<ServingPin | null> {
 }
 
 /**
- * Commits a pin (creating the `serving` repo on first use).
+ * Commits a pin (creating the `serving` repo on first use) in a `serving` commit of this
+ * writer's own (`commitFiles`: StartCommit → ModifyFile by id → FinishCommit, so the id is exact
+ * with any number of API replicas and nothing is written into a FINISHING head).
  * @returns the `serving` commit id
  */
 export async function writePin(pach: Pachyderm, pin: ServingPin): Promise<string> {
@@ -61,7 +64,7 @@ export async function writePin(pach: Pachyderm, pin: ServingPin): Promise<string
       if (!isPachError(err, PachCode.ALREADY_EXISTS)) throw err;
     }
   }
-  const c = await pach.modifyFile(`${SERVING_REPO}@master`, [
+  const c = await commitFiles(pach, `${SERVING_REPO}@master`, [
     { op: 'put', path: PIN_PATH, data: JSON.stringify(pin, null, 2) + '\n' },
   ]);
   return c.id;
