@@ -10,6 +10,9 @@ import type { Pachyderm } from '../pachyderm/port';
 
 /** The repo of the pin. */
 export const SERVING_REPO = 'serving';
+/** The description {@link SERVING_REPO} is created with (by `reelgraph init`, or on first use). */
+export const SERVING_REPO_DESCRIPTION =
+  'The serving-model pin: /pin.json {version, reason, at} (null: newest).';
 /** The pin's file in {@link SERVING_REPO}. */
 export const PIN_PATH = '/pin.json';
 
@@ -46,7 +49,8 @@ export async function readPin(pach: Pachyderm): Promise<ServingPin | null> {
 }
 
 /**
- * Commits a pin (creating the `serving` repo on first use) in a `serving` commit of this
+ * Commits a pin (creating the `serving` repo on first use when `reelgraph init` did not: on a
+ * pachd with auth on the API's robot may not create repos, so init creates it) in a `serving` commit of this
  * writer's own (`commitFiles`: StartCommit → ModifyFile by id → FinishCommit, so the id is exact
  * with any number of API replicas and nothing is written into a FINISHING head).
  * @returns the `serving` commit id
@@ -57,9 +61,7 @@ export async function writePin(pach: Pachyderm, pin: ServingPin): Promise<string
   } catch (e) {
     if (!isPachError(e, PachCode.NOT_FOUND)) throw e;
     try {
-      await pach.createRepo(SERVING_REPO, {
-        description: 'The serving-model pin: /pin.json {version, reason, at} (null: newest).',
-      });
+      await pach.createRepo(SERVING_REPO, { description: SERVING_REPO_DESCRIPTION });
     } catch (err) {
       if (!isPachError(err, PachCode.ALREADY_EXISTS)) throw err;
     }

@@ -120,7 +120,7 @@ describe('reelgraph through gRPC: pachd stand-in, init, ratings → model, reque
       baseCommit: string;
       model: { job: { state: string }; commit: string; manifest: { trainingCommit: string } };
     };
-    expect(out.createdRepos).toEqual(['training', 'streaming', 'models']);
+    expect(out.createdRepos).toEqual(['training', 'streaming', 'models', 'serving']);
     expect(out.createdPipelines).toEqual(['train', 'predict']);
     expect(out.model.job.state).toBe('JOB_SUCCESS');
     // the first model was trained on the MovieLens commit made through gRPC
