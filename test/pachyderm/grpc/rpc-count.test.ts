@@ -76,10 +76,10 @@ describe('RPCs per prediction request over gRPC', () => {
       const used = diff(before, pach.rpcCounts());
       console.log(`RPCs for ${n} requests after warm-up: ${JSON.stringify(used)}`);
       for (const w of WATCHES) expect(used[w] ?? 0).toBe(0);
-      // each request's own commit (plus a retire commit when no request came to carry its
-      // deletions within RETIRE_CARRY_MS), each started and finished
+      // each request's own commit, started and finished (plus a retire commit when no request
+      // came to carry its deletions within RETIRE_CARRY_MS: it may still be in flight here)
       expect(used.StartCommit).toBeGreaterThanOrEqual(n);
-      expect(used.FinishCommit).toBe(used.StartCommit);
+      expect(used.FinishCommit).toBeGreaterThanOrEqual(n);
       // the process's watches are open (a positive signal that there was something to count)
       const all = pach.rpcCounts();
       for (const w of WATCHES) expect(all[w]).toBeGreaterThan(0);
