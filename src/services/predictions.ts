@@ -112,6 +112,9 @@ export class Predictions implements PredictionsService {
       },
       { carry: true },
     );
+    // known: a watch that follows needs no look-up (pachd would make a read of the commit, still
+    // FINISHING, wait for its finishing window)
+    this.remember(commit.id, commit.id);
     return { requestId: commit.id, commit: commit.id, count: valid.length };
   }
 
