@@ -4,11 +4,10 @@
  * embedded engine and over gRPC against `reelgraph pachd` (a child process), through the
  * services layer (what GraphQL and REST call), after MovieLens 100K's bootstrap:
  *
- * - set-up: the history grows from one R to the next with requests written directly through the
- *   port, exactly as `requestPredictions` writes them (one `streaming` commit each, described as
- *   a request, its file `/<commit id>`), at most `--setup-window` unanswered at once, answered by
- *   the real `predict` pipeline and retired by the service's own retirer (see growHistory);
- *   printed: its rate in answered requests per second;
+ * - set-up: the history grows from one R to the next with requests made by `requestPredictions`
+ *   (one `streaming` commit each through the port, by the service's own writer), at most
+ *   `--setup-window` unanswered at once, answered by the real `predict` pipeline and retired by
+ *   the service (see growHistory); printed: its rate in answered requests per second;
  * - retrain, `--retrains` times (medians printed): `addRatings` (100 ratings) → `modelUpdated`;
  *   printed: the train job's own time (JobInfo started → finished), and addRatings → every job of
  *   `train` and `predict` terminal (the whole retrain, re-answering included if the flow
@@ -33,14 +32,7 @@ import type { Pachyderm } from '../src/pachyderm/port';
 import { JobState, isTerminalJobState } from '../src/pachyderm/types';
 import { connectPachd } from '../src/pachyderm/grpc/client';
 import { createServices, type Services } from '../src/services';
-import {
-  bootstrap,
-  loadPipelineSpec,
-  openEmbeddedEngine,
-  STREAMING_REPO,
-} from '../src/services/bootstrap';
-import { requestFileText } from '../src/services/predictions';
-import { REQUEST_DESCRIPTION, StreamingWriter } from '../src/services/streaming';
+import { bootstrap, loadPipelineSpec, openEmbeddedEngine } from '../src/services/bootstrap';
 
 const ROOT = path.resolve(__dirname, '..');
 const DATASETS = process.env.REELGRAPH_DATASETS ?? path.resolve(ROOT, '../shared/datasets');
@@ -202,35 +194,30 @@ async function idle(pach: Pachyderm): Promise<boolean> {
 }
 
 /**
- * Grows the history by `n` answered requests, written through the port exactly as
- * `requestPredictions` writes them (one `streaming` commit each, started by the service's own
- * {@link StreamingWriter} with {@link REQUEST_DESCRIPTION}, its file `/<commit id>`), answered by
- * the real `predict` pipeline and retired by the running service's own retirer: the state is the
- * service's. At most `window` requests are unanswered at once (a sliding window: a new request is
- * written as soon as an older one is answered), so the pipeline never idles and each predict job
- * lists at most ~`window` pending datums, as under a steady load.
- * @param text the request file of the next request
+ * Grows the history by `n` answered requests, each made exactly as GraphQL and REST make one:
+ * `requestPredictions` (one `streaming` commit through the port, by the service's own writer,
+ * with the answered requests that ride along), answered by the real `predict` pipeline and
+ * retired by the running service: the state is the service's, with no engine-only shortcut. At
+ * most `window` requests are unanswered at once (a sliding window: a new request is made as soon
+ * as an older one is answered), so the pipeline never idles and each predict job lists at most
+ * ~`window` pending datums, as under a steady load.
+ * @param pairs the (user, movie) pairs of the next request
  * @param progress called every 1 000 answered requests with their count
  */
 async function growHistory(
-  pach: Pachyderm,
   services: Services,
   n: number,
   window: number,
-  text: () => string,
+  pairs: () => { userId: string; movieId: string }[],
   progress: (done: number) => void,
 ): Promise<void> {
-  const writer = new StreamingWriter(pach, STREAMING_REPO);
   const inflight = new Set<Promise<void>>();
   let done = 0;
   let failure: unknown;
   for (let j = 0; j < n && failure === undefined; j++) {
     while (inflight.size >= window) await Promise.race(inflight);
-    const data = text();
-    const c = await writer.commit(REQUEST_DESCRIPTION, async (commit) => {
-      await pach.modifyFile(commit, [{ op: 'put', path: `/${commit.id}`, data }]);
-    });
-    const p: Promise<void> = answered(services, c.id).then(
+    const receipt = await services.predictions.requestPredictions(pairs());
+    const p: Promise<void> = answered(services, receipt.requestId).then(
       () => {
         inflight.delete(p);
         if (++done % 1000 === 0) progress(done);
@@ -324,11 +311,10 @@ async function runEngine(engine: 'embedded' | 'grpc', args: Args, parent: string
         const t0 = now();
         const before = history;
         await growHistory(
-          pach,
           services,
           R - history,
           args.setupWindow,
-          () => requestFileText(pairsFor(k++, args.pairs)),
+          () => pairsFor(k++, args.pairs),
           (done) =>
             console.error(
               `${engine}: set-up ${before + done}/${R} answered requests, ${(done / ((now() - t0) / 1000)).toFixed(1)} requests/s`,
