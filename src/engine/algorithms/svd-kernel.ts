@@ -92,7 +92,7 @@ export interface SvdKernelExports {
     bi: number,
     pu: number,
     qi: number,
-    nF4: number,
+    nF8: number,
     biased: number,
     mu: number,
     lrBu: number,

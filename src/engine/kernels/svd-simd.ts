@@ -101,7 +101,7 @@ const CTL = { arrived: 0, generation: 1, failed: 2, length: 4 } as const;
  *
  * Self-contained on purpose (no reference outside its body): worker threads run its source text.
  *
- * @param args [kStart/kEnd are computed here] users, items, ratings, bu, bi, pu, qi addresses, nF4,
+ * @param args [kStart/kEnd are computed here] users, items, ratings, bu, bi, pu, qi addresses, nF8,
  *   biased, then the ten f32 values mu, lrBu, lrBi, lrPu, lrQi, regBu, regBi, regPu, regQi
  */
 export function runShare(
@@ -183,7 +183,7 @@ export async function closeKernelThreads(): Promise<void> {
   await Promise.all(all.map((w) => w.terminate()));
 }
 
-/** Bytes of f32 rows of `n` × `nF4` plus alignment. */
+/** Bytes of f32 rows of `n` × `nF8` plus alignment. */
 const f32Size = (n: number) => KernelMemory.size(n, 4);
 
 /**
@@ -207,7 +207,7 @@ export function svdSgdSimd(a: SvdSgdInput, threads: number, blocks: number): voi
   }
   const { nUsers, nFactors: nF } = a;
   const nItems = a.bi.length;
-  const nF4 = Math.ceil(nF / 4) * 4;
+  const nF8 = Math.ceil(nF / 8) * 8;
   const grid = blockGrid(a, blocks);
   const n = grid.users.length;
   const bytes =
@@ -216,8 +216,8 @@ export function svdSgdSimd(a: SvdSgdInput, threads: number, blocks: number): voi
     3 * f32Size(n) +
     f32Size(nUsers) +
     f32Size(nItems) +
-    f32Size(nUsers * nF4) +
-    f32Size(nItems * nF4);
+    f32Size(nUsers * nF8) +
+    f32Size(nItems * nF8);
   const mem = new KernelMemory(bytes);
   const ctl = mem.place(Int32Array, CTL.length);
   const blockStart = mem.place(Int32Array, blocks * blocks + 1, grid.blockStart);
@@ -226,10 +226,10 @@ export function svdSgdSimd(a: SvdSgdInput, threads: number, blocks: number): voi
   const ratings = mem.place(Float32Array, n, grid.ratings);
   const bu = mem.place(Float32Array, nUsers, a.bu);
   const bi = mem.place(Float32Array, nItems, a.bi);
-  const pu = mem.place(Float32Array, nUsers * nF4);
-  const qi = mem.place(Float32Array, nItems * nF4);
-  for (let u = 0; u < nUsers; u++) pu.view.set(a.pu.subarray(u * nF, (u + 1) * nF), u * nF4);
-  for (let i = 0; i < nItems; i++) qi.view.set(a.qi.subarray(i * nF, (i + 1) * nF), i * nF4);
+  const pu = mem.place(Float32Array, nUsers * nF8);
+  const qi = mem.place(Float32Array, nItems * nF8);
+  for (let u = 0; u < nUsers; u++) pu.view.set(a.pu.subarray(u * nF, (u + 1) * nF), u * nF8);
+  for (let i = 0; i < nItems; i++) qi.view.set(a.qi.subarray(i * nF, (i + 1) * nF), i * nF8);
   const args = [
     users.address,
     items.address,
@@ -238,7 +238,7 @@ export function svdSgdSimd(a: SvdSgdInput, threads: number, blocks: number): voi
     bi.address,
     pu.address,
     qi.address,
-    nF4,
+    nF8,
     a.biased ? 1 : 0,
     ...[a.mu, a.lrBu, a.lrBi, a.lrPu, a.lrQi, a.regBu, a.regBi, a.regPu, a.regQi].map(Math.fround),
   ];
@@ -267,6 +267,6 @@ export function svdSgdSimd(a: SvdSgdInput, threads: number, blocks: number): voi
   );
   a.bu.set(bu.view);
   a.bi.set(bi.view);
-  for (let u = 0; u < nUsers; u++) a.pu.set(pu.view.subarray(u * nF4, u * nF4 + nF), u * nF);
-  for (let i = 0; i < nItems; i++) a.qi.set(qi.view.subarray(i * nF4, i * nF4 + nF), i * nF);
+  for (let u = 0; u < nUsers; u++) a.pu.set(pu.view.subarray(u * nF8, u * nF8 + nF), u * nF);
+  for (let i = 0; i < nItems; i++) a.qi.set(qi.view.subarray(i * nF8, i * nF8 + nF), i * nF);
 }

@@ -11,9 +11,9 @@
  *   never fused, and Binaryen does not reorder float operations).
  * - `sgdF32x4`: f32 in four-lane v128 SIMD over a list of ratings (u, i, r) in any order the
  *   caller chooses (svd-simd.ts passes them in DSGD blocks); factor rows are padded to a multiple
- *   of four lanes with zeros, which stay zero (their gradient is 0·err − reg·0).
+ *   of eight lanes (two v128 per step) with zeros, which stay zero (0·keep + 0·step).
  *
- * Update of one rating (both kernels):
+ * Update of one rating (Surprise's; `sgdF32x4` regroups the factor update, see there):
  *   err = r − (μ + b_u + b_i + q_iᵀp_u)
  *   b_u += lrBu·(err − regBu·b_u);  b_i += lrBi·(err − regBi·b_i)      (when biased)
  *   p_uf += lrPu·(err·q_if − regPu·p_uf);  q_if += lrQi·(err·p_uf − regQi·q_if)  (old p_uf, q_if)
@@ -83,9 +83,25 @@ export function sgdExact(
 /**
  * Runs SGD once over the ratings kStart…kEnd−1 of a rating list, in f32 with four-lane SIMD.
  *
+ * Per rating (u, i, r), with the rows of p and q padded to nF8 lanes (a multiple of 8):
+ *   dot = Σ q_i·p_u in two four-lane accumulators (acc0 takes lanes 8j…8j+3, acc1 lanes
+ *         8j+4…8j+7), then acc = acc0 + acc1 lane-wise, dot = (acc₀ + acc₁) + (acc₂ + acc₃)
+ *   err = r − (((μ + b_u) + b_i) + dot)
+ *   b_u += lrBu·(err − regBu·b_u);  b_i += lrBi·(err − regBi·b_i)        (when biased)
+ *   p_u ← p_u·(1 − lrPu·regPu) + q_i·(lrPu·err);  q_i ← q_i·(1 − lrQi·regQi) + p_u·(lrQi·err)
+ *         (old p_u and q_i on the right; algebraically Surprise's update, with fewer roundings)
+ * every operation rounded to f32 (test/engine/svd-simd.test.ts re-computes it in TypeScript).
+ *
+ * Scheduling: the update of rating k and the dot product of rating k+1 are one pass over the
+ * lanes: at lanes g…g+7, first the update of rating k is stored, then q_{i'}·p_{u'} of the next
+ * rating is loaded and accumulated. Lanes g only depend on lanes g of the previous rating, so the
+ * next dot sees exactly the values a separate pass would (also when u' = u or i' = i) and adds
+ * them in the same order: the same bits, with the loads and the addition chain of the dot product
+ * hidden under the update's work.
+ *
  * @param users i32[], items i32[]: inner ids of each rating; @param ratings f32[]
- * @param bu f32[nUsers], bi f32[nItems]; @param pu f32[nUsers×nF4], qi f32[nItems×nF4] (row-major,
- *   nF4 a multiple of 4, padding lanes zero)
+ * @param bu f32[nUsers], bi f32[nItems]; @param pu f32[nUsers×nF8], qi f32[nItems×nF8] (row-major,
+ *   padding lanes zero: they stay zero)
  */
 export function sgdF32x4(
   kStart: i32,
@@ -97,7 +113,7 @@ export function sgdF32x4(
   bi: usize,
   pu: usize,
   qi: usize,
-  nF4: i32,
+  nF8: i32,
   biased: bool,
   mu: f32,
   lrBu: f32,
@@ -109,27 +125,24 @@ export function sgdF32x4(
   regPu: f32,
   regQi: f32,
 ): void {
-  const rowBytes = (<usize>nF4) << 2;
-  const vLrPu = f32x4.splat(lrPu);
-  const vLrQi = f32x4.splat(lrQi);
-  const vRegPu = f32x4.splat(regPu);
-  const vRegQi = f32x4.splat(regQi);
+  if (kStart >= kEnd) return;
+  const rowBytes = (<usize>nF8) << 2;
+  const keepPu = f32x4.splat(<f32>1 - lrPu * regPu);
+  const keepQi = f32x4.splat(<f32>1 - lrQi * regQi);
+  // the dot product of the first rating, alone
+  let pRow = pu + <usize>load<i32>(users + ((<usize>kStart) << 2)) * rowBytes;
+  let qRow = qi + <usize>load<i32>(items + ((<usize>kStart) << 2)) * rowBytes;
+  let acc0 = f32x4.splat(0);
+  let acc1 = f32x4.splat(0);
+  for (let g: usize = 0; g < rowBytes; g += 32) {
+    acc0 = f32x4.add(acc0, f32x4.mul(v128.load(qRow + g), v128.load(pRow + g)));
+    acc1 = f32x4.add(acc1, f32x4.mul(v128.load(qRow + g, 16), v128.load(pRow + g, 16)));
+  }
   for (let k = kStart; k < kEnd; k++) {
     const u = load<i32>(users + ((<usize>k) << 2));
     const i = load<i32>(items + ((<usize>k) << 2));
-    const pRow = pu + <usize>u * rowBytes;
-    const qRow = qi + <usize>i * rowBytes;
     const buAt = bu + ((<usize>u) << 2);
     const biAt = bi + ((<usize>i) << 2);
-    // dot product in two four-lane accumulators (two independent addition chains), then summed
-    let acc0 = f32x4.splat(0);
-    let acc1 = f32x4.splat(0);
-    let f: usize = 0;
-    for (; f + 32 <= rowBytes; f += 32) {
-      acc0 = f32x4.add(acc0, f32x4.mul(v128.load(qRow + f), v128.load(pRow + f)));
-      acc1 = f32x4.add(acc1, f32x4.mul(v128.load(qRow + f, 16), v128.load(pRow + f, 16)));
-    }
-    if (f < rowBytes) acc0 = f32x4.add(acc0, f32x4.mul(v128.load(qRow + f), v128.load(pRow + f)));
     const acc = f32x4.add(acc0, acc1);
     const dot =
       f32x4.extract_lane(acc, 0) +
@@ -143,18 +156,27 @@ export function sgdF32x4(
       const bI = load<f32>(biAt);
       store<f32>(biAt, bI + lrBi * (err - regBi * bI));
     }
-    const vErr = f32x4.splat(err);
-    for (let g: usize = 0; g < rowBytes; g += 16) {
-      const p = v128.load(pRow + g);
-      const q = v128.load(qRow + g);
-      v128.store(
-        pRow + g,
-        f32x4.add(p, f32x4.mul(vLrPu, f32x4.sub(f32x4.mul(vErr, q), f32x4.mul(vRegPu, p)))),
-      );
-      v128.store(
-        qRow + g,
-        f32x4.add(q, f32x4.mul(vLrQi, f32x4.sub(f32x4.mul(vErr, p), f32x4.mul(vRegQi, q)))),
-      );
+    const stepPu = f32x4.splat(lrPu * err);
+    const stepQi = f32x4.splat(lrQi * err);
+    // the next rating's rows (the last rating re-reads its own rows; that dot is not used)
+    const next = k + 1 < kEnd ? k + 1 : k;
+    const pNext = pu + <usize>load<i32>(users + ((<usize>next) << 2)) * rowBytes;
+    const qNext = qi + <usize>load<i32>(items + ((<usize>next) << 2)) * rowBytes;
+    acc0 = f32x4.splat(0);
+    acc1 = f32x4.splat(0);
+    for (let g: usize = 0; g < rowBytes; g += 32) {
+      const p0 = v128.load(pRow + g);
+      const q0 = v128.load(qRow + g);
+      const p1 = v128.load(pRow + g, 16);
+      const q1 = v128.load(qRow + g, 16);
+      v128.store(pRow + g, f32x4.add(f32x4.mul(p0, keepPu), f32x4.mul(q0, stepPu)));
+      v128.store(qRow + g, f32x4.add(f32x4.mul(q0, keepQi), f32x4.mul(p0, stepQi)));
+      v128.store(pRow + g, f32x4.add(f32x4.mul(p1, keepPu), f32x4.mul(q1, stepPu)), 16);
+      v128.store(qRow + g, f32x4.add(f32x4.mul(q1, keepQi), f32x4.mul(p1, stepQi)), 16);
+      acc0 = f32x4.add(acc0, f32x4.mul(v128.load(qNext + g), v128.load(pNext + g)));
+      acc1 = f32x4.add(acc1, f32x4.mul(v128.load(qNext + g, 16), v128.load(pNext + g, 16)));
     }
+    pRow = pNext;
+    qRow = qNext;
   }
 }
