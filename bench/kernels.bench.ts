@@ -10,16 +10,45 @@
  * u1.test beside the exact kernel's; the runs of the configurations are interleaved so that all
  * see the same load. Then the load average (`uptime`) and the peak RSS of the process.
  *
+ *
+ * Then the 5-fold cross-validation (KFold, randomState 0) of Surprise's 11 algorithms with their
+ * defaults on all of u.data (the figure issue 17 measured at 24 s, Surprise 199 s): total wall
+ * seconds sequentially (`compareAlgorithms`) and on the worker pool (`compareAlgorithmsPooled`,
+ * REELGRAPH_WORKERS or the cores), best of `--cv-runs N` (default 1) each, with the check that
+ * both give the same RMSE per algorithm. `--no-cv` skips it.
+ *
  * Data: REELGRAPH_DATASETS (default ../../shared/datasets), never downloaded.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { SVD } from '../src/engine/algorithms';
+import { SVD, getAlgorithm } from '../src/engine/algorithms';
 import { Dataset, Reader } from '../src/engine/dataset';
 import { Trainset } from '../src/engine/trainset';
 import { rmse } from '../src/engine/metrics';
 import { closeKernelThreads } from '../src/engine/kernels/svd-simd';
+import {
+  KFold,
+  closeFoldPool,
+  compareAlgorithms,
+  compareAlgorithmsPooled,
+  poolSize,
+} from '../src/engine/model-selection';
+
+/** Surprise's 11 algorithms, with their defaults. */
+const ELEVEN = [
+  'NormalPredictor',
+  'BaselineOnly',
+  'KNNBasic',
+  'KNNWithMeans',
+  'KNNWithZScore',
+  'KNNBaseline',
+  'SVD',
+  'SVDpp',
+  'NMF',
+  'SlopeOne',
+  'CoClustering',
+].map((name) => ({ name, params: { randomState: 0 } as Record<string, unknown> }));
 
 const SURPRISE_FIT_U1 = 0.335;
 const args = process.argv.slice(2);
@@ -53,7 +82,12 @@ async function main(): Promise<void> {
   console.log(
     `reelgraph kernels bench — SVD fit on ml-100k u1.base (${ts.nRatings} ratings, nFactors 100, nEpochs 20), median of ${runs} runs; node ${process.version}, ${os.cpus().length} cores`,
   );
-  console.log(`load before: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (1/5/15 min)`);
+  console.log(
+    `load before: ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} (1/5/15 min)`,
+  );
   const wall: number[][] = CONFIGS.map(() => []);
   const cpu: number[][] = CONFIGS.map(() => []);
   const acc: number[][] = CONFIGS.map(() => []);
@@ -82,9 +116,59 @@ async function main(): Promise<void> {
   console.log(
     `ratio simd+2 / exact (same run): ${(median(wall[2]) / median(wall[0])).toFixed(3)}; simd / exact ${(median(wall[1]) / median(wall[0])).toFixed(3)}`,
   );
-  console.log(`load after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (1/5/15 min)`);
+  if (!args.includes('--no-cv')) await crossValidationOfAll(dir);
+  console.log(
+    `load after: ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} (1/5/15 min)`,
+  );
   console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
   await closeKernelThreads();
+}
+
+async function crossValidationOfAll(dir: string): Promise<void> {
+  const cvRunsArg = args.indexOf('--cv-runs');
+  const cvRuns = cvRunsArg >= 0 ? Number(args[cvRunsArg + 1]) : 1;
+  const data = Dataset.loadFromFile(path.join(dir, 'u.data'), Reader.builtin('ml-100k'));
+  // only the algorithms that take a seed get one
+  const algos = ELEVEN.map((a) =>
+    'randomState' in getAlgorithm(a.name).paramSpecs ? a : { name: a.name },
+  );
+  const seq: number[] = [];
+  const par: number[] = [];
+  let same = true;
+  for (let k = 0; k < cvRuns; k++) {
+    let t0 = performance.now();
+    const a = compareAlgorithms(algos, data, { cv: new KFold({ nSplits: 5, randomState: 0 }) });
+    seq.push((performance.now() - t0) / 1000);
+    t0 = performance.now();
+    const b = await compareAlgorithmsPooled(algos, data, {
+      cv: new KFold({ nSplits: 5, randomState: 0 }),
+    });
+    par.push((performance.now() - t0) / 1000);
+    a.forEach((r, j) => {
+      if (JSON.stringify(r.testRmse) !== JSON.stringify(b[j].testRmse)) same = false;
+    });
+    if (k === 0) {
+      console.log(
+        `  per algorithm (sequential fit s / pooled fit s, mean RMSE): ${a
+          .map(
+            (r, j) =>
+              `${r.algorithmName} ${r.fitTime.reduce((x, y) => x + y, 0).toFixed(1)}/${b[j].fitTime
+                .reduce((x, y) => x + y, 0)
+                .toFixed(1)} ${r.mean.testRmse!.toFixed(4)}`,
+          )
+          .join('; ')}`,
+      );
+    }
+  }
+  console.log(
+    `5-fold CV of the 11 algorithms on u.data: sequential ${Math.min(...seq).toFixed(1)} s, ` +
+      `pool of ${poolSize()} workers ${Math.min(...par).toFixed(1)} s (best of ${cvRuns}; goal ≤ 10 s, issue's figure 24 s); ` +
+      `same RMSE per fold: ${same ? 'yes' : 'NO'}`,
+  );
+  await closeFoldPool();
 }
 
 main().catch((e) => {
