@@ -9,6 +9,7 @@ import '../../src/engine/algorithms';
 import { SVD, KNNBaseline, type AlgoBase } from '../../src/engine/algorithms';
 import {
   FoldPool,
+  GridSearchCV,
   KFold,
   closeFoldPool,
   compareAlgorithms,
@@ -135,5 +136,32 @@ describe('the fold pool', () => {
     expect(figures(viaInstance)).toEqual(
       figures(crossValidate(new SVD({ randomState: 1, nEpochs: 3 }), data, opts)),
     );
+  });
+
+  it('answers the same grid search as GridSearchCV.fit: table, best candidates, refit', async () => {
+    const grid = { nFactors: [2, 5], lrAll: [0.005, 0.01], nEpochs: [4], randomState: [0] };
+    const opts = { measures: ['rmse', 'mae'], refit: 'rmse' as const };
+    const seq = new GridSearchCV('SVD', grid, {
+      ...opts,
+      cv: new KFold({ nSplits: 3, randomState: 4 }),
+    }).fit(data);
+    const par = await new GridSearchCV('SVD', grid, {
+      ...opts,
+      cv: new KFold({ nSplits: 3, randomState: 4 }),
+    }).fitPooled(data);
+    const withoutTimes = (t: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(t).filter(([k]) => !/Time$/.test(k)));
+    expect(withoutTimes(par.cvResults as unknown as Record<string, unknown>)).toEqual(
+      withoutTimes(seq.cvResults as unknown as Record<string, unknown>),
+    );
+    expect(par.bestParams).toEqual(seq.bestParams);
+    expect(par.bestScore).toEqual(seq.bestScore);
+    expect(par.candidateResults.map(figures)).toEqual(seq.candidateResults.map(figures));
+    // the refitted best estimator predicts the same
+    expect(par.bestEstimator.rmse!.predict('u1', 'i1').est).toBe(
+      seq.bestEstimator.rmse!.predict('u1', 'i1').est,
+    );
+    // 4 candidates with different scores: the comparison is not between equal rows
+    expect(new Set(seq.cvResults.meanTestRmse).size).toBe(4);
   });
 });
