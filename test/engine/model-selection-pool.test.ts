@@ -4,6 +4,7 @@
  * `compareAlgorithms` on the same splits; folds really run in worker threads; bad input is
  * refused before anything runs.
  */
+import * as os from 'node:os';
 import { threadId } from 'node:worker_threads';
 import '../../src/engine/algorithms';
 import { SVD, KNNBaseline, type AlgoBase } from '../../src/engine/algorithms';
@@ -45,7 +46,7 @@ const figures = (r: CrossValidateResult) => ({
 describe('the fold pool', () => {
   it('is sized by REELGRAPH_WORKERS, else the number of cores, and refuses a bad value', () => {
     expect(poolSize({ REELGRAPH_WORKERS: '3' })).toBe(3);
-    expect(poolSize({})).toBe(require('node:os').availableParallelism());
+    expect(poolSize({})).toBe(os.availableParallelism());
     expect(() => poolSize({ REELGRAPH_WORKERS: 'two' })).toThrow(
       /REELGRAPH_WORKERS must be a whole number in \[1, 256\], got 'two'/,
     );
