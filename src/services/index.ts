@@ -402,6 +402,7 @@ export async function createServices(
       registry.close();
       stopPublishing();
       retirer?.close();
+      writer.close();
       await watch.close();
     },
   };

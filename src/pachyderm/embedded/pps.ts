@@ -19,7 +19,11 @@
  *   their output; every other datum's old output is deleted and the datum runs (runner.ts), up to
  *   `datumTries` times; FINISHING: the output commit is finished — with the error
  *   "duplicate path output by different datums: P" when two datums wrote the same path — and the
- *   job becomes SUCCESS, or FAILURE with the reason. `stopJob` makes it KILLED.
+ *   job becomes SUCCESS, or FAILURE with the reason, when that commit is FINISHED: in the same
+ *   transaction, after the engine's finishing window (pachd's order: its PFS master finishes the
+ *   commit after compaction and its JobFinisher ends the job then; a job is never SUCCESS while
+ *   its output commit is FINISHING). A failing job becomes FAILURE with its FinishCommit, as
+ *   pachd's `failJob` does. `stopJob` makes it KILLED.
  * - **Durability.** The job's final state and its output commit's finish are one SQLite
  *   transaction. A job that was not terminal when the process stopped is re-run from scratch on
  *   the next open (its half-written output is deleted before re-running; `restart` counts it).
@@ -69,11 +73,13 @@ import {
   OriginKind,
   type PipelineInfo,
   type PipelineSpec,
+  type Repo,
   isTerminalJobState,
 } from '../types';
 import { migrate } from './db';
 import { NEWEST_JOB_CREATED_SQL, PREVIOUS_RAN_JOB_SQL, QUEUE_HEADS_SQL } from './history-queries';
 import type { CommitEvent, EmbeddedPachyderm, PpsApi } from './index';
+import type { CommitRow } from './pfs-metadata';
 import { PPS_MIGRATIONS } from './pps-schema';
 import {
   BatchProcess,
@@ -226,7 +232,12 @@ export class Pps extends PpsQueries implements PpsApi {
       .get();
     if (runJobs) {
       pps.recover();
-      pps.unlisten = engine.onCommit((ev) => pps.onCommit(ev));
+      const unlisten = engine.onCommit((ev) => pps.onCommit(ev));
+      engine.pfs.onFinishedTx = (repo, row) => pps.onOutputFinished(repo, row);
+      pps.unlisten = () => {
+        unlisten();
+        engine.pfs.onFinishedTx = null;
+      };
       pps.catchUp();
       pps.pump();
     }
@@ -543,6 +554,30 @@ export class Pps extends PpsQueries implements PpsApi {
     if (ev.kind === 'finished') this.pump();
   }
 
+  /**
+   * The output commit `row` of repo `repo` just became FINISHED (inside that transaction, see
+   * `Pfs.onFinishedTx`): its job, when FINISHING, ends SUCCESS, or FAILURE with the commit's
+   * error — as pachd's JobFinisher (2.12 `pps/server/transaction_defer.go`). A job already
+   * terminal (FAILURE, KILLED, UNRUNNABLE set with the commit's FinishCommit) is left alone.
+   */
+  private onOutputFinished(repo: Repo, row: CommitRow): void {
+    if (this.closed || repo.type !== 'user') return;
+    const job = this.jobRow(repo.project.name, repo.name, row.id);
+    if (job && job.state === JobState.JOB_FINISHING && job.output_done === 0) {
+      this.finishJobOf(job.seq, row);
+    }
+  }
+
+  /** Ends FINISHING job `seq` by its FINISHED output commit `row`: SUCCESS, or FAILURE with its error. */
+  private finishJobOf(seq: number, row: CommitRow): void {
+    this.setJob(seq, {
+      state: row.error ? JobState.JOB_FAILURE : JobState.JOB_SUCCESS,
+      reason: row.error,
+      finished: Date.now(),
+      output_done: 1,
+    });
+  }
+
   private internalError(what: string, e: unknown): void {
     if (this.closed) return;
     // surface in the logs of no pipeline in particular: stderr of the engine process
@@ -752,6 +787,10 @@ export class Pps extends PpsQueries implements PpsApi {
           this.pumpAgain = true;
           continue;
         }
+        // ran, its output commit FINISHING: it ends when the commit is FINISHED
+        // (onOutputFinished), and the pipeline's next job waits for it, as pachd's worker waits
+        // for its base job's commit (2.12 transform/pending_job.go createSerialDatums)
+        if (job.state === JobState.JOB_FINISHING) continue;
         if (p.stopped) continue;
         if (this.running.size >= this.maxJobs) break;
         if (!this.inputsReady(job)) continue;
@@ -1005,12 +1044,9 @@ export class Pps extends PpsQueries implements PpsApi {
     const pfs = this.engine.pfs;
     pfs.tx(() => {
       const done = pfs.finishCommitTx(pfs.resolveCommit(outCommit), { validateDatums: true });
-      this.setJob(job.seq, {
-        state: done.error ? JobState.JOB_FAILURE : JobState.JOB_SUCCESS,
-        reason: done.error,
-        finished: Date.now(),
-        output_done: 1,
-      });
+      // pachd's order: the job stays FINISHING while its output commit is FINISHING, and becomes
+      // SUCCESS (or FAILURE) in the transaction that finishes the commit (onOutputFinished)
+      if (done.finished !== null) this.finishJobOf(job.seq, done);
     });
     this.log(this.jobBySeq(job.seq)!, '', `job ${job.id} finished`, false);
   }
