@@ -55,22 +55,22 @@ function stampOf(source) {
 
 /**
  * Compiles every stale kernel; returns the names compiled. Throws (with asc's output) when asc
- * fails.
+ * fails. `dirs` (for tests) replaces the source and output folders.
  */
-function ensureKernels(force = false) {
+function ensureKernels(force = false, dirs = { src: SRC, out: OUT }) {
   const compiled = [];
   let names;
   try {
-    names = fs.readdirSync(SRC).filter((f) => f.endsWith('.ts'));
+    names = fs.readdirSync(dirs.src).filter((f) => f.endsWith('.ts'));
   } catch {
     return compiled; // no kernel sources (a dist-only install)
   }
-  fs.mkdirSync(OUT, { recursive: true });
+  fs.mkdirSync(dirs.out, { recursive: true });
   for (const file of names.sort()) {
     const name = file.slice(0, -3);
-    const source = path.join(SRC, file);
-    const wasm = path.join(OUT, `${name}.wasm`);
-    const stampFile = path.join(OUT, `${name}.stamp`);
+    const source = path.join(dirs.src, file);
+    const wasm = path.join(dirs.out, `${name}.wasm`);
+    const stampFile = path.join(dirs.out, `${name}.stamp`);
     const stamp = stampOf(source);
     let old = '';
     try {
