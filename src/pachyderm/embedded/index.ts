@@ -235,25 +235,28 @@ export class EmbeddedPachyderm implements Pachyderm {
   /**
    * Internal: start an AUTO commit on `branch` (an output branch is allowed) with the given `id`
    * (a commit-set / job id; a new one when omitted) and direct `provenance` (the input commits).
-   * Its parent is the branch head, which must be finished.
+   * Its parent is the branch head, which must be finished. `floor: false` skips the free-space
+   * floor (a job that ends without output, e.g. KILLED, still gets its errored commit).
    * @throws FAILED_PRECONDITION "parent commit X has not been finished"; ALREADY_EXISTS when
    *   the repo has a commit with that id; NOT_FOUND for the repo or a provenance commit
    */
   async startOutputCommit(
     branch: BranchRef,
-    opts: { id?: string; provenance?: CommitRef[]; description?: string } = {},
+    opts: { id?: string; provenance?: CommitRef[]; description?: string; floor?: boolean } = {},
   ): Promise<Commit> {
     const pfs = this.live();
     const b = toBranch(branch);
-    const row = await this.storage.write(() =>
-      pfs.tx(() =>
-        pfs.startCommitTx(b, {
-          origin: OriginKind.AUTO,
-          id: opts.id,
-          provenance: (opts.provenance ?? []).map((c) => toCommit(c)),
-          description: opts.description,
-        }),
-      ),
+    const row = await this.storage.write(
+      () =>
+        pfs.tx(() =>
+          pfs.startCommitTx(b, {
+            origin: OriginKind.AUTO,
+            id: opts.id,
+            provenance: (opts.provenance ?? []).map((c) => toCommit(c)),
+            description: opts.description,
+          }),
+        ),
+      opts.floor ?? true,
     );
     return pfs.commitOf(row);
   }

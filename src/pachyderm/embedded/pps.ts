@@ -20,6 +20,9 @@
  *   `datumTries` times; FINISHING: the output commit is finished — with the error
  *   "duplicate path output by different datums: P" when two datums wrote the same path — and the
  *   job becomes SUCCESS, or FAILURE with the reason. `stopJob` makes it KILLED.
+ * - **A full disk** (storage-wait.ts) fails no job: a datum's output stays staged, and any other
+ *   write of the job is done again (the job re-run, `restart` + 1), once space returns; meanwhile
+ *   the job's reason is "waiting for storage: insufficient storage: …".
  * - **Durability.** The job's final state and its output commit's finish are one SQLite
  *   transaction. A job that was not terminal when the process stopped is re-run from scratch on
  *   the next open (its half-written output is deleted before re-running; `restart` counts it).
@@ -84,6 +87,7 @@ import {
   runDatum,
 } from './runner';
 import { PpsQueries } from './pps-queries';
+import { untilStored } from './storage-wait';
 import { type JobInput, type JobRow, type PipelineRow, pkey, userRepo } from './pps-store';
 
 /** Options of the PPS half. */
@@ -150,6 +154,15 @@ class Semaphore {
     };
   }
 }
+
+/** A job run again after a full disk starts its counters afresh (as a recovered job). */
+const RERUN_COUNTERS = {
+  data_total: 0,
+  data_processed: 0,
+  data_skipped: 0,
+  data_failed: 0,
+  data_recovered: 0,
+};
 
 /** Input files up to this size are copied in one read and one write instead of streamed. */
 const SMALL_FILE = 8 << 20;
@@ -792,7 +805,12 @@ export class Pps extends PpsQueries implements PpsApi {
             ctl.abort();
           }, ms);
         }
-        await this.runJob(job, spec, ctl.signal);
+        // a write that met a full disk outside a datum's upload: wait for space, run it again
+        let runs = 0;
+        await this.stored(job, ctl.signal, async () => {
+          if (runs++) job = this.setJob(job.seq, { ...RERUN_COUNTERS, restart: job.restart + 1 });
+          await this.runJob(job, spec, ctl.signal);
+        });
         if (run.drop || this.closed) return;
         if (run.kill) await this.settle(this.jobBySeq(job.seq)!, JobState.JOB_KILLED, run.kill);
       } catch (e) {
@@ -828,7 +846,7 @@ export class Pps extends PpsQueries implements PpsApi {
   private async settle(job: JobRow, state: JobState, reason: string): Promise<void> {
     // already settled (e.g. a StopJob racing with the job's own end): the first state stays
     if (this.jobBySeq(job.seq)?.output_done !== 0) return;
-    const commit = await this.ensureOutputCommit(job);
+    const commit = await this.ensureOutputCommit(job, false);
     const pfs = this.engine.pfs;
     pfs.tx(() => {
       const row = pfs.resolveCommit(commit);
@@ -846,8 +864,11 @@ export class Pps extends PpsQueries implements PpsApi {
     });
   }
 
-  /** The job's output commit, started (AUTO, id = job id, provenance = inputs) if missing. */
-  private async ensureOutputCommit(job: JobRow): Promise<Commit> {
+  /**
+   * The job's output commit, started (AUTO, id = job id, provenance = inputs) if missing; `floor`
+   * false: even below the free-space floor (to settle a job).
+   */
+  private async ensureOutputCommit(job: JobRow, floor = true): Promise<Commit> {
     const out = userRepo(job.project, job.pipeline);
     const commit: Commit = { repo: out, id: job.id };
     try {
@@ -873,7 +894,7 @@ export class Pps extends PpsQueries implements PpsApi {
     }
     return this.engine.startOutputCommit(
       { repo: out, name: spec.outputBranch },
-      { id: job.id, provenance },
+      { id: job.id, provenance, floor },
     );
   }
 
@@ -1106,8 +1127,23 @@ export class Pps extends PpsQueries implements PpsApi {
     const batch = j.staged.splice(0);
     j.stagedBytes = 0;
     const ops = batch.flatMap((b) => b.ops);
-    if (ops.length) await this.engine.modifyFileInternal(j.outCommit, ops);
+    // a full disk: the outputs stay staged until space returns (storage-wait.ts)
+    if (ops.length) {
+      await this.stored(j.job, j.signal, () => this.engine.modifyFileInternal(j.outCommit, ops));
+    }
     await Promise.all(batch.map((b) => fsp.rm(b.dest, { recursive: true, force: true })));
+  }
+
+  /**
+   * `write` for job `job`, done again when space returns after a full disk (storage-wait.ts);
+   * meanwhile the job's reason says that it waits, and why.
+   */
+  private stored<T>(job: JobRow, signal: AbortSignal, write: () => Promise<T>): Promise<T> {
+    return untilStored(this.engine.storage, write, {
+      signal,
+      onWait: (f) => this.waitingForStorage(job.seq, f.message),
+      onResume: () => this.waitingForStorage(job.seq, null),
+    });
   }
 
   /** Record a datum's end and bump the job's counters. */
