@@ -301,7 +301,8 @@ export class EmbeddedPachyderm implements Pachyderm {
 
   /** {@inheritDoc Pachyderm.createProject} */
   async createProject(project: ProjectRef, opts?: { description?: string; update?: boolean }) {
-    this.live().createProject(project, opts);
+    const pfs = this.live();
+    await this.storage.write(() => pfs.createProject(project, opts), false);
   }
   /** {@inheritDoc Pachyderm.inspectProject} */
   async inspectProject(project: ProjectRef): Promise<ProjectInfo> {
@@ -313,14 +314,16 @@ export class EmbeddedPachyderm implements Pachyderm {
   }
   /** {@inheritDoc Pachyderm.deleteProject} */
   async deleteProject(project: ProjectRef, opts?: { force?: boolean }) {
-    this.live().deleteProject(project, opts);
+    const pfs = this.live();
+    await this.storage.write(() => pfs.deleteProject(project, opts), false);
   }
 
   // ----- repos --------------------------------------------------------------------------------
 
   /** {@inheritDoc Pachyderm.createRepo} */
   async createRepo(repo: RepoRef, opts?: { description?: string; update?: boolean }) {
-    this.live().createRepo(repo, opts);
+    const pfs = this.live();
+    await this.storage.write(() => pfs.createRepo(repo, opts), false);
   }
   /** {@inheritDoc Pachyderm.inspectRepo} */
   async inspectRepo(repo: RepoRef): Promise<RepoInfo> {
@@ -332,7 +335,8 @@ export class EmbeddedPachyderm implements Pachyderm {
   }
   /** {@inheritDoc Pachyderm.deleteRepo} */
   async deleteRepo(repo: RepoRef, opts?: { force?: boolean }): Promise<{ deleted: boolean }> {
-    return this.live().deleteRepo(repo, opts);
+    const pfs = this.live();
+    return this.storage.write(() => pfs.deleteRepo(repo, opts), false);
   }
 
   // ----- branches -----------------------------------------------------------------------------
@@ -342,7 +346,8 @@ export class EmbeddedPachyderm implements Pachyderm {
     branch: BranchRef,
     opts?: { head?: CommitRef; provenance?: BranchRef[]; newCommitSet?: boolean },
   ) {
-    this.live().createBranch(branch, opts);
+    const pfs = this.live();
+    await this.storage.write(() => pfs.createBranch(branch, opts), false);
   }
   /** {@inheritDoc Pachyderm.inspectBranch} */
   async inspectBranch(branch: BranchRef): Promise<BranchInfo> {
@@ -354,7 +359,8 @@ export class EmbeddedPachyderm implements Pachyderm {
   }
   /** {@inheritDoc Pachyderm.deleteBranch} */
   async deleteBranch(branch: BranchRef, opts?: { force?: boolean }) {
-    this.live().deleteBranch(branch, opts);
+    const pfs = this.live();
+    await this.storage.write(() => pfs.deleteBranch(branch, opts), false);
   }
 
   // ----- commits ------------------------------------------------------------------------------
@@ -439,7 +445,10 @@ export class EmbeddedPachyderm implements Pachyderm {
     spec: string | object,
     opts?: { update?: boolean; reprocess?: boolean; dryRun?: boolean },
   ): Promise<{ effectiveCreatePipelineRequestJson: string }> {
-    return this.ppsApi('createPipeline').createPipeline(spec, opts);
+    return this.storage.write(
+      () => this.ppsApi('createPipeline').createPipeline(spec, opts),
+      false,
+    );
   }
   /** {@inheritDoc Pachyderm.inspectPipeline} */
   async inspectPipeline(pipeline: PipelineRef): Promise<PipelineInfo> {
@@ -458,15 +467,21 @@ export class EmbeddedPachyderm implements Pachyderm {
     pipeline: PipelineRef,
     opts?: { force?: boolean; keepRepo?: boolean; mustExist?: boolean },
   ) {
-    return this.ppsApi('deletePipeline').deletePipeline(pipeline, opts);
+    return this.storage.write(
+      () => this.ppsApi('deletePipeline').deletePipeline(pipeline, opts),
+      false,
+    );
   }
   /** {@inheritDoc Pachyderm.stopPipeline} */
   async stopPipeline(pipeline: PipelineRef, opts?: { mustExist?: boolean }) {
-    return this.ppsApi('stopPipeline').stopPipeline(pipeline, opts);
+    return this.storage.write(
+      () => this.ppsApi('stopPipeline').stopPipeline(pipeline, opts),
+      false,
+    );
   }
   /** {@inheritDoc Pachyderm.startPipeline} */
   async startPipeline(pipeline: PipelineRef) {
-    return this.ppsApi('startPipeline').startPipeline(pipeline);
+    return this.storage.write(() => this.ppsApi('startPipeline').startPipeline(pipeline), false);
   }
   /** {@inheritDoc Pachyderm.listJob} */
   listJob(opts?: ListJobOptions): AsyncIterable<JobInfo> {
@@ -496,7 +511,7 @@ export class EmbeddedPachyderm implements Pachyderm {
     return deferred(() => this.ppsApi('watchJobs').watchJobs(opts));
   }
   async stopJob(job: JobRef, opts?: { reason?: string }): Promise<void> {
-    return this.ppsApi('stopJob').stopJob(job, opts);
+    return this.storage.write(() => this.ppsApi('stopJob').stopJob(job, opts), false);
   }
 
   // ----- lifecycle ----------------------------------------------------------------------------

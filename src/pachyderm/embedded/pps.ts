@@ -1146,22 +1146,22 @@ export class Pps extends PpsQueries implements PpsApi {
     });
   }
 
-  /** Record a datum's end and bump the job's counters. */
-  private finishDatum(
+  /** Record a datum's end and bump the job's counters (when space returns after a full disk). */
+  private async finishDatum(
     j: JobContext,
     datumId: string,
     state: DatumState,
     tries: number,
     reason: string,
     stats: object | null,
-  ): void {
+  ): Promise<void> {
     const counter =
       state === DatumState.SUCCESS
         ? 'data_processed'
         : state === DatumState.FAILED
           ? 'data_failed'
           : 'data_recovered';
-    this.light(() => {
+    const write = () => {
       this.db
         .prepare(
           'UPDATE pps_datums SET state = ?, tries = ?, reason = ?, stats = ? WHERE job_seq = ? AND id = ?',
@@ -1170,7 +1170,8 @@ export class Pps extends PpsQueries implements PpsApi {
       this.db
         .prepare(`UPDATE pps_jobs SET ${counter} = ${counter} + 1 WHERE seq = ?`)
         .run(j.job.seq);
-    });
+    };
+    await this.stored(j.job, j.signal, async () => this.light(write));
     this.publish(this.jobBySeq(j.job.seq)!, false);
   }
 
@@ -1184,7 +1185,7 @@ export class Pps extends PpsQueries implements PpsApi {
     if (outcome.ok) {
       const t0 = Date.now();
       const uploadBytes = await this.stage(j, task.datumId, outcome.outDir);
-      this.finishDatum(j, task.datumId, DatumState.SUCCESS, attempt, '', {
+      await this.finishDatum(j, task.datumId, DatumState.SUCCESS, attempt, '', {
         downloadTimeMs: outcome.downloadTimeMs,
         processTimeMs: outcome.processTimeMs,
         uploadTimeMs: Date.now() - t0,
@@ -1202,42 +1203,42 @@ export class Pps extends PpsQueries implements PpsApi {
       false,
     );
     if (outcome.recovered) {
-      this.finishDatum(j, task.datumId, DatumState.RECOVERED, attempt, reason, null);
+      await this.finishDatum(j, task.datumId, DatumState.RECOVERED, attempt, reason, null);
       return 'done';
     }
     if (attempt < tries && !outcome.permanent) return 'retry'; // a permanent failure would repeat
-    this.finishDatum(j, task.datumId, DatumState.FAILED, attempt, reason, null);
+    await this.finishDatum(j, task.datumId, DatumState.FAILED, attempt, reason, null);
     return 'done';
   }
 
   private async runSingle(j: JobContext, d: DatumSpec): Promise<void> {
-    const release = await this.datumSlots.acquire();
-    try {
-      const task: DatumTask = { datumId: d.id, inputs: d.inputs };
-      for (let attempt = 1; attempt <= j.spec.datumTries && !j.signal.aborted; attempt++) {
-        const dir = await this.workDir(j);
+    const task: DatumTask = { datumId: d.id, inputs: d.inputs };
+    for (let attempt = 1; attempt <= j.spec.datumTries && !j.signal.aborted; attempt++) {
+      const dir = await this.workDir(j);
+      try {
+        let outcome: DatumOutcome;
+        // the slot bounds datum processes: it is free again once the process ended, so that
+        // a datum whose output waits for space (storage-wait.ts) holds back no other
+        const release = await this.datumSlots.acquire();
         try {
-          let outcome: DatumOutcome;
-          try {
-            outcome = await runDatum(this.runContext(j, dir, j.signal), task);
-          } catch (e) {
-            outcome = {
-              ok: false,
-              recovered: false,
-              error: `cannot lay out the inputs: ${(e as Error).message}`,
-              outDir: '',
-              downloadTimeMs: 0,
-              processTimeMs: 0,
-              downloadBytes: 0,
-            };
-          }
-          if ((await this.handleOutcome(j, task, outcome, attempt)) === 'done') return;
+          outcome = await runDatum(this.runContext(j, dir, j.signal), task);
+        } catch (e) {
+          outcome = {
+            ok: false,
+            recovered: false,
+            error: `cannot lay out the inputs: ${(e as Error).message}`,
+            outDir: '',
+            downloadTimeMs: 0,
+            processTimeMs: 0,
+            downloadBytes: 0,
+          };
         } finally {
-          await fsp.rm(dir, { recursive: true, force: true });
+          release();
         }
+        if ((await this.handleOutcome(j, task, outcome, attempt)) === 'done') return;
+      } finally {
+        await fsp.rm(dir, { recursive: true, force: true });
       }
-    } finally {
-      release();
     }
   }
 
@@ -1268,7 +1269,7 @@ export class Pps extends PpsQueries implements PpsApi {
           if (r.served === 0 && fresh && queue.length && !j.signal.aborted) {
             const reason = r.error ?? 'the process exited without asking for a datum (NextDatum)';
             for (const t of queue.splice(0)) {
-              this.finishDatum(j, t.datumId, DatumState.FAILED, 1, reason, null);
+              await this.finishDatum(j, t.datumId, DatumState.FAILED, 1, reason, null);
             }
           }
         } finally {
