@@ -26,6 +26,7 @@ import { type Db } from './db';
 import { LAST_JOB_SQL, OPEN_JOBS_OF_PIPELINE_SQL } from './history-queries';
 import type { EmbeddedPachyderm } from './index';
 import { isStorageFull } from './storage';
+import { untilStored } from './storage-wait';
 import { Signal } from './stream';
 
 /** One input of a job: which commit it reads (`id` is `""` when the branch has no commit). */
@@ -112,6 +113,32 @@ export const LOG_BACKLOG_MAX = 10_000;
 
 /** How often log lines refused by a full disk are tried again, ms. */
 export const LOG_RETRY_MS = 1_000;
+
+/** A job run again after a full disk starts its counters afresh (as a recovered job). */
+export const RERUN_COUNTERS = {
+  data_total: 0,
+  data_processed: 0,
+  data_skipped: 0,
+  data_failed: 0,
+  data_recovered: 0,
+};
+
+/** Milliseconds of a Go duration string ("1h30m", "60s", "250ms"). */
+export function durationMs(d: string): number {
+  const units: Record<string, number> = {
+    ns: 1e-6,
+    us: 1e-3,
+    µs: 1e-3,
+    ms: 1,
+    s: 1000,
+    m: 60000,
+    h: 3600000,
+  };
+  let total = 0;
+  for (const m of d.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g))
+    total += Number(m[1]) * units[m[2]];
+  return total;
+}
 
 /** A pipeline's key in the engine's maps: `project/name`. */
 export const pkey = (project: string, name: string) => `${project}/${name}`;
@@ -360,6 +387,18 @@ export abstract class PpsStore {
       this.log(row, '', reason, false);
     }
     this.publish(row, true);
+  }
+
+  /**
+   * `write` for job `job`, done again when space returns after a full disk (storage-wait.ts);
+   * meanwhile the job's reason says that it waits, and why.
+   */
+  protected stored<T>(job: JobRow, signal: AbortSignal, write: () => Promise<T>): Promise<T> {
+    return untilStored(this.engine.storage, write, {
+      signal,
+      onWait: (f) => this.waitingForStorage(job.seq, f.message),
+      onResume: () => this.waitingForStorage(job.seq, null),
+    });
   }
 
   protected log(job: JobRow, datumId: string, message: string, user: boolean, worker = ''): void {

@@ -87,8 +87,15 @@ import {
   runDatum,
 } from './runner';
 import { PpsQueries } from './pps-queries';
-import { untilStored } from './storage-wait';
-import { type JobInput, type JobRow, type PipelineRow, pkey, userRepo } from './pps-store';
+import {
+  type JobInput,
+  type JobRow,
+  type PipelineRow,
+  RERUN_COUNTERS,
+  durationMs,
+  pkey,
+  userRepo,
+} from './pps-store';
 
 /** Options of the PPS half. */
 export interface PpsOptions {
@@ -155,15 +162,6 @@ class Semaphore {
   }
 }
 
-/** A job run again after a full disk starts its counters afresh (as a recovered job). */
-const RERUN_COUNTERS = {
-  data_total: 0,
-  data_processed: 0,
-  data_skipped: 0,
-  data_failed: 0,
-  data_recovered: 0,
-};
-
 /** Input files up to this size are copied in one read and one write instead of streamed. */
 const SMALL_FILE = 8 << 20;
 /**
@@ -176,22 +174,7 @@ const SMALL_FILE = 8 << 20;
 const STAGE_MAX_DATUMS = 256;
 const STAGE_MAX_BYTES = 16 << 20;
 
-/** Milliseconds of a Go duration string ("1h30m", "60s", "250ms"). */
-export function durationMs(d: string): number {
-  const units: Record<string, number> = {
-    ns: 1e-6,
-    us: 1e-3,
-    µs: 1e-3,
-    ms: 1,
-    s: 1000,
-    m: 60000,
-    h: 3600000,
-  };
-  let total = 0;
-  for (const m of d.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g))
-    total += Number(m[1]) * units[m[2]];
-  return total;
-}
+export { durationMs };
 
 /**
  * The PPS half of the embedded engine. Build it with {@link Pps.create} (or pass
@@ -1132,18 +1115,6 @@ export class Pps extends PpsQueries implements PpsApi {
       await this.stored(j.job, j.signal, () => this.engine.modifyFileInternal(j.outCommit, ops));
     }
     await Promise.all(batch.map((b) => fsp.rm(b.dest, { recursive: true, force: true })));
-  }
-
-  /**
-   * `write` for job `job`, done again when space returns after a full disk (storage-wait.ts);
-   * meanwhile the job's reason says that it waits, and why.
-   */
-  private stored<T>(job: JobRow, signal: AbortSignal, write: () => Promise<T>): Promise<T> {
-    return untilStored(this.engine.storage, write, {
-      signal,
-      onWait: (f) => this.waitingForStorage(job.seq, f.message),
-      onResume: () => this.waitingForStorage(job.seq, null),
-    });
   }
 
   /** Record a datum's end and bump the job's counters (when space returns after a full disk). */
