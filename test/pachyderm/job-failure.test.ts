@@ -137,7 +137,9 @@ test('a datum whose output meets the free-space floor keeps it staged, the job s
   })) {
     logs.push(l.message);
   }
-  expect(logs).toEqual(expect.arrayContaining([w.reason, 'space returned: the job goes on']));
+  expect(logs).toEqual(
+    expect.arrayContaining([w.reason, 'trying the write again after waiting for storage']),
+  );
 });
 
 test('a job that meets the free-space floor before any datum waits, then runs again and ends SUCCESS, restart 1', async () => {

@@ -379,7 +379,7 @@ export abstract class PpsStore {
     if (!row) return;
     if (failure === null) {
       if (!this.storageWaits.delete(seq)) return;
-      this.log(row, '', 'space returned: the job goes on', false);
+      this.log(row, '', 'trying the write again after waiting for storage', false);
     } else {
       const reason = `waiting for storage: ${failure}`;
       if (this.storageWaits.get(seq) === reason) return;
@@ -397,7 +397,7 @@ export abstract class PpsStore {
     return untilStored(this.engine.storage, write, {
       signal,
       onWait: (f) => this.waitingForStorage(job.seq, f.message),
-      onResume: () => this.waitingForStorage(job.seq, null),
+      onRetry: () => this.waitingForStorage(job.seq, null),
     });
   }
 

@@ -29,8 +29,8 @@ export interface StorageWaitOptions {
   signal?: AbortSignal;
   /** Called when a write failed for lack of space, before waiting (e.g. to say so in the job). */
   onWait?: (failure: StorageFullError) => void;
-  /** Called when the write succeeded after at least one wait. */
-  onResume?: () => void;
+  /** Called when space returned, just before the write is done again. */
+  onRetry?: () => void;
   /** The first delay, ms (default {@link STORAGE_WAIT_FIRST_MS}). */
   firstDelayMs?: number;
   /** The longest delay, ms (default {@link STORAGE_WAIT_MAX_MS}). */
@@ -98,20 +98,17 @@ export async function untilStored<T>(
 ): Promise<T> {
   const max = opts.maxDelayMs ?? STORAGE_WAIT_MAX_MS;
   let delay = opts.firstDelayMs ?? STORAGE_WAIT_FIRST_MS;
-  let waited = false;
   for (;;) {
     try {
-      const r = await write();
-      if (waited) opts.onResume?.();
-      return r;
+      return await write();
     } catch (e) {
       if (!isStorageFull(e)) throw e;
       const failure = asStorageFull(guard, e);
       opts.onWait?.(failure);
-      waited = true;
       const next = await waitForSpace(guard, failure, delay, max, opts.signal);
       if (next === false) throw failure;
       delay = next;
+      opts.onRetry?.();
     }
   }
 }
