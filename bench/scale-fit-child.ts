@@ -4,7 +4,7 @@
  * `{ratings, users, items, readSeconds, buildSeconds, fitSeconds, fitCpuSeconds, epochsPerSecond,
  * epochsPerCpuSecond, maxRssMiB}` (CPU time: less disturbed on a shared machine).
  *
- * Run: node -r ./scripts/ts-register.js bench/scale-fit-child.ts DIR ALGO FACTORS EPOCHS [lo hi]
+ * Run: node -r ./scripts/ts-register.js bench/scale-fit-child.ts DIR ALGO FACTORS EPOCHS [PARAMS-JSON lo hi]
  */
 import { readTrainingRatings } from '../src/workers/training-data';
 import { Trainset } from '../src/engine/trainset';
@@ -13,8 +13,9 @@ import { SVDpp } from '../src/engine/algorithms/svdpp';
 import { NMF } from '../src/engine/algorithms/nmf';
 import type { RatingScale } from '../src/engine/dataset/raw-ratings';
 
-const [dir, algo = 'svd', factors = '100', epochs = '20', lo = '0.5', hi = '5'] =
+const [dir, algo = 'svd', factors = '100', epochs = '20', extra = '{}', lo = '0.5', hi = '5'] =
   process.argv.slice(2);
+const more = JSON.parse(extra) as Record<string, unknown>;
 const scale: RatingScale = [Number(lo), Number(hi)];
 const nFactors = Number(factors);
 const nEpochs = Number(epochs);
@@ -28,10 +29,10 @@ const trainset = Trainset.build(merged.raw, scale);
 const buildSeconds = sec(t);
 const model =
   algo === 'svdpp'
-    ? new SVDpp({ nFactors, nEpochs, randomState: 0 })
+    ? new SVDpp({ nFactors, nEpochs, randomState: 0, ...more })
     : algo === 'nmf'
-      ? new NMF({ nFactors, nEpochs, randomState: 0 })
-      : new SVD({ nFactors, nEpochs, randomState: 0 });
+      ? new NMF({ nFactors, nEpochs, randomState: 0, ...more })
+      : new SVD({ nFactors, nEpochs, randomState: 0, ...more });
 t = process.hrtime.bigint();
 const c0 = process.cpuUsage();
 model.fit(trainset);

@@ -10,7 +10,8 @@
  * `uptime` is printed first: on a shared machine the wall times depend on the load.
  *
  * Run: npm run bench:scale -- [--ratings N] [--movies M] [--seed S] [--algo svd|svdpp|nmf]
- *   [--factors F] [--epochs E] [--runs R] [--skip-import]
+ *   [--factors F] [--epochs E] [--runs R] [--skip-import] [--params JSON]
+ * (`--params` adds hyper-parameters, e.g. `'{"kernel": "simd", "threads": 2}'` for SVD)
  * The generated file is kept in $TMPDIR as reelgraph-scale-N-M-S.csv and reused.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     factors: { type: 'string', default: '100' },
     epochs: { type: 'string', default: '20' },
     runs: { type: 'string' },
+    params: { type: 'string', default: '{}' },
     'skip-import': { type: 'boolean', default: false },
   },
 });
@@ -151,13 +153,14 @@ async function main(): Promise<void> {
         values.algo!,
         values.factors!,
         values.epochs!,
+        values.params!,
       ],
       { encoding: 'utf8', maxBuffer: 1 << 26 },
     );
     if (r.status !== 0) throw new Error(`fit failed: ${r.stderr}`);
     const f = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number>;
     log(
-      `fit ${values.algo} (${values.factors} factors, ${values.epochs} epochs) in the train worker's path on ` +
+      `fit ${values.algo} (${values.factors} factors, ${values.epochs} epochs, params ${values.params}) in the train worker's path on ` +
         `${f.ratings} ratings (${f.users} users, ${f.items} movies): read ${f.readSeconds.toFixed(1)} s, ` +
         `trainset ${f.buildSeconds.toFixed(1)} s, fit ${f.fitSeconds.toFixed(1)} s wall, ` +
         `${f.fitCpuSeconds.toFixed(1)} s CPU (${f.epochsPerSecond.toFixed(3)} epochs/s wall, ` +
