@@ -14,6 +14,7 @@ import { trainsetOf } from './helpers';
 import { RandomState } from '../../src/engine/random';
 import { RawRatings } from '../../src/engine/dataset/raw-ratings';
 import { Trainset } from '../../src/engine/trainset';
+import { EASE, IALS } from '../../src/engine/rankers';
 
 // μ = (4 + 2 + 5 + 1 + 3) / 5 = 3; items i0, i1, i2.
 const ROWS: [string, string, number][] = [
@@ -177,5 +178,42 @@ describe('fold-in', () => {
       `fold-in vs trained, seed ${seed}: mean |difference| ${meanDiff} (unfolded ${coldDiff}), largest ${worst}`,
     );
     expect(meanDiff).toBeLessThan(coldDiff / 5);
+  });
+});
+
+describe('fold-in of rankers', () => {
+  const rows: [string, string, number][] = [
+    ['a', 'm1', 5],
+    ['a', 'm2', 4],
+    ['b', 'm2', 3],
+    ['b', 'm3', 5],
+    ['c', 'm1', 2],
+    ['c', 'm3', 4],
+    ['c', 'm4', 1],
+    ['d', 'm4', 5],
+  ];
+
+  it("scores a user known only by their items as EASE's x·B: the sum of those rows of B", () => {
+    const ease = new EASE({ lambda: 1 }).fit(trainsetOf(rows));
+    const ts = ease.trainset;
+    const items = Int32Array.from([ts.findItem('m1'), ts.findItem('m3')]);
+    const top = ease.topKOfItems(items, 4, null)!;
+    const n = ease.nModelled;
+    for (let p = 0; p < top.ids.length; p++) {
+      const j = ease.itemSlot[top.ids[p]];
+      const expected = items.reduce((s, i) => s + ease.weights[ease.itemSlot[i] * n + j], 0);
+      expect(top.scores[p]).toBeCloseTo(expected, 6);
+    }
+    // a trained user's own items rank as the trained user does
+    const u = ts.findUser('c');
+    const known = ease.topK(u, 4, null);
+    const folded = ease.topKOfItems(ts.ur(u).items, 4, null)!;
+    expect(Array.from(folded.ids)).toEqual(Array.from(known.ids));
+    expect(Array.from(folded.scores)).toEqual(Array.from(known.scores));
+  });
+
+  it('answers null for a ranker whose user side is learned (iALS)', () => {
+    const ials = new IALS({ nFactors: 2, randomState: 1 }).fit(trainsetOf(rows));
+    expect(ials.topKOfItems(Int32Array.from([0]), 2, null)).toBeNull();
   });
 });
