@@ -387,7 +387,15 @@ export async function createServices(
   return {
     config: resolved,
     pach,
-    ratings: new Ratings(pach, resolved, (items) => registry.countRated(items)),
+    ratings: new Ratings(
+      pach,
+      resolved,
+      (items) => registry.countRated(items),
+      (items, commit) =>
+        registry
+          .foldIn(items, commit)
+          .catch((e: Error) => log(`fold-in of training@${commit}: ${e.message}`)),
+    ),
     predictions,
     models: registry,
     jobs: new Jobs(pach, resolved),

@@ -51,11 +51,18 @@ export class Ratings implements RatingsService {
   /**
    * @param countRated how many items rate a pair the serving model holds a rating of (the
    *   registry's `countRated`); default: none
+   * @param foldIn told each committed batch and its `training` commit id (the registry's
+   *   `foldIn`: its users are folded into the serving model before `addRatings` returns); it must
+   *   not throw (the batch is committed whatever it does); default: nothing
    */
   constructor(
     private readonly pach: Pachyderm,
     private readonly config: ResolvedServiceConfig,
     private readonly countRated: (items: readonly RatingItem[]) => number = () => 0,
+    private readonly foldIn: (
+      items: readonly RatingItem[],
+      commit: string,
+    ) => Promise<unknown> = () => Promise.resolve(),
   ) {}
 
   async addRatings(items: readonly unknown[]): Promise<BatchReceipt> {
@@ -68,12 +75,14 @@ export class Ratings implements RatingsService {
     ]);
     const superseded = supersededItems(valid);
     const skip = new Set(superseded);
+    const replaced = this.countRated(valid.filter((_, k) => !skip.has(k)));
+    await this.foldIn(valid, commit.id);
     return {
       batchId,
       path,
       commit: commit.id,
       count: valid.length,
-      replaced: this.countRated(valid.filter((_, k) => !skip.has(k))),
+      replaced,
       superseded,
     };
   }

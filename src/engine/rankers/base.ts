@@ -204,6 +204,11 @@ export abstract class RankerBase {
     return false;
   }
 
+  /** True when `scoreItems` can score a user known only by their interactions (EASE, ItemKNN). */
+  canScoreItems(): boolean {
+    return false;
+  }
+
   /**
    * The rated items among `items` that contributed most to item `j`'s score, best first, at most
    * `n` (`because` for a user known only by `items`, see `scoreItems`); [] by default.

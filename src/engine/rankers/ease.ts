@@ -100,6 +100,11 @@ export class EASE extends RankerBase {
     this.scoreItems(this.interactions.items(u), out);
   }
 
+  /** True: the scores are a function of the user's interactions alone. */
+  override canScoreItems(): boolean {
+    return true;
+  }
+
   /** s_j = Σ_{i ∈ items} B_ij (the row x·B of a user whose interactions are `items`). @returns true */
   override scoreItems(items: ArrayLike<number>, out: Float64Array): boolean {
     const n = this.nModelled;

@@ -88,6 +88,11 @@ export class ItemKNN extends RankerBase {
     this.scoreItems(this.interactions.items(u), out);
   }
 
+  /** True: the scores are a function of the user's interactions alone. */
+  override canScoreItems(): boolean {
+    return true;
+  }
+
   /** s_j = Σ_{i ∈ items} sim(i, j) over i's kept neighbours (x·S for interactions `items`). */
   override scoreItems(items: ArrayLike<number>, out: Float64Array): boolean {
     out.fill(0);
