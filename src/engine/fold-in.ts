@@ -42,6 +42,7 @@ import { SVD } from './algorithms/svd';
 import { SVDpp } from './algorithms/svdpp';
 import { choleskyInPlace, choleskySolveInPlace } from './rankers/dense';
 import { TopKHeap } from './top-n';
+import { factorTopK, isFactorModel } from './factor-top-n';
 import type { Recommendation } from './top-n';
 
 /** Multiplicative-update passes of an NMF fold-in (the user half-step only; O(n·k) each). */
@@ -266,7 +267,8 @@ export function estimateFolded(algo: AlgoBase, user: FoldedUser, i: number): num
 
 /**
  * The k items with the highest clipped folded estimates, best first (ties: lower inner id), by a
- * bounded heap over the catalogue (O(nItems · (nFactors + log k)), no sort of the catalogue).
+ * bounded heap over the catalogue (O(nItems · (nFactors + log k)), no sort of the catalogue;
+ * factor models through `factorTopK`).
  * @param excludeRated leave out the items in `user.items`
  */
 export function recommendFolded(
@@ -274,15 +276,16 @@ export function recommendFolded(
   user: FoldedUser,
   k: number,
   excludeRated: boolean,
-  keep: (i: number) => boolean = () => true,
+  keep: ((i: number) => boolean) | null = null,
 ): Recommendation[] {
   const ts = algo.trainset;
   const [lo, hi] = ts.ratingScale;
   const rated = new Uint8Array(ts.nItems);
   if (excludeRated) for (const i of user.items) rated[i] = 1;
+  if (user.pu && isFactorModel(algo)) return factorTopK(algo, user.bu, user.pu, k, rated, keep);
   const heap = new TopKHeap(k);
   for (let i = 0; i < ts.nItems; i++) {
-    if (rated[i] || !keep(i)) continue;
+    if (rated[i] || (keep !== null && !keep(i))) continue;
     heap.offer(Math.min(hi, Math.max(lo, estimateFolded(algo, user, i))), i);
   }
   const m = heap.drainSorted();
