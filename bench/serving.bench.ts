@@ -21,7 +21,9 @@
  * EASE below); and fold-in latency: with the train pipeline stopped (so no retrain competes),
  * `addRatings` of 10 ratings by a new user, then `predict` for them until it answers
  * `modelSource: FOLDED_IN` — time from sending the mutation to that answer, p50 / p99 over
- * BENCH_FOLDS trials (goal p50 ≤ 100 ms).
+ * BENCH_FOLDS trials (goal p50 ≤ 100 ms). Beside each latency: the CPU time (user + system) of
+ * this process per request — server and client together — which, unlike wall time, does not grow
+ * when other processes load the machine.
  *
  * Run: `npm run bench:serving` (node --expose-gc). Env: BENCH_ONLY (ml-100k | synthetic-62k),
  * BENCH_RATINGS, BENCH_USERS, BENCH_MOVIES (default 62000), BENCH_SEED (default 25), BENCH_RUNS
@@ -131,13 +133,19 @@ async function waitServed(api: ApiProcess, than: string | null, ms = 3_600_000):
   }
 }
 
+/** CPU time (user + system, ms) of this process — server and client — per request of the last `latencies`. */
+let cpuPerRequest = NaN;
+
 async function latencies(n: number, one: (k: number) => Promise<unknown>): Promise<number[]> {
   const out: number[] = [];
+  const c0 = process.cpuUsage();
   for (let k = 0; k < n; k++) {
     const t0 = process.hrtime.bigint();
     await one(k);
     out.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
+  const c = process.cpuUsage(c0);
+  cpuPerRequest = (c.user + c.system) / 1000 / n;
   return out;
 }
 
@@ -201,28 +209,32 @@ async function benchSet(name: 'ml-100k' | 'synthetic-62k'): Promise<void> {
     const movie = () => ts.toRawIid(rng.randint(0, ts.nItems));
     const p50s: number[][] = [[], [], []];
     const p99s: number[][] = [[], [], []];
+    const cpus: number[][] = [[], []];
     // warm-up
     await latencies(50, () => gql(api, PREDICT, { u: user(), m: movie() }));
     await latencies(20, () => gql(api, RECS, { u: user() }));
     let rankedBy = '';
     for (let run = 0; run < RUNS; run++) {
       const p = await latencies(REQUESTS, () => gql(api, PREDICT, { u: user(), m: movie() }));
+      cpus[0].push(cpuPerRequest);
       const r = await latencies(Math.max(50, REQUESTS >> 1), async () => {
         const d = await gql<{ recommendations: { rankedBy: string } }>(api, RECS, { u: user() });
         rankedBy = d.recommendations.rankedBy;
       });
+      cpus[1].push(cpuPerRequest);
       for (const [k, v] of [p, r].entries()) {
         p50s[k].push(quantile(v, 0.5));
         p99s[k].push(quantile(v, 0.99));
       }
     }
     console.log(
-      `predict over HTTP: p50 ${fmt(median(p50s[0]), 2)} ms, p99 ${fmt(median(p99s[0]), 2)} ms ` +
+      `predict over HTTP: p50 ${fmt(median(p50s[0]), 2)} ms, p99 ${fmt(median(p99s[0]), 2)} ms, ` +
+        `CPU ${fmt(median(cpus[0]), 2)} ms per request ` +
         `(${REQUESTS} sequential requests per run, median of ${RUNS} runs; goal p99 ≤ 10 ms)`,
     );
     console.log(
       `recommendations (first 10, ranked by ${rankedBy}) over HTTP: p50 ${fmt(median(p50s[1]), 2)} ms, ` +
-        `p99 ${fmt(median(p99s[1]), 2)} ms (${Math.max(50, REQUESTS >> 1)} per run, median of ${RUNS} runs; goal p99 ≤ 20 ms)`,
+        `p99 ${fmt(median(p99s[1]), 2)} ms, CPU ${fmt(median(cpus[1]), 2)} ms per request (${Math.max(50, REQUESTS >> 1)} per run, median of ${RUNS} runs; goal p99 ≤ 20 ms)`,
     );
 
     await api.pach.stopPipeline({ name: 'train' });
