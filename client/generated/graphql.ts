@@ -232,7 +232,7 @@ export type RemoveRatingBatchMutation = { removeRatingBatch: { id: string, path:
 
 export type JobFieldsFragment = { id: string, pipeline: string, state: JobState, reason: string, created: string, started: string | null, finished: string | null, restart: number, dataTotal: number, dataProcessed: number, dataSkipped: number, dataFailed: number, dataRecovered: number, inputCommits: Array<{ repo: string, id: string }>, outputCommit: { repo: string, id: string } };
 
-export type ModelFieldsFragment = { version: string, algorithm: string, params: Record<string, unknown>, serving: boolean, createdAt: string, finishedAt: string | null, trainingCommit: string | null, ratingsCount: number, usersCount: number, itemsCount: number, holdoutRmse: number | null, holdoutMae: number | null, holdoutTestSize: number | null, fitSeconds: number | null };
+export type ModelFieldsFragment = { version: string, algorithm: string, params: Record<string, unknown>, serving: boolean, createdAt: string, finishedAt: string | null, trainingCommit: string | null, ratingsCount: number, usersCount: number, itemsCount: number, holdoutRmse: number | null, holdoutMae: number | null, holdoutTestSize: number | null, fitSeconds: number | null, ranker: { name: string } | null };
 
 export type CommitFieldsFragment = { id: string, repo: string, branch: string | null, origin: CommitOrigin, started: string, finished: string | null, description: string, error: string, sizeBytes: number };
 
@@ -267,12 +267,12 @@ export type ModelVersionsQueryVariables = Exact<{
 }>;
 
 
-export type ModelVersionsQuery = { models: Array<{ version: string, algorithm: string, params: Record<string, unknown>, serving: boolean, createdAt: string, finishedAt: string | null, trainingCommit: string | null, ratingsCount: number, usersCount: number, itemsCount: number, holdoutRmse: number | null, holdoutMae: number | null, holdoutTestSize: number | null, fitSeconds: number | null }> };
+export type ModelVersionsQuery = { models: Array<{ version: string, algorithm: string, params: Record<string, unknown>, serving: boolean, createdAt: string, finishedAt: string | null, trainingCommit: string | null, ratingsCount: number, usersCount: number, itemsCount: number, holdoutRmse: number | null, holdoutMae: number | null, holdoutTestSize: number | null, fitSeconds: number | null, ranker: { name: string } | null }> };
 
 export type ModelUpdatesSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ModelUpdatesSubscription = { modelUpdated: { version: string, algorithm: string, params: Record<string, unknown>, serving: boolean, createdAt: string, finishedAt: string | null, trainingCommit: string | null, ratingsCount: number, usersCount: number, itemsCount: number, holdoutRmse: number | null, holdoutMae: number | null, holdoutTestSize: number | null, fitSeconds: number | null } };
+export type ModelUpdatesSubscription = { modelUpdated: { version: string, algorithm: string, params: Record<string, unknown>, serving: boolean, createdAt: string, finishedAt: string | null, trainingCommit: string | null, ratingsCount: number, usersCount: number, itemsCount: number, holdoutRmse: number | null, holdoutMae: number | null, holdoutTestSize: number | null, fitSeconds: number | null, ranker: { name: string } | null } };
 
 export type OnlinePredictQueryVariables = Exact<{
   userId: string | number;
@@ -385,6 +385,9 @@ export const ModelFieldsFragmentDoc = new TypedDocumentString(`
   holdoutMae
   holdoutTestSize
   fitSeconds
+  ranker {
+    name
+  }
 }
     `, {"fragmentName":"ModelFields"}) as unknown as TypedDocumentString<ModelFieldsFragment, unknown>;
 export const CommitFieldsFragmentDoc = new TypedDocumentString(`
@@ -937,6 +940,9 @@ export const ModelVersionsDocument = new TypedDocumentString(`
   holdoutMae
   holdoutTestSize
   fitSeconds
+  ranker {
+    name
+  }
 }`) as unknown as TypedDocumentString<ModelVersionsQuery, ModelVersionsQueryVariables>;
 export const ModelUpdatesDocument = new TypedDocumentString(`
     subscription ModelUpdates {
@@ -959,6 +965,9 @@ export const ModelUpdatesDocument = new TypedDocumentString(`
   holdoutMae
   holdoutTestSize
   fitSeconds
+  ranker {
+    name
+  }
 }`) as unknown as TypedDocumentString<ModelUpdatesSubscription, ModelUpdatesSubscriptionVariables>;
 export const OnlinePredictDocument = new TypedDocumentString(`
     query OnlinePredict($userId: ID!, $movieId: ID!) {

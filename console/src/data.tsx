@@ -8,6 +8,7 @@ import { AddRatingsDocument, RepoCommitsDocument, RepoListDocument } from '../..
 import { api, describeError, short, time } from './api';
 import { StateBadge } from './jobs';
 import { useQuery, useStream } from './live';
+import { Table } from './table';
 
 type Commit = CommitUpdatesSubscription['commitCreated'];
 type Job = JobUpdatesSubscription['jobUpdated'];
@@ -42,31 +43,23 @@ export function DataPage() {
       <section class="card" aria-labelledby="repos-title">
         <h2 id="repos-title">Repos</h2>
         {repos.error && <p class="error">{repos.error}</p>}
-        <div class="scroll" tabindex={0} role="region" aria-label="Repos table">
-          <table>
-            <caption>{repos.data?.repos.length ?? 0} repos</caption>
-            <thead>
-              <tr>
-                <th scope="col">Repo</th>
-                <th scope="col" class="num">
-                  Size
-                </th>
-                <th scope="col" class="hide-narrow">
-                  Description
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {repos.data?.repos.map((r) => (
-                <tr key={r.name}>
-                  <td>{r.name}</td>
-                  <td class="num">{(r.sizeBytes / 1024).toFixed(0)} KiB</td>
-                  <td class="hide-narrow">{r.description}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          label="Repos table"
+          columns={[
+            'Repo',
+            { label: 'Size', class: 'num' },
+            { label: 'Description', class: 'hide-narrow' },
+          ]}
+          caption={<>{repos.data?.repos.length ?? 0} repos</>}
+        >
+          {repos.data?.repos.map((r) => (
+            <tr key={r.name}>
+              <td>{r.name}</td>
+              <td class="num">{(r.sizeBytes / 1024).toFixed(0)} KiB</td>
+              <td class="hide-narrow">{r.description}</td>
+            </tr>
+          ))}
+        </Table>
         <h3>
           <label for="repo-pick">Commits of</label>
         </h3>
@@ -102,39 +95,32 @@ function Commits({ repo }: { repo: string }) {
     <>
       {first.error && <p class="error">{first.error}</p>}
       {streamError && <p class="error">Live updates stopped: {streamError}</p>}
-      <div class="scroll" tabindex={0} role="region" aria-label={`Commits of ${repo}`}>
-        <table id="commits-table">
-          <caption>
-            Newest first, live{repo === 'training' ? ': each commit is one rating batch' : ''}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Commit</th>
-              <th scope="col">Origin</th>
-              <th scope="col">Started</th>
-              <th scope="col" class="num hide-narrow">
-                Size
-              </th>
-              <th scope="col" class="hide-narrow">
-                Description
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {commits.map((c) => (
-              <tr key={c.id} data-commit={c.id}>
-                <td class="mono">{short(c.id)}</td>
-                <td>{c.origin}</td>
-                <td>{time(c.started)}</td>
-                <td class="num hide-narrow">{c.sizeBytes}</td>
-                <td class="hide-narrow">
-                  {c.error ? <span class="error">{c.error}</span> : c.description}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        label={`Commits of ${repo}`}
+        columns={[
+          'Commit',
+          'Origin',
+          'Started',
+          { label: 'Size', class: 'num hide-narrow' },
+          { label: 'Description', class: 'hide-narrow' },
+        ]}
+        caption={
+          <>Newest first, live{repo === 'training' ? ': each commit is one rating batch' : ''}</>
+        }
+        tableProps={{ id: 'commits-table' }}
+      >
+        {commits.map((c) => (
+          <tr key={c.id} data-commit={c.id}>
+            <td class="mono">{short(c.id)}</td>
+            <td>{c.origin}</td>
+            <td>{time(c.started)}</td>
+            <td class="num hide-narrow">{c.sizeBytes}</td>
+            <td class="hide-narrow">
+              {c.error ? <span class="error">{c.error}</span> : c.description}
+            </td>
+          </tr>
+        ))}
+      </Table>
     </>
   );
 }

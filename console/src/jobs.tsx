@@ -8,6 +8,7 @@ import type { JobsPageQuery } from '../../client/index';
 import { JobDetailDocument, JobsPageDocument } from '../../client/index';
 import { duration, short, time } from './api';
 import { useQuery, useStream } from './live';
+import { Table } from './table';
 
 type Job = JobsPageQuery['jobHistory']['nodes'][number];
 const FAILED = new Set(['FAILURE', 'KILLED', 'UNRUNNABLE']);
@@ -60,60 +61,51 @@ export function JobsPage() {
           Live: state changes are pushed by <code>jobUpdated</code>. Failed jobs come first. Select
           a row (or press Enter on it) for its detail.
         </p>
-        <div class="scroll" tabindex={0} role="region" aria-label="Jobs table">
-          <table id="jobs-table">
-            <caption>{list.length} jobs</caption>
-            <thead>
-              <tr>
-                <th scope="col">Pipeline</th>
-                <th scope="col">Job</th>
-                <th scope="col">State</th>
-                <th scope="col" class="num">
-                  Datums
-                </th>
-                <th scope="col" class="hide-narrow">
-                  Created
-                </th>
-                <th scope="col" class="num hide-narrow">
-                  Duration
-                </th>
-                <th scope="col">Reason</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((j) => (
-                <tr
-                  key={`${j.pipeline}@${j.id}`}
-                  data-job={j.id}
-                  data-pipeline={j.pipeline}
-                  data-state={j.state}
-                  tabindex={0}
-                  aria-selected={selected?.id === j.id && selected.pipeline === j.pipeline}
-                  onClick={() => setSelected(j)}
-                  onKeyDown={(e) => {
-                    if (e.key === 'Enter' || e.key === ' ') {
-                      e.preventDefault();
-                      setSelected(j);
-                    }
-                  }}
-                >
-                  <td>{j.pipeline}</td>
-                  <td class="mono">{short(j.id)}</td>
-                  <td>
-                    <StateBadge state={j.state} />
-                  </td>
-                  <td class="num">
-                    {j.dataProcessed + j.dataSkipped}/{j.dataTotal}
-                    {j.dataFailed ? <span class="error"> ({j.dataFailed} failed)</span> : null}
-                  </td>
-                  <td class="hide-narrow">{time(j.created)}</td>
-                  <td class="num hide-narrow">{duration(j.started ?? j.created, j.finished)}</td>
-                  <td>{j.reason || <span class="muted">—</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          label="Jobs table"
+          columns={[
+            'Pipeline',
+            'Job',
+            'State',
+            { label: 'Datums', class: 'num' },
+            { label: 'Created', class: 'hide-narrow' },
+            { label: 'Duration', class: 'num hide-narrow' },
+            'Reason',
+          ]}
+          caption={<>{list.length} jobs</>}
+          tableProps={{ id: 'jobs-table' }}
+        >
+          {list.map((j) => (
+            <tr
+              key={`${j.pipeline}@${j.id}`}
+              data-job={j.id}
+              data-pipeline={j.pipeline}
+              data-state={j.state}
+              tabindex={0}
+              aria-selected={selected?.id === j.id && selected.pipeline === j.pipeline}
+              onClick={() => setSelected(j)}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter' || e.key === ' ') {
+                  e.preventDefault();
+                  setSelected(j);
+                }
+              }}
+            >
+              <td>{j.pipeline}</td>
+              <td class="mono">{short(j.id)}</td>
+              <td>
+                <StateBadge state={j.state} />
+              </td>
+              <td class="num">
+                {j.dataProcessed + j.dataSkipped}/{j.dataTotal}
+                {j.dataFailed ? <span class="error"> ({j.dataFailed} failed)</span> : null}
+              </td>
+              <td class="hide-narrow">{time(j.created)}</td>
+              <td class="num hide-narrow">{duration(j.started ?? j.created, j.finished)}</td>
+              <td>{j.reason || <span class="muted">—</span>}</td>
+            </tr>
+          ))}
+        </Table>
       </section>
       {selected && <JobDetail job={selected} />}
     </div>
@@ -172,31 +164,21 @@ function JobDetail({ job }: { job: Job }) {
       {detail.data && (
         <>
           <h3>Datums</h3>
-          <div class="scroll" tabindex={0} role="region" aria-label="Datums of the job">
-            <table id="job-datums">
-              <caption>{detail.data.job.datums.length} datums (first 50)</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Datum</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Input files</th>
-                  <th scope="col" class="num">
-                    Seconds
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {detail.data.job.datums.map((d) => (
-                  <tr key={d.id}>
-                    <td class="mono">{short(d.id)}</td>
-                    <td>{d.state}</td>
-                    <td class="mono params">{d.files.join(' ')}</td>
-                    <td class="num">{d.processSeconds?.toFixed(2) ?? '—'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            label="Datums of the job"
+            columns={['Datum', 'State', 'Input files', { label: 'Seconds', class: 'num' }]}
+            caption={<>{detail.data.job.datums.length} datums (first 50)</>}
+            tableProps={{ id: 'job-datums' }}
+          >
+            {detail.data.job.datums.map((d) => (
+              <tr key={d.id}>
+                <td class="mono">{short(d.id)}</td>
+                <td>{d.state}</td>
+                <td class="mono params">{d.files.join(' ')}</td>
+                <td class="num">{d.processSeconds?.toFixed(2) ?? '—'}</td>
+              </tr>
+            ))}
+          </Table>
           <h3>Logs</h3>
           {detail.data.job.logs.length === 0 ? (
             <p class="muted">No log lines.</p>

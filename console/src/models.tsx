@@ -8,6 +8,7 @@ import { ModelVersionsDocument } from '../../client/index';
 import { short, time } from './api';
 import { ErrorChart } from './chart';
 import { useQuery, useStream } from './live';
+import { Table } from './table';
 
 type Model = ModelVersionsQuery['models'][number];
 
@@ -44,51 +45,40 @@ export function ModelsPage() {
       </section>
       <section class="card" aria-labelledby="models-title">
         <h2 id="models-title">Model versions</h2>
-        <div class="scroll" tabindex={0} role="region" aria-label="Model versions table">
-          <table id="models-table">
-            <caption>{models.length} versions, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Version</th>
-                <th scope="col">Algorithm</th>
-                <th scope="col" class="num">
-                  RMSE
-                </th>
-                <th scope="col" class="num">
-                  MAE
-                </th>
-                <th scope="col" class="num">
-                  Ratings
-                </th>
-                <th scope="col" class="hide-narrow">
-                  Parameters
-                </th>
-                <th scope="col" class="hide-narrow">
-                  Created
-                </th>
-                <th scope="col">Serving</th>
-              </tr>
-            </thead>
-            <tbody>
-              {models.map((m) => (
-                <tr key={m.version} data-version={m.version}>
-                  <td class="mono">{short(m.version)}</td>
-                  <td>{m.algorithm}</td>
-                  <td class="num">{m.holdoutRmse?.toFixed(4) ?? '—'}</td>
-                  <td class="num">{m.holdoutMae?.toFixed(4) ?? '—'}</td>
-                  <td class="num">{m.ratingsCount.toLocaleString('en')}</td>
-                  <td class="hide-narrow mono params">
-                    {Object.entries(m.params)
-                      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-                      .join(', ')}
-                  </td>
-                  <td class="hide-narrow">{time(m.createdAt)}</td>
-                  <td>{m.serving ? <span class="serving">serving</span> : ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          label="Model versions table"
+          columns={[
+            'Version',
+            'Algorithm',
+            { label: 'Ranker', class: 'hide-narrow' },
+            { label: 'RMSE', class: 'num' },
+            { label: 'MAE', class: 'num' },
+            { label: 'Ratings', class: 'num' },
+            { label: 'Parameters', class: 'hide-narrow' },
+            { label: 'Created', class: 'hide-narrow' },
+            'Serving',
+          ]}
+          caption={<>{models.length} versions, newest first</>}
+          tableProps={{ id: 'models-table' }}
+        >
+          {models.map((m) => (
+            <tr key={m.version} data-version={m.version}>
+              <td class="mono">{short(m.version)}</td>
+              <td>{m.algorithm}</td>
+              <td class="hide-narrow">{m.ranker?.name ?? <span class="muted">—</span>}</td>
+              <td class="num">{m.holdoutRmse?.toFixed(4) ?? '—'}</td>
+              <td class="num">{m.holdoutMae?.toFixed(4) ?? '—'}</td>
+              <td class="num">{m.ratingsCount.toLocaleString('en')}</td>
+              <td class="hide-narrow mono params">
+                {Object.entries(m.params)
+                  .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+                  .join(', ')}
+              </td>
+              <td class="hide-narrow">{time(m.createdAt)}</td>
+              <td>{m.serving ? <span class="serving">serving</span> : ''}</td>
+            </tr>
+          ))}
+        </Table>
       </section>
     </div>
   );

@@ -8,6 +8,7 @@ import type { PredictionAnswer } from '../../client/index';
 import { UserRatingsDocument, UserRecommendationsDocument } from '../../client/index';
 import { api, describeError, short } from './api';
 import { useQuery } from './live';
+import { Table } from './table';
 
 /** Lines `user movie` (spaces, commas or tabs) → pairs; throws naming the first bad line. */
 export function parsePairs(text: string): { userId: string; movieId: string }[] {
@@ -77,34 +78,26 @@ export function PredictPage() {
           </p>
         )}
         {answer && (
-          <div class="scroll" tabindex={0} role="region" aria-label="Prediction answer">
-            <table id="predict-answer" data-latency={answer.latencyMs}>
-              <caption>
+          <Table
+            label="Prediction answer"
+            columns={['User', 'Movie', { label: 'Estimate', class: 'num' }, 'Fallback']}
+            caption={
+              <>
                 Model {short(answer.modelVersion)}
                 {answer.error ? <span class="error"> — {answer.error}</span> : null}
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">User</th>
-                  <th scope="col">Movie</th>
-                  <th scope="col" class="num">
-                    Estimate
-                  </th>
-                  <th scope="col">Fallback</th>
-                </tr>
-              </thead>
-              <tbody>
-                {answer.predictions.map((p, i) => (
-                  <tr key={i}>
-                    <td>{p.userId}</td>
-                    <td>{p.movieId}</td>
-                    <td class="num">{p.estimate.toFixed(3)}</td>
-                    <td>{p.wasImpossible ? 'yes' : ''}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+              </>
+            }
+            tableProps={{ id: 'predict-answer', 'data-latency': answer.latencyMs }}
+          >
+            {answer.predictions.map((p, i) => (
+              <tr key={i}>
+                <td>{p.userId}</td>
+                <td>{p.movieId}</td>
+                <td class="num">{p.estimate.toFixed(3)}</td>
+                <td>{p.wasImpossible ? 'yes' : ''}</td>
+              </tr>
+            ))}
+          </Table>
         )}
       </section>
       <section class="card" aria-labelledby="user-title">
@@ -144,67 +137,54 @@ function UserPanel({ userId }: { userId: string }) {
       <h3>Recommendations for user {userId}</h3>
       {recs.error && <p class="error">{recs.error}</p>}
       {recs.data && (
-        <div class="scroll" tabindex={0} role="region" aria-label="Recommendations">
-          <table id="recommendations">
-            <caption>
+        <Table
+          label="Recommendations"
+          columns={[
+            { label: '#', class: 'num' },
+            'Title',
+            { label: 'Genres', class: 'hide-narrow' },
+            { label: 'Score', class: 'num' },
+          ]}
+          caption={
+            <>
               Top {recs.data.recommendations.items.length}
               {recs.data.recommendations.knownUser ? '' : ' (unknown user: fallback scores)'}
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col" class="num">
-                  #
-                </th>
-                <th scope="col">Title</th>
-                <th scope="col" class="hide-narrow">
-                  Genres
-                </th>
-                <th scope="col" class="num">
-                  Score
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {recs.data.recommendations.items.map((r) => (
-                <tr key={r.movieId}>
-                  <td class="num">{r.rank}</td>
-                  <td>{r.title ?? r.movieId}</td>
-                  <td class="hide-narrow">{r.movie?.genres.join(', ')}</td>
-                  <td class="num">{r.score.toFixed(3)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+            </>
+          }
+          tableProps={{ id: 'recommendations' }}
+        >
+          {recs.data.recommendations.items.map((r) => (
+            <tr key={r.movieId}>
+              <td class="num">{r.rank}</td>
+              <td>{r.title ?? r.movieId}</td>
+              <td class="hide-narrow">{r.movie?.genres.join(', ')}</td>
+              <td class="num">{r.score.toFixed(3)}</td>
+            </tr>
+          ))}
+        </Table>
       )}
       <h3>Ratings of user {userId}</h3>
       {ratings.error && <p class="error">{ratings.error}</p>}
       {ratings.data && !u && <p class="muted">No such user.</p>}
       {u && (
-        <div class="scroll" tabindex={0} role="region" aria-label="Ratings">
-          <table id="user-ratings">
-            <caption>
+        <Table
+          label="Ratings"
+          columns={['Title', { label: 'Rating', class: 'num' }]}
+          caption={
+            <>
               {u.ratingsCount} ratings{u.age ? `; ${u.age}, ${u.gender}, ${u.occupation}` : ''}{' '}
               (first {u.ratings.length} shown)
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Title</th>
-                <th scope="col" class="num">
-                  Rating
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {u.ratings.map((r) => (
-                <tr key={r.movieId}>
-                  <td>{r.movie?.title ?? r.movieId}</td>
-                  <td class="num">{r.rating}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+            </>
+          }
+          tableProps={{ id: 'user-ratings' }}
+        >
+          {u.ratings.map((r) => (
+            <tr key={r.movieId}>
+              <td>{r.movie?.title ?? r.movieId}</td>
+              <td class="num">{r.rating}</td>
+            </tr>
+          ))}
+        </Table>
       )}
     </>
   );

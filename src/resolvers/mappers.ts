@@ -257,6 +257,7 @@ export function toModelVersion(
     modelSha256: m.modelSha256,
     createdAt: m.createdAt,
     finishedAt: m.finishedAt,
+    ranker: m.ranker ? { ...m.ranker, params: { ...m.ranker.params } } : null,
     serving: servingVersion === m.version,
     servingReason: servingVersion === m.version ? (servingReason ?? m.servingReason ?? null) : null,
     newerFailedJob: servingVersion === m.version && newerFailedJob ? toJob(newerFailedJob) : null,

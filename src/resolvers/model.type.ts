@@ -5,6 +5,26 @@ import { Job } from './job.type';
 
 @ObjectType({
   description:
+    'The ranker a train job fitted beside its rating model (its `ranker.json`); recommendations and similarMovies rank with it.',
+})
+export class RankerVersion {
+  @Field({ description: 'Ranker name: EASE, iALS, BPR, ItemKNN or MostPopular.' })
+  name!: string;
+
+  @Field(() => GraphQLJSONObject, {
+    description: 'Its hyper-parameters as the train job recorded them, e.g. {"lambda": 500}.',
+  })
+  params!: Record<string, unknown>;
+
+  @Field(() => Float, { nullable: true, description: 'Wall time of its fit, seconds.' })
+  fitSeconds!: number | null;
+
+  @Field(() => String, { nullable: true, description: 'SHA-256 (hex) of ranker.rgr.' })
+  rankerSha256!: string | null;
+}
+
+@ObjectType({
+  description:
     'A model version: a finished commit of the `train` repo holding model.rgm, with the figures of its metrics.json and manifest.json.',
 })
 export class ModelVersion {
@@ -86,6 +106,13 @@ export class ModelVersion {
       'Why this version serves, when it does: "newest successful train commit", or "pinned at <time>: <reason>" after serveModel. Null for a version that does not serve.',
   })
   servingReason!: string | null;
+
+  @Field(() => RankerVersion, {
+    nullable: true,
+    description:
+      'The ranker fitted beside the model in the same train commit (EASE by default, `REELGRAPH_RANKER`); null when the commit holds none: recommendations then rank by the rating model.',
+  })
+  ranker!: RankerVersion | null;
 
   @Field({ description: 'True when this version is the one serving predict/recommendations now.' })
   serving!: boolean;

@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { splitCsvLine } from '../engine/dataset/csv';
 import { type InputIssue, ValidationError } from './errors';
-import { checkId } from './validation';
+import { checkId, checkObject, describe } from './validation';
 
 /** Directory of the movie files in the `training` repo. */
 export const MOVIES_DIR = '/movies/';
@@ -57,13 +57,6 @@ export interface CatalogUser {
 /** A file name `<13-digit epoch ms>-<16 hex>.csv` (the order of names is the order of writes). */
 export function newCatalogFileName(nowMs = Date.now()): string {
   return `${String(nowMs).padStart(13, '0')}-${randomBytes(8).toString('hex')}.csv`;
-}
-
-function describe(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v === 'object' ? 'an object' : String(v);
 }
 
 // eslint-disable-next-line no-control-regex
@@ -163,33 +156,6 @@ function checkList(items: unknown, what: string, maxItems: number): readonly unk
     return fail(`too many items: ${items.length}, the maximum is ${maxItems}`, maxItems);
   }
   return items;
-}
-
-function checkObject(
-  item: unknown,
-  index: number,
-  allowed: readonly string[],
-  issues: InputIssue[],
-): Record<string, unknown> | undefined {
-  if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-    issues.push({
-      index,
-      field: 'item',
-      message: `expected an object {${allowed.join(', ')}}, got ${describe(item)}`,
-    });
-    return undefined;
-  }
-  const o = item as Record<string, unknown>;
-  for (const k of Object.keys(o)) {
-    if (!allowed.includes(k) && o[k] !== undefined) {
-      issues.push({
-        index,
-        field: k,
-        message: `unknown field ${JSON.stringify(k)}; expected ${allowed.join(', ')}`,
-      });
-    }
-  }
-  return o;
 }
 
 /** Limits of the catalogue validation (from the service config). */

@@ -49,7 +49,13 @@ import { ModelNotReadyError, NotFoundError } from './errors';
 import type { ModelsService } from './index';
 import type { EventBus } from './pubsub';
 import { readPin, writePin, type ServingPin, SERVING_REPO } from './serving-pin';
-import type { ModelVersion, OnlinePrediction, Recommendations, SimilarMovie } from './types';
+import type {
+  ModelVersion,
+  OnlinePrediction,
+  RankerVersion,
+  Recommendations,
+  SimilarMovie,
+} from './types';
 import { CommitState } from '../pachyderm/types';
 import { validateFirst, validateId } from './validation';
 
@@ -57,6 +63,8 @@ import { validateFirst, validateId } from './validation';
 export const MODEL_PATH = '/model.rgm';
 export const METRICS_PATH = '/metrics.json';
 export const MANIFEST_PATH = '/manifest.json';
+/** The ranker's facts in a train commit (workers/train-ranker.ts RANKER_INFO_FILE). */
+export const RANKER_INFO_PATH = '/ranker.json';
 /** The ranker file of a train commit (workers/train-ranker.ts), when the pipeline fits one. */
 export const RANKER_PATH = '/ranker.rgr';
 
@@ -89,11 +97,27 @@ function num(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
-/** Builds a {@link ModelVersion} from a train commit and its JSON files (pure). */
+/** The ranker facts of a `ranker.json` (null when absent or without a ranker name; pure). */
+export function rankerVersionOf(info: Json | null): RankerVersion | null {
+  if (!info || typeof info.ranker !== 'string' || info.ranker === '') return null;
+  const params = info.params;
+  return {
+    name: info.ranker,
+    params: params && typeof params === 'object' && !Array.isArray(params) ? (params as Json) : {},
+    fitSeconds: num(info.fitSeconds),
+    rankerSha256: typeof info.rankerSha256 === 'string' ? info.rankerSha256 : null,
+  };
+}
+
+/**
+ * Builds a {@link ModelVersion} from a train commit and its JSON files (pure): `metrics.json`,
+ * `manifest.json` and, when the commit holds a ranker, `ranker.json`.
+ */
 export function modelVersionOf(
   ci: CommitInfo,
   metrics: Json | null,
   manifest: Json | null,
+  rankerInfo: Json | null = null,
 ): ModelVersion {
   const m = metrics ?? {};
   const f = manifest ?? {};
@@ -121,6 +145,7 @@ export function modelVersionOf(
     modelSha256: typeof f.modelSha256 === 'string' ? f.modelSha256 : null,
     createdAt: ci.started,
     finishedAt: ci.finished,
+    ranker: rankerVersionOf(rankerInfo),
   };
 }
 
@@ -489,6 +514,7 @@ export class ModelRegistry implements ModelsService {
         ci,
         await this.readJson(id, METRICS_PATH),
         await this.readJson(id, MANIFEST_PATH),
+        await this.readJson(id, RANKER_INFO_PATH),
       );
       v.pipelineVersion = await this.pipelineVersionOf(id);
     } catch (e) {

@@ -139,6 +139,24 @@ export interface ModelVersion {
   /** When the train commit was created / finished. */
   createdAt: Date;
   finishedAt: Date | null;
+  /**
+   * The ranker the train job fitted beside the model (its `ranker.json`: name, params, fit wall
+   * seconds, SHA-256 of `ranker.rgr`); null when the commit holds none (`REELGRAPH_RANKER=none`,
+   * no ratings, or a model made before rankers existed).
+   */
+  ranker: RankerVersion | null;
+}
+
+/** The ranker of a model version (from `ranker.json`, see workers/train-ranker.ts). */
+export interface RankerVersion {
+  /** Ranker name, e.g. `EASE`. */
+  name: string;
+  /** Its hyper-parameters as recorded, e.g. `{"lambda": 500}`. */
+  params: Record<string, unknown>;
+  /** Wall time of its fit, seconds (null when not recorded). */
+  fitSeconds: number | null;
+  /** SHA-256 (hex) of `ranker.rgr` (null when not recorded). */
+  rankerSha256: string | null;
 }
 
 /** An estimate by the serving model. */

@@ -29,7 +29,11 @@ export const MAX_TIMESTAMP = 253402300799;
 
 type Limits = Pick<ResolvedServiceConfig, 'maxItems' | 'maxIdLength' | 'ratingScale'>;
 
-function describe(v: unknown): string {
+/**
+ * A short description of a client-supplied value for error messages: a string quoted (cut at 40
+ * characters), a number as itself, `null`, `an array`, `an object`, else its type.
+ */
+export function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
   if (typeof v === 'number') return String(v);
   if (v === null) return 'null';
@@ -115,7 +119,12 @@ function checkList(
   return items;
 }
 
-function checkObject(
+/**
+ * Checks that an item is a plain object whose fields are among `allowed` (a field whose value is
+ * `undefined` counts as absent: JSON cannot carry it, GraphQL input objects may); pushes one
+ * issue per problem and returns the object, or undefined when it is not an object.
+ */
+export function checkObject(
   item: unknown,
   index: number,
   allowed: readonly string[],
@@ -131,7 +140,7 @@ function checkObject(
   }
   const o = item as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) {
+    if (!allowed.includes(k) && o[k] !== undefined) {
       issues.push({
         index,
         field: k,

@@ -202,6 +202,53 @@ describe('reelgraph compare --protocol ranking', () => {
     expect(ndcgs[0]).toBeGreaterThanOrEqual(ndcgs[1]);
   });
 
+  it('writes the HTML report with --out: the same figures as --json, best nDCG first', async () => {
+    const out = path.join(tmp, 'ranking.html');
+    const args = ['compare', '--protocol', 'ranking', '--algos', 'EASE,MostPopular'];
+    const r = await runCli([
+      ...args,
+      '--param',
+      'EASE.lambda=10',
+      ...fileArgs(),
+      '--k',
+      '5',
+      '--out',
+      out,
+      '--json',
+      '--quiet',
+    ]);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout) as {
+      results: Array<{ algorithm: string; ndcg: number; map: number }>;
+    };
+    const html = fs.readFileSync(out, 'utf8');
+    expect(html).toMatch(/^<!DOCTYPE html>/);
+    // self-contained: no script, no external reference
+    expect(html).not.toMatch(/<script|<link|src="http|href="http/);
+    expect((html.match(/<svg/g) ?? []).length).toBe(2); // nDCG and MAP against time
+    const rows = [
+      ...html.matchAll(
+        /<tr[^>]*><td class="name">(\d+)<\/td><td class="name">([^<]+)<\/td><td>([\d.]+)<\/td><td>([\d.]+)<\/td>/g,
+      ),
+    ];
+    const byNdcg = [...json.results].sort((a, b) => b.ndcg - a.ndcg);
+    expect(rows.map((m) => m[2])).toEqual(byNdcg.map((x) => x.algorithm));
+    rows.forEach((m, i) => {
+      expect(m[1]).toBe(String(i + 1));
+      expect(m[3]).toBe(byNdcg[i].ndcg.toFixed(4));
+      expect(m[4]).toBe(byNdcg[i].map.toFixed(4));
+    });
+
+    const missing = await runCli([
+      ...args,
+      ...fileArgs(),
+      '--out',
+      path.join(tmp, 'no/such/dir/r.html'),
+    ]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--out '.*r\.html': directory .* does not exist/);
+  });
+
   it('refuses a parameter for a model it does not compare, naming the models', async () => {
     const r = await runCli([
       'compare',

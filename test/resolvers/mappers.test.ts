@@ -185,6 +185,7 @@ test('toModelVersion flattens the holdout and marks the serving version', () => 
     modelSha256: 'e'.repeat(64),
     createdAt: new Date(0),
     finishedAt: new Date(1),
+    ranker: { name: 'EASE', params: { lambda: 500 }, fitSeconds: 0.5, rankerSha256: null },
   };
   expect(toModelVersion(m, m.version, 'newest successful train commit')).toMatchObject({
     duplicatesReplaced: 2,
@@ -194,6 +195,7 @@ test('toModelVersion flattens the holdout and marks the serving version', () => 
     holdoutMae: 0.7,
     holdoutTestSize: 1,
     serving: true,
+    ranker: { name: 'EASE', params: { lambda: 500 }, fitSeconds: 0.5, rankerSha256: null },
   });
   expect(toModelVersion({ ...m, holdout: null }, null)).toMatchObject({
     holdoutRmse: null,

@@ -167,6 +167,7 @@ test('addRatings → modelUpdated → requestPredictions → subscribeToPredicti
         modelSha256: null,
         createdAt: new Date(),
         finishedAt: null,
+        ranker: null,
       });
       await new Promise((r) => setTimeout(r, 5));
       if (i > 2000) throw new Error('the modelUpdated subscription never became live');

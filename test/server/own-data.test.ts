@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import 'reflect-metadata';
+import { createHash } from 'node:crypto';
 import { loadRanker } from '../../src/engine/rankers';
 import { loadModel } from '../../src/engine/model-file';
 import { loadConfig } from '../../src/server/config';
@@ -77,6 +78,7 @@ async function modelAfter(
       modelSha256: null,
       createdAt: new Date(0),
       finishedAt: null,
+      ranker: null,
     };
     const got = () =>
       sub.results.some((r) => (r.modelUpdated as { version?: string })?.version === 'probe');
@@ -238,6 +240,25 @@ test('takes a catalogue and half-star ratings, trains, answers and recommends wi
       score: w.score,
     })),
   );
+  // the model version lists that ranker with the facts of its ranker.json and the file's hash
+  const rankerFile = await api!.pach.readFile({
+    commit: { repo: 'train', id: firstModel },
+    path: '/ranker.rgr',
+  });
+  const rankerJson = JSON.parse(
+    (
+      await api!.pach.readFile({ commit: { repo: 'train', id: firstModel }, path: '/ranker.json' })
+    ).toString(),
+  ) as { params: Record<string, unknown>; fitSeconds: number };
+  const mv = await gql<{
+    model: { ranker: { name: string; params: unknown; fitSeconds: number; rankerSha256: string } };
+  }>(`{ model(version: "${firstModel}") { ranker { name params fitSeconds rankerSha256 } } }`);
+  expect(mv.model.ranker).toEqual({
+    name: ranker.name,
+    params: rankerJson.params,
+    fitSeconds: rankerJson.fitSeconds,
+    rankerSha256: createHash('sha256').update(rankerFile).digest('hex'),
+  });
 
   const second = await modelAfter(
     async () => {

@@ -47,6 +47,7 @@ import {
   type CompareRunInfo,
   type ComparedResult,
 } from '../report/compare-report';
+import { renderRankingReport } from '../report/ranking-report';
 import {
   addTopNOptions,
   checkThresholdScale,
@@ -279,7 +280,7 @@ export async function runCompare(
 ): Promise<void> {
   const ranking = planRanking(opts);
   if (ranking) {
-    await runCompareRanking(opts, ranking, io);
+    await runCompareRanking(opts, ranking, io, argv);
     return;
   }
   const drawn = drawSeedIfUnset(opts); // an unseeded run records the seed it drew
@@ -287,12 +288,7 @@ export async function runCompare(
   const measures = asUsage(() => parseMeasures(opts.measures.split(',')));
   const topN = planTopN(opts);
   const p = planData(opts);
-  if (opts.out !== undefined) {
-    const dir = path.dirname(path.resolve(opts.out));
-    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-      throw new UsageError(`--out '${opts.out}': directory ${dir} does not exist`);
-    }
-  }
+  checkOutDir(opts.out);
   const say = (line: string) => {
     if (!opts.quiet) io.stderr.write(line + '\n');
   };
@@ -403,16 +399,28 @@ function planRankingModels(
   return canonical.map((n) => modelParams(n, assignments.get(n)!, seed));
 }
 
-/** `compare --protocol ranking`: every model on one stratified split; table or JSON. */
+/** Refuses an `--out` file whose directory does not exist (before any work is done). */
+function checkOutDir(out: string | undefined): void {
+  if (out === undefined) return;
+  const dir = path.dirname(path.resolve(out));
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    throw new UsageError(`--out '${out}': directory ${dir} does not exist`);
+  }
+}
+
+/**
+ * `compare --protocol ranking`: every model on one stratified split; table, JSON, and with
+ * `--out` the HTML report (report/ranking-report.ts).
+ */
 async function runCompareRanking(
   opts: CompareOptions,
   ranking: RankingPlan,
   io: CommandIo,
+  argv: readonly string[],
 ): Promise<void> {
   const entries = planRankingModels(opts, ranking.seed);
-  if (opts.out !== undefined) {
-    throw new UsageError('--out (the HTML report) is not available with --protocol ranking yet');
-  }
+  checkOutDir(opts.out);
+  const date = new Date().toISOString();
   const p = planData(opts);
   const { data, nRatings } = await loadData(opts, p, io);
   if (!opts.quiet) {
@@ -422,6 +430,23 @@ async function runCompareRanking(
     );
   }
   const run = runRanking(entries, data, ranking, io, opts.quiet === true);
+  if (opts.out !== undefined) {
+    const html = await renderRankingReport(run.results, {
+      dataset: opts.dataset,
+      nRatings,
+      nTrain: run.nTrain,
+      nTest: run.nTest,
+      testSize: ranking.testSize,
+      seed: ranking.seed,
+      k: ranking.k,
+      date,
+      machine: machineInfo(),
+      version: packageVersion(),
+      command: ['reelgraph', ...argv].join(' '),
+    });
+    fs.writeFileSync(opts.out, html);
+    if (!opts.quiet) io.stderr.write(`report written to ${opts.out}\n`);
+  }
   if (opts.json) {
     const info = { dataset: opts.dataset, nRatings, ...run, plan: ranking };
     const results = run.results.map((r) => rankingJson(r, info));

@@ -13,11 +13,12 @@ import { addApiOptions, getBytes, graphql, type ApiOptions } from '../api-client
 import { formatTable } from '../pach-options';
 
 const FIELDS =
-  'version algorithm pipelineVersion ratingsCount holdoutRmse serving servingReason createdAt';
+  'version algorithm ranker { name } pipelineVersion ratingsCount holdoutRmse serving servingReason createdAt';
 
 interface ModelRow {
   version: string;
   algorithm: string;
+  ranker: { name: string } | null;
   pipelineVersion: number | null;
   ratingsCount: number;
   holdoutRmse: number | null;
@@ -43,10 +44,11 @@ export function modelsCommand(io: CommandIo = process): Command {
         opts.json
           ? JSON.stringify(data.models, null, 2) + '\n'
           : formatTable(
-              ['VERSION', 'ALGORITHM', 'PIPELINE', 'RATINGS', 'HOLDOUT RMSE', 'SERVING'],
+              ['VERSION', 'ALGORITHM', 'RANKER', 'PIPELINE', 'RATINGS', 'HOLDOUT RMSE', 'SERVING'],
               data.models.map((m) => [
                 m.version,
                 m.algorithm,
+                m.ranker?.name ?? '-',
                 m.pipelineVersion === null ? '-' : `v${m.pipelineVersion}`,
                 String(m.ratingsCount),
                 m.holdoutRmse === null ? '-' : m.holdoutRmse.toFixed(4),

@@ -181,7 +181,8 @@ function formatParams(params: Record<string, unknown>): string {
     .join(', ');
 }
 
-const STYLE = `
+/** The stylesheet of the HTML reports (inline: the reports reference nothing outside). */
+export const REPORT_STYLE = `
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
   margin: 2rem auto; max-width: 1180px; padding: 0 1rem; color: #111827; }
 h1 { font-size: 1.5rem; margin-bottom: .25rem; }
@@ -338,7 +339,7 @@ export async function renderCompareReport(
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>reelgraph compare — ${e(run.dataset)}</title>
-<style>${STYLE}</style>
+<style>${REPORT_STYLE}</style>
 </head>
 <body>
 <h1>Algorithm comparison on ${e(run.dataset)}</h1>
