@@ -42,4 +42,14 @@ describe('factor-model top-N in one pass', () => {
       );
     }
   });
+
+  it('keeps the exact order among many estimates clipped to the top of the scale (ties by id)', () => {
+    const algo = new SVD({ nFactors: 8, nEpochs: 5, randomState: SEED }).fit(ts);
+    algo.bi = algo.bi.map((b, i) => (i % 3 === 0 ? b + 3 : b)); // a third of the movies clip at 5
+    for (let u = 0; u < ts.nUsers; u++) {
+      expect(factorRecommend(algo, u, 10, true)).toEqual(
+        recommend(algo, ts.toRawUid(u), { k: 10, excludeRated: true }),
+      );
+    }
+  });
 });
