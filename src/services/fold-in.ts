@@ -36,6 +36,8 @@ export const FOLD_IN_MAX_USERS_PER_BATCH = 2_000;
 interface UserBatch {
   /** Start time (epoch ms) of the batch's `training` commit. */
   committedMs: number;
+  /** The batch's id (ratings.ts), so that `removeBatch` can take it out again; null if unknown. */
+  batchId: string | null;
   ratings: Array<[movieId: string, rating: number]>;
 }
 
@@ -112,6 +114,7 @@ export class FoldInOverlay {
    * Folds in one committed batch.
    * @param items the batch's ratings (in file order)
    * @param committedMs start time (epoch ms) of its `training` commit
+   * @param batchId the batch's id (for {@link FoldInOverlay.remove}), or null
    * @returns the users held from it (at most `maxUsersPerBatch`, in order of first appearance;
    *   none when the batch is not newer than the model's `training` commit). Their folds are
    *   solved at their next `get` (O(1) work per rating here), so a large batch never blocks.
@@ -119,6 +122,7 @@ export class FoldInOverlay {
   add(
     items: ReadonlyArray<{ userId: string; movieId: string; rating: number }>,
     committedMs: number,
+    batchId: string | null = null,
   ): string[] {
     if (committedMs <= this.trainedFromMs) return [];
     const byUser = new Map<string, Array<[string, number]>>();
@@ -134,7 +138,7 @@ export class FoldInOverlay {
       const prev = this.users.get(userId);
       const batches = prev ? prev.batches : [];
       if (prev) this.users.delete(userId); // re-inserted last: the most recently folded
-      batches.push({ committedMs, ratings });
+      batches.push({ committedMs, batchId, ratings });
       this.heldRatings += ratings.length;
       this.users.set(userId, { batches, fold: null });
     }
@@ -156,6 +160,25 @@ export class FoldInOverlay {
     }
     next.evict();
     return next;
+  }
+
+  /**
+   * Takes batch `batchId` out again (`removeBatch`): its users are folded from their other batches
+   * at their next look-up, or answered by the trained model when none is left (which still holds
+   * the batch if it was trained on it, until the retrain that follows the removal).
+   * @returns how many users held the batch
+   */
+  remove(batchId: string): number {
+    let n = 0;
+    for (const [userId, e] of [...this.users]) {
+      const kept = e.batches.filter((b) => b.batchId !== batchId);
+      if (kept.length === e.batches.length) continue;
+      n++;
+      for (const b of e.batches) if (b.batchId === batchId) this.heldRatings -= b.ratings.length;
+      if (kept.length === 0) this.users.delete(userId);
+      else this.users.set(userId, { batches: kept, fold: null });
+    }
+    return n;
   }
 
   /** Drops the users folded longest ago while a cap is exceeded. */

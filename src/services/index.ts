@@ -391,10 +391,11 @@ export async function createServices(
       pach,
       resolved,
       (items) => registry.countRated(items),
-      (items, commit) =>
+      (items, commit, batchId) =>
         registry
-          .foldIn(items, commit)
+          .foldIn(items, commit, batchId)
           .catch((e: Error) => log(`fold-in of training@${commit}: ${e.message}`)),
+      (batchId) => registry.unfold(batchId),
     ),
     predictions,
     models: registry,

@@ -373,11 +373,20 @@ export class ModelRegistry implements ModelsService {
   async foldIn(
     items: ReadonlyArray<{ userId: string; movieId: string; rating: number }>,
     commit: string,
+    batchId: string | null = null,
   ): Promise<number> {
     if (!this.serving || items.length === 0) return 0;
     const ci = await this.pach.inspectCommit({ repo: this.config.trainingRepo, id: commit });
     // read after the await: a model swapped in meanwhile gets the batch (or already has it)
-    return this.serving.foldIn.add(items, ci.started.getTime()).length;
+    return this.serving.foldIn.add(items, ci.started.getTime(), batchId).length;
+  }
+
+  /**
+   * Takes a removed batch out of the fold-in overlay (`removeBatch`), so that its users are no
+   * longer answered from its ratings. @returns how many users held it
+   */
+  unfold(batchId: string): number {
+    return this.serving?.foldIn.remove(batchId) ?? 0;
   }
 
   /** Serves the newest finished train commit with a model (none: nothing changes). */

@@ -51,9 +51,10 @@ export class Ratings implements RatingsService {
   /**
    * @param countRated how many items rate a pair the serving model holds a rating of (the
    *   registry's `countRated`); default: none
-   * @param foldIn told each committed batch and its `training` commit id (the registry's
-   *   `foldIn`: its users are folded into the serving model before `addRatings` returns); it must
-   *   not throw (the batch is committed whatever it does); default: nothing
+   * @param foldIn told each committed batch, its `training` commit id and batch id (the
+   *   registry's `foldIn`: its users are folded into the serving model before `addRatings`
+   *   returns); it must not throw (the batch is committed whatever it does); default: nothing
+   * @param unfold told the id of each removed batch (the registry's `unfold`); default: nothing
    */
   constructor(
     private readonly pach: Pachyderm,
@@ -62,7 +63,9 @@ export class Ratings implements RatingsService {
     private readonly foldIn: (
       items: readonly RatingItem[],
       commit: string,
+      batchId: string,
     ) => Promise<unknown> = () => Promise.resolve(),
+    private readonly unfold: (batchId: string) => unknown = () => undefined,
   ) {}
 
   async addRatings(items: readonly unknown[]): Promise<BatchReceipt> {
@@ -76,7 +79,7 @@ export class Ratings implements RatingsService {
     const superseded = supersededItems(valid);
     const skip = new Set(superseded);
     const replaced = this.countRated(valid.filter((_, k) => !skip.has(k)));
-    await this.foldIn(valid, commit.id);
+    await this.foldIn(valid, commit.id, batchId);
     return {
       batchId,
       path,
@@ -107,6 +110,7 @@ export class Ratings implements RatingsService {
       throw e;
     }
     const commit = await this.pach.modifyFile(branch, [{ op: 'delete', path }]);
+    this.unfold(batchId);
     const count = text.split('\n').filter((l) => l.trim() !== '').length;
     return { batchId, path, commit: commit.id, count };
   }

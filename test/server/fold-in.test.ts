@@ -4,7 +4,8 @@
  * a rating batch committed through `addRatings` changes `predict` and `recommendations` of its
  * users as soon as the mutation has answered — `modelSource: FOLDED_IN`, the estimate equal to the
  * engine's fold-in of the user's ratings into the served model file (read back from the `train`
- * repo) — and the retrained model then answers `TRAINED` with its own estimate.
+ * repo); `removeRatingBatch` takes the batch out at once; the retrained model then answers
+ * `TRAINED` with its own estimate.
  * Data: test/helpers/synthetic-ratings.ts, seed printed.
  */
 import * as fs from 'node:fs';
@@ -51,12 +52,12 @@ async function gql<T = Record<string, unknown>>(
 
 type Rating = { userId: string; movieId: string; rating: number };
 
-async function addRatings(ratings: Rating[]): Promise<string> {
-  const d = await gql<{ addRatings: { commit: string } }>(
-    'mutation($r: [RatingInput!]!) { addRatings(ratings: $r) { commit } }',
+async function addRatings(ratings: Rating[]): Promise<{ id: string; commit: string }> {
+  const d = await gql<{ addRatings: { id: string; commit: string } }>(
+    'mutation($r: [RatingInput!]!) { addRatings(ratings: $r) { id commit } }',
     { r: ratings },
   );
-  return d.addRatings.commit;
+  return d.addRatings;
 }
 
 interface Answer {
@@ -87,6 +88,18 @@ async function newModel(than: string | null): Promise<string> {
   return api!.services.models.currentVersion()!;
 }
 
+/** Waits (polling the registry) until the served model is the one trained on `commit`. */
+async function modelTrainedOn(commit: string, ms = 180_000): Promise<string> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = api!.services.models.currentVersion();
+    if (v !== null && (await api!.services.models.model(v)).trainingCommit === commit) return v;
+    if (Date.now() - t0 > ms)
+      throw new Error(`no model trained on training@${commit} after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 async function modelFile(version: string) {
   return loadModel(
     await api!.pach.readFile({ commit: { repo: 'train', id: version }, path: '/model.rgm' }),
@@ -103,7 +116,7 @@ test('answers a new user TRAINED (impossible) before their first ratings', async
   expect(a).toMatchObject({ modelVersion: first, modelSource: 'TRAINED', wasImpossible: true });
 });
 
-test('answers from the folded-in user as soon as addRatings has answered, then TRAINED after the retrain', async () => {
+test('answers from the folded-in user as soon as addRatings has answered, stops when the batch is removed, and answers TRAINED after the retrain', async () => {
   const mine: Rating[] = [
     { userId: 'newcomer', movieId: 'i0', rating: 5 },
     { userId: 'newcomer', movieId: 'i1', rating: 1 },
@@ -114,7 +127,7 @@ test('answers from the folded-in user as soon as addRatings has answered, then T
   expect(before.modelSource).toBe('TRAINED');
   // the train pipeline is stopped while the batch is looked up, so the retrain cannot overtake it
   await api!.pach.stopPipeline({ name: 'train' });
-  await addRatings(mine);
+  const batch = await addRatings(mine);
   // the mutation's answer is the event: the batch is folded in before it returns
   const a = await predict('newcomer', 'i3');
   const b = await predict('u3', 'i6');
@@ -169,8 +182,18 @@ test('answers from the folded-in user as soon as addRatings has answered, then T
     for (const rated of ['i0', 'i1', 'i2']) expect(ids).not.toContain(rated);
   }
 
+  // removing the batch takes it out of the fold-in at once; adding it again folds it in again
+  await gql('mutation($id: ID!) { removeRatingBatch(id: $id) { id } }', { id: batch.id });
+  expect(await predict('newcomer', 'i3')).toMatchObject({
+    modelSource: 'TRAINED',
+    wasImpossible: true,
+  });
+  const again = await addRatings(mine);
+  expect(await predict('newcomer', 'i3')).toEqual(a);
+
   await api!.pach.startPipeline({ name: 'train' });
-  const second = await newModel(first);
+  // the model trained on the last commit (models of the earlier ones may be served on the way)
+  const second = await modelTrainedOn(again.commit);
   const after = await predict('newcomer', 'i3');
   const retrained = await modelFile(second);
   expect(after).toMatchObject({

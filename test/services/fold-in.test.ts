@@ -79,4 +79,16 @@ describe('fold-in overlay', () => {
     o.get('a');
     expect(o.solves).toBe(2);
   });
+
+  it('takes a removed batch out: its users fold from their other batches, or leave', () => {
+    const o = new FoldInOverlay({ algo: model() }, 0);
+    o.add([r('x', 'i0', 5), r('y', 'i0', 1)], 1, 'b1');
+    o.add([r('x', 'i1', 1)], 2, 'b2');
+    expect(o.remove('b1')).toBe(2);
+    expect(o.get('y')).toBeUndefined();
+    // x keeps b2 only: i1 → 1: (1 − 3 + 1) / (1 + 1)
+    expect(o.get('x')!.folded!.bu).toBeCloseTo(-0.5, 14);
+    expect(o.ratingsHeld).toBe(1);
+    expect(o.remove('b1')).toBe(0);
+  });
 });
