@@ -30,6 +30,7 @@ import { connectPachd } from '../src/pachyderm/grpc/client';
 import { commitFiles } from '../src/pachyderm/own-commit';
 import { createServices } from '../src/services';
 import {
+  MODELS_REPO,
   PIPELINES,
   STREAMING_REPO,
   TRAINING_REPO,
@@ -71,6 +72,8 @@ function ratings(): string {
 async function setUp(pach: Pachyderm): Promise<void> {
   await pach.createRepo(TRAINING_REPO);
   await pach.createRepo(STREAMING_REPO);
+  // predict's model input (the `models` repo the serving model is published to)
+  await pach.createRepo(MODELS_REPO);
   await commitFiles(pach, `${TRAINING_REPO}@master`, [
     { op: 'put', path: '/base/synthetic.txt', data: ratings() },
   ]);

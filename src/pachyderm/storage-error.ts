@@ -31,22 +31,25 @@ export class StorageFullError extends PachError {
    * @param minFreeBytes the configured floor
    * @param belowFloor true when refused by the floor (nothing was attempted), false when the
    *   file system itself said it is full
+   * @param options.message the message as another process already worded it (the gRPC client
+   *   rebuilding the error of a pachd: grpc/status.ts); by default it is worded from the fields
    */
   constructor(
     readonly dataDir: string,
     readonly free: number | null,
     readonly minFreeBytes: number,
     readonly belowFloor: boolean,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; message?: string },
   ) {
     super(
       PachCode.RESOURCE_EXHAUSTED,
-      `insufficient storage: the data directory ${dataDir} has ${formatBytes(free)} free${
-        belowFloor
-          ? `, below the floor of ${formatBytes(minFreeBytes)} (REELGRAPH_MIN_FREE_BYTES): new commits are refused until space is freed`
-          : ` and the file system refused a write (${storageCause(options?.cause)}); nothing was committed`
-      }`,
-      options,
+      options?.message ??
+        `insufficient storage: the data directory ${dataDir} has ${formatBytes(free)} free${
+          belowFloor
+            ? `, below the floor of ${formatBytes(minFreeBytes)} (REELGRAPH_MIN_FREE_BYTES): new commits are refused until space is freed`
+            : ` and the file system refused a write (${storageCause(options?.cause)}); nothing was committed`
+        }`,
+      { cause: options?.cause },
     );
     this.name = 'StorageFullError';
   }

@@ -6,7 +6,9 @@
  * nothing (no commit, no pipeline update, hence no job).
  *
  * Steps (each skipped when already done):
- * 1. create the repos `training` and `streaming` (pachyderm `CreateRepo`);
+ * 1. create the repos `training`, `streaming`, `models` and `serving` (the serving-model pin,
+ *    serving-pin.ts) (pachyderm `CreateRepo`): on a pachd with auth on only the init Job's robot
+ *    (projectWriter) may create repos, while the API's robot holds repoWriter on them;
  * 2. commit the data set's files and `/settings.json` (see initial-data.ts) on `training@master`
  *    when the branch has neither the settings nor MovieLens 100K's `/base/ml-100k.txt` (a data
  *    directory made before the settings existed); built-in data sets are found (or downloaded and
@@ -38,6 +40,7 @@ import { connectPachd } from '../pachyderm/grpc/client';
 import { pfsInputs } from '../pachyderm/spec';
 import { MANIFEST_FILE, METRICS_FILE, MODEL_FILE } from '../workers/files';
 import { MODELS_REPO, ModelPublisher } from './model-publisher';
+import { SERVING_REPO, SERVING_REPO_DESCRIPTION } from './serving-pin';
 import { type WorkerImageConfig, withWorkerImage, workerImageFromEnv } from './pipeline-specs';
 import type { RatingScale } from '../engine/dataset/raw-ratings';
 import { SETTINGS_PATH } from '../workers/data-settings';
@@ -281,6 +284,7 @@ export async function bootstrap(
       'Prediction requests: one file per PENDING request, lines "user_id movie_id"; answered ones are retired (they stay in the history).',
     [MODELS_REPO]:
       "The model predict answers with: a copy of a successful train commit's model.rgm and serving.json {version, pinned}.",
+    [SERVING_REPO]: SERVING_REPO_DESCRIPTION,
   };
   // the data first: when it cannot be found, nothing is created
   const at = (p: string) => ({ commit: `${TRAINING_REPO}@master`, path: p });
@@ -294,7 +298,7 @@ export async function bootstrap(
         ratingScale: opts.ratingScale,
         datasets: opts.datasets,
       });
-  for (const repo of [TRAINING_REPO, STREAMING_REPO, MODELS_REPO]) {
+  for (const repo of [TRAINING_REPO, STREAMING_REPO, MODELS_REPO, SERVING_REPO]) {
     if (await exists(() => pach.inspectRepo(repo))) continue;
     if (await created(() => pach.createRepo(repo, { description: descriptions[repo] }))) {
       result.createdRepos.push(repo);

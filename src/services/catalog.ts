@@ -18,6 +18,7 @@
 import type { BuiltinOptions } from '../engine/dataset/builtin';
 import { loadMovies, loadUsers, type Movie } from '../engine/dataset/metadata';
 import { PachCode, isPachError } from '../pachyderm/errors';
+import { commitFiles } from '../pachyderm/own-commit';
 import type { Pachyderm } from '../pachyderm/port';
 import { SETTINGS_PATH } from '../workers/data-settings';
 import {
@@ -260,14 +261,15 @@ export class Catalog {
   }
 
   /**
-   * Validates `items` and commits them as ONE new movies file in ONE `training` commit.
+   * Validates `items` and commits them as ONE new movies file in ONE `training` commit of this
+   * writer's own (`commitFiles`: the receipt's commit is exact with any number of API replicas).
    * @throws ValidationError (list `movies`) naming every bad item; nothing is committed then
    */
   async upsertMovies(items: unknown): Promise<CatalogReceipt> {
     const movies = validateMovies(items, this.limits);
     const before = await this.get();
     const path = MOVIES_DIR + newCatalogFileName();
-    const commit = await this.pach!.modifyFile(`${this.trainingRepo}@master`, [
+    const commit = await commitFiles(this.pach!, `${this.trainingRepo}@master`, [
       { op: 'put', path, data: Buffer.from(moviesCsv(movies)) },
     ]);
     return {
@@ -279,14 +281,15 @@ export class Catalog {
   }
 
   /**
-   * Validates `items` and commits them as ONE new users file in ONE `training` commit.
+   * Validates `items` and commits them as ONE new users file in ONE `training` commit of this
+   * writer's own (`commitFiles`, as {@link upsertMovies}).
    * @throws ValidationError (list `users`) naming every bad item; nothing is committed then
    */
   async upsertUsers(items: unknown): Promise<CatalogReceipt> {
     const users: CatalogUser[] = validateUsers(items, this.limits);
     const before = await this.get();
     const path = USERS_DIR + newCatalogFileName();
-    const commit = await this.pach!.modifyFile(`${this.trainingRepo}@master`, [
+    const commit = await commitFiles(this.pach!, `${this.trainingRepo}@master`, [
       { op: 'put', path, data: Buffer.from(usersCsv(users)) },
     ]);
     return {

@@ -45,7 +45,7 @@ import {
 import { Jobs } from './jobs';
 import { ModelRegistry } from './model-registry';
 import { Movies } from './movies';
-import { ModelPublisher } from './model-publisher';
+import { ModelPublisher, followTrainCommits } from './model-publisher';
 import { Predictions } from './predictions';
 import { PachCode, isPachError } from '../pachyderm/errors';
 import { Retirer, StreamingWriter } from './streaming';
@@ -411,29 +411,8 @@ export async function createServices(
       registry.close();
       stopPublishing();
       retirer?.close();
+      writer.close();
       await watch.close();
     },
   };
-}
-
-/**
- * Publishes each finished `train` commit to the `models` repo when it succeeded with a model and
- * is newer than the published one (one at a time, in finishing order).
- * @returns a function that stops following
- */
-function followTrainCommits(
-  events: EventBus,
-  publisher: ModelPublisher,
-  log: (msg: string) => void,
-): () => void {
-  const it = events.subscribe('TRAIN_COMMIT_FINISHED')[Symbol.asyncIterator]();
-  void (async () => {
-    for (let r = await it.next(); !r.done; r = await it.next()) {
-      const ci = r.value;
-      await publisher.offer(ci).catch((e: Error) => {
-        log(`cannot publish the model of train@${ci.commit.id}: ${e.message}`);
-      });
-    }
-  })();
-  return () => void it.return?.();
 }

@@ -24,9 +24,11 @@
 import { PachCode, isPachError } from '../pachyderm/errors';
 import type { Pachyderm } from '../pachyderm/port';
 import { isCommitId } from '../pachyderm/refs';
+import { StorageFullError } from '../pachyderm/storage-error';
 import type { CommitInfo } from '../pachyderm/types';
 import { MODEL_FILE, SERVING_FILE } from '../workers/files';
 import { NotFoundError } from './errors';
+import type { EventBus } from './pubsub';
 import { finishAbandoned } from './streaming';
 
 /** The repo of published models (input of `predict`). */
@@ -251,4 +253,59 @@ export class ModelPublisher {
       throw e;
     }
   }
+}
+
+/** The first and the longest delay before publishing again after a full data store, ms. */
+export const PUBLISH_RETRY_MS = { first: 250, max: 30_000 };
+
+/**
+ * Publishes each finished `train` commit to the `models` repo when it succeeded with a model and
+ * is newer than the published one (one at a time, in finishing order). A publish refused because
+ * the data store is full ({@link StorageFullError}: 507) is tried again after 250 ms, then at
+ * doubling delays up to 30 s, until it succeeds (the model is served as soon as space returns,
+ * without a restart) or another error says why not; every other failure is logged and skipped.
+ * @param log told of each failure and each wait
+ * @returns a function that stops following (and ends a wait)
+ */
+export function followTrainCommits(
+  events: EventBus,
+  publisher: ModelPublisher,
+  log: (msg: string) => void,
+): () => void {
+  const it = events.subscribe('TRAIN_COMMIT_FINISHED')[Symbol.asyncIterator]();
+  let stopped = false;
+  let wake: () => void = () => undefined;
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  void (async () => {
+    for (let r = await it.next(); !r.done && !stopped; r = await it.next()) {
+      const ci = r.value;
+      for (let delay = PUBLISH_RETRY_MS.first; !stopped;) {
+        try {
+          await publisher.offer(ci);
+          break;
+        } catch (e) {
+          const what = `cannot publish the model of train@${ci.commit.id}: ${(e as Error).message}`;
+          if (!(e instanceof StorageFullError)) {
+            log(what);
+            break;
+          }
+          log(`${what}; trying again in ${delay} ms`);
+          await pause(delay);
+          delay = Math.min(delay * 2, PUBLISH_RETRY_MS.max);
+        }
+      }
+    }
+  })();
+  return () => {
+    stopped = true;
+    wake();
+    void it.return?.();
+  };
 }

@@ -3,7 +3,8 @@
  * that gave them — the browsable form of what the Flask version kept in files.
  *
  * The history IS the `streaming` repo's commits: each request of this version is one commit
- * whose description is {@link REQUEST_DESCRIPTION} and whose file `/<commit id>` is the request
+ * whose description is a request's (`isRequestDescription` of streaming.ts: a request, or a request
+ * that also retired answered ones) and whose file `/<commit id>` is the request
  * (streaming.ts). A page walks the commits newest first from the cursor (Pachyderm ListCommit
  * with `to` = the cursor's commit and `number`), skipping the retire commits, and looks up each
  * request's result as `prediction(requestId)` does. With a `userId`, only requests with at least
@@ -21,7 +22,7 @@ import { isCommitId } from '../pachyderm/refs';
 import type { ResolvedServiceConfig } from './config';
 import { decodeCursor, encodeCursor } from './cursor';
 import { NotFoundError, ValidationError } from './errors';
-import { REQUEST_DESCRIPTION } from './streaming';
+import { isRequestDescription } from './streaming';
 import type { Page, PredictionHistoryEntry, PredictionResult } from './types';
 import { validateFirst, validateId } from './validation';
 
@@ -86,7 +87,7 @@ export async function predictionHistory(
       }
       scanned++;
       last = id;
-      if (ci.description !== REQUEST_DESCRIPTION || !ci.finished) continue;
+      if (!isRequestDescription(ci.description) || !ci.finished) continue;
       if (userId !== null) {
         let text: string;
         try {

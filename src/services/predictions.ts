@@ -35,7 +35,7 @@ import type { ModelPublisher } from './model-publisher';
 import type { EventBus } from './pubsub';
 import {
   REQUEST_DESCRIPTION,
-  RETIRE_DESCRIPTION,
+  isRetireDescription,
   type Retirer,
   type StreamingWriter,
 } from './streaming';
@@ -104,9 +104,17 @@ export class Predictions implements PredictionsService {
   async requestPredictions(pairs: readonly unknown[]): Promise<PredictionRequestReceipt> {
     const valid = validatePairs(pairs, this.config);
     const text = requestFileText(valid);
-    const commit = await this.writer.commit(REQUEST_DESCRIPTION, async (c) => {
-      await this.pach.modifyFile(c, [{ op: 'put', path: `/${c.id}`, data: text }]);
-    });
+    // answered requests waiting to be retired ride along (one predict job, not two)
+    const commit = await this.writer.commit(
+      REQUEST_DESCRIPTION,
+      async (c) => {
+        await this.pach.modifyFile(c, [{ op: 'put', path: `/${c.id}`, data: text }]);
+      },
+      { carry: true },
+    );
+    // known: a watch that follows needs no look-up (pachd would make a read of the commit, still
+    // FINISHING, wait for its finishing window)
+    this.remember(commit.id, commit.id);
     return { requestId: commit.id, commit: commit.id, count: valid.length };
   }
 
@@ -232,7 +240,7 @@ export class Predictions implements PredictionsService {
       let retired = false;
       try {
         for await (const ci of this.pach.listCommit(this.config.streamingRepo, { reverse: true })) {
-          if (ci.description === RETIRE_DESCRIPTION) {
+          if (isRetireDescription(ci.description)) {
             retired = true;
             break;
           }
@@ -377,9 +385,9 @@ export class Predictions implements PredictionsService {
       answerCommit: null,
       job: null,
     };
-    const job = await this.job(commit);
+    // two independent look-ups, at once (one round trip to pachd instead of two)
+    const [job, out] = await Promise.all([this.job(commit), this.commitInfo(commit)]);
     base.job = job;
-    const out = await this.commitInfo(commit);
     // a job that ended without success is final, even when its output commit was never started
     // (a job stopped before it ran) or is not finished yet
     const failed =
@@ -465,6 +473,8 @@ export class Predictions implements PredictionsService {
     // would let the bus's buffer overflow under a burst, e.g. the watch's replay after a
     // restart); the commits to settle wait in a set, settled one at a time by one drain.
     const pending = new Set<string>();
+    /** Answer commits whose requests to retire once their subscribers have their push. */
+    const toRetire = new Set<string>();
     let draining = false;
     const drain = async () => {
       if (draining) return;
@@ -474,6 +484,8 @@ export class Predictions implements PredictionsService {
           pending.delete(next.value);
           if (stopSignal.aborted) return;
           await this.settle(next.value);
+          // retiring reads the repos too: after the push, not in its way
+          if (toRetire.delete(next.value)) this.retirer?.schedule(next.value);
         }
       } finally {
         draining = false;
@@ -486,7 +498,7 @@ export class Predictions implements PredictionsService {
     await Promise.all([
       (async () => {
         for await (const ci of commits) {
-          if (!ci.error) this.retirer?.schedule(ci.commit.id);
+          if (!ci.error && this.retirer) toRetire.add(ci.commit.id);
           settleLater(ci.commit.id);
         }
       })(),

@@ -109,7 +109,8 @@ export class Ratings implements RatingsService {
       if (isPachError(e, PachCode.NOT_FOUND)) throw new NotFoundError('rating batch', batchId);
       throw e;
     }
-    const commit = await this.pach.modifyFile(branch, [{ op: 'delete', path }]);
+    // a commit of our own (exact id with any number of replicas; never into a FINISHING head)
+    const commit = await commitFiles(this.pach, branch, [{ op: 'delete', path }]);
     this.unfold(batchId);
     const count = text.split('\n').filter((l) => l.trim() !== '').length;
     return { batchId, path, commit: commit.id, count };

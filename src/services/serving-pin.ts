@@ -5,10 +5,14 @@
  * the newest successful model serves. Each change is a commit, so the history of pins is kept.
  */
 import { PachCode, isPachError } from '../pachyderm/errors';
+import { commitFiles } from '../pachyderm/own-commit';
 import type { Pachyderm } from '../pachyderm/port';
 
 /** The repo of the pin. */
 export const SERVING_REPO = 'serving';
+/** The description {@link SERVING_REPO} is created with (by `reelgraph init`, or on first use). */
+export const SERVING_REPO_DESCRIPTION =
+  'The serving-model pin: /pin.json {version, reason, at} (null: newest).';
 /** The pin's file in {@link SERVING_REPO}. */
 export const PIN_PATH = '/pin.json';
 
@@ -45,7 +49,10 @@ export async function readPin(pach: Pachyderm): Promise<ServingPin | null> {
 }
 
 /**
- * Commits a pin (creating the `serving` repo on first use).
+ * Commits a pin (creating the `serving` repo on first use when `reelgraph init` did not: on a
+ * pachd with auth on the API's robot may not create repos, so init creates it) in a `serving` commit of this
+ * writer's own (`commitFiles`: StartCommit → ModifyFile by id → FinishCommit, so the id is exact
+ * with any number of API replicas and nothing is written into a FINISHING head).
  * @returns the `serving` commit id
  */
 export async function writePin(pach: Pachyderm, pin: ServingPin): Promise<string> {
@@ -54,14 +61,12 @@ export async function writePin(pach: Pachyderm, pin: ServingPin): Promise<string
   } catch (e) {
     if (!isPachError(e, PachCode.NOT_FOUND)) throw e;
     try {
-      await pach.createRepo(SERVING_REPO, {
-        description: 'The serving-model pin: /pin.json {version, reason, at} (null: newest).',
-      });
+      await pach.createRepo(SERVING_REPO, { description: SERVING_REPO_DESCRIPTION });
     } catch (err) {
       if (!isPachError(err, PachCode.ALREADY_EXISTS)) throw err;
     }
   }
-  const c = await pach.modifyFile(`${SERVING_REPO}@master`, [
+  const c = await commitFiles(pach, `${SERVING_REPO}@master`, [
     { op: 'put', path: PIN_PATH, data: JSON.stringify(pin, null, 2) + '\n' },
   ]);
   return c.id;

@@ -7,7 +7,11 @@
  *   go from a request to its commit. The commit's description is {@link REQUEST_DESCRIPTION}.
  * - **Retiring.** Once a finished `predict` commit holds the answer to a request that is still at
  *   the head of `streaming`, the request file is deleted from the head (many deletions in ONE
- *   commit, description {@link RETIRE_DESCRIPTION}). The datums of `predict` are then only the
+ *   commit): in the next request commit of this process when one comes within
+ *   {@link RETIRE_CARRY_MS} (description {@link REQUEST_RETIRE_DESCRIPTION}), else in a commit of
+ *   its own (description {@link RETIRE_DESCRIPTION}). Under a flow of requests there are then no
+ *   retire-only commits, whose predict jobs would sit between two requests' jobs (on a pachd a
+ *   pipeline's job waits for the one before it, finishing window included). The datums of `predict` are then only the
  *   pending requests, so a retrain's job costs O(pending), not O(requests ever made), while each
  *   answer stays in the history at `predict@<C>` (commits are immutable).
  *
@@ -29,6 +33,18 @@ import { FileType } from '../pachyderm/types';
 export const REQUEST_DESCRIPTION = 'reelgraph: prediction request';
 /** Description of a commit that retires answered requests. */
 export const RETIRE_DESCRIPTION = 'reelgraph: retire answered requests';
+/** Description of a request commit that also retires answered requests (they rode along). */
+export const REQUEST_RETIRE_DESCRIPTION = 'reelgraph: prediction request; retire answered requests';
+
+/** True for the description of a commit that adds a prediction request. */
+export function isRequestDescription(d: string): boolean {
+  return d === REQUEST_DESCRIPTION || d === REQUEST_RETIRE_DESCRIPTION;
+}
+
+/** True for the description of a commit that deletes answered requests. */
+export function isRetireDescription(d: string): boolean {
+  return d === RETIRE_DESCRIPTION || d === REQUEST_RETIRE_DESCRIPTION;
+}
 /** Most request files deleted by one retire commit (more make more commits). */
 export const RETIRE_BATCH = 5_000;
 /**
@@ -36,6 +52,13 @@ export const RETIRE_BATCH = 5_000;
  * (and the predict job it makes, whose datums are all skipped) per interval, not per request.
  */
 export const RETIRE_INTERVAL_MS = 200;
+/**
+ * How long answered requests wait to ride along in the next request commit before they are
+ * retired in a commit of their own. Under a flow of requests no retire commit is made at all: a
+ * retire commit's predict job would run between two requests' jobs, and on a pachd each job waits
+ * for the one before it to end (its output commit FINISHED, after the finishing window).
+ */
+export const RETIRE_CARRY_MS = 200;
 /** A retire that lost the branch to another process is tried again after this long. */
 export const RETIRE_RETRY_MS = 1_000;
 /** How long a write waits for another process's open commit before giving up. */
@@ -77,53 +100,183 @@ export async function finishAbandoned(
   }
 }
 
+/** Answered requests waiting to be deleted (see {@link StreamingWriter.retire}). */
+interface Carried {
+  names: string[];
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
 /** One writer of `streaming@master` per process: commits one at a time, retried across replicas. */
 export class StreamingWriter {
   private chain: Promise<unknown> = Promise.resolve();
+  /** Deletions waiting for the next request commit, or for {@link RETIRE_CARRY_MS}. */
+  private carried: Carried[] = [];
+  private carryTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly pach: Pachyderm,
     private readonly repo: string,
+    private readonly carryMs = RETIRE_CARRY_MS,
   ) {}
 
   /**
    * Starts a commit on `<repo>@master` (waiting while another process holds it open), lets
-   * `write` fill it, and finishes it. Writes of this process run one after the other.
+   * `write` fill it, and finishes it. Writes of this process run one after the other. With
+   * `carry` (request commits), the answered requests waiting in {@link retire} are deleted in
+   * the same commit (at most {@link RETIRE_BATCH}), whose description is then
+   * {@link REQUEST_RETIRE_DESCRIPTION}.
    * @returns the commit
    * @throws the error of `write` (the commit is then finished unchanged: ModifyFile is atomic);
    *   PachError FAILED_PRECONDITION when the branch stayed open for 30 s.
    */
-  commit(description: string, write: (commit: Commit) => Promise<void>): Promise<Commit> {
-    const run = this.chain.then(() => this.commitNow(description, write));
+  commit(
+    description: string,
+    write: (commit: Commit) => Promise<void>,
+    opts: { carry?: boolean } = {},
+  ): Promise<Commit> {
+    const run = this.chain.then(() => this.commitNow(description, write, !!opts.carry));
     this.chain = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Deletes the request files `names` from the head of `<repo>@master`: in the next request
+   * commit of this process when one comes within `carryMs` (default {@link RETIRE_CARRY_MS}),
+   * else in commits of their own ({@link RETIRE_DESCRIPTION}, at most {@link RETIRE_BATCH} files
+   * each). Deleting a file that is gone already changes nothing.
+   * @returns resolves once the deletions are committed; rejects with the error of a retire
+   *   commit of their own
+   */
+  retire(names: readonly string[]): Promise<void> {
+    if (names.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.carried.push({ names: [...names], resolve, reject });
+      this.armCarry();
+    });
+  }
+
+  /**
+   * Drops the carried deletions (they are retired at the next start-up, `Retirer.catchUp`) and
+   * stops the carry timer; their `retire` promises reject with `reason`.
+   */
+  close(reason: Error = new Error('streaming writer closed')): void {
+    if (this.carryTimer) clearTimeout(this.carryTimer);
+    this.carryTimer = null;
+    for (const c of this.carried.splice(0)) c.reject(reason);
+  }
+
+  /** Commits the carried deletions now, in commits of their own. */
+  flushRetired(): Promise<void> {
+    if (this.carryTimer) clearTimeout(this.carryTimer);
+    this.carryTimer = null;
+    const all = this.carried.splice(0);
+    if (all.length === 0) return Promise.resolve();
+    const names = [...new Set(all.flatMap((c) => c.names))];
+    const run = (async () => {
+      for (let k = 0; k < names.length; k += RETIRE_BATCH) {
+        const ops: FileOp[] = names
+          .slice(k, k + RETIRE_BATCH)
+          .map((n) => ({ op: 'delete', path: `/${n}` }));
+        await this.commit(RETIRE_DESCRIPTION, async (c) => {
+          await this.pach.modifyFile(c, ops);
+        });
+      }
+    })();
+    run.then(
+      () => all.forEach((c) => c.resolve()),
+      (e: unknown) => all.forEach((c) => c.reject(e)),
+    );
+    return run.catch(() => undefined);
+  }
+
+  private armCarry(): void {
+    if (this.carryTimer || this.carried.length === 0) return;
+    this.carryTimer = setTimeout(() => {
+      this.carryTimer = null;
+      void this.flushRetired();
+    }, this.carryMs);
+    this.carryTimer.unref?.();
+  }
+
+  /** Takes up to {@link RETIRE_BATCH} carried names (whole entries) for a request commit. */
+  private takeCarried(): Carried[] {
+    const taken: Carried[] = [];
+    let n = 0;
+    while (this.carried.length > 0 && n + this.carried[0].names.length <= RETIRE_BATCH) {
+      const c = this.carried.shift()!;
+      n += c.names.length;
+      taken.push(c);
+    }
+    if (this.carried.length === 0 && this.carryTimer) {
+      clearTimeout(this.carryTimer);
+      this.carryTimer = null;
+    }
+    return taken;
   }
 
   private async commitNow(
     description: string,
     write: (commit: Commit) => Promise<void>,
+    carry: boolean,
   ): Promise<Commit> {
+    const carried = carry ? this.takeCarried() : [];
+    const giveBack = () => {
+      if (carried.length === 0) return;
+      this.carried.unshift(...carried);
+      this.armCarry();
+    };
     const deadline = Date.now() + WRITE_PATIENCE_MS;
     let commit: Commit;
     for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
       try {
-        commit = await this.pach.startCommit(`${this.repo}@master`, { description });
+        commit = await this.pach.startCommit(`${this.repo}@master`, {
+          description: carried.length > 0 ? REQUEST_RETIRE_DESCRIPTION : description,
+        });
         break;
       } catch (e) {
-        if (!isPachError(e, PachCode.FAILED_PRECONDITION) || Date.now() > deadline) throw e;
+        if (!isPachError(e, PachCode.FAILED_PRECONDITION) || Date.now() > deadline) {
+          giveBack();
+          throw e;
+        }
         const branch = `${this.repo}@master`;
-        const ours = (d: string) => d === REQUEST_DESCRIPTION || d === RETIRE_DESCRIPTION;
-        if (await finishAbandoned(this.pach, branch, ours)) {
+        const ours = (d: string) => isRequestDescription(d) || isRetireDescription(d);
+        if (await finishAbandoned(this.pach, branch, ours).catch(() => false)) {
           continue;
         }
         await new Promise((r) => setTimeout(r, pause * (0.5 + Math.random())));
       }
     }
+    // the carried deletions never fail the write they ride with: when they cannot be made here,
+    // they go back to wait for the next commit
+    let deleted = false;
+    let failed: { error: unknown } | null = null;
     try {
       await write(commit);
-    } finally {
-      await this.pach.finishCommit(commit);
+      if (carried.length > 0) {
+        const names = [...new Set(carried.flatMap((c) => c.names))];
+        await this.pach
+          .modifyFile(
+            commit,
+            names.map((n) => ({ op: 'delete' as const, path: `/${n}` })),
+          )
+          .then(
+            () => (deleted = true),
+            () => undefined,
+          );
+      }
+    } catch (e) {
+      failed = { error: e };
     }
+    try {
+      await this.pach.finishCommit(commit);
+    } catch (e) {
+      giveBack();
+      throw failed ? failed.error : e;
+    }
+    if (deleted) carried.forEach((c) => c.resolve());
+    else giveBack();
+    if (failed) throw failed.error;
     return commit;
   }
 }
@@ -263,13 +416,7 @@ export class Retirer {
     if (pending.size === 0) return;
     const answered = await rootNames(this.pach, { repo: this.repos.predict, id: answers });
     const done = [...pending].filter((n) => answered.has(n));
-    for (let k = 0; k < done.length; k += RETIRE_BATCH) {
-      const ops: FileOp[] = done
-        .slice(k, k + RETIRE_BATCH)
-        .map((n) => ({ op: 'delete', path: `/${n}` }));
-      await this.writer.commit(RETIRE_DESCRIPTION, async (c) => {
-        await this.pach.modifyFile(c, ops);
-      });
-    }
+    // in the next request commit, or in commits of their own after RETIRE_CARRY_MS
+    await this.writer.retire(done);
   }
 }

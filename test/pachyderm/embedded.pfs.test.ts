@@ -158,9 +158,11 @@ describe('embedded engine specifics', () => {
         ready = true;
         return i;
       });
-      await new Promise((r) => setTimeout(r, 20));
-      expect(ready).toBe(false);
+      // a write into the open input wakes the waiter (a positive signal that it had its chance
+      // to look again); once the event loop has run what that woke, it still waits
       await pach.modifyFile('r@master', [{ op: 'put', path: '/ratings', data: '1 2 3' }]);
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      expect(ready).toBe(false);
       await pach.finishCommit(input);
       expect((await readyP).finished).toBeNull();
       // The commit set holds both commits, upstream first.

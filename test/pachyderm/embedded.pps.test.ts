@@ -63,12 +63,12 @@ describe('embedded PPS: recovery after kill -9', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const runs = path.join(markers, 'runs');
     const seen = () => (fs.existsSync(runs) ? fs.readFileSync(runs, 'utf8').split('\n') : []);
-    // wait until both datums started and the commit id is known
-    for (let i = 0; i < 600 && !(seen().includes('slow') && /COMMIT/.test(out)); i++) {
+    // wait until both datums started and "/fast" is recorded as processed (the child says so)
+    for (let i = 0; !(seen().includes('slow') && /PROCESSED 1/.test(out)); i++) {
+      if (i > 1200) throw new Error(`the child did not get there in 60 s; it printed: ${out}`);
       await new Promise((r) => setTimeout(r, 50));
     }
     const id = /COMMIT ([0-9a-f]{32})/.exec(out)![1];
-    await new Promise((r) => setTimeout(r, 300)); // let "/fast" finish and be recorded
     child.kill('SIGKILL');
     await new Promise((r) => child.on('close', r));
 
@@ -170,7 +170,10 @@ describe('embedded PPS: datum-batching processes kept between jobs', () => {
     const { pach, job, exits } = await setUp(200);
     try {
       const [pid1] = await job('a');
-      for (let i = 0; i < 100 && !exits(); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; !exits(); i++) {
+        if (i > 1200) throw new Error('the idle process was not retired in 60 s');
+        await new Promise((r) => setTimeout(r, 50));
+      }
       expect(exits()).toBe(`${pid1} done\n`);
       const [pid2] = await job('b');
       expect(pid2).not.toBe(pid1);

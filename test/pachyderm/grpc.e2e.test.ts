@@ -120,7 +120,7 @@ describe('reelgraph through gRPC: pachd stand-in, init, ratings → model, reque
       baseCommit: string;
       model: { job: { state: string }; commit: string; manifest: { trainingCommit: string } };
     };
-    expect(out.createdRepos).toEqual(['training', 'streaming', 'models']);
+    expect(out.createdRepos).toEqual(['training', 'streaming', 'models', 'serving']);
     expect(out.createdPipelines).toEqual(['train', 'predict']);
     expect(out.model.job.state).toBe('JOB_SUCCESS');
     // the first model was trained on the MovieLens commit made through gRPC
@@ -253,7 +253,7 @@ describe('reelgraph through gRPC: pachd stand-in, init, ratings → model, reque
       };
       const repos = await gql('{ repos { name } }');
       expect(repos.data.repos.map((r) => r.name).sort()).toEqual(
-        ['models', 'predict', 'streaming', 'train', 'training'].sort(),
+        ['models', 'predict', 'serving', 'streaming', 'train', 'training'].sort(),
       );
       // the commits made above through gRPC, newest first
       const commits = await gql('{ commits(repo: "training", first: 5) { id } }');

@@ -199,8 +199,8 @@ test('SIGTERM: WebSockets get 1001 on both protocols, JSON logs with request ids
   // both sockets answer a query: they are connected (log lines are buffered: not a signal)
   const mq = modernSubscribe(modern, '{ __typename }');
   const lq = legacySubscribe(legacy, '{ __typename }');
+  // each socket handles its messages in order: the subscriptions before the queries answered
   await until(() => mq.completed && lq.results.length > 0, 10_000, 'two connected sockets');
-  await new Promise((r) => setTimeout(r, 200));
   await fetch(`${main.url}/healthz`, { headers: { 'x-request-id': 'probe-1' } });
   main.child.kill('SIGTERM');
   expect(await main.exit).toBe(0);

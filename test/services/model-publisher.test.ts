@@ -3,7 +3,7 @@
  * here whose commits hold model files, which the publisher copies byte for byte):
  * idempotent publishing (no commit when the head already serves the version), only forward for
  * automatic publishing, pins (kept by automatic publishing, lifted by an unpinned publish), and
- * refusals that commit nothing.
+ * refusals that commit nothing; a publish refused by a full data store is done once space returns.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import type { EmbeddedPachyderm } from '../../src/pachyderm/embedded';
 import { PachCode } from '../../src/pachyderm/errors';
 import { NotFoundError } from '../../src/services/errors';
-import { ModelPublisher } from '../../src/services/model-publisher';
+import { ModelPublisher, followTrainCommits } from '../../src/services/model-publisher';
+import { createEventBus } from '../../src/services/pubsub';
 import { openEmbeddedEngine } from '../../src/services/bootstrap';
 
 let dir: string;
@@ -103,4 +104,39 @@ test('a bad version or a commit without a model is refused and commits nothing',
   await expect(p.publish('0'.repeat(32))).rejects.toMatchObject({ code: PachCode.NOT_FOUND });
   expect(await commits('models')).toBe(n);
   expect((await head()).serving.version).toBe(versions[2]);
+});
+
+test('a model whose publish meets a full data store is published once space returns, without a restart', async () => {
+  const c = await pach.modifyFile('train@master', [
+    { op: 'put', path: '/model.rgm', data: 'model bytes after a full disk' },
+  ]);
+  const ci = await pach.inspectCommit(c);
+  const floor = pach.storage.minFreeBytes;
+  const bus = createEventBus();
+  const lines: string[] = [];
+  pach.storage.minFreeBytes = Number.MAX_SAFE_INTEGER;
+  const stop = followTrainCommits(bus, new ModelPublisher(pach), (l) => lines.push(l));
+  try {
+    // the event again until the follower says it waits (its listener attaches asynchronously)
+    for (let i = 0; !lines.some((l) => /trying again in \d+ ms$/.test(l)); i++) {
+      if (i > 1500) throw new Error(`the follower never waited; it logged ${lines.join(' | ')}`);
+      bus.publish('TRAIN_COMMIT_FINISHED', ci);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^cannot publish the model of train@${c.id}: insufficient storage: the data directory .* below the floor .*; trying again in 250 ms$`,
+      ),
+    );
+    expect((await head()).serving.version).toBe(versions[2]);
+    pach.storage.minFreeBytes = floor;
+    for (let i = 0; (await head()).serving.version !== c.id; i++) {
+      if (i > 3000) throw new Error(`not published after space returned: ${lines.join(' | ')}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect((await head()).model).toBe('model bytes after a full disk');
+  } finally {
+    pach.storage.minFreeBytes = floor;
+    stop();
+  }
 });

@@ -53,7 +53,7 @@ describe('train and predict pipelines on the embedded engine (ml-100k)', () => {
   });
 
   it('bootstrap commits u.data and the first train job gives a model of all of it', async () => {
-    expect(boot.createdRepos).toEqual(['training', 'streaming', 'models']);
+    expect(boot.createdRepos).toEqual(['training', 'streaming', 'models', 'serving']);
     expect(boot.createdPipelines).toEqual(['train', 'predict']);
     const base = await pach.readFile({ commit: 'training@master', path: BASE_TRAINING_FILE });
     expect(base.equals(fs.readFileSync(path.join(DATASETS, 'ml-100k/u.data')))).toBe(true);

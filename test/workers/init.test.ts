@@ -114,13 +114,21 @@ describe('bootstrap run by two processes at once (API replicas, the set-up Job)'
       const [a, b] = await Promise.all([bootstrap(pach, opts), bootstrap(pach, opts)]);
       expect([...a.createdRepos, ...b.createdRepos].sort()).toEqual([
         'models',
+        'serving',
         'streaming',
         'training',
       ]);
       expect([...a.createdPipelines, ...b.createdPipelines].sort()).toEqual(['predict', 'train']);
       const repos: string[] = [];
       for await (const r of pach.listRepo()) repos.push(r.repo.name);
-      expect(repos.sort()).toEqual(['models', 'predict', 'streaming', 'train', 'training']);
+      expect(repos.sort()).toEqual([
+        'models',
+        'predict',
+        'serving',
+        'streaming',
+        'train',
+        'training',
+      ]);
       // one of them committed the ratings, the other saw its open commit and committed nothing
       expect([a.baseCommit, b.baseCommit].filter(Boolean)).toHaveLength(1);
     } finally {
@@ -269,7 +277,7 @@ describe('upgrading a data directory made by the version before the `models` rep
       const opts = { datasets: { datasetsDir: DATASETS, download: false } };
       const up = await bootstrap(pach, opts);
       expect(up).toMatchObject({
-        createdRepos: ['models'],
+        createdRepos: ['models', 'serving'],
         baseCommit: null,
         createdPipelines: [],
         updatedPipelines: ['predict'],

@@ -85,7 +85,7 @@ export function authCommand(io: { stdout: NodeJS.WritableStream } = process): Co
     address(
       new Command('setup')
         .description(
-          "Bind the roles reelgraph needs: projectWriter on the project for the init Job's robot; repoWriter on training, streaming and models and repoReader on train and predict for the API's robot.",
+          "Bind the roles reelgraph needs: projectWriter on the project for the init Job's robot; repoWriter on training, streaming, models and serving and repoReader on train and predict for the API's robot.",
         )
         .option('--api-robot <name>', "the API's robot", 'reelgraph-api')
         .option('--init-robot <name>', "the init Job's robot", 'reelgraph-init')

@@ -235,25 +235,28 @@ export class EmbeddedPachyderm implements Pachyderm {
   /**
    * Internal: start an AUTO commit on `branch` (an output branch is allowed) with the given `id`
    * (a commit-set / job id; a new one when omitted) and direct `provenance` (the input commits).
-   * Its parent is the branch head, which must be finished.
+   * Its parent is the branch head, which must be finished. `floor: false` skips the free-space
+   * floor (a job that ends without output, e.g. KILLED, still gets its errored commit).
    * @throws FAILED_PRECONDITION "parent commit X has not been finished"; ALREADY_EXISTS when
    *   the repo has a commit with that id; NOT_FOUND for the repo or a provenance commit
    */
   async startOutputCommit(
     branch: BranchRef,
-    opts: { id?: string; provenance?: CommitRef[]; description?: string } = {},
+    opts: { id?: string; provenance?: CommitRef[]; description?: string; floor?: boolean } = {},
   ): Promise<Commit> {
     const pfs = this.live();
     const b = toBranch(branch);
-    const row = await this.storage.write(() =>
-      pfs.tx(() =>
-        pfs.startCommitTx(b, {
-          origin: OriginKind.AUTO,
-          id: opts.id,
-          provenance: (opts.provenance ?? []).map((c) => toCommit(c)),
-          description: opts.description,
-        }),
-      ),
+    const row = await this.storage.write(
+      () =>
+        pfs.tx(() =>
+          pfs.startCommitTx(b, {
+            origin: OriginKind.AUTO,
+            id: opts.id,
+            provenance: (opts.provenance ?? []).map((c) => toCommit(c)),
+            description: opts.description,
+          }),
+        ),
+      opts.floor ?? true,
     );
     return pfs.commitOf(row);
   }
@@ -298,7 +301,8 @@ export class EmbeddedPachyderm implements Pachyderm {
 
   /** {@inheritDoc Pachyderm.createProject} */
   async createProject(project: ProjectRef, opts?: { description?: string; update?: boolean }) {
-    this.live().createProject(project, opts);
+    const pfs = this.live();
+    await this.storage.write(() => pfs.createProject(project, opts), false);
   }
   /** {@inheritDoc Pachyderm.inspectProject} */
   async inspectProject(project: ProjectRef): Promise<ProjectInfo> {
@@ -310,14 +314,16 @@ export class EmbeddedPachyderm implements Pachyderm {
   }
   /** {@inheritDoc Pachyderm.deleteProject} */
   async deleteProject(project: ProjectRef, opts?: { force?: boolean }) {
-    this.live().deleteProject(project, opts);
+    const pfs = this.live();
+    await this.storage.write(() => pfs.deleteProject(project, opts), false);
   }
 
   // ----- repos --------------------------------------------------------------------------------
 
   /** {@inheritDoc Pachyderm.createRepo} */
   async createRepo(repo: RepoRef, opts?: { description?: string; update?: boolean }) {
-    this.live().createRepo(repo, opts);
+    const pfs = this.live();
+    await this.storage.write(() => pfs.createRepo(repo, opts), false);
   }
   /** {@inheritDoc Pachyderm.inspectRepo} */
   async inspectRepo(repo: RepoRef): Promise<RepoInfo> {
@@ -329,7 +335,8 @@ export class EmbeddedPachyderm implements Pachyderm {
   }
   /** {@inheritDoc Pachyderm.deleteRepo} */
   async deleteRepo(repo: RepoRef, opts?: { force?: boolean }): Promise<{ deleted: boolean }> {
-    return this.live().deleteRepo(repo, opts);
+    const pfs = this.live();
+    return this.storage.write(() => pfs.deleteRepo(repo, opts), false);
   }
 
   // ----- branches -----------------------------------------------------------------------------
@@ -339,7 +346,8 @@ export class EmbeddedPachyderm implements Pachyderm {
     branch: BranchRef,
     opts?: { head?: CommitRef; provenance?: BranchRef[]; newCommitSet?: boolean },
   ) {
-    this.live().createBranch(branch, opts);
+    const pfs = this.live();
+    await this.storage.write(() => pfs.createBranch(branch, opts), false);
   }
   /** {@inheritDoc Pachyderm.inspectBranch} */
   async inspectBranch(branch: BranchRef): Promise<BranchInfo> {
@@ -351,7 +359,8 @@ export class EmbeddedPachyderm implements Pachyderm {
   }
   /** {@inheritDoc Pachyderm.deleteBranch} */
   async deleteBranch(branch: BranchRef, opts?: { force?: boolean }) {
-    this.live().deleteBranch(branch, opts);
+    const pfs = this.live();
+    await this.storage.write(() => pfs.deleteBranch(branch, opts), false);
   }
 
   // ----- commits ------------------------------------------------------------------------------
@@ -436,7 +445,10 @@ export class EmbeddedPachyderm implements Pachyderm {
     spec: string | object,
     opts?: { update?: boolean; reprocess?: boolean; dryRun?: boolean },
   ): Promise<{ effectiveCreatePipelineRequestJson: string }> {
-    return this.ppsApi('createPipeline').createPipeline(spec, opts);
+    return this.storage.write(
+      () => this.ppsApi('createPipeline').createPipeline(spec, opts),
+      false,
+    );
   }
   /** {@inheritDoc Pachyderm.inspectPipeline} */
   async inspectPipeline(pipeline: PipelineRef): Promise<PipelineInfo> {
@@ -455,15 +467,21 @@ export class EmbeddedPachyderm implements Pachyderm {
     pipeline: PipelineRef,
     opts?: { force?: boolean; keepRepo?: boolean; mustExist?: boolean },
   ) {
-    return this.ppsApi('deletePipeline').deletePipeline(pipeline, opts);
+    return this.storage.write(
+      () => this.ppsApi('deletePipeline').deletePipeline(pipeline, opts),
+      false,
+    );
   }
   /** {@inheritDoc Pachyderm.stopPipeline} */
   async stopPipeline(pipeline: PipelineRef, opts?: { mustExist?: boolean }) {
-    return this.ppsApi('stopPipeline').stopPipeline(pipeline, opts);
+    return this.storage.write(
+      () => this.ppsApi('stopPipeline').stopPipeline(pipeline, opts),
+      false,
+    );
   }
   /** {@inheritDoc Pachyderm.startPipeline} */
   async startPipeline(pipeline: PipelineRef) {
-    return this.ppsApi('startPipeline').startPipeline(pipeline);
+    return this.storage.write(() => this.ppsApi('startPipeline').startPipeline(pipeline), false);
   }
   /** {@inheritDoc Pachyderm.listJob} */
   listJob(opts?: ListJobOptions): AsyncIterable<JobInfo> {
@@ -493,7 +511,7 @@ export class EmbeddedPachyderm implements Pachyderm {
     return deferred(() => this.ppsApi('watchJobs').watchJobs(opts));
   }
   async stopJob(job: JobRef, opts?: { reason?: string }): Promise<void> {
-    return this.ppsApi('stopJob').stopJob(job, opts);
+    return this.storage.write(() => this.ppsApi('stopJob').stopJob(job, opts), false);
   }
 
   // ----- lifecycle ----------------------------------------------------------------------------

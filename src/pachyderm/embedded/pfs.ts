@@ -128,6 +128,14 @@ export class Pfs extends PfsFiles {
    * in between ("commit X has already finished"); a window > 0 makes the stand-in do the same.
    */
   finishingWindowMs = 0;
+  /**
+   * Called inside the transaction that ends a commit's finishing window, with the commit's repo
+   * and its row (now FINISHED), before the `finished` event: pachd's PFS master finishes the job
+   * of a pipeline's output commit in that same transaction (2.12 `master.go` finishCommit →
+   * `txnCtx.FinishJob` → PPS `JobFinisher`: FINISHING → SUCCESS, or FAILURE with the commit's
+   * error). Set by the PPS half (pps.ts); null when none listens.
+   */
+  onFinishedTx: ((repo: Repo, row: CommitRow) => void) | null = null;
   private readonly finishTimers = new Set<NodeJS.Timeout>();
   private readonly closing = new AbortController();
   /** Bytes added to the commit being modified, applied once per modification. */
@@ -447,7 +455,9 @@ export class Pfs extends PfsFiles {
       const row = this.st.commitBySeq.get(seq) as CommitRow | undefined;
       if (!row || row.finishing === null || row.finished !== null) return;
       this.db.prepare('UPDATE pfs_commits SET finished = ? WHERE seq = ?').run(Date.now(), seq);
-      this.queue('finished', this.st.commitBySeq.get(seq) as CommitRow);
+      const done = this.st.commitBySeq.get(seq) as CommitRow;
+      this.onFinishedTx?.(this.repoOf(done.repo_id), done);
+      this.queue('finished', done);
     });
   }
 

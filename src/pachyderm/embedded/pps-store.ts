@@ -20,10 +20,13 @@ import {
   PipelineState,
   PipelineType,
   type Repo,
+  isTerminalJobState,
 } from '../types';
 import { type Db } from './db';
 import { LAST_JOB_SQL, OPEN_JOBS_OF_PIPELINE_SQL } from './history-queries';
 import type { EmbeddedPachyderm } from './index';
+import { isStorageFull } from './storage';
+import { untilStored } from './storage-wait';
 import { Signal } from './stream';
 
 /** One input of a job: which commit it reads (`id` is `""` when the branch has no commit). */
@@ -105,6 +108,38 @@ export const DAY_MS = 24 * 3600 * 1000;
 /** Buffered log lines are written at most this many ms after the first one. */
 export const LOG_FLUSH_MS = 50;
 
+/** Log lines kept in memory while a full disk refuses them (the oldest are dropped past it). */
+export const LOG_BACKLOG_MAX = 10_000;
+
+/** How often log lines refused by a full disk are tried again, ms. */
+export const LOG_RETRY_MS = 1_000;
+
+/** A job run again after a full disk starts its counters afresh (as a recovered job). */
+export const RERUN_COUNTERS = {
+  data_total: 0,
+  data_processed: 0,
+  data_skipped: 0,
+  data_failed: 0,
+  data_recovered: 0,
+};
+
+/** Milliseconds of a Go duration string ("1h30m", "60s", "250ms"). */
+export function durationMs(d: string): number {
+  const units: Record<string, number> = {
+    ns: 1e-6,
+    us: 1e-3,
+    µs: 1e-3,
+    ms: 1,
+    s: 1000,
+    m: 60000,
+    h: 3600000,
+  };
+  let total = 0;
+  for (const m of d.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g))
+    total += Number(m[1]) * units[m[2]];
+  return total;
+}
+
 /** A pipeline's key in the engine's maps: `project/name`. */
 export const pkey = (project: string, name: string) => `${project}/${name}`;
 
@@ -125,6 +160,10 @@ export abstract class PpsStore {
   protected readonly logSignal = new Signal();
   protected readonly specs = new Map<string, PipelineSpec>();
   protected logBuffer: Omit<LogRow, 'seq'>[] = [];
+  /** True while the last flush of the log lines met a full disk (they wait in the buffer). */
+  private logsWaitForSpace = false;
+  /** The reasons of jobs waiting for space after a full disk, by job seq (storage-wait.ts). */
+  private readonly storageWaits = new Map<number, string>();
   protected logTimer: NodeJS.Timeout | undefined;
   protected closed = false;
   /** False for a read-only engine over a store that never had a pipeline (no PPS tables). */
@@ -276,7 +315,7 @@ export abstract class PpsStore {
       dataFailed: row.data_failed,
       dataRecovered: row.data_recovered,
       state: row.state,
-      reason: row.reason,
+      reason: this.storageWaits.get(row.seq) ?? row.reason,
       created: new Date(row.created),
       started: row.started === null ? null : new Date(row.started),
       finished: row.finished === null ? null : new Date(row.finished),
@@ -317,6 +356,9 @@ export abstract class PpsStore {
           .run(...keys.map((k) => (fields as Record<string, unknown>)[k]), seq),
       );
     }
+    if (fields.state !== undefined && isTerminalJobState(fields.state)) {
+      this.storageWaits.delete(seq);
+    }
     const row = this.jobBySeq(seq)!;
     this.publish(row, 'state' in fields);
     return row;
@@ -325,6 +367,38 @@ export abstract class PpsStore {
   protected publish(row: JobRow, stateChanged: boolean): void {
     this.jobSignal.notify();
     if (stateChanged) this.events.emit('job', this.jobInfo(row));
+  }
+
+  /**
+   * Says that job `seq` waits for space after a full disk (`failure`: the storage error's
+   * message), or no longer does (null): its reason, held in memory since a full disk may refuse
+   * even this write, and a log line; watchers of the job see the change.
+   */
+  protected waitingForStorage(seq: number, failure: string | null): void {
+    const row = this.jobBySeq(seq);
+    if (!row) return;
+    if (failure === null) {
+      if (!this.storageWaits.delete(seq)) return;
+      this.log(row, '', 'trying the write again after waiting for storage', false);
+    } else {
+      const reason = `waiting for storage: ${failure}`;
+      if (this.storageWaits.get(seq) === reason) return;
+      this.storageWaits.set(seq, reason);
+      this.log(row, '', reason, false);
+    }
+    this.publish(row, true);
+  }
+
+  /**
+   * `write` for job `job`, done again when space returns after a full disk (storage-wait.ts);
+   * meanwhile the job's reason says that it waits, and why.
+   */
+  protected stored<T>(job: JobRow, signal: AbortSignal, write: () => Promise<T>): Promise<T> {
+    return untilStored(this.engine.storage, write, {
+      signal,
+      onWait: (f) => this.waitingForStorage(job.seq, f.message),
+      onRetry: () => this.waitingForStorage(job.seq, null),
+    });
   }
 
   protected log(job: JobRow, datumId: string, message: string, user: boolean, worker = ''): void {
@@ -339,7 +413,7 @@ export abstract class PpsStore {
       ts: Date.now(),
       message,
     });
-    if (this.logBuffer.length >= 1000) this.flushLogs();
+    if (this.logBuffer.length >= 1000 && !this.logsWaitForSpace) this.flushLogs();
     else if (!this.logTimer) this.logTimer = setTimeout(() => this.flushLogs(), LOG_FLUSH_MS);
   }
 
@@ -353,9 +427,20 @@ export abstract class PpsStore {
       `INSERT INTO pps_logs (project, pipeline, job_id, datum_id, worker_id, master, user, ts, message)
        VALUES (@project, @pipeline, @job_id, @datum_id, @worker_id, @master, @user, @ts, @message)`,
     );
-    this.light(() => {
-      for (const r of rows) ins.run(r);
-    });
+    try {
+      this.light(() => {
+        for (const r of rows) ins.run(r);
+      });
+    } catch (e) {
+      if (!isStorageFull(e)) throw e;
+      // a full disk: the newest lines wait (bounded) and are written once it has space again
+      this.engine.storage.translate(e);
+      this.logsWaitForSpace = true;
+      this.logBuffer = rows.concat(this.logBuffer).slice(-LOG_BACKLOG_MAX);
+      this.logTimer ??= setTimeout(() => this.flushLogs(), LOG_RETRY_MS);
+      return;
+    }
+    this.logsWaitForSpace = false;
     this.logSignal.notify();
   }
 }

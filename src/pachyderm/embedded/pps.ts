@@ -19,7 +19,14 @@
  *   their output; every other datum's old output is deleted and the datum runs (runner.ts), up to
  *   `datumTries` times; FINISHING: the output commit is finished — with the error
  *   "duplicate path output by different datums: P" when two datums wrote the same path — and the
- *   job becomes SUCCESS, or FAILURE with the reason. `stopJob` makes it KILLED.
+ *   job becomes SUCCESS, or FAILURE with the reason, when that commit is FINISHED: in the same
+ *   transaction, after the engine's finishing window (pachd's order: its PFS master finishes the
+ *   commit after compaction and its JobFinisher ends the job then; a job is never SUCCESS while
+ *   its output commit is FINISHING). A failing job becomes FAILURE with its FinishCommit, as
+ *   pachd's `failJob` does. `stopJob` makes it KILLED.
+ * - **A full disk** (storage-wait.ts) fails no job: a datum's output stays staged, and any other
+ *   write of the job is done again (the job re-run, `restart` + 1), once space returns; meanwhile
+ *   the job's reason is "waiting for storage: insufficient storage: …".
  * - **Durability.** The job's final state and its output commit's finish are one SQLite
  *   transaction. A job that was not terminal when the process stopped is re-run from scratch on
  *   the next open (its half-written output is deleted before re-running; `restart` counts it).
@@ -69,11 +76,13 @@ import {
   OriginKind,
   type PipelineInfo,
   type PipelineSpec,
+  type Repo,
   isTerminalJobState,
 } from '../types';
 import { migrate } from './db';
 import { NEWEST_JOB_CREATED_SQL, PREVIOUS_RAN_JOB_SQL, QUEUE_HEADS_SQL } from './history-queries';
 import type { CommitEvent, EmbeddedPachyderm, PpsApi } from './index';
+import type { CommitRow } from './pfs-metadata';
 import { PPS_MIGRATIONS } from './pps-schema';
 import {
   BatchProcess,
@@ -84,7 +93,15 @@ import {
   runDatum,
 } from './runner';
 import { PpsQueries } from './pps-queries';
-import { type JobInput, type JobRow, type PipelineRow, pkey, userRepo } from './pps-store';
+import {
+  type JobInput,
+  type JobRow,
+  type PipelineRow,
+  RERUN_COUNTERS,
+  durationMs,
+  pkey,
+  userRepo,
+} from './pps-store';
 
 /** Options of the PPS half. */
 export interface PpsOptions {
@@ -163,22 +180,7 @@ const SMALL_FILE = 8 << 20;
 const STAGE_MAX_DATUMS = 256;
 const STAGE_MAX_BYTES = 16 << 20;
 
-/** Milliseconds of a Go duration string ("1h30m", "60s", "250ms"). */
-export function durationMs(d: string): number {
-  const units: Record<string, number> = {
-    ns: 1e-6,
-    us: 1e-3,
-    µs: 1e-3,
-    ms: 1,
-    s: 1000,
-    m: 60000,
-    h: 3600000,
-  };
-  let total = 0;
-  for (const m of d.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g))
-    total += Number(m[1]) * units[m[2]];
-  return total;
-}
+export { durationMs };
 
 /**
  * The PPS half of the embedded engine. Build it with {@link Pps.create} (or pass
@@ -226,7 +228,12 @@ export class Pps extends PpsQueries implements PpsApi {
       .get();
     if (runJobs) {
       pps.recover();
-      pps.unlisten = engine.onCommit((ev) => pps.onCommit(ev));
+      const unlisten = engine.onCommit((ev) => pps.onCommit(ev));
+      engine.pfs.onFinishedTx = (repo, row) => pps.onOutputFinished(repo, row);
+      pps.unlisten = () => {
+        unlisten();
+        engine.pfs.onFinishedTx = null;
+      };
       pps.catchUp();
       pps.pump();
     }
@@ -543,6 +550,30 @@ export class Pps extends PpsQueries implements PpsApi {
     if (ev.kind === 'finished') this.pump();
   }
 
+  /**
+   * The output commit `row` of repo `repo` just became FINISHED (inside that transaction, see
+   * `Pfs.onFinishedTx`): its job, when FINISHING, ends SUCCESS, or FAILURE with the commit's
+   * error — as pachd's JobFinisher (2.12 `pps/server/transaction_defer.go`). A job already
+   * terminal (FAILURE, KILLED, UNRUNNABLE set with the commit's FinishCommit) is left alone.
+   */
+  private onOutputFinished(repo: Repo, row: CommitRow): void {
+    if (this.closed || repo.type !== 'user') return;
+    const job = this.jobRow(repo.project.name, repo.name, row.id);
+    if (job && job.state === JobState.JOB_FINISHING && job.output_done === 0) {
+      this.finishJobOf(job.seq, row);
+    }
+  }
+
+  /** Ends FINISHING job `seq` by its FINISHED output commit `row`: SUCCESS, or FAILURE with its error. */
+  private finishJobOf(seq: number, row: CommitRow): void {
+    this.setJob(seq, {
+      state: row.error ? JobState.JOB_FAILURE : JobState.JOB_SUCCESS,
+      reason: row.error,
+      finished: Date.now(),
+      output_done: 1,
+    });
+  }
+
   private internalError(what: string, e: unknown): void {
     if (this.closed) return;
     // surface in the logs of no pipeline in particular: stderr of the engine process
@@ -752,6 +783,10 @@ export class Pps extends PpsQueries implements PpsApi {
           this.pumpAgain = true;
           continue;
         }
+        // ran, its output commit FINISHING: it ends when the commit is FINISHED
+        // (onOutputFinished), and the pipeline's next job waits for it, as pachd's worker waits
+        // for its base job's commit (2.12 transform/pending_job.go createSerialDatums)
+        if (job.state === JobState.JOB_FINISHING) continue;
         if (p.stopped) continue;
         if (this.running.size >= this.maxJobs) break;
         if (!this.inputsReady(job)) continue;
@@ -792,7 +827,12 @@ export class Pps extends PpsQueries implements PpsApi {
             ctl.abort();
           }, ms);
         }
-        await this.runJob(job, spec, ctl.signal);
+        // a write that met a full disk outside a datum's upload: wait for space, run it again
+        let runs = 0;
+        await this.stored(job, ctl.signal, async () => {
+          if (runs++) job = this.setJob(job.seq, { ...RERUN_COUNTERS, restart: job.restart + 1 });
+          await this.runJob(job, spec, ctl.signal);
+        });
         if (run.drop || this.closed) return;
         if (run.kill) await this.settle(this.jobBySeq(job.seq)!, JobState.JOB_KILLED, run.kill);
       } catch (e) {
@@ -828,7 +868,7 @@ export class Pps extends PpsQueries implements PpsApi {
   private async settle(job: JobRow, state: JobState, reason: string): Promise<void> {
     // already settled (e.g. a StopJob racing with the job's own end): the first state stays
     if (this.jobBySeq(job.seq)?.output_done !== 0) return;
-    const commit = await this.ensureOutputCommit(job);
+    const commit = await this.ensureOutputCommit(job, false);
     const pfs = this.engine.pfs;
     pfs.tx(() => {
       const row = pfs.resolveCommit(commit);
@@ -846,8 +886,11 @@ export class Pps extends PpsQueries implements PpsApi {
     });
   }
 
-  /** The job's output commit, started (AUTO, id = job id, provenance = inputs) if missing. */
-  private async ensureOutputCommit(job: JobRow): Promise<Commit> {
+  /**
+   * The job's output commit, started (AUTO, id = job id, provenance = inputs) if missing; `floor`
+   * false: even below the free-space floor (to settle a job).
+   */
+  private async ensureOutputCommit(job: JobRow, floor = true): Promise<Commit> {
     const out = userRepo(job.project, job.pipeline);
     const commit: Commit = { repo: out, id: job.id };
     try {
@@ -873,7 +916,7 @@ export class Pps extends PpsQueries implements PpsApi {
     }
     return this.engine.startOutputCommit(
       { repo: out, name: spec.outputBranch },
-      { id: job.id, provenance },
+      { id: job.id, provenance, floor },
     );
   }
 
@@ -1005,12 +1048,9 @@ export class Pps extends PpsQueries implements PpsApi {
     const pfs = this.engine.pfs;
     pfs.tx(() => {
       const done = pfs.finishCommitTx(pfs.resolveCommit(outCommit), { validateDatums: true });
-      this.setJob(job.seq, {
-        state: done.error ? JobState.JOB_FAILURE : JobState.JOB_SUCCESS,
-        reason: done.error,
-        finished: Date.now(),
-        output_done: 1,
-      });
+      // pachd's order: the job stays FINISHING while its output commit is FINISHING, and becomes
+      // SUCCESS (or FAILURE) in the transaction that finishes the commit (onOutputFinished)
+      if (done.finished !== null) this.finishJobOf(job.seq, done);
     });
     this.log(this.jobBySeq(job.seq)!, '', `job ${job.id} finished`, false);
   }
@@ -1106,26 +1146,29 @@ export class Pps extends PpsQueries implements PpsApi {
     const batch = j.staged.splice(0);
     j.stagedBytes = 0;
     const ops = batch.flatMap((b) => b.ops);
-    if (ops.length) await this.engine.modifyFileInternal(j.outCommit, ops);
+    // a full disk: the outputs stay staged until space returns (storage-wait.ts)
+    if (ops.length) {
+      await this.stored(j.job, j.signal, () => this.engine.modifyFileInternal(j.outCommit, ops));
+    }
     await Promise.all(batch.map((b) => fsp.rm(b.dest, { recursive: true, force: true })));
   }
 
-  /** Record a datum's end and bump the job's counters. */
-  private finishDatum(
+  /** Record a datum's end and bump the job's counters (when space returns after a full disk). */
+  private async finishDatum(
     j: JobContext,
     datumId: string,
     state: DatumState,
     tries: number,
     reason: string,
     stats: object | null,
-  ): void {
+  ): Promise<void> {
     const counter =
       state === DatumState.SUCCESS
         ? 'data_processed'
         : state === DatumState.FAILED
           ? 'data_failed'
           : 'data_recovered';
-    this.light(() => {
+    const write = () => {
       this.db
         .prepare(
           'UPDATE pps_datums SET state = ?, tries = ?, reason = ?, stats = ? WHERE job_seq = ? AND id = ?',
@@ -1134,7 +1177,8 @@ export class Pps extends PpsQueries implements PpsApi {
       this.db
         .prepare(`UPDATE pps_jobs SET ${counter} = ${counter} + 1 WHERE seq = ?`)
         .run(j.job.seq);
-    });
+    };
+    await this.stored(j.job, j.signal, async () => this.light(write));
     this.publish(this.jobBySeq(j.job.seq)!, false);
   }
 
@@ -1148,7 +1192,7 @@ export class Pps extends PpsQueries implements PpsApi {
     if (outcome.ok) {
       const t0 = Date.now();
       const uploadBytes = await this.stage(j, task.datumId, outcome.outDir);
-      this.finishDatum(j, task.datumId, DatumState.SUCCESS, attempt, '', {
+      await this.finishDatum(j, task.datumId, DatumState.SUCCESS, attempt, '', {
         downloadTimeMs: outcome.downloadTimeMs,
         processTimeMs: outcome.processTimeMs,
         uploadTimeMs: Date.now() - t0,
@@ -1166,42 +1210,42 @@ export class Pps extends PpsQueries implements PpsApi {
       false,
     );
     if (outcome.recovered) {
-      this.finishDatum(j, task.datumId, DatumState.RECOVERED, attempt, reason, null);
+      await this.finishDatum(j, task.datumId, DatumState.RECOVERED, attempt, reason, null);
       return 'done';
     }
     if (attempt < tries && !outcome.permanent) return 'retry'; // a permanent failure would repeat
-    this.finishDatum(j, task.datumId, DatumState.FAILED, attempt, reason, null);
+    await this.finishDatum(j, task.datumId, DatumState.FAILED, attempt, reason, null);
     return 'done';
   }
 
   private async runSingle(j: JobContext, d: DatumSpec): Promise<void> {
-    const release = await this.datumSlots.acquire();
-    try {
-      const task: DatumTask = { datumId: d.id, inputs: d.inputs };
-      for (let attempt = 1; attempt <= j.spec.datumTries && !j.signal.aborted; attempt++) {
-        const dir = await this.workDir(j);
+    const task: DatumTask = { datumId: d.id, inputs: d.inputs };
+    for (let attempt = 1; attempt <= j.spec.datumTries && !j.signal.aborted; attempt++) {
+      const dir = await this.workDir(j);
+      try {
+        let outcome: DatumOutcome;
+        // the slot bounds datum processes: it is free again once the process ended, so that
+        // a datum whose output waits for space (storage-wait.ts) holds back no other
+        const release = await this.datumSlots.acquire();
         try {
-          let outcome: DatumOutcome;
-          try {
-            outcome = await runDatum(this.runContext(j, dir, j.signal), task);
-          } catch (e) {
-            outcome = {
-              ok: false,
-              recovered: false,
-              error: `cannot lay out the inputs: ${(e as Error).message}`,
-              outDir: '',
-              downloadTimeMs: 0,
-              processTimeMs: 0,
-              downloadBytes: 0,
-            };
-          }
-          if ((await this.handleOutcome(j, task, outcome, attempt)) === 'done') return;
+          outcome = await runDatum(this.runContext(j, dir, j.signal), task);
+        } catch (e) {
+          outcome = {
+            ok: false,
+            recovered: false,
+            error: `cannot lay out the inputs: ${(e as Error).message}`,
+            outDir: '',
+            downloadTimeMs: 0,
+            processTimeMs: 0,
+            downloadBytes: 0,
+          };
         } finally {
-          await fsp.rm(dir, { recursive: true, force: true });
+          release();
         }
+        if ((await this.handleOutcome(j, task, outcome, attempt)) === 'done') return;
+      } finally {
+        await fsp.rm(dir, { recursive: true, force: true });
       }
-    } finally {
-      release();
     }
   }
 
@@ -1232,7 +1276,7 @@ export class Pps extends PpsQueries implements PpsApi {
           if (r.served === 0 && fresh && queue.length && !j.signal.aborted) {
             const reason = r.error ?? 'the process exited without asking for a datum (NextDatum)';
             for (const t of queue.splice(0)) {
-              this.finishDatum(j, t.datumId, DatumState.FAILED, 1, reason, null);
+              await this.finishDatum(j, t.datumId, DatumState.FAILED, 1, reason, null);
             }
           }
         } finally {

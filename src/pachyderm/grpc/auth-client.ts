@@ -106,14 +106,15 @@ export class AuthClient {
 }
 
 /**
- * Names of reelgraph's repos (services/config.ts defaults: training, streaming, models, train,
- * predict).
+ * Names of reelgraph's repos (services/config.ts defaults: training, streaming, models, serving,
+ * train, predict).
  */
 export interface ReelgraphRepos {
   project?: string;
   trainingRepo?: string;
   streamingRepo?: string;
   modelsRepo?: string;
+  servingRepo?: string;
   trainRepo?: string;
   predictRepo?: string;
 }
@@ -125,7 +126,8 @@ export interface ReelgraphRepos {
  *   update the pipelines later, `reelgraph pipelines apply`);
  * - the API's robot (`apiRobot`): `repoWriter` on the input repos (rating batches into
  *   `training`, prediction requests into `streaming` and their retirement, the serving model into
- *   `models`: services/model-publisher.ts), `repoReader` on the pipelines' output
+ *   `models`: services/model-publisher.ts, the serving-model pin into `serving`:
+ *   services/serving-pin.ts — all created by the init Job), `repoReader` on the pipelines' output
  *   repos (`train`: models, metrics; `predict`: answers, jobs).
  * The pipelines need nothing here: pachd gives each pipeline's principal repoReader on its
  * inputs and repoWriter on its output when it is created.
@@ -142,6 +144,7 @@ export function reelgraphRoleBindings(
     { resource: repo(opts.trainingRepo ?? 'training'), principal: api, roles: ['repoWriter'] },
     { resource: repo(opts.streamingRepo ?? 'streaming'), principal: api, roles: ['repoWriter'] },
     { resource: repo(opts.modelsRepo ?? 'models'), principal: api, roles: ['repoWriter'] },
+    { resource: repo(opts.servingRepo ?? 'serving'), principal: api, roles: ['repoWriter'] },
     { resource: repo(opts.trainRepo ?? 'train'), principal: api, roles: ['repoReader'] },
     { resource: repo(opts.predictRepo ?? 'predict'), principal: api, roles: ['repoReader'] },
   ];

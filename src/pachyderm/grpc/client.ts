@@ -74,12 +74,10 @@ import {
   type FileInfo,
   type JobInfo,
   type LogMessage,
-  type Pipeline,
   type PipelineInfo,
   type ProjectInfo,
   type RepoInfo,
   type RepoType,
-  isTerminalJobState,
 } from '../types';
 import { parsePachdAddress, type PachdAddress } from './address';
 import {
@@ -113,7 +111,8 @@ import { AUTH_METADATA_KEY, CHANNEL_OPTIONS, MAX_MSG_PAYLOAD_SIZE, loadProtos } 
 import { fromGrpcError } from './status';
 import { retryWithBackoff } from '../own-commit';
 import { assertSupportedVersion } from './version';
-import { CallIterator, PushQueue, sleep } from './streams';
+import { CallIterator } from './streams';
+import { watchJobsOver } from './client-watch';
 
 /** Options of {@link connectPachd}. */
 export interface ConnectOptions {
@@ -197,6 +196,8 @@ export class GrpcPachyderm implements Pachyderm {
   private readonly open = new Set<{ cancel(): void }>();
   private readonly branchLocks = new Map<string, Promise<unknown>>();
   private closed = false;
+  /** RPCs started, by method name (see {@link GrpcPachyderm.rpcCounts}). */
+  private readonly calls = new Map<string, number>();
 
   /** Use {@link connectPachd}. */
   constructor(address: PachdAddress, opts: ConnectOptions = {}) {
@@ -242,6 +243,7 @@ export class GrpcPachyderm implements Pachyderm {
     return new Promise<WireMessage>((resolve, reject) => {
       if (this.closed)
         return reject(unavailable(`the connection to pachd ${this.address.qualified} is closed`));
+      this.count(method);
       const fn = (client[method] as Unary).bind(client);
       const onAbort = () => call.cancel();
       const tracked = { cancel: onAbort };
@@ -271,11 +273,25 @@ export class GrpcPachyderm implements Pachyderm {
     return {
       [Symbol.asyncIterator]: () => {
         this.ensureOpen();
+        this.count(method);
         const fn = (client[method] as ServerStream).bind(client);
         const call = fn(req(), this.metadata());
         return new CallIterator(call, decode, this.open, signal, this.address.qualified);
       },
     };
+  }
+
+  private count(method: string): void {
+    this.calls.set(method, (this.calls.get(method) ?? 0) + 1);
+  }
+
+  /**
+   * How many RPCs this client has started, by pachd method name (`SubscribeCommit`,
+   * `InspectJob`, `ModifyFile`…), since it connected: a diagnostic of what a use costs on pachd
+   * (e.g. that a request opens no watch of its own). A snapshot; counts only grow.
+   */
+  rpcCounts(): Record<string, number> {
+    return Object.fromEntries([...this.calls].sort(([a], [b]) => (a < b ? -1 : 1)));
   }
 
   /** Runs `fn` after the previous call holding `key` ends (per-branch serialisation). */
@@ -555,6 +571,7 @@ export class GrpcPachyderm implements Pachyderm {
   /** One ModifyFile call: the messages of {@link fileOpsToWire}, streamed with back-pressure. */
   private sendModifyFile(commit: Commit, ops: readonly FileOp[]): Promise<void> {
     this.ensureOpen();
+    this.count('ModifyFile');
     return new Promise<void>((resolve, reject) => {
       const tracked = { cancel: () => call.cancel() };
       const call = (
@@ -819,106 +836,14 @@ export class GrpcPachyderm implements Pachyderm {
 
   /**
    * {@inheritDoc Pachyderm.watchJobs}
-   * Over gRPC: SubscribeJob + InspectJob polling every `watchPollMs` + InspectJob{wait}; states
-   * shorter than the poll interval may be skipped (see the module documentation).
+   * Over gRPC: SubscribeJob + InspectJob{wait} (+ InspectJob polling every `watchPollMs`); states
+   * shorter than the poll interval may be skipped (client-watch.ts).
    */
   watchJobs(opts: { pipeline?: PipelineRef } & Cancellable = {}): AsyncIterable<JobInfo> {
     return {
       [Symbol.asyncIterator]: () => {
         this.ensureOpen();
-        const ctl = new AbortController();
-        const queue = new PushQueue<JobInfo>(() => ctl.abort());
-        const onAbort = () => queue.end();
-        if (opts.signal?.aborted) queue.end();
-        opts.signal?.addEventListener('abort', onAbort, { once: true });
-        ctl.signal.addEventListener('abort', () =>
-          opts.signal?.removeEventListener('abort', onAbort),
-        );
-        const seen = new Set<string>();
-        const watching = new Set<string>();
-        const follow = (first: JobInfo) => {
-          let last = first.state;
-          const emit = (j: JobInfo) => {
-            if (j.state === last || isTerminalJobState(last)) return;
-            last = j.state;
-            queue.push(j);
-          };
-          this.inspectJob(first.job, { wait: true, signal: ctl.signal }).then(
-            emit,
-            () => undefined,
-          );
-          if (this.pollMs <= 0) return;
-          void (async () => {
-            while (!ctl.signal.aborted && !isTerminalJobState(last)) {
-              await sleep(this.pollMs, ctl.signal);
-              if (ctl.signal.aborted || isTerminalJobState(last)) return;
-              try {
-                emit(await this.inspectJob(first.job, { signal: ctl.signal }));
-              } catch {
-                return; // deleted job, closed client, cancelled: the wait reports the rest
-              }
-            }
-          })();
-        };
-        const consider = (key: string, j: JobInfo) => {
-          const id = `${key}@${j.job.id}`;
-          if (seen.has(id)) return;
-          seen.add(id);
-          queue.push(j);
-          if (!isTerminalJobState(j.state)) follow(j);
-        };
-        /**
-         * SubscribeJob for `p`; `catchUp` (a pipeline that appeared after the watch started): also
-         * every job ListJob already has for it, since all of them are news to this watch (a job
-         * that ended before the subscription began is invisible to SubscribeJob).
-         */
-        const watchPipeline = (p: Pipeline, catchUp: boolean) => {
-          const key = `${p.project.name}/${p.name}`;
-          if (watching.has(key)) return;
-          watching.add(key);
-          void (async () => {
-            try {
-              // subscribe first (the call starts now and buffers), then catch up, then follow it
-              const live = this.subscribeJob(p, { signal: ctl.signal })[Symbol.asyncIterator]();
-              if (catchUp) {
-                for await (const j of this.listJob({ pipeline: p, reverse: true }))
-                  consider(key, j);
-              }
-              for (;;) {
-                const r = await live.next();
-                if (r.done) break;
-                consider(key, r.value);
-              }
-              // pachd ended the stream (e.g. it is shutting down): an interruption for the
-              // consumer, who resubscribes and catches up, not the end of the watch
-              if (!ctl.signal.aborted) {
-                throw unavailable(`SubscribeJob of ${key} ended by pachd`);
-              }
-            } catch (e) {
-              watching.delete(key);
-              if (!isPachError(e, PachCode.NOT_FOUND)) queue.fail(e);
-            }
-          })();
-        };
-        if (opts.pipeline) {
-          watchPipeline(toPipeline(opts.pipeline), false);
-        } else {
-          void (async () => {
-            // re-listed after 1 s, backing off to 30 s while no pipeline appears
-            for (let first = true, wait = 1000; !ctl.signal.aborted; first = false) {
-              const before = watching.size;
-              try {
-                for await (const p of this.listPipeline()) watchPipeline(p.pipeline, !first);
-              } catch (e) {
-                if (!ctl.signal.aborted) queue.fail(e);
-                return;
-              }
-              wait = watching.size > before ? 1000 : Math.min(30_000, wait * 2);
-              await sleep(first ? 1000 : wait, ctl.signal);
-            }
-          })();
-        }
-        return queue;
+        return watchJobsOver(this, this.pollMs, opts);
       },
     };
   }

@@ -177,7 +177,10 @@ export async function startPachdServer(
   };
   const statusError = (e: unknown): grpc.ServiceError => {
     const s = toGrpcStatus(e);
-    return Object.assign(new Error(s.details), { ...s, metadata: new grpc.Metadata() });
+    return Object.assign(new Error(s.details), {
+      ...s,
+      metadata: s.metadata ?? new grpc.Metadata(),
+    });
   };
 
   /**

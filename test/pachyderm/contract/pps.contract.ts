@@ -856,10 +856,12 @@ export function describePpsContract(
         await specJob(pach, 'rec');
         const c = await put('in@master', { '/fast': 'F', '/slow': 'S' });
         const runs = path.join(dir, 'runs');
-        for (let i = 0; i < 200; i++) {
+        // wait for the event itself (both datums started, "/fast" recorded), never a fixed time
+        for (let i = 0; ; i++) {
           const seen = fs.existsSync(runs) ? fs.readFileSync(runs, 'utf8').split('\n') : [];
           const j = await pach.inspectJob({ pipeline: 'rec', id: c.id });
           if (seen.includes('slow') && seen.includes('fast') && j.dataProcessed === 1) break;
+          if (i > 1200) throw new Error(`"/fast" was not recorded in 60 s: ${JSON.stringify(j)}`);
           await new Promise((r) => setTimeout(r, 50));
         }
         expect((await pach.inspectCommit(`rec@${c.id}`)).finished).toBeNull();

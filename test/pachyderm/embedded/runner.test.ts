@@ -156,8 +156,12 @@ describe('runDatum', () => {
     const r = await runDatum(ctx, task);
     expect(r).toMatchObject({ ok: false, error: 'datum timed out after 100 ms' });
 
-    const k = context({ cmd: ['sh', '-c', 'sleep 30; echo never'] });
-    setTimeout(() => k.ctl.abort(), 100);
+    // abort once the program runs: it says so on stdout
+    const k = context({ cmd: ['sh', '-c', 'echo running; sleep 30; echo never'] }, [], {
+      onLog: (_d, _s, line) => {
+        if (line === 'running') k.ctl.abort();
+      },
+    });
     const killed = await runDatum(k.ctx, task);
     expect(killed).toMatchObject({ ok: false, error: 'killed' });
   });

@@ -170,6 +170,7 @@ describe('the stand-in with Pachyderm auth on', () => {
       'pachctl auth set repo training repoWriter robot:reelgraph-api --project default',
       'pachctl auth set repo streaming repoWriter robot:reelgraph-api --project default',
       'pachctl auth set repo models repoWriter robot:reelgraph-api --project default',
+      'pachctl auth set repo serving repoWriter robot:reelgraph-api --project default',
       'pachctl auth set repo train repoReader robot:reelgraph-api --project default',
       'pachctl auth set repo predict repoReader robot:reelgraph-api --project default',
     ]);

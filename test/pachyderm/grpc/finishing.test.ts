@@ -6,7 +6,8 @@
  * FINISHING, and `commitFiles` writes into a commit of its own, with exact ids for any number of
  * writer processes (API replicas).
  */
-import { CommitState, PachCode } from '../../../src/pachyderm';
+import { CommitState, JobState, PachCode, type CommitInfo } from '../../../src/pachyderm';
+import { embeddedPps } from '../../../src/pachyderm/embedded/pps';
 import { PachError } from '../../../src/pachyderm/errors';
 import { commitFiles, retryWithBackoff } from '../../../src/pachyderm/own-commit';
 import { connectPachd } from '../../../src/pachyderm/grpc/client';
@@ -139,5 +140,69 @@ describe('retryWithBackoff', () => {
       }),
     ).rejects.toThrow(/repo r not found/);
     expect(n).toBe(1);
+  });
+});
+
+describe("a job's end in pachd's order, with a finishing window", () => {
+  let stack: GrpcStack;
+  beforeEach(async () => {
+    // a long window, so that the job is looked at while its output commit is FINISHING
+    stack = await grpcStack({ engine: { finishingWindowMs: 700, pps: embeddedPps() } });
+    await stack.client.createRepo('in');
+    await stack.client.createPipeline({
+      pipeline: { name: 'copy' },
+      transform: { cmd: ['sh', '-c', 'cp /pfs/in/* /pfs/out/'] },
+      input: { pfs: { repo: 'in', glob: '/*' } },
+    });
+  });
+  afterEach(() => stack.close());
+
+  it('keeps the job FINISHING while its output commit is FINISHING, and SUCCESS only once it is FINISHED', async () => {
+    const c = await commitFiles(stack.client, 'in@master', [{ op: 'put', path: '/a', data: 'a' }]);
+    const out = { repo: 'copy', id: c.id };
+    // the worker's FinishCommit: the output commit is FINISHING (pachd: `finishing` set)
+    const ctl = new AbortController();
+    let finishing: CommitInfo | undefined;
+    for await (const ci of stack.client.subscribeCommit('copy', {
+      state: CommitState.FINISHING,
+      signal: ctl.signal,
+    })) {
+      if (ci.commit.id === c.id) {
+        finishing = ci;
+        break;
+      }
+    }
+    ctl.abort();
+    const job = await stack.client.inspectJob({ pipeline: 'copy', id: c.id });
+    const again = await stack.client.inspectCommit(out);
+    expect(finishing!.finishing).not.toBeNull();
+    // both looks fell inside the 700 ms window (else this test proves nothing)
+    expect(again.finished).toBeNull();
+    expect(JobState[job.state]).toBe('JOB_FINISHING');
+    const done = await stack.client.inspectJob({ pipeline: 'copy', id: c.id }, { wait: true });
+    expect(JobState[done.state]).toBe('JOB_SUCCESS');
+    const commit = await stack.client.inspectCommit(out);
+    expect(commit.finished).not.toBeNull();
+    // the job ended in the transaction that finished its commit, at the end of the window
+    expect(commit.finished!.getTime() - commit.finishing!.getTime()).toBeGreaterThanOrEqual(690);
+    expect(done.finished!.getTime()).toBeGreaterThanOrEqual(commit.finished!.getTime());
+    expect((await stack.client.readFile(`copy@${c.id}:/a`)).toString()).toBe('a');
+  });
+
+  it('ends a job whose datum failed FAILURE at once, its output commit still FINISHING (pachd failJob)', async () => {
+    await stack.client.createPipeline(
+      {
+        pipeline: { name: 'copy' },
+        transform: { cmd: ['sh', '-c', 'exit 3'] },
+        input: { pfs: { repo: 'in', glob: '/*' } },
+      },
+      { update: true },
+    );
+    const c = await commitFiles(stack.client, 'in@master', [{ op: 'put', path: '/a', data: 'a' }]);
+    const done = await stack.client.inspectJob({ pipeline: 'copy', id: c.id }, { wait: true });
+    expect(JobState[done.state]).toBe('JOB_FAILURE');
+    const commit = await stack.client.inspectCommit({ repo: 'copy', id: c.id });
+    expect(commit.error).toMatch(/failed/);
+    expect(commit.finishing).not.toBeNull();
   });
 });

@@ -212,11 +212,19 @@ describe('wire behaviour', () => {
     const c = await stack.client.startCommit('r@master');
     expect((await pending).value.commit.id).toBe(c.id);
     const blocked = it.next();
+    // close once the wait is in flight at the stand-in: its engine was asked
+    let arrived!: () => void;
+    const inFlight = new Promise<void>((r) => (arrived = r));
+    const inspect = stack.engine.inspectCommit.bind(stack.engine);
+    stack.engine.inspectCommit = (...a: Parameters<typeof inspect>) => {
+      if (a[1]?.wait) arrived();
+      return inspect(...a);
+    };
     const wait = stack.client.inspectCommit(c, { wait: 4 }).then(
       () => 'resolved',
       (e: { code: number }) => PachCode[e.code],
     );
-    await new Promise((r) => setTimeout(r, 50));
+    await inFlight;
     await stack.server.close(1000);
     const ended = await blocked.then(
       (r) => (r.done ? 'done' : 'value'),
