@@ -17,4 +17,6 @@ module.exports = {
     ],
   },
   testTimeout: 60000,
+  // builds the AssemblyScript kernels when their sources changed (scripts/build-kernels.js)
+  globalSetup: '<rootDir>/scripts/jest-global-setup.js',
 };

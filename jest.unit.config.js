@@ -18,6 +18,7 @@ module.exports = {
     '/test/engine/knn\\.test\\.ts$',
     '/test/resolvers/api\\.test\\.ts$',
     // child processes, servers, browsers, clusters
+    '/test/engine/build-kernels\\.test\\.ts$',
     '/test/cli/(?!compare-report\\.test\\.ts$|pach-commands\\.test\\.ts$|pps-commands\\.test\\.ts$)',
     '/test/k8s/',
     '/test/server/(?!config\\.test\\.ts$)',

@@ -31,7 +31,7 @@ import { Trainset } from '../src/engine/trainset';
 import { getRng } from '../src/engine/random';
 import { normalFactors } from '../src/engine/algorithms/sgd-params';
 import { factorTraining } from '../src/engine/algorithms/factor-model';
-import { svdKernelBuild, svdSgd, type SvdSgdInput } from '../src/engine/algorithms/svd-kernel';
+import { svdSgd, type SvdSgdInput } from '../src/engine/algorithms/svd-kernel';
 import { crossValidate, KFold, PredefinedKFold } from '../src/engine/model-selection';
 import type { AlgoSource } from '../src/engine/model-selection';
 
@@ -150,7 +150,7 @@ async function main(): Promise<void> {
   const initCpu = median(init.map((t) => t.cpu));
   const sgdCpu = median(sgd.map((t) => t.cpu));
   log(
-    `  of which factor initialisation (normal draws) ${f3(initCpu)} s CPU, SGD epochs (kernel: ${svdKernelBuild()}) ${f3(sgdCpu)} s CPU; first fit of the process ${f3(cold.wall)} s wall, ${f3(cold.cpu)} s CPU`,
+    `  of which factor initialisation (normal draws) ${f3(initCpu)} s CPU, SGD epochs (kernel: exact, AssemblyScript) ${f3(sgdCpu)} s CPU; first fit of the process ${f3(cold.wall)} s wall, ${f3(cold.cpu)} s CPU`,
   );
 
   // 3. Random 5-fold KFold of SVD on all of u.data
@@ -227,7 +227,7 @@ async function main(): Promise<void> {
           svdFitU1CpuRatio: fitCpu / SURPRISE.fitU1,
           svdFitU1InitCpuSeconds: initCpu,
           svdFitU1SgdCpuSeconds: sgdCpu,
-          svdKernelBuild: svdKernelBuild(),
+          svdKernel: 'exact',
           svdFirstFitSeconds: cold.wall,
           svdFirstFitCpuSeconds: cold.cpu,
           svdKFold5Seconds: kWall,

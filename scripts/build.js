@@ -7,6 +7,8 @@
  *   node scripts/build.js --if-changed  build only when the stamp differs from the sources
  *
  * Run from the package root (npm runs scripts there). The steps, each only when its input exists:
+ * 0. `node scripts/build-kernels.js` (the AssemblyScript kernels: src/engine/kernels/wasm/, copied
+ *    to dist/engine/kernels/wasm/ after step 1);
  * 1. `tsc -p tsconfig.build.json` (the server, CLI, services: dist/);
  * 2. `node client/build.js` (the typed client);
  * 3. `node console/build.js` (the web console: dist/console/).
@@ -31,7 +33,7 @@ const root = process.cwd();
 const STAMP = path.join(root, 'dist', '.build-stamp');
 const TREES = ['src', 'client', 'console'];
 /** Folders inside the trees that are outputs, not inputs. */
-const SKIP = new Set(['node_modules', 'dist', 'generated-out']);
+const SKIP = new Set(['node_modules', 'dist', 'generated-out', 'wasm']);
 const FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];
 
 /** Every input file, relative to the root, sorted. */
@@ -79,11 +81,18 @@ function run(label, args) {
 }
 
 function build() {
+  run('kernels', [path.join(__dirname, 'build-kernels.js')]);
   run('tsc -p tsconfig.build.json', [
     require.resolve('typescript/bin/tsc'),
     '-p',
     'tsconfig.build.json',
   ]);
+  const { KERNEL_OUT } = require('./build-kernels');
+  const kernelDist = path.join(root, 'dist', 'engine', 'kernels', 'wasm');
+  fs.mkdirSync(kernelDist, { recursive: true });
+  for (const f of fs.readdirSync(KERNEL_OUT)) {
+    if (f.endsWith('.wasm')) fs.copyFileSync(path.join(KERNEL_OUT, f), path.join(kernelDist, f));
+  }
   for (const part of ['client', 'console']) {
     const script = path.join(root, part, 'build.js');
     if (fs.existsSync(script)) run(`${part}/build.js`, [script]);

@@ -7,6 +7,8 @@
  * build), by bin/reelgraph when there is no fresh build (pipeline workers), and by
  * `npm run bench:engine`. No type checking: run `npm run typecheck` for that.
  *
+ * Also builds the AssemblyScript kernels when stale (scripts/build-kernels.js).
+ *
  * Compiled output is cached in `node_modules/.cache/reelgraph-ts/` under the SHA-1 of (swc
  * version, options, file name, source), so a process starting on unchanged sources compiles
  * nothing and does not even load swc. Set `REELGRAPH_TS_CACHE=0` to disable the cache.
@@ -78,3 +80,7 @@ require.extensions['.ts'] = function compileTs(module, filename) {
   module._compile(code, filename);
 };
 process.setSourceMapsEnabled?.(true);
+
+// The AssemblyScript kernels the sources load (src/engine/kernels/wasm/*.wasm): rebuilt here when
+// their sources changed (a content check of a few milliseconds otherwise).
+require('./build-kernels').ensureKernels();

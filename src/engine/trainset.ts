@@ -27,6 +27,11 @@ export interface TrainsetState {
   /** Item rows as built (raw order); rebuilt in user order when absent. */
   irUsers?: Int32Array;
   irRatings?: Float64Array;
+  /**
+   * Timestamps in urItems order (`urTimestamps`). `state()` leaves them out (model files do not
+   * keep them); the worker pool of cross-validation passes them (model-selection/pool.ts).
+   */
+  urTimestamps?: Float64Array | null;
 }
 
 export class Trainset {
@@ -170,6 +175,7 @@ export class Trainset {
       s.urItems,
       s.urRatings,
     );
+    ts.timestamps = s.urTimestamps ?? null;
     const n = s.urItems.length;
     if (s.irUsers && s.irRatings && s.irUsers.length === n && s.irRatings.length === n) {
       ts.irUsers.set(s.irUsers);

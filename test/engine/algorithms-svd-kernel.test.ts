@@ -1,16 +1,12 @@
 /**
- * The WebAssembly SGD loop of SVD gives bit-identical results to the TypeScript reference loop
- * (svdSgdJs), which itself is checked against Surprise's formulas in algorithms.test.ts.
+ * The exact WebAssembly SGD loop of SVD (AssemblyScript `sgdExact`, kernel 'exact') gives
+ * bit-identical results to the TypeScript reference loop (svdSgdJs), which itself is checked
+ * against Surprise's formulas in algorithms.test.ts.
  */
 import { RawRatings } from '../../src/engine/dataset/raw-ratings';
 import { Trainset } from '../../src/engine/trainset';
 import { RandomState } from '../../src/engine/random';
-import {
-  svdKernelBuild,
-  svdSgdJs,
-  svdSgdWasm,
-  type SvdSgdInput,
-} from '../../src/engine/algorithms/svd-kernel';
+import { svdSgdJs, svdSgdWasm, type SvdSgdInput } from '../../src/engine/algorithms/svd-kernel';
 
 /** A random trainset of `n` distinct ratings (more than one WebAssembly call's chunk). */
 function randomTrainset(seed: number, nUsers: number, nItems: number, n: number): Trainset {
@@ -59,28 +55,22 @@ function input(ts: Trainset, nF: number, biased: boolean, seed: number): SvdSgdI
 
 const hex = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
 
-describe('SVD SGD kernel: WebAssembly equals the TypeScript loop bit for bit', () => {
+describe('SVD SGD kernel: the exact WebAssembly kernel equals the TypeScript loop bit for bit', () => {
   const ts = randomTrainset(1, 400, 250, 12000);
 
-  it('Node 20 runs the SIMD build', () => {
-    expect(svdKernelBuild()).toBe('simd');
-  });
-
   it.each([
-    ['simd', 7, true],
-    ['simd', 7, false],
-    ['simd', 1, true],
-    ['simd', 0, true],
-    ['simd', 10, true],
-    ['scalar', 7, true],
-    ['scalar', 7, false],
-    ['scalar', 2, true],
-    ['scalar', 0, false],
-  ] as const)('%s build, nFactors %d, biased %s', (build, nF, biased) => {
+    [7, true],
+    [7, false],
+    [1, true],
+    [0, true],
+    [0, false],
+    [2, true],
+    [10, true],
+  ] as const)('answers the same bits with nFactors %d, biased %s', (nF, biased) => {
     const a = input(ts, nF, biased, 5);
     const b = input(ts, nF, biased, 5);
     svdSgdJs(a);
-    expect(svdSgdWasm(b, build)).toBe(true);
+    expect(svdSgdWasm(b)).toBe(true);
     expect(hex(b.pu)).toBe(hex(a.pu));
     expect(hex(b.qi)).toBe(hex(a.qi));
     expect(hex(b.bu)).toBe(hex(a.bu));
@@ -111,18 +101,15 @@ describe('SVD SGD kernel: a user who rated the same item twice in a row', () => 
     expect(Array.from(ts.urItems.subarray(ts.urOffsets[0], ts.urOffsets[1]))).toEqual([0, 0, 1, 1]);
   });
 
-  it.each(['simd', 'scalar'] as const)(
-    '%s build equals the TypeScript loop bit for bit',
-    (build) => {
-      for (const nF of [1, 2, 5, 8]) {
-        const a = input(ts, nF, true, 3);
-        const b = input(ts, nF, true, 3);
-        svdSgdJs(a);
-        expect(svdSgdWasm(b, build)).toBe(true);
-        expect(hex(b.pu)).toBe(hex(a.pu));
-        expect(hex(b.qi)).toBe(hex(a.qi));
-        expect(hex(b.bi)).toBe(hex(a.bi));
-      }
-    },
-  );
+  it('the exact kernel equals the TypeScript loop bit for bit', () => {
+    for (const nF of [1, 2, 5, 8]) {
+      const a = input(ts, nF, true, 3);
+      const b = input(ts, nF, true, 3);
+      svdSgdJs(a);
+      expect(svdSgdWasm(b)).toBe(true);
+      expect(hex(b.pu)).toBe(hex(a.pu));
+      expect(hex(b.qi)).toBe(hex(a.qi));
+      expect(hex(b.bi)).toBe(hex(a.bi));
+    }
+  });
 });

@@ -340,6 +340,7 @@ function jobEvent(
         'gate-in',
         'models',
         'predict',
+        'serving',
         'streaming',
         'train',
         'training',

@@ -1,12 +1,12 @@
 /**
  * The training loop of NMF (Surprise 1.1.4, matrix_factorization.pyx, `NMF.sgd`), twice: in plain
  * TypeScript over typed arrays (`nmfSgdJs`, the reference) and with its hot part, the pass over
- * the ratings, as a small WebAssembly function (`nmfSgdWasm`, assembled at load time with the
- * helpers of wasm-asm.ts). WebAssembly's f64 arithmetic is IEEE 754 binary64, round to nearest,
- * never fused, and the kernel performs the same operations in the same order, so both give the
- * same bits (a test checks it for both builds); the WebAssembly pass has no bounds checks, does
- * two factors at a time with f64x2 SIMD where the runtime has it (each lane does the scalar
- * operation) and runs several times faster.
+ * the ratings, in WebAssembly (`nmfSgdWasm`), compiled from the AssemblyScript source
+ * src/engine/kernels/assembly/nmf.ts (`nmfPass`; see docs/engine.md, "SGD kernels").
+ * WebAssembly's f64 arithmetic is IEEE 754 binary64, round to nearest, never fused, and the kernel
+ * performs the same operations in the same order, so both give the same bits (a test checks it);
+ * the WebAssembly pass has no bounds checks and does the element-wise work two factors at a time
+ * in f64x2 (each lane does the scalar operation).
  *
  * Per epoch:
  *
@@ -27,36 +27,11 @@
  * does it in a separate loop after the pass, with the same values.
  */
 import {
-  OP,
-  VOID,
-  type KernelBuild,
-  type LaneStep,
-  type UserLocals,
-  accumulate,
-  biasUpdate,
-  eachUser,
-  estimate,
-  element,
-  f64c0,
-  factorKernel,
-  get,
-  i32c,
-  increment,
-  itemRow,
-  ldF,
-  localLayout,
-  passLayout,
-  plus,
-  rowsOf,
-  limit4,
-  zeroRows,
-  set,
-  simdAndScalar,
-  splats,
-  uleb,
-  userSetup,
-  whileLess,
-} from './wasm-asm';
+  CHUNK_RATINGS,
+  KernelMemory,
+  MAX_KERNEL_BYTES,
+  instantiateKernel,
+} from '../kernels/module';
 import type { FactorTraining } from './factor-model';
 
 /** Inputs of one NMF run: the training arrays (`bu`, `bi`, `pu`, `qi` updated in place) and more. */
@@ -146,176 +121,108 @@ export function nmfSgdJs(a: NmfSgdInput): void {
 
 // ---- The pass over the ratings in WebAssembly ----------------------------------------------
 
-// Parameters of the exported function `pass` (users uStart…uEnd−1; see `passLayout`), then
-// locals (the v128 ones in the SIMD build only).
-const PARAMS = passLayout(
-  ['biased'],
-  ['accP', 'numP', 'denP'],
-  ['mu', 'lrBu', 'lrBi', 'regBu', 'regBi', 'regPu'],
-);
-const P = PARAMS.P;
-const LOCALS = localLayout(
-  PARAMS,
-  ['u', 'k', 'end', 'up', 'ip', 'ap', 'dp', 'f', 'buA', 'biA', 'start', 'limit4'],
-  ['r', 'dot', 'est', 'err', 'q', 'p', 'c'],
-  ['vR', 'vEst', 'vC', 'vQ', 'vP', 'vM'],
-);
-const L = LOCALS.L;
-/** The parameters and locals `userSetup`/`eachUser` use. */
-const U: UserLocals = { ...P, ...L };
-
-/** The locals a step of one lane width uses: f64 ones (scalar), or v128 ones (SIMD). */
-type StepLocals = Record<'r' | 'est' | 'c' | 'q' | 'p' | 'm', number>;
-const SCALAR_LOCALS: StepLocals = { ...L, m: L.q };
-const VECTOR_LOCALS: StepLocals = { r: L.vR, est: L.vEst, c: L.vC, q: L.vQ, p: L.vP, m: L.vM };
-/** A step at byte offset o of the factor loop (f in bytes), for one lane width. */
-type Step = LaneStep<StepLocals>;
-
-const fOf = (base: number) => plus(base, L.f); // base + f
-// q = qi[i,f]; p = pu[u,f]; dot += q·p; num[f] += q·r; itemNum[i,f] += p·r
-const numeratorStep: Step = (w, x) => (o) => [
-  ...fOf(L.ip),
-  ...w.ld(o),
-  ...set(x.q),
-  ...fOf(L.up),
-  ...w.ld(o),
-  ...set(x.p),
-  ...get(x.q),
-  ...get(x.p),
-  ...w.mul,
-  ...w.addTo(L.dot, x.m),
-  ...accumulate(fOf(P.numP), [...get(x.q), ...get(x.r), ...w.mul], w, o),
-  ...accumulate(fOf(L.ap), [...get(x.p), ...get(x.r), ...w.mul], w, o),
-];
-// den[f] += qi[i,f]·est; itemDen[i,f] += pu[u,f]·est
-const denominatorStep: Step = (w, x) => (o) => [
-  ...accumulate(fOf(P.denP), [...fOf(L.ip), ...w.ld(o), ...get(x.est), ...w.mul], w, o),
-  ...accumulate(fOf(L.dp), [...fOf(L.up), ...w.ld(o), ...get(x.est), ...w.mul], w, o),
-];
-// num[f] = den[f] = 0
-const clearStep: Step = zeroRows(L.f, P.numP, P.denP);
-// pu[u,f] = pu[u,f] · (num[f] / (den[f] + c·pu[u,f])), c = nRatings·regPu
-const userStep: Step = (w, x) => (o) => [
-  ...fOf(L.up),
-  ...fOf(L.up),
-  ...w.ld(o),
-  ...set(x.p),
-  ...get(x.p),
-  ...fOf(P.numP),
-  ...w.ld(o),
-  ...fOf(P.denP),
-  ...w.ld(o),
-  ...get(x.c),
-  ...get(x.p),
-  ...w.mul,
-  ...w.add,
-  ...w.div,
-  ...w.mul,
-  ...w.st(o),
-];
-
-function passBody(useSimd: boolean): number[] {
-  // Loops over a row: four factors per iteration while four remain (SIMD: two lanes at a time).
-  const row = rowsOf(
-    { f: L.f, rowBytes: P.rowBytes, limit: L.limit4 },
-    useSimd,
-    SCALAR_LOCALS,
-    VECTOR_LOCALS,
-  );
-  const vectors = (pairs: [number, number][]) => (useSimd ? splats(pairs) : []);
-  const rating = [
-    // i = items[k]; ip = qiP + i·rowBytes; biA = biP + 8i; ap = accP + 2·i·rowBytes (the item's
-    // numerators), dp = ap + rowBytes (its denominators); r = ratings[k]
-    ...itemRow({ ...P, ...L }, L.ip, L.biA),
-    ...get(L.ip),
-    ...get(P.qiP),
-    OP.i32Sub,
-    ...i32c(1),
-    OP.i32Shl,
-    ...get(P.accP),
-    OP.i32Add,
-    OP.tee,
-    ...uleb(L.ap),
-    ...get(P.rowBytes),
-    OP.i32Add,
-    ...set(L.dp),
-    ...element(P.ratingsP, L.k, 3),
-    ...ldF(),
-    ...set(L.r),
-    ...vectors([[L.r, L.vR]]),
-    ...f64c0,
-    ...set(L.dot),
-    ...row(numeratorStep),
-    // est = ((mu + bu[u]) + bi[i]) + dot
-    ...estimate(P.mu, L.buA, L.biA, L.dot),
-    ...set(L.est),
-    ...get(P.biased),
-    OP.if,
-    VOID,
-    ...get(L.r),
-    ...get(L.est),
-    OP.f64Sub,
-    ...set(L.err),
-    ...biasUpdate(L.buA, P.lrBu, L.err, P.regBu),
-    ...biasUpdate(L.biA, P.lrBi, L.err, P.regBi),
-    OP.end,
-    ...vectors([[L.est, L.vEst]]),
-    ...row(denominatorStep),
-    ...increment(L.k),
-  ];
-  const user = [
-    // up = puP + u·rowBytes; buA = buP + 8u; k = start = off[u]; end = off[u + 1]
-    ...userSetup(U, [OP.tee, ...uleb(L.start), ...set(L.k)]),
-    ...row(clearStep),
-    ...whileLess(L.k, L.end, rating),
-    // c = nRatings·regPu
-    ...get(L.end),
-    ...get(L.start),
-    OP.i32Sub,
-    OP.f64ConvertI32S,
-    ...get(P.regPu),
-    OP.f64Mul,
-    ...set(L.c),
-    ...vectors([[L.c, L.vC]]),
-    ...row(userStep),
-  ];
-  return [...limit4(P.rowBytes, L.limit4), ...eachUser(U, user)];
+/** The export of the AssemblyScript NMF module (src/engine/kernels/assembly/nmf.ts). */
+interface NmfKernelExports {
+  nmfPass(
+    uStart: number,
+    uEnd: number,
+    offsets: number,
+    items: number,
+    ratings: number,
+    bu: number,
+    bi: number,
+    pu: number,
+    qi: number,
+    acc: number,
+    num: number,
+    den: number,
+    nF: number,
+    biased: number,
+    mu: number,
+    lrBu: number,
+    lrBi: number,
+    regBu: number,
+    regBi: number,
+    regPu: number,
+  ): void;
 }
-
-/** Both builds, each compiled once; a build is unavailable when the runtime refuses it. */
-const kernels = simdAndScalar((useSimd) =>
-  factorKernel('pass', PARAMS, { ...LOCALS.counts, v128: useSimd ? LOCALS.counts.v128 : 0 }, () =>
-    passBody(useSimd),
-  ),
-);
-
-/** The build `nmfSgdWasm` uses on this runtime: SIMD when supported, else scalar, else none. */
-export const nmfKernelBuild = (): KernelBuild => kernels.build();
-
-/** True when the WebAssembly pass is available on this runtime. */
-export const nmfKernelAvailable = (): boolean => kernels.build() !== 'none';
 
 /**
  * The same loop with the pass over the ratings in WebAssembly. Copies the arrays into a fresh
- * linear memory, runs, copies the biases and factors back.
- * @returns false (and changes nothing) when WebAssembly is unavailable or the data would need more
- *   than 2 GiB; the caller then runs `nmfSgdJs`.
+ * kernel memory, runs each epoch's pass over the users in calls of about `CHUNK_RATINGS` ratings
+ * (then the item update, `updateItems`, on the memory's views), copies the biases and factors
+ * back.
+ * @returns false (and changes nothing) when the data would need more than 4 GiB; the caller then
+ *   runs `nmfSgdJs`.
  */
-export function nmfSgdWasm(a: NmfSgdInput, build: 'simd' | 'scalar' | 'auto' = 'auto'): boolean {
-  // Scratch: each item's numerators then denominators; the user's numerators, denominators.
-  const arrays = { accP: a.nItems * a.nFactors * 2, numP: a.nFactors, denP: a.nFactors };
-  const args = {
-    arrays,
-    beforeEpoch: (views: { accP: Float64Array | Int32Array }) => views.accP.fill(0),
-    afterEpoch: (views: { accP: Float64Array | Int32Array; qiP: Float64Array | Int32Array }) =>
-      updateItems(a, views.accP as Float64Array, views.qiP as Float64Array),
-    flags: { biased: a.biased ? 1 : 0 },
-    floats: a,
+export function nmfSgdWasm(a: NmfSgdInput): boolean {
+  const { nUsers, nItems, nFactors: nF, urOffsets, urItems, urRatings, bu, bi, pu, qi } = a;
+  const n = urItems.length;
+  const bytes =
+    KernelMemory.size(nUsers + 1, 4) +
+    KernelMemory.size(n, 4) +
+    KernelMemory.size(n, 8) +
+    KernelMemory.size(bu.length, 8) +
+    KernelMemory.size(bi.length, 8) +
+    KernelMemory.size(pu.length, 8) +
+    KernelMemory.size(qi.length, 8) +
+    KernelMemory.size(nItems * nF * 2, 8) +
+    2 * KernelMemory.size(nF, 8);
+  if (bytes > MAX_KERNEL_BYTES) return false;
+  const mem = new KernelMemory(bytes);
+  const offsets = mem.place(Int32Array, nUsers + 1, urOffsets.subarray(0, nUsers + 1));
+  const items = mem.place(Int32Array, n, urItems);
+  const ratings = mem.place(Float64Array, n, urRatings);
+  const m = {
+    bu: mem.place(Float64Array, bu.length, bu),
+    bi: mem.place(Float64Array, bi.length, bi),
+    pu: mem.place(Float64Array, pu.length, pu),
+    qi: mem.place(Float64Array, qi.length, qi),
   };
-  return kernels.run(a, args, build);
+  const acc = mem.place(Float64Array, nItems * nF * 2);
+  const num = mem.place(Float64Array, nF);
+  const den = mem.place(Float64Array, nF);
+  const k = instantiateKernel<NmfKernelExports>('nmf', mem.memory);
+  for (let epoch = 0; epoch < a.nEpochs; epoch++) {
+    acc.view.fill(0);
+    let u0 = 0;
+    while (u0 < nUsers) {
+      let u1 = u0 + 1;
+      while (u1 < nUsers && urOffsets[u1 + 1] - urOffsets[u0] <= CHUNK_RATINGS) u1++;
+      k.nmfPass(
+        u0,
+        u1,
+        offsets.address,
+        items.address,
+        ratings.address,
+        m.bu.address,
+        m.bi.address,
+        m.pu.address,
+        m.qi.address,
+        acc.address,
+        num.address,
+        den.address,
+        nF,
+        a.biased ? 1 : 0,
+        a.mu,
+        a.lrBu,
+        a.lrBi,
+        a.regBu,
+        a.regBi,
+        a.regPu,
+      );
+      u0 = u1;
+    }
+    updateItems(a, acc.view, m.qi.view);
+  }
+  bu.set(m.bu.view);
+  bi.set(m.bi.view);
+  pu.set(m.pu.view);
+  qi.set(m.qi.view);
+  return true;
 }
 
-/** Runs Surprise's NMF loop in place: the WebAssembly pass when available, else TypeScript. */
+/** Runs Surprise's NMF loop in place: the WebAssembly pass, else (over 4 GiB) TypeScript. */
 export function nmfSgd(a: NmfSgdInput): void {
   if (!nmfSgdWasm(a)) nmfSgdJs(a);
 }

@@ -26,8 +26,11 @@
  *             qi[i,f] += lr_qi · (err · puf − reg_qi · qif)
  * ```
  *
- * The loop runs in WebAssembly when available (svd-kernel.ts; same operations, same order, same
- * bits as the TypeScript loop there).
+ * The loop runs in WebAssembly compiled from AssemblyScript (svd-kernel.ts). `kernel: 'exact'`
+ * (the default) does the same f64 operations in the same order as Surprise (same bits);
+ * `kernel: 'simd'` runs f32 four-lane SIMD over a deterministic DSGD block schedule on `threads`
+ * threads (src/engine/kernels/svd-simd.ts): several times faster, not Surprise's bits, RMSE on
+ * ml-100k u1 within ±0.002 of 'exact', and the same bits for every thread count.
  *
  * Because `RandomState` reproduces NumPy's draws and the trainset visits ratings in Surprise's
  * order, `randomState: k` gives the factors Surprise's `SVD(random_state=k)` learns, to the last
@@ -39,7 +42,8 @@ import { FactorModel } from './factor-model';
 import type { ParamSpecs } from '../params';
 import type { Trainset } from '../trainset';
 import { getRng } from '../random';
-import { svdSgd } from './svd-kernel';
+import { svdSgd, type SvdKernel } from './svd-kernel';
+import { SIMD_BLOCKS } from '../kernels/svd-simd';
 import { normalFactors, rateSpecs, sgdRates, type SgdTerm } from './sgd-params';
 
 /** The terms with their own learning rate and regularisation. */
@@ -78,6 +82,19 @@ export class SVD extends FactorModel {
     lrAll: { type: 'float', default: 0.005, min: 0, doc: 'Learning rate of every parameter.' },
     regAll: { type: 'float', default: 0.02, min: 0, doc: 'Regularisation of every parameter.' },
     ...rateSpecs(TERMS),
+    kernel: {
+      type: 'enum',
+      values: ['exact', 'simd'],
+      default: 'exact',
+      doc: "SGD kernel: 'exact' (f64, Surprise's order: Surprise's bits) or 'simd' (f32x4 SIMD over a deterministic 4 × 4 block schedule: faster, RMSE on ml-100k within ±0.002 of 'exact').",
+    },
+    threads: {
+      type: 'int',
+      default: 1,
+      min: 1,
+      max: 4,
+      doc: "Threads of the 'simd' kernel: 1, 2 or 4 (divisors of its 4 blocks); the result is the same bits for each. Ignored by 'exact'.",
+    },
     randomState: {
       type: 'seed',
       default: null,
@@ -91,8 +108,14 @@ export class SVD extends FactorModel {
    * @returns this
    */
   override fit(trainset: Trainset): this {
-    super.fit(trainset);
     const p = this.params;
+    const threads = p.threads as number;
+    if (SIMD_BLOCKS % threads !== 0) {
+      throw new RangeError(
+        `threads must divide the ${SIMD_BLOCKS} blocks (1, 2 or 4), got ${threads}`,
+      );
+    }
+    super.fit(trainset);
     const nF = p.nFactors as number;
     const biased = p.biased as boolean;
     const rates = sgdRates(p, TERMS);
@@ -109,7 +132,7 @@ export class SVD extends FactorModel {
       biased,
       ...rates,
     };
-    svdSgd(input);
+    svdSgd(input, p.kernel as SvdKernel, { threads, blocks: SIMD_BLOCKS });
     this.adopt(input);
     return this;
   }

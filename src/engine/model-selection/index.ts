@@ -6,3 +6,4 @@ export * from './split';
 export * from './validation';
 export * from './search';
 export * from './compare';
+export * from './pool';

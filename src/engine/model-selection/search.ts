@@ -34,6 +34,7 @@ import { getRng, type RandomState, type RandomStateLike } from '../random';
 import { Trainset } from '../trainset';
 import { getCv, type Split, type SplitData, type Splitter } from './split';
 import { crossValidate, std, type CrossValidateResult } from './validation';
+import { crossValidatePooled, type FoldPool } from './pool';
 
 // ---------------------------------------------------------------------------------------------
 // Parameter grids and distributions
@@ -428,6 +429,40 @@ export abstract class BaseSearchCV {
         }),
       );
     });
+    return this.adopt(results, data, nSplits);
+  }
+
+  /**
+   * `fit` with every (candidate, fold) pair run on the worker pool (pool.ts; `REELGRAPH_WORKERS`,
+   * else the cores): the same splits, the same measures bit for bit and so the same `cvResults`,
+   * `bestIndex`, `bestParams`, `bestScore` and `bestEstimator` as `fit` (only the times differ).
+   * `onProgress` is not called. The refit of the best estimator runs in this thread.
+   *
+   * @param opts.pool the pool to use (default: the process's).
+   * @returns this search.
+   * @throws what `fit` throws.
+   */
+  async fitPooled(data: SplitData, opts: { pool?: FoldPool } = {}): Promise<this> {
+    const replay = fixedSplits(getCv(this.cv), data);
+    const nSplits = replay.getNSplits(data);
+    const Cls = this.algoClass;
+    const results = await Promise.all(
+      this.paramCombinations.map((params) =>
+        crossValidatePooled(new Cls(params), data, {
+          measures: this.measures,
+          cv: replay,
+          returnTrainMeasures: this.returnTrainMeasures,
+          pool: opts.pool,
+        }),
+      ),
+    );
+    return this.adopt(results, data, nSplits);
+  }
+
+  /** Fills the results table and the best candidates from each candidate's cross-validation. */
+  private adopt(results: CrossValidateResult[], data: SplitData, nSplits: number): this {
+    const Cls = this.algoClass;
+    const nCandidates = this.paramCombinations.length;
     this.candidateResults = results;
     const table: Record<string, unknown[]> = {};
     for (const m of this.measures) {
