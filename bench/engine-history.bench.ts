@@ -15,7 +15,9 @@
  * commit → job SUCCESS (job creation, scheduling, datum skipping, output commit), InspectCommit
  * of a head, of the model commit (read by every job: its `directSubvenance` lists every output
  * commit, as pachd's does), InspectFile, ListCommit{number: 10}, SubscribeCommit → first new
- * commit (includes pachd's replay of the history), ListJob{pipeline, number: 10}, InspectJob,
+ * commit (includes pachd's replay of the history), SubscribeCommit `from` the head → first new
+ * commit (what the service's watch asks for: the replay starts after `from`), InspectBranch of
+ * the model branch (what the service reads instead of InspectCommit), ListJob{pipeline, number: 10}, InspectJob,
  * InspectPipeline, ListDatum; then the process's RSS and V8 heap in use after a full GC (run with
  * --expose-gc): the heap shows what JavaScript keeps, the RSS also SQLite's cache and freed memory
  * the allocator kept.
@@ -113,6 +115,26 @@ function memory(): string {
   return `${(m.rss / 1048576).toFixed(0)} / ${(m.heapUsed / 1048576).toFixed(1)}`;
 }
 
+/**
+ * Where the RSS is (Linux `/proc/self/status`: RssAnon = malloc'd and V8 memory, RssFile =
+ * mapped files, RssShmem = shared mappings such as SQLite's WAL index `-shm`), MiB, and the size
+ * of the SQLite write-ahead log (`<dir>/*-wal`), MiB: what grows when the JS heap does not.
+ */
+function memoryParts(dir: string): string {
+  const st = fs.readFileSync('/proc/self/status', 'utf8');
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(st)?.[1] ?? NaN) / 1024;
+  const wal = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('-wal'))
+    .reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+  const m = process.memoryUsage();
+  return (
+    `V8 heap committed ${(m.heapTotal / 1048576).toFixed(0)}, external ${(m.external / 1048576).toFixed(0)}; ` +
+    `anon ${kb('RssAnon').toFixed(0)}, file ${kb('RssFile').toFixed(0)}, shmem ${kb('RssShmem').toFixed(0)}; ` +
+    `WAL ${(wal / 1048576).toFixed(1)} MiB`
+  );
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const parent = process.env.REELGRAPH_BENCH_DIR ?? os.tmpdir();
@@ -160,6 +182,8 @@ async function main(): Promise<void> {
       'InspectFile',
       'ListCommit(10)',
       'SubscribeCommit→new',
+      'SubscribeCommit from head→new',
+      'InspectBranch model',
       'ListJob(10)',
       'InspectJob',
       'InspectPipeline',
@@ -181,7 +205,7 @@ async function main(): Promise<void> {
       if (R > 0)
         console.error(`history grown to ${R} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       if (args.memoryOnly) {
-        console.log(`R = ${R}: RSS / heap ${memory()} MiB`);
+        console.log(`R = ${R}: RSS / heap ${memory()} MiB (${memoryParts(dir)})`);
         continue;
       }
       const S = args.samples;
@@ -212,6 +236,25 @@ async function main(): Promise<void> {
         ac.abort();
         await waitJob(id);
       });
+      // what the service's watch asks for since issue 10: a subscription `from` the last commit
+      // it saw (the embedded engine replays only what came after it)
+      const subscribeFrom = await timeIt(Math.min(S, 10), async () => {
+        const ac = new AbortController();
+        const head = (await pach.inspectBranch('hist_in@master')).head!;
+        const sub = pach.subscribeCommit('hist_in', {
+          state: CommitState.FINISHED,
+          from: head,
+          signal: ac.signal,
+        });
+        const it = sub[Symbol.asyncIterator]();
+        const id = await commitAndJob();
+        const r = await it.next();
+        if (r.done || r.value.commit.id !== id)
+          throw new Error('subscription from head: wrong commit');
+        ac.abort();
+        await waitJob(id);
+      });
+      const inspModelBranch = await timeIt(S, () => pach.inspectBranch('hist_model@master'));
       const listJob = await timeIt(S, async () => {
         const n = await drain(pach.listJob({ pipeline: 'hist', number: 10 }));
         if (n !== Math.min(10, step + 1)) throw new Error(`listJob gave ${n}`);
@@ -229,11 +272,13 @@ async function main(): Promise<void> {
         fig(inspFile),
         fig(list),
         fig(subscribe),
+        fig(subscribeFrom),
+        fig(inspModelBranch),
         fig(listJob),
         fig(inspJob),
         fig(inspPipe),
         fig(listDatum),
-        memory(),
+        `${memory()} (${memoryParts(dir)})`,
       ].join(' | ');
       rows.push(line);
       console.log(line);

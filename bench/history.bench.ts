@@ -4,16 +4,15 @@
  * embedded engine and over gRPC against `reelgraph pachd` (a child process), through the
  * services layer (what GraphQL and REST call), after MovieLens 100K's bootstrap:
  *
- * - set-up: the history grows from one R to the next with requests written directly through the
- *   port, one `streaming` commit each with its file `/<commit id>` (as `requestPredictions`
- *   writes them), `--setup-batch` at a time, each chunk waited for until its last request is
- *   answered (`watchResult`), so the pipeline (and whatever the flow does with answered requests)
- *   keeps up;
- * - retrain: `addRatings` (100 ratings) → `modelUpdated`; printed: the train job's own time
- *   (JobInfo started → finished), and addRatings → every job of `train` and `predict` terminal
- *   (the whole retrain, re-answering included if the flow re-answers);
- * - the latency of a request made right after the new model is served: `requestPredictions` →
- *   `watchResult` yields the answer (commit → answer pushed);
+ * - set-up: the history grows from one R to the next with requests made by `requestPredictions`
+ *   (one `streaming` commit each through the port, by the service's own writer), at most
+ *   `--setup-window` unanswered at once, answered by the real `predict` pipeline and retired by
+ *   the service (see growHistory); printed: its rate in answered requests per second;
+ * - retrain, `--retrains` times (medians printed): `addRatings` (100 ratings) → `modelUpdated`;
+ *   printed: the train job's own time (JobInfo started → finished), and addRatings → every job of
+ *   `train` and `predict` terminal (the whole retrain, re-answering included if the flow
+ *   re-answers); the latency of a request made right after the new model is served:
+ *   `requestPredictions` → `watchResult` yields the answer (commit → answer pushed);
  * - steady load: `--rate` requests per second (open loop, default 20) for `--duration` seconds:
  *   request → push p50 / p99 (a request still unanswered `--drain` seconds after the load is
  *   counted as that long, and reported);
@@ -29,18 +28,11 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PachCode, isPachError } from '../src/pachyderm/errors';
 import type { Pachyderm } from '../src/pachyderm/port';
 import { JobState, isTerminalJobState } from '../src/pachyderm/types';
 import { connectPachd } from '../src/pachyderm/grpc/client';
 import { createServices, type Services } from '../src/services';
-import {
-  bootstrap,
-  loadPipelineSpec,
-  openEmbeddedEngine,
-  STREAMING_REPO,
-} from '../src/services/bootstrap';
-import { requestFileText } from '../src/services/predictions';
+import { bootstrap, loadPipelineSpec, openEmbeddedEngine } from '../src/services/bootstrap';
 
 const ROOT = path.resolve(__dirname, '..');
 const DATASETS = process.env.REELGRAPH_DATASETS ?? path.resolve(ROOT, '../shared/datasets');
@@ -56,7 +48,8 @@ Options:
   --duration S        seconds of steady load per R (default 10)
   --rate N            requests per second of the steady load (default 20)
   --drain S           seconds to wait for the load's last answers (default 60)
-  --setup-batch N     set-up requests committed before waiting for their answers (default 100)
+  --setup-window N    set-up: most requests unanswered at once (default 20)
+  --retrains N        retrains per R; their medians are printed (default 3)
   --pairs N           (user, movie) pairs per request (default 3)
   --unbatched-grpc    over gRPC, keep predict's committed spec (one process per datum) instead of
                       turning datum batching on as the embedded engine does
@@ -68,7 +61,8 @@ interface Args {
   duration: number;
   rate: number;
   drain: number;
-  setupBatch: number;
+  setupWindow: number;
+  retrains: number;
   pairs: number;
   unbatchedGrpc: boolean;
 }
@@ -80,7 +74,8 @@ function parseArgs(argv: string[]): Args {
     duration: 10,
     rate: 20,
     drain: 60,
-    setupBatch: 100,
+    setupWindow: 20,
+    retrains: 3,
     pairs: 3,
     unbatchedGrpc: false,
   };
@@ -108,7 +103,8 @@ function parseArgs(argv: string[]): Args {
     } else if (o === '--duration') a.duration = positive(o, argv[++i], false);
     else if (o === '--rate') a.rate = positive(o, argv[++i], false);
     else if (o === '--drain') a.drain = positive(o, argv[++i], false);
-    else if (o === '--setup-batch') a.setupBatch = positive(o, argv[++i]);
+    else if (o === '--setup-window') a.setupWindow = positive(o, argv[++i]);
+    else if (o === '--retrains') a.retrains = positive(o, argv[++i]);
     else if (o === '--pairs') a.pairs = positive(o, argv[++i]);
     else if (o === '--unbatched-grpc') a.unbatchedGrpc = true;
     else throw new Error(`unknown option ${o} (see --help)`);
@@ -172,21 +168,6 @@ async function startPachd(dataDir: string): Promise<{ child: ChildProcess; addre
   return { child, address };
 }
 
-/**
- * StartCommit on `streaming@master`, retried while another writer (the service retiring answered
- * requests) holds the branch open: FAILED_PRECONDITION "parent commit … has not been finished".
- */
-async function startCommitPatiently(pach: Pachyderm) {
-  for (let pause = 2; ; pause = Math.min(pause * 2, 100)) {
-    try {
-      return await pach.startCommit(`${STREAMING_REPO}@master`);
-    } catch (e) {
-      if (!isPachError(e, PachCode.FAILED_PRECONDITION)) throw e;
-      await sleep(pause);
-    }
-  }
-}
-
 /** Resolves with the answer's arrival time once `requestId` is answered (or errored). */
 async function answered(services: Services, requestId: string): Promise<number> {
   const it = await services.predictions.watchResult(requestId);
@@ -210,6 +191,80 @@ async function idle(pach: Pachyderm): Promise<boolean> {
   for await (const j of pach.listJob({ number: 20 }))
     if (!isTerminalJobState(j.state)) return false;
   return true;
+}
+
+/**
+ * Grows the history by `n` answered requests, each made exactly as GraphQL and REST make one:
+ * `requestPredictions` (one `streaming` commit through the port, by the service's own writer,
+ * with the answered requests that ride along), answered by the real `predict` pipeline and
+ * retired by the running service: the state is the service's, with no engine-only shortcut. At
+ * most `window` requests are unanswered at once (a sliding window: a new request is made as soon
+ * as an older one is answered), so the pipeline never idles and each predict job lists at most
+ * ~`window` pending datums, as under a steady load.
+ * @param pairs the (user, movie) pairs of the next request
+ * @param progress called every 1 000 answered requests with their count
+ */
+async function growHistory(
+  services: Services,
+  n: number,
+  window: number,
+  pairs: () => { userId: string; movieId: string }[],
+  progress: (done: number) => void,
+): Promise<void> {
+  const inflight = new Set<Promise<void>>();
+  let done = 0;
+  let failure: unknown;
+  for (let j = 0; j < n && failure === undefined; j++) {
+    while (inflight.size >= window) await Promise.race(inflight);
+    const receipt = await services.predictions.requestPredictions(pairs());
+    const p: Promise<void> = answered(services, receipt.requestId).then(
+      () => {
+        inflight.delete(p);
+        if (++done % 1000 === 0) progress(done);
+      },
+      (e: unknown) => {
+        inflight.delete(p);
+        failure ??= e;
+      },
+    );
+    inflight.add(p);
+  }
+  await Promise.all(inflight);
+  if (failure !== undefined) throw failure;
+}
+
+/**
+ * One retrain: `addRatings` (100 ratings of `userId`) → `modelUpdated`, then one request (commit →
+ * answer pushed), then every job terminal.
+ * @returns the train job's own time (JobInfo started → finished, s), addRatings → idle (s), and
+ *   the request's latency (ms)
+ */
+async function retrainOnce(
+  pach: Pachyderm,
+  services: Services,
+  userId: string,
+  pairs: { userId: string; movieId: string }[],
+): Promise<{ trainJobS: number; retrainS: number; afterRetrainMs: number }> {
+  const updates = services.events.subscribe('MODEL_UPDATED')[Symbol.asyncIterator]();
+  const nextModel = updates.next();
+  const ratings = Array.from({ length: 100 }, (_, j) => ({
+    userId,
+    movieId: String(1 + j),
+    rating: 1 + (j % 5),
+  }));
+  const tRetrain = now();
+  const batch = await services.ratings.addRatings(ratings);
+  await nextModel;
+  await updates.return?.();
+  const tReq = now();
+  const receipt = await services.predictions.requestPredictions(pairs);
+  const afterRetrainMs = (await answered(services, receipt.requestId)) - tReq;
+  while (!(await idle(pach))) await sleep(20);
+  const retrainS = (now() - tRetrain) / 1000;
+  const train = await pach.inspectJob({ pipeline: 'train', id: batch.commit });
+  if (train.state !== JobState.JOB_SUCCESS) throw new Error(`train job: ${train.reason}`);
+  const trainJobS = (train.finished!.getTime() - train.started!.getTime()) / 1000;
+  return { trainJobS, retrainS, afterRetrainMs };
 }
 
 interface Row {
@@ -252,49 +307,40 @@ async function runEngine(engine: 'embedded' | 'grpc', args: Args, parent: string
     let history = 0;
     let k = 0;
     for (const R of args.sizes) {
-      const t0 = now();
-      while (history < R) {
-        // one commit per request, its file named by the commit (as requestPredictions writes
-        // it); the answers of a chunk are awaited before the next one
-        const n = Math.min(args.setupBatch, R - history);
-        let last = '';
-        for (let j = 0; j < n; j++) {
-          const c = await startCommitPatiently(pach);
-          await pach.modifyFile(c, [
-            { op: 'put', path: `/${c.id}`, data: requestFileText(pairsFor(k++, args.pairs)) },
-          ]);
-          await pach.finishCommit(c);
-          last = c.id;
-        }
-        await answered(services, last);
-        history += n;
-      }
-      while (!(await idle(pach))) await sleep(50);
-      if (R > 0)
-        console.error(
-          `${engine}: history at ${R} answered requests after ${((now() - t0) / 1000).toFixed(1)} s`,
+      if (R > history) {
+        const t0 = now();
+        const before = history;
+        await growHistory(
+          services,
+          R - history,
+          args.setupWindow,
+          () => pairsFor(k++, args.pairs),
+          (done) =>
+            console.error(
+              `${engine}: set-up ${before + done}/${R} answered requests, ${(done / ((now() - t0) / 1000)).toFixed(1)} requests/s`,
+            ),
         );
+        while (!(await idle(pach))) await sleep(50);
+        history = R;
+        const s = (now() - t0) / 1000;
+        console.log(
+          `${engine.padEnd(8)} set-up R=${before} → ${R}: ${s.toFixed(1)} s, ${((R - before) / s).toFixed(1)} answered requests/s ` +
+            `(at most ${args.setupWindow} unanswered at once; uptime: ${uptime()})`,
+        );
+      }
 
-      // retrain → served → one request
-      const updates = services.events.subscribe('MODEL_UPDATED')[Symbol.asyncIterator]();
-      const nextModel = updates.next();
-      const ratings = Array.from({ length: 100 }, (_, j) => ({
-        userId: `hist${R}`,
-        movieId: String(1 + j),
-        rating: 1 + (j % 5),
-      }));
-      const tRetrain = now();
-      const batch = await services.ratings.addRatings(ratings);
-      await nextModel;
-      await updates.return?.();
-      const tReq = now();
-      const receipt = await services.predictions.requestPredictions(pairsFor(k++, args.pairs));
-      const afterRetrainMs = (await answered(services, receipt.requestId)) - tReq;
-      while (!(await idle(pach))) await sleep(20);
-      const retrainS = (now() - tRetrain) / 1000;
-      const train = await pach.inspectJob({ pipeline: 'train', id: batch.commit });
-      if (train.state !== JobState.JOB_SUCCESS) throw new Error(`train job: ${train.reason}`);
-      const trainJobS = (train.finished!.getTime() - train.started!.getTime()) / 1000;
+      // retrain → served → one request, `--retrains` times (medians)
+      const retrains: { trainJobS: number; retrainS: number; afterRetrainMs: number }[] = [];
+      for (let t = 0; t < args.retrains; t++) {
+        retrains.push(
+          await retrainOnce(pach, services, `hist${R}x${t}`, pairsFor(k++, args.pairs)),
+        );
+        history++;
+      }
+      const med = (f: (x: (typeof retrains)[number]) => number) => quantile(retrains.map(f), 0.5);
+      const trainJobS = med((x) => x.trainJobS);
+      const retrainS = med((x) => x.retrainS);
+      const afterRetrainMs = med((x) => x.afterRetrainMs);
 
       // steady load (open loop)
       const latencies: number[] = [];
@@ -318,7 +364,7 @@ async function runEngine(engine: 'embedded' | 'grpc', args: Args, parent: string
       const unanswered = total - latencies.length;
       for (let u = 0; u < unanswered; u++) latencies.push(now() - start);
       while (!(await idle(pach))) await sleep(50);
-      history += total + 1;
+      history += total;
 
       const row: Row = {
         R,
@@ -333,7 +379,8 @@ async function runEngine(engine: 'embedded' | 'grpc', args: Args, parent: string
       };
       rows.push(row);
       console.log(
-        `${engine.padEnd(8)} R=${String(R).padStart(6)} | train job ${row.trainJobS.toFixed(2)} s | retrain → idle ${row.retrainS.toFixed(2)} s | ` +
+        `${engine.padEnd(8)} R=${String(R).padStart(6)} | train job ${row.trainJobS.toFixed(2)} s | retrain → idle ${row.retrainS.toFixed(2)} s ` +
+          `(beyond the train job ${(row.retrainS - row.trainJobS).toFixed(2)} s; medians of ${args.retrains}) | ` +
           `request after retrain ${row.afterRetrainMs.toFixed(0)} ms | load ${args.rate}/s × ${args.duration} s: p50 ${row.p50.toFixed(0)} ms, p99 ${row.p99.toFixed(0)} ms` +
           `${unanswered ? ` (${unanswered} unanswered after ${args.drain} s)` : ''} | RSS ${row.rss.toFixed(0)} MiB (heap ${lastHeapMiB.toFixed(0)})` +
           (child ? ` + pachd ${row.pachdRss.toFixed(0)} MiB` : ''),
@@ -367,7 +414,8 @@ async function main(): Promise<void> {
     if (rows.length > 1) {
       const r = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
       console.log(
-        `${engine} R=${last.R} over R=${first.R} (goal ≤ 1.25×): retrain → idle ${r(last.retrainS, first.retrainS)}, ` +
+        `${engine} R=${last.R} over R=${first.R} (goal ≤ 1.25×): retrain → idle ${r(last.retrainS, first.retrainS)} ` +
+          `(train job ${r(last.trainJobS, first.trainJobS)}, beyond it ${r(last.retrainS - last.trainJobS, first.retrainS - first.trainJobS)}), ` +
           `request after retrain ${r(last.afterRetrainMs, first.afterRetrainMs)}, load p50 ${r(last.p50, first.p50)}, ` +
           `p99 ${r(last.p99, first.p99)}, RSS ${r(last.rss, first.rss)}` +
           (engine === 'grpc' ? `, pachd RSS ${r(last.pachdRss, first.pachdRss)}` : ''),

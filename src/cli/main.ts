@@ -26,6 +26,7 @@ import { authCommand } from './commands/auth';
 import { importCommand } from './commands/import';
 import { modelsCommand } from './commands/models';
 import { searchCommand } from './commands/search';
+import { gcCommand } from './commands/gc';
 import { collect } from './data-options';
 import { loadAlgorithmPlugins, pluginsFromEnv } from '../engine/algorithms/plugins';
 
@@ -45,6 +46,7 @@ const COMMANDS: ReadonlyArray<() => Command> = [
   () => importCommand(),
   () => modelsCommand(),
   () => jobsCommand(),
+  () => gcCommand(),
   workerCommand,
   serveCommand,
   () => pachdCommand(),

@@ -85,7 +85,11 @@ export interface ListCommitOptions {
 export interface SubscribeCommitOptions extends Cancellable {
   /** Only commits created on this branch. */
   branch?: string;
-  /** Suppress this one commit (pachd's actual behaviour, despite the proto comment). */
+  /**
+   * Replay only the commits started after this one (the proto's comment). The embedded engine
+   * (and the stand-in) do so; pachd 2.12 only suppresses this one commit and still sends every
+   * other existing commit, so a caller that needs the bound filters by start time as well.
+   */
   from?: CommitRef;
   /** Deliver each commit once it reaches this state (default STARTED). */
   state?: CommitState;
@@ -236,8 +240,8 @@ export interface Pachyderm {
   /** ListCommit of a repo: newest first (by start order), `reverse` = oldest first. */
   listCommit(repo: RepoRef, opts?: ListCommitOptions): AsyncIterable<CommitInfo>;
   /**
-   * SubscribeCommit: replays every existing commit of the repo, oldest first, then streams new
-   * ones; each commit is delivered exactly once, when it has reached `state`, in start order.
+   * SubscribeCommit: replays every existing commit of the repo (after `from`, see there), oldest
+   * first, then streams new ones; each commit is delivered exactly once, when it has reached `state`, in start order.
    * Never ends by itself (see {@link Cancellable}).
    */
   subscribeCommit(repo: RepoRef, opts?: SubscribeCommitOptions): AsyncIterable<CommitInfo>;

@@ -438,8 +438,11 @@ export async function waitForModel(
       // predict job of the `models` head
       const publisher = new ModelPublisher(pach);
       await publisher.publish(model.commit, { onlyIfNewer: true });
-      const head = await pach.inspectCommit(`${MODELS_REPO}@master`);
-      for await (const c of pach.inspectCommitSet(head.commit.id, {
+      // the head's id only: InspectBranch, not InspectCommit, whose subvenance list of a
+      // `models` commit grows with every predict job that read it
+      const head = (await pach.inspectBranch(`${MODELS_REPO}@master`)).head;
+      if (!head) throw new Error(`${MODELS_REPO}@master has no commit after publishing`);
+      for await (const c of pach.inspectCommitSet(head.id, {
         wait: true,
         signal: ac.signal,
       })) {

@@ -10,8 +10,10 @@
  *   published first.
  *
  * `subscribeCommit` first replays the repo's existing commits: those finished more than
- * {@link REPLAY_MARGIN_MS} before the watch started are not published; after an interruption it
- * resumes after the last commit seen (`from`), publishing nothing twice (the services read the
+ * {@link REPLAY_MARGIN_MS} before the watch started are not published, and the first subscription
+ * starts `from` the newest commit finished before that (so a start-up does not replay the
+ * history); after an interruption it resumes after the last commit seen (`from`), publishing
+ * nothing twice (the services read the
  * state they need before listening; see predictions.ts and model-registry.ts). A stream that
  * fails (e.g. the repo does not exist yet, before bootstrap) is retried every `retryMs` until the
  * watch is closed; errors go to `log`.
@@ -34,6 +36,8 @@ export const REPLAY_MARGIN_MS = 60_000;
 const JOB_STATES_KEPT = 10_000;
 /** Commits whose creation was published, remembered to publish each once across restarts. */
 const COMMITS_KEPT = 1_000;
+/** Commits looked at to find where a first FINISHED subscription starts (see finishedBefore). */
+const RESUME_SCAN = 100;
 /** Jobs listed to catch up after the job watch was interrupted. */
 const CATCH_UP_JOBS = 200;
 
@@ -51,6 +55,8 @@ export class UpstreamWatch {
   private readonly created = new Set<string>();
   /** Per repo, the last commit its subscription delivered: a reconnect resumes after it. */
   private readonly lastCommit = new Map<string, { id: string; started: number }>();
+  /** Per repo, the last commit its STARTED subscription delivered (or the start point). */
+  private readonly lastCreated = new Map<string, string>();
 
   constructor(
     private readonly pach: Pachyderm,
@@ -110,6 +116,10 @@ export class UpstreamWatch {
    */
   private async commits(repo: string, publish: (ci: CommitInfo) => void): Promise<void> {
     const since = this.startedAt - REPLAY_MARGIN_MS;
+    if (!this.lastCommit.has(repo)) {
+      const start = await this.finishedBefore(repo, since);
+      if (start) this.lastCommit.set(repo, start);
+    }
     const last = this.lastCommit.get(repo);
     try {
       for await (const ci of this.pach.subscribeCommit(repo, {
@@ -130,12 +140,58 @@ export class UpstreamWatch {
     }
   }
 
-  /** COMMIT_CREATED for each commit of `repo` started since the watch started, once. */
+  /**
+   * Where the first FINISHED subscription of `repo` may start: the newest commit started at or
+   * before `since` that was finished before `since` (a pipeline's jobs, hence its output commits,
+   * finish in order, and an input branch's commit starts only once its parent is finished, so
+   * every older commit was finished before `since` too and nothing older is to be published).
+   * Looks at most {@link RESUME_SCAN} commits; null when none fits (the subscription then replays
+   * the whole repo, filtered by time).
+   */
+  private async finishedBefore(
+    repo: string,
+    since: number,
+  ): Promise<{ id: string; started: number } | null> {
+    let n = 0;
+    try {
+      for await (const ci of this.pach.listCommit(repo, { startedTime: new Date(since) })) {
+        if (ci.finished && ci.finished.getTime() < since) {
+          return { id: ci.commit.id, started: ci.started.getTime() };
+        }
+        if (++n >= RESUME_SCAN) break;
+      }
+    } catch (e) {
+      if (!isPachError(e, PachCode.NOT_FOUND)) throw e;
+    }
+    return null;
+  }
+
+  /**
+   * COMMIT_CREATED for each commit of `repo` started since the watch started, once. The
+   * subscription starts after the newest commit started before the watch (then after the last one
+   * delivered): a (re)connect does not replay the history (on the embedded engine and the
+   * stand-in; pachd 2.12 sends it anyway, and the start-time filter drops it).
+   */
   private async createdCommits(repo: string): Promise<void> {
+    if (!this.lastCreated.has(repo)) {
+      try {
+        for await (const ci of this.pach.listCommit(repo, {
+          number: 1,
+          startedTime: new Date(this.startedAt - 1),
+        })) {
+          this.lastCreated.set(repo, ci.commit.id);
+        }
+      } catch (e) {
+        if (!isPachError(e, PachCode.NOT_FOUND)) throw e;
+      }
+    }
+    const from = this.lastCreated.get(repo);
     for await (const ci of this.pach.subscribeCommit(repo, {
       state: CommitState.STARTED,
+      from: from ? { repo, id: from } : undefined,
       signal: this.abort.signal,
     })) {
+      this.lastCreated.set(repo, ci.commit.id);
       const key = `${repo}@${ci.commit.id}`;
       if (ci.started.getTime() < this.startedAt || this.created.has(key)) continue;
       this.created.add(key);

@@ -615,9 +615,11 @@ export class Pfs extends PfsFiles {
       };
       this.events.on('commit', onCommit);
       try {
+        // the replay starts after `from` (the proto's meaning of `from`): a resubscription
+        // costs what came since, not the whole history
         const existing = this.db
-          .prepare('SELECT seq FROM pfs_commits WHERE repo_id = ? ORDER BY seq')
-          .all(repoId) as { seq: number }[];
+          .prepare('SELECT seq FROM pfs_commits WHERE repo_id = ? AND seq > ? ORDER BY seq')
+          .all(repoId, fromSeq ?? 0) as { seq: number }[];
         for (const { seq } of existing) {
           if (seq > last) {
             queue.push(seq);
