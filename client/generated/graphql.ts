@@ -36,6 +36,13 @@ export type JobState =
   /** Not run: an input commit was finished with an error (an upstream job failed). */
   | 'UNRUNNABLE';
 
+/** Which model answered: the model version as the train pipeline fitted it, or the same version with the user folded in from ratings committed after its training commit (docs/pipeline.md, "Fold-in"). */
+export type ModelSource =
+  /** The model version with this user's factors re-solved from their ratings committed since its training commit (a ridge regression against the frozen item factors, or the ranker's row of the user); the retrain replaces it. */
+  | 'FOLDED_IN'
+  /** The trained model version as it is (the user has no newer ratings). */
+  | 'TRAINED';
+
 /** One (user, movie) pair to estimate. Ids: 1–64 characters of letters, digits and _ . : @ -. */
 export type PredictionPairInput = {
   /** Raw movie id. */
@@ -187,12 +194,12 @@ export type PredictionHistoryQuery = { predictionHistory: { edges: Array<{ curso
 export type PredictQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type PredictQuery = { predict: { estimate: number, wasImpossible: boolean, reason: string | null, modelVersion: string } };
+export type PredictQuery = { predict: { estimate: number, wasImpossible: boolean, reason: string | null, modelVersion: string, modelSource: ModelSource } };
 
 export type RecommendationsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type RecommendationsQuery = { recommendations: { modelVersion: string, knownUser: boolean, items: Array<{ rank: number, movieId: string, title: string | null, score: number }> } };
+export type RecommendationsQuery = { recommendations: { modelVersion: string, modelSource: ModelSource, knownUser: boolean, items: Array<{ rank: number, movieId: string, title: string | null, score: number }> } };
 
 export type RecommendationsBecauseQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -712,6 +719,7 @@ export const PredictDocument = new TypedDocumentString(`
     wasImpossible
     reason
     modelVersion
+    modelSource
   }
 }
     `) as unknown as TypedDocumentString<PredictQuery, PredictQueryVariables>;
@@ -719,6 +727,7 @@ export const RecommendationsDocument = new TypedDocumentString(`
     query Recommendations {
   recommendations(userId: "196", first: 5, excludeRated: true) {
     modelVersion
+    modelSource
     knownUser
     items {
       rank

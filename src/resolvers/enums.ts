@@ -52,3 +52,22 @@ registerEnumType(CommitOriginGql, {
     FSCK: { description: 'A repair by fsck.' },
   },
 });
+
+/** Which model answered an online prediction or recommendation (services/types.ts ModelSource). */
+export enum ModelSourceGql {
+  TRAINED = 'TRAINED',
+  FOLDED_IN = 'FOLDED_IN',
+}
+
+registerEnumType(ModelSourceGql, {
+  name: 'ModelSource',
+  description:
+    'Which model answered: the model version as the train pipeline fitted it, or the same version with the user folded in from ratings committed after its training commit (docs/pipeline.md, "Fold-in").',
+  valuesConfig: {
+    TRAINED: { description: 'The trained model version as it is (the user has no newer ratings).' },
+    FOLDED_IN: {
+      description:
+        "The model version with this user's factors re-solved from their ratings committed since its training commit (a ridge regression against the frozen item factors, or the ranker's row of the user); the retrain replaces it.",
+    },
+  },
+});

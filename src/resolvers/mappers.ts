@@ -17,7 +17,7 @@ import type {
   Recommendations as RecommendationsData,
   UserProfile,
 } from '../services/types';
-import { CommitOriginGql, JobStateGql } from './enums';
+import { CommitOriginGql, JobStateGql, ModelSourceGql } from './enums';
 import { Commit, Repo } from './repo.type';
 import { CommitRef, Job, JobConnection } from './job.type';
 import { ModelVersion } from './model.type';
@@ -225,6 +225,7 @@ export function toOnlinePrediction(p: OnlinePredictionData): OnlinePrediction {
     wasImpossible: p.wasImpossible,
     reason: p.reason,
     modelVersion: p.modelVersion,
+    modelSource: p.modelSource as ModelSourceGql,
   };
 }
 
@@ -286,6 +287,7 @@ export function toRecommendations(r: RecommendationsData): Recommendations {
   return {
     userId: r.userId,
     modelVersion: r.modelVersion,
+    modelSource: r.modelSource as ModelSourceGql,
     knownUser: r.knownUser,
     rankedBy: r.rankedBy ?? 'unknown',
     items: r.items.map((i) => ({

@@ -2,6 +2,7 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { PageInfo } from './page.type';
+import { ModelSourceGql } from './enums';
 
 @ObjectType({
   description:
@@ -173,9 +174,15 @@ export class Recommendations {
   @Field(() => ID, { description: 'The model version (`train` commit) that computed them.' })
   modelVersion!: string;
 
+  @Field(() => ModelSourceGql, {
+    description:
+      "FOLDED_IN when the user rated since the model version's training commit and the list was ranked from their folded-in factors (rating model) or their row of interactions (EASE, ItemKNN rankers); TRAINED otherwise.",
+  })
+  modelSource!: ModelSourceGql;
+
   @Field({
     description:
-      "Whether the model knows the user; if not, scores are the model's fallback estimates.",
+      "Whether the model knows the user (a folded-in user counts as known); if not, scores are the model's fallback estimates.",
   })
   knownUser!: boolean;
 

@@ -2,6 +2,7 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { Job } from './job.type';
 import { PageInfo } from './page.type';
+import { ModelSourceGql } from './enums';
 
 @ObjectType({
   description:
@@ -120,6 +121,12 @@ export class OnlinePrediction extends Prediction {
 
   @Field(() => ID, { description: 'The model version (`train` commit) that answered.' })
   modelVersion!: string;
+
+  @Field(() => ModelSourceGql, {
+    description:
+      "FOLDED_IN when the user rated since the model version's training commit and the estimate comes from their folded-in factors (reflecting those ratings at once); TRAINED otherwise.",
+  })
+  modelSource!: ModelSourceGql;
 }
 
 @ObjectType({

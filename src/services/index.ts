@@ -387,7 +387,16 @@ export async function createServices(
   return {
     config: resolved,
     pach,
-    ratings: new Ratings(pach, resolved, (items) => registry.countRated(items)),
+    ratings: new Ratings(
+      pach,
+      resolved,
+      (items) => registry.countRated(items),
+      (items, commit, batchId) =>
+        registry
+          .foldIn(items, commit, batchId)
+          .catch((e: Error) => log(`fold-in of training@${commit}: ${e.message}`)),
+      (batchId) => registry.unfold(batchId),
+    ),
     predictions,
     models: registry,
     jobs: new Jobs(pach, resolved),

@@ -9,6 +9,9 @@
  *   unknown user gets the most popular movies (the ranker's fallback), `knownUser: false`.
  * - `similarMoviesOf`: the movies most similar to one movie (`RankerBase.similarItems`).
  *
+ * A user folded in since the model (services/fold-in.ts) is ranked by the interactions the overlay
+ * holds for them (`RankerBase.topKOfItems`: EASE's x·B, ItemKNN's x·S), rated movies excluded.
+ *
  * Cost per call: one score per catalogue movie and a bounded heap of k (no sort of the catalogue),
  * plus `because` for the k movies returned.
  */
@@ -29,13 +32,15 @@ export function rankedRecommendations(
   catalog: CatalogData,
   userId: string,
   opts: { k: number; excludeRated: boolean; genre: string | null },
+  folded: { rated: Int32Array; interactions: Int32Array } | null = null,
 ): { knownUser: boolean; items: RecommendedMovie[] } {
   const ts = ranker.trainset;
-  const u = ts.findUser(userId);
+  const u = folded ? -1 : ts.findUser(userId);
+  const rated = folded ? folded.rated : u >= 0 ? ts.ur(u).items : null;
   let mask: Uint8Array | null = null;
-  if ((opts.excludeRated && u >= 0) || opts.genre !== null) {
+  if ((opts.excludeRated && rated) || opts.genre !== null) {
     mask = new Uint8Array(ts.nItems);
-    if (opts.excludeRated && u >= 0) for (const i of ts.ur(u).items) mask[i] = 1;
+    if (opts.excludeRated && rated) for (const i of rated) mask[i] = 1;
     if (opts.genre !== null) {
       const g = opts.genre.toLowerCase();
       for (let i = 0; i < ts.nItems; i++) {
@@ -44,14 +49,19 @@ export function rankedRecommendations(
       }
     }
   }
-  const top = ranker.topK(u, opts.k, mask);
+  const top = folded
+    ? ranker.topKOfItems(folded.interactions, opts.k, mask)!
+    : ranker.topK(u, opts.k, mask);
   const items: RecommendedMovie[] = [];
   for (let p = 0; p < top.ids.length; p++) {
     const i = top.ids[p];
     const movieId = ts.toRawIid(i);
     const because: BecauseMovie[] =
-      u >= 0
-        ? ranker.because(u, i, BECAUSE_COUNT).map((b) => {
+      u >= 0 || folded
+        ? (folded
+            ? ranker.becauseOfItems(folded.interactions, i, BECAUSE_COUNT)
+            : ranker.because(u, i, BECAUSE_COUNT)
+          ).map((b) => {
             const id = ts.toRawIid(b.item);
             return { movieId: id, weight: b.weight, movie: catalog.byId.get(id) ?? null };
           })
@@ -64,7 +74,7 @@ export function rankedRecommendations(
       because,
     });
   }
-  return { knownUser: u >= 0, items };
+  return { knownUser: u >= 0 || folded !== null, items };
 }
 
 /**

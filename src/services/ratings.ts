@@ -51,11 +51,21 @@ export class Ratings implements RatingsService {
   /**
    * @param countRated how many items rate a pair the serving model holds a rating of (the
    *   registry's `countRated`); default: none
+   * @param foldIn told each committed batch, its `training` commit id and batch id (the
+   *   registry's `foldIn`: its users are folded into the serving model before `addRatings`
+   *   returns); it must not throw (the batch is committed whatever it does); default: nothing
+   * @param unfold told the id of each removed batch (the registry's `unfold`); default: nothing
    */
   constructor(
     private readonly pach: Pachyderm,
     private readonly config: ResolvedServiceConfig,
     private readonly countRated: (items: readonly RatingItem[]) => number = () => 0,
+    private readonly foldIn: (
+      items: readonly RatingItem[],
+      commit: string,
+      batchId: string,
+    ) => Promise<unknown> = () => Promise.resolve(),
+    private readonly unfold: (batchId: string) => unknown = () => undefined,
   ) {}
 
   async addRatings(items: readonly unknown[]): Promise<BatchReceipt> {
@@ -68,12 +78,14 @@ export class Ratings implements RatingsService {
     ]);
     const superseded = supersededItems(valid);
     const skip = new Set(superseded);
+    const replaced = this.countRated(valid.filter((_, k) => !skip.has(k)));
+    await this.foldIn(valid, commit.id, batchId);
     return {
       batchId,
       path,
       commit: commit.id,
       count: valid.length,
-      replaced: this.countRated(valid.filter((_, k) => !skip.has(k))),
+      replaced,
       superseded,
     };
   }
@@ -99,6 +111,7 @@ export class Ratings implements RatingsService {
     }
     // a commit of our own (exact id with any number of replicas; never into a FINISHING head)
     const commit = await commitFiles(this.pach, branch, [{ op: 'delete', path }]);
+    this.unfold(batchId);
     const count = text.split('\n').filter((l) => l.trim() !== '').length;
     return { batchId, path, commit: commit.id, count };
   }

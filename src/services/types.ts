@@ -160,9 +160,18 @@ export interface RankerVersion {
 }
 
 /** An estimate by the serving model. */
+/**
+ * Which model answered: `TRAINED` — the model version as the train pipeline fitted it;
+ * `FOLDED_IN` — the same version with the user folded in from ratings committed after its
+ * `training` commit (services/fold-in.ts, engine/fold-in.ts), until the retrain includes them.
+ */
+export type ModelSource = 'TRAINED' | 'FOLDED_IN';
+
 export interface OnlinePrediction extends PredictionValue {
   /** The model version that answered. */
   modelVersion: string;
+  /** Whether the user's folded-in factors (newer ratings) or the trained model answered. */
+  modelSource: ModelSource;
   /** Why the estimate is a fallback (Surprise's `details.reason`), else null. */
   reason: string | null;
 }
@@ -206,6 +215,8 @@ export interface Recommendations {
   userId: string;
   /** The model version that computed them. */
   modelVersion: string;
+  /** Whether the user's folded-in factors (newer ratings) or the trained model ranked. */
+  modelSource: ModelSource;
   /** Whether the model knows the user (else the scores are the model's fallbacks). */
   knownUser: boolean;
   /** The model that ranked: the ranker's name (e.g. EASE), else the rating algorithm's. */

@@ -35,6 +35,16 @@ export const RANKER_INFO_FILE = 'ranker.json';
 /** The ranker the pipeline fits when `REELGRAPH_RANKER` is not set. */
 export const DEFAULT_RANKER = 'EASE';
 
+/**
+ * Above this many movies in the trainset the pipeline fits no EASE (it logs why and writes no
+ * ranker files): EASE's item × item matrix is dense (62,000 movies would be 62,000² weights,
+ * 15 GB in float32, and an n³ inverse), so it keeps only its `maxItems` most-rated movies
+ * (default 2,500) and scores the rest −∞ — under 1/8 of a catalogue past this size would ever be
+ * recommended. `recommendations` then rank by the rating model over every movie (a bounded heap,
+ * engine/top-n.ts). Other rankers are fitted whatever the size.
+ */
+export const EASE_MAX_CATALOGUE = 20_000;
+
 /** What `REELGRAPH_RANKER*` resolve to. */
 export interface RankerConfig {
   ranker: string;
@@ -103,14 +113,24 @@ export function rankerConfigFromEnv(
 /**
  * Fits the ranker on `trainset` (the rating model's: every rating of the `training` commit, on
  * the repo's rating scale; train.ts `trainModel`) and writes `ranker.rgr` and `ranker.json` into
- * `outDir`. @returns the facts written and the files' paths.
+ * `outDir`. @returns the facts written and the files' paths; null (nothing written, one log line
+ * saying why) for EASE on more than {@link EASE_MAX_CATALOGUE} movies.
  */
 export function trainRanker(
   trainset: Trainset,
   outDir: string,
   config: RankerConfig,
   log: (line: string) => void = () => undefined,
-): { info: RankerInfo; files: string[] } {
+  maxEaseCatalogue = EASE_MAX_CATALOGUE,
+): { info: RankerInfo; files: string[] } | null {
+  if (config.ranker === 'EASE' && trainset.nItems > maxEaseCatalogue) {
+    log(
+      `ranker EASE skipped: the trainset has ${trainset.nItems} movies, more than ${maxEaseCatalogue} ` +
+        `(EASE's dense item × item matrix would keep only its ${String(config.params.maxItems ?? 2500)} most-rated); ` +
+        'recommendations rank by the rating model over every movie',
+    );
+    return null;
+  }
   const ranker = createRanker(config.ranker, config.params);
   const t0 = process.hrtime.bigint();
   ranker.fit(trainset);

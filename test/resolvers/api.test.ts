@@ -661,6 +661,7 @@ describe('catalogue, users, recommendations, repos', () => {
     expect(d.repos.map((r: Loose) => r.name)).toEqual([
       'models',
       'predict',
+      'serving',
       'streaming',
       'train',
       'training',

@@ -97,6 +97,12 @@ export class SVDpp extends FactorModel {
    */
   private zu: Float64Array = new Float64Array(0);
 
+  /** User `u`'s effective factor vector `p_u + |I_u|^(−1/2) Σ_{j ∈ I_u} y_j` (a view, length nFactors). */
+  userVector(u: number): Float64Array {
+    const nF = this.nFactors;
+    return this.zu.subarray(u * nF, (u + 1) * nF);
+  }
+
   override fit(trainset: Trainset): this {
     super.fit(trainset);
     const p = this.params;

@@ -194,6 +194,50 @@ export abstract class RankerBase {
   abstract scoreUser(u: number, out: Float64Array): void;
 
   /**
+   * Writes into `out` (length nItems) the scores of a user known only by the interactions
+   * `items` (inner item ids; e.g. a user folded in after the fit, whose row of X is those items),
+   * when the ranker's scores are a function of X's row alone (EASE: x·B; ItemKNN: x·S).
+   * @returns false (and `out` untouched) for rankers whose user side is learned (iALS, BPR,
+   *   MostPopular): such a user cannot be scored without a refit.
+   */
+  scoreItems(_items: ArrayLike<number>, _out: Float64Array): boolean {
+    return false;
+  }
+
+  /** True when `scoreItems` can score a user known only by their interactions (EASE, ItemKNN). */
+  canScoreItems(): boolean {
+    return false;
+  }
+
+  /**
+   * The rated items among `items` that contributed most to item `j`'s score, best first, at most
+   * `n` (`because` for a user known only by `items`, see `scoreItems`); [] by default.
+   */
+  becauseOfItems(
+    _items: ArrayLike<number>,
+    _j: number,
+    _n: number,
+  ): Array<{ item: number; weight: number }> {
+    return [];
+  }
+
+  /**
+   * The k best items of a user known only by the interactions `items` (see `scoreItems`), best
+   * first, by a bounded heap; null when the ranker cannot score such a user.
+   * @param exclude items to leave out (1 = excluded), length nItems, or null for none.
+   */
+  topKOfItems(items: ArrayLike<number>, k: number, exclude: Uint8Array | null): InnerTopK | null {
+    checkK(k);
+    const n = this.interactions.nItems;
+    const scores = this.scratch.length === n ? this.scratch : new Float64Array(n);
+    if (!this.scoreItems(items, scores)) return null;
+    const heap = new TopKHeap(Math.min(k, n));
+    for (let i = 0; i < n; i++) if (!exclude || !exclude[i]) heap.offer(scores[i], i);
+    const m = heap.drainSorted();
+    return { ids: heap.ids.slice(0, m), scores: heap.scores.slice(0, m) };
+  }
+
+  /**
    * The k best items of inner user `u` on inner ids, best first; −1 scores the popularity list.
    *
    * @param exclude items to leave out (1 = excluded), length nItems, or null for none.

@@ -97,10 +97,21 @@ export class EASE extends RankerBase {
 
   /** s_uj = Σ_{i ∈ I_u} B_ij; items outside the model score −∞. */
   scoreUser(u: number, out: Float64Array): void {
+    this.scoreItems(this.interactions.items(u), out);
+  }
+
+  /** True: the scores are a function of the user's interactions alone. */
+  override canScoreItems(): boolean {
+    return true;
+  }
+
+  /** s_j = Σ_{i ∈ items} B_ij (the row x·B of a user whose interactions are `items`). @returns true */
+  override scoreItems(items: ArrayLike<number>, out: Float64Array): boolean {
     const n = this.nModelled;
     const acc = new Float64Array(n);
     const w = this.weights;
-    for (const i of this.interactions.items(u)) {
+    for (let t = 0; t < items.length; t++) {
+      const i = items[t];
       const s = this.itemSlot[i];
       if (s < 0) continue;
       const row = s * n;
@@ -108,6 +119,16 @@ export class EASE extends RankerBase {
     }
     out.fill(-Infinity);
     for (let c = 0; c < n; c++) out[this.slotItem[c]] = acc[c];
+    return true;
+  }
+
+  /** EASE's exact contributions for a user known by `items` (`contributionsOf`). */
+  override becauseOfItems(
+    items: ArrayLike<number>,
+    j: number,
+    n: number,
+  ): Array<{ item: number; weight: number }> {
+    return this.contributionsOf(items, j, n);
   }
 
   stateArrays(): Record<string, RankerArray> {
@@ -159,10 +180,20 @@ export class EASE extends RankerBase {
    * @returns inner item ids and their contributions.
    */
   contributions(u: number, j: number, n: number): Array<{ item: number; weight: number }> {
+    return this.contributionsOf(this.interactions.items(u), j, n);
+  }
+
+  /** `contributions` for a user whose interactions are `items` (inner ids). */
+  contributionsOf(
+    items: ArrayLike<number>,
+    j: number,
+    n: number,
+  ): Array<{ item: number; weight: number }> {
     const sj = this.itemSlot[j];
     if (sj < 0) return [];
     const out: Array<{ item: number; weight: number }> = [];
-    for (const i of this.interactions.items(u)) {
+    for (let t = 0; t < items.length; t++) {
+      const i = items[t];
       const si = this.itemSlot[i];
       if (si < 0) continue;
       const w = this.weights[si * this.nModelled + sj];

@@ -85,11 +85,23 @@ export class ItemKNN extends RankerBase {
 
   /** s_uj = Σ_{i ∈ I_u} sim(i, j) over the kept neighbours j of each i. */
   scoreUser(u: number, out: Float64Array): void {
+    this.scoreItems(this.interactions.items(u), out);
+  }
+
+  /** True: the scores are a function of the user's interactions alone. */
+  override canScoreItems(): boolean {
+    return true;
+  }
+
+  /** s_j = Σ_{i ∈ items} sim(i, j) over i's kept neighbours (x·S for interactions `items`). */
+  override scoreItems(items: ArrayLike<number>, out: Float64Array): boolean {
     out.fill(0);
-    for (const i of this.interactions.items(u)) {
+    for (let t = 0; t < items.length; t++) {
+      const i = items[t];
       for (let p = this.offsets[i]; p < this.offsets[i + 1]; p++)
         out[this.neighbours[p]] += this.sims[p];
     }
+    return true;
   }
 
   stateArrays(): Record<string, RankerArray> {
