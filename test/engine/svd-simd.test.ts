@@ -10,6 +10,10 @@
  * - on ml-100k u1, SVD with kernel 'simd' has an RMSE within ±0.002 of kernel 'exact';
  * - a thread count that does not divide the blocks is refused, naming it, before anything changes.
  */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { RawRatings } from '../../src/engine/dataset/raw-ratings';
 import { Dataset, Reader } from '../../src/engine/dataset';
 import { Trainset } from '../../src/engine/trainset';
@@ -244,6 +248,48 @@ describe("SVD's simd kernel", () => {
     const algo = new SVD({ kernel: 'simd', threads: 3 });
     expect(() => algo.fit(ts)).toThrow(/threads must divide the 4 blocks \(1, 2 or 4\), got 3/);
     expect(() => algo.predict('u1', 'i1')).toThrow();
+  });
+});
+
+describe('kernel threads in a program of their own', () => {
+  it('let the process exit once the fit is done (a CLI or train worker must not hang)', async () => {
+    // a real child process: fit with 2 kernel threads, print the RMSE on the trainset, return
+    // from the script; the positive signal is the child's own exit (the test waits for it)
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelgraph-simd-exit-'));
+    const script = path.join(dir, 'fit.ts');
+    const src = path.resolve(__dirname, '../../src');
+    fs.writeFileSync(
+      script,
+      [
+        `import { SVD } from ${JSON.stringify(path.join(src, 'engine/algorithms'))};`,
+        `import { Trainset } from ${JSON.stringify(path.join(src, 'engine/trainset'))};`,
+        `import { RawRatings } from ${JSON.stringify(path.join(src, 'engine/dataset/raw-ratings'))};`,
+        'const u: string[] = []; const i: string[] = []; const r: number[] = [];',
+        'for (let a = 0; a < 40; a++) for (let b = 0; b < 30; b++) if ((a * 7 + b * 3) % 4 === 0) {',
+        '  u.push(`u${a}`); i.push(`i${b}`); r.push(1 + ((a + b) % 5)); }',
+        'const ts = Trainset.build(new RawRatings(u, i, Float64Array.from(r)), [1, 5]);',
+        "new SVD({ kernel: 'simd', threads: 2, nEpochs: 3, randomState: 0 }).fit(ts);",
+        "console.log('fitted');",
+      ].join('\n'),
+    );
+    try {
+      const child = spawn(
+        process.execPath,
+        ['-r', path.resolve(__dirname, '../../scripts/ts-register.js'), script],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      let err = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      // a guard only (never a wait): a child that hangs is killed before jest's own timeout
+      const guard = setTimeout(() => child.kill('SIGKILL'), 50_000);
+      const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+      clearTimeout(guard);
+      expect({ code, out, err }).toEqual({ code: 0, out: 'fitted\n', err: '' });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -167,8 +167,10 @@ const helpers: Worker[] = [];
 function helperThreads(n: number): Worker[] {
   while (helpers.length < n) {
     const w = new Worker(WORKER_SOURCE, { eval: true });
-    w.unref();
     w.on('message', (m) => process.emitWarning(`kernel thread: ${m}`));
+    // after the listener: adding a 'message' listener refs the worker's port again, and a ref'd
+    // port keeps the process alive after its work is done (a CLI or train worker never exits)
+    w.unref();
     helpers.push(w);
   }
   return helpers.slice(0, n);
