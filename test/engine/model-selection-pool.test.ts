@@ -4,7 +4,10 @@
  * `compareAlgorithms` on the same splits; folds really run in worker threads; bad input is
  * refused before anything runs.
  */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { threadId } from 'node:worker_threads';
 import '../../src/engine/algorithms';
 import { SVD, KNNBaseline, type AlgoBase } from '../../src/engine/algorithms';
@@ -114,6 +117,43 @@ describe('the fold pool', () => {
       await pool.close();
     }
   });
+
+  it('lets a program that used it exit on its own once the folds are done', async () => {
+    // a real child process cross-validates on the pool and returns; the positive signal is the
+    // child's own exit, which the test waits for (an idle worker must not keep it alive)
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelgraph-pool-exit-'));
+    const script = path.join(dir, 'cv.ts');
+    const src = (m: string) => JSON.stringify(path.resolve(__dirname, '../../src', m));
+    fs.writeFileSync(
+      script,
+      [
+        `import { crossValidatePooled, KFold } from ${src('engine/model-selection')};`,
+        `import { datasetOf, syntheticRows } from ${JSON.stringify(path.resolve(__dirname, '../helpers/synthetic-ratings'))};`,
+        `import ${src('engine/algorithms')};`,
+        'const data = datasetOf(syntheticRows(7, 30, 20, 0.4));',
+        "void crossValidatePooled({ name: 'BaselineOnly' }, data, { cv: new KFold({ nSplits: 2, randomState: 0 }) })",
+        "  .then(() => console.log('done'));",
+      ].join('\n'),
+    );
+    try {
+      const child = spawn(
+        process.execPath,
+        ['-r', path.resolve(__dirname, '../../scripts/ts-register.js'), script],
+        { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, REELGRAPH_WORKERS: '2' } },
+      );
+      let out = '';
+      let err = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      // a guard only (never a wait): a child that hangs is killed before jest's own timeout
+      const guard = setTimeout(() => child.kill('SIGKILL'), 50_000);
+      const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+      clearTimeout(guard);
+      expect({ code, out, err }).toEqual({ code: 0, out: 'done\n', err: '' });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('refuses an unknown algorithm or parameter before running any fold', async () => {
     await expect(crossValidatePooled({ name: 'NoSuchAlgo' }, data)).rejects.toThrow(/NoSuchAlgo/);

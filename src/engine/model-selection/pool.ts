@@ -102,13 +102,13 @@ export class FoldPool {
         register: EXT === '.ts' ? path.resolve(__dirname, '../../../scripts/ts-register.js') : null,
       },
     });
-    worker.unref();
     const slot: Slot = { worker, busy: null };
     worker.on(
       'message',
       (m: { outcome?: FoldOutcome; error?: { name: string; message: string; stack?: string } }) => {
         const p = slot.busy!;
         slot.busy = null;
+        worker.unref(); // idle again: it must not keep the process alive (pump refs it for a task)
         if (m.error) {
           const e = new Error(m.error.message);
           e.name = m.error.name || 'Error';
@@ -125,6 +125,8 @@ export class FoldPool {
       p?.reject(e);
       this.pump();
     });
+    // after the listeners: adding a 'message' listener refs the worker's port again
+    worker.unref();
     this.slots.push(slot);
     return slot;
   }
