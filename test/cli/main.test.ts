@@ -18,17 +18,25 @@ describe('reelgraph', () => {
 
   it('wires in every command module of src/cli/commands', async () => {
     const r = await runCli(['--help']);
-    const names = fs
+    const files = fs
       .readdirSync(path.join(ROOT, 'src/cli/commands'))
       .filter((f) => f.endsWith('.ts'))
       .map((f) => f.replace(/\.ts$/, ''));
-    expect(names).toContain('evaluate');
-    for (const name of names) expect(r.stdout).toMatch(new RegExp(`\\n  ${name}\\b`));
+    // `<command>-<sub>.ts` beside `<command>.ts` is a subcommand (import-ratings: import ratings)
+    const commands = files.map((f) => {
+      const dash = f.indexOf('-');
+      return dash > 0 && files.includes(f.slice(0, dash))
+        ? [f.slice(0, dash), f.slice(dash + 1)]
+        : [f];
+    });
+    expect(files).toContain('evaluate');
+    expect(commands).toContainEqual(['import', 'ratings']);
+    for (const [name] of commands) expect(r.stdout).toMatch(new RegExp(`\\n  ${name}\\b`));
     // and each has --help
-    const helps = await Promise.all(names.map((name) => runCli([name, '--help'])));
+    const helps = await Promise.all(commands.map((c) => runCli([...c, '--help'])));
     helps.forEach((h, k) => {
       expect(h.code).toBe(0);
-      expect(h.stdout).toMatch(new RegExp(`^Usage: reelgraph ${names[k]} `));
+      expect(h.stdout).toMatch(new RegExp(`^Usage: reelgraph ${commands[k].join(' ')} `));
     });
   });
 
