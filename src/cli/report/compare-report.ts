@@ -174,8 +174,8 @@ function chartResults(results: readonly ComparedResult[]): ChartResult[] {
   });
 }
 
-/** Parameters that differ from nothing in particular: a compact `name=value` list. */
-function formatParams(params: Record<string, unknown>): string {
+/** Parameters as a compact `name=value` list (objects as JSON), for the reports' tables. */
+export function formatParams(params: Record<string, unknown>): string {
   return Object.entries(params)
     .map(([k, v]) => `${k}=${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`)
     .join(', ');

@@ -8,7 +8,7 @@
 import { formatFixed } from '../../engine/model-selection';
 import type { RankingResult } from '../../engine/ranking-protocol';
 import { accuracyTimeSpec, renderVegaLite, type ChartMetric, type ChartResult } from './charts';
-import { escapeHtml, REPORT_STYLE, type CompareRunInfo } from './compare-report';
+import { escapeHtml, formatParams, REPORT_STYLE, type CompareRunInfo } from './compare-report';
 
 /** Facts of a ranking-protocol run shown in the report. */
 export interface RankingRunInfo extends Pick<
@@ -36,12 +36,6 @@ function figureColumns(k: number): [keyof RankingResult, string][] {
     ['hitRate', `Hit rate@${k}`],
     ['coverage', 'Coverage'],
   ];
-}
-
-function paramsText(params: Record<string, unknown>): string {
-  return Object.entries(params)
-    .map(([k, v]) => `${k}=${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`)
-    .join(', ');
 }
 
 /**
@@ -102,7 +96,7 @@ export async function renderRankingReport(
         `<td>${r.nUsers}</td>`,
         `<td>${formatFixed(r.fitTime, 2)}</td>`,
         `<td>${formatFixed(r.testTime, 2)}</td>`,
-        `<td class="params">${e(paramsText(r.params))}</td>`,
+        `<td class="params">${e(formatParams(r.params))}</td>`,
       ];
       return `<tr${i === 0 ? ' class="best"' : ''}>${cells.join('')}</tr>`;
     })
