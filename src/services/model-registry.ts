@@ -35,7 +35,7 @@ import { loadModel } from '../engine/model-file';
 import { recommend } from '../engine/top-n';
 import { estimateFolded, recommendFolded } from '../engine/fold-in';
 import { factorRecommend, isFactorModel } from '../engine/factor-top-n';
-import { FoldInOverlay } from './fold-in';
+import { FoldInOverlay } from '../engine/fold-in-overlay';
 import { loadRanker, type RankerBase } from '../engine/rankers';
 import { rankedRecommendations, similarMoviesOf } from './ranked-recommendations';
 import { PachCode, isPachError } from '../pachyderm/errors';
@@ -81,7 +81,7 @@ export interface ServingModel {
   /** Why it serves: "newest model" or the pin's reason. */
   reason: string;
   /**
-   * The users folded in since its `training` commit (services/fold-in.ts): their answers come
+   * The users folded in since its `training` commit (engine/fold-in-overlay.ts): their answers come
    * from it (`modelSource: FOLDED_IN`); replaced, keeping only batches it did not see, by the
    * next model.
    */
@@ -363,8 +363,8 @@ export class ModelRegistry implements ModelsService {
   }
 
   /**
-   * Folds a rating batch committed to `training` into the serving model at once (services/
-   * fold-in.ts): after this resolves, `predict` and `recommendations` for its users answer from
+   * Folds a rating batch committed to `training` into the serving model at once
+   * (engine/fold-in-overlay.ts): after this resolves, `predict` and `recommendations` for its users answer from
    * their folded-in factors (`modelSource: FOLDED_IN`) until a model trained on it serves.
    * Nothing happens before the first model, or for a batch the serving model already includes.
    * @param commit the batch's `training` commit id (its start time orders it against models)

@@ -163,7 +163,7 @@ export interface RankerVersion {
 /**
  * Which model answered: `TRAINED` — the model version as the train pipeline fitted it;
  * `FOLDED_IN` — the same version with the user folded in from ratings committed after its
- * `training` commit (services/fold-in.ts, engine/fold-in.ts), until the retrain includes them.
+ * `training` commit (engine/fold-in-overlay.ts, engine/fold-in.ts), until the retrain includes them.
  */
 export type ModelSource = 'TRAINED' | 'FOLDED_IN';
 

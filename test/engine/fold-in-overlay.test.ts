@@ -1,11 +1,11 @@
 /**
- * The fold-in overlay (src/services/fold-in.ts): what it holds per model version, its bounds, and
+ * The fold-in overlay (src/engine/fold-in-overlay.ts): what it holds per model version, its bounds, and
  * what a retrain keeps. The model is a BaselineOnly on a tiny trainset, whose fold-in is
  * b_u = Σ (r − μ − b_i) / (regU + n) (ALS's user step; worked out by hand below).
  */
 import { BaselineOnly } from '../../src/engine/algorithms/baseline-only';
-import { FoldInOverlay } from '../../src/services/fold-in';
-import { trainsetOf } from '../engine/helpers';
+import { FoldInOverlay } from '../../src/engine/fold-in-overlay';
+import { trainsetOf } from './helpers';
 
 // μ = 3; BaselineOnly with regU 1, b_i set by hand: i0 +1, i1 −1
 function model(): BaselineOnly {

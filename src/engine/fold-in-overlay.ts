@@ -21,9 +21,9 @@
  * `RankerBase.scoreItems`). Pure data structure: the model registry owns one and swaps it with
  * the model.
  */
-import type { AlgoBase } from '../engine/algorithms/base';
-import { canFoldIn, foldInUser, type FoldedUser } from '../engine/fold-in';
-import type { RankerBase } from '../engine/rankers';
+import type { AlgoBase } from './algorithms/base';
+import { canFoldIn, foldInUser, type FoldedUser } from './fold-in';
+import type { RankerBase } from './rankers';
 
 /** Users held per model version (the users folded longest ago are dropped past it). */
 export const FOLD_IN_MAX_USERS = 10_000;
