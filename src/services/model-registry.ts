@@ -368,17 +368,23 @@ export class ModelRegistry implements ModelsService {
    * their folded-in factors (`modelSource: FOLDED_IN`) until a model trained on it serves.
    * Nothing happens before the first model, or for a batch the serving model already includes.
    * @param commit the batch's `training` commit id (its start time orders it against models)
+   * @param startedMs that commit's start time (epoch ms) when the caller knows it (else looked up)
    * @returns how many users were folded
    */
   async foldIn(
     items: ReadonlyArray<{ userId: string; movieId: string; rating: number }>,
     commit: string,
     batchId: string | null = null,
+    startedMs?: number,
   ): Promise<number> {
     if (!this.serving || items.length === 0) return 0;
-    const ci = await this.pach.inspectCommit({ repo: this.config.trainingRepo, id: commit });
+    const started =
+      startedMs ??
+      (
+        await this.pach.inspectCommit({ repo: this.config.trainingRepo, id: commit })
+      ).started.getTime();
     // read after the await: a model swapped in meanwhile gets the batch (or already has it)
-    return this.serving.foldIn.add(items, ci.started.getTime(), batchId).length;
+    return this.serving?.foldIn.add(items, started, batchId).length ?? 0;
   }
 
   /**
