@@ -29,8 +29,8 @@
  * - `# error line <n>: <problem>`: request line n (1-based, blank lines counted) does not parse.
  * Ids are echoed as written.
  *
- * The model is loaded once per process and kept while the input commit (`models_COMMIT`, or
- * `train_COMMIT` for an old pipeline) stays the same, so with `transform.datumBatching` one load answers every datum of a job.
+ * The model is loaded once per process and kept while its version (`serving.json`; else the input
+ * commit, `models_COMMIT` or `train_COMMIT` for an old pipeline) stays the same, so with `transform.datumBatching` one load answers every datum of a job.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -216,7 +216,9 @@ export function predictDatum(
   }
   const inputCommit = legacy ? env.train_COMMIT : env.models_COMMIT;
   const version = legacy ? inputCommit : servingVersion(modelRoot);
-  const { algo, reused } = modelFor(modelFile, inputCommit);
+  // keyed by the model version (serving.json), not the `models` commit: a commit that only adds
+  // rating batches to `/fold-in/` leaves the model as it was, and it is not read again
+  const { algo, reused } = modelFor(modelFile, version ? `version:${version}` : inputCommit);
   // the batches published with the model (none for an old pipeline crossing `train`)
   const foldIn = legacy ? null : foldInFor(modelRoot, algo, inputCommit);
   for (const file of requestFiles(matched)) {
