@@ -139,6 +139,10 @@ export class FoldInOverlay {
       const batches = prev ? prev.batches : [];
       if (prev) this.users.delete(userId); // re-inserted last: the most recently folded
       batches.push({ committedMs, batchId, ratings });
+      // commit order, whatever the order batches arrive in (own commits and the watch's race)
+      if (batches.length > 1 && batches[batches.length - 2].committedMs > committedMs) {
+        batches.sort((x, y) => x.committedMs - y.committedMs);
+      }
       this.heldRatings += ratings.length;
       this.users.set(userId, { batches, fold: null });
     }

@@ -33,6 +33,14 @@ describe('fold-in overlay', () => {
     expect(o.ratingsHeld).toBe(3);
   });
 
+  it('applies batches in commit order whatever order they arrive in (the last committed rating wins)', () => {
+    const o = new FoldInOverlay({ algo: model() }, 100);
+    o.add([r('late', 'i0', 1)], 300); // committed second, arrives first
+    o.add([r('late', 'i0', 5)], 200);
+    // i0 → 1 (the commit at 300 wins): (1 − 3 − 1) / (1 + 1)
+    expect(o.get('late')!.folded!.bu).toBeCloseTo(-1.5, 14);
+  });
+
   it('ignores a batch the model already includes (committed at or before its training commit)', () => {
     const o = new FoldInOverlay({ algo: model() }, 100);
     expect(o.add([r('new', 'i1', 1)], 100)).toEqual([]);
