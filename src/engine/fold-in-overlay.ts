@@ -198,7 +198,9 @@ export class FoldInOverlay {
   private fold(userId: string, batches: readonly UserBatch[]): FoldedEntry {
     const { algo, ranker } = this.target;
     this.solves++;
-    const folded = canFoldIn(algo) ? foldInUser(algo, ratingsOf(algo, userId, batches)) : null;
+    const folded = canFoldIn(algo)
+      ? foldInUser(algo, ratingsOf(algo, userId, batches), userId)
+      : null;
     let rankerPart: FoldedEntry['ranker'] = null;
     if (ranker && ranker.isFitted && ranker.canScoreItems()) {
       const ts = ranker.trainset;

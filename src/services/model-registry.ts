@@ -33,7 +33,7 @@ import '../engine/algorithms/index';
 import type { AlgoBase } from '../engine/algorithms/base';
 import { loadModel } from '../engine/model-file';
 import { recommend } from '../engine/top-n';
-import { estimateFolded, recommendFolded } from '../engine/fold-in';
+import { estimateFoldedResult, recommendFolded } from '../engine/fold-in';
 import { factorRecommend, isFactorModel } from '../engine/factor-top-n';
 import { FoldInOverlay } from '../engine/fold-in-overlay';
 import { loadRanker, type RankerBase } from '../engine/rankers';
@@ -583,14 +583,14 @@ export class ModelRegistry implements ModelsService {
     const folded = m.foldIn.get(u)?.folded;
     if (folded) {
       const ts = m.algo.trainset;
-      const inner = ts.findItem(i);
+      const r = estimateFoldedResult(m.algo, folded, ts.findItem(i));
       const [lo, hi] = ts.ratingScale;
       return {
         userId: u,
         movieId: i,
-        estimate: Math.min(hi, Math.max(lo, estimateFolded(m.algo, folded, inner))),
-        wasImpossible: inner < 0,
-        reason: inner < 0 ? 'Item unknown' : null,
+        estimate: Math.min(hi, Math.max(lo, r.est)),
+        wasImpossible: r.impossible,
+        reason: r.reason,
         modelVersion: m.version,
         modelSource: 'FOLDED_IN',
       };

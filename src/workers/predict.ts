@@ -35,7 +35,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AlgoBase } from '../engine/algorithms/base';
-import { estimateFolded } from '../engine/fold-in';
+import { estimateFoldedResult } from '../engine/fold-in';
 import type { FoldInOverlay } from '../engine/fold-in-overlay';
 import { readModelFile } from '../engine/model-file';
 import { MODEL_FILE, SERVING_FILE } from './files';
@@ -107,8 +107,9 @@ export interface AnswerCounts {
  * Answers a request file with a fitted model.
  * @param foldIn the rating batches published with the model (workers/predict-fold-in.ts): a
  *   pair whose user it holds is answered from the folded-in user — the API's online formula
- *   (engine/fold-in.ts `estimateFolded`, clipped to the rating scale; impossible when the model
- *   does not know the movie) — and marked {@link FOLDED_IN_MARK}; null: the trained model alone.
+ *   (engine/fold-in.ts `estimateFoldedResult`, clipped to the rating scale; impossible when the
+ *   model does not know the movie, or a k-NN has too few neighbours) — and marked
+ *   {@link FOLDED_IN_MARK}; null: the trained model alone.
  * @returns the answer text (one line per non-blank request line, each ending with `\n`).
  */
 export function answerRequests(
@@ -130,9 +131,9 @@ export function answerRequests(
     let est: number;
     let impossible: boolean;
     if (folded) {
-      const i = algo.trainset.findItem(r.movie);
-      est = Math.min(hi, Math.max(lo, estimateFolded(algo, folded, i)));
-      impossible = i < 0;
+      const f = estimateFoldedResult(algo, folded, algo.trainset.findItem(r.movie));
+      est = Math.min(hi, Math.max(lo, f.est));
+      impossible = f.impossible;
       counts.folded = (counts.folded ?? 0) + 1;
     } else {
       const p = algo.predict(r.user, r.movie);
