@@ -297,6 +297,9 @@ export abstract class SymmetricAlgo extends AlgoBase {
     return { est, details: { actualK: this.actualK } };
   }
 
+  /** The last folded user's similarities as a dense row (see aggregateFolded). */
+  private foldedRow: { f: KnnFold; sim: Float64Array } | null = null;
+
   /**
    * Surprise's neighbour aggregation for a folded-in user (engine/knn-fold-in.ts) and inner item
    * `i` (known): user-based, the raters of i with the folded user's own similarities (the user
@@ -326,8 +329,14 @@ export abstract class SymmetricAlgo extends AlgoBase {
       selR[j] = r;
     };
     if (this.simOptions.userBased) {
-      const sim = new Float64Array(this.nX);
-      for (let t = 0; t < f.simCols.length; t++) sim[f.simCols[t]] = f.simValues[t];
+      // the user's similarities scattered into a dense row, kept for the next estimate of the same
+      // folded user (a recommendation estimates every movie): one row of nX floats at most
+      let sim = this.foldedRow?.f === f ? this.foldedRow.sim : null;
+      if (!sim) {
+        sim = new Float64Array(this.nX);
+        for (let t = 0; t < f.simCols.length; t++) sim[f.simCols[t]] = f.simValues[t];
+        this.foldedRow = { f, sim };
+      }
       const own = f.items.indexOf(i);
       for (let p = this.yrOffsets[i]; p < this.yrOffsets[i + 1]; p++) {
         const x2 = this.yrXs[p];
