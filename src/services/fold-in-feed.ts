@@ -69,6 +69,8 @@ export class FoldInFeed {
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly seen = new Set<string>();
   private held: HeldBatch[] = [];
+  /** The model version the held batches were last published again with. */
+  private republished: string | null = null;
   private readonly stop = new AbortController();
   /** Batches folded in (for tests and logs). */
   folded = 0;
@@ -168,10 +170,14 @@ export class FoldInFeed {
     await this.publisher.publishFoldIn(serving.version, [batch], FOLD_IN_PUBLISH_CAPS);
   }
 
-  /** After a model swap: the held batches it did not see, published with it. */
+  /**
+   * After a model swap: the held batches it did not see, published with it (once per version:
+   * MODEL_UPDATED also repeats the serving model when a newer train job failed).
+   */
   private async republish(): Promise<void> {
     const serving = this.registry.current();
-    if (!serving) return;
+    if (!serving || serving.version === this.republished) return;
+    this.republished = serving.version;
     const from = serving.foldIn.trainedFromMs;
     this.held = this.held.filter((b) => b.startedMs > from);
     if (this.held.length === 0) return;
