@@ -42,6 +42,9 @@ import { openEmbeddedEngine, openEngine } from '../../services/bootstrap';
 import { PachCode, isPachError } from '../../pachyderm/errors';
 import type { Pachyderm } from '../../pachyderm/port';
 import { ImportStaging, type PublishCopy } from '../../services/import-staging';
+import { ChunkEncoder } from '../../services/batch-encoder';
+
+export { ChunkEncoder };
 import { TRAINING_RATING_SCALE } from '../../workers/training-data';
 import { SETTINGS_PATH, parseSettings } from '../../workers/data-settings';
 
@@ -122,110 +125,6 @@ export function committedChunks(paths: Iterable<string>, hash12: string): Set<nu
     if (m) out.add(parseInt(m[1], 16));
   }
   return out;
-}
-
-/**
- * Turns chunks of ratings into batch-file bytes (training layout: `user movie rating [timestamp]`,
- * one line each, rating as the shortest decimal that reads back to the same number — JavaScript's
- * `String(number)` — and the timestamp in whole seconds when known), writing bytes straight into
- * one growing buffer: no string per line or per chunk. The UTF-8 bytes of each distinct id are made
- * once and kept by the id's code (an array indexed by code: the parser's id tables are shared
- * across chunks, so codes are stable), as are those of up to 4 096 distinct rating values.
- */
-export class ChunkEncoder {
-  private userBytes: (Uint8Array | undefined)[] = [];
-  private itemBytes: (Uint8Array | undefined)[] = [];
-  private readonly ratingBytes = new Map<number, Uint8Array>();
-  private buf = Buffer.allocUnsafe(1 << 20);
-
-  private static idBytes(
-    cache: (Uint8Array | undefined)[],
-    ids: readonly string[],
-    code: number,
-  ): Uint8Array | null {
-    let b = cache[code];
-    if (b === undefined) {
-      const id = ids[code];
-      if (/\s/.test(id)) return null;
-      b = Buffer.from(id, 'utf8');
-      cache[code] = b;
-    }
-    return b;
-  }
-
-  private ensure(extra: number, used: number): void {
-    if (used + extra <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < used + extra) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, used);
-    this.buf = next;
-  }
-
-  /**
-   * The batch-file bytes of `raw` (a view into this encoder's buffer, valid until the next call).
-   * @param firstRating how many ratings of the file came before `raw` (for error messages).
-   * @throws RangeError naming the rating (1-based, in the file) when an id holds whitespace (the
-   *   layout separates fields by it).
-   */
-  encode(raw: RawRatings, firstRating: number): Buffer {
-    const { userCodes, userIds, itemCodes, itemIds } = raw.interned();
-    const ratings = raw.ratings;
-    const ts = raw.timestamps;
-    let p = 0;
-    for (let k = 0; k < raw.length; k++) {
-      const u = ChunkEncoder.idBytes(this.userBytes, userIds, userCodes[k]);
-      const i = ChunkEncoder.idBytes(this.itemBytes, itemIds, itemCodes[k]);
-      if (u === null || i === null) {
-        throw new RangeError(
-          `rating ${firstRating + k + 1}: user id ${JSON.stringify(userIds[userCodes[k]])} or movie id ` +
-            `${JSON.stringify(itemIds[itemCodes[k]])} holds whitespace; the training layout needs ids without spaces or tabs`,
-        );
-      }
-      const r = ratings[k];
-      let rb = this.ratingBytes.get(r);
-      if (rb === undefined) {
-        rb = Buffer.from(String(r), 'latin1');
-        if (this.ratingBytes.size < 4096) this.ratingBytes.set(r, rb);
-      }
-      // id bytes + rating + a timestamp of at most 24 characters + 4 separators
-      this.ensure(u.length + i.length + rb.length + 28, p);
-      const buf = this.buf;
-      buf.set(u, p);
-      p += u.length;
-      buf[p++] = 32;
-      buf.set(i, p);
-      p += i.length;
-      buf[p++] = 32;
-      buf.set(rb, p);
-      p += rb.length;
-      const t = ts ? ts[k] : NaN;
-      if (!Number.isNaN(t)) {
-        buf[p++] = 32;
-        p = writeInteger(buf, p, Math.floor(t));
-      }
-      buf[p++] = 10;
-    }
-    return this.buf.subarray(0, p);
-  }
-}
-
-/** Writes `String(v)` of an integer-valued `v` at `p` (ASCII); @returns the position after it. */
-function writeInteger(buf: Buffer, p: number, v: number): number {
-  if (!(v >= 0 && v <= Number.MAX_SAFE_INTEGER)) return p + buf.write(String(v), p, 'latin1');
-  if (v === 0) {
-    buf[p] = 48;
-    return p + 1;
-  }
-  let digits = 0;
-  for (let x = v; x >= 1; x = Math.floor(x / 10)) digits++;
-  let x = v;
-  for (let d = digits - 1; d >= 0; d--) {
-    const q = Math.floor(x / 10);
-    buf[p + d] = 48 + (x - q * 10);
-    x = q;
-  }
-  return p + digits;
 }
 
 /** The text of a batch file for ratings: {@link ChunkEncoder.encode} as a string (small chunks, tests). */

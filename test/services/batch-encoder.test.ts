@@ -1,10 +1,11 @@
 /**
- * The importer's batch-file encoder (ChunkEncoder in src/cli/commands/import-ratings.ts) against
+ * The batch-file encoder (ChunkEncoder, src/services/batch-encoder.ts) against
  * hand-written expected bytes: the training layout `user movie rating [timestamp]`, ratings as
  * `String(number)`, timestamps floored to whole seconds, ids kept across chunks by code.
  */
 import { RawRatings } from '../../src/engine/dataset/raw-ratings';
-import { ChunkEncoder, chunkText } from '../../src/cli/commands/import-ratings';
+import { chunkText } from '../../src/cli/commands/import-ratings';
+import { ChunkEncoder } from '../../src/services/batch-encoder';
 
 describe('ChunkEncoder', () => {
   it('writes the training layout, byte for byte, for ids, half stars, missing and fractional timestamps', () => {
