@@ -33,6 +33,16 @@ describe('ChunkEncoder', () => {
       new Float64Array([0]),
     );
     expect(enc.encode(next, 3).toString('utf8')).toBe('é-user 242 5 0\n');
+    // other id tables through the same encoder: code 0 is another id now
+    const other = RawRatings.fromCodes(
+      new Int32Array([0, 1]),
+      ['u9', 'u10'],
+      new Int32Array([1, 0]),
+      ['m7', 'm8'],
+      new Float64Array([1, 2]),
+      null,
+    );
+    expect(enc.encode(other, 0).toString('utf8')).toBe('u9 m8 1\nu10 m7 2\n');
   });
 
   it('names the rating in the file when an id holds whitespace', () => {
