@@ -215,6 +215,51 @@ describe('reelgraph import ratings', () => {
     }
   });
 
+  it('finishes a staging commit a killed run left open, counts its chunk, and publishes every rating once', async () => {
+    const dir = await makeDataDir();
+    const sha256 = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+    const hash12 = sha256.slice(0, 12);
+    const want = expectedLines(file);
+    // what a run killed between ModifyFile and FinishCommit of its first chunk leaves
+    const p = await EmbeddedPachyderm.open(dir);
+    const open = await p.startCommit(`training@import-${hash12}`);
+    await p.modifyFile(open, [
+      {
+        op: 'put',
+        path: `/batches/0000000000000-${hash12}0000.txt`,
+        data: want.slice(0, 40_000).join('\n') + '\n',
+      },
+      {
+        op: 'put',
+        path: `/imports/${hash12}.json`,
+        data: JSON.stringify({ sha256, format: 'csv', chunk: 40_000 }) + '\n',
+      },
+    ]);
+    expect((await p.inspectCommit(open)).finished).toBeNull();
+    await p.close();
+
+    const r = await runCli([
+      'import',
+      'ratings',
+      file,
+      '--data-dir',
+      dir,
+      '--chunk',
+      '40000',
+      '--json',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ skipped: 1, committed: 9, published: 10 });
+    const all = await batchLines(dir);
+    expect(all.files).toHaveLength(10);
+    expect(all.lines.length).toBe(want.length);
+    let mismatches = 0;
+    for (let k = 0; k < want.length; k++) if (all.lines[k] !== want[k]) mismatches++;
+    expect(mismatches).toBe(0);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('refuses to resume with another --chunk, naming the one to use, and commits nothing', async () => {
     const dir = await makeDataDir();
     const first = await runCli(['import', 'ratings', file, '--data-dir', dir, '--chunk', '100000']);
