@@ -145,6 +145,33 @@ export interface ExtractedEntry {
   sha256: string;
 }
 
+/** CRC-32 (IEEE 802.3, the zip one) table, for Node versions before 20.15 without `zlib.crc32`. */
+let crcTable: Int32Array | null = null;
+
+/** `zlib.crc32(data, value)`, or {@link crc32ByTable} where Node lacks it. */
+function crc32(data: Uint8Array, value: number): number {
+  const native = (zlib as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
+  return typeof native === 'function' ? native(data, value) : crc32ByTable(data, value);
+}
+
+/**
+ * CRC-32 of `data` continuing from `value` (0 to start), unsigned — what `zlib.crc32` gives, by
+ * the byte table of the reflected polynomial 0xEDB88320.
+ */
+export function crc32ByTable(data: Uint8Array, value: number): number {
+  if (!crcTable) {
+    crcTable = new Int32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c;
+    }
+  }
+  let c = ~value;
+  for (let k = 0; k < data.length; k++) c = crcTable[(c ^ data[k]) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
 /** Counts, hashes and CRCs the bytes passing through; refuses more than `limit` bytes. */
 class Meter extends Transform {
   size = 0;
@@ -163,7 +190,7 @@ class Meter extends Transform {
       return;
     }
     this.hash.update(chunk);
-    this.crc = zlib.crc32(chunk, this.crc);
+    this.crc = crc32(chunk, this.crc);
     done(null, chunk);
   }
 }
