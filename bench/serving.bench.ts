@@ -25,17 +25,24 @@
  * this process per request — server and client together — which, unlike wall time, does not grow
  * when other processes load the machine.
  *
- * Run: `npm run bench:serving` (node --expose-gc). Env: BENCH_ONLY (ml-100k | synthetic-62k),
+ * - `model` (BENCH_MODEL=FILE.rgm, e.g. the 25M model of bench/serving-model.ts): first the load
+ *   of each file of BENCH_MODEL and BENCH_MODEL_COMPARE (e.g. the same model in format version 1),
+ *   each in a fresh child process (bench/serving-load-child.ts; median of 3 children: read, load,
+ *   first answers, RSS, peak RSS); then the API serves FILE — committed with its metrics and
+ *   manifest as a `train` commit while the train pipeline is stopped, so the real registry loads
+ *   it — and the same latencies and fold-in as above are measured.
+ *
+ * Run: `npm run bench:serving` (node --expose-gc). Env: BENCH_ONLY (ml-100k | synthetic-62k | model),
  * BENCH_RATINGS, BENCH_USERS, BENCH_MOVIES (default 62000), BENCH_SEED (default 25), BENCH_RUNS
  * (default 3), BENCH_REQUESTS (default 500), BENCH_FOLDS (default 30). Prints `uptime` first:
  * figures on a loaded machine are upper bounds.
  */
-import { execSync } from 'node:child_process';
+import { execFileSync, execSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import 'reflect-metadata';
-import { loadModel } from '../src/engine/model-file';
+import { loadModel, readModelHeader } from '../src/engine/model-file';
 import { RandomState } from '../src/engine/random';
 import { commitFiles } from '../src/pachyderm/own-commit';
 import { loadConfig } from '../src/server/config';
@@ -53,6 +60,8 @@ const N_RATINGS = Number(process.env.BENCH_RATINGS ?? 2_000_000);
 const N_USERS = Number(process.env.BENCH_USERS ?? 40_000);
 const N_MOVIES = Number(process.env.BENCH_MOVIES ?? 62_000);
 const SEED = Number(process.env.BENCH_SEED ?? 25);
+const MODEL = process.env.BENCH_MODEL;
+const MODEL_COMPARE = process.env.BENCH_MODEL_COMPARE;
 
 function quantile(values: number[], q: number): number {
   const s = [...values].sort((a, b) => a - b);
@@ -149,8 +158,62 @@ async function latencies(n: number, one: (k: number) => Promise<unknown>): Promi
   return out;
 }
 
-async function benchSet(name: 'ml-100k' | 'synthetic-62k'): Promise<void> {
-  console.log(`\n== ${name}`);
+/** Loads of one model file, each in a fresh child (bench/serving-load-child.ts), median of 3. */
+function childLoads(file: string): void {
+  const runs: Record<string, number>[] = [];
+  for (let k = 0; k < 3; k++) {
+    const out = execFileSync(
+      process.execPath,
+      ['-r', './scripts/ts-register.js', 'bench/serving-load-child.ts', file],
+      { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 20 },
+    );
+    runs.push(JSON.parse(out.trim().split('\n').pop()!) as Record<string, number>);
+  }
+  const m = (key: string) => median(runs.map((r) => r[key]));
+  console.log(
+    `${path.basename(file)} (format ${runs[0].formatVersion}, ${fmt(m('fileMiB'))} MiB): read ${fmt(m('readMs'), 0)} ms, ` +
+      `loadModel ${fmt(m('loadMs'), 0)} ms, first predict + top-10 ${fmt(m('firstAnswersMs'), 0)} ms; ` +
+      `RSS after ${fmt(m('rssMiB'), 0)} MiB, peak ${fmt(m('maxRssMiB'), 0)} MiB (fresh process each, median of 3)`,
+  );
+}
+
+/**
+ * Makes the train pipeline publish a model file as its output: its transform is updated to copy
+ * FILE into /pfs/out (with a metrics.json from the file's header), then one rating is committed
+ * to `training` to start the job. The registry then loads it as any train commit.
+ */
+async function serveModelFile(api: ApiProcess, file: string): Promise<void> {
+  const h = readModelHeader(fs.readFileSync(file).subarray(0, 16 + 64 * 2 ** 20));
+  const metrics = JSON.stringify({
+    algorithm: h.algorithm,
+    params: h.params,
+    ratings: h.trainset.nRatings,
+    users: h.trainset.nUsers,
+    items: h.trainset.nItems,
+  });
+  const spec = JSON.parse(
+    fs.readFileSync(path.join(ROOT, 'workers/train/pipeline.json'), 'utf8'),
+  ) as Record<string, Record<string, unknown>>;
+  spec.transform = {
+    ...spec.transform,
+    cmd: [
+      'sh',
+      '-c',
+      'cp "$BENCH_MODEL_FILE" /pfs/out/model.rgm && printf %s "$BENCH_METRICS" > /pfs/out/metrics.json',
+    ],
+    env: { BENCH_MODEL_FILE: path.resolve(file), BENCH_METRICS: metrics },
+  };
+  await api.pach.createPipeline(spec, { update: true });
+  await commitFiles(api.pach, 'training@master', [
+    { op: 'put', path: `/batches/${newBatchId()}.txt`, data: 'bench m0 3 1700000000\n' },
+  ]);
+}
+
+async function benchSet(name: 'ml-100k' | 'synthetic-62k' | 'model'): Promise<void> {
+  console.log(`\n== ${name}${name === 'model' ? ` ${MODEL}` : ''}`);
+  if (name === 'model') {
+    for (const f of [MODEL!, ...(MODEL_COMPARE ? [MODEL_COMPARE] : [])]) childLoads(f);
+  }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `reelgraph-serving-${name}-`));
   const config = loadConfig(
     { PORT: '0', HOST: '127.0.0.1', REELGRAPH_DATA_DIR: dir, REELGRAPH_DATASETS: DATASETS },
@@ -160,7 +223,10 @@ async function benchSet(name: 'ml-100k' | 'synthetic-62k'): Promise<void> {
   const api = await startApi(config, { logger: createLogger('silent'), print: () => undefined });
   try {
     let committedMs = tStart;
-    if (name === 'synthetic-62k') {
+    if (name === 'model') {
+      committedMs = Date.now();
+      await serveModelFile(api, MODEL!);
+    } else if (name === 'synthetic-62k') {
       const t0 = Date.now();
       const set = syntheticBatch();
       console.log(
@@ -283,6 +349,10 @@ async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY;
   if (!only || only === 'ml-100k') await benchSet('ml-100k');
   if (!only || only === 'synthetic-62k') await benchSet('synthetic-62k');
+  if (only === 'model' || (!only && MODEL)) {
+    if (!MODEL) throw new Error('BENCH_ONLY=model needs BENCH_MODEL=FILE.rgm');
+    await benchSet('model');
+  }
   console.log(`\nuptime: ${execSync('uptime').toString().trim()}`);
 }
 

@@ -6,21 +6,25 @@
  * model's own order (`μ + b_u + b_i + Σ_f q_if p_uf`, f ascending; unbiased: the dot product
  * alone), clipped to the rating scale, ties to the lower inner id — in two steps:
  *
- * 1. **float32 first pass**: every candidate scored from a float32 copy of the item factors (made
- *    once per model: half the bytes read per call, 25 MB at 62,000 × 100) and of the user vector,
- *    with four independent sums, into a bounded heap of the best k + {@link TOP_N_MARGIN};
+ * 1. **float32 first pass**: the dot products of every item with the user vector in float32 SIMD
+ *    (f32x4, WebAssembly compiled from kernels/assembly/topn.ts) over a float32 copy of the item
+ *    factors made once per model (4 bytes per factor: 24 MB at 59,047 × 100, in the kernel's
+ *    memory), then, in JavaScript, the biases, clipping and a bounded heap of the best
+ *    k + {@link TOP_N_MARGIN} candidates;
  * 2. **exact re-score** of those survivors in float64, in the model's order, into a heap of k.
  *
  * Why that is exact: a float32 estimate differs from the exact one by at most
- * δ = (2⁻²² + 2·nF·2⁻⁵²)·max_i |q_i|·|p| + 1e-9 (each factor rounded to float32: relative error
- * 2⁻²⁴ per factor, 2⁻²³ per product; the float64 sums of either order: γ_nF·Σ|q_if p_f| (Higham,
- * "Accuracy and Stability of Numerical Algorithms", §3.1); Σ|q_if p_f| ≤ |q_i||p| (Cauchy–Schwarz);
- * 1e-9 covers the bias additions' rounding; clipping only shrinks differences). Every item left
+ * δ = ((nF4/8 + 8)·2⁻²⁴ + 2·nF·2⁻⁵²)·1.01·max_i |q_i|·|p| + 1e-9, nF4 = nF rounded up to 4 (each
+ * factor rounded to float32: 2⁻²⁴ relative each, so 2·2⁻²⁴ per product; the float32 products and
+ * sums, at most nF4/8 + 3 deep per lane: γ·Σ|q_if p_f| with γ ≤ (nF4/8 + 4)·2⁻²⁴·1.01 (Higham,
+ * "Accuracy and Stability of Numerical Algorithms", §3.1); the exact float64 sum's own
+ * γ_nF ≤ 2·nF·2⁻⁵²; Σ|q_if p_f| ≤ |q_i||p| (Cauchy–Schwarz); 1e-9 covers the bias additions'
+ * rounding; clipping only shrinks differences). Every item left
  * out by the first pass has a float32 score ≤ the last survivor's a_min, so an exact score
  * ≤ a_min + δ. When the k-th exact score of the survivors is above a_min + δ, no such item can be in
  * the top k: the answer is exact. Otherwise (near-ties, e.g. many estimates clipped at the top of
- * the scale), a second float32 pass re-scores exactly every item within δ of the k-th exact score:
- * exact again, at twice the cost.
+ * the scale), a second pass over the float32 scores re-scores exactly every item within δ of the
+ * k-th exact score: exact again.
  *
  * Per call: O(nItems · nFactors) time, O(k) allocation (the heaps and the answer); the float32 user
  * vector and the exclusion mask are scratch reused across calls (serving is single-threaded).
@@ -31,6 +35,7 @@ import { SVD } from './algorithms/svd';
 import { SVDpp } from './algorithms/svdpp';
 import type { AlgoBase } from './algorithms/base';
 import { TopKHeap, type Recommendation } from './top-n';
+import { KernelMemory, instantiateKernel } from './kernels/module';
 
 /** Survivors of the float32 first pass beyond k, re-scored in float64 (see the module comment). */
 export const TOP_N_MARGIN = 32;
@@ -77,28 +82,14 @@ export function factorTopK(
   if (k <= 0 || n === 0) return [];
   factorTopKCounts.calls++;
   const side = itemSide(qi, nF);
-  const q32 = side.q32;
-  const p32 = userScratch(nF);
-  for (let f = 0; f < nF; f++) p32[f] = pu[f];
+  const scores = side.score(pu);
   const base = biased ? ts.globalMean + bu : 0;
-  const delta = (2 ** -22 + 2 * nF * 2 ** -52) * side.maxRowNorm * norm(pu) + 1e-9;
+  const delta =
+    ((side.nF4 / 8 + 8) * 2 ** -24 + 2 * nF * 2 ** -52) * 1.01 * side.maxRowNorm * norm(pu) + 1e-9;
 
   /** The float32 estimate of item i (clipped). */
   const approx = (i: number): number => {
-    const io = i * nF;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    let f = 0;
-    for (; f + 3 < nF; f += 4) {
-      s0 += q32[io + f] * p32[f];
-      s1 += q32[io + f + 1] * p32[f + 1];
-      s2 += q32[io + f + 2] * p32[f + 2];
-      s3 += q32[io + f + 3] * p32[f + 3];
-    }
-    for (; f < nF; f++) s0 += q32[io + f] * p32[f];
-    const est = (biased ? base + bi[i] : 0) + (s0 + s1 + (s2 + s3));
+    const est = biased ? base + bi[i] + scores[i] : scores[i];
     return est < lo ? lo : est > hi ? hi : est;
   };
   /** The exact estimate of item i (clipped): the model's own order, as `recommend`. */
@@ -162,36 +153,65 @@ function norm(v: ArrayLike<number>): number {
   return Math.sqrt(s);
 }
 
-const sides = new WeakMap<Float64Array, { q32: Float32Array; maxRowNorm: number }>();
+/** The float32 item side of a factor matrix: the kernel's memory and its scoring call. */
+export interface ItemSide {
+  /** nF rounded up to a multiple of 4 (the kernel's row length). */
+  nF4: number;
+  /** The largest row norm |q_i| of the float64 matrix. */
+  maxRowNorm: number;
+  /**
+   * The float32 dot products of every item with `pu`, as a view of the kernel's memory (valid
+   * until the next call).
+   */
+  score(pu: ArrayLike<number>): Float32Array;
+}
+
+const sides = new WeakMap<Float64Array, ItemSide>();
+
+interface TopnKernel {
+  scoreItems(q: number, p: number, nItems: number, nF4: number, out: number): void;
+}
 
 /**
- * The float32 copy of a row-major item-factor matrix with `nF` columns and its largest row norm,
- * made on first use and kept as long as the matrix (4 bytes per factor: 25 MB at 62,000 × 100).
- * The model registry calls it when a model is loaded, so the first request does not pay for it.
+ * The float32 item side of a row-major item-factor matrix with `nF` columns (see
+ * {@link ItemSide}), made on first use and kept as long as the matrix: 4 bytes per factor
+ * (rows padded to a multiple of 4) plus 4 per item, in one kernel memory. The model registry
+ * calls it when a model is loaded ({@link prepareServing}), so the first request does not pay.
  */
-export function itemSide(qi: Float64Array, nF: number): { q32: Float32Array; maxRowNorm: number } {
+export function itemSide(qi: Float64Array, nF: number): ItemSide {
   let s = sides.get(qi);
-  if (s === undefined) {
-    const q32 = Float32Array.from(qi);
-    let maxRowNorm = 0;
-    for (let o = 0; o < qi.length; o += nF) {
-      maxRowNorm = Math.max(maxRowNorm, norm(qi.subarray(o, o + nF)));
-    }
-    sides.set(qi, (s = { q32, maxRowNorm }));
+  if (s !== undefined) return s;
+  const nItems = qi.length / nF;
+  const nF4 = Math.max(4, Math.ceil(nF / 4) * 4);
+  const mem = new KernelMemory(
+    KernelMemory.size(nItems * nF4, 4) + KernelMemory.size(nF4, 4) + KernelMemory.size(nItems, 4),
+  );
+  const q = mem.place(Float32Array, nItems * nF4);
+  const p = mem.place(Float32Array, nF4);
+  const out = mem.place(Float32Array, nItems);
+  let maxRowNorm = 0;
+  for (let i = 0; i < nItems; i++) {
+    const row = qi.subarray(i * nF, (i + 1) * nF);
+    q.view.set(row, i * nF4);
+    maxRowNorm = Math.max(maxRowNorm, norm(row));
   }
+  const kernel = instantiateKernel<TopnKernel>('topn', mem.memory);
+  s = {
+    nF4,
+    maxRowNorm,
+    score(pu: ArrayLike<number>): Float32Array {
+      for (let f = 0; f < nF; f++) p.view[f] = pu[f];
+      kernel.scoreItems(q.address, p.address, nItems, nF4, out.address);
+      return out.view;
+    },
+  };
+  sides.set(qi, s);
   return s;
 }
 
 /** Prepares a factor model for serving (its float32 item side); other models: nothing. */
 export function prepareServing(algo: AlgoBase): void {
   if (isFactorModel(algo)) itemSide(algo.qi, algo.nFactors);
-}
-
-let p32Scratch = new Float32Array(0);
-/** A float32 scratch vector of at least nF entries (reused: calls are synchronous). */
-function userScratch(nF: number): Float32Array {
-  if (p32Scratch.length < nF) p32Scratch = new Float32Array(nF);
-  return p32Scratch;
 }
 
 let excludeScratch = new Uint8Array(0);
