@@ -198,7 +198,11 @@ function canonical(v: unknown, where: string): unknown {
 }
 
 function decodeNumbers(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(decodeNumbers);
+  if (Array.isArray(v)) {
+    // id lists (rawUserIds, rawItemIds: 220,000 strings at 25M) need no decoding
+    if (v.every((x) => typeof x !== 'object' || x === null)) return v;
+    return v.map(decodeNumbers);
+  }
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;
     const keys = Object.keys(o);
