@@ -6,7 +6,7 @@
  * seconds, the model file's size and this process's peak RSS. It is a bench helper: the train
  * pipeline makes the same model from a `training` commit.
  *
- * Run: `nice -n 10 node -r ./scripts/ts-register.js bench/serving-model.ts --data FILE --out FILE.rgm
+ * Run: `nice -n 10 npm run bench:serving-model -- --data FILE --out FILE.rgm
  * [--factors 100] [--epochs 20] [--params '{"kernel":"simd","threads":2}']`
  * (the data file: `npm run gen:ml25m -- --out FILE --seed 1`; never commit it).
  */

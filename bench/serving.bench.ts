@@ -224,6 +224,10 @@ async function benchSet(name: 'ml-100k' | 'synthetic-62k' | 'model'): Promise<vo
   try {
     let committedMs = tStart;
     if (name === 'model') {
+      gc();
+      console.log(
+        `serving process RSS before any model ${fmt(mib(process.memoryUsage().rss), 0)} MiB (the API, the embedded engine, this bench)`,
+      );
       committedMs = Date.now();
       await serveModelFile(api, MODEL!);
     } else if (name === 'synthetic-62k') {
