@@ -110,10 +110,15 @@ export function factorTopK(
   // Pass 1: float32 scores of every candidate, the best k + margin kept.
   const k1 = k + TOP_N_MARGIN;
   const first = new TopKHeap(k1);
+  let floor = -Infinity; // first.worst(), kept in a local: most items fall below it
   for (let i = 0; i < n; i++) {
     if (exclude !== null && exclude[i] === 1) continue;
+    const est = biased ? base + bi[i] + scores[i] : scores[i];
+    const a = est < lo ? lo : est > hi ? hi : est;
+    if (a <= floor) continue; // ids ascend: an equal score loses on the id
     if (keep !== null && !keep(i)) continue;
-    first.offer(approx(i), i);
+    first.offer(a, i);
+    floor = first.worst();
   }
   const m1 = first.drainSorted();
   // Pass 2: the survivors re-scored exactly.
