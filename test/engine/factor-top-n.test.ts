@@ -105,6 +105,34 @@ describeMl100k('factor-model top-N on ml-100k: float32 first pass, float64 answe
     expect(factorTopKCounts.calls - before.calls).toBe(4 * users);
   });
 
+  it('orders near-ties finer than float32 by the exact estimates (50 movies 1e-10 apart)', () => {
+    const m = loadModel(saveModel(svd)) as SVD;
+    const nF = m.nFactors;
+    const q0 = m.qi.slice(0, nF);
+    const dot = (u: number) => {
+      let s = 0;
+      for (let f = 0; f < nF; f++) s += q0[f] * m.pu[u * nF + f];
+      return s;
+    };
+    let u = 0;
+    while (dot(u) < 0.5) u++;
+    // movies 0…49: item 0's factors scaled by 1 + t·1e-10 (equal in float32), biases putting them
+    // at 3 + t·1e-10·dot; every other movie far below (clipped at 1)
+    const d = dot(u);
+    for (let i = 0; i < m.trainset.nItems; i++) {
+      if (i < 50) {
+        for (let f = 0; f < nF; f++) m.qi[i * nF + f] = q0[f] * (1 + i * 1e-10);
+        m.bi[i] = 3 - m.trainset.globalMean - m.bu[u] - d;
+      } else m.bi[i] = -20;
+    }
+    const ref = fullSort(m, u, false);
+    // the exact order is by t descending: movies 49, 48, … (inner ids)
+    expect(ref.slice(0, 10).map((r) => m.trainset.findItem(r.iid))).toEqual(
+      Array.from({ length: 10 }, (_, t) => 49 - t),
+    );
+    expect(factorRecommend(m, u, 10, false)).toEqual(ref.slice(0, 10));
+  });
+
   it('stays exact when a third of the movies clip at 5 (the second float32 pass breaks the ties)', () => {
     const tied = loadModel(saveModel(svd)) as SVD;
     tied.bi = tied.bi.map((b, i) => (i % 3 === 0 ? b + 3 : b));
