@@ -42,6 +42,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import 'reflect-metadata';
+import { factorRecommend, isFactorModel } from '../src/engine/factor-top-n';
 import { loadModel, readModelHeader } from '../src/engine/model-file';
 import { RandomState } from '../src/engine/random';
 import { commitFiles } from '../src/pachyderm/own-commit';
@@ -315,10 +316,22 @@ async function benchSet(name: 'ml-100k' | 'synthetic-62k' | 'model'): Promise<vo
     for (let k = 0; k < N_IN; k++) await api.services.models.predict(user(), movie());
     const inWall = Number(process.hrtime.bigint() - tIn) / 1e3 / N_IN;
     const cIn = process.cpuUsage(c0);
+    // recommendations' top-N in process (no HTTP): the rating model's path in the registry
+    let recIn = '';
+    if (isFactorModel(algo)) {
+      const N_REC = 300;
+      const c1 = process.cpuUsage();
+      const t1 = process.hrtime.bigint();
+      for (let k = 0; k < N_REC; k++) factorRecommend(algo, rng.randint(0, ts.nUsers), 10, true);
+      const cr = process.cpuUsage(c1);
+      recIn =
+        `; top-10 of the factor model in process (factorRecommend): ${fmt(Number(process.hrtime.bigint() - t1) / 1e6 / N_REC, 2)} ms wall, ` +
+        `${fmt((cr.user + cr.system) / 1000 / N_REC, 2)} ms CPU per call (${N_REC} users)`;
+    }
     console.log(
       `HTTP + GraphQL floor ({ __typename }): p50 ${fmt(quantile(floor, 0.5), 2)} ms, p99 ${fmt(quantile(floor, 0.99), 2)} ms, ` +
         `CPU ${fmt(floorCpu, 2)} ms per request; ModelRegistry.predict in process: ${fmt(inWall, 1)} µs wall, ` +
-        `${fmt((cIn.user + cIn.system) / N_IN, 1)} µs CPU per call (${N_IN} calls)`,
+        `${fmt((cIn.user + cIn.system) / N_IN, 1)} µs CPU per call (${N_IN} calls)${recIn}`,
     );
     console.log(
       `predict over HTTP: p50 ${fmt(median(p50s[0]), 2)} ms, p99 ${fmt(median(p99s[0]), 2)} ms, ` +
