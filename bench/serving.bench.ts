@@ -251,7 +251,9 @@ async function benchSet(name: 'ml-100k' | 'synthetic-62k' | 'model'): Promise<vo
     gc();
     // the serving process as it serves: the registry's model and nothing of this bench's reads
     const servingRss = mib(process.memoryUsage().rss);
-    const servingBuffers = mib(process.memoryUsage().arrayBuffers);
+    const mem = process.memoryUsage();
+    const servingBuffers = mib(mem.arrayBuffers);
+    const servingHeap = mib(mem.heapUsed);
     const loads: number[] = [];
     let fileMiB = 0;
     {
@@ -278,7 +280,7 @@ async function benchSet(name: 'ml-100k' | 'synthetic-62k' | 'model'): Promise<vo
         `train commit finished → served ${ci.finished ? fmt(servedMs - ci.finished.getTime(), 0) : '?'} ms`,
     );
     console.log(
-      `serving process RSS after load ${fmt(servingRss, 0)} MiB (array buffers ${fmt(servingBuffers, 0)} MiB; before this bench's own loadModel timings), peak RSS ${fmt(process.resourceUsage().maxRSS / 1024, 0)} MiB`,
+      `serving process RSS after load ${fmt(servingRss, 0)} MiB (array buffers ${fmt(servingBuffers, 0)} MiB, JS heap used ${fmt(servingHeap, 0)} MiB; before this bench's own loadModel timings), peak RSS ${fmt(process.resourceUsage().maxRSS / 1024, 0)} MiB`,
     );
 
     const algo = (api.services.models as ModelRegistry).current()!.algo;
