@@ -115,13 +115,15 @@ function userSimilarities(algo: SymmetricAlgo, f: KnnFold): void {
   const si = new Float64Array(nU);
   const sj = new Float64Array(nU);
   const touched: number[] = [];
+  // the item rows (built on first use for a trainset restored from a model file)
+  const { irOffsets, irUsers, irRatings } = ts;
   for (let t = 0; t < f.items.length; t++) {
     const j = f.items[t];
     const ri = bl ? f.ratings[t] - (mu + bl.bi[j] + f.bu) : f.ratings[t];
-    for (let p = ts.irOffsets[j]; p < ts.irOffsets[j + 1]; p++) {
-      const v = ts.irUsers[p];
+    for (let p = irOffsets[j]; p < irOffsets[j + 1]; p++) {
+      const v = irUsers[p];
       if (v === f.u) continue;
-      const rj = bl ? ts.irRatings[p] - (mu + bl.bi[j] + bl.bu[v]) : ts.irRatings[p];
+      const rj = bl ? irRatings[p] - (mu + bl.bi[j] + bl.bu[v]) : irRatings[p];
       if (freq[v]++ === 0) touched.push(v);
       if (o.name === 'msd') {
         const d = ri - rj;

@@ -12,6 +12,7 @@
 import { KNNBasic, KNNBaseline, KNNWithMeans } from '../../src/engine/algorithms/knn';
 import type { AlgoBase } from '../../src/engine/algorithms/base';
 import { canFoldIn, estimateFoldedResult, foldInUser } from '../../src/engine/fold-in';
+import { loadModel, saveModel } from '../../src/engine/model-file';
 import { syntheticRows, type Row } from '../helpers/synthetic-ratings';
 import { trainsetOf } from './helpers';
 
@@ -43,11 +44,14 @@ describe.each([
       const params = { k: 5, simOptions: { name: sim, userBased: true } };
       const algo = make(params).fit(trainsetOf(rows));
       const refit = make(params).fit(trainsetOf([...rows, ...mine]));
+      // the same from the model file (format 2: item rows rebuilt on first use)
+      const served = loadModel(saveModel(algo));
       for (const m of unrated) {
         const got = folded(algo, m);
         const want = refit.predict('new', m, null, false);
         expect(got.impossible).toBe(want.details.wasImpossible);
         if (!got.impossible) expect(got.est).toBeCloseTo(want.est, 12);
+        expect(folded(served, m)).toEqual(got);
       }
     },
   );
