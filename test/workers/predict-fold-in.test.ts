@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BaselineOnly } from '../../src/engine/algorithms/baseline-only';
+import { KNNBasic } from '../../src/engine/algorithms/knn';
 import { parseAnswers } from '../../src/services/answers';
 import { answerRequests } from '../../src/workers/predict';
 import { foldInOf, parseBatchText } from '../../src/workers/predict-fold-in';
@@ -62,6 +63,23 @@ test('answers the users of the published batches from their folded-in bias, in c
     { userId: 'b', movieId: 'i1', estimate: b, wasImpossible: false, modelSource: 'TRAINED' },
     { userId: 'new', movieId: 'zz', estimate: 1.5, wasImpossible: true, modelSource: 'FOLDED_IN' },
   ]);
+});
+
+test('answers a k-NN model’s folded user as the engine folds them (KNNBasic, user-based msd)', () => {
+  const algo = new KNNBasic({ k: 2, simOptions: { name: 'msd', userBased: true } }).fit(
+    trainsetOf([
+      ['a', 'i0', 4],
+      ['a', 'i1', 2],
+      ['b', 'i0', 3],
+      ['b', 'i1', 5],
+    ]),
+  );
+  fs.mkdirSync(path.join(dir, 'fold-in'));
+  fs.writeFileSync(path.join(dir, 'fold-in', '0000000000200-c1-x.txt'), 'new i0 4 1\n');
+  const f = foldInOf(dir, algo);
+  // new rated i0 = 4: msd with a (common i0, 4 vs 4) = 1 / (0 + 1) = 1; with b (4 vs 3) = 1/2;
+  // i1 from both: (1·2 + 0.5·5) / (1 + 0.5) = 3
+  expect(answerRequests('new i1\n', algo, undefined, f.overlay)).toBe('new i1 3 folded-in\n');
 });
 
 test('has no fold-in when the models commit holds no fold-in directory', () => {
