@@ -9,7 +9,10 @@
  * Surprise 1.1.4's 0.335 s on this machine kind (goal ≥ 6.5×, i.e. ≤ 0.05 s), and the RMSE on
  * u1.test beside the exact kernel's; the runs of the configurations are interleaved so that all
  * see the same load. Then the load average (`uptime`) and the peak RSS of the process.
- *
+ * Then the phases of the simd configurations, median ms (`lastSimdPhases` of svd-simd.ts: grid,
+ * layout, start, sgd with its firstWait and waits, copyBack) and the initial factors drawn alone
+ * with the same shapes. For a CPU profile of one configuration:
+ * `node --cpu-prof -r ./scripts/ts-register.js bench/kernels.bench.ts --no-cv`.
  *
  * Then the 5-fold cross-validation (KFold, randomState 0) of Surprise's 11 algorithms with their
  * defaults on all of u.data (the figure issue 17 measured at 24 s, Surprise 199 s): total wall
@@ -26,7 +29,9 @@ import { SVD, getAlgorithm } from '../src/engine/algorithms';
 import { Dataset, Reader } from '../src/engine/dataset';
 import { Trainset } from '../src/engine/trainset';
 import { rmse } from '../src/engine/metrics';
-import { closeKernelThreads } from '../src/engine/kernels/svd-simd';
+import { closeKernelThreads, lastSimdPhases } from '../src/engine/kernels/svd-simd';
+import { normalFactors } from '../src/engine/algorithms/sgd-params';
+import { getRng } from '../src/engine/random';
 import {
   KFold,
   closeFoldPool,
@@ -91,6 +96,10 @@ async function main(): Promise<void> {
   const wall: number[][] = CONFIGS.map(() => []);
   const cpu: number[][] = CONFIGS.map(() => []);
   const acc: number[][] = CONFIGS.map(() => []);
+  // per configuration, per phase of the simd kernel (ms, from lastSimdPhases), and the initial
+  // factors drawn alone with the same shapes (ms)
+  const phases: Record<string, number[]>[] = CONFIGS.map(() => ({}));
+  const initMs: number[] = [];
   // warm-up: compile and tier up every kernel, start the kernel thread
   for (const c of CONFIGS) new SVD({ ...c.params, randomState: 99 }).fit(ts);
   for (let k = 0; k < runs; k++) {
@@ -102,7 +111,15 @@ async function main(): Promise<void> {
       const u = process.cpuUsage(c0);
       cpu[j].push((u.user + u.system) / 1e6);
       acc[j].push(rmse(algo.test(testset)));
+      if (c.params.kernel === 'simd') {
+        for (const [name, ms] of Object.entries(lastSimdPhases)) {
+          (phases[j][name] ??= []).push(ms);
+        }
+      }
     });
+    const t0 = performance.now();
+    normalFactors(getRng(k), [ts.nUsers, ts.nItems], 100, 0, 0.1);
+    initMs.push(performance.now() - t0);
   }
   const exactRmse = median(acc[0]);
   CONFIGS.forEach((c, j) => {
@@ -113,6 +130,18 @@ async function main(): Promise<void> {
         `RMSE u1.test ${median(acc[j]).toFixed(4)} (exact ${exactRmse.toFixed(4)}, Δ ${(median(acc[j]) - exactRmse).toFixed(4)})`,
     );
   });
+  console.log(
+    `phases (median ms): initial factors ${median(initMs).toFixed(1)} (drawn alone, same shapes); ` +
+      CONFIGS.map((c, j) =>
+        Object.keys(phases[j]).length === 0
+          ? ''
+          : `${c.label}: ${Object.entries(phases[j])
+              .map(([name, ms]) => `${name} ${median(ms).toFixed(1)}`)
+              .join(', ')}`,
+      )
+        .filter((x) => x)
+        .join('; '),
+  );
   console.log(
     `ratio simd+2 / exact (same run): ${(median(wall[2]) / median(wall[0])).toFixed(3)}; simd / exact ${(median(wall[1]) / median(wall[0])).toFixed(3)}`,
   );

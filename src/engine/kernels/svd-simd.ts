@@ -101,6 +101,8 @@ const CTL = { arrived: 0, generation: 1, failed: 2, length: 4 } as const;
  *
  * Self-contained on purpose (no reference outside its body): worker threads run its source text.
  *
+ * @returns milliseconds this thread waited at the first barrier (the other threads starting)
+ *   and at all the later ones
  * @param args [kStart/kEnd are computed here] users, items, ratings, bu, bi, pu, qi addresses, nF8,
  *   biased, then the ten f32 values mu, lrBu, lrBi, lrPu, lrQi, regBu, regBi, regPu, regQi
  */
@@ -113,21 +115,25 @@ export function runShare(
   t: number,
   T: number,
   chunk: number,
-): void {
+): number[] {
   const B = blockStart.length - 1 === 0 ? 0 : Math.round(Math.sqrt(blockStart.length - 1));
+  // milliseconds waited at the first barrier (the other threads starting) and at the others
+  const waited = [0, 0];
   const barrier = () => {
     if (T === 1) return;
+    const t0 = performance.now();
     const gen = Atomics.load(ctl, 1);
     if (Atomics.add(ctl, 0, 1) === T - 1) {
       Atomics.store(ctl, 0, 0);
       Atomics.add(ctl, 1, 1);
       Atomics.notify(ctl, 1);
-      return;
+    } else {
+      while (Atomics.load(ctl, 1) === gen) {
+        if (Atomics.load(ctl, 2) !== 0) throw new Error('a kernel thread failed');
+        Atomics.wait(ctl, 1, gen, 1000);
+      }
     }
-    while (Atomics.load(ctl, 1) === gen) {
-      if (Atomics.load(ctl, 2) !== 0) throw new Error('a kernel thread failed');
-      Atomics.wait(ctl, 1, gen, 1000);
-    }
+    waited[gen === 0 ? 0 : 1] += performance.now() - t0;
   };
   for (let epoch = 0; epoch < nEpochs; epoch++) {
     for (let s = 0; s < B; s++) {
@@ -141,6 +147,7 @@ export function runShare(
       barrier();
     }
   }
+  return waited;
 }
 
 /** The source run by each kernel thread: instantiate on the shared memory, run its share. */
@@ -185,6 +192,27 @@ export async function closeKernelThreads(): Promise<void> {
   await Promise.all(all.map((w) => w.terminate()));
 }
 
+/**
+ * Milliseconds spent in each phase of the last `svdSgdSimd` call of this thread (read by
+ * bench:kernels; phases of the calling thread, whose share of the SGD includes its waits).
+ */
+export const lastSimdPhases = {
+  /** Cutting the ratings into the block grid (`blockGrid`). */
+  grid: 0,
+  /** Creating the kernel memory and copying ratings, biases and factors into it. */
+  layout: 0,
+  /** Posting the job to the helper threads and instantiating the module on this thread. */
+  start: 0,
+  /** This thread's share of the epochs, waits included. */
+  sgd: 0,
+  /** Of `sgd`: waiting at the first barrier (the helper threads starting their share). */
+  firstWait: 0,
+  /** Of `sgd`: waiting at the later barriers (the per-sub-epoch syncs). */
+  waits: 0,
+  /** Copying the biases and factors back into the f64 arrays. */
+  copyBack: 0,
+};
+
 /** Bytes of f32 rows of `n` × `nF8` plus alignment. */
 const f32Size = (n: number) => KernelMemory.size(n, 4);
 
@@ -210,7 +238,16 @@ export function svdSgdSimd(a: SvdSgdInput, threads: number, blocks: number): voi
   const { nUsers, nFactors: nF } = a;
   const nItems = a.bi.length;
   const nF8 = Math.ceil(nF / 8) * 8;
+  const ph = lastSimdPhases;
+  let t = performance.now();
+  const lap = () => {
+    const now = performance.now();
+    const ms = now - t;
+    t = now;
+    return ms;
+  };
   const grid = blockGrid(a, blocks);
+  ph.grid = lap();
   const n = grid.users.length;
   const bytes =
     KernelMemory.size(CTL.length, 4) +
@@ -255,9 +292,11 @@ export function svdSgdSimd(a: SvdSgdInput, threads: number, blocks: number): voi
     T: threads,
     chunk: CHUNK_RATINGS,
   };
+  ph.layout = lap();
   helperThreads(threads - 1).forEach((w, k) => w.postMessage({ ...job, t: k + 1 }));
   const k = instantiateKernel<SvdKernelExports>('svd', mem.memory);
-  runShare(
+  ph.start = lap();
+  [ph.firstWait, ph.waits] = runShare(
     k.sgdF32x4 as (...args: number[]) => void,
     ctl.view,
     blockStart.view,
@@ -267,8 +306,10 @@ export function svdSgdSimd(a: SvdSgdInput, threads: number, blocks: number): voi
     threads,
     CHUNK_RATINGS,
   );
+  ph.sgd = lap();
   a.bu.set(bu.view);
   a.bi.set(bi.view);
   for (let u = 0; u < nUsers; u++) a.pu.set(pu.view.subarray(u * nF8, u * nF8 + nF), u * nF);
   for (let i = 0; i < nItems; i++) a.qi.set(qi.view.subarray(i * nF8, i * nF8 + nF), i * nF);
+  ph.copyBack = lap();
 }
