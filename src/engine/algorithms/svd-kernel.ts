@@ -20,6 +20,7 @@ import {
 } from '../kernels/module';
 import { svdSgdSimd } from '../kernels/svd-simd';
 import type { FactorTraining } from './factor-model';
+import type { RandomState } from '../random';
 import type { SgdRates } from './sgd-params';
 
 /** Inputs of one SGD run: the training arrays (updated in place) and the rates. */
@@ -179,12 +180,27 @@ export function svdSgdWasm(a: SvdSgdInput): boolean {
 /** Which SGD kernel runs: 'exact' (f64, Surprise's order and bits) or 'simd' (f32x4, DSGD). */
 export type SvdKernel = 'exact' | 'simd';
 
-/** Options of the 'simd' kernel (ignored by 'exact'). */
+/**
+ * Initial factors to draw instead of reading them from the input's `pu` and `qi`: p then q, each
+ * `rng.fillNormal(…, mean, std)` (Surprise's `rng.normal(init_mean, init_std, (rows, n_factors))`).
+ */
+export interface NormalDraw {
+  rng: RandomState;
+  mean: number;
+  std: number;
+}
+
+/** Options of `svdSgd`: the 'simd' kernel's (ignored by 'exact') and the initial draw. */
 export interface SimdOptions {
   /** Threads (1 = this thread only); must divide `blocks`. Default 1. */
   threads?: number;
   /** B of the B × B block grid (a whole number ≥ 1). Default 4. */
   blocks?: number;
+  /**
+   * When given, `pu` and `qi` are drawn from it first (they need only the right lengths); the
+   * 'simd' kernel draws them straight into its f32 memory (the same values, rounded to f32).
+   */
+  draw?: NormalDraw;
 }
 
 /**
@@ -193,6 +209,11 @@ export interface SimdOptions {
  * f32 to f64).
  */
 export function svdSgd(a: SvdSgdInput, kernel: SvdKernel = 'exact', opts: SimdOptions = {}): void {
-  if (kernel === 'simd') svdSgdSimd(a, opts.threads ?? 1, opts.blocks ?? 4);
-  else if (!svdSgdWasm(a)) svdSgdJs(a);
+  const { draw } = opts;
+  if (kernel === 'simd') return svdSgdSimd(a, opts.threads ?? 1, opts.blocks ?? 4, draw);
+  if (draw) {
+    draw.rng.fillNormal(a.pu, draw.mean, draw.std);
+    draw.rng.fillNormal(a.qi, draw.mean, draw.std);
+  }
+  if (!svdSgdWasm(a)) svdSgdJs(a);
 }

@@ -44,7 +44,7 @@ import type { Trainset } from '../trainset';
 import { getRng } from '../random';
 import { svdSgd, type SvdKernel } from './svd-kernel';
 import { SIMD_BLOCKS } from '../kernels/svd-simd';
-import { normalFactors, rateSpecs, sgdRates, type SgdTerm } from './sgd-params';
+import { rateSpecs, sgdRates, type SgdTerm } from './sgd-params';
 
 /** The terms with their own learning rate and regularisation. */
 const TERMS = ['Bu', 'Bi', 'Pu', 'Qi'] as const satisfies readonly SgdTerm[];
@@ -120,19 +120,20 @@ export class SVD extends FactorModel {
     const biased = p.biased as boolean;
     const rates = sgdRates(p, TERMS);
 
-    const [pu, qi] = normalFactors(
-      getRng(p.randomState as number | null),
-      [trainset.nUsers, trainset.nItems],
-      nF,
-      p.initMean as number,
-      p.initStd as number,
-    );
+    // the initial factors are drawn by svdSgd (the 'simd' kernel draws them into its own memory)
+    const pu = new Float64Array(trainset.nUsers * nF);
+    const qi = new Float64Array(trainset.nItems * nF);
     const input = {
       ...this.trainingInput(trainset, pu, qi, biased ? trainset.globalMean : 0),
       biased,
       ...rates,
     };
-    svdSgd(input, p.kernel as SvdKernel, { threads, blocks: SIMD_BLOCKS });
+    const draw = {
+      rng: getRng(p.randomState as number | null),
+      mean: p.initMean as number,
+      std: p.initStd as number,
+    };
+    svdSgd(input, p.kernel as SvdKernel, { threads, blocks: SIMD_BLOCKS, draw });
     this.adopt(input);
     return this;
   }

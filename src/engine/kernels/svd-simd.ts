@@ -25,7 +25,8 @@
  * synchronous.
  */
 import { Worker } from 'node:worker_threads';
-import type { SvdKernelExports, SvdSgdInput } from '../algorithms/svd-kernel';
+import type { NormalDraw, SvdKernelExports, SvdSgdInput } from '../algorithms/svd-kernel';
+import { NORMAL_STATE_BYTES, fillNormalRows } from './init';
 import { CHUNK_RATINGS, KernelMemory, instantiateKernel, kernelModule } from './module';
 
 /** The ratings of a trainset reordered into the B × B block grid. */
@@ -199,7 +200,10 @@ export async function closeKernelThreads(): Promise<void> {
 export const lastSimdPhases = {
   /** Cutting the ratings into the block grid (`blockGrid`). */
   grid: 0,
-  /** Creating the kernel memory and copying ratings, biases and factors into it. */
+  /**
+   * Creating the kernel memory and copying ratings and biases into it; the initial factors too
+   * (copied, or drawn there when the call has a `draw`).
+   */
   layout: 0,
   /** Posting the job to the helper threads and instantiating the module on this thread. */
   start: 0,
@@ -221,12 +225,21 @@ const f32Size = (n: number) => KernelMemory.size(n, 4);
  * threads, in place: reads a's f64 biases and factors, writes back the trained ones (f32 values
  * widened to f64).
  *
+ * @param draw when given, the initial factors are not read from `a.pu` and `a.qi` but drawn from
+ *   `draw.rng` straight into the kernel's f32 rows (kernels/init.ts): p first, then q, the values
+ *   of `rng.fillNormal(a.pu, mean, std)` then `rng.fillNormal(a.qi, mean, std)` rounded to f32 —
+ *   so the same result as drawing them in TypeScript first, in less time.
  * @param threads whole number ≥ 1 dividing `blocks`
  * @param blocks B, whole number ≥ 1
  * @throws RangeError naming the value when `threads` or `blocks` is invalid (nothing changed), or
  *   when the data needs more than 4 GiB of kernel memory.
  */
-export function svdSgdSimd(a: SvdSgdInput, threads: number, blocks: number): void {
+export function svdSgdSimd(
+  a: SvdSgdInput,
+  threads: number,
+  blocks: number,
+  draw?: NormalDraw,
+): void {
   if (!Number.isInteger(blocks) || blocks < 1 || blocks > 64) {
     throw new RangeError(`blocks must be a whole number in [1, 64], got ${blocks}`);
   }
@@ -256,7 +269,8 @@ export function svdSgdSimd(a: SvdSgdInput, threads: number, blocks: number): voi
     f32Size(nUsers) +
     f32Size(nItems) +
     f32Size(nUsers * nF8) +
-    f32Size(nItems * nF8);
+    f32Size(nItems * nF8) +
+    NORMAL_STATE_BYTES;
   const mem = new KernelMemory(bytes);
   const ctl = mem.place(Int32Array, CTL.length);
   const blockStart = mem.place(Int32Array, blocks * blocks + 1, grid.blockStart);
@@ -267,8 +281,16 @@ export function svdSgdSimd(a: SvdSgdInput, threads: number, blocks: number): voi
   const bi = mem.place(Float32Array, nItems, a.bi);
   const pu = mem.place(Float32Array, nUsers * nF8);
   const qi = mem.place(Float32Array, nItems * nF8);
-  for (let u = 0; u < nUsers; u++) pu.view.set(a.pu.subarray(u * nF, (u + 1) * nF), u * nF8);
-  for (let i = 0; i < nItems; i++) qi.view.set(a.qi.subarray(i * nF, (i + 1) * nF), i * nF8);
+  if (draw) {
+    const rows = [
+      { address: pu.address, rows: nUsers },
+      { address: qi.address, rows: nItems },
+    ];
+    fillNormalRows(draw.rng, mem, rows, nF, nF8, draw.mean, draw.std);
+  } else {
+    for (let u = 0; u < nUsers; u++) pu.view.set(a.pu.subarray(u * nF, (u + 1) * nF), u * nF8);
+    for (let i = 0; i < nItems; i++) qi.view.set(a.qi.subarray(i * nF, (i + 1) * nF), i * nF8);
+  }
   const args = [
     users.address,
     items.address,
