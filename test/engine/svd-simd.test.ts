@@ -21,7 +21,12 @@ import { RandomState } from '../../src/engine/random';
 import { SVD } from '../../src/engine/algorithms';
 import { rmse } from '../../src/engine/metrics';
 import { svdSgd, type SvdSgdInput } from '../../src/engine/algorithms/svd-kernel';
-import { blockGrid, closeKernelThreads, type BlockGrid } from '../../src/engine/kernels/svd-simd';
+import {
+  blockGrid,
+  closeKernelThreads,
+  simdThreads,
+  type BlockGrid,
+} from '../../src/engine/kernels/svd-simd';
 import { requireDataset } from './helpers';
 
 const SEED = 20261206;
@@ -251,6 +256,24 @@ describe("SVD's simd kernel", () => {
   });
 });
 
+describe('the threads SVD runs the simd kernel on', () => {
+  // lanes per sub-epoch = nRatings / 4 × (nFactors padded to 8); a thread needs 2^18 = 262 144
+  it.each([
+    // u1.base: 20 000 × 104 = 2 080 000 lanes: 1 040 000 per thread on 2, 520 000 on 4
+    [2, 80_000, 100, 2],
+    [4, 80_000, 100, 4],
+    // 10 000 × 104 = 1 040 000: 260 000 on 4 is too few, 520 000 on 2 pays
+    [4, 40_000, 100, 2],
+    // 5 000 × 104 = 520 000: 260 000 on 2 is too few
+    [2, 20_000, 100, 1],
+    // the random trainset of these tests: 1 500 × 16 = 24 000
+    [4, 6_000, 10, 1],
+    [1, 80_000, 100, 1],
+  ])('answers %d requested, %d ratings, %d factors → %d threads', (req, n, nF, want) => {
+    expect(simdThreads(req, n, nF)).toBe(want);
+  });
+});
+
 describe('kernel threads in a program of their own', () => {
   it('let the process exit once the fit is done (a CLI or train worker must not hang)', async () => {
     // a real child process: fit with 2 kernel threads, print the RMSE on the trainset, return
@@ -261,14 +284,22 @@ describe('kernel threads in a program of their own', () => {
     fs.writeFileSync(
       script,
       [
-        `import { SVD } from ${JSON.stringify(path.join(src, 'engine/algorithms'))};`,
+        `import { svdSgd } from ${JSON.stringify(path.join(src, 'engine/algorithms/svd-kernel'))};`,
+        `import { RandomState } from ${JSON.stringify(path.join(src, 'engine/random'))};`,
         `import { Trainset } from ${JSON.stringify(path.join(src, 'engine/trainset'))};`,
         `import { RawRatings } from ${JSON.stringify(path.join(src, 'engine/dataset/raw-ratings'))};`,
         'const u: string[] = []; const i: string[] = []; const r: number[] = [];',
         'for (let a = 0; a < 40; a++) for (let b = 0; b < 30; b++) if ((a * 7 + b * 3) % 4 === 0) {',
         '  u.push(`u${a}`); i.push(`i${b}`); r.push(1 + ((a + b) % 5)); }',
         'const ts = Trainset.build(new RawRatings(u, i, Float64Array.from(r)), [1, 5]);',
-        "new SVD({ kernel: 'simd', threads: 2, nEpochs: 3, randomState: 0 }).fit(ts);",
+        // svdSgd runs the threads it is given (SVD.fit would take one thread for data this small)
+        'const nF = 4; const g = new RandomState(0);',
+        'svdSgd({ nUsers: ts.nUsers, nFactors: nF, nEpochs: 3, biased: true, urOffsets: ts.urOffsets,',
+        '  urItems: ts.urItems, urRatings: ts.urRatings, bu: new Float64Array(ts.nUsers),',
+        '  bi: new Float64Array(ts.nItems), pu: g.fillNormal(new Float64Array(ts.nUsers * nF)),',
+        '  qi: g.fillNormal(new Float64Array(ts.nItems * nF)), mu: ts.globalMean, lrBu: 0.005,',
+        '  lrBi: 0.005, lrPu: 0.005, lrQi: 0.005, regBu: 0.02, regBi: 0.02, regPu: 0.02, regQi: 0.02,',
+        "}, 'simd', { threads: 2, blocks: 4 });",
         "console.log('fitted');",
       ].join('\n'),
     );

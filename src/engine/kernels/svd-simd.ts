@@ -93,6 +93,38 @@ export function blockGrid(a: SvdSgdInput, B: number): BlockGrid {
 /** B of SVD's 'simd' kernel: a 4 × 4 grid, so 1, 2 and 4 threads give the same bits. */
 export const SIMD_BLOCKS = 4;
 
+/**
+ * Rating-lane updates (ratings × factor lanes) a thread must have per sub-epoch for more threads
+ * to pay: below, a sub-epoch's share takes less than about 0.1 ms, the order of a barrier's cost on
+ * a busy machine. u1.base at 100 factors (104 lanes) has 80 000 / 4 × 104 / 2 = 1 040 000 per
+ * sub-epoch and thread with 2 threads: two pay.
+ */
+export const MIN_LANES_PER_THREAD = 1 << 18;
+
+/**
+ * The threads SVD's 'simd' kernel runs on for `requested` threads and this data: fewer (down to
+ * one) when each would get less than `MIN_LANES_PER_THREAD` per sub-epoch. The result is the same
+ * bits for every thread count, so this choice changes only the time.
+ *
+ * @param requested the `threads` parameter (a divisor of `blocks`)
+ * @param nRatings ratings of the trainset; @param nFactors factors (rows padded to 8 lanes)
+ * @returns a divisor of `blocks`, 1 ≤ result ≤ requested
+ */
+export function simdThreads(
+  requested: number,
+  nRatings: number,
+  nFactors: number,
+  blocks = SIMD_BLOCKS,
+): number {
+  const lanes = (nRatings / blocks) * Math.max(8, Math.ceil(nFactors / 8) * 8);
+  let t = requested;
+  while (t > 1 && lanes / t < MIN_LANES_PER_THREAD) {
+    t--;
+    while (blocks % t !== 0) t--;
+  }
+  return t;
+}
+
 /** Slots of the control array (Int32, in the shared memory). */
 const CTL = { arrived: 0, generation: 1, failed: 2, length: 4 } as const;
 
@@ -129,6 +161,9 @@ export function runShare(
       Atomics.add(ctl, 1, 1);
       Atomics.notify(ctl, 1);
     } else {
+      // spin a little first (about 10 µs): the other threads are usually about to arrive, and
+      // waking from Atomics.wait costs more than that
+      for (let spin = 0; spin < 4000 && Atomics.load(ctl, 1) === gen; spin++);
       while (Atomics.load(ctl, 1) === gen) {
         if (Atomics.load(ctl, 2) !== 0) throw new Error('a kernel thread failed');
         Atomics.wait(ctl, 1, gen, 1000);
