@@ -10,9 +10,9 @@ import path from 'node:path';
 import { RandomState } from '../../src/engine/random';
 import { KernelMemory } from '../../src/engine/kernels/module';
 import { NORMAL_STATE_BYTES, fillNormalRows } from '../../src/engine/kernels/init';
-import { svdSgd, type SvdSgdInput } from '../../src/engine/algorithms/svd-kernel';
+import { svdSgd } from '../../src/engine/algorithms/svd-kernel';
 import { SVD } from '../../src/engine/algorithms';
-import { datasetOf, syntheticRows } from '../helpers/synthetic-ratings';
+import { randomTrainset, svdSgdInput } from '../helpers/svd-sgd-input';
 
 const ref = JSON.parse(
   readFileSync(path.join(__dirname, '../fixtures/numpy-ref/random_ref.json'), 'utf8'),
@@ -86,33 +86,12 @@ describe('initial factors drawn in kernel memory', () => {
   );
 
   it("answers the same SVD 'simd' fit as one handed the same draws made in TypeScript", () => {
-    const ts = datasetOf(syntheticRows(3, 60, 40, 0.4)).buildFullTrainset();
+    const ts = randomTrainset(3, 60, 40, 900);
     const nF = 12;
-    const base = (): SvdSgdInput => ({
-      nUsers: ts.nUsers,
-      nFactors: nF,
-      nEpochs: 4,
-      biased: true,
-      urOffsets: ts.urOffsets,
-      urItems: ts.urItems,
-      urRatings: ts.urRatings,
-      bu: new Float64Array(ts.nUsers),
-      bi: new Float64Array(ts.nItems),
-      pu: new Float64Array(ts.nUsers * nF),
-      qi: new Float64Array(ts.nItems * nF),
-      mu: ts.globalMean,
-      lrBu: 0.005,
-      lrBi: 0.005,
-      lrPu: 0.01,
-      lrQi: 0.01,
-      regBu: 0.02,
-      regBi: 0.02,
-      regPu: 0.02,
-      regQi: 0.02,
-    });
-    const drawn = base();
+    // svdSgdInput's factors are replaced: drawn by the kernel, or by fillNormal from seed 5
+    const drawn = svdSgdInput(ts, nF, true, 0);
     svdSgd(drawn, 'simd', { draw: { rng: new RandomState(5), mean: 0, std: 0.1 } });
-    const handed = base();
+    const handed = svdSgdInput(ts, nF, true, 0);
     const g = new RandomState(5);
     g.fillNormal(handed.pu, 0, 0.1);
     g.fillNormal(handed.qi, 0, 0.1);
@@ -120,15 +99,19 @@ describe('initial factors drawn in kernel memory', () => {
     expect(Array.from(drawn.pu)).toEqual(Array.from(handed.pu));
     expect(Array.from(drawn.qi)).toEqual(Array.from(handed.qi));
     expect(Array.from(drawn.bu)).toEqual(Array.from(handed.bu));
-    // and SVD itself: the same estimate for a known pair as that fit
-    const algo = new SVD({
-      nFactors: nF,
-      nEpochs: 4,
-      lrPu: 0.01,
-      lrQi: 0.01,
-      kernel: 'simd',
-      randomState: 5,
-    }).fit(ts);
-    expect(Array.from(algo.pu)).toEqual(Array.from(handed.pu));
+    expect(Array.from(drawn.bi)).toEqual(Array.from(handed.bi));
+  });
+
+  it("answers in SVD's 'simd' fit the factors of the kernel run on TypeScript draws", () => {
+    const ts = randomTrainset(4, 60, 40, 900);
+    const nF = 6;
+    const algo = new SVD({ nFactors: nF, nEpochs: 3, kernel: 'simd', randomState: 9 }).fit(ts);
+    const a = svdSgdInput(ts, nF, true, 9);
+    Object.assign(a, { lrBu: 0.005, lrBi: 0.005, lrPu: 0.005, lrQi: 0.005 });
+    Object.assign(a, { regBu: 0.02, regBi: 0.02, regPu: 0.02, regQi: 0.02 });
+    // svdSgdInput drew p then q with N(0, 0.1) from seed 9: SVD's defaults
+    svdSgd(a, 'simd');
+    expect(Array.from(algo.pu)).toEqual(Array.from(a.pu));
+    expect(Array.from(algo.qi)).toEqual(Array.from(a.qi));
   });
 });

@@ -14,10 +14,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RawRatings } from '../../src/engine/dataset/raw-ratings';
 import { Dataset, Reader } from '../../src/engine/dataset';
 import { Trainset } from '../../src/engine/trainset';
-import { RandomState } from '../../src/engine/random';
 import { SVD } from '../../src/engine/algorithms';
 import { rmse } from '../../src/engine/metrics';
 import { svdSgd, type SvdSgdInput } from '../../src/engine/algorithms/svd-kernel';
@@ -28,55 +26,11 @@ import {
   type BlockGrid,
 } from '../../src/engine/kernels/svd-simd';
 import { requireDataset } from './helpers';
+import { randomTrainset, svdSgdInput } from '../helpers/svd-sgd-input';
 
 const SEED = 20261206;
 
 afterAll(closeKernelThreads);
-
-/** A random trainset of `n` distinct ratings (1…5) drawn with `seed`. */
-function randomTrainset(seed: number, nUsers: number, nItems: number, n: number): Trainset {
-  const g = new RandomState(seed);
-  const seen = new Set<number>();
-  const users: string[] = [];
-  const items: string[] = [];
-  const ratings: number[] = [];
-  while (ratings.length < n) {
-    const u = g.randint(0, nUsers);
-    const i = g.randint(0, nItems);
-    if (seen.has(u * nItems + i)) continue;
-    seen.add(u * nItems + i);
-    users.push(`u${u}`);
-    items.push(`i${i}`);
-    ratings.push(g.randint(1, 6));
-  }
-  return Trainset.build(new RawRatings(users, items, Float64Array.from(ratings)), [1, 5]);
-}
-
-function input(ts: Trainset, nF: number, biased: boolean, seed: number): SvdSgdInput {
-  const g = new RandomState(seed);
-  return {
-    nUsers: ts.nUsers,
-    nFactors: nF,
-    nEpochs: 3,
-    biased,
-    urOffsets: ts.urOffsets,
-    urItems: ts.urItems,
-    urRatings: ts.urRatings,
-    bu: new Float64Array(ts.nUsers),
-    bi: new Float64Array(ts.nItems),
-    pu: g.fillNormal(new Float64Array(ts.nUsers * nF), 0, 0.1),
-    qi: g.fillNormal(new Float64Array(ts.nItems * nF), 0, 0.1),
-    mu: biased ? ts.globalMean : 0,
-    lrBu: 0.005,
-    lrBi: 0.004,
-    lrPu: 0.006,
-    lrQi: 0.007,
-    regBu: 0.02,
-    regBi: 0.03,
-    regPu: 0.04,
-    regQi: 0.05,
-  };
-}
 
 const hex = (...as: Float64Array[]) =>
   as.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex')).join('|');
@@ -163,7 +117,7 @@ describe('the DSGD block grid', () => {
   console.log(`svd-simd: random trainsets drawn with seed ${SEED}`);
 
   it('puts each rating in the block of its user range and item range, in trainset order', () => {
-    const a = input(ts, 4, true, 1);
+    const a = svdSgdInput(ts, 4, true, 1);
     const B = 4;
     const grid = blockGrid(a, B);
     expect(grid.blockStart[B * B]).toBe(ts.nRatings);
@@ -219,20 +173,20 @@ describe("SVD's simd kernel", () => {
   ] as const)(
     'answers the bits of the f32 TypeScript reference with nFactors %d, biased %s',
     (nF, biased) => {
-      const a = input(ts, nF, biased, 7);
-      const b = input(ts, nF, biased, 7);
+      const a = svdSgdInput(ts, nF, biased, 7);
+      const b = svdSgdInput(ts, nF, biased, 7);
       referenceF32(a, blockGrid(a, 4));
       svdSgd(b, 'simd', { threads: 1, blocks: 4 });
       expect(hex(b.pu, b.qi, b.bu, b.bi)).toBe(hex(a.pu, a.qi, a.bu, a.bi));
       // training changed something
-      const c = input(ts, nF, biased, 7);
+      const c = svdSgdInput(ts, nF, biased, 7);
       expect(hex(b.pu, b.qi, b.bu, b.bi)).not.toBe(hex(c.pu, c.qi, c.bu, c.bi));
     },
   );
 
   it('answers the same bits on 1, 2 and 4 threads and on every run', () => {
     const run = (threads: number) => {
-      const a = input(ts, 10, true, 11);
+      const a = svdSgdInput(ts, 10, true, 11);
       svdSgd(a, 'simd', { threads, blocks: 4 });
       return hex(a.pu, a.qi, a.bu, a.bi);
     };
@@ -244,7 +198,7 @@ describe("SVD's simd kernel", () => {
   });
 
   it('refuses a thread count that does not divide the blocks, naming it, and changes nothing', () => {
-    const a = input(ts, 4, true, 3);
+    const a = svdSgdInput(ts, 4, true, 3);
     const before = hex(a.pu, a.qi, a.bu, a.bi);
     expect(() => svdSgd(a, 'simd', { threads: 3, blocks: 4 })).toThrow(
       /threads must be a whole number ≥ 1 dividing the 4 blocks, got 3/,
