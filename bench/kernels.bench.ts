@@ -14,6 +14,9 @@
  * with the same shapes. For a CPU profile of one configuration:
  * `node --cpu-prof -r ./scripts/ts-register.js bench/kernels.bench.ts --no-cv`.
  *
+ * Then SVD++ and NMF with their defaults on u1.base (f64 kernels, Surprise's bits): median fit
+ * time, its ratio to Surprise's (bench:algorithms' per-fold figures), RMSE on u1.test.
+ *
  * Then the 5-fold cross-validation (KFold, randomState 0) of Surprise's 11 algorithms with their
  * defaults on all of u.data (the figure issue 17 measured at 24 s, Surprise 199 s): total wall
  * seconds sequentially (`compareAlgorithms`) and on the worker pool (`compareAlgorithmsPooled`,
@@ -22,12 +25,14 @@
  *
  * Data: REELGRAPH_DATASETS (default ../../shared/datasets), never downloaded.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SVD, getAlgorithm } from '../src/engine/algorithms';
 import { Dataset, Reader } from '../src/engine/dataset';
 import { Trainset } from '../src/engine/trainset';
+import type { Testset } from '../src/engine/dataset/raw-ratings';
 import { rmse } from '../src/engine/metrics';
 import { closeKernelThreads, lastSimdPhases } from '../src/engine/kernels/svd-simd';
 import { normalFactors } from '../src/engine/algorithms/sgd-params';
@@ -69,6 +74,30 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
+/**
+ * Nanoseconds every thread of this process has run and has waited on a run queue (runnable, no
+ * CPU free), from /proc/self/task/<tid>/schedstat (Linux; zeros elsewhere): the second is what
+ * the machine's load added to a wall time.
+ */
+function schedTotals(): { run: number; wait: number } {
+  let run = 0;
+  let wait = 0;
+  try {
+    for (const tid of fs.readdirSync('/proc/self/task')) {
+      try {
+        const [r, w] = fs.readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ');
+        run += Number(r);
+        wait += Number(w);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  } catch {
+    // no /proc
+  }
+  return { run, wait };
+}
+
 const CONFIGS = [
   { label: 'exact', params: { kernel: 'exact' } },
   { label: 'simd (1 thread)', params: { kernel: 'simd', threads: 1 } },
@@ -96,6 +125,7 @@ async function main(): Promise<void> {
   const wall: number[][] = CONFIGS.map(() => []);
   const cpu: number[][] = CONFIGS.map(() => []);
   const acc: number[][] = CONFIGS.map(() => []);
+  const runQueue: number[][] = CONFIGS.map(() => []);
   // per configuration, per phase of the simd kernel (ms, from lastSimdPhases), and the initial
   // factors drawn alone with the same shapes (ms)
   const phases: Record<string, number[]>[] = CONFIGS.map(() => ({}));
@@ -105,9 +135,11 @@ async function main(): Promise<void> {
   for (let k = 0; k < runs; k++) {
     CONFIGS.forEach((c, j) => {
       const c0 = process.cpuUsage();
+      const s0 = schedTotals();
       const t0 = performance.now();
       const algo = new SVD({ ...c.params, randomState: k }).fit(ts);
       wall[j].push((performance.now() - t0) / 1000);
+      runQueue[j].push((schedTotals().wait - s0.wait) / 1e9);
       const u = process.cpuUsage(c0);
       cpu[j].push((u.user + u.system) / 1e6);
       acc[j].push(rmse(algo.test(testset)));
@@ -125,13 +157,13 @@ async function main(): Promise<void> {
   CONFIGS.forEach((c, j) => {
     const w = median(wall[j]);
     console.log(
-      `${c.label.padEnd(16)} fit ${w.toFixed(3)} s wall (min ${Math.min(...wall[j]).toFixed(3)}), ${median(cpu[j]).toFixed(3)} s CPU; ` +
+      `${c.label.padEnd(16)} fit ${w.toFixed(3)} s wall (min ${Math.min(...wall[j]).toFixed(3)}), ${median(cpu[j]).toFixed(3)} s CPU, ${median(runQueue[j]).toFixed(3)} s waiting for a CPU (all threads); ` +
         `Surprise ${SURPRISE_FIT_U1} s / this = ${(SURPRISE_FIT_U1 / w).toFixed(2)}×; ` +
         `RMSE u1.test ${median(acc[j]).toFixed(4)} (exact ${exactRmse.toFixed(4)}, Δ ${(median(acc[j]) - exactRmse).toFixed(4)})`,
     );
   });
   console.log(
-    `phases (median ms): initial factors ${median(initMs).toFixed(1)} (drawn alone, same shapes); ` +
+    `phases (median ms): initial factors drawn in TypeScript (as 'exact' does) ${median(initMs).toFixed(1)}; ` +
       CONFIGS.map((c, j) =>
         Object.keys(phases[j]).length === 0
           ? ''
@@ -145,6 +177,7 @@ async function main(): Promise<void> {
   console.log(
     `ratio simd+2 / exact (same run): ${(median(wall[2]) / median(wall[0])).toFixed(3)}; simd / exact ${(median(wall[1]) / median(wall[0])).toFixed(3)}`,
   );
+  otherFactorModels(ts, testset);
   if (!args.includes('--no-cv')) await crossValidationOfAll(dir);
   console.log(
     `load after: ${os
@@ -154,6 +187,35 @@ async function main(): Promise<void> {
   );
   console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
   await closeKernelThreads();
+}
+
+/**
+ * SVD++ and NMF (their f64 AssemblyScript kernels, Surprise's bits) on u1.base with their
+ * defaults: median fit wall and CPU time over the runs, RMSE on u1.test.
+ */
+function otherFactorModels(ts: Trainset, testset: Testset): void {
+  // Surprise 1.1.4's fit of one 80 000-rating fold on this machine kind (bench:algorithms)
+  const surprise: Record<string, number> = { SVDpp: 13.7, NMF: 0.45 };
+  for (const name of ['SVDpp', 'NMF']) {
+    const Algo = getAlgorithm(name);
+    new Algo({ randomState: 99 }).fit(ts); // warm-up
+    const wall: number[] = [];
+    const cpu: number[] = [];
+    const acc: number[] = [];
+    for (let k = 0; k < runs; k++) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      const algo = new Algo({ randomState: k }).fit(ts);
+      wall.push((performance.now() - t0) / 1000);
+      const u = process.cpuUsage(c0);
+      cpu.push((u.user + u.system) / 1e6);
+      acc.push(rmse(algo.test(testset)));
+    }
+    console.log(
+      `${name.padEnd(16)} fit ${median(wall).toFixed(3)} s wall, ${median(cpu).toFixed(3)} s CPU ` +
+        `(Surprise ${surprise[name]} s / this = ${(surprise[name] / median(wall)).toFixed(1)}×); RMSE u1.test ${median(acc).toFixed(4)}`,
+    );
+  }
 }
 
 async function crossValidationOfAll(dir: string): Promise<void> {

@@ -235,11 +235,10 @@ export async function closeKernelThreads(): Promise<void> {
 export const lastSimdPhases = {
   /** Cutting the ratings into the block grid (`blockGrid`). */
   grid: 0,
-  /**
-   * Creating the kernel memory and copying ratings and biases into it; the initial factors too
-   * (copied, or drawn there when the call has a `draw`).
-   */
+  /** Creating the kernel memory and copying ratings and biases into it. */
   layout: 0,
+  /** Drawing the initial factors in kernel memory (or copying them in, for a call without `draw`). */
+  draw: 0,
   /** Posting the job to the helper threads and instantiating the module on this thread. */
   start: 0,
   /** This thread's share of the epochs, waits included. */
@@ -316,6 +315,7 @@ export function svdSgdSimd(
   const bi = mem.place(Float32Array, nItems, a.bi);
   const pu = mem.place(Float32Array, nUsers * nF8);
   const qi = mem.place(Float32Array, nItems * nF8);
+  ph.layout = lap();
   if (draw) {
     const rows = [
       { address: pu.address, rows: nUsers },
@@ -349,7 +349,7 @@ export function svdSgdSimd(
     T: threads,
     chunk: CHUNK_RATINGS,
   };
-  ph.layout = lap();
+  ph.draw = lap();
   helperThreads(threads - 1).forEach((w, k) => w.postMessage({ ...job, t: k + 1 }));
   const k = instantiateKernel<SvdKernelExports>('svd', mem.memory);
   ph.start = lap();
