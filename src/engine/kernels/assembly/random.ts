@@ -28,72 +28,37 @@ const POS: usize = 2496;
 const HAS_GAUSS: usize = 2500;
 const GAUSS_VALUE: usize = 2504;
 
-// the key's address, the position and the cached value, in globals while a fill runs (read from and written back
-// to the state record by fillNormalF32)
-let pos: i32 = N;
-let hasGauss: bool = false;
-let gaussValue: f64 = 0;
-let key: usize = 0;
+/** The twist of all 624 key words at `key` (MT19937's refill). */
+function generate(key: usize): void {
+  let k = 0;
+  for (; k < N - M; k++) {
+    const y = (word(key, k) & UPPER_MASK) | (word(key, k + 1) & LOWER_MASK);
+    store<u32>(key + ((<usize>k) << 2), word(key, k + M) ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0));
+  }
+  for (; k < N - 1; k++) {
+    const y = (word(key, k) & UPPER_MASK) | (word(key, k + 1) & LOWER_MASK);
+    store<u32>(
+      key + ((<usize>k) << 2),
+      word(key, k + (M - N)) ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0),
+    );
+  }
+  const y = (word(key, N - 1) & UPPER_MASK) | (word(key, 0) & LOWER_MASK);
+  store<u32>(key + ((<usize>(N - 1)) << 2), word(key, M - 1) ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0));
+}
 
-/** The key's word k. */
-function word(k: i32): u32 {
+/** Key word k. */
+function word(key: usize, k: i32): u32 {
   return load<u32>(key + ((<usize>k) << 2));
 }
 
-/** The twist of all 624 words (MT19937's refill). */
-function generate(): void {
-  let k = 0;
-  for (; k < N - M; k++) {
-    const y = (word(k) & UPPER_MASK) | (word(k + 1) & LOWER_MASK);
-    store<u32>(key + ((<usize>k) << 2), word(k + M) ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0));
-  }
-  for (; k < N - 1; k++) {
-    const y = (word(k) & UPPER_MASK) | (word(k + 1) & LOWER_MASK);
-    store<u32>(key + ((<usize>k) << 2), word(k + (M - N)) ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0));
-  }
-  const y = (word(N - 1) & UPPER_MASK) | (word(0) & LOWER_MASK);
-  store<u32>(key + ((<usize>(N - 1)) << 2), word(M - 1) ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0));
-  pos = 0;
-}
-
-/** The next tempered 32-bit output. */
-function nextUint32(): u32 {
-  if (pos == N) generate();
-  let y = word(pos++);
+/** MT19937's tempering of a key word. */
+function temper(w: u32): u32 {
+  let y = w;
   y ^= y >>> 11;
   y ^= (y << 7) & 0x9d2c5680;
   y ^= (y << 15) & 0xefc60000;
   y ^= y >>> 18;
   return y;
-}
-
-/** A double in [0, 1) with 53 random bits (NumPy's `random_sample`). */
-function random(): f64 {
-  const a = <f64>(nextUint32() >>> 5);
-  const b = <f64>(nextUint32() >>> 6);
-  return (a * 67108864.0 + b) / 9007199254740992.0;
-}
-
-/** A standard normal draw (NumPy's `legacy_gauss`). */
-function gauss(): f64 {
-  if (hasGauss) {
-    hasGauss = false;
-    const v = gaussValue;
-    gaussValue = 0;
-    return v;
-  }
-  let x1: f64;
-  let x2: f64;
-  let r2: f64;
-  do {
-    x1 = 2.0 * random() - 1.0;
-    x2 = 2.0 * random() - 1.0;
-    r2 = x1 * x1 + x2 * x2;
-  } while (r2 >= 1.0 || r2 == 0.0);
-  const f = Math.sqrt((-2.0 * hostLog(r2)) / r2);
-  gaussValue = f * x1;
-  hasGauss = true;
-  return f * x2;
 }
 
 /**
@@ -110,14 +75,55 @@ export function fillNormalF32(
   scale: f64,
   state: usize,
 ): void {
-  key = state;
-  pos = load<i32>(state + POS);
-  hasGauss = load<i32>(state + HAS_GAUSS) != 0;
-  gaussValue = load<f64>(state + GAUSS_VALUE);
+  // the generator in locals while the loop runs: the position in the key, the cached value
+  let pos = load<i32>(state + POS);
+  let hasGauss = load<i32>(state + HAS_GAUSS) != 0;
+  let gaussValue = load<f64>(state + GAUSS_VALUE);
   for (let r = 0; r < rows; r++) {
     const row = out + <usize>r * ((<usize>stride) << 2);
     for (let c = 0; c < cols; c++) {
-      store<f32>(row + ((<usize>c) << 2), <f32>(loc + scale * gauss()));
+      // gauss(): NumPy's legacy_gauss, the polar method with one value cached
+      let g: f64;
+      if (hasGauss) {
+        hasGauss = false;
+        g = gaussValue;
+        gaussValue = 0;
+      } else {
+        let x1: f64;
+        let x2: f64;
+        let r2: f64;
+        do {
+          // two random_sample() draws: (a·2^26 + b) / 2^53 from two 32-bit outputs each
+          if (pos == N) {
+            generate(state);
+            pos = 0;
+          }
+          const w0 = temper(word(state, pos++));
+          if (pos == N) {
+            generate(state);
+            pos = 0;
+          }
+          const w1 = temper(word(state, pos++));
+          if (pos == N) {
+            generate(state);
+            pos = 0;
+          }
+          const w2 = temper(word(state, pos++));
+          if (pos == N) {
+            generate(state);
+            pos = 0;
+          }
+          const w3 = temper(word(state, pos++));
+          x1 = 2.0 * ((<f64>(w0 >>> 5) * 67108864.0 + <f64>(w1 >>> 6)) / 9007199254740992.0) - 1.0;
+          x2 = 2.0 * ((<f64>(w2 >>> 5) * 67108864.0 + <f64>(w3 >>> 6)) / 9007199254740992.0) - 1.0;
+          r2 = x1 * x1 + x2 * x2;
+        } while (r2 >= 1.0 || r2 == 0.0);
+        const f = Math.sqrt((-2.0 * hostLog(r2)) / r2);
+        gaussValue = f * x1;
+        hasGauss = true;
+        g = f * x2;
+      }
+      store<f32>(row + ((<usize>c) << 2), <f32>(loc + scale * g));
     }
   }
   store<i32>(state + POS, pos);
