@@ -77,9 +77,9 @@ const median = (xs: number[]) => {
 /**
  * Nanoseconds every thread of this process has run and has waited on a run queue (runnable, no
  * CPU free), from /proc/self/task/<tid>/schedstat (Linux; zeros elsewhere): the second is what
- * the machine's load added to a wall time.
+ * the machine's load added to a wall time; and the nanoseconds this (the main) thread has run.
  */
-function schedTotals(): { run: number; wait: number } {
+function schedTotals(): { run: number; wait: number; mainRun: number } {
   let run = 0;
   let wait = 0;
   try {
@@ -95,7 +95,13 @@ function schedTotals(): { run: number; wait: number } {
   } catch {
     // no /proc
   }
-  return { run, wait };
+  let mainRun = 0;
+  try {
+    mainRun = Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
+  } catch {
+    // no /proc
+  }
+  return { run, wait, mainRun };
 }
 
 const CONFIGS = [
@@ -126,6 +132,9 @@ async function main(): Promise<void> {
   const cpu: number[][] = CONFIGS.map(() => []);
   const acc: number[][] = CONFIGS.map(() => []);
   const runQueue: number[][] = CONFIGS.map(() => []);
+  // the main thread's time on a CPU: the fit's wall time on an idle machine, but for the sleeps
+  // at barriers (spins count as running)
+  const mainOnCpu: number[][] = CONFIGS.map(() => []);
   // per configuration, per phase of the simd kernel (ms, from lastSimdPhases), and the initial
   // factors drawn alone with the same shapes (ms)
   const phases: Record<string, number[]>[] = CONFIGS.map(() => ({}));
@@ -139,7 +148,9 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const algo = new SVD({ ...c.params, randomState: k }).fit(ts);
       wall[j].push((performance.now() - t0) / 1000);
-      runQueue[j].push((schedTotals().wait - s0.wait) / 1e9);
+      const s1 = schedTotals();
+      runQueue[j].push((s1.wait - s0.wait) / 1e9);
+      mainOnCpu[j].push((s1.mainRun - s0.mainRun) / 1e9);
       const u = process.cpuUsage(c0);
       cpu[j].push((u.user + u.system) / 1e6);
       acc[j].push(rmse(algo.test(testset)));
@@ -157,7 +168,7 @@ async function main(): Promise<void> {
   CONFIGS.forEach((c, j) => {
     const w = median(wall[j]);
     console.log(
-      `${c.label.padEnd(16)} fit ${w.toFixed(3)} s wall (min ${Math.min(...wall[j]).toFixed(3)}), ${median(cpu[j]).toFixed(3)} s CPU, ${median(runQueue[j]).toFixed(3)} s waiting for a CPU (all threads); ` +
+      `${c.label.padEnd(16)} fit ${w.toFixed(3)} s wall (min ${Math.min(...wall[j]).toFixed(3)}), ${median(cpu[j]).toFixed(3)} s CPU, ${median(runQueue[j]).toFixed(3)} s waiting for a CPU (all threads), main thread on a CPU ${median(mainOnCpu[j]).toFixed(3)} s; ` +
         `Surprise ${SURPRISE_FIT_U1} s / this = ${(SURPRISE_FIT_U1 / w).toFixed(2)}×; ` +
         `RMSE u1.test ${median(acc[j]).toFixed(4)} (exact ${exactRmse.toFixed(4)}, Δ ${(median(acc[j]) - exactRmse).toFixed(4)})`,
     );
