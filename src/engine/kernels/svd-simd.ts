@@ -161,8 +161,8 @@ export function runShare(
       Atomics.add(ctl, 1, 1);
       Atomics.notify(ctl, 1);
     } else {
-      // spin a little first (1 500 loads, about 10 µs measured): the other threads are usually about to arrive, and
-      // waking from Atomics.wait costs more than that
+      // spin a little first (1 500 loads, about 10 µs measured): the other threads are usually
+      // about to arrive, and waking from Atomics.wait costs more than that
       for (let spin = 0; spin < 1500 && Atomics.load(ctl, 1) === gen; spin++);
       while (Atomics.load(ctl, 1) === gen) {
         if (Atomics.load(ctl, 2) !== 0) throw new Error('a kernel thread failed');
