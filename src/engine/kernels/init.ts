@@ -3,7 +3,7 @@
  * `fillNormalF32` of src/engine/kernels/assembly/random.ts), continuing a `RandomState`'s stream:
  * the values are exactly `RandomState.fillNormal`'s rounded to f32 (Surprise's
  * `rng.normal(init_mean, init_std, (rows, n_factors))`), and the generator ends where
- * `fillNormal` would have left it. On u1.base (SVD, 100 factors) this takes about a fifth of the
+ * `fillNormal` would have left it. On u1.base (SVD, 100 factors) this takes about half the
  * time of drawing f64 arrays in TypeScript and copying them into the kernel's f32 rows.
  */
 import type { RandomState } from '../random';
