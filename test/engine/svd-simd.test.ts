@@ -159,6 +159,39 @@ describe('the DSGD block grid', () => {
   });
 });
 
+describe('the DSGD block grid written into given arrays', () => {
+  const ts = randomTrainset(SEED + 1, 120, 80, 2000);
+
+  it('answers the same grid as in new arrays, in the arrays given', () => {
+    const a = svdSgdInput(ts, 4, true, 1);
+    const fresh = blockGrid(a, 4);
+    const into = {
+      users: new Int32Array(ts.nRatings),
+      items: new Int32Array(ts.nRatings),
+      ratings: new Float32Array(ts.nRatings),
+    };
+    const grid = blockGrid(a, 4, into);
+    expect(grid.users).toBe(into.users);
+    expect(Array.from(into.users)).toEqual(Array.from(fresh.users));
+    expect(Array.from(into.items)).toEqual(Array.from(fresh.items));
+    expect(Array.from(into.ratings)).toEqual(Array.from(fresh.ratings));
+    expect(Array.from(grid.blockStart)).toEqual(Array.from(fresh.blockStart));
+  });
+
+  it('refuses arrays of another length, naming the lengths, and writes nothing', () => {
+    const a = svdSgdInput(ts, 4, true, 1);
+    const into = {
+      users: new Int32Array(ts.nRatings - 1),
+      items: new Int32Array(ts.nRatings),
+      ratings: new Float32Array(ts.nRatings),
+    };
+    expect(() => blockGrid(a, 4, into)).toThrow(
+      new RegExp(`blockGrid needs arrays of ${ts.nRatings} ratings, got ${ts.nRatings - 1}, `),
+    );
+    expect(into.items.every((x) => x === 0)).toBe(true);
+  });
+});
+
 describe("SVD's simd kernel", () => {
   const ts = randomTrainset(SEED, 300, 200, 6000);
 

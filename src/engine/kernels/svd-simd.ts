@@ -55,11 +55,16 @@ export function balancedBlocks(counts: ArrayLike<number>, total: number, B: numb
   return out;
 }
 
+/** Where `blockGrid` writes the ratings: three arrays of nRatings elements. */
+export type GridArrays = Pick<BlockGrid, 'users' | 'items' | 'ratings'>;
+
 /**
  * The block grid of the trainset arrays in `a` (a counting sort by block, stable: the trainset's
- * order inside a block). O(nRatings + nUsers + nItems) time; 12 bytes per rating.
+ * order inside a block). O(nRatings + nUsers + nItems) time; 12 bytes per rating, in `into` when
+ * given (e.g. views on a kernel's memory: no second copy), else in new arrays.
+ * @throws RangeError when an array of `into` does not have nRatings elements.
  */
-export function blockGrid(a: SvdSgdInput, B: number): BlockGrid {
+export function blockGrid(a: SvdSgdInput, B: number, into?: GridArrays): BlockGrid {
   const { nUsers, urOffsets, urItems, urRatings } = a;
   const n = urOffsets[nUsers];
   const nItems = a.bi.length;
@@ -76,9 +81,16 @@ export function blockGrid(a: SvdSgdInput, B: number): BlockGrid {
   }
   for (let b = 0; b < B * B; b++) blockStart[b + 1] += blockStart[b];
   const next = blockStart.slice(0, B * B);
-  const users = new Int32Array(n);
-  const items = new Int32Array(n);
-  const ratings = new Float32Array(n);
+  const { users, items, ratings } = into ?? {
+    users: new Int32Array(n),
+    items: new Int32Array(n),
+    ratings: new Float32Array(n),
+  };
+  if (users.length !== n || items.length !== n || ratings.length !== n) {
+    throw new RangeError(
+      `blockGrid needs arrays of ${n} ratings, got ${users.length}, ${items.length}, ${ratings.length}`,
+    );
+  }
   for (let u = 0; u < nUsers; u++) {
     for (let k = urOffsets[u]; k < urOffsets[u + 1]; k++) {
       const at = next[ub[u] * B + ib[urItems[k]]]++;
@@ -233,10 +245,10 @@ export async function closeKernelThreads(): Promise<void> {
  * bench:kernels; phases of the calling thread, whose share of the SGD includes its waits).
  */
 export const lastSimdPhases = {
-  /** Cutting the ratings into the block grid (`blockGrid`). */
-  grid: 0,
-  /** Creating the kernel memory and copying ratings and biases into it. */
+  /** Creating the kernel memory and copying the biases into it. */
   layout: 0,
+  /** Cutting the ratings into the block grid (`blockGrid`), straight into the kernel memory. */
+  grid: 0,
   /** Drawing the initial factors in kernel memory (or copying them in, for a call without `draw`). */
   draw: 0,
   /** Posting the job to the helper threads and instantiating the module on this thread. */
@@ -293,9 +305,7 @@ export function svdSgdSimd(
     t = now;
     return ms;
   };
-  const grid = blockGrid(a, blocks);
-  ph.grid = lap();
-  const n = grid.users.length;
+  const n = a.urOffsets[nUsers];
   const bytes =
     KernelMemory.size(CTL.length, 4) +
     KernelMemory.size(blocks * blocks + 1, 4) +
@@ -307,15 +317,23 @@ export function svdSgdSimd(
     NORMAL_STATE_BYTES;
   const mem = new KernelMemory(bytes);
   const ctl = mem.place(Int32Array, CTL.length);
-  const blockStart = mem.place(Int32Array, blocks * blocks + 1, grid.blockStart);
-  const users = mem.place(Int32Array, n, grid.users);
-  const items = mem.place(Int32Array, n, grid.items);
-  const ratings = mem.place(Float32Array, n, grid.ratings);
+  const blockStart = mem.place(Int32Array, blocks * blocks + 1);
+  const users = mem.place(Int32Array, n);
+  const items = mem.place(Int32Array, n);
+  const ratings = mem.place(Float32Array, n);
   const bu = mem.place(Float32Array, nUsers, a.bu);
   const bi = mem.place(Float32Array, nItems, a.bi);
   const pu = mem.place(Float32Array, nUsers * nF8);
   const qi = mem.place(Float32Array, nItems * nF8);
   ph.layout = lap();
+  // the grid straight into the kernel's memory
+  const grid = blockGrid(a, blocks, {
+    users: users.view,
+    items: items.view,
+    ratings: ratings.view,
+  });
+  blockStart.view.set(grid.blockStart);
+  ph.grid = lap();
   if (draw) {
     const rows = [
       { address: pu.address, rows: nUsers },
