@@ -217,6 +217,16 @@ describe("SVD's simd kernel", () => {
     },
   );
 
+  it('answers the reference bits right after a fit that left other values in the kept memory', () => {
+    // 16 factors fill every lane of 16-lane rows; 12 factors then pad lanes 12…15 with zeros
+    svdSgd(svdSgdInput(ts, 16, true, 5), 'simd', { threads: 1, blocks: 4 });
+    const a = svdSgdInput(ts, 12, true, 6);
+    const b = svdSgdInput(ts, 12, true, 6);
+    referenceF32(a, blockGrid(a, 4));
+    svdSgd(b, 'simd', { threads: 2, blocks: 4 });
+    expect(hex(b.pu, b.qi, b.bu, b.bi)).toBe(hex(a.pu, a.qi, a.bu, a.bi));
+  });
+
   it('answers the same bits on 1, 2 and 4 threads and on every run', () => {
     const run = (threads: number) => {
       const a = svdSgdInput(ts, 10, true, 11);

@@ -245,7 +245,7 @@ export async function closeKernelThreads(): Promise<void> {
  * bench:kernels; phases of the calling thread, whose share of the SGD includes its waits).
  */
 export const lastSimdPhases = {
-  /** Creating the kernel memory and copying the biases into it. */
+  /** Creating (or reusing) the kernel memory, zeroing what needs it, copying the biases in. */
   layout: 0,
   /** Cutting the ratings into the block grid (`blockGrid`), straight into the kernel memory. */
   grid: 0,
@@ -262,6 +262,27 @@ export const lastSimdPhases = {
   /** Copying the biases and factors back into the f64 arrays. */
   copyBack: 0,
 };
+
+/**
+ * Kernel memories up to this size are kept for the next fit of this thread (created once, reused
+ * while big enough): creating a shared WebAssembly memory and faulting its pages in is a visible
+ * part of a small fit (u1.base at 100 factors needs 2.3 MiB). Larger ones are dropped after their
+ * fit, so a thread keeps at most this much.
+ */
+export const KEEP_KERNEL_MEMORY_BYTES = 64 * 2 ** 20;
+
+let keptMemory: KernelMemory | null = null;
+
+/** A kernel memory of at least `bytes`, laid out from the start: the kept one when it is enough. */
+function simdMemory(bytes: number): KernelMemory {
+  if (keptMemory && keptMemory.capacity >= bytes + 16) {
+    keptMemory.reset();
+    return keptMemory;
+  }
+  const mem = new KernelMemory(bytes);
+  if (bytes <= KEEP_KERNEL_MEMORY_BYTES) keptMemory = mem;
+  return mem;
+}
 
 /** Bytes of f32 rows of `n` × `nF8` plus alignment. */
 const f32Size = (n: number) => KernelMemory.size(n, 4);
@@ -315,8 +336,11 @@ export function svdSgdSimd(
     f32Size(nUsers * nF8) +
     f32Size(nItems * nF8) +
     NORMAL_STATE_BYTES;
-  const mem = new KernelMemory(bytes);
+  const mem = simdMemory(bytes);
   const ctl = mem.place(Int32Array, CTL.length);
+  // a kept memory holds the last fit's values: zero what is read before it is written (the
+  // barrier's counters, and the factor rows, whose padding lanes must be zero)
+  ctl.view.fill(0);
   const blockStart = mem.place(Int32Array, blocks * blocks + 1);
   const users = mem.place(Int32Array, n);
   const items = mem.place(Int32Array, n);
@@ -325,6 +349,8 @@ export function svdSgdSimd(
   const bi = mem.place(Float32Array, nItems, a.bi);
   const pu = mem.place(Float32Array, nUsers * nF8);
   const qi = mem.place(Float32Array, nItems * nF8);
+  pu.view.fill(0);
+  qi.view.fill(0);
   ph.layout = lap();
   // the grid straight into the kernel's memory
   const grid = blockGrid(a, blocks, {
