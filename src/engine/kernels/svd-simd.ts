@@ -292,12 +292,12 @@ const f32Size = (n: number) => KernelMemory.size(n, 4);
  * threads, in place: reads a's f64 biases and factors, writes back the trained ones (f32 values
  * widened to f64).
  *
+ * @param threads whole number ≥ 1 dividing `blocks`
+ * @param blocks B, whole number ≥ 1
  * @param draw when given, the initial factors are not read from `a.pu` and `a.qi` but drawn from
  *   `draw.rng` straight into the kernel's f32 rows (kernels/init.ts): p first, then q, the values
  *   of `rng.fillNormal(a.pu, mean, std)` then `rng.fillNormal(a.qi, mean, std)` rounded to f32 —
  *   so the same result as drawing them in TypeScript first, in less time.
- * @param threads whole number ≥ 1 dividing `blocks`
- * @param blocks B, whole number ≥ 1
  * @throws RangeError naming the value when `threads` or `blocks` is invalid (nothing changed), or
  *   when the data needs more than 4 GiB of kernel memory.
  */
