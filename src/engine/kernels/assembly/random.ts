@@ -46,6 +46,13 @@ function generate(key: usize): void {
   store<u32>(key + ((<usize>(N - 1)) << 2), word(key, M - 1) ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0));
 }
 
+/** `pos`, or 0 after a refill of the key when all 624 words are used. */
+function ready(key: usize, pos: i32): i32 {
+  if (pos < N) return pos;
+  generate(key);
+  return 0;
+}
+
 /** Key word k. */
 function word(key: usize, k: i32): u32 {
   return load<u32>(key + ((<usize>k) << 2));
@@ -94,25 +101,13 @@ export function fillNormalF32(
         let r2: f64;
         do {
           // two random_sample() draws: (a·2^26 + b) / 2^53 from two 32-bit outputs each
-          if (pos == N) {
-            generate(state);
-            pos = 0;
-          }
+          pos = ready(state, pos);
           const w0 = temper(word(state, pos++));
-          if (pos == N) {
-            generate(state);
-            pos = 0;
-          }
+          pos = ready(state, pos);
           const w1 = temper(word(state, pos++));
-          if (pos == N) {
-            generate(state);
-            pos = 0;
-          }
+          pos = ready(state, pos);
           const w2 = temper(word(state, pos++));
-          if (pos == N) {
-            generate(state);
-            pos = 0;
-          }
+          pos = ready(state, pos);
           const w3 = temper(word(state, pos++));
           x1 = 2.0 * ((<f64>(w0 >>> 5) * 67108864.0 + <f64>(w1 >>> 6)) / 9007199254740992.0) - 1.0;
           x2 = 2.0 * ((<f64>(w2 >>> 5) * 67108864.0 + <f64>(w3 >>> 6)) / 9007199254740992.0) - 1.0;
