@@ -8,10 +8,13 @@
  * of the whole `SVD.fit` wall time and CPU time (all threads of the process), its ratio to
  * Surprise 1.1.4's 0.335 s on this machine kind (goal ≥ 6.5×, i.e. ≤ 0.05 s), and the RMSE on
  * u1.test beside the exact kernel's; the runs of the configurations are interleaved so that all
- * see the same load. Then the load average (`uptime`) and the peak RSS of the process.
- * Then the phases of the simd configurations, median ms (`lastSimdPhases` of svd-simd.ts: grid,
- * layout, start, sgd with its firstWait and waits, copyBack) and the initial factors drawn alone
- * with the same shapes. For a CPU profile of one configuration:
+ * see the same load; beside each, the time its threads waited for a CPU (run-queue time from
+ * /proc/self/task/*\/schedstat: what the machine's load added) and the main thread's own time on
+ * a CPU, and from that an estimate of the ratio on an idle machine. Then the load average
+ * (`uptime`) and the peak RSS of the process.
+ * Then the phases of the simd configurations, median ms (`lastSimdPhases` of svd-simd.ts: layout,
+ * grid, draw, start, sgd with its firstWait and waits, copyBack) and the initial factors drawn in
+ * TypeScript with the same shapes (as the exact kernel does). For a CPU profile of one configuration:
  * `node --cpu-prof -r ./scripts/ts-register.js bench/kernels.bench.ts --no-cv`.
  *
  * Then SVD++ and NMF with their defaults on u1.base (f64 kernels, Surprise's bits): median fit
