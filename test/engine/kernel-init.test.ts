@@ -3,7 +3,8 @@
  * `fillNormalF32`): the values of `RandomState.fillNormal` rounded to f32, in the same order, with
  * the generator left where `fillNormal` leaves it; NumPy's first normal draws for seed 0 pin the
  * stream itself (test/fixtures/numpy-ref/random_ref.json); and SVD's 'simd' fit, which draws this
- * way, equals the fit that is handed the same draws made in TypeScript.
+ * way, equals the fit that is handed the same draws made in TypeScript; and `RandomState.setState`
+ * refuses a state of the wrong size.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -84,6 +85,17 @@ describe('initial factors drawn in kernel memory', () => {
       ]);
     },
   );
+
+  it('refuses a generator state of the wrong size, naming it, and keeps its own', () => {
+    const g = new RandomState(2);
+    const next = new RandomState(2).random();
+    const s = g.getState();
+    expect(() => g.setState({ ...s, key: s.key.subarray(0, 600) })).toThrow(
+      /624 key words and a position in \[0, 624\], got 600 words and 624/,
+    );
+    expect(() => g.setState({ ...s, pos: 625 })).toThrow(/got 624 words and 625/);
+    expect(g.random()).toBe(next);
+  });
 
   it("answers the same SVD 'simd' fit as one handed the same draws made in TypeScript", () => {
     const ts = randomTrainset(3, 60, 40, 900);
