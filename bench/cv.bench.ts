@@ -81,12 +81,15 @@ function tinyTask(data: Dataset) {
   const idx = Int32Array.from({ length: 200 }, (_, k) => k);
   const ts = Trainset.build(data.ratings, data.ratingScale, idx);
   return {
-    name: 'BaselineOnly',
-    params: {},
-    trainset: ts.state(),
-    testset: ts.buildTestset().slice(0, 20),
-    measures: ['rmse' as const],
-    returnTrainMeasures: false,
+    kind: 'fold' as const,
+    task: {
+      name: 'BaselineOnly',
+      params: {},
+      trainset: ts.state(),
+      testset: ts.buildTestset().slice(0, 20),
+      measures: ['rmse' as const],
+      returnTrainMeasures: false,
+    },
   };
 }
 
@@ -106,7 +109,12 @@ async function startUpSeconds(data: Dataset): Promise<number> {
   }
 }
 
-/** What one fold task of the first KFold fold weighs as the pool sends it (v8 serialisation). */
+/**
+ * What one task of the first KFold fold weighs as the pool sends it (v8 serialisation): the
+ * positions form (KFold, ShuffleSplit, PredefinedKFold; its position arrays are on shared memory,
+ * so only the rest is copied) and the arrays form (custom splitters: the trainset's arrays and the
+ * testset, copied per task).
+ */
 function taskCost(data: Dataset): string {
   const [[train, test]] = new KFold({ nSplits: 5, randomState: 0 }).splitIndices(
     data.ratings.length,
@@ -116,16 +124,42 @@ function taskCost(data: Dataset): string {
     trainset: { ...ts.state(), urTimestamps: ts.urTimestamps },
     testset: data.ratings.subset(test).toTestset(),
   };
-  const times: number[] = [];
-  let bytes = 0;
-  for (let k = 0; k < 5; k++) {
-    const t0 = performance.now();
-    const buf = v8.serialize(message);
-    v8.deserialize(buf);
-    times.push(performance.now() - t0);
-    bytes = buf.length;
-  }
-  return `${(bytes / 2 ** 20).toFixed(2)} MiB, ${median(times).toFixed(1)} ms to serialise + deserialise`;
+  const positions = {
+    kind: 'split',
+    task: {
+      key: '1:1:0',
+      train: { data: 1, positions: null },
+      test: { data: 1, positions: null },
+      cacheSplits: 5,
+      name: 'SVD',
+      params: { randomState: 0 },
+      measures: ['rmse', 'mae'],
+      returnTrainMeasures: false,
+      returnEstimates: false,
+    },
+  };
+  const cost = (m: unknown) => {
+    const times: number[] = [];
+    let bytes = 0;
+    for (let k = 0; k < 5; k++) {
+      const t0 = performance.now();
+      const buf = v8.serialize(m);
+      v8.deserialize(buf);
+      times.push(performance.now() - t0);
+      bytes = buf.length;
+    }
+    return { bytes, ms: median(times) };
+  };
+  const a = cost(positions);
+  const b = cost(message);
+  const t0 = performance.now();
+  new Int32Array(new SharedArrayBuffer(train.byteLength)).set(train);
+  const share = performance.now() - t0;
+  return (
+    `positions form ${a.bytes} bytes copied + ${((train.byteLength + test.byteLength) / 2 ** 10).toFixed(0)} KiB of positions on shared memory ` +
+    `(${share.toFixed(2)} ms to share, once per fold); arrays form (custom splitters only) ` +
+    `${(b.bytes / 2 ** 20).toFixed(2)} MiB, ${b.ms.toFixed(1)} ms to serialise + deserialise per task`
+  );
 }
 
 async function main(): Promise<void> {
