@@ -77,7 +77,7 @@ import {
   type RankingPlan,
 } from '../ranking-options';
 import { getRanker, isRanker, listRankers } from '../../engine/rankers';
-import { poolSize } from '../../engine/model-selection/pool';
+import { addWorkersOption, planWorkers } from '../workers-option';
 
 /**
  * The built-in algorithms `compare` runs by default, in Surprise's benchmark order (those that
@@ -139,18 +139,14 @@ export function compareCommand(): Command {
       [],
     )
     .option('--measures <list>', 'comma-separated measures among rmse, mse, mae, fcp', 'rmse,mae');
-  return addRankingOptions(addTopNOptions(cmd))
-    .option('--out <file>', 'write a self-contained HTML report (table, charts, run details)')
-    .option(
-      '--json',
-      'print one JSON object (run details, per-fold and mean figures) instead of the table',
-    )
-    .option(
-      '--workers <n>',
-      'folds fitted at the same time, on worker threads (1 = one after the other in this ' +
-        'process; same figures either way, only the times differ; default: REELGRAPH_WORKERS, ' +
-        `else the number of cores: ${defaultWorkers()} here)`,
-    )
+  return addWorkersOption(
+    addRankingOptions(addTopNOptions(cmd))
+      .option('--out <file>', 'write a self-contained HTML report (table, charts, run details)')
+      .option(
+        '--json',
+        'print one JSON object (run details, per-fold and mean figures) instead of the table',
+      ),
+  )
     .option('--quiet', 'no progress on stderr')
     .addHelpText(
       'after',
@@ -174,28 +170,6 @@ export function compareCommand(): Command {
     .action(async (opts: CompareOptions) => {
       await runCompare(opts, { stdout: process.stdout, stderr: process.stderr });
     });
-}
-
-/** The default of `--workers`: `REELGRAPH_WORKERS`, else the number of cores (1 if the variable is bad). */
-function defaultWorkers(): number {
-  try {
-    return poolSize();
-  } catch {
-    return 1;
-  }
-}
-
-/**
- * `--workers`: a whole number in [1, 256]; absent: `REELGRAPH_WORKERS`, else the number of cores.
- * @throws UsageError naming the option (or the variable) and what is expected.
- */
-export function planWorkers(value: string | undefined): number {
-  if (value === undefined) return asUsage(() => poolSize());
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1 || n > 256) {
-    throw new UsageError(`--workers must be a whole number in [1, 256], got '${value}'`);
-  }
-  return n;
 }
 
 /**
