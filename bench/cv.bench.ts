@@ -15,6 +15,8 @@
  * - the pool's overheads: thread start-up (a new worker until it answers a first, trivial task),
  *   and what one task costs to send (the structured clone of its message, measured here);
  * - a check that both give the same RMSE and MAE per fold, bit for bit;
+ * - the CPU seconds of each (all threads of the process: the work itself, whatever the load), and
+ *   the pool's CPU seconds over the number of workers (its wall time on idle cores);
  * - the load average (`uptime`) before and after, and the peak RSS of the process (worker threads
  *   included: they share it).
  *
@@ -180,20 +182,30 @@ async function main(): Promise<void> {
 
   const seqWall: number[] = [];
   const parWall: number[] = [];
+  const seqCpu: number[] = [];
+  const parCpu: number[] = [];
+  const cpuSince = (c0: NodeJS.CpuUsage) => {
+    const u = process.cpuUsage(c0);
+    return (u.user + u.system) / 1e6;
+  };
   const startUp: number[] = [];
   const seqPer: number[][] = algos.map(() => []);
   const parPer: number[][] = algos.map(() => []);
   let same = true;
   for (let k = 0; k < runs; k++) {
+    let c0 = process.cpuUsage();
     let t0 = performance.now();
     const a = compareAlgorithms(algos, data, { cv: cv() });
     seqWall.push((performance.now() - t0) / 1000);
+    seqCpu.push(cpuSince(c0));
 
     const pool = new FoldPool(workers);
     try {
+      c0 = process.cpuUsage();
       t0 = performance.now();
       const b = await compareAlgorithmsPooled(algos, data, { cv: cv(), pool });
       parWall.push((performance.now() - t0) / 1000);
+      parCpu.push(cpuSince(c0));
       a.forEach((r, j) => {
         seqPer[j].push(foldSeconds(r));
         parPer[j].push(foldSeconds(b[j]));
@@ -206,7 +218,8 @@ async function main(): Promise<void> {
     }
     startUp.push(await startUpSeconds(data));
     console.log(
-      `  run ${k + 1}: sequential ${seqWall[k].toFixed(2)} s, pool ${parWall[k].toFixed(2)} s (load ${load()})`,
+      `  run ${k + 1}: sequential ${seqWall[k].toFixed(2)} s wall (${seqCpu[k].toFixed(2)} s CPU), ` +
+        `pool ${parWall[k].toFixed(2)} s wall (${parCpu[k].toFixed(2)} s CPU, all threads) (load ${load()})`,
     );
   }
   console.log('per algorithm, Σ over the 5 folds of fit + test seconds (median of runs):');
@@ -235,6 +248,11 @@ async function main(): Promise<void> {
     `5-fold CV of the ${algos.length} algorithms on u.data: sequential ${s.toFixed(2)} s, pool of ${workers} workers ` +
       `${p.toFixed(2)} s (median of ${runs}; min ${Math.min(...seqWall).toFixed(2)} / ${Math.min(...parWall).toFixed(2)}); ` +
       `sequential / pool ${(s / p).toFixed(2)}×; goal ≤ 10 s; same RMSE and MAE per fold: ${same ? 'yes' : 'NO'}`,
+  );
+  console.log(
+    `CPU seconds (all threads of the process, median): sequential ${median(seqCpu).toFixed(2)} s, ` +
+      `pool ${median(parCpu).toFixed(2)} s — on ${workers} otherwise idle cores the pool's wall ` +
+      `time would be about ${(median(parCpu) / workers).toFixed(2)} s`,
   );
   console.log(`load after: ${load()} (1/5/15 min); uptime: ${os.uptime().toFixed(0)} s`);
   console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
