@@ -15,10 +15,14 @@
  * - the pool's overheads: thread start-up (a new worker until it answers a first, trivial task),
  *   and what one task costs to send (the structured clone of its message, measured here);
  * - a check that both give the same RMSE and MAE per fold, bit for bit;
+ * - the k-NN neighbour selection of one fold's test ratings, the stable top-k against the
+ *   insertion method it replaced (same lists checked);
  * - the CPU seconds of each (all threads of the process: the work itself, whatever the load), and
  *   the pool's CPU seconds over the number of workers (its wall time on idle cores);
  * - the load average (`uptime`) before and after, and the peak RSS of the process (worker threads
  *   included: they share it).
+ *
+ * `--selection-only` prints the neighbour-selection figure alone.
  *
  * Data: REELGRAPH_DATASETS (default ../../shared/datasets), never downloaded.
  */
@@ -36,6 +40,8 @@ import {
   type CrossValidateResult,
 } from '../src/engine/model-selection';
 import { Trainset } from '../src/engine/trainset';
+import { KNNBasic } from '../src/engine/algorithms/knn';
+import { StableTopK } from '../src/engine/neighbor-selection';
 import * as v8 from 'node:v8';
 
 /** Surprise's 11 algorithms, in its benchmark table's order; the seeded ones with randomState 0. */
@@ -164,6 +170,76 @@ function taskCost(data: Dataset): string {
   );
 }
 
+/**
+ * The k-NN neighbour selection (k = 40) of the first KFold fold's 20 000 test ratings, with
+ * KNNBasic's user-based MSD similarities: the stable top-k (neighbor-selection.ts) against the
+ * insertion method it replaced (the reference, here), interleaved, median of 15; the two must give
+ * the same lists.
+ */
+function selectionFigure(data: Dataset): string {
+  const [[train, test]] = new KFold({ nSplits: 5, randomState: 0 }).splitIndices(
+    data.ratings.length,
+  );
+  const ts = Trainset.build(data.ratings, data.ratingScale, train);
+  const algo = new KNNBasic().fit(ts);
+  const sim = algo.similarityMatrix;
+  const nX = ts.nUsers;
+  const testset = data.ratings.subset(test).toTestset();
+  const pairs = testset
+    .map(([u, i]) => [ts.findUser(u), ts.findItem(i)])
+    .filter(([u, i]) => u >= 0 && i >= 0);
+  const k = 40;
+  const selSim = new Float64Array(k);
+  const selPos = new Int32Array(k);
+  const { irOffsets: off, irUsers: xs } = ts;
+  const insertion = (x: number, y: number): number => {
+    let cnt = 0;
+    const row = x * nX;
+    for (let p = off[y]; p < off[y + 1]; p++) {
+      const s = sim[row + xs[p]];
+      let j: number;
+      if (cnt < k) j = cnt++;
+      else if (s > selSim[k - 1]) j = k - 1;
+      else continue;
+      while (j > 0 && selSim[j - 1] < s) {
+        selSim[j] = selSim[j - 1];
+        selPos[j] = selPos[j - 1];
+        j--;
+      }
+      selSim[j] = s;
+      selPos[j] = p;
+    }
+    return cnt;
+  };
+  const top = new StableTopK(ts.nUsers);
+  const stable = (x: number, y: number) =>
+    top.select(sim, x * nX, xs, off[y], off[y + 1], k, selPos, selSim);
+  const run = (f: (x: number, y: number) => number) => {
+    const t0 = performance.now();
+    let check = 0;
+    for (const [u, i] of pairs) {
+      const c = f(u, i);
+      for (let j = 0; j < c; j++) check = (check * 31 + selPos[j]) % 1_000_000_007;
+    }
+    return { ms: performance.now() - t0, check };
+  };
+  const a: number[] = [];
+  const b: number[] = [];
+  let same = true;
+  for (let r = 0; r < 15; r++) {
+    const x = run(insertion);
+    const y = run(stable);
+    a.push(x.ms);
+    b.push(y.ms);
+    if (x.check !== y.check) same = false;
+  }
+  return (
+    `k-NN neighbour selection (k 40) of ${pairs.length} test ratings, median of 15: insertion ` +
+    `${median(a).toFixed(1)} ms, stable top-k ${median(b).toFixed(1)} ms ` +
+    `(${(median(a) / median(b)).toFixed(2)}×); same lists: ${same ? 'yes' : 'NO'}`
+  );
+}
+
 async function main(): Promise<void> {
   const file = path.join(datasetsDir, 'ml-100k', 'u.data');
   const data = Dataset.loadFromFile(file, Reader.builtin('ml-100k'));
@@ -179,6 +255,11 @@ async function main(): Promise<void> {
   );
   console.log(`load before: ${load()} (1/5/15 min)`);
   const cv = () => new KFold({ nSplits: 5, randomState: 0 });
+  if (args.includes('--selection-only')) {
+    console.log(selectionFigure(data));
+    console.log(`load after: ${load()} (1/5/15 min)`);
+    return;
+  }
 
   const seqWall: number[] = [];
   const parWall: number[] = [];
@@ -249,6 +330,7 @@ async function main(): Promise<void> {
       `${p.toFixed(2)} s (median of ${runs}; min ${Math.min(...seqWall).toFixed(2)} / ${Math.min(...parWall).toFixed(2)}); ` +
       `sequential / pool ${(s / p).toFixed(2)}×; goal ≤ 10 s; same RMSE and MAE per fold: ${same ? 'yes' : 'NO'}`,
   );
+  console.log(selectionFigure(data));
   console.log(
     `CPU seconds (all threads of the process, median): sequential ${median(seqCpu).toFixed(2)} s, ` +
       `pool ${median(parCpu).toFixed(2)} s — on ${workers} otherwise idle cores the pool's wall ` +
