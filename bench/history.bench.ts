@@ -16,6 +16,9 @@
  * - steady load: `--rate` requests per second (open loop, default 20) for `--duration` seconds:
  *   request → push p50 / p99 (a request still unanswered `--drain` seconds after the load is
  *   counted as that long, and reported);
+ * - CPU per request of the steady load (user + system ms over the load and its drain, divided by
+ *   the requests): of this process and of its long-lived descendants (/proc): a figure the
+ *   machine's load does not inflate the way it inflates latencies;
  * - RSS: of this process (embedded: the whole server; gRPC: the API side; with its V8 heap in use)
  *   and of `reelgraph pachd` (gRPC), after a full GC of this process (run with --expose-gc).
  * The last lines give each figure at the largest R over R = 0 (goal ≤ 1.25×).
@@ -26,6 +29,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as inspector from 'node:inspector';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Pachyderm } from '../src/pachyderm/port';
@@ -51,6 +55,8 @@ Options:
   --setup-window N    set-up: most requests unanswered at once (default 20)
   --retrains N        retrains per R; their medians are printed (default 3)
   --pairs N           (user, movie) pairs per request (default 3)
+  --cpu-prof DIR      write a V8 CPU profile of this process over each steady load to
+                      DIR/<engine>-R<R>.cpuprofile (open in Chrome DevTools)
   --unbatched-grpc    over gRPC, keep predict's committed spec (one process per datum) instead of
                       turning datum batching on as the embedded engine does
   -h, --help          this text`;
@@ -65,6 +71,7 @@ interface Args {
   retrains: number;
   pairs: number;
   unbatchedGrpc: boolean;
+  cpuProfDir?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -107,7 +114,10 @@ function parseArgs(argv: string[]): Args {
     else if (o === '--retrains') a.retrains = positive(o, argv[++i]);
     else if (o === '--pairs') a.pairs = positive(o, argv[++i]);
     else if (o === '--unbatched-grpc') a.unbatchedGrpc = true;
-    else throw new Error(`unknown option ${o} (see --help)`);
+    else if (o === '--cpu-prof') {
+      a.cpuProfDir = argv[++i];
+      if (!a.cpuProfDir) throw new Error('--cpu-prof: expected a directory');
+    } else throw new Error(`unknown option ${o} (see --help)`);
   }
   return a;
 }
@@ -130,6 +140,86 @@ function rssMiB(pid?: number): number {
   }
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/**
+ * CPU time (user + system, ms) of every live descendant of this process, from /proc (Linux; NaN
+ * elsewhere). A descendant that exits between two readings loses its time, so a figure over a
+ * window counts the long-lived processes only: the embedded engine's batching worker, or
+ * `reelgraph pachd` and its workers.
+ */
+function descendantsCpuMs(): number {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return NaN;
+  }
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const e of entries) {
+    try {
+      const text = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+      // fields after the command name (which may hold spaces) start at state: ppid is the 2nd,
+      // utime the 12th, stime the 13th (proc(5))
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      stats.set(Number(e), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const ofTree = new Set([process.pid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, s] of stats)
+      if (!ofTree.has(pid) && ofTree.has(s.ppid)) {
+        ofTree.add(pid);
+        grew = true;
+      }
+  }
+  let ticks = 0;
+  for (const pid of ofTree) if (pid !== process.pid) ticks += stats.get(pid)?.ticks ?? 0;
+  return (ticks * 1000) / CLOCK_TICKS;
+}
+
+/** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`; 100 on Linux). */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time of this process (user + system), ms. */
+function ownCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** Posts one inspector command and resolves with its result. */
+function post<T>(session: inspector.Session, method: string): Promise<T> {
+  return new Promise((resolve, reject) =>
+    session.post(method, (err, result) => (err ? reject(err) : resolve(result as T))),
+  );
+}
+
+/**
+ * Starts V8's CPU profiler on this process; the returned function stops it and writes the
+ * profile to `file` (the `.cpuprofile` JSON Chrome DevTools opens).
+ */
+async function startCpuProfile(file: string): Promise<() => Promise<void>> {
+  const session = new inspector.Session();
+  session.connect();
+  await post(session, 'Profiler.enable');
+  await post(session, 'Profiler.start');
+  return async () => {
+    const { profile } = await post<{ profile: object }>(session, 'Profiler.stop');
+    session.disconnect();
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify(profile));
+    console.error(`CPU profile of the steady load: ${file}`);
+  };
 }
 
 /** The V8 heap in use at the last {@link rssMiB} of this process, MiB. */
@@ -275,6 +365,9 @@ interface Row {
   p50: number;
   p99: number;
   unanswered: number;
+  /** CPU ms per request of the steady load: this process, and its long-lived descendants. */
+  cpuOwnMs: number;
+  cpuChildrenMs: number;
   rss: number;
   pachdRss: number;
 }
@@ -346,6 +439,10 @@ async function runEngine(engine: 'embedded' | 'grpc', args: Args, parent: string
       const latencies: number[] = [];
       const waits: Promise<void>[] = [];
       const total = Math.round(args.duration * args.rate);
+      const stopProfile = args.cpuProfDir
+        ? await startCpuProfile(path.resolve(args.cpuProfDir, `${engine}-R${R}.cpuprofile`))
+        : undefined;
+      const cpu0 = { own: ownCpuMs(), children: descendantsCpuMs() };
       const start = now();
       for (let i = 0; i < total; i++) {
         const due = start + (i * 1000) / args.rate;
@@ -364,6 +461,9 @@ async function runEngine(engine: 'embedded' | 'grpc', args: Args, parent: string
       const unanswered = total - latencies.length;
       for (let u = 0; u < unanswered; u++) latencies.push(now() - start);
       while (!(await idle(pach))) await sleep(50);
+      const cpuOwnMs = (ownCpuMs() - cpu0.own) / total;
+      const cpuChildrenMs = (descendantsCpuMs() - cpu0.children) / total;
+      await stopProfile?.();
       history += total;
 
       const row: Row = {
@@ -374,6 +474,8 @@ async function runEngine(engine: 'embedded' | 'grpc', args: Args, parent: string
         p50: quantile(latencies, 0.5),
         p99: quantile(latencies, 0.99),
         unanswered,
+        cpuOwnMs,
+        cpuChildrenMs,
         rss: rssMiB(),
         pachdRss: child?.pid ? rssMiB(child.pid) : NaN,
       };
@@ -382,7 +484,9 @@ async function runEngine(engine: 'embedded' | 'grpc', args: Args, parent: string
         `${engine.padEnd(8)} R=${String(R).padStart(6)} | train job ${row.trainJobS.toFixed(2)} s | retrain → idle ${row.retrainS.toFixed(2)} s ` +
           `(beyond the train job ${(row.retrainS - row.trainJobS).toFixed(2)} s; medians of ${args.retrains}) | ` +
           `request after retrain ${row.afterRetrainMs.toFixed(0)} ms | load ${args.rate}/s × ${args.duration} s: p50 ${row.p50.toFixed(0)} ms, p99 ${row.p99.toFixed(0)} ms` +
-          `${unanswered ? ` (${unanswered} unanswered after ${args.drain} s)` : ''} | RSS ${row.rss.toFixed(0)} MiB (heap ${lastHeapMiB.toFixed(0)})` +
+          `${unanswered ? ` (${unanswered} unanswered after ${args.drain} s)` : ''}, ` +
+          `CPU ${(row.cpuOwnMs + row.cpuChildrenMs).toFixed(1)} ms/request (${engine === 'embedded' ? 'server' : 'API'} ${row.cpuOwnMs.toFixed(1)} + ` +
+          `${engine === 'embedded' ? 'workers' : 'pachd and workers'} ${row.cpuChildrenMs.toFixed(1)}) | RSS ${row.rss.toFixed(0)} MiB (heap ${lastHeapMiB.toFixed(0)})` +
           (child ? ` + pachd ${row.pachdRss.toFixed(0)} MiB` : ''),
       );
     }
@@ -417,7 +521,7 @@ async function main(): Promise<void> {
         `${engine} R=${last.R} over R=${first.R} (goal ≤ 1.25×): retrain → idle ${r(last.retrainS, first.retrainS)} ` +
           `(train job ${r(last.trainJobS, first.trainJobS)}, beyond it ${r(last.retrainS - last.trainJobS, first.retrainS - first.trainJobS)}), ` +
           `request after retrain ${r(last.afterRetrainMs, first.afterRetrainMs)}, load p50 ${r(last.p50, first.p50)}, ` +
-          `p99 ${r(last.p99, first.p99)}, RSS ${r(last.rss, first.rss)}` +
+          `p99 ${r(last.p99, first.p99)}, CPU per request ${r(last.cpuOwnMs + last.cpuChildrenMs, first.cpuOwnMs + first.cpuChildrenMs)}, RSS ${r(last.rss, first.rss)}` +
           (engine === 'grpc' ? `, pachd RSS ${r(last.pachdRss, first.pachdRss)}` : ''),
       );
     }
