@@ -12,6 +12,8 @@
  * - the total wall seconds of each, and their ratio;
  * - per algorithm, the sum over its 5 folds of fit + test seconds, sequential and pooled (in the
  *   pool these are the seconds inside the workers);
+ * - the pool's idle tail: how long the first worker out of tasks waits for the last one (longest
+ *   first keeps it short);
  * - the pool's overheads: thread start-up (a new worker until it answers a first, trivial task),
  *   and what one task costs to send (the structured clone of its message, measured here);
  * - a check that both give the same RMSE and MAE per fold, bit for bit;
@@ -270,6 +272,7 @@ async function main(): Promise<void> {
     return (u.user + u.system) / 1e6;
   };
   const startUp: number[] = [];
+  const tail: number[] = [];
   const seqPer: number[][] = algos.map(() => []);
   const parPer: number[][] = algos.map(() => []);
   let same = true;
@@ -284,9 +287,17 @@ async function main(): Promise<void> {
     try {
       c0 = process.cpuUsage();
       t0 = performance.now();
-      const b = await compareAlgorithmsPooled(algos, data, { cv: cv(), pool });
-      parWall.push((performance.now() - t0) / 1000);
+      const lastByThread = new Map<number, number>();
+      const b = await compareAlgorithmsPooled(algos, data, {
+        cv: cv(),
+        pool,
+        onFold: (f) => lastByThread.set(f.outcome.threadId, performance.now()),
+      });
+      const end = performance.now();
+      parWall.push((end - t0) / 1000);
       parCpu.push(cpuSince(c0));
+      // how long the first worker to run out of tasks waited for the last one
+      tail.push((end - Math.min(...lastByThread.values())) / 1000);
       a.forEach((r, j) => {
         seqPer[j].push(foldSeconds(r));
         parPer[j].push(foldSeconds(b[j]));
@@ -318,6 +329,10 @@ async function main(): Promise<void> {
     )
       .toFixed(2)
       .padStart(10)}`,
+  );
+  console.log(
+    `idle tail of the pool (the first worker out of tasks waits for the last, longest first): ` +
+      `${median(tail).toFixed(2)} s (median), ${((100 * median(tail)) / median(parWall)).toFixed(1)} % of its wall time`,
   );
   console.log(
     `pool overheads: worker start-up ${(median(startUp) * 1000).toFixed(0)} ms (median: a fresh ` +
