@@ -212,6 +212,43 @@ describe('the fold pool', () => {
   });
 });
 
+describe('the fold pool with side information', () => {
+  it('sends the attributes with the data and answers as the sequential run (BayesianFM)', async () => {
+    // genders and genres drawn from the synthetic ids (u<k>, i<k>): attributes BayesianFM uses
+    const users = new Map<string, Record<string, string>>();
+    const items = new Map<string, Record<string, string>>();
+    for (const u of new Set(data.ratings.users)) {
+      users.set(u, { gender: Number(u.slice(1)) % 2 ? 'F' : 'M', occupation: 'writer' });
+    }
+    for (const i of new Set(data.ratings.items)) {
+      items.set(i, { genres: Number(i.slice(1)) % 3 ? 'Comedy|Drama' : 'Horror' });
+    }
+    const withSide = data.withSideInfo({ users, items });
+    const algos = [
+      {
+        name: 'BayesianFM',
+        params: { randomState: 2, nSamples: 8, burnIn: 2, nStoredSamples: 4 },
+      },
+      { name: 'BaselineOnly' },
+    ];
+    const seq = compareAlgorithms(algos, withSide, {
+      cv: new KFold({ nSplits: 3, randomState: 8 }),
+    });
+    const threads = new Set<number>();
+    const par = await compareAlgorithmsPooled(algos, withSide, {
+      cv: new KFold({ nSplits: 3, randomState: 8 }),
+      onFold: (f) => threads.add(f.outcome.threadId),
+    });
+    expect(par.map(figures)).toEqual(seq.map(figures));
+    expect(threads.has(0)).toBe(false);
+    // the attributes reached the fit: without them BayesianFM answers otherwise
+    const bare = compareAlgorithms(algos.slice(0, 1), data, {
+      cv: new KFold({ nSplits: 3, randomState: 8 }),
+    });
+    expect(bare[0].testRmse).not.toEqual(seq[0].testRmse);
+  }, 120_000);
+});
+
 describe('the fold pool on MovieLens 100K', () => {
   const ML_SEED = 11;
   let ml: Dataset;
