@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { threadId } from 'node:worker_threads';
 import '../../src/engine/algorithms';
+import { loadAlgorithmPlugins } from '../../src/engine/algorithms/plugins';
 import { SVD, KNNBaseline, type AlgoBase } from '../../src/engine/algorithms';
 import {
   FoldPool,
@@ -360,6 +361,48 @@ describe('the pool schedule and protocol', () => {
     });
     expect(par).toEqual(seq);
     expect(Object.keys(par)).toEqual(['1', '2', '3']);
+  });
+
+  it('rejects the task of a worker that exits, and carries on with a new worker', async () => {
+    // a plugin whose fit ends its thread (process.exit in a worker thread ends only that thread)
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelgraph-pool-exit-plugin-'));
+    const plugin = path.join(dir, 'exits.js');
+    fs.writeFileSync(
+      plugin,
+      [
+        "'use strict';",
+        'module.exports = function register({ AlgoBase, registerAlgorithm }) {',
+        '  class ExitsInFit extends AlgoBase {',
+        '    fit() { process.exit(3); }',
+        '    estimate() { return 3; }',
+        '  }',
+        "  ExitsInFit.algorithmName = 'ExitsInFit';",
+        "  ExitsInFit.description = 'Ends its thread in fit (a test plugin).';",
+        '  ExitsInFit.paramSpecs = {};',
+        '  registerAlgorithm(ExitsInFit);',
+        '};',
+      ].join('\n'),
+    );
+    const before = process.env.REELGRAPH_PLUGINS;
+    process.env.REELGRAPH_PLUGINS = plugin; // the workers load it as the process would
+    loadAlgorithmPlugins([plugin]);
+    const pool = new FoldPool(1);
+    try {
+      const cv = () => new KFold({ nSplits: 2, randomState: 0 });
+      await expect(
+        crossValidatePooled({ name: 'ExitsInFit' }, data, { cv: cv(), pool }),
+      ).rejects.toThrow(/a fold worker exited \(code 3\) before answering its task/);
+      // the pool starts a new worker for the next call, which answers
+      const r = await crossValidatePooled({ name: 'BaselineOnly' }, data, { cv: cv(), pool });
+      expect(r.testRmse).toEqual(
+        crossValidate({ name: 'BaselineOnly' }, data, { cv: cv() }).testRmse,
+      );
+    } finally {
+      await pool.close();
+      if (before === undefined) delete process.env.REELGRAPH_PLUGINS;
+      else process.env.REELGRAPH_PLUGINS = before;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('makes the workers forget a released data set', async () => {

@@ -87,6 +87,8 @@ export class FoldPool {
   private start(): Slot {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
+      // this thread's environment as it is now (REELGRAPH_PLUGINS names the plugins to load)
+      env: { ...process.env },
       workerData: {
         entry: path.join(__dirname, `fold-task${EXT}`),
         // from TypeScript sources (tests, benches): compile in the worker as in this process
@@ -109,13 +111,21 @@ export class FoldPool {
         this.pump();
       },
     );
-    worker.on('error', (e) => {
+    // A worker that fails or ends (an uncaught error, process.exit in a plugin, running out of
+    // memory) rejects its task and leaves the pool; the next task starts a new one.
+    const leave = (e: Error) => {
+      const at = this.slots.indexOf(slot);
+      if (at < 0) return; // already gone (closed, or 'error' then 'exit')
+      this.slots.splice(at, 1);
       const p = slot.busy;
       slot.busy = null;
-      this.slots.splice(this.slots.indexOf(slot), 1);
       p?.reject(e);
       this.pump();
-    });
+    };
+    worker.on('error', leave);
+    worker.on('exit', (code) =>
+      leave(new Error(`a fold worker exited (code ${code}) before answering its task`)),
+    );
     // after the listeners: adding a 'message' listener refs the worker's port again
     worker.unref();
     this.slots.push(slot);
