@@ -29,6 +29,7 @@ import {
   toSimOptions,
   type SimOptions,
 } from '../similarities';
+import { StableTopK } from '../neighbor-selection';
 import {
   SparseRowReader,
   computeSparseSimilarities,
@@ -102,6 +103,8 @@ export abstract class SymmetricAlgo extends AlgoBase {
   private selSim = new Float64Array(0);
   private selX = new Int32Array(0);
   private selR = new Float64Array(0);
+  private selPos = new Int32Array(0);
+  private topK = new StableTopK(0);
 
   constructor(params?: Record<string, unknown>) {
     super(params);
@@ -157,6 +160,8 @@ export abstract class SymmetricAlgo extends AlgoBase {
     this.selSim = new Float64Array(size);
     this.selX = new Int32Array(size);
     this.selR = new Float64Array(size);
+    this.selPos = new Int32Array(size);
+    this.topK = new StableTopK(maxDeg);
   }
 
   /** Computes the similarity matrix (Surprise's `compute_similarities`), with `baselines` for pearson_baseline. */
@@ -204,31 +209,20 @@ export abstract class SymmetricAlgo extends AlgoBase {
   protected selectNeighbors(x: number, y: number): number {
     const sim = this.sparseRows ? this.sparseRows.row(x) : this.sim!;
     const row = this.sparseRows ? 0 : x * this.nX;
-    const k = this.selSim.length;
-    const selSim = this.selSim;
-    const selX = this.selX;
-    const selR = this.selR;
-    const yrXs = this.yrXs;
-    const yrRatings = this.yrRatings;
-    let cnt = 0;
-    const end = this.yrOffsets[y + 1];
-    for (let p = this.yrOffsets[y]; p < end; p++) {
-      const x2 = yrXs[p];
-      const s = sim[row + x2];
-      // Insert after every chosen entry with a similarity ≥ s (stable), dropping the last when full.
-      let j: number;
-      if (cnt < k) j = cnt++;
-      else if (s > selSim[k - 1]) j = k - 1;
-      else continue;
-      while (j > 0 && selSim[j - 1] < s) {
-        selSim[j] = selSim[j - 1];
-        selX[j] = selX[j - 1];
-        selR[j] = selR[j - 1];
-        j--;
-      }
-      selSim[j] = s;
-      selX[j] = x2;
-      selR[j] = yrRatings[p];
+    const selPos = this.selPos;
+    const cnt = this.topK.select(
+      sim,
+      row,
+      this.yrXs,
+      this.yrOffsets[y],
+      this.yrOffsets[y + 1],
+      this.selSim.length,
+      selPos,
+      this.selSim,
+    );
+    for (let j = 0; j < cnt; j++) {
+      this.selX[j] = this.yrXs[selPos[j]];
+      this.selR[j] = this.yrRatings[selPos[j]];
     }
     return cnt;
   }
