@@ -525,7 +525,8 @@ async function runEngine(engine: 'embedded' | 'grpc', args: Args, parent: string
           `CPU ${(row.cpuOwnMs + row.cpuChildrenMs).toFixed(1)} ms/request (${engine === 'embedded' ? 'server' : 'API'} ${row.cpuOwnMs.toFixed(1)} + ` +
           `${engine === 'embedded' ? 'workers' : 'pachd and workers'} ${row.cpuChildrenMs.toFixed(1)}) | RSS ${row.rss.toFixed(0)} MiB (heap ${lastHeapMiB.toFixed(0)})` +
           (child
-            ? ` + pachd ${row.pachdRss.toFixed(0)} MiB (heap ${row.pachdHeap.toFixed(1)}; anon ${pachdMemory!.rssAnon.toFixed(0)}, file ${pachdMemory!.rssFile.toFixed(0)})`
+            ? ` + pachd ${row.pachdRss.toFixed(0)} MiB (heap ${row.pachdHeap.toFixed(1)} used / ${pachdMemory!.heapTotal.toFixed(0)} committed, ` +
+              `external ${pachdMemory!.external.toFixed(0)}; anon ${pachdMemory!.rssAnon.toFixed(0)}, file ${pachdMemory!.rssFile.toFixed(0)})`
             : ''),
       );
     }
