@@ -107,13 +107,10 @@ Signals:
         await engine.close();
         throw e;
       }
-      io.stderr.write(
-        `reelgraph pachd: serving pachd's gRPC API on ${server.address} (data: ${dataDir}${token ? ', authn-token required' : ''}${auth ? ', auth on' : ''})\n` +
-          `  use it with REELGRAPH_PACHD_ADDRESS=grpc://${server.address}\n`,
-      );
-      const running = server;
+      // every signal handler before the banner: whoever reads it may signal at once
       const stopReporting = reportMemoryOnSignal(io.stderr);
-      await new Promise<void>((resolve, reject) => {
+      const running = server;
+      const stopped = new Promise<void>((resolve, reject) => {
         let signalled = false;
         const onSignal = () => {
           if (signalled) process.exit(1); // a second signal: stop now
@@ -132,5 +129,10 @@ Signals:
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
       });
+      io.stderr.write(
+        `reelgraph pachd: serving pachd's gRPC API on ${server.address} (data: ${dataDir}${token ? ', authn-token required' : ''}${auth ? ', auth on' : ''})\n` +
+          `  use it with REELGRAPH_PACHD_ADDRESS=grpc://${server.address}\n`,
+      );
+      await stopped;
     });
 }
