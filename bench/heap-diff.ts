@@ -6,14 +6,14 @@
  * job (issue 10): take one snapshot at a small history and one at a larger one; a constructor
  * whose count grows in proportion to the history is the leak.
  *
- * Run: `node -r ./scripts/ts-register.js bench/heap-diff.ts BEFORE.heapsnapshot AFTER.heapsnapshot
+ * Run: `npm run bench:heap-diff -- BEFORE.heapsnapshot AFTER.heapsnapshot
  * [--top 30]`. Reads each file whole (a snapshot of a 50 MiB heap is ~100–200 MiB of JSON).
  * The snapshot format is V8's (`snapshot.meta.node_fields` names the fields of each node in the
  * flat `nodes` array; `type` indexes `node_types[0]`, `name` indexes `strings`).
  */
 import * as fs from 'node:fs';
 
-const HELP = `Usage: node -r ./scripts/ts-register.js bench/heap-diff.ts BEFORE AFTER [--top N]
+const HELP = `Usage: npm run bench:heap-diff -- BEFORE AFTER [--top N]
 
 Per constructor (node type and name) of two V8 heap snapshots: objects and self size in each,
 sorted by the growth of the self size (top N, default 30).`;
