@@ -7,7 +7,7 @@
  * whose count grows in proportion to the history is the leak.
  *
  * Run: `npm run bench:heap-diff -- BEFORE.heapsnapshot AFTER.heapsnapshot
- * [--top 30]`. Reads each file whole (a snapshot of a 50 MiB heap is ~100–200 MiB of JSON).
+ * [--top 30]`. Reads each file whole (~30 MiB of JSON for the stand-in's 45 MiB heap).
  * The snapshot format is V8's (`snapshot.meta.node_fields` names the fields of each node in the
  * flat `nodes` array; `type` indexes `node_types[0]`, `name` indexes `strings`).
  */
