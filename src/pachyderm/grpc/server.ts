@@ -440,6 +440,7 @@ export async function startPachdServer(
         }
       });
       call.on('error', () => open.delete(t));
+      call.on('cancelled', () => open.delete(t)); // a cancelled stream may never end
       call.on('end', () => {
         const finish = async () => {
           if (failure) throw failure;
