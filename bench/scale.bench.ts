@@ -3,14 +3,17 @@
  * (src/engine/dataset/synthetic.ts), prints
  * - the parse rate of `ratings.csv` (Reader.parseFile, streamed), median of runs, wall and CPU;
  * - the import rate (`reelgraph import ratings` as a child process into a fresh embedded data
- *   directory, chunks of 1M ratings), with the child's peak RSS;
+ *   directory, chunks of 1M ratings), median of `--import-runs`, its ratio to the parse rate, the
+ *   child's peak RSS (`/usr/bin/time -f %M`) and CPU, and the commits the import made on
+ *   `training@master` (1: the chunks are staged on a side branch and published in one commit);
  * - the fit in the train worker's data path (bench/scale-fit-child.ts: readTrainingRatings →
  *   Trainset.build → fit, SVD 100 factors 20 epochs by default) in a child: read, build and fit
  *   seconds, epochs/s, and the child's peak RSS (process.resourceUsage().maxRSS).
  * `uptime` is printed first: on a shared machine the wall times depend on the load.
  *
  * Run: npm run bench:scale -- [--ratings N] [--movies M] [--seed S] [--algo svd|svdpp|nmf]
- *   [--factors F] [--epochs E] [--runs R] [--skip-import] [--params JSON]
+ *   [--factors F] [--epochs E] [--runs R] [--import-runs R] [--skip-import] [--skip-fit]
+ *   [--params JSON]
  * (`--params` adds hyper-parameters, e.g. `'{"kernel": "simd", "threads": 2}'` for SVD)
  * The generated file is kept in $TMPDIR as reelgraph-scale-N-M-S.csv and reused.
  */
@@ -34,6 +37,8 @@ const { values } = parseArgs({
     runs: { type: 'string' },
     params: { type: 'string', default: '{}' },
     'skip-import': { type: 'boolean', default: false },
+    'skip-fit': { type: 'boolean', default: false },
+    'import-runs': { type: 'string' },
   },
 });
 const ROOT = path.resolve(__dirname, '..');
@@ -41,6 +46,7 @@ const N = Number(values.ratings);
 const M = Number(values.movies);
 const seed = Number(values.seed);
 const runs = Number(values.runs ?? (N > 5_000_000 ? 1 : 3));
+const importRuns = Number(values['import-runs'] ?? runs);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const log = (s: string) => process.stdout.write(s + '\n');
 
@@ -84,43 +90,70 @@ async function main(): Promise<void> {
   try {
     if (!values['skip-import']) {
       const dataDir = path.join(work, 'data');
-      const p = await EmbeddedPachyderm.open(dataDir);
-      await p.createRepo('training');
-      await p.modifyFile('training@master', [
-        {
-          op: 'put',
-          path: '/settings.json',
-          data: JSON.stringify({ dataset: 'synthetic', ratingScale: [0.5, 5] }),
-        },
-      ]);
-      await p.close();
-      const t0 = Date.now();
-      const r = spawnSync(
-        '/usr/bin/time',
-        [
-          '-f',
-          '%M',
-          process.execPath,
-          '-r',
-          path.join(ROOT, 'scripts/ts-register.js'),
-          path.join(ROOT, 'src/cli/main.ts'),
-          'import',
-          'ratings',
-          file,
-          '--data-dir',
-          dataDir,
-          '--json',
-        ],
-        { encoding: 'utf8', maxBuffer: 1 << 26 },
-      );
-      const seconds = (Date.now() - t0) / 1000;
-      if (r.status !== 0) throw new Error(`import failed: ${r.stderr}`);
-      const rssKiB = Number(r.stderr.trim().split('\n').pop());
-      const out = JSON.parse(r.stdout) as { committed: number };
+      const seconds: number[] = [];
+      const rss: number[] = [];
+      const cpuS: number[] = [];
+      let masterCommits = 0;
+      let staged = 0;
+      for (let k = 0; k < importRuns; k++) {
+        fs.rmSync(dataDir, { recursive: true, force: true });
+        const p = await EmbeddedPachyderm.open(dataDir);
+        await p.createRepo('training');
+        await p.modifyFile('training@master', [
+          {
+            op: 'put',
+            path: '/settings.json',
+            data: JSON.stringify({ dataset: 'synthetic', ratingScale: [0.5, 5] }),
+          },
+        ]);
+        await p.close();
+        const t0 = Date.now();
+        const r = spawnSync(
+          '/usr/bin/time',
+          [
+            '-f',
+            '%M %U %S',
+            process.execPath,
+            '-r',
+            path.join(ROOT, 'scripts/ts-register.js'),
+            path.join(ROOT, 'src/cli/main.ts'),
+            'import',
+            'ratings',
+            file,
+            '--data-dir',
+            dataDir,
+            '--json',
+          ],
+          { encoding: 'utf8', maxBuffer: 1 << 26 },
+        );
+        seconds.push((Date.now() - t0) / 1000);
+        if (r.status !== 0) throw new Error(`import failed: ${r.stderr}`);
+        const [kib, user, sys] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+        rss.push(kib / 1024);
+        cpuS.push(user + sys);
+        const out = JSON.parse(r.stdout) as { committed: number; ratings: number };
+        if (out.ratings !== N) throw new Error(`imported ${out.ratings} ratings, expected ${N}`);
+        staged = out.committed;
+        const q = await EmbeddedPachyderm.open(dataDir, { readonly: true });
+        masterCommits = -1; // the settings commit made above
+        for await (const c of q.listCommit('training', { to: 'training@master' })) {
+          void c;
+          masterCommits++;
+        }
+        await q.close();
+      }
+      const importRate = N / median(seconds) / 1e6;
+      const parseRate = N / median(wall) / 1e6;
       log(
-        `import: ${(N / seconds / 1e6).toFixed(2)} M ratings/s (${seconds.toFixed(1)} s wall, ${out.committed} commits), ` +
-          `peak RSS ${(rssKiB / 1024).toFixed(0)} MiB`,
+        `import: ${importRate.toFixed(2)} M ratings/s wall (median ${median(seconds).toFixed(1)} s of ${importRuns}), ` +
+          `${(N / median(cpuS) / 1e6).toFixed(2)} M ratings/s CPU; ${((100 * importRate) / parseRate).toFixed(0)} % of the parse rate ` +
+          `(${parseRate.toFixed(2)} M/s); ${staged} chunks staged, ${masterCommits} commit${masterCommits === 1 ? '' : 's'} on training@master; ` +
+          `peak RSS ${Math.max(...rss).toFixed(0)} MiB (median ${median(rss).toFixed(0)})`,
       );
+      if (values['skip-fit']) {
+        log(`uptime: ${execFileSync('uptime').toString().trim()}`);
+        return;
+      }
       // the training directory as the pipeline would mount it
       const q = await EmbeddedPachyderm.open(dataDir, { readonly: true });
       for await (const f of q.listFile({ commit: 'training@master', path: '/batches/' })) {

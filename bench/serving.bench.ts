@@ -25,17 +25,25 @@
  * this process per request — server and client together — which, unlike wall time, does not grow
  * when other processes load the machine.
  *
- * Run: `npm run bench:serving` (node --expose-gc). Env: BENCH_ONLY (ml-100k | synthetic-62k),
+ * - `model` (BENCH_MODEL=FILE.rgm, e.g. the 25M model of bench/serving-model.ts): first the load
+ *   of each file of BENCH_MODEL and BENCH_MODEL_COMPARE (e.g. the same model in format version 1),
+ *   each in a fresh child process (bench/serving-load-child.ts; median of 3 children: read, load,
+ *   first answers, RSS, peak RSS); then the API serves FILE — committed with its metrics and
+ *   manifest as a `train` commit while the train pipeline is stopped, so the real registry loads
+ *   it — and the same latencies and fold-in as above are measured.
+ *
+ * Run: `npm run bench:serving` (node --expose-gc). Env: BENCH_ONLY (ml-100k | synthetic-62k | model),
  * BENCH_RATINGS, BENCH_USERS, BENCH_MOVIES (default 62000), BENCH_SEED (default 25), BENCH_RUNS
  * (default 3), BENCH_REQUESTS (default 500), BENCH_FOLDS (default 30). Prints `uptime` first:
  * figures on a loaded machine are upper bounds.
  */
-import { execSync } from 'node:child_process';
+import { execFileSync, execSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import 'reflect-metadata';
-import { loadModel } from '../src/engine/model-file';
+import { factorRecommend, isFactorModel } from '../src/engine/factor-top-n';
+import { loadModel, readModelHeader } from '../src/engine/model-file';
 import { RandomState } from '../src/engine/random';
 import { commitFiles } from '../src/pachyderm/own-commit';
 import { loadConfig } from '../src/server/config';
@@ -53,6 +61,8 @@ const N_RATINGS = Number(process.env.BENCH_RATINGS ?? 2_000_000);
 const N_USERS = Number(process.env.BENCH_USERS ?? 40_000);
 const N_MOVIES = Number(process.env.BENCH_MOVIES ?? 62_000);
 const SEED = Number(process.env.BENCH_SEED ?? 25);
+const MODEL = process.env.BENCH_MODEL;
+const MODEL_COMPARE = process.env.BENCH_MODEL_COMPARE;
 
 function quantile(values: number[], q: number): number {
   const s = [...values].sort((a, b) => a - b);
@@ -149,8 +159,62 @@ async function latencies(n: number, one: (k: number) => Promise<unknown>): Promi
   return out;
 }
 
-async function benchSet(name: 'ml-100k' | 'synthetic-62k'): Promise<void> {
-  console.log(`\n== ${name}`);
+/** Loads of one model file, each in a fresh child (bench/serving-load-child.ts), median of 3. */
+function childLoads(file: string): void {
+  const runs: Record<string, number>[] = [];
+  for (let k = 0; k < 3; k++) {
+    const out = execFileSync(
+      process.execPath,
+      ['-r', './scripts/ts-register.js', 'bench/serving-load-child.ts', file],
+      { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 20 },
+    );
+    runs.push(JSON.parse(out.trim().split('\n').pop()!) as Record<string, number>);
+  }
+  const m = (key: string) => median(runs.map((r) => r[key]));
+  console.log(
+    `${path.basename(file)} (format ${runs[0].formatVersion}, ${fmt(m('fileMiB'))} MiB): read ${fmt(m('readMs'), 0)} ms, ` +
+      `loadModel ${fmt(m('loadMs'), 0)} ms, first predict + top-10 ${fmt(m('firstAnswersMs'), 0)} ms; ` +
+      `RSS after ${fmt(m('rssMiB'), 0)} MiB, peak ${fmt(m('maxRssMiB'), 0)} MiB (fresh process each, median of 3)`,
+  );
+}
+
+/**
+ * Makes the train pipeline publish a model file as its output: its transform is updated to copy
+ * FILE into /pfs/out (with a metrics.json from the file's header), then one rating is committed
+ * to `training` to start the job. The registry then loads it as any train commit.
+ */
+async function serveModelFile(api: ApiProcess, file: string): Promise<void> {
+  const h = readModelHeader(fs.readFileSync(file));
+  const metrics = JSON.stringify({
+    algorithm: h.algorithm,
+    params: h.params,
+    ratings: h.trainset.nRatings,
+    users: h.trainset.nUsers,
+    items: h.trainset.nItems,
+  });
+  const spec = JSON.parse(
+    fs.readFileSync(path.join(ROOT, 'workers/train/pipeline.json'), 'utf8'),
+  ) as Record<string, Record<string, unknown>>;
+  spec.transform = {
+    ...spec.transform,
+    cmd: [
+      'sh',
+      '-c',
+      'cp "$BENCH_MODEL_FILE" /pfs/out/model.rgm && printf %s "$BENCH_METRICS" > /pfs/out/metrics.json',
+    ],
+    env: { BENCH_MODEL_FILE: path.resolve(file), BENCH_METRICS: metrics },
+  };
+  await api.pach.createPipeline(spec, { update: true });
+  await commitFiles(api.pach, 'training@master', [
+    { op: 'put', path: `/batches/${newBatchId()}.txt`, data: 'bench m0 3 1700000000\n' },
+  ]);
+}
+
+async function benchSet(name: 'ml-100k' | 'synthetic-62k' | 'model'): Promise<void> {
+  console.log(`\n== ${name}${name === 'model' ? ` ${MODEL}` : ''}`);
+  if (name === 'model') {
+    for (const f of [MODEL!, ...(MODEL_COMPARE ? [MODEL_COMPARE] : [])]) childLoads(f);
+  }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `reelgraph-serving-${name}-`));
   const config = loadConfig(
     { PORT: '0', HOST: '127.0.0.1', REELGRAPH_DATA_DIR: dir, REELGRAPH_DATASETS: DATASETS },
@@ -160,7 +224,14 @@ async function benchSet(name: 'ml-100k' | 'synthetic-62k'): Promise<void> {
   const api = await startApi(config, { logger: createLogger('silent'), print: () => undefined });
   try {
     let committedMs = tStart;
-    if (name === 'synthetic-62k') {
+    if (name === 'model') {
+      gc();
+      console.log(
+        `serving process RSS before any model ${fmt(mib(process.memoryUsage().rss), 0)} MiB (the API, the embedded engine, this bench)`,
+      );
+      committedMs = Date.now();
+      await serveModelFile(api, MODEL!);
+    } else if (name === 'synthetic-62k') {
       const t0 = Date.now();
       const set = syntheticBatch();
       console.log(
@@ -177,15 +248,25 @@ async function benchSet(name: 'ml-100k' | 'synthetic-62k'): Promise<void> {
     const servedMs = Date.now();
     const ci = await api.pach.inspectCommit({ repo: 'train', id: version });
     const info = await api.services.models.model(version);
-    const buf = await api.pach.readFile({
-      commit: { repo: 'train', id: version },
-      path: '/model.rgm',
-    });
+    gc();
+    // the serving process as it serves: the registry's model and nothing of this bench's reads
+    const servingRss = mib(process.memoryUsage().rss);
+    const mem = process.memoryUsage();
+    const servingBuffers = mib(mem.arrayBuffers);
+    const servingHeap = mib(mem.heapUsed);
     const loads: number[] = [];
-    for (let k = 0; k < 3; k++) {
-      const t0 = process.hrtime.bigint();
-      loadModel(buf);
-      loads.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    let fileMiB = 0;
+    {
+      const buf = await api.pach.readFile({
+        commit: { repo: 'train', id: version },
+        path: '/model.rgm',
+      });
+      fileMiB = mib(buf.length);
+      for (let k = 0; k < 3; k++) {
+        const t0 = process.hrtime.bigint();
+        loadModel(buf);
+        loads.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
     }
     gc();
     const ranker = (api.services.models as ModelRegistry).current()?.ranker?.name ?? 'none';
@@ -195,11 +276,11 @@ async function benchSet(name: 'ml-100k' | 'synthetic-62k'): Promise<void> {
     );
     console.log(
       `train job: commit → served ${fmt((servedMs - committedMs) / 1000)} s (fit ${fmt(info.fitSeconds ?? NaN)} s); ` +
-        `model file ${fmt(mib(buf.length))} MiB; loadModel ${fmt(median(loads))} ms (median of 3); ` +
+        `model file ${fmt(fileMiB)} MiB; loadModel ${fmt(median(loads))} ms (median of 3); ` +
         `train commit finished → served ${ci.finished ? fmt(servedMs - ci.finished.getTime(), 0) : '?'} ms`,
     );
     console.log(
-      `serving process RSS after load ${fmt(mib(process.memoryUsage().rss), 0)} MiB, peak RSS ${fmt(process.resourceUsage().maxRSS / 1024, 0)} MiB`,
+      `serving process RSS after load ${fmt(servingRss, 0)} MiB (array buffers ${fmt(servingBuffers, 0)} MiB, JS heap used ${fmt(servingHeap, 0)} MiB; before this bench's own loadModel timings), peak RSS ${fmt(process.resourceUsage().maxRSS / 1024, 0)} MiB`,
     );
 
     const algo = (api.services.models as ModelRegistry).current()!.algo;
@@ -227,6 +308,33 @@ async function benchSet(name: 'ml-100k' | 'synthetic-62k'): Promise<void> {
         p99s[k].push(quantile(v, 0.99));
       }
     }
+    // Where predict's time goes: the HTTP + GraphQL floor (a query that resolves nothing) and
+    // the registry's own predict, in process (no HTTP).
+    const floor = await latencies(REQUESTS, () => gql(api, '{ __typename }'));
+    const floorCpu = cpuPerRequest;
+    const c0 = process.cpuUsage();
+    const tIn = process.hrtime.bigint();
+    const N_IN = 20_000;
+    for (let k = 0; k < N_IN; k++) await api.services.models.predict(user(), movie());
+    const inWall = Number(process.hrtime.bigint() - tIn) / 1e3 / N_IN;
+    const cIn = process.cpuUsage(c0);
+    // recommendations' top-N in process (no HTTP): the rating model's path in the registry
+    let recIn = '';
+    if (isFactorModel(algo)) {
+      const N_REC = 300;
+      const c1 = process.cpuUsage();
+      const t1 = process.hrtime.bigint();
+      for (let k = 0; k < N_REC; k++) factorRecommend(algo, rng.randint(0, ts.nUsers), 10, true);
+      const cr = process.cpuUsage(c1);
+      recIn =
+        `; top-10 of the factor model in process (factorRecommend): ${fmt(Number(process.hrtime.bigint() - t1) / 1e6 / N_REC, 2)} ms wall, ` +
+        `${fmt((cr.user + cr.system) / 1000 / N_REC, 2)} ms CPU per call (${N_REC} users)`;
+    }
+    console.log(
+      `HTTP + GraphQL floor ({ __typename }): p50 ${fmt(quantile(floor, 0.5), 2)} ms, p99 ${fmt(quantile(floor, 0.99), 2)} ms, ` +
+        `CPU ${fmt(floorCpu, 2)} ms per request; ModelRegistry.predict in process: ${fmt(inWall, 1)} µs wall, ` +
+        `${fmt((cIn.user + cIn.system) / N_IN, 1)} µs CPU per call (${N_IN} calls)${recIn}`,
+    );
     console.log(
       `predict over HTTP: p50 ${fmt(median(p50s[0]), 2)} ms, p99 ${fmt(median(p99s[0]), 2)} ms, ` +
         `CPU ${fmt(median(cpus[0]), 2)} ms per request ` +
@@ -283,6 +391,10 @@ async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY;
   if (!only || only === 'ml-100k') await benchSet('ml-100k');
   if (!only || only === 'synthetic-62k') await benchSet('synthetic-62k');
+  if (only === 'model' || (!only && MODEL)) {
+    if (!MODEL) throw new Error('BENCH_ONLY=model needs BENCH_MODEL=FILE.rgm');
+    await benchSet('model');
+  }
   console.log(`\nuptime: ${execSync('uptime').toString().trim()}`);
 }
 

@@ -42,7 +42,7 @@ import { SVD } from './algorithms/svd';
 import { SVDpp } from './algorithms/svdpp';
 import { choleskyInPlace, choleskySolveInPlace } from './rankers/dense';
 import { TopKHeap } from './top-n';
-import { factorTopK, isFactorModel } from './factor-top-n';
+import { factorTopK, isFactorModel, withExcluded } from './factor-top-n';
 import type { Recommendation } from './top-n';
 
 /** Multiplicative-update passes of an NMF fold-in (the user half-step only; O(n·k) each). */
@@ -280,16 +280,17 @@ export function recommendFolded(
 ): Recommendation[] {
   const ts = algo.trainset;
   const [lo, hi] = ts.ratingScale;
-  const rated = new Uint8Array(ts.nItems);
-  if (excludeRated) for (const i of user.items) rated[i] = 1;
-  if (user.pu && isFactorModel(algo)) return factorTopK(algo, user.bu, user.pu, k, rated, keep);
-  const heap = new TopKHeap(k);
-  for (let i = 0; i < ts.nItems; i++) {
-    if (rated[i] || (keep !== null && !keep(i))) continue;
-    heap.offer(Math.min(hi, Math.max(lo, estimateFolded(algo, user, i))), i);
-  }
-  const m = heap.drainSorted();
-  const out: Recommendation[] = new Array(m);
-  for (let q = 0; q < m; q++) out[q] = { iid: ts.toRawIid(heap.ids[q]), est: heap.scores[q] };
-  return out;
+  // the rated items as a reused scratch mask (factor-top-n.ts): no catalogue-sized array per call
+  return withExcluded(ts.nItems, excludeRated ? user.items : [], (rated) => {
+    if (user.pu && isFactorModel(algo)) return factorTopK(algo, user.bu, user.pu, k, rated, keep);
+    const heap = new TopKHeap(k);
+    for (let i = 0; i < ts.nItems; i++) {
+      if (rated[i] || (keep !== null && !keep(i))) continue;
+      heap.offer(Math.min(hi, Math.max(lo, estimateFolded(algo, user, i))), i);
+    }
+    const m = heap.drainSorted();
+    const out: Recommendation[] = new Array(m);
+    for (let q = 0; q < m; q++) out[q] = { iid: ts.toRawIid(heap.ids[q]), est: heap.scores[q] };
+    return out;
+  });
 }

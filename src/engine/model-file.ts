@@ -8,7 +8,7 @@
  * | offset | size | content |
  * |---|---|---|
  * | 0 | 8 | magic bytes `RGMODEL\n` |
- * | 8 | 4 | uint32 format version (currently 1) |
+ * | 8 | 4 | uint32 format version (currently 2; 1 is still read) |
  * | 12 | 4 | uint32 header length H in bytes |
  * | 16 | H | UTF-8 JSON header (padded with spaces so that the data starts on an 8-byte boundary) |
  * | 16 + H | … | the arrays, each at `byteOffset` (relative to the data start, 8-byte aligned), little-endian |
@@ -16,8 +16,22 @@
  * Header (`ModelHeader`): `formatVersion`, `algorithm`, `params`, `trainset` {nUsers, nItems,
  * nRatings, globalMean, ratingScale, rawUserIds, rawItemIds}, `stats`, `values` (the algorithm's
  * scalars), `arrays` [{name, dtype, byteOffset, length}], `dataBytes`, `dataSha256`. The arrays
- * are the trainset's (`trainset.urOffsets`, `trainset.urItems`, `trainset.urRatings`,
+ * are the trainset's (`trainset.urOffsets`, `trainset.urItems`, `trainset.urRatings`, then
  * `trainset.irUsers`, `trainset.irRatings`) then the algorithm's (`algo.<name>`).
+ *
+ * Version 2 is the serving layout (issue 17: at 25M ratings version 1 stored ~1 GB of trainset a
+ * factor model never reads):
+ * - `trainset.urRatings` is float32 when every rating is exact in float32 (MovieLens's half stars
+ *   are), float64 otherwise; the header's `trainset.globalMean` is used as is (not recomputed);
+ * - the item rows (`trainset.irUsers`, `trainset.irRatings`) are left out for the algorithms
+ *   whose predictions never read them ({@link ITEM_ROWS_NOT_NEEDED}: SVD, SVDpp, NMF,
+ *   BaselineOnly, NormalPredictor); the loaded trainset builds them on first use if asked;
+ * - what serving needs stays: the factors and biases (`algo.*`, float64, the model's own bits),
+ *   the id maps (header) and each user's rated items as CSR (`urOffsets`, `urItems`, int32: the
+ *   items to leave out of recommendations, and the ratings a fold-in re-solves a user from).
+ * Both versions load the same way: every array is a view of the file's buffer when the buffer is
+ * 8-byte aligned and the machine little-endian (no copy; the buffer must then not be changed),
+ * a copy otherwise.
  *
  * Guarantees: the same model gives the same bytes (no timestamps; keys in a fixed order); loading
  * restores every float bit for bit; a file with another magic, an unknown version, a truncated
@@ -36,9 +50,23 @@ import { Trainset } from './trainset';
 /** The 8 magic bytes every model file starts with. */
 export const MODEL_MAGIC = Buffer.from('RGMODEL\n', 'latin1');
 /** The format version this build writes. */
-export const MODEL_FORMAT_VERSION = 1;
+export const MODEL_FORMAT_VERSION = 2;
 /** The format versions this build reads. */
-export const SUPPORTED_MODEL_FORMAT_VERSIONS: readonly number[] = [1];
+export const SUPPORTED_MODEL_FORMAT_VERSIONS: readonly number[] = [1, 2];
+
+/**
+ * Algorithms (registry names) whose `estimate` never reads the trainset's item rows: version 2
+ * files of these leave the rows out. Every other algorithm (the KNN family, SlopeOne,
+ * CoClustering, BayesianFM …) keeps them, in their saved (raw) order, which its answers may
+ * depend on.
+ */
+export const ITEM_ROWS_NOT_NEEDED: ReadonlySet<string> = new Set([
+  'SVD',
+  'SVDpp',
+  'NMF',
+  'BaselineOnly',
+  'NormalPredictor',
+]);
 
 /** Element types of stored arrays. */
 export type ModelDtype = 'float64' | 'float32' | 'int32' | 'uint32' | 'uint8';
@@ -54,7 +82,7 @@ export interface ModelArrayEntry {
   length: number;
 }
 
-/** The JSON header of a model file (format version 1). */
+/** The JSON header of a model file (format versions 1 and 2). */
 export interface ModelHeader {
   formatVersion: number;
   /** Registry name of the algorithm (e.g. "SVD"). */
@@ -170,7 +198,11 @@ function canonical(v: unknown, where: string): unknown {
 }
 
 function decodeNumbers(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(decodeNumbers);
+  if (Array.isArray(v)) {
+    // id lists (rawUserIds, rawItemIds: 220,000 strings at 25M) need no decoding
+    if (v.every((x) => typeof x !== 'object' || x === null)) return v;
+    return v.map(decodeNumbers);
+  }
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;
     const keys = Object.keys(o);
@@ -186,27 +218,50 @@ function decodeNumbers(v: unknown): unknown {
 
 const align8 = (n: number) => (n + 7) & ~7;
 
+/** The ratings as float32 when each one is exact in float32 (half stars are), else as they are. */
+function compactRatings(r: Float64Array | Float32Array): Float64Array | Float32Array {
+  if (r instanceof Float32Array) return r;
+  const f = new Float32Array(r.length);
+  for (let k = 0; k < r.length; k++) {
+    f[k] = r[k];
+    if (f[k] !== r[k]) return r;
+  }
+  return f;
+}
+
 /**
  * Serialises a fitted algorithm.
  *
  * @param stats extra training statistics to store (JSON values, e.g. fit time or cross-validation
  *   scores); merged over the trainset's statistics. Leave out anything that changes between runs
  *   if the bytes must be reproducible.
+ * @param opts.formatVersion 2 (default: the serving layout) or 1 (the previous layout: whole
+ *   trainset, float64 ratings; for files that older builds must read, and for comparisons)
  * @returns the model file's bytes; the same model and stats always give the same bytes.
  * @throws Error when the algorithm is not fitted; TypeError when its state holds a value that is
- *   not JSON or an array of an unsupported type.
+ *   not JSON or an array of an unsupported type; RangeError for another format version.
  */
-export function saveModel(algo: AlgoBase, stats: Record<string, unknown> = {}): Buffer {
+export function saveModel(
+  algo: AlgoBase,
+  stats: Record<string, unknown> = {},
+  opts: { formatVersion?: number } = {},
+): Buffer {
+  const version = opts.formatVersion ?? MODEL_FORMAT_VERSION;
+  if (version !== 1 && version !== 2) {
+    throw new RangeError(`model file format version ${version}: expected 1 or 2`);
+  }
   const ts = algo.trainset;
-  const tsState = ts.state();
+  const itemRows = version === 1 || !ITEM_ROWS_NOT_NEEDED.has(algo.name);
+  const tsState = ts.state({ itemRows });
   const algoState = algo.exportState();
   const named: [string, StateArray][] = [
     ['trainset.urOffsets', tsState.urOffsets],
     ['trainset.urItems', tsState.urItems],
-    ['trainset.urRatings', tsState.urRatings],
-    ['trainset.irUsers', tsState.irUsers ?? ts.irUsers],
-    ['trainset.irRatings', tsState.irRatings ?? ts.irRatings],
+    ['trainset.urRatings', version === 1 ? ts.urRatings : compactRatings(tsState.urRatings)],
   ];
+  if (itemRows) {
+    named.push(['trainset.irUsers', tsState.irUsers!], ['trainset.irRatings', tsState.irRatings!]);
+  }
   for (const name of Object.keys(algoState.arrays).sort()) {
     named.push([`algo.${name}`, algoState.arrays[name]]);
   }
@@ -223,7 +278,7 @@ export function saveModel(algo: AlgoBase, stats: Record<string, unknown> = {}): 
     data.set(leBytes(named[k][1]), entries[k].byteOffset);
   }
   const header: ModelHeader = {
-    formatVersion: MODEL_FORMAT_VERSION,
+    formatVersion: version,
     algorithm: algo.name,
     params: algo.params,
     trainset: {
@@ -246,7 +301,7 @@ export function saveModel(algo: AlgoBase, stats: Record<string, unknown> = {}): 
   if (padded > json.length) json = Buffer.concat([json, Buffer.alloc(padded - json.length, 0x20)]);
   const pre = Buffer.alloc(16);
   MODEL_MAGIC.copy(pre, 0);
-  pre.writeUInt32LE(MODEL_FORMAT_VERSION, 8);
+  pre.writeUInt32LE(version, 8);
   pre.writeUInt32LE(json.length, 12);
   return Buffer.concat([pre, json, data]);
 }
@@ -325,7 +380,8 @@ function parse(buf: Uint8Array, checkData: boolean): { header: ModelHeader; data
  * Rebuilds a fitted algorithm from model-file bytes, through the algorithm registry.
  *
  * @returns an algorithm of the saved class with the saved parameters, trainset and state; its
- *   predictions equal the saved model's bit for bit.
+ *   predictions equal the saved model's bit for bit. Its arrays are views of `buf` when `buf` is
+ *   8-byte aligned (little-endian machines): do not change `buf` afterwards.
  * @throws ModelFileError for a wrong magic, an unsupported version, a truncated or corrupt file,
  *   or a missing array; ParamError for an algorithm that is not registered.
  */
@@ -345,6 +401,17 @@ export function loadModel(buf: Uint8Array): AlgoBase {
         `corrupt model file: array '${e.name}' lies outside the data section`,
       );
     }
+    const at = b.byteOffset + dataStart + e.byteOffset;
+    if (LITTLE_ENDIAN && at % dt.bytes === 0) {
+      // a view of the file's bytes: no copy (the arrays are read-only in serving)
+      const View = dt.ctor as unknown as new (
+        buf: ArrayBufferLike,
+        off: number,
+        n: number,
+      ) => StateArray;
+      arrays.set(e.name, new View(b.buffer, at, e.length));
+      continue;
+    }
     const a = new dt.ctor(e.length);
     const bytes = new Uint8Array(a.buffer);
     bytes.set(b.subarray(dataStart + e.byteOffset, dataStart + e.byteOffset + nbytes));
@@ -353,30 +420,53 @@ export function loadModel(buf: Uint8Array): AlgoBase {
     }
     arrays.set(e.name, a);
   }
-  const need = <T extends StateArray>(name: string, ctor: new (n: number) => T): T => {
+  const need = <T extends StateArray>(name: string, ...ctors: (new (n: number) => T)[]): T => {
     const a = arrays.get(name);
-    if (!(a instanceof ctor)) {
-      throw new ModelFileError(`corrupt model file: array '${name}' (${ctor.name}) is missing`);
+    if (!ctors.some((c) => a instanceof c)) {
+      throw new ModelFileError(
+        `corrupt model file: array '${name}' (${ctors.map((c) => c.name).join(' or ')}) is missing`,
+      );
     }
-    return a;
+    return a as T;
   };
   const t = header.trainset;
-  const trainset = Trainset.fromState({
-    rawUserIds: t.rawUserIds,
-    rawItemIds: t.rawItemIds,
-    ratingScale: t.ratingScale,
-    urOffsets: need('trainset.urOffsets', Int32Array),
-    urItems: need('trainset.urItems', Int32Array),
-    urRatings: need('trainset.urRatings', Float64Array),
-    irUsers: need('trainset.irUsers', Int32Array),
-    irRatings: need('trainset.irRatings', Float64Array),
-  });
+  const v2 = header.formatVersion >= 2;
+  const urRatings = v2
+    ? need<Float64Array | Float32Array>('trainset.urRatings', Float64Array, Float32Array)
+    : need('trainset.urRatings', Float64Array);
+  const rows =
+    !v2 || arrays.has('trainset.irUsers')
+      ? {
+          irUsers: need('trainset.irUsers', Int32Array),
+          irRatings: need('trainset.irRatings', Float64Array),
+        }
+      : {};
+  const Cls = getAlgorithm(header.algorithm);
+  if (v2 && !rows.irUsers && !ITEM_ROWS_NOT_NEEDED.has(header.algorithm)) {
+    throw new ModelFileError(
+      `corrupt model file: ${header.algorithm} needs the trainset's item rows ('trainset.irUsers', 'trainset.irRatings'), which are missing`,
+    );
+  }
+  let trainset: Trainset;
+  try {
+    trainset = Trainset.fromState({
+      rawUserIds: t.rawUserIds,
+      rawItemIds: t.rawItemIds,
+      ratingScale: t.ratingScale,
+      urOffsets: need('trainset.urOffsets', Int32Array),
+      urItems: need('trainset.urItems', Int32Array),
+      urRatings,
+      ...(v2 && typeof t.globalMean === 'number' ? { globalMean: t.globalMean } : {}),
+      ...rows,
+    });
+  } catch (err) {
+    throw new ModelFileError(`corrupt model file: ${(err as Error).message}`);
+  }
   if (trainset.nItems !== t.nItems || trainset.nRatings !== t.nRatings) {
     throw new ModelFileError(
       `corrupt model file: trainset of ${trainset.nItems} items and ${trainset.nRatings} ratings, header says ${t.nItems} and ${t.nRatings}`,
     );
   }
-  const Cls = getAlgorithm(header.algorithm);
   const algo = new Cls(header.params);
   const state: AlgoState = { values: header.values ?? {}, arrays: {} };
   for (const [name, a] of arrays) {

@@ -522,6 +522,14 @@ export class TopKHeap {
     this.size = 0;
   }
 
+  /**
+   * The score of the worst pair kept once k pairs are kept, else −Infinity: offering pairs in
+   * increasing id order, a score ≤ it can never enter (an equal score loses on the id).
+   */
+  worst(): number {
+    return this.size < this.k ? -Infinity : this.scores[0];
+  }
+
   /** True when (s1, i1) ranks below (s2, i2). */
   private worse(s1: number, i1: number, s2: number, i2: number): boolean {
     if (Number.isNaN(s1)) return !Number.isNaN(s2) || i1 > i2;

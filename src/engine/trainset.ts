@@ -11,6 +11,13 @@
  * item (`irOffsets`, `irUsers`, `irRatings`). The ratings of user `u` are at positions
  * `urOffsets[u] … urOffsets[u + 1] − 1`; iterating those positions for u = 0…nUsers−1 is
  * `allRatings()`. No object is allocated per rating.
+ *
+ * A trainset restored for serving (`fromState` of a model file, engine/model-file.ts) may come
+ * without its item rows and with its ratings as float32 (exact for MovieLens's half stars): the
+ * item rows are then built on first use (`irOffsets`, `irUsers`, `irRatings`, `ir`, `itemDegree`:
+ * O(nRatings) time and 12 bytes per rating, once), and the float64 `urRatings` likewise; `ur(u)`
+ * copies only the user's slice (O(degree)). Serving a factor model touches neither: at 25M
+ * ratings that is 300 MB of item rows and 200 MB of float64 ratings never allocated.
  */
 import { mean } from './numeric';
 import type { RatingScale, RawRatings, Testset } from './dataset/raw-ratings';
@@ -23,8 +30,17 @@ export interface TrainsetState {
   ratingScale: [number, number];
   urOffsets: Int32Array;
   urItems: Int32Array;
-  urRatings: Float64Array;
-  /** Item rows as built (raw order); rebuilt in user order when absent. */
+  /**
+   * Rating values in urItems order; float32 only when that is how they were stored (every value
+   * exact in float32), in which case the float64 array is made on first use.
+   */
+  urRatings: Float64Array | Float32Array;
+  /**
+   * The mean of the ratings as `Trainset.build` computed it (pairwise summation); computed again
+   * from `urRatings` when absent.
+   */
+  globalMean?: number;
+  /** Item rows as built (raw order); rebuilt in user order on first use when absent. */
   irUsers?: Int32Array;
   irRatings?: Float64Array;
   /**
@@ -32,6 +48,13 @@ export interface TrainsetState {
    * keep them); the worker pool of cross-validation passes them (model-selection/pool.ts).
    */
   urTimestamps?: Float64Array | null;
+}
+
+/** Raw id → position (no pair array per id: 162,000 users load in a few ms). */
+function indexOf(ids: readonly string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (let k = 0; k < ids.length; k++) m.set(ids[k], k);
+  return m;
 }
 
 export class Trainset {
@@ -47,14 +70,11 @@ export class Trainset {
   readonly urOffsets: Int32Array;
   /** Inner item id of each rating, grouped by user. */
   readonly urItems: Int32Array;
-  /** Rating value of each rating, grouped by user (same order as `urItems`). */
-  readonly urRatings: Float64Array;
-  /** Start of each item's ratings in `irUsers`/`irRatings`; length nItems + 1. */
-  readonly irOffsets: Int32Array;
-  /** Inner user id of each rating, grouped by item. */
-  readonly irUsers: Int32Array;
-  /** Rating value of each rating, grouped by item (same order as `irUsers`). */
-  readonly irRatings: Float64Array;
+
+  private ratings64: Float64Array | null;
+  private readonly ratings32: Float32Array | null;
+  private rows: { offsets: Int32Array; users: Int32Array; ratings: Float64Array } | null = null;
+  private itemSums: { counts: Int32Array; sums: Float64Array } | null = null;
 
   private readonly userIndex: Map<string, number>;
   private readonly itemIndex: Map<string, number>;
@@ -68,26 +88,49 @@ export class Trainset {
     readonly ratingScale: RatingScale,
     urOffsets: Int32Array,
     urItems: Int32Array,
-    urRatings: Float64Array,
+    urRatings: Float64Array | Float32Array,
+    globalMean?: number,
   ) {
     this.nUsers = rawUserIds.length;
     this.nItems = rawItemIds.length;
     this.nRatings = urItems.length;
     this.urOffsets = urOffsets;
     this.urItems = urItems;
-    this.urRatings = urRatings;
-    this.userIndex = new Map(rawUserIds.map((id, u) => [id, u]));
-    this.itemIndex = new Map(rawItemIds.map((id, i) => [id, i]));
-    this.globalMean = this.nRatings > 0 ? mean(urRatings) : NaN;
+    this.ratings64 = urRatings instanceof Float64Array ? urRatings : null;
+    this.ratings32 = urRatings instanceof Float32Array ? urRatings : null;
+    this.userIndex = indexOf(rawUserIds);
+    this.itemIndex = indexOf(rawItemIds);
+    this.globalMean = globalMean ?? (this.nRatings > 0 ? mean(urRatings) : NaN);
+  }
 
-    // Item rows: offsets here; contents filled by build() in raw order (the order Surprise
-    // appends to ir[i]) or by fromState() in user order.
-    const irOffsets = new Int32Array(this.nItems + 1);
-    for (let k = 0; k < this.nRatings; k++) irOffsets[urItems[k] + 1]++;
-    for (let i = 0; i < this.nItems; i++) irOffsets[i + 1] += irOffsets[i];
-    this.irOffsets = irOffsets;
-    this.irUsers = new Int32Array(this.nRatings);
-    this.irRatings = new Float64Array(this.nRatings);
+  /** Rating value of each rating, grouped by user (same order as `urItems`). */
+  get urRatings(): Float64Array {
+    return (this.ratings64 ??= Float64Array.from(this.ratings32!));
+  }
+
+  /** Start of each item's ratings in `irUsers`/`irRatings`; length nItems + 1. */
+  get irOffsets(): Int32Array {
+    return this.itemRows().offsets;
+  }
+
+  /** Inner user id of each rating, grouped by item. */
+  get irUsers(): Int32Array {
+    return this.itemRows().users;
+  }
+
+  /** Rating value of each rating, grouped by item (same order as `irUsers`). */
+  get irRatings(): Float64Array {
+    return this.itemRows().ratings;
+  }
+
+  /** The item rows, made in user order on first use when the trainset was restored without them. */
+  private itemRows(): { offsets: Int32Array; users: Int32Array; ratings: Float64Array } {
+    if (this.rows) return this.rows;
+    const n = this.nRatings;
+    const uOf = new Int32Array(n);
+    for (let u = 0; u < this.nUsers; u++) uOf.fill(u, this.urOffsets[u], this.urOffsets[u + 1]);
+    this.fillItemRows(uOf, this.urItems, this.ratings64 ?? this.ratings32!);
+    return this.rows!;
   }
 
   /**
@@ -177,42 +220,75 @@ export class Trainset {
       s.urOffsets,
       s.urItems,
       s.urRatings,
+      s.globalMean,
     );
     ts.timestamps = s.urTimestamps ?? null;
     const n = s.urItems.length;
     if (s.irUsers && s.irRatings && s.irUsers.length === n && s.irRatings.length === n) {
-      ts.irUsers.set(s.irUsers);
-      ts.irRatings.set(s.irRatings);
-      return ts;
+      // the saved rows (raw order), as views: offsets are the item degrees' prefix sums
+      const offsets = new Int32Array(ts.nItems + 1);
+      for (let k = 0; k < n; k++) offsets[s.urItems[k] + 1]++;
+      for (let i = 0; i < ts.nItems; i++) offsets[i + 1] += offsets[i];
+      ts.rows = { offsets, users: s.irUsers, ratings: s.irRatings };
     }
-    // Item rows in user order.
-    const uOf = new Int32Array(n);
-    for (let u = 0; u < nU; u++) uOf.fill(u, s.urOffsets[u], s.urOffsets[u + 1]);
-    ts.fillItemRows(uOf, s.urItems, s.urRatings);
     return ts;
   }
 
-  /** The arrays and id maps that describe this trainset (see `fromState`). */
-  state(): TrainsetState {
+  /**
+   * The arrays and id maps that describe this trainset (see `fromState`).
+   * @param opts.itemRows include the item rows (default true; false leaves them out without
+   *   building them, for a model file whose algorithm never reads them). `urRatings` is the
+   *   float32 array when the trainset was restored from one.
+   */
+  state(opts: { itemRows?: boolean } = {}): TrainsetState {
+    const rows = opts.itemRows === false ? null : this.itemRows();
     return {
       rawUserIds: this.rawUserIds.slice(),
       rawItemIds: this.rawItemIds.slice(),
       ratingScale: [this.ratingScale[0], this.ratingScale[1]],
       urOffsets: this.urOffsets,
       urItems: this.urItems,
-      urRatings: this.urRatings,
-      irUsers: this.irUsers,
-      irRatings: this.irRatings,
+      urRatings: this.ratings64 ?? this.ratings32!,
+      globalMean: this.globalMean,
+      ...(rows ? { irUsers: rows.users, irRatings: rows.ratings } : {}),
     };
   }
 
-  private fillItemRows(uOf: Int32Array, iOf: Int32Array, rOf: Float64Array): void {
-    const cursor = this.irOffsets.slice(0, this.nItems);
-    for (let k = 0; k < uOf.length; k++) {
+  /** Item rows from (user, item, rating) triples in the order they are to appear in each row. */
+  private fillItemRows(uOf: Int32Array, iOf: Int32Array, rOf: ArrayLike<number>): void {
+    const n = this.nRatings;
+    const offsets = new Int32Array(this.nItems + 1);
+    for (let k = 0; k < n; k++) offsets[iOf[k] + 1]++;
+    for (let i = 0; i < this.nItems; i++) offsets[i + 1] += offsets[i];
+    const users = new Int32Array(n);
+    const ratings = new Float64Array(n);
+    const cursor = offsets.slice(0, this.nItems);
+    for (let k = 0; k < n; k++) {
       const p = cursor[iOf[k]]++;
-      this.irUsers[p] = uOf[k];
-      this.irRatings[p] = rOf[k];
+      users[p] = uOf[k];
+      ratings[p] = rOf[k];
     }
+    this.rows = { offsets, users, ratings };
+  }
+
+  /**
+   * Number of ratings of item `i` and their sum, without the item rows (one pass over the
+   * ratings on first use, then O(1); 12 bytes per item). @throws RangeError for an unknown item
+   */
+  itemRatingSum(i: number): { count: number; sum: number } {
+    if (!this.knowsItem(i)) throw new RangeError(`${i} is not a valid inner id.`);
+    if (!this.itemSums) {
+      const counts = new Int32Array(this.nItems);
+      const sums = new Float64Array(this.nItems);
+      const r = this.ratings64 ?? this.ratings32!;
+      for (let k = 0; k < this.nRatings; k++) {
+        const j = this.urItems[k];
+        counts[j]++;
+        sums[j] += r[k];
+      }
+      this.itemSums = { counts, sums };
+    }
+    return { count: this.itemSums.counts[i], sum: this.itemSums.sums[i] };
   }
 
   /**
@@ -291,7 +367,11 @@ export class Trainset {
   ur(u: number): { items: Int32Array; ratings: Float64Array } {
     const a = this.urOffsets[u];
     const b = this.urOffsets[u + 1];
-    return { items: this.urItems.subarray(a, b), ratings: this.urRatings.subarray(a, b) };
+    const ratings =
+      this.ratings64 !== null
+        ? this.ratings64.subarray(a, b)
+        : Float64Array.from(this.ratings32!.subarray(a, b)); // float32-stored: a copy of the slice
+    return { items: this.urItems.subarray(a, b), ratings };
   }
 
   /** Item `i`'s ratings: views (no copies) of user ids and values, in order. */

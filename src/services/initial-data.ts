@@ -16,6 +16,12 @@
  * the first line shows); `user item rating [timestamp]`; every rating must lie on the scale.
  * A built-in data set's own scale is used unless `--rating-scale` names the same one (another is
  * an error: its ratings would not fit).
+ *
+ * Size: ratings files are parsed in streamed chunks (`Reader.parseFile`) and the base file is
+ * encoded as bytes (batch-encoder.ts), so no whole-file string is ever made (V8's ~512 MiB string
+ * limit does not apply); the base file is still one Buffer in memory. For data far larger than
+ * MovieLens 1M, start with `--dataset none` and use `reelgraph import ratings`, which streams in
+ * chunks of bounded memory.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -29,6 +35,7 @@ import { readMovies, readUsers } from '../engine/dataset/metadata';
 import type { RawRatings, RatingScale } from '../engine/dataset/raw-ratings';
 import { BUILTIN_DATASET_NAMES, Reader, type BuiltinDatasetName } from '../engine/dataset/reader';
 import { type DataSettings, SETTINGS_PATH, settingsText } from '../workers/data-settings';
+import { ChunkEncoder } from './batch-encoder';
 import {
   MOVIES_DIR,
   USERS_DIR,
@@ -65,16 +72,12 @@ export interface InitialDataOptions {
   datasets?: BuiltinOptions;
 }
 
-/** The lines `user movie rating [timestamp]` of ratings (training-data.ts format). */
+/**
+ * The lines `user movie rating [timestamp]` of ratings (training-data.ts format), as bytes
+ * (timestamps in whole seconds). @throws RangeError naming the rating whose id holds whitespace.
+ */
 function ratingLines(raw: RawRatings): Buffer {
-  const parts: string[] = [];
-  const ts = raw.timestamps;
-  for (let k = 0; k < raw.length; k++) {
-    parts.push(
-      `${raw.users[k]} ${raw.items[k]} ${String(raw.ratings[k])}${ts ? ` ${String(ts[k])}` : ''}\n`,
-    );
-  }
-  return Buffer.from(parts.join(''));
+  return Buffer.from(new ChunkEncoder().encode(raw, 0));
 }
 
 /** A built-in data set's movies as catalogue movies (release date, IMDb URL as extra columns). */
@@ -121,11 +124,10 @@ export async function initialData(opts: InitialDataOptions = {}): Promise<Initia
     }
     const ratingsFile = path.join(dir, builtinSpec(name).ratingsFile);
     if (name === 'ml-100k') {
-      const data = fs.readFileSync(ratingsFile);
-      files.push({ path: BASE_TRAINING_FILE, data });
-      ratings = reader.parse(reader.decode(data), ratingsFile).length;
+      files.push({ path: BASE_TRAINING_FILE, data: fs.readFileSync(ratingsFile) });
+      ratings = reader.parseFile(ratingsFile).length;
     } else {
-      const raw = reader.parse(reader.decode(fs.readFileSync(ratingsFile)), ratingsFile);
+      const raw = reader.parseFile(ratingsFile);
       files.push({ path: `/base/${name}.txt`, data: ratingLines(raw) });
       ratings = raw.length;
     }
@@ -167,12 +169,22 @@ export async function initialData(opts: InitialDataOptions = {}): Promise<Initia
 }
 
 /**
- * Reads a ratings file of unknown layout (see the module documentation).
- * @throws DatasetFormatError at a malformed line or a rating off `scale`
+ * Reads a ratings file of unknown layout (see the module documentation), streamed: the layout is
+ * told from the first line (read from the first 64 KiB), then the file is parsed in chunks.
+ * @throws DatasetFormatError at a malformed line or a rating off `scale`; Error naming the file
+ *   when it cannot be read.
  */
 export function readRatingsFile(file: string, scale: RatingScale): RawRatings {
-  const text = new TextDecoder('utf-8').decode(fs.readFileSync(file));
-  const first = text
+  const fd = fs.openSync(file, 'r');
+  let head: Buffer;
+  try {
+    const buf = Buffer.alloc(64 << 10);
+    head = buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0));
+  } finally {
+    fs.closeSync(fd);
+  }
+  const first = new TextDecoder('utf-8')
+    .decode(head)
     .replace(/^\uFEFF/, '')
     .split('\n', 1)[0]
     .trim();
@@ -186,5 +198,5 @@ export function readRatingsFile(file: string, scale: RatingScale): RawRatings {
     skipLines: header ? 1 : 0,
     ratingScale: scale,
   });
-  return reader.parse(text, file);
+  return reader.parseFile(file);
 }

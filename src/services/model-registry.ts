@@ -34,7 +34,7 @@ import type { AlgoBase } from '../engine/algorithms/base';
 import { loadModel } from '../engine/model-file';
 import { recommend } from '../engine/top-n';
 import { estimateFolded, recommendFolded } from '../engine/fold-in';
-import { factorRecommend, isFactorModel } from '../engine/factor-top-n';
+import { factorRecommend, isFactorModel, prepareServing } from '../engine/factor-top-n';
 import { FoldInOverlay } from './fold-in';
 import { loadRanker, type RankerBase } from '../engine/rankers';
 import { rankedRecommendations, similarMoviesOf } from './ranked-recommendations';
@@ -306,6 +306,7 @@ export class ModelRegistry implements ModelsService {
     const buf = await this.read(ci.commit.id, MODEL_PATH);
     if (!buf) return false;
     const algo = loadModel(buf);
+    prepareServing(algo); // the float32 item side of a factor model, before the first request
     const rankerBuf = await this.read(ci.commit.id, RANKER_PATH);
     const ranker = rankerBuf ? loadRanker(rankerBuf) : null;
     const info = await this.info(ci);

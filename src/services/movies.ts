@@ -76,11 +76,9 @@ export class Movies implements MoviesService {
     const ts = m.algo.trainset;
     const i = ts.findItem(id);
     if (i < 0) return { ratingsCount: 0, meanRating: null };
-    const a = ts.irOffsets[i];
-    const b = ts.irOffsets[i + 1];
-    let s = 0;
-    for (let k = a; k < b; k++) s += ts.irRatings[k];
-    return { ratingsCount: b - a, meanRating: b > a ? s / (b - a) : null };
+    // per-item sums from the user rows (the serving model file has no item rows: model-file.ts)
+    const { count, sum } = ts.itemRatingSum(i);
+    return { ratingsCount: count, meanRating: count > 0 ? sum / count : null };
   }
 
   async user(id: string): Promise<UserProfile | null> {
@@ -94,8 +92,9 @@ export class Movies implements MoviesService {
       const u = ts.findUser(userId);
       if (u >= 0) {
         inTrainset = true;
-        for (let k = ts.urOffsets[u]; k < ts.urOffsets[u + 1]; k++) {
-          ratings.push({ movieId: ts.toRawIid(ts.urItems[k]), rating: ts.urRatings[k] });
+        const own = ts.ur(u);
+        for (let k = 0; k < own.items.length; k++) {
+          ratings.push({ movieId: ts.toRawIid(own.items[k]), rating: own.ratings[k] });
         }
       }
     }

@@ -5,7 +5,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BaselineOnly, NormalPredictor, SVD, type AlgoBase } from '../../src/engine/algorithms';
+import {
+  BaselineOnly,
+  KNNBasic,
+  NormalPredictor,
+  SVD,
+  type AlgoBase,
+} from '../../src/engine/algorithms';
 import {
   MODEL_MAGIC,
   ModelFileError,
@@ -62,7 +68,11 @@ describe.each(models)('%s round trip', (_name, make) => {
     expect(t.globalMean).toBe(ts.globalMean);
     expect(t.ratingScale).toEqual(ts.ratingScale);
     expect(t.buildTestset()).toEqual(ts.buildTestset());
-    expect(Array.from(t.irUsers)).toEqual(Array.from(ts.irUsers));
+    // the item rows: the saved ones (raw order), or for the algorithms that never read them
+    // (ITEM_ROWS_NOT_NEEDED) rebuilt on first use from the user rows: the same users per item
+    const rowsOf = (x: typeof ts) =>
+      Array.from({ length: x.nItems }, (_, i) => Array.from(x.ir(i).users).sort((a, b) => a - b));
+    expect(rowsOf(t)).toEqual(rowsOf(ts));
     expect(t.toRawUid(3)).toBe(ts.toRawUid(3));
   });
 
@@ -77,10 +87,10 @@ describe('format', () => {
   const svd = new SVD({ nFactors: 4, nEpochs: 2, randomState: 3 }).fit(ts);
   const bytes = saveModel(svd, { fitSeconds: 0.5 });
 
-  it('starts with the magic bytes, version 1 and the header length; arrays 8-byte aligned', () => {
+  it('starts with the magic bytes, version 2 and the header length; arrays 8-byte aligned', () => {
     expect(bytes.subarray(0, 8).toString('latin1')).toBe('RGMODEL\n');
     expect(MODEL_MAGIC.length).toBe(8);
-    expect(bytes.readUInt32LE(8)).toBe(1);
+    expect(bytes.readUInt32LE(8)).toBe(2);
     const h = bytes.readUInt32LE(12);
     expect((16 + h) % 8).toBe(0);
     const header = readModelHeader(bytes);
@@ -90,7 +100,7 @@ describe('format', () => {
 
   it('describes itself: algorithm, params, trainset, stats, arrays', () => {
     const header = readModelHeader(bytes);
-    expect(header.formatVersion).toBe(1);
+    expect(header.formatVersion).toBe(2);
     expect(header.algorithm).toBe('SVD');
     expect(header.params).toMatchObject({ nFactors: 4, nEpochs: 2, randomState: 3, lrBu: null });
     expect(header.trainset).toMatchObject({
@@ -111,9 +121,7 @@ describe('format', () => {
     expect(names).toEqual([
       `trainset.urOffsets:int32:${ts.nUsers + 1}`,
       `trainset.urItems:int32:${ts.nRatings}`,
-      `trainset.urRatings:float64:${ts.nRatings}`,
-      `trainset.irUsers:int32:${ts.nRatings}`,
-      `trainset.irRatings:float64:${ts.nRatings}`,
+      `trainset.urRatings:float32:${ts.nRatings}`,
       `algo.bi:float64:${ts.nItems}`,
       `algo.bu:float64:${ts.nUsers}`,
       `algo.pu:float64:${ts.nUsers * 4}`,
@@ -128,6 +136,112 @@ describe('format', () => {
     expect(bytes.readDoubleLE(start + pu.byteOffset + 8 * 5)).toBe(svd.pu[5]);
     const off = header.arrays.find((a) => a.name === 'trainset.urOffsets')!;
     expect(bytes.readInt32LE(start + off.byteOffset + 4 * 2)).toBe(ts.urOffsets[2]);
+  });
+});
+
+describe('format version 2: the serving layout', () => {
+  const samePredictions = (a: AlgoBase, b: AlgoBase) => {
+    for (const [u, i] of probes) {
+      const x = a.predict(u, i, null, false);
+      const y = b.predict(u, i, null, false);
+      expect(Object.is(x.est, y.est)).toBe(true);
+      expect(y.details).toEqual(x.details);
+    }
+  };
+
+  it('answers bit for bit the same from a version 1 file, whose item rows keep their raw order', () => {
+    const svd = new SVD({ nFactors: 5, nEpochs: 3, randomState: 4 }).fit(ts);
+    const v1 = saveModel(svd, {}, { formatVersion: 1 });
+    expect(v1.readUInt32LE(8)).toBe(1);
+    expect(
+      readModelHeader(v1)
+        .arrays.map((a) => `${a.name}:${a.dtype}`)
+        .slice(0, 5),
+    ).toEqual([
+      'trainset.urOffsets:int32',
+      'trainset.urItems:int32',
+      'trainset.urRatings:float64',
+      'trainset.irUsers:int32',
+      'trainset.irRatings:float64',
+    ]);
+    const fromV1 = loadModel(v1);
+    samePredictions(svd, fromV1);
+    expect(Array.from(fromV1.trainset.irUsers)).toEqual(Array.from(ts.irUsers));
+    // and a version 1 model saved again is written in version 2, predicting the same
+    samePredictions(svd, loadModel(saveModel(fromV1)));
+    expect(saveModel(fromV1).equals(saveModel(svd))).toBe(true);
+  });
+
+  it('is smaller than version 1 by the item rows and half the ratings (20 bytes per rating)', () => {
+    const svd = new SVD({ nFactors: 5, nEpochs: 3, randomState: 4 }).fit(ts);
+    const h1 = readModelHeader(saveModel(svd, {}, { formatVersion: 1 }));
+    const h2 = readModelHeader(saveModel(svd));
+    // irUsers (4 B) + irRatings (8 B) + float64 → float32 ratings (4 B), each array 8-aligned
+    const a8 = (n: number) => Math.ceil(n / 8) * 8;
+    const n = ts.nRatings;
+    expect(h1.dataBytes - h2.dataBytes).toBe(a8(4 * n) + a8(8 * n) + 8 * n - a8(4 * n));
+  });
+
+  it('keeps the item rows, in raw order, for an algorithm that reads them (KNN)', () => {
+    const knn = new KNNBasic({ k: 3, minK: 1 }).fit(ts);
+    const bytes = saveModel(knn);
+    const names = readModelHeader(bytes).arrays.map((a) => a.name);
+    expect(names).toContain('trainset.irUsers');
+    expect(names).toContain('trainset.irRatings');
+    const loaded = loadModel(bytes);
+    expect(Array.from(loaded.trainset.irUsers)).toEqual(Array.from(ts.irUsers));
+    samePredictions(knn, loaded);
+  });
+
+  it('stores the ratings as float64 when one is not exact in float32', () => {
+    const odd = trainsetOf([
+      ['a', 'x', 3.1],
+      ['a', 'y', 4],
+      ['b', 'x', 2],
+      ['b', 'y', 5],
+    ]);
+    const svd = new SVD({ nFactors: 2, nEpochs: 2, randomState: 1 }).fit(odd);
+    const bytes = saveModel(svd);
+    const r = readModelHeader(bytes).arrays.find((a) => a.name === 'trainset.urRatings')!;
+    expect(r.dtype).toBe('float64');
+    const loaded = loadModel(bytes);
+    expect(loaded.trainset.ur(0).ratings[0]).toBe(3.1);
+    expect(loaded.trainset.globalMean).toBe(odd.globalMean);
+  });
+
+  it('restores float32 ratings exactly, and the trainset builds its item rows only when asked', () => {
+    const loaded = loadModel(saveModel(new SVD({ nFactors: 2, nEpochs: 1 }).fit(ts)));
+    const t = loaded.trainset;
+    for (let u = 0; u < ts.nUsers; u++) {
+      expect(Array.from(t.ur(u).ratings)).toEqual(Array.from(ts.ur(u).ratings));
+    }
+    expect(Array.from(t.urRatings)).toEqual(Array.from(ts.urRatings));
+    for (let i = 0; i < ts.nItems; i++) {
+      const { count, sum } = t.itemRatingSum(i);
+      const own = Array.from(ts.ir(i).ratings);
+      expect(count).toBe(own.length);
+      expect(sum).toBeCloseTo(
+        own.reduce((a, b) => a + b, 0),
+        12,
+      );
+    }
+  });
+
+  it('loads the arrays as views of an 8-byte aligned buffer (no copy)', () => {
+    const svd = new SVD({ nFactors: 5, nEpochs: 3, randomState: 4 }).fit(ts);
+    const bytes = saveModel(svd);
+    const aligned = Buffer.from(new ArrayBuffer(bytes.length)); // byteOffset 0
+    bytes.copy(aligned);
+    const loaded = loadModel(aligned) as SVD;
+    expect(loaded.qi.buffer).toBe(aligned.buffer);
+    expect(loaded.trainset.urItems.buffer).toBe(aligned.buffer);
+    samePredictions(svd, loaded);
+    // an unaligned buffer is copied instead, with the same answers
+    const shifted = Buffer.alloc(bytes.length + 1).subarray(1);
+    bytes.copy(shifted);
+    const copied = loadModel(shifted) as SVD;
+    expect(copied.qi.buffer).not.toBe(shifted.buffer);
+    samePredictions(svd, copied);
   });
 });
 

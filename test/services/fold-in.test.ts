@@ -4,6 +4,7 @@
  * b_u = Σ (r − μ − b_i) / (regU + n) (ALS's user step; worked out by hand below).
  */
 import { BaselineOnly } from '../../src/engine/algorithms/baseline-only';
+import { loadModel, readModelHeader, saveModel } from '../../src/engine/model-file';
 import { FoldInOverlay } from '../../src/services/fold-in';
 import { trainsetOf } from '../engine/helpers';
 
@@ -31,6 +32,23 @@ describe('fold-in overlay', () => {
     expect(o.get('new')!.folded!.bu).toBeCloseTo(-0.5, 14);
     expect(o.get('b')).toBeUndefined();
     expect(o.ratingsHeld).toBe(3);
+  });
+
+  it('folds the same from a model loaded from a version 2 file (float32 ratings, no item rows)', () => {
+    const bytes = saveModel(model());
+    const h = readModelHeader(bytes);
+    expect(h.formatVersion).toBe(2);
+    expect(h.arrays.find((a) => a.name === 'trainset.urRatings')!.dtype).toBe('float32');
+    expect(h.arrays.some((a) => a.name === 'trainset.irUsers')).toBe(false);
+    const o = new FoldInOverlay({ algo: loadModel(bytes) }, 100);
+    o.add([r('a', 'i0', 5), r('new', 'i1', 1), r('a', 'i0', 2)], 200);
+    // the same hand-worked values as above: the user's stored ratings come from the file
+    expect(o.get('a')!.folded!.bu).toBeCloseTo(-2 / 3, 14);
+    expect(o.get('new')!.folded!.bu).toBeCloseTo(-0.5, 14);
+    // b: the stored rating (i0 → 3, read from the file) and a new one of i1
+    o.add([r('b', 'i1', 4)], 300);
+    // i0 → 3: 3 − 3 − 1 = −1; i1 → 4: 4 − 3 + 1 = 2; n = 2: (−1 + 2) / 3
+    expect(o.get('b')!.folded!.bu).toBeCloseTo(1 / 3, 14);
   });
 
   it('ignores a batch the model already includes (committed at or before its training commit)', () => {

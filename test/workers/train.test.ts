@@ -212,7 +212,7 @@ describe('reelgraph worker train (child process)', () => {
       params: new SVD({ randomState: 0 }).params,
       modelFile: 'model.rgm',
       modelSha256: crypto.createHash('sha256').update(model).digest('hex'),
-      formatVersion: 1,
+      formatVersion: 2, // the serving layout (engine/model-file.ts)
       createdBy: `reelgraph ${version}`,
     });
 

@@ -1,20 +1,25 @@
 /**
  * `reelgraph import ratings FILE`: a ratings file of any size (MovieLens `u.data`, `ratings.dat`
  * with `::`, or `ratings.csv` with its header) streamed into the `training` repo in bounded memory,
- * one commit per chunk of ratings, resumable.
+ * staged chunk by chunk on a side branch, then made visible on `master` in ONE commit (one train
+ * job per import), resumable.
  *
  * - **Streaming.** The file is read in 4 MiB pieces through the engine's byte parser
  *   (engine/dataset/stream-parse.ts); at most one chunk of ratings (default 1 000 000) is held,
- *   plus the table of distinct ids.
- * - **Layout.** Chunk k becomes `/batches/<13-digit epoch ms>-<hash12><k as 4 hex>.txt` — the
- *   services' batch-file layout (services/ratings.ts: lines `user_id movie_id rating timestamp`;
- *   names in commit order, so the train worker's "last rating wins" rule follows the file's line
- *   order across chunks). `hash12` is the first 12 hex digits of the file's SHA-256.
- * - **Nothing half-committed.** Each chunk is one `training` commit holding one complete file
- *   (StartCommit → ModifyFile → FinishCommit, atomic): a kill leaves whole chunks only.
- * - **Resumable.** Before importing, the `/batches/` names of `training@master` are listed; the
- *   chunks of this file (same `hash12`) already there are skipped (parsed, not committed again).
- *   A re-run after a kill therefore commits exactly the missing chunks: every rating once. Chunk
+ *   plus the table of distinct ids, and each chunk is encoded into one reused byte buffer
+ *   ({@link ChunkEncoder}).
+ * - **Layout.** Chunk k is published as `/batches/<13-digit epoch ms>-<hash12><k as 4 hex>.txt` —
+ *   the services' batch-file layout (services/ratings.ts: lines `user_id movie_id rating
+ *   timestamp`; names in commit order, so the train worker's "last rating wins" rule follows the
+ *   file's line order across chunks). `hash12` is the first 12 hex digits of the file's SHA-256;
+ *   the ms is the time of publishing, the same for every chunk of one import.
+ * - **One train job; nothing half-visible.** Each chunk is one commit on the side branch
+ *   `import-<hash12>` of the repo, which no pipeline reads; when every chunk is staged, one commit
+ *   on `master` copies them all (services/import-staging.ts), so pipelines reading
+ *   `training@master` run once, on the whole file, and a reader of master sees all of it or none.
+ * - **Resumable.** Before importing, the chunks of this file (same `hash12`) already on master or
+ *   staged on the side branch are listed and skipped (parsed, not committed again). A re-run after
+ *   a kill therefore stages exactly the missing chunks and publishes: every rating once. Chunk
  *   boundaries depend only on the file and `--chunk`; resuming with another `--chunk` is refused.
  */
 import * as crypto from 'node:crypto';
@@ -34,9 +39,12 @@ import type { CommandIo } from '../data-options';
 import { UsageError } from '../errors';
 import { resolveEngine, type DataDirOptions } from '../pach-options';
 import { openEmbeddedEngine, openEngine } from '../../services/bootstrap';
-import { commitFiles } from '../../pachyderm/own-commit';
 import { PachCode, isPachError } from '../../pachyderm/errors';
 import type { Pachyderm } from '../../pachyderm/port';
+import { ImportStaging, type PublishCopy } from '../../services/import-staging';
+import { ChunkEncoder } from '../../services/batch-encoder';
+
+export { ChunkEncoder };
 import { TRAINING_RATING_SCALE } from '../../workers/training-data';
 import { SETTINGS_PATH, parseSettings } from '../../workers/data-settings';
 
@@ -119,52 +127,30 @@ export function committedChunks(paths: Iterable<string>, hash12: string): Set<nu
   return out;
 }
 
-/**
- * The text of a batch file for ratings (training layout: `user movie rating [timestamp]`, one line
- * each, rating as the shortest decimal that reads back to the same number, timestamp in whole
- * seconds when known). @throws RangeError naming the rating when an id holds whitespace (the
- * layout separates fields by it).
- */
+/** The text of a batch file for ratings: {@link ChunkEncoder.encode} as a string (small chunks, tests). */
 export function chunkText(raw: RawRatings, firstRating: number): string {
-  const { userCodes, userIds, itemCodes, itemIds } = raw.interned();
-  const badUser = userIds.findIndex((id) => /\s/.test(id));
-  const badItem = itemIds.findIndex((id) => /\s/.test(id));
-  const parts: string[] = [];
-  let s = '';
-  for (let k = 0; k < raw.length; k++) {
-    const u = userIds[userCodes[k]];
-    const i = itemIds[itemCodes[k]];
-    if (userCodes[k] === badUser || itemCodes[k] === badItem) {
-      throw new RangeError(
-        `rating ${firstRating + k + 1}: user id ${JSON.stringify(u)} or movie id ${JSON.stringify(i)} ` +
-          'holds whitespace; the training layout needs ids without spaces or tabs',
-      );
-    }
-    const t = raw.timestamps ? raw.timestamps[k] : NaN;
-    s += Number.isNaN(t)
-      ? `${u} ${i} ${raw.ratings[k]}\n`
-      : `${u} ${i} ${raw.ratings[k]} ${Math.floor(t)}\n`;
-    if (s.length > 1 << 20) {
-      parts.push(s);
-      s = '';
-    }
-  }
-  parts.push(s);
-  return parts.join('');
-}
-
-/** Where chunks go: the `training` repo, or a plain directory for benches. */
-export interface ChunkSink {
-  /** Batch paths already there (`/batches/…`). */
-  existing(): Promise<string[]>;
-  /** The text of a file, or null when there is none (the import manifest). */
-  read(path: string): Promise<string | null>;
-  /** Writes files atomically (one commit): a batch file, and with chunk 0 the manifest. */
-  put(files: { path: string; text: string }[]): Promise<void>;
+  return new ChunkEncoder().encode(raw, firstRating).toString('utf8');
 }
 
 /**
- * The manifest of an import, committed with its chunk 0: `/imports/<hash12>.json` =
+ * Where chunks go. The importer stages every chunk, then publishes them in one step, so a reader
+ * of the visible side never sees part of an import.
+ */
+export interface ChunkSink {
+  /** Batch paths (`/batches/…`) visible to readers (training@master). */
+  visible(): Promise<string[]>;
+  /** Batch paths staged by earlier runs of this import and not yet published. */
+  staged(): Promise<string[]>;
+  /** The text of a file (the import manifest), visible or staged, or null when there is none. */
+  read(path: string): Promise<string | null>;
+  /** Stages files atomically (one commit): a batch file, and with chunk 0 the manifest. */
+  stage(files: { path: string; data: Buffer }[]): Promise<void>;
+  /** Makes the staged `src` paths visible as `dst`, all in one step (one commit). */
+  publish(copies: PublishCopy[]): Promise<void>;
+}
+
+/**
+ * The manifest of an import, staged with its chunk 0: `/imports/<hash12>.json` =
  * `{sha256, format, chunk}`. A resumed import must use the same chunk size (its boundaries).
  */
 export function manifestPath(hash12: string): string {
@@ -177,8 +163,10 @@ export interface ImportRatingsOptions {
   ratingScale: RatingScale;
   /** Ratings per chunk (1 … 10 000 000). */
   chunk: number;
-  /** Called after each chunk (committed or skipped) and after each 4 MiB read. */
+  /** Called after each chunk (staged or skipped) and after each 4 MiB read. */
   onProgress?: (p: ImportProgress) => void;
+  /** The time used in the published batch names, ms since the epoch (default: at publishing). */
+  now?: () => number;
 }
 
 /** Progress and result of an import. */
@@ -187,29 +175,38 @@ export interface ImportProgress {
   bytesTotal: number;
   /** Ratings parsed so far. */
   ratings: number;
-  /** Chunks committed by this run. */
+  /** Chunks staged by this run. */
   committed: number;
-  /** Chunks skipped because an earlier run committed them. */
+  /** Chunks skipped because an earlier run staged or published them. */
   skipped: number;
-  /** The batch path just written or skipped, when the event is a chunk. */
+  /** Chunks made visible by this run's publishing commit (0 before the end). */
+  published: number;
+  /** The batch path just staged or skipped, when the event is a chunk. */
   path?: string;
 }
 
 /**
- * Streams `file` into `sink` in chunks (see the module documentation).
- * @returns the final progress (ratings, committed, skipped chunks).
- * @throws DatasetFormatError at the first malformed line (chunks before it stay committed, and a
- *   re-run after fixing the line is refused as another file — its hash differs); RangeError when
- *   the file needs more than {@link MAX_IMPORT_CHUNKS} chunks.
+ * Streams `file` into the sink `sinkFor(hash12)` in chunks (see the module documentation): each chunk not already
+ * staged or visible is encoded and staged; at the end every staged chunk (and the manifest) is
+ * published in one step under `/batches/<publish ms>-<hash12><k>.txt`, so the chunks sort in
+ * file order after everything visible before.
+ * @returns the final progress (ratings, staged, skipped and published chunks).
+ * @throws DatasetFormatError at the first malformed line (chunks before it stay staged, never
+ *   published; a re-run after fixing the line is another file — its hash differs); RangeError when
+ *   the file needs more than {@link MAX_IMPORT_CHUNKS} chunks, or when an earlier run used another
+ *   `--chunk`.
  */
 export async function importRatingsFile(
   file: string,
-  sink: ChunkSink,
+  sinkFor: (hash12: string) => ChunkSink,
   opts: ImportRatingsOptions,
 ): Promise<ImportProgress & { sha256: string }> {
   const sha256 = fileSha256(file);
   const hash12 = sha256.slice(0, 12);
-  const done = committedChunks(await sink.existing(), hash12);
+  const sink = sinkFor(hash12);
+  const visible = committedChunks(await sink.visible(), hash12);
+  const stagedPaths = await sink.staged();
+  const staged = committedChunks(stagedPaths, hash12);
   const manifestText = await sink.read(manifestPath(hash12));
   if (manifestText !== null) {
     const m = JSON.parse(manifestText) as { chunk?: unknown; sha256?: unknown };
@@ -220,10 +217,13 @@ export async function importRatingsFile(
       );
     }
   }
-  const manifest = JSON.stringify({ sha256, format: opts.format, chunk: opts.chunk }) + '\n';
+  const manifest = Buffer.from(
+    JSON.stringify({ sha256, format: opts.format, chunk: opts.chunk }) + '\n',
+  );
   const reader = readerOf(opts.format, opts.ratingScale);
   const out = new RatingColumns(true);
   const parser: StreamParser = reader.streamParser(file, out);
+  const encoder = new ChunkEncoder();
   const bytesTotal = fs.statSync(file).size;
   const progress: ImportProgress = {
     bytesRead: 0,
@@ -231,9 +231,15 @@ export async function importRatingsFile(
     ratings: 0,
     committed: 0,
     skipped: 0,
+    published: 0,
   };
+  /** Staged path of each chunk index (from earlier runs and this one). */
+  const stagedAt = new Map<number, string>();
+  for (const p of stagedPaths) {
+    const k = committedChunks([p], hash12);
+    for (const index of k) stagedAt.set(index, p);
+  }
   let index = 0;
-  let lastMs = 0;
   const emit = async (raw: RawRatings) => {
     if (index >= MAX_IMPORT_CHUNKS) {
       throw new RangeError(
@@ -242,16 +248,16 @@ export async function importRatingsFile(
     }
     const first = progress.ratings;
     progress.ratings += raw.length;
-    if (done.has(index)) {
+    if (visible.has(index) || staged.has(index)) {
       progress.skipped++;
-      progress.path = `chunk ${index} (committed earlier)`;
+      progress.path = `chunk ${index} (${visible.has(index) ? 'committed' : 'staged'} earlier)`;
     } else {
-      const ms = Math.max(Date.now(), lastMs + 1);
-      lastMs = ms;
-      const p = chunkBatchPath(ms, hash12, index);
-      const files = [{ path: p, text: chunkText(raw, first) }];
-      if (index === 0) files.push({ path: manifestPath(hash12), text: manifest });
-      await sink.put(files);
+      // staged names carry no time: the published name gets the time of publishing
+      const p = chunkBatchPath(0, hash12, index);
+      const files = [{ path: p, data: encoder.encode(raw, first) }];
+      if (index === 0) files.push({ path: manifestPath(hash12), data: manifest });
+      await sink.stage(files);
+      stagedAt.set(index, p);
       progress.committed++;
       progress.path = p;
     }
@@ -277,13 +283,27 @@ export async function importRatingsFile(
     fs.closeSync(fd);
   }
   // a chunk recorded beyond the end: another --chunk was used by the earlier run
-  const beyond = [...done].filter((k) => k >= index);
+  const beyond = [...visible, ...staged].filter((k) => k >= index);
   if (beyond.length > 0) {
     throw new RangeError(
       `${file}: the training repo holds chunk ${beyond[0]} of this file, beyond its ${index} chunks of ` +
         `${opts.chunk}: an earlier import used another --chunk; re-run with that --chunk`,
     );
   }
+  const ms = (opts.now ?? Date.now)();
+  const copies: PublishCopy[] = [];
+  for (let k = 0; k < index; k++) {
+    if (visible.has(k)) continue;
+    const src = stagedAt.get(k);
+    if (src === undefined) throw new Error(`chunk ${k} of ${file} was neither staged nor visible`);
+    copies.push({ src, dst: chunkBatchPath(ms, hash12, k) });
+  }
+  if (copies.length > 0 && !visible.has(0)) {
+    copies.push({ src: manifestPath(hash12), dst: manifestPath(hash12) });
+  }
+  await sink.publish(copies);
+  progress.published = copies.filter((c) => c.src !== manifestPath(hash12)).length;
+  opts.onProgress?.({ ...progress });
   return { ...progress, sha256 };
 }
 
@@ -296,34 +316,19 @@ export interface ImportRatingsCliOptions extends DataDirOptions {
   progress?: boolean;
 }
 
-/** A sink committing each chunk to `repo@master` of an engine. */
-export function pachSink(pach: Pachyderm, repo: string): ChunkSink {
+/**
+ * A sink staging chunks on the side branch `import-<hash12>` of `repo` and publishing them to
+ * `repo@master` in one commit (services/import-staging.ts).
+ */
+export function pachSink(pach: Pachyderm, repo: string, hash12: string): ChunkSink {
+  const staging = new ImportStaging(pach, repo, hash12);
   return {
-    async existing() {
-      const out: string[] = [];
-      try {
-        for await (const f of pach.listFile({ commit: `${repo}@master`, path: '/batches/' })) {
-          out.push(f.file.path);
-        }
-      } catch (e) {
-        if (!isPachError(e, PachCode.NOT_FOUND)) throw e;
-      }
-      return out;
-    },
-    async read(path) {
-      try {
-        return (await pach.readFile({ commit: `${repo}@master`, path })).toString('utf8');
-      } catch (e) {
-        if (isPachError(e, PachCode.NOT_FOUND)) return null;
-        throw e;
-      }
-    },
-    async put(files) {
-      await commitFiles(
-        pach,
-        `${repo}@master`,
-        files.map((f) => ({ op: 'put' as const, path: f.path, data: f.text })),
-      );
+    visible: () => staging.visible('/batches/'),
+    staged: () => staging.staged('/batches/'),
+    read: (p) => staging.read(p),
+    stage: (files) => staging.stage(files),
+    async publish(copies) {
+      await staging.publish(copies);
     },
   };
 }
@@ -390,7 +395,7 @@ export async function runImportRatings(
     }
     bar?.start(fs.statSync(file).size, 0, { ratings: 0, committed: 0, skipped: 0 });
     const t0 = Date.now();
-    const res = await importRatingsFile(file, pachSink(pach, opts.repo), {
+    const res = await importRatingsFile(file, (h) => pachSink(pach, opts.repo, h), {
       format,
       ratingScale: scale,
       chunk,
@@ -401,7 +406,7 @@ export async function runImportRatings(
           skipped: p.skipped,
         });
         if (!bar && !opts.json && p.path) {
-          io.stderr.write(`chunk of ${p.ratings} ratings so far: ${p.path}\n`);
+          io.stderr.write(`chunk of ${p.ratings} ratings so far: ${p.path} (staged)\n`);
         }
       },
     });
@@ -417,13 +422,15 @@ export async function runImportRatings(
               ratings: res.ratings,
               committed: res.committed,
               skipped: res.skipped,
+              published: res.published,
               seconds,
             },
             null,
             2,
           ) + '\n'
         : `imported ${res.ratings} ratings from ${file} (${format}, sha256 ${res.sha256.slice(0, 12)}…) into ${opts.repo}: ` +
-            `${res.committed} chunk${res.committed === 1 ? '' : 's'} committed, ${res.skipped} already there, in ${seconds.toFixed(1)} s\n`,
+            `${res.committed} chunk${res.committed === 1 ? '' : 's'} committed, ${res.skipped} already there, ` +
+            `${res.published} published to ${opts.repo}@master in one commit, in ${seconds.toFixed(1)} s\n`,
     );
   } finally {
     bar?.stop();

@@ -123,7 +123,7 @@ export function importCommand(io: CommandIo = process): Command {
   }
   const ratings = new Command('ratings')
     .description(
-      'ratings from a MovieLens-style file of any size (u.data, ratings.dat with ::, ratings.csv with its header) streamed into the training repo, one commit per chunk, resumable: a re-run after an interruption commits only the missing chunks',
+      'ratings from a MovieLens-style file of any size (u.data, ratings.dat with ::, ratings.csv with its header) streamed into the training repo in bounded memory: staged chunk by chunk on the side branch import-<hash> (no pipeline reads it), then made visible on master in one commit, so the train pipeline runs once; resumable: a re-run after an interruption stages only the missing chunks, then publishes',
     )
     .argument(
       '<file>',
@@ -131,10 +131,17 @@ export function importCommand(io: CommandIo = process): Command {
     );
   addDataDirOption(ratings)
     .option('--repo <name>', 'the repo the batches go to', 'training')
-    .option('--chunk <n>', 'ratings per chunk (one /batches/ file and commit each)', '1000000')
+    .option(
+      '--chunk <n>',
+      'ratings per chunk (one /batches/ file and one staging commit each)',
+      '1000000',
+    )
     .option('--format <format>', 'auto (from the first line), udata, dat or csv', 'auto')
     .option('--no-progress', 'no progress bar (one line per chunk is printed instead)')
-    .option('--json', 'print {file, format, sha256, ratings, committed, skipped, seconds} as JSON')
+    .option(
+      '--json',
+      'print {file, format, sha256, ratings, committed, skipped, published, seconds} as JSON (committed = chunks staged by this run)',
+    )
     .action(async (file: string, opts: ImportRatingsCliOptions) =>
       runImportRatings(file, opts, io),
     );

@@ -7,9 +7,12 @@
  * 2. `<cacheDir>/<name>/`, where `cacheDir` is the option or `$XDG_CACHE_HOME/reelgraph/datasets`
  *    or `~/.cache/reelgraph/datasets`;
  * 3. download `<baseUrl>/<name>.zip` (baseUrl: option, `REELGRAPH_DATASETS_URL`, or GroupLens'
- *    https://files.grouplens.org/datasets/movielens), with a progress bar on stderr, check the
- *    SHA-256 of the files whose hash is recorded below, unzip (fflate) into a temporary directory
- *    inside the cache and rename it into place (atomic: a half-written data set is never seen).
+ *    https://files.grouplens.org/datasets/movielens), with a progress bar on stderr, streamed into
+ *    a temporary file in the cache while its MD5 and SHA-256 are computed; check the zip's
+ *    checksum, then unzip it entry by entry, streamed (zip-stream.ts: Node's raw inflate, bounded
+ *    memory at any size), into a temporary directory inside the cache, checking the SHA-256 of the
+ *    files whose hash is recorded below on the way, and rename it into place (atomic: a
+ *    half-written data set is never seen). The zip file is removed afterwards.
  * A directory counts as holding the data set when its ratings file exists.
  *
  * When all three fail: one {@link DatasetNotFoundError} naming the data set, the directories
@@ -25,7 +28,7 @@ import * as path from 'node:path';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { createHash, randomBytes } from 'node:crypto';
-import { unzipSync } from 'fflate';
+import { listZipEntries, extractZipEntry, ZipFormatError } from './zip-stream';
 import { SingleBar } from 'cli-progress';
 import { formatBytes } from '../bytes';
 import { ChecksumError, DatasetNotFoundError } from './errors';
@@ -201,6 +204,12 @@ export interface BuiltinOptions {
 /** A zip's expected hash: SHA-256 or MD5, hex. */
 export type ZipChecksum = { sha256: string } | { md5: string };
 
+/** Digests of a downloaded zip (hex), computed while it streamed to disk. */
+export interface ZipDigests {
+  md5: string;
+  sha256: string;
+}
+
 /**
  * Checks a downloaded zip's bytes against `expected`, else the MD5 recorded for the data set.
  * @throws ChecksumError naming the zip, the algorithm, both hashes and the URL; nothing is
@@ -212,10 +221,31 @@ export function verifyZip(
   url: string,
   expected: ZipChecksum | null,
 ): void {
+  verifyZipDigests(
+    spec,
+    {
+      md5: createHash('md5').update(zip).digest('hex'),
+      sha256: createHash('sha256').update(zip).digest('hex'),
+    },
+    url,
+    expected,
+  );
+}
+
+/**
+ * {@link verifyZip} on digests computed while streaming (the zip is never held in memory).
+ * @throws ChecksumError as {@link verifyZip}.
+ */
+export function verifyZipDigests(
+  spec: BuiltinDatasetSpec,
+  digests: ZipDigests,
+  url: string,
+  expected: ZipChecksum | null,
+): void {
   const want: ZipChecksum | null = expected ?? (spec.zipMd5 ? { md5: spec.zipMd5 } : null);
   if (!want) return;
   const [algorithm, hash] = 'sha256' in want ? ['sha256', want.sha256] : ['md5', want.md5];
-  const actual = createHash(algorithm).update(zip).digest('hex');
+  const actual = algorithm === 'sha256' ? digests.sha256 : digests.md5;
   if (actual !== hash.toLowerCase()) {
     throw new ChecksumError(spec.zip, hash, actual, url, algorithm === 'md5' ? 'MD5' : 'SHA-256');
   }
@@ -279,13 +309,30 @@ export async function resolveBuiltin(
     throw new DatasetNotFoundError(name, candidates, url, cacheRoot, 'downloading is disabled');
   }
   const progress = opts.progress === undefined ? process.stderr : opts.progress;
-  let zip: Uint8Array;
+  fs.mkdirSync(cacheRoot, { recursive: true });
+  const zipFile = path.join(
+    cacheRoot,
+    `.tmp-${spec.zip}-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
   try {
-    zip = await downloadBytes(url, `Downloading ${spec.zip}`, progress || null);
-  } catch (e) {
-    throw new DatasetNotFoundError(name, candidates, url, cacheRoot, (e as Error).message);
+    let digests: ZipDigests;
+    try {
+      digests = await downloadToFile(url, zipFile, `Downloading ${spec.zip}`, progress || null);
+    } catch (e) {
+      throw new DatasetNotFoundError(name, candidates, url, cacheRoot, (e as Error).message);
+    }
+    await installZipFile(
+      name,
+      zipFile,
+      digests,
+      url,
+      cacheRoot,
+      progress || null,
+      opts.zipChecksum ?? null,
+    );
+  } finally {
+    fs.rmSync(zipFile, { force: true });
   }
-  installZip(name, zip, url, cacheRoot, progress || null, opts.zipChecksum ?? null);
   return cached;
 }
 
@@ -310,56 +357,77 @@ export interface ChecksumResult {
 export function verifyBuiltin(name: DownloadableDatasetName, dir: string): ChecksumResult[] {
   return Object.entries(builtinSpec(name).sha256).map(([file, expected]) => {
     const p = path.join(dir, file);
-    const actual = fs.existsSync(p)
-      ? createHash('sha256').update(fs.readFileSync(p)).digest('hex')
-      : null;
+    const actual = fs.existsSync(p) ? fileSha256Hex(p) : null;
     return { file, expected, actual, ok: actual === expected };
   });
 }
 
+/** SHA-256 of a file, hex, read in 1 MiB pieces. */
+function fileSha256Hex(file: string): string {
+  const h = createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
 /**
- * Unzips a data set's archive, checks the recorded SHA-256 sums and installs the data set
- * directory into `cacheRoot` atomically (temporary directory + rename).
+ * Installs a data set from its downloaded archive `zipFile` into `cacheRoot` atomically: checks
+ * the zip's checksum (`digests` against `zipChecksum`, else the recorded MD5), then extracts the
+ * entries under `<dir>/` one by one, streamed, into a temporary directory, checking the recorded
+ * SHA-256 of each hashed file as it is written, and renames the directory into place.
  *
+ * @returns the installed directory.
  * @throws ChecksumError on a hash mismatch; Error when the archive is not a zip, lacks the
- *   ratings file, or holds an unsafe path (absolute or with `..`). Nothing is cached on error.
+ *   ratings file, holds an unsafe path (absolute or with `..`) or a corrupt entry. Nothing is
+ *   cached on error.
  */
-export function installZip(
+export async function installZipFile(
   name: DownloadableDatasetName,
-  zip: Uint8Array,
+  zipFile: string,
+  digests: ZipDigests,
   url: string,
   cacheRoot: string,
   progress: NodeJS.WritableStream | null = null,
   zipChecksum: ZipChecksum | null = null,
-): string {
+): Promise<string> {
   const spec = builtinSpec(name);
-  verifyZip(spec, zip, url, zipChecksum);
-  let entries: Record<string, Uint8Array>;
+  verifyZipDigests(spec, digests, url, zipChecksum);
+  let entries;
   try {
-    entries = unzipSync(zip);
+    entries = listZipEntries(zipFile, url);
   } catch (e) {
     throw new Error(`${url} is not a readable zip archive: ${(e as Error).message}`);
   }
   const prefix = `${spec.dir}/`;
-  const files: [string, Uint8Array][] = [];
-  for (const [entry, data] of Object.entries(entries)) {
-    if (!entry.startsWith(prefix) || entry.endsWith('/')) continue; // e.g. __MACOSX/, folders
-    const rel = entry.slice(prefix.length);
-    if (rel.split('/').some((p) => p === '..' || p === '') || path.isAbsolute(rel)) {
-      throw new Error(`${url}: unsafe path "${entry}" in the archive`);
+  const files: { rel: string; entry: (typeof entries)[number] }[] = [];
+  for (const entry of entries) {
+    if (!entry.name.startsWith(prefix) || entry.name.endsWith('/')) continue; // __MACOSX/, folders
+    const rel = entry.name.slice(prefix.length);
+    if (
+      rel.split(/[/\\]/).some((p) => p === '..' || p === '') ||
+      path.isAbsolute(rel) ||
+      rel.includes('\0')
+    ) {
+      throw new Error(`${url}: unsafe path "${entry.name}" in the archive`);
     }
-    files.push([rel, data]);
+    files.push({ rel, entry });
   }
-  const byName = new Map(files);
-  if (!byName.has(spec.ratingsFile)) {
+  const names = new Set(files.map((f) => f.rel));
+  if (!names.has(spec.ratingsFile)) {
     throw new Error(`${url}: the archive does not contain ${prefix}${spec.ratingsFile}`);
   }
   const hashed = Object.entries(spec.sha256);
-  for (const [rel, expected] of hashed) {
-    const data = byName.get(rel);
-    if (!data) throw new Error(`${url}: the archive does not contain ${prefix}${rel}`);
-    const actual = createHash('sha256').update(data).digest('hex');
-    if (actual !== expected) throw new ChecksumError(`${prefix}${rel}`, expected, actual, url);
+  for (const [rel] of hashed) {
+    if (!names.has(rel)) throw new Error(`${url}: the archive does not contain ${prefix}${rel}`);
   }
   if (hashed.length === 0 && !spec.zipMd5 && !zipChecksum && progress) {
     progress.write(`Note: no checksum is recorded for ${name}; the download is not verified.\n`);
@@ -371,10 +439,22 @@ export function installZip(
   );
   const target = path.join(cacheRoot, spec.dir);
   try {
-    for (const [rel, data] of files) {
+    for (const { rel, entry } of files) {
       const out = path.join(tmp, rel);
       fs.mkdirSync(path.dirname(out), { recursive: true });
-      fs.writeFileSync(out, data);
+      let got;
+      try {
+        got = await extractZipEntry(zipFile, entry, out, url);
+      } catch (e) {
+        if (e instanceof ZipFormatError) throw e;
+        throw new Error(
+          `${url}: entry "${entry.name}" cannot be extracted: ${(e as Error).message}`,
+        );
+      }
+      const expected = spec.sha256[rel];
+      if (expected !== undefined && got.sha256 !== expected) {
+        throw new ChecksumError(`${prefix}${rel}`, expected, got.sha256, url);
+      }
     }
     try {
       fs.renameSync(tmp, target);
@@ -392,15 +472,20 @@ const MAX_REDIRECTS = 5;
 const IDLE_TIMEOUT_MS = 30_000;
 
 /**
- * Downloads `url` into memory, following up to 5 redirects, reporting progress on `progress`.
- * @throws Error naming the URL and the cause (network error, HTTP status, idle timeout of 30 s).
+ * Downloads `url` into the file `dest` (created or overwritten), streamed, following up to 5
+ * redirects, reporting progress on `progress`, computing the MD5 and SHA-256 of the bytes on the
+ * way (memory: the stream's buffers, whatever the size).
+ * @returns the digests of the bytes written.
+ * @throws Error naming the URL and the cause (network error, HTTP status, a body shorter than its
+ *   Content-Length, idle timeout of 30 s, a write error); `dest` may then hold partial bytes.
  */
-export function downloadBytes(
+export function downloadToFile(
   url: string,
+  dest: string,
   label: string,
   progress: NodeJS.WritableStream | null,
   redirects = 0,
-): Promise<Uint8Array> {
+): Promise<ZipDigests> {
   return new Promise((resolve, reject) => {
     let parsed: URL;
     try {
@@ -423,7 +508,7 @@ export function downloadBytes(
           return;
         }
         const next = new URL(res.headers.location, parsed).toString();
-        downloadBytes(next, label, progress, redirects + 1).then(resolve, reject);
+        downloadToFile(next, dest, label, progress, redirects + 1).then(resolve, reject);
         return;
       }
       if (status !== 200) {
@@ -433,25 +518,45 @@ export function downloadBytes(
       }
       const total = Number(res.headers['content-length']) || 0;
       const report = createProgress(label, total, progress);
-      const chunks: Buffer[] = [];
+      const md5 = createHash('md5');
+      const sha256 = createHash('sha256');
       let received = 0;
+      const out = fs.createWriteStream(dest);
+      let failed = false;
+      const fail = (e: Error) => {
+        if (failed) return;
+        failed = true;
+        report.stop(received);
+        res.destroy();
+        out.destroy();
+        reject(e);
+      };
+      out.on('error', (e) => fail(new Error(`cannot write the download of ${url}: ${e.message}`)));
       res.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
+        md5.update(chunk);
+        sha256.update(chunk);
         received += chunk.length;
         report.update(received);
+        // back-pressure: the socket waits while the disk catches up
+        if (!out.write(chunk)) {
+          res.pause();
+          out.once('drain', () => res.resume());
+        }
       });
       res.on('end', () => {
+        if (failed) return;
         report.stop(received);
-        if (total > 0 && received !== total) {
-          reject(new Error(`download of ${url} ended after ${received} of ${total} bytes`));
-          return;
-        }
-        resolve(new Uint8Array(Buffer.concat(chunks)));
+        out.end(() => {
+          if (failed) return;
+          if (total > 0 && received !== total) {
+            failed = true;
+            reject(new Error(`download of ${url} ended after ${received} of ${total} bytes`));
+            return;
+          }
+          resolve({ md5: md5.digest('hex'), sha256: sha256.digest('hex') });
+        });
       });
-      res.on('error', (e) => {
-        report.stop(received);
-        reject(new Error(`download of ${url} failed: ${e.message}`));
-      });
+      res.on('error', (e) => fail(new Error(`download of ${url} failed: ${e.message}`)));
     });
     req.setTimeout(IDLE_TIMEOUT_MS, () => {
       req.destroy(new Error(`no data from ${url} for ${IDLE_TIMEOUT_MS / 1000} s`));

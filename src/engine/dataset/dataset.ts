@@ -221,8 +221,10 @@ export class Dataset {
     for (let k = 0; k < raw.length; k++) {
       const r = raw.ratings[k];
       if (!Number.isFinite(r) || r < scale[0] || r > scale[1]) {
+        // by the interned codes: `raw.users` of interned ratings is one string per rating
+        const { userCodes, userIds, itemCodes, itemIds } = raw.interned();
         throw new RangeError(
-          `rating ${k} (user ${raw.users[k]}, item ${raw.items[k]}) is ${r}, ` +
+          `rating ${k} (user ${userIds[userCodes[k]]}, item ${itemIds[itemCodes[k]]}) is ${r}, ` +
             `expected a number in the rating scale [${scale[0]}, ${scale[1]}]`,
         );
       }

@@ -52,30 +52,45 @@ export function stratifiedSplit(
   const n = idx.length;
   const draw = new Float64Array(n);
   for (let t = 0; t < n; t++) draw[t] = rng.random();
-  // Group positions by user (users in order of first appearance), each group by draw.
-  const userOf = new Map<string, number>();
+  // Group positions by user (users in order of first appearance), each group by draw. Users by
+  // their interned codes (no per-rating string or map: 25M-rating sets), groups by a counting sort.
+  const { userCodes, userIds } = ratings.interned();
+  const groupOfCode = new Int32Array(userIds.length).fill(-1);
   const group = new Int32Array(n);
+  let groups = 0;
   for (let t = 0; t < n; t++) {
-    const uid = ratings.users[idx[t]];
-    let g = userOf.get(uid);
-    if (g === undefined) userOf.set(uid, (g = userOf.size));
-    group[t] = g;
+    const c = userCodes[idx[t]];
+    if (groupOfCode[c] < 0) groupOfCode[c] = groups++;
+    group[t] = groupOfCode[c];
   }
-  const order = Array.from({ length: n }, (_, t) => t);
-  order.sort((a, b) => group[a] - group[b] || draw[a] - draw[b] || a - b);
+  const start = new Int32Array(groups + 1);
+  for (let t = 0; t < n; t++) start[group[t] + 1]++;
+  for (let g = 0; g < groups; g++) start[g + 1] += start[g];
+  const order = new Int32Array(n);
+  const cursor = start.slice(0, groups);
+  for (let t = 0; t < n; t++) order[cursor[group[t]]++] = t;
   const ratio = 1 - testSize;
   const inTrain = new Uint8Array(n);
-  for (let s = 0; s < n;) {
-    let e = s;
-    while (e < n && group[order[e]] === group[order[s]]) e++;
+  let nTrain = 0;
+  for (let g = 0; g < groups; g++) {
+    const s = start[g];
+    const e = start[g + 1];
+    order.subarray(s, e).sort((a, b) => draw[a] - draw[b] || a - b);
     const c = e - s;
-    for (let p = s; p < e; p++) if ((p - s + 1) / c <= ratio) inTrain[order[p]] = 1;
-    s = e;
+    for (let p = s; p < e; p++) {
+      if ((p - s + 1) / c <= ratio) {
+        inTrain[order[p]] = 1;
+        nTrain++;
+      }
+    }
   }
-  const train: number[] = [];
-  const test: number[] = [];
-  for (let t = 0; t < n; t++) (inTrain[t] ? train : test).push(idx[t]);
-  train.sort((a, b) => a - b);
-  test.sort((a, b) => a - b);
-  return { train: Int32Array.from(train), test: Int32Array.from(test) };
+  const train = new Int32Array(nTrain);
+  const test = new Int32Array(n - nTrain);
+  for (let t = 0, a = 0, b = 0; t < n; t++) {
+    if (inTrain[t]) train[a++] = idx[t];
+    else test[b++] = idx[t];
+  }
+  train.sort();
+  test.sort();
+  return { train, test };
 }
