@@ -149,8 +149,14 @@ export class TopNCollector {
 
   constructor(readonly plan: TopNPlan) {}
 
-  /** The `onPredictions` callback; `algorithm` defaults to the fitted algorithm's name. */
-  readonly onPredictions = (p: FoldPredictions & { algorithm?: string }): void => {
+  /**
+   * The `onPredictions` callback; `algorithm` defaults to the fitted algorithm's name. Folds may
+   * arrive in any order (a pooled run hands them over as they finish).
+   */
+  readonly onPredictions = (
+    p: Pick<FoldPredictions, 'fold' | 'predictions'> &
+      ({ algorithm: string } | { algorithm?: undefined; algo: FoldPredictions['algo'] }),
+  ): void => {
     const name = p.algorithm ?? p.algo.name;
     let list = this.folds.get(name);
     if (!list) this.folds.set(name, (list = []));
@@ -162,7 +168,7 @@ export class TopNCollector {
   figures(algorithm: string): TopNFigures {
     const list = this.folds.get(algorithm);
     if (!list || list.length === 0) throw new Error(`no top-N figures for ${algorithm}`);
-    return topNFigures(list);
+    return topNFigures([...list].sort((a, b) => a.fold - b.fold));
   }
 }
 

@@ -27,7 +27,11 @@
  * - **BaselineOnly**: `b_u = Σ (r − μ − b_i) / (λ_u + n)` — ALS's own user step (λ_u = `regU`,
  *   baselines.ts); with the SGD method, its fixed point `Σ (r − μ − b_i) / (n (1 + reg))`.
  *
- * Other algorithms (KNN, SlopeOne, CoClustering, NormalPredictor, BayesianFM) are not folded:
+ * - **The k-NN family** (KNNBasic, KNNWithMeans, KNNWithZScore, KNNBaseline): the user's rating
+ *   list takes the place of the trainset's, with the user-based similarities, mean, deviation and
+ *   bias recomputed from it (engine/knn-fold-in.ts).
+ *
+ * Other algorithms (SlopeOne, CoClustering, NormalPredictor, BayesianFM) are not folded:
  * {@link canFoldIn} is false and their answers stay the trained model's. Items the model does not
  * know are left out of R(u) (they have no item parameters yet; the retrain adds them).
  *
@@ -41,6 +45,8 @@ import { NMF } from './algorithms/nmf';
 import { SVD } from './algorithms/svd';
 import { SVDpp } from './algorithms/svdpp';
 import { choleskyInPlace, choleskySolveInPlace } from './rankers/dense';
+import { PredictionImpossible } from './algorithms/base';
+import { canFoldInKnn, foldInKnnUser, type KnnFold } from './knn-fold-in';
 import { TopKHeap } from './top-n';
 import { factorTopK, isFactorModel, withExcluded } from './factor-top-n';
 import type { Recommendation } from './top-n';
@@ -58,15 +64,21 @@ export interface FoldedUser {
   bu: number;
   /** The user factor vector (length nFactors; SVD++: `p_u + z_u`), or null for BaselineOnly. */
   pu: Float64Array | null;
+  /** For a k-NN model: the folded neighbourhood quantities (engine/knn-fold-in.ts); else absent. */
+  knn?: KnnFold | null;
 }
 
-/** True when `algo` (fitted) can fold users in: SVD, SVDpp, NMF, BaselineOnly. */
+/**
+ * True when `algo` (fitted) can fold users in: SVD, SVDpp, NMF, BaselineOnly, and the k-NN
+ * family (except user-based pearson_baseline without KNNBaseline: engine/knn-fold-in.ts).
+ */
 export function canFoldIn(algo: AlgoBase): boolean {
   return (
     algo instanceof SVD ||
     algo instanceof SVDpp ||
     algo instanceof NMF ||
-    algo instanceof BaselineOnly
+    algo instanceof BaselineOnly ||
+    canFoldInKnn(algo)
   );
 }
 
@@ -148,15 +160,23 @@ function ridgeSolve(
 export function foldInUser(
   algo: AlgoBase,
   ratings: ReadonlyMap<string, number>,
+  userId?: string,
 ): FoldedUser | null {
   if (!canFoldIn(algo)) {
-    throw new RangeError(`${algo.name} cannot fold users in (SVD, SVDpp, NMF, BaselineOnly can)`);
+    throw new RangeError(
+      `${algo.name} cannot fold users in (SVD, SVDpp, NMF, BaselineOnly and the k-NN family can)`,
+    );
   }
   const known = knownRatings(algo, ratings);
   const n = known.items.length;
   if (n === 0) return null;
   const ts = algo.trainset;
   const mu = ts.globalMean;
+  if (canFoldInKnn(algo)) {
+    const u = userId === undefined ? -1 : ts.findUser(userId);
+    const knn = foldInKnnUser(algo, known, u);
+    return { ...known, bu: knn.bu, pu: null, knn };
+  }
   if (algo instanceof BaselineOnly) {
     const o = algo.params.bslOptions as Record<string, unknown>;
     const als = (o.method ?? 'als') === 'als';
@@ -254,6 +274,38 @@ function dotRow(q: Float64Array, i: number, k: number, p: Float64Array): number 
  * as the base class falls back), `μ + b_u (+ b_i)` for BaselineOnly.
  */
 export function estimateFolded(algo: AlgoBase, user: FoldedUser, i: number): number {
+  return estimateFoldedResult(algo, user, i).est;
+}
+
+/**
+ * {@link estimateFolded} with whether the estimate is the fallback (`wasImpossible`): the item is
+ * unknown, or (KNNBasic) fewer than `minK` neighbours contributed — the estimate is then the
+ * global mean, as the trained model's `predict` falls back; `reason` as Surprise's.
+ */
+export function estimateFoldedResult(
+  algo: AlgoBase,
+  user: FoldedUser,
+  i: number,
+): { est: number; impossible: boolean; reason: string | null } {
+  const ts = algo.trainset;
+  if (user.knn && canFoldInKnn(algo)) {
+    if (!ts.knowsItem(i)) {
+      return { est: ts.globalMean + user.bu, impossible: true, reason: 'Item unknown' };
+    }
+    try {
+      const r = algo.estimateFoldedUser(user.knn, i);
+      return { est: typeof r === 'number' ? r : r.est, impossible: false, reason: null };
+    } catch (e) {
+      if (!(e instanceof PredictionImpossible)) throw e;
+      return { est: ts.globalMean, impossible: true, reason: e.message };
+    }
+  }
+  const est = estimateFactorOrBaseline(algo, user, i);
+  return { est, impossible: !ts.knowsItem(i), reason: ts.knowsItem(i) ? null : 'Item unknown' };
+}
+
+/** estimateFolded for the factor models and BaselineOnly. */
+function estimateFactorOrBaseline(algo: AlgoBase, user: FoldedUser, i: number): number {
   const ts = algo.trainset;
   const known = ts.knowsItem(i);
   if (algo instanceof BaselineOnly) return ts.globalMean + user.bu + (known ? algo.bi[i] : 0);

@@ -18,6 +18,17 @@ const MATRIX_A = 0x9908b0df;
 const UPPER_MASK = 0x80000000;
 const LOWER_MASK = 0x7fffffff;
 
+/** The state of a `RandomState` (`getState` / `setState`). */
+export interface RandomStateSnapshot {
+  /** The 624 Mersenne Twister key words. */
+  key: Uint32Array;
+  /** Words of the key already used, 0…624 (624: the next draw twists the key). */
+  pos: number;
+  /** Whether a second normal value of the polar method is cached, and that value. */
+  hasGauss: boolean;
+  gaussValue: number;
+}
+
 /** A seed for a random generator: a whole number in [0, 2^32 − 1], a generator, or none. */
 export type RandomStateLike = number | RandomState | null | undefined;
 
@@ -111,6 +122,36 @@ export class RandomState {
     this.gaussValue = f * x1;
     this.hasGauss = true;
     return f * x2;
+  }
+
+  /**
+   * A copy of the whole state: the 624 key words, the position in them, and the cached second
+   * polar-method value (for code that continues the stream elsewhere, e.g. in a WebAssembly
+   * kernel: src/engine/kernels/init.ts; `setState` takes it back).
+   */
+  getState(): RandomStateSnapshot {
+    return {
+      key: this.key.slice(),
+      pos: this.pos,
+      hasGauss: this.hasGauss,
+      gaussValue: this.gaussValue,
+    };
+  }
+
+  /**
+   * Continues from `s` (a `getState` snapshot, possibly advanced elsewhere).
+   * @throws RangeError when the key is not 624 words or the position not in [0, 624].
+   */
+  setState(s: RandomStateSnapshot): void {
+    if (s.key.length !== N || !Number.isInteger(s.pos) || s.pos < 0 || s.pos > N) {
+      throw new RangeError(
+        `a RandomState state needs 624 key words and a position in [0, 624], got ${s.key.length} words and ${s.pos}`,
+      );
+    }
+    this.key.set(s.key);
+    this.pos = s.pos;
+    this.hasGauss = s.hasGauss;
+    this.gaussValue = s.gaussValue;
   }
 
   /** A normal draw with mean `loc` and standard deviation `scale` (NumPy's `normal(loc, scale)`). */

@@ -196,10 +196,14 @@ export function toPredictionResult(r: PredictionResultData): PredictionResult {
     requestId: r.requestId,
     ready: r.ready,
     requestCommit: r.requestCommit,
-    predictions: r.predictions.map((p) => ({ ...p })),
+    predictions: r.predictions.map((p) => ({
+      ...p,
+      modelSource: p.modelSource as ModelSourceGql,
+    })),
     lineErrors: r.lineErrors.map((e) => ({ ...e })),
     error: r.error,
     modelVersion: r.modelVersion,
+    foldedInThrough: r.foldedInThrough,
     answerCommit: r.answerCommit,
     job: r.job ? toJob(r.job) : null,
   };

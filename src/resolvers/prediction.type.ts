@@ -43,6 +43,12 @@ export class Prediction {
       "True when the user or the movie is unknown to the model: the estimate is then the algorithm's fallback (Surprise's `was_impossible`).",
   })
   wasImpossible!: boolean;
+
+  @Field(() => ModelSourceGql, {
+    description:
+      "FOLDED_IN when the user rated since the model version's training commit and the estimate comes from their folded-in factors (reflecting those ratings at once; for a prediction request, the rating batches published with the model in the `models` repo when its predict job ran); TRAINED otherwise.",
+  })
+  modelSource!: ModelSourceGql;
 }
 
 @ObjectType({ description: 'A request line the predict program could not read.' })
@@ -99,6 +105,13 @@ export class PredictionResult {
 
   @Field(() => ID, {
     nullable: true,
+    description:
+      "The `training` commit of the newest rating batch folded into the model for this answer (the batches since the model's training commit, published with it in the `models` repo): its FOLDED_IN estimates reflect every batch up to that commit. Null when the answer is the trained model's alone, while pending or on error. Fixed forever, as the answer.",
+  })
+  foldedInThrough!: string | null;
+
+  @Field(() => ID, {
+    nullable: true,
     description: 'The `predict` commit holding the answer file; null while pending or on error.',
   })
   answerCommit!: string | null;
@@ -121,12 +134,6 @@ export class OnlinePrediction extends Prediction {
 
   @Field(() => ID, { description: 'The model version (`train` commit) that answered.' })
   modelVersion!: string;
-
-  @Field(() => ModelSourceGql, {
-    description:
-      "FOLDED_IN when the user rated since the model version's training commit and the estimate comes from their folded-in factors (reflecting those ratings at once); TRAINED otherwise.",
-  })
-  modelSource!: ModelSourceGql;
 }
 
 @ObjectType({

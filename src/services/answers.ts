@@ -9,6 +9,8 @@ import type { PredictionLineError, PredictionValue } from './types';
 
 /** The word the predict program appends to a fallback estimate. */
 export const IMPOSSIBLE_MARK = 'impossible';
+/** The word the predict program appends (last) to an estimate of a folded-in user. */
+export const FOLDED_IN_MARK = 'folded-in';
 
 const ERROR_LINE = /^# error line (\d+): (.*)$/;
 
@@ -34,8 +36,10 @@ export function parseAnswers(text: string): {
     }
     const f = line.trim().split(/[ \t]+/);
     const estimate = Number(f[2]);
+    const folded = f.length > 3 && f[f.length - 1] === FOLDED_IN_MARK;
+    const marks = f.length - 3 - (folded ? 1 : 0);
     if (
-      (f.length === 3 || (f.length === 4 && f[3] === IMPOSSIBLE_MARK)) &&
+      (marks === 0 || (marks === 1 && f[3] === IMPOSSIBLE_MARK)) &&
       f[2] !== '' &&
       Number.isFinite(estimate)
     ) {
@@ -43,7 +47,8 @@ export function parseAnswers(text: string): {
         userId: f[0],
         movieId: f[1],
         estimate,
-        wasImpossible: f.length === 4,
+        wasImpossible: marks === 1,
+        modelSource: folded ? 'FOLDED_IN' : 'TRAINED',
       });
     } else {
       lineErrors.push({ line: 0, message: `unreadable answer line ${JSON.stringify(line)}` });

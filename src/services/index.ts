@@ -43,6 +43,7 @@ import {
   updateTrainPipeline,
 } from './pipeline-update';
 import { Jobs } from './jobs';
+import { FoldInFeed } from './fold-in-feed';
 import { ModelRegistry } from './model-registry';
 import { Movies } from './movies';
 import { ModelPublisher, followTrainCommits } from './model-publisher';
@@ -374,6 +375,9 @@ export async function createServices(
   // every successful train commit is published to `models` (the predict pipeline's model input);
   // listening starts before the start-up catch-up, so nothing finishes unseen in between
   const stopPublishing = followTrainCommits(events, publisher, log);
+  // rating batches of every writer folded in (online and for the predict pipeline)
+  const feed = new FoldInFeed(pach, resolved, events, registry, publisher, log);
+  feed.start();
   // the registry listens before its first look-up; the watch publishes from then on
   await registry.start();
   watch.start();
@@ -391,11 +395,8 @@ export async function createServices(
       pach,
       resolved,
       (items) => registry.countRated(items),
-      (items, commit, batchId) =>
-        registry
-          .foldIn(items, commit, batchId)
-          .catch((e: Error) => log(`fold-in of training@${commit}: ${e.message}`)),
-      (batchId) => registry.unfold(batchId),
+      (items, commit, batchId) => feed.committed(items, commit, `/batches/${batchId}.txt`),
+      (batchId) => feed.removed(batchId),
     ),
     predictions,
     models: registry,
@@ -408,6 +409,7 @@ export async function createServices(
       if (closed) return;
       closed = true;
       predictions.close();
+      feed.close();
       registry.close();
       stopPublishing();
       retirer?.close();

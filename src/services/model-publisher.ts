@@ -13,7 +13,10 @@
  * - `/serving.json`: `{"version": "<train commit id>", "pinned": false, "reason": null}` (pinned:
  *   set by an operator through {@link ModelPublisher.publish} with `pin` and a `description`
  *   kept as `reason`; the automatic publishing never replaces a pinned model — issue 13's
- *   `serveModel` belongs here).
+ *   `serveModel` belongs here), plus `"foldIn"` when rating batches are published with it;
+ * - `/fold-in/`: the rating batches committed since the model's `training` commit, folded in by
+ *   the predict program (services/fold-in-publisher.ts, workers/predict-fold-in.ts). Publishing a
+ *   model (a retrain, a pin) deletes it in the same commit: a model starts without batches.
  *
  * Publishing is idempotent: the head's `serving.json` is read first and nothing is committed when
  * it already names the version (several API replicas, restarts and `reelgraph init` all publish
@@ -26,7 +29,8 @@ import type { Pachyderm } from '../pachyderm/port';
 import { isCommitId } from '../pachyderm/refs';
 import { StorageFullError } from '../pachyderm/storage-error';
 import type { CommitInfo } from '../pachyderm/types';
-import { MODEL_FILE, SERVING_FILE } from '../workers/files';
+import type { FileRef } from '../pachyderm/refs';
+import { FOLD_IN_DIR, MODEL_FILE, SERVING_FILE } from '../workers/files';
 import { NotFoundError } from './errors';
 import type { EventBus } from './pubsub';
 import { finishAbandoned } from './streaming';
@@ -42,6 +46,33 @@ export interface ServingRecord {
   pinned: boolean;
   /** Why it was published, when the publisher said (e.g. a pin's reason); null otherwise. */
   reason: string | null;
+  /**
+   * The rating batches published with the model in `/fold-in/` (services/fold-in-publisher.ts):
+   * `through` the `training` commit of the newest, `last` its file name, how many files and
+   * their bytes. Absent or null: none (the trained model alone answers).
+   */
+  foldIn?: FoldInRecord | null;
+}
+
+/** What `/serving.json` says of the batches in `/fold-in/` (see {@link ServingRecord}). */
+export interface FoldInRecord {
+  through: string;
+  last: string;
+  batches: number;
+  bytes: number;
+}
+
+/** The fold-in record of a parsed `serving.json` (null when absent or malformed). */
+function foldInRecordOf(v: unknown): FoldInRecord | null {
+  if (!v || typeof v !== 'object') return null;
+  const f = v as Partial<FoldInRecord>;
+  if (typeof f.through !== 'string' || typeof f.last !== 'string') return null;
+  return {
+    through: f.through,
+    last: f.last,
+    batches: typeof f.batches === 'number' ? f.batches : 0,
+    bytes: typeof f.bytes === 'number' ? f.bytes : 0,
+  };
 }
 
 /** How many `models` commit → record entries are cached per process (commits are immutable). */
@@ -52,6 +83,26 @@ const PUBLISH_PATIENCE_MS = 30_000;
 
 /** The description of a `models` commit (publish). */
 const SERVE_DESCRIPTION = 'reelgraph: serve model train@';
+/** The description of a `models` commit that adds rating batches (publishFoldIn). */
+const FOLD_IN_DESCRIPTION = 'reelgraph: fold in training@';
+
+/** One rating batch to publish with a model (see {@link ModelPublisher.publishFoldIn}). */
+export interface FoldInFile {
+  /** Its name under `/fold-in/`: `<13-digit commit start ms>-<training commit>-<batch file>`. */
+  name: string;
+  /** The batch file in `training` (copied: no bytes re-uploaded). */
+  src: FileRef;
+  /** Its `training` commit. */
+  commit: string;
+  /** Its size in bytes. */
+  bytes: number;
+}
+
+/** Bounds of what is published in `/fold-in/` per model version. */
+export interface FoldInCaps {
+  maxBatches: number;
+  maxBytes: number;
+}
 
 /** Reads and writes the `models` repo. */
 export class ModelPublisher {
@@ -94,6 +145,7 @@ export class ModelPublisher {
           version: v.version,
           pinned: v.pinned === true,
           reason: typeof v.reason === 'string' ? v.reason : null,
+          foldIn: foldInRecordOf(v.foldIn),
         };
       }
     } catch (e) {
@@ -176,6 +228,8 @@ export class ModelPublisher {
             src: { commit: { repo: this.trainRepo, id: version }, path: `/${MODEL_FILE}` },
             dst: `/${MODEL_FILE}`,
           },
+          // a model starts without fold-in: the registry publishes the batches it did not see
+          { op: 'delete', path: `/${FOLD_IN_DIR}/` },
           {
             op: 'put',
             path: `/${SERVING_FILE}`,
@@ -191,6 +245,111 @@ export class ModelPublisher {
       await this.pach.finishCommit(commit);
       this.records.set(commit.id, record);
       return true;
+    }
+  }
+
+  /**
+   * Adds rating batches to the `/fold-in/` of the published model (one `models` commit with a
+   * `copy` per new batch and `serving.json`'s `foldIn` updated), when the head still serves
+   * `version`: the predict program folds them in (workers/predict-fold-in.ts). Batches already
+   * there are skipped (several replicas publish the same ones), and so is everything past the
+   * caps (those users are answered by the trained model until the retrain). Calls run one at a
+   * time per process, in turn with {@link ModelPublisher.publish}.
+   * @param files in commit order
+   * @param remove names to delete from `/fold-in/` in the same commit (a removed rating batch)
+   * @returns the names published (none, and nothing removed: nothing committed)
+   */
+  publishFoldIn(
+    version: string,
+    files: readonly FoldInFile[],
+    caps: FoldInCaps,
+    remove: readonly string[] = [],
+  ): Promise<string[]> {
+    const run = this.chain.then(() => this.publishFoldInNow(version, files, caps, remove));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async publishFoldInNow(
+    version: string,
+    files: readonly FoldInFile[],
+    caps: FoldInCaps,
+    remove: readonly string[],
+  ): Promise<string[]> {
+    const deadline = Date.now() + PUBLISH_PATIENCE_MS;
+    for (;;) {
+      const head = await this.record();
+      if (!head || head.version !== version) return [];
+      const cur = head.foldIn ?? { through: '', last: '', batches: 0, bytes: 0 };
+      const next = { ...cur };
+      const gone: string[] = [];
+      for (const name of remove) {
+        const size = await this.sizeAt(`/${FOLD_IN_DIR}/${name}`);
+        if (size === null) continue;
+        gone.push(name);
+        next.batches--;
+        next.bytes -= size;
+      }
+      const add: FoldInFile[] = [];
+      for (const f of files) {
+        if (next.batches + 1 > caps.maxBatches || next.bytes + f.bytes > caps.maxBytes) break;
+        if ((await this.sizeAt(`/${FOLD_IN_DIR}/${f.name}`)) !== null) continue;
+        add.push(f);
+        next.batches++;
+        next.bytes += f.bytes;
+        if (f.name > next.last) {
+          next.last = f.name;
+          next.through = f.commit;
+        }
+      }
+      if (add.length === 0 && gone.length === 0) return [];
+      let commit;
+      try {
+        commit = await this.pach.startCommit(`${this.repo}@master`, {
+          description:
+            `${FOLD_IN_DESCRIPTION}${add.map((f) => f.commit).join(',')}${gone.length ? ` (${gone.length} removed)` : ''}`.slice(
+              0,
+              500,
+            ),
+        });
+      } catch (e) {
+        if (isPachError(e, PachCode.FAILED_PRECONDITION) && Date.now() < deadline) {
+          const ours = (d: string) =>
+            d.startsWith(SERVE_DESCRIPTION) || d.startsWith(FOLD_IN_DESCRIPTION);
+          if (await finishAbandoned(this.pach, `${this.repo}@master`, ours)) continue;
+          await new Promise((r) => setTimeout(r, 20 + Math.random() * 50));
+          continue;
+        }
+        throw e;
+      }
+      const record: ServingRecord = { ...head, foldIn: next };
+      try {
+        await this.pach.modifyFile(commit, [
+          ...gone.map((name) => ({ op: 'delete' as const, path: `/${FOLD_IN_DIR}/${name}` })),
+          ...add.map((f) => ({
+            op: 'copy' as const,
+            src: f.src,
+            dst: `/${FOLD_IN_DIR}/${f.name}`,
+          })),
+          { op: 'put', path: `/${SERVING_FILE}`, data: `${JSON.stringify(record)}\n` },
+        ]);
+      } catch (e) {
+        await this.pach.finishCommit(commit).catch(() => undefined);
+        throw e;
+      }
+      await this.pach.finishCommit(commit);
+      this.records.set(commit.id, record);
+      return add.map((f) => f.name);
+    }
+  }
+
+  /** The size of `path` at the head of `models@master`, or null when it does not exist. */
+  private async sizeAt(path: string): Promise<number | null> {
+    try {
+      return (await this.pach.inspectFile({ commit: `${this.repo}@master`, path })).sizeBytes;
+    } catch (e) {
+      if (isPachError(e, PachCode.NOT_FOUND)) return null;
+      throw e;
     }
   }
 

@@ -33,9 +33,9 @@ import '../engine/algorithms/index';
 import type { AlgoBase } from '../engine/algorithms/base';
 import { loadModel } from '../engine/model-file';
 import { recommend } from '../engine/top-n';
-import { estimateFolded, recommendFolded } from '../engine/fold-in';
+import { estimateFoldedResult, recommendFolded } from '../engine/fold-in';
 import { factorRecommend, isFactorModel, prepareServing } from '../engine/factor-top-n';
-import { FoldInOverlay } from './fold-in';
+import { FoldInOverlay } from '../engine/fold-in-overlay';
 import { loadRanker, type RankerBase } from '../engine/rankers';
 import { rankedRecommendations, similarMoviesOf } from './ranked-recommendations';
 import { PachCode, isPachError } from '../pachyderm/errors';
@@ -81,7 +81,7 @@ export interface ServingModel {
   /** Why it serves: "newest model" or the pin's reason. */
   reason: string;
   /**
-   * The users folded in since its `training` commit (services/fold-in.ts): their answers come
+   * The users folded in since its `training` commit (engine/fold-in-overlay.ts): their answers come
    * from it (`modelSource: FOLDED_IN`); replaced, keeping only batches it did not see, by the
    * next model.
    */
@@ -364,22 +364,28 @@ export class ModelRegistry implements ModelsService {
   }
 
   /**
-   * Folds a rating batch committed to `training` into the serving model at once (services/
-   * fold-in.ts): after this resolves, `predict` and `recommendations` for its users answer from
+   * Folds a rating batch committed to `training` into the serving model at once
+   * (engine/fold-in-overlay.ts): after this resolves, `predict` and `recommendations` for its users answer from
    * their folded-in factors (`modelSource: FOLDED_IN`) until a model trained on it serves.
    * Nothing happens before the first model, or for a batch the serving model already includes.
    * @param commit the batch's `training` commit id (its start time orders it against models)
+   * @param startedMs that commit's start time (epoch ms) when the caller knows it (else looked up)
    * @returns how many users were folded
    */
   async foldIn(
     items: ReadonlyArray<{ userId: string; movieId: string; rating: number }>,
     commit: string,
     batchId: string | null = null,
+    startedMs?: number,
   ): Promise<number> {
     if (!this.serving || items.length === 0) return 0;
-    const ci = await this.pach.inspectCommit({ repo: this.config.trainingRepo, id: commit });
+    const started =
+      startedMs ??
+      (
+        await this.pach.inspectCommit({ repo: this.config.trainingRepo, id: commit })
+      ).started.getTime();
     // read after the await: a model swapped in meanwhile gets the batch (or already has it)
-    return this.serving.foldIn.add(items, ci.started.getTime(), batchId).length;
+    return this.serving?.foldIn.add(items, started, batchId).length ?? 0;
   }
 
   /**
@@ -578,14 +584,14 @@ export class ModelRegistry implements ModelsService {
     const folded = m.foldIn.get(u)?.folded;
     if (folded) {
       const ts = m.algo.trainset;
-      const inner = ts.findItem(i);
+      const r = estimateFoldedResult(m.algo, folded, ts.findItem(i));
       const [lo, hi] = ts.ratingScale;
       return {
         userId: u,
         movieId: i,
-        estimate: Math.min(hi, Math.max(lo, estimateFolded(m.algo, folded, inner))),
-        wasImpossible: inner < 0,
-        reason: inner < 0 ? 'Item unknown' : null,
+        estimate: Math.min(hi, Math.max(lo, r.est)),
+        wasImpossible: r.impossible,
+        reason: r.reason,
         modelVersion: m.version,
         modelSource: 'FOLDED_IN',
       };

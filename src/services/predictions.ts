@@ -300,12 +300,20 @@ export class Predictions implements PredictionsService {
     }
   }
 
-  /** The model version (a `train` commit id) that answered in predict commit `ci`. */
-  private async modelOf(ci: CommitInfo): Promise<string | null> {
+  /**
+   * The model version (a `train` commit id) that answered in predict commit `ci`, and the
+   * `training` commit of the newest batch folded into it (the `models` commit's fold-in).
+   */
+  private async modelOf(
+    ci: CommitInfo,
+  ): Promise<{ modelVersion: string | null; foldedInThrough: string | null }> {
     const models = ci.directProvenance.find((c) => c.repo.name === this.publisher.repoName);
-    if (models) return (await this.publisher.record(models.id))?.version ?? null;
+    if (models) {
+      const rec = await this.publisher.record(models.id);
+      return { modelVersion: rec?.version ?? null, foldedInThrough: rec?.foldIn?.through ?? null };
+    }
     const train = ci.directProvenance.find((c) => c.repo.name === this.config.trainRepo);
-    return train ? train.id : null;
+    return { modelVersion: train ? train.id : null, foldedInThrough: null };
   }
 
   /**
@@ -382,6 +390,7 @@ export class Predictions implements PredictionsService {
       text: null,
       error: null,
       modelVersion: null,
+      foldedInThrough: null,
       answerCommit: null,
       job: null,
     };
@@ -426,7 +435,7 @@ export class Predictions implements PredictionsService {
         predictions,
         lineErrors,
         text,
-        modelVersion: await this.modelOf(answerCommit),
+        ...(await this.modelOf(answerCommit)),
         answerCommit: answerCommit.commit.id,
       },
       waitingForLater: false,
@@ -452,6 +461,7 @@ export class Predictions implements PredictionsService {
           text: null,
           error,
           modelVersion: null,
+          foldedInThrough: null,
           answerCommit: null,
           job: null,
         });

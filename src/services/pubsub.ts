@@ -12,6 +12,8 @@ import type { ModelVersion, PredictionResult } from './types';
  * - JOB_UPDATED: a job of any pipeline changed state (its JobInfo right after the change);
  * - TRAIN_COMMIT_FINISHED: a `train` output commit finished (input of the model publisher);
  * - PREDICT_COMMIT_FINISHED: a `predict` output commit finished (with `error` when its job failed);
+ * - TRAINING_COMMIT_FINISHED: a `training` commit finished, whoever made it (this replica, another,
+ *   `reelgraph import`): its rating batches are folded in (fold-in-feed.ts);
  * - PREDICTION_READY: the result of one request, addressed by request id;
  * - COMMIT_CREATED: a commit was started in one of the user repos (training, streaming, train,
  *   predict), once per commit.
@@ -21,6 +23,7 @@ export type Topics = {
   JOB_UPDATED: [JobInfo];
   TRAIN_COMMIT_FINISHED: [CommitInfo];
   PREDICT_COMMIT_FINISHED: [CommitInfo];
+  TRAINING_COMMIT_FINISHED: [CommitInfo];
   PREDICTION_READY: [requestId: string, result: PredictionResult];
   COMMIT_CREATED: [CommitInfo];
 };

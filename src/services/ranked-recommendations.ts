@@ -9,7 +9,7 @@
  *   unknown user gets the most popular movies (the ranker's fallback), `knownUser: false`.
  * - `similarMoviesOf`: the movies most similar to one movie (`RankerBase.similarItems`).
  *
- * A user folded in since the model (services/fold-in.ts) is ranked by the interactions the overlay
+ * A user folded in since the model (engine/fold-in-overlay.ts) is ranked by the interactions the overlay
  * holds for them (`RankerBase.topKOfItems`: EASE's x·B, ItemKNN's x·S), rated movies excluded.
  *
  * Cost per call: one score per catalogue movie and a bounded heap of k (no sort of the catalogue),

@@ -51,10 +51,12 @@ export class Ratings implements RatingsService {
   /**
    * @param countRated how many items rate a pair the serving model holds a rating of (the
    *   registry's `countRated`); default: none
-   * @param foldIn told each committed batch, its `training` commit id and batch id (the
-   *   registry's `foldIn`: its users are folded into the serving model before `addRatings`
-   *   returns); it must not throw (the batch is committed whatever it does); default: nothing
-   * @param unfold told the id of each removed batch (the registry's `unfold`); default: nothing
+   * @param foldIn told each committed batch, its `training` commit id and batch id
+   *   (fold-in-feed.ts `committed`: its users are folded into the serving model, and the batch
+   *   published with it for the predict pipeline, before `addRatings` returns); it must not throw
+   *   (the batch is committed whatever it does); default: nothing
+   * @param unfold told the id of each removed batch (fold-in-feed.ts `removed`), awaited before
+   *   `removeBatch` returns; default: nothing
    */
   constructor(
     private readonly pach: Pachyderm,
@@ -111,7 +113,7 @@ export class Ratings implements RatingsService {
     }
     // a commit of our own (exact id with any number of replicas; never into a FINISHING head)
     const commit = await commitFiles(this.pach, branch, [{ op: 'delete', path }]);
-    this.unfold(batchId);
+    await this.unfold(batchId);
     const count = countNonBlankLines(bytes);
     return { batchId, path, commit: commit.id, count };
   }

@@ -75,6 +75,12 @@ export interface PredictionValue {
   estimate: number;
   /** True when the user or the movie is unknown to the model and the estimate is the fallback. */
   wasImpossible: boolean;
+  /**
+   * Whether the trained model answered or the user folded into it from ratings committed since
+   * its `training` commit (online: the registry's overlay; pipeline answers: the batches
+   * published with the model in the `models` repo, answer lines marked `folded-in`).
+   */
+  modelSource: ModelSource;
 }
 
 /** A line of a request that the predict program could not parse (`# error line n: problem`). */
@@ -104,6 +110,12 @@ export interface PredictionResult {
    * the `models` commit read by the answering job names.
    */
   modelVersion: string | null;
+  /**
+   * The `training` commit of the newest rating batch folded into that model for this answer
+   * (named by the `models` commit the job read: services/fold-in-publisher.ts); null when the
+   * answer came from the trained model alone (or while pending / on error).
+   */
+  foldedInThrough: string | null;
   /** The `predict` commit that holds the answer (null while pending or on error). */
   answerCommit: string | null;
   /** The predict job covering the request (null if it does not exist yet). */
@@ -163,15 +175,13 @@ export interface RankerVersion {
 /**
  * Which model answered: `TRAINED` — the model version as the train pipeline fitted it;
  * `FOLDED_IN` — the same version with the user folded in from ratings committed after its
- * `training` commit (services/fold-in.ts, engine/fold-in.ts), until the retrain includes them.
+ * `training` commit (engine/fold-in-overlay.ts, engine/fold-in.ts), until the retrain includes them.
  */
 export type ModelSource = 'TRAINED' | 'FOLDED_IN';
 
 export interface OnlinePrediction extends PredictionValue {
   /** The model version that answered. */
   modelVersion: string;
-  /** Whether the user's folded-in factors (newer ratings) or the trained model answered. */
-  modelSource: ModelSource;
   /** Why the estimate is a fallback (Surprise's `details.reason`), else null. */
   reason: string | null;
 }

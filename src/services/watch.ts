@@ -3,6 +3,8 @@
  * fanned out through the event bus (pubsub.ts):
  * - `subscribeCommit(train, FINISHED)` → TRAIN_COMMIT_FINISHED (the model publisher);
  * - `subscribeCommit(predict, FINISHED)` → PREDICT_COMMIT_FINISHED (prediction results);
+ * - `subscribeCommit(training, FINISHED)` → TRAINING_COMMIT_FINISHED (fold-in of rating batches
+ *   made by any writer: fold-in-feed.ts);
  * - `subscribeCommit(repo, STARTED)` of each user repo (training, streaming, train, predict) →
  *   COMMIT_CREATED, each commit once, only those created since the watch started;
  * - `watchJobs()` (every state change of every job) → JOB_UPDATED, each state of a job once; after
@@ -18,6 +20,7 @@
  * fails (e.g. the repo does not exist yet, before bootstrap) is retried every `retryMs` until the
  * watch is closed; errors go to `log`.
  */
+import { setMaxListeners } from 'node:events';
 import { PachCode, isPachError } from '../pachyderm/errors';
 import type { Pachyderm } from '../pachyderm/port';
 import {
@@ -64,7 +67,10 @@ export class UpstreamWatch {
     private readonly events: EventBus,
     private readonly log: (msg: string) => void = () => undefined,
     private readonly retryMs = 1000,
-  ) {}
+  ) {
+    // one listener per stream (and per retry wait): more than Node's default warning limit of 10
+    setMaxListeners(0, this.abort.signal);
+  }
 
   /** Starts the streams (returns at once). */
   start(): void {
@@ -77,6 +83,11 @@ export class UpstreamWatch {
       this.follow(`commits of ${this.config.predictRepo}`, () =>
         this.commits(this.config.predictRepo, (ci) =>
           this.events.publish('PREDICT_COMMIT_FINISHED', ci),
+        ),
+      ),
+      this.follow(`commits of ${this.config.trainingRepo}`, () =>
+        this.commits(this.config.trainingRepo, (ci) =>
+          this.events.publish('TRAINING_COMMIT_FINISHED', ci),
         ),
       ),
       ...[

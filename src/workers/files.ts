@@ -11,3 +11,11 @@ export const MANIFEST_FILE = 'manifest.json';
  * (services/model-publisher.ts).
  */
 export const SERVING_FILE = 'serving.json';
+/**
+ * In the `models` repo, next to model.rgm: the rating batches folded into that model since its
+ * `training` commit, one file per batch, `<13-digit commit start ms>-<training commit id>-<batch
+ * file name>` (the name order is the commit order), each a copy of the batch file (`user_id
+ * movie_id rating [timestamp]` lines). Written by services/fold-in-publisher.ts, read by
+ * workers/predict-fold-in.ts; a newly published model comes without it.
+ */
+export const FOLD_IN_DIR = 'fold-in';

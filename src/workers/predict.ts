@@ -23,17 +23,23 @@
  * - `user_id movie_id estimate impossible`: the user or the movie is unknown to the model (or the
  *   algorithm could not estimate): the estimate is the algorithm's fallback (Surprise's
  *   `was_impossible`; for SVD the global mean plus the known bias);
+ * - either form followed by `folded-in`: the user was folded into the model from the rating
+ *   batches the service published with it (`<pfs>/models/fold-in/`, workers/predict-fold-in.ts),
+ *   as the API's online answers (`modelSource: FOLDED_IN`); the estimate is the folded user's;
  * - `# error line <n>: <problem>`: request line n (1-based, blank lines counted) does not parse.
  * Ids are echoed as written.
  *
- * The model is loaded once per process and kept while the input commit (`models_COMMIT`, or
- * `train_COMMIT` for an old pipeline) stays the same, so with `transform.datumBatching` one load answers every datum of a job.
+ * The model is loaded once per process and kept while its version (`serving.json`; else the input
+ * commit, `models_COMMIT` or `train_COMMIT` for an old pipeline) stays the same, so with `transform.datumBatching` one load answers every datum of a job.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AlgoBase } from '../engine/algorithms/base';
+import { estimateFoldedResult } from '../engine/fold-in';
+import type { FoldInOverlay } from '../engine/fold-in-overlay';
 import { readModelFile } from '../engine/model-file';
 import { MODEL_FILE, SERVING_FILE } from './files';
+import { foldInOf, type WorkerFoldIn } from './predict-fold-in';
 
 /** The name of the model input of the predict pipeline (the `models` repo). */
 export const MODELS_INPUT = 'models';
@@ -52,6 +58,11 @@ function servingVersion(modelRoot: string): string | undefined {
 
 /** The word appended to an answer line whose estimate is the fallback. */
 export const IMPOSSIBLE_MARK = 'impossible';
+/**
+ * The word appended (last) to an answer line whose user was folded into the model from the
+ * rating batches published with it (workers/predict-fold-in.ts): `modelSource: FOLDED_IN`.
+ */
+export const FOLDED_IN_MARK = 'folded-in';
 
 /** One parsed request line. */
 export type RequestLine =
@@ -88,37 +99,68 @@ export interface AnswerCounts {
   answered: number;
   impossible: number;
   errors: number;
+  /** Pairs answered from a folded-in user (optional for callers that do not count them). */
+  folded?: number;
 }
 
 /**
  * Answers a request file with a fitted model.
+ * @param foldIn the rating batches published with the model (workers/predict-fold-in.ts): a
+ *   pair whose user it holds is answered from the folded-in user — the API's online formula
+ *   (engine/fold-in.ts `estimateFoldedResult`, clipped to the rating scale; impossible when the
+ *   model does not know the movie, or a k-NN has too few neighbours) — and marked
+ *   {@link FOLDED_IN_MARK}; null: the trained model alone.
  * @returns the answer text (one line per non-blank request line, each ending with `\n`).
  */
 export function answerRequests(
   text: string,
   algo: AlgoBase,
   counts: AnswerCounts = { answered: 0, impossible: 0, errors: 0 },
+  foldIn: FoldInOverlay | null = null,
 ): string {
   let out = '';
+  const [lo, hi] = algo.trainset.ratingScale;
   for (const r of parseRequests(text)) {
     if ('problem' in r) {
       out += `# error line ${r.line}: ${r.problem.replace(/[\r\n]+/g, ' ')}\n`;
       counts.errors++;
       continue;
     }
-    const p = algo.predict(r.user, r.movie);
     counts.answered++;
-    if (p.details.wasImpossible) {
-      counts.impossible++;
-      out += `${r.user} ${r.movie} ${String(p.est)} ${IMPOSSIBLE_MARK}\n`;
+    const folded = foldIn?.get(r.user)?.folded;
+    let est: number;
+    let impossible: boolean;
+    if (folded) {
+      const f = estimateFoldedResult(algo, folded, algo.trainset.findItem(r.movie));
+      est = Math.min(hi, Math.max(lo, f.est));
+      impossible = f.impossible;
+      counts.folded = (counts.folded ?? 0) + 1;
     } else {
-      out += `${r.user} ${r.movie} ${String(p.est)}\n`;
+      const p = algo.predict(r.user, r.movie);
+      est = p.est;
+      impossible = p.details.wasImpossible;
     }
+    if (impossible) counts.impossible++;
+    out += `${r.user} ${r.movie} ${String(est)}${impossible ? ` ${IMPOSSIBLE_MARK}` : ''}${folded ? ` ${FOLDED_IN_MARK}` : ''}\n`;
   }
   return out;
 }
 
 let loaded: { key: string; algo: AlgoBase } | undefined;
+let foldInLoaded: { key: string; algo: AlgoBase; foldIn: WorkerFoldIn } | undefined;
+
+/**
+ * The fold-in published with the model at `modelRoot` (workers/predict-fold-in.ts), read once per
+ * `key` (the `models` commit) and model object, kept for the next datums of this process.
+ */
+function foldInFor(modelRoot: string, algo: AlgoBase, key: string | undefined): WorkerFoldIn {
+  if (key && foldInLoaded && foldInLoaded.key === key && foldInLoaded.algo === algo) {
+    return foldInLoaded.foldIn;
+  }
+  const foldIn = foldInOf(modelRoot, algo);
+  if (key) foldInLoaded = { key, algo, foldIn };
+  return foldIn;
+}
 
 /**
  * The model at `file`, loaded once per `key` (the `train` commit id; the file's size and mtime
@@ -175,20 +217,27 @@ export function predictDatum(
   }
   const inputCommit = legacy ? env.train_COMMIT : env.models_COMMIT;
   const version = legacy ? inputCommit : servingVersion(modelRoot);
-  const { algo, reused } = modelFor(modelFile, inputCommit);
+  // keyed by the model version (serving.json), not the `models` commit: a commit that only adds
+  // rating batches to `/fold-in/` leaves the model as it was, and it is not read again
+  const { algo, reused } = modelFor(modelFile, version ? `version:${version}` : inputCommit);
+  // the batches published with the model (none for an old pipeline crossing `train`)
+  const foldIn = legacy ? null : foldInFor(modelRoot, algo, inputCommit);
   for (const file of requestFiles(matched)) {
     const rel = path.relative(requestsRoot, file);
     if (rel.startsWith('..') || path.isAbsolute(rel)) {
       throw new Error(`request file ${file} is not under ${requestsRoot}`);
     }
-    const counts: AnswerCounts = { answered: 0, impossible: 0, errors: 0 };
-    const answer = answerRequests(fs.readFileSync(file, 'utf8'), algo, counts);
+    const counts: AnswerCounts = { answered: 0, impossible: 0, errors: 0, folded: 0 };
+    const answer = answerRequests(fs.readFileSync(file, 'utf8'), algo, counts, foldIn?.overlay);
     const dest = path.join(pfsRoot, 'out', rel);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     fs.writeFileSync(dest, answer);
     log(
       `answered /${rel.split(path.sep).join('/')}: ${counts.answered} pairs (${counts.impossible} impossible), ` +
-        `${counts.errors} bad lines; model of train commit ${version ?? '?'}${reused ? ' (already loaded)' : ''}`,
+        `${counts.errors} bad lines; model of train commit ${version ?? '?'}${reused ? ' (already loaded)' : ''}` +
+        (foldIn?.overlay
+          ? `; ${counts.folded} folded in from ${foldIn.batches} batches (${foldIn.ratings} ratings)`
+          : ''),
     );
   }
 }

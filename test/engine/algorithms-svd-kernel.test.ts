@@ -5,53 +5,8 @@
  */
 import { RawRatings } from '../../src/engine/dataset/raw-ratings';
 import { Trainset } from '../../src/engine/trainset';
-import { RandomState } from '../../src/engine/random';
-import { svdSgdJs, svdSgdWasm, type SvdSgdInput } from '../../src/engine/algorithms/svd-kernel';
-
-/** A random trainset of `n` distinct ratings (more than one WebAssembly call's chunk). */
-function randomTrainset(seed: number, nUsers: number, nItems: number, n: number): Trainset {
-  const g = new RandomState(seed);
-  const seen = new Set<number>();
-  const users: string[] = [];
-  const items: string[] = [];
-  const ratings: number[] = [];
-  while (ratings.length < n) {
-    const u = g.randint(0, nUsers);
-    const i = g.randint(0, nItems);
-    if (seen.has(u * nItems + i)) continue;
-    seen.add(u * nItems + i);
-    users.push(`u${u}`);
-    items.push(`i${i}`);
-    ratings.push(g.randint(1, 6));
-  }
-  return Trainset.build(new RawRatings(users, items, Float64Array.from(ratings)), [1, 5]);
-}
-
-function input(ts: Trainset, nF: number, biased: boolean, seed: number): SvdSgdInput {
-  const g = new RandomState(seed);
-  return {
-    nUsers: ts.nUsers,
-    nFactors: nF,
-    nEpochs: 3,
-    biased,
-    urOffsets: ts.urOffsets,
-    urItems: ts.urItems,
-    urRatings: ts.urRatings,
-    bu: new Float64Array(ts.nUsers),
-    bi: new Float64Array(ts.nItems),
-    pu: g.fillNormal(new Float64Array(ts.nUsers * nF), 0, 0.1),
-    qi: g.fillNormal(new Float64Array(ts.nItems * nF), 0, 0.1),
-    mu: biased ? ts.globalMean : 0,
-    lrBu: 0.005,
-    lrBi: 0.004,
-    lrPu: 0.006,
-    lrQi: 0.007,
-    regBu: 0.02,
-    regBi: 0.03,
-    regPu: 0.04,
-    regQi: 0.05,
-  };
-}
+import { svdSgdJs, svdSgdWasm } from '../../src/engine/algorithms/svd-kernel';
+import { randomTrainset, svdSgdInput } from '../helpers/svd-sgd-input';
 
 const hex = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
 
@@ -67,8 +22,8 @@ describe('SVD SGD kernel: the exact WebAssembly kernel equals the TypeScript loo
     [2, true],
     [10, true],
   ] as const)('answers the same bits with nFactors %d, biased %s', (nF, biased) => {
-    const a = input(ts, nF, biased, 5);
-    const b = input(ts, nF, biased, 5);
+    const a = svdSgdInput(ts, nF, biased, 5);
+    const b = svdSgdInput(ts, nF, biased, 5);
     svdSgdJs(a);
     expect(svdSgdWasm(b)).toBe(true);
     expect(hex(b.pu)).toBe(hex(a.pu));
@@ -77,12 +32,12 @@ describe('SVD SGD kernel: the exact WebAssembly kernel equals the TypeScript loo
     expect(hex(b.bi)).toBe(hex(a.bi));
     // Training changed something (the comparison is not between two untouched copies).
     if (biased) expect(b.bu.some((x) => x !== 0)).toBe(true);
-    if (nF > 0) expect(hex(b.pu)).not.toBe(hex(input(ts, nF, biased, 5).pu));
+    if (nF > 0) expect(hex(b.pu)).not.toBe(hex(svdSgdInput(ts, nF, biased, 5).pu));
   });
 
   it('leaves the trainset arrays untouched', () => {
     const before = Buffer.from(ts.urRatings.buffer).toString('hex');
-    svdSgdWasm(input(ts, 3, true, 1));
+    svdSgdWasm(svdSgdInput(ts, 3, true, 1));
     expect(Buffer.from(ts.urRatings.buffer).toString('hex')).toBe(before);
   });
 });
@@ -103,8 +58,8 @@ describe('SVD SGD kernel: a user who rated the same item twice in a row', () => 
 
   it('the exact kernel equals the TypeScript loop bit for bit', () => {
     for (const nF of [1, 2, 5, 8]) {
-      const a = input(ts, nF, true, 3);
-      const b = input(ts, nF, true, 3);
+      const a = svdSgdInput(ts, nF, true, 3);
+      const b = svdSgdInput(ts, nF, true, 3);
       svdSgdJs(a);
       expect(svdSgdWasm(b)).toBe(true);
       expect(hex(b.pu)).toBe(hex(a.pu));

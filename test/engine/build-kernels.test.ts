@@ -51,3 +51,42 @@ describe('build-kernels', () => {
     expect(fs.readdirSync(dirs.out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });
+
+/** The ids of the sections of a WebAssembly binary, in order (1 type, 2 import, 11 data, …). */
+function sectionIds(bytes: Uint8Array): number[] {
+  const ids: number[] = [];
+  let at = 8; // magic and version
+  while (at < bytes.length) {
+    const id = bytes[at++];
+    let size = 0;
+    let shift = 0;
+    let b: number;
+    do {
+      b = bytes[at++];
+      size += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b & 0x80);
+    ids.push(id);
+    at += size;
+  }
+  return ids;
+}
+
+describe('the project kernels (src/engine/kernels/wasm, built by the global setup)', () => {
+  it("import their memory and carry no data segment (they share the caller's memory)", () => {
+    const out = path.join(__dirname, '../../src/engine/kernels/wasm');
+    const files = fs.readdirSync(out).filter((f) => f.endsWith('.wasm'));
+    // svd, svdpp, nmf, random at least
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const f of files) {
+      const bytes = new Uint8Array(fs.readFileSync(path.join(out, f)));
+      const mod = new WebAssembly.Module(bytes);
+      expect([f, WebAssembly.Module.imports(mod).some((i) => i.kind === 'memory')]).toEqual([
+        f,
+        true,
+      ]);
+      // section 11 holds data segments, 12 their count
+      expect([f, sectionIds(bytes).filter((id) => id === 11 || id === 12)]).toEqual([f, []]);
+    }
+  });
+});

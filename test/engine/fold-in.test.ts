@@ -8,7 +8,7 @@ import { SVD } from '../../src/engine/algorithms/svd';
 import { SVDpp } from '../../src/engine/algorithms/svdpp';
 import { NMF } from '../../src/engine/algorithms/nmf';
 import { BaselineOnly } from '../../src/engine/algorithms/baseline-only';
-import { KNNBasic } from '../../src/engine/algorithms/knn';
+import { SlopeOne } from '../../src/engine/algorithms/slope-one';
 import { canFoldIn, estimateFolded, foldInUser, recommendFolded } from '../../src/engine/fold-in';
 import { trainsetOf } from './helpers';
 import { RandomState } from '../../src/engine/random';
@@ -115,12 +115,12 @@ describe('fold-in', () => {
     expect(estimateFolded(algo, f, 0)).toBeCloseTo(3 + 2 / 18 + 0.5, 14);
   });
 
-  it('answers null when no rated movie is known, and refuses a KNN model by name', () => {
+  it('answers null when no rated movie is known, and refuses SlopeOne by name', () => {
     const algo = tinyFactorModel(new SVD({ nFactors: 1, nEpochs: 0, randomState: 1 }));
     expect(foldInUser(algo, new Map([['nope', 4]]))).toBeNull();
-    const knn = new KNNBasic().fit(trainsetOf(ROWS));
-    expect(canFoldIn(knn)).toBe(false);
-    expect(() => foldInUser(knn, NEW)).toThrow(/KNNBasic cannot fold users in/);
+    const slope = new SlopeOne().fit(trainsetOf(ROWS));
+    expect(canFoldIn(slope)).toBe(false);
+    expect(() => foldInUser(slope, NEW)).toThrow(/SlopeOne cannot fold users in/);
   });
 
   it('recommends by the folded estimates, leaving out the rated movies', () => {

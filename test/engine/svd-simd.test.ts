@@ -14,64 +14,23 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RawRatings } from '../../src/engine/dataset/raw-ratings';
 import { Dataset, Reader } from '../../src/engine/dataset';
 import { Trainset } from '../../src/engine/trainset';
-import { RandomState } from '../../src/engine/random';
 import { SVD } from '../../src/engine/algorithms';
 import { rmse } from '../../src/engine/metrics';
 import { svdSgd, type SvdSgdInput } from '../../src/engine/algorithms/svd-kernel';
-import { blockGrid, closeKernelThreads, type BlockGrid } from '../../src/engine/kernels/svd-simd';
+import {
+  blockGrid,
+  closeKernelThreads,
+  simdThreads,
+  type BlockGrid,
+} from '../../src/engine/kernels/svd-simd';
 import { requireDataset } from './helpers';
+import { randomTrainset, svdSgdInput } from '../helpers/svd-sgd-input';
 
 const SEED = 20261206;
 
 afterAll(closeKernelThreads);
-
-/** A random trainset of `n` distinct ratings (1…5) drawn with `seed`. */
-function randomTrainset(seed: number, nUsers: number, nItems: number, n: number): Trainset {
-  const g = new RandomState(seed);
-  const seen = new Set<number>();
-  const users: string[] = [];
-  const items: string[] = [];
-  const ratings: number[] = [];
-  while (ratings.length < n) {
-    const u = g.randint(0, nUsers);
-    const i = g.randint(0, nItems);
-    if (seen.has(u * nItems + i)) continue;
-    seen.add(u * nItems + i);
-    users.push(`u${u}`);
-    items.push(`i${i}`);
-    ratings.push(g.randint(1, 6));
-  }
-  return Trainset.build(new RawRatings(users, items, Float64Array.from(ratings)), [1, 5]);
-}
-
-function input(ts: Trainset, nF: number, biased: boolean, seed: number): SvdSgdInput {
-  const g = new RandomState(seed);
-  return {
-    nUsers: ts.nUsers,
-    nFactors: nF,
-    nEpochs: 3,
-    biased,
-    urOffsets: ts.urOffsets,
-    urItems: ts.urItems,
-    urRatings: ts.urRatings,
-    bu: new Float64Array(ts.nUsers),
-    bi: new Float64Array(ts.nItems),
-    pu: g.fillNormal(new Float64Array(ts.nUsers * nF), 0, 0.1),
-    qi: g.fillNormal(new Float64Array(ts.nItems * nF), 0, 0.1),
-    mu: biased ? ts.globalMean : 0,
-    lrBu: 0.005,
-    lrBi: 0.004,
-    lrPu: 0.006,
-    lrQi: 0.007,
-    regBu: 0.02,
-    regBi: 0.03,
-    regPu: 0.04,
-    regQi: 0.05,
-  };
-}
 
 const hex = (...as: Float64Array[]) =>
   as.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex')).join('|');
@@ -158,7 +117,7 @@ describe('the DSGD block grid', () => {
   console.log(`svd-simd: random trainsets drawn with seed ${SEED}`);
 
   it('puts each rating in the block of its user range and item range, in trainset order', () => {
-    const a = input(ts, 4, true, 1);
+    const a = svdSgdInput(ts, 4, true, 1);
     const B = 4;
     const grid = blockGrid(a, B);
     expect(grid.blockStart[B * B]).toBe(ts.nRatings);
@@ -200,6 +159,39 @@ describe('the DSGD block grid', () => {
   });
 });
 
+describe('the DSGD block grid written into given arrays', () => {
+  const ts = randomTrainset(SEED + 1, 120, 80, 2000);
+
+  it('answers the same grid as in new arrays, in the arrays given', () => {
+    const a = svdSgdInput(ts, 4, true, 1);
+    const fresh = blockGrid(a, 4);
+    const into = {
+      users: new Int32Array(ts.nRatings),
+      items: new Int32Array(ts.nRatings),
+      ratings: new Float32Array(ts.nRatings),
+    };
+    const grid = blockGrid(a, 4, into);
+    expect(grid.users).toBe(into.users);
+    expect(Array.from(into.users)).toEqual(Array.from(fresh.users));
+    expect(Array.from(into.items)).toEqual(Array.from(fresh.items));
+    expect(Array.from(into.ratings)).toEqual(Array.from(fresh.ratings));
+    expect(Array.from(grid.blockStart)).toEqual(Array.from(fresh.blockStart));
+  });
+
+  it('refuses arrays of another length, naming the lengths, and writes nothing', () => {
+    const a = svdSgdInput(ts, 4, true, 1);
+    const into = {
+      users: new Int32Array(ts.nRatings - 1),
+      items: new Int32Array(ts.nRatings),
+      ratings: new Float32Array(ts.nRatings),
+    };
+    expect(() => blockGrid(a, 4, into)).toThrow(
+      new RegExp(`blockGrid needs arrays of ${ts.nRatings} ratings, got ${ts.nRatings - 1}, `),
+    );
+    expect(into.items.every((x) => x === 0)).toBe(true);
+  });
+});
+
 describe("SVD's simd kernel", () => {
   const ts = randomTrainset(SEED, 300, 200, 6000);
 
@@ -214,20 +206,30 @@ describe("SVD's simd kernel", () => {
   ] as const)(
     'answers the bits of the f32 TypeScript reference with nFactors %d, biased %s',
     (nF, biased) => {
-      const a = input(ts, nF, biased, 7);
-      const b = input(ts, nF, biased, 7);
+      const a = svdSgdInput(ts, nF, biased, 7);
+      const b = svdSgdInput(ts, nF, biased, 7);
       referenceF32(a, blockGrid(a, 4));
       svdSgd(b, 'simd', { threads: 1, blocks: 4 });
       expect(hex(b.pu, b.qi, b.bu, b.bi)).toBe(hex(a.pu, a.qi, a.bu, a.bi));
       // training changed something
-      const c = input(ts, nF, biased, 7);
+      const c = svdSgdInput(ts, nF, biased, 7);
       expect(hex(b.pu, b.qi, b.bu, b.bi)).not.toBe(hex(c.pu, c.qi, c.bu, c.bi));
     },
   );
 
+  it('answers the reference bits right after a fit that left other values in the kept memory', () => {
+    // 16 factors fill every lane of 16-lane rows; 12 factors then pad lanes 12…15 with zeros
+    svdSgd(svdSgdInput(ts, 16, true, 5), 'simd', { threads: 1, blocks: 4 });
+    const a = svdSgdInput(ts, 12, true, 6);
+    const b = svdSgdInput(ts, 12, true, 6);
+    referenceF32(a, blockGrid(a, 4));
+    svdSgd(b, 'simd', { threads: 2, blocks: 4 });
+    expect(hex(b.pu, b.qi, b.bu, b.bi)).toBe(hex(a.pu, a.qi, a.bu, a.bi));
+  });
+
   it('answers the same bits on 1, 2 and 4 threads and on every run', () => {
     const run = (threads: number) => {
-      const a = input(ts, 10, true, 11);
+      const a = svdSgdInput(ts, 10, true, 11);
       svdSgd(a, 'simd', { threads, blocks: 4 });
       return hex(a.pu, a.qi, a.bu, a.bi);
     };
@@ -239,7 +241,7 @@ describe("SVD's simd kernel", () => {
   });
 
   it('refuses a thread count that does not divide the blocks, naming it, and changes nothing', () => {
-    const a = input(ts, 4, true, 3);
+    const a = svdSgdInput(ts, 4, true, 3);
     const before = hex(a.pu, a.qi, a.bu, a.bi);
     expect(() => svdSgd(a, 'simd', { threads: 3, blocks: 4 })).toThrow(
       /threads must be a whole number ≥ 1 dividing the 4 blocks, got 3/,
@@ -248,6 +250,24 @@ describe("SVD's simd kernel", () => {
     const algo = new SVD({ kernel: 'simd', threads: 3 });
     expect(() => algo.fit(ts)).toThrow(/threads must divide the 4 blocks \(1, 2 or 4\), got 3/);
     expect(() => algo.predict('u1', 'i1')).toThrow();
+  });
+});
+
+describe('the threads SVD runs the simd kernel on', () => {
+  // lanes per sub-epoch = nRatings / 4 × (nFactors padded to 8); a thread needs 2^18 = 262 144
+  it.each([
+    // u1.base: 20 000 × 104 = 2 080 000 lanes: 1 040 000 per thread on 2, 520 000 on 4
+    [2, 80_000, 100, 2],
+    [4, 80_000, 100, 4],
+    // 10 000 × 104 = 1 040 000: 260 000 on 4 is too few, 520 000 on 2 pays
+    [4, 40_000, 100, 2],
+    // 5 000 × 104 = 520 000: 260 000 on 2 is too few
+    [2, 20_000, 100, 1],
+    // the random trainset of these tests: 1 500 × 16 = 24 000
+    [4, 6_000, 10, 1],
+    [1, 80_000, 100, 1],
+  ])('answers %d requested, %d ratings, %d factors → %d threads', (req, n, nF, want) => {
+    expect(simdThreads(req, n, nF)).toBe(want);
   });
 });
 
@@ -261,14 +281,22 @@ describe('kernel threads in a program of their own', () => {
     fs.writeFileSync(
       script,
       [
-        `import { SVD } from ${JSON.stringify(path.join(src, 'engine/algorithms'))};`,
+        `import { svdSgd } from ${JSON.stringify(path.join(src, 'engine/algorithms/svd-kernel'))};`,
+        `import { RandomState } from ${JSON.stringify(path.join(src, 'engine/random'))};`,
         `import { Trainset } from ${JSON.stringify(path.join(src, 'engine/trainset'))};`,
         `import { RawRatings } from ${JSON.stringify(path.join(src, 'engine/dataset/raw-ratings'))};`,
         'const u: string[] = []; const i: string[] = []; const r: number[] = [];',
         'for (let a = 0; a < 40; a++) for (let b = 0; b < 30; b++) if ((a * 7 + b * 3) % 4 === 0) {',
         '  u.push(`u${a}`); i.push(`i${b}`); r.push(1 + ((a + b) % 5)); }',
         'const ts = Trainset.build(new RawRatings(u, i, Float64Array.from(r)), [1, 5]);',
-        "new SVD({ kernel: 'simd', threads: 2, nEpochs: 3, randomState: 0 }).fit(ts);",
+        // svdSgd runs the threads it is given (SVD.fit would take one thread for data this small)
+        'const nF = 4; const g = new RandomState(0);',
+        'svdSgd({ nUsers: ts.nUsers, nFactors: nF, nEpochs: 3, biased: true, urOffsets: ts.urOffsets,',
+        '  urItems: ts.urItems, urRatings: ts.urRatings, bu: new Float64Array(ts.nUsers),',
+        '  bi: new Float64Array(ts.nItems), pu: g.fillNormal(new Float64Array(ts.nUsers * nF)),',
+        '  qi: g.fillNormal(new Float64Array(ts.nItems * nF)), mu: ts.globalMean, lrBu: 0.005,',
+        '  lrBi: 0.005, lrPu: 0.005, lrQi: 0.005, regBu: 0.02, regBi: 0.02, regPu: 0.02, regQi: 0.02,',
+        "}, 'simd', { threads: 2, blocks: 4 });",
         "console.log('fitted');",
       ].join('\n'),
     );

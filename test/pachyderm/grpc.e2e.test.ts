@@ -20,6 +20,7 @@ import type { Pachyderm } from '../../src/pachyderm/port';
 import { JobState } from '../../src/pachyderm/types';
 import { openEngine, pachdFromEnv } from '../../src/services/bootstrap';
 import { createServices, type PredictionResult, type Services } from '../../src/services';
+import { ModelPublisher } from '../../src/services/model-publisher';
 import { DATASETS, ROOT, runCli } from '../cli/run-cli';
 
 jest.setTimeout(120_000);
@@ -166,6 +167,24 @@ describe('reelgraph through gRPC: pachd stand-in, init, ratings → model, reque
         throw new Error(`train@${batch.commit} not served; services said: ${logs.join(' | ')}`);
       await new Promise((r) => setTimeout(r, 25));
     }
+    // before the retrain, the batch was published with the model it was folded into (a copy
+    // from `training` through gRPC); publishing the new model removed it again
+    const publisher = new ModelPublisher(pach);
+    const head = await pach.inspectCommit('models@master');
+    expect(await publisher.record(head.commit.id)).toMatchObject({ version: batch.commit });
+    expect(await publisher.record(head.parentCommit!.id)).toMatchObject({
+      foldIn: { through: batch.commit, batches: 1 },
+    });
+    const folded: string[] = [];
+    for await (const f of pach.listFile({ commit: head.parentCommit!, path: '/fold-in/' })) {
+      folded.push(f.file.path);
+    }
+    expect(folded).toEqual([expect.stringContaining(`-${batch.commit}-`)]);
+    const top: string[] = [];
+    for await (const f of pach.listFile({ commit: 'models@master', path: '/' })) {
+      top.push(f.file.path);
+    }
+    expect(top).not.toContain('/fold-in/');
     const receipt = await services.predictions.requestPredictions([
       { userId: '944', movieId: '50' },
       { userId: '1', movieId: '2' },

@@ -64,13 +64,14 @@ afterAll(async () => {
 });
 
 const FIELDS =
-  'requestId ready error modelVersion answerCommit predictions { userId movieId estimate wasImpossible }';
+  'requestId ready error modelVersion foldedInThrough answerCommit predictions { userId movieId estimate wasImpossible }';
 
 interface Result {
   requestId: string;
   ready: boolean;
   error: string | null;
   modelVersion: string | null;
+  foldedInThrough: string | null;
   answerCommit: string | null;
   predictions: { userId: string; movieId: string; estimate: number; wasImpossible: boolean }[];
 }
@@ -253,19 +254,21 @@ test('old requests keep their first answer and model version across 3 retrains; 
   expect(result.predictions.map((p) => p.estimate)).toEqual(await estimates(previous, PAIRS));
 });
 
-test('a request whose own job was killed stays pending across a retrain and gets the new model’s answer', async () => {
+test('a request whose own job was killed stays pending and is answered by the next job with a model: the rating batch’s fold-in commit, before the retrain', async () => {
   // the requests of the test before are answered; wait for their retirement (≤ 200 ms apart)
   await waitUntil(async () => (await pendingFiles()).length === 0, 'the earlier retirements');
   const before = services.models.currentVersion()!;
   await pach.stopPipeline('predict');
   let id: string;
+  let batch: { commit: string };
   try {
     id = await request(PAIRS);
     await pach.stopJob({ pipeline: 'predict', id }, { reason: 'stopped by the test' });
     expect((await pach.inspectJob({ pipeline: 'predict', id })).state).toBe(JobState.JOB_KILLED);
     expect(await pendingFiles()).toEqual([`/${id}`]);
-    // the retrain's `models` commit makes a predict job, queued while the pipeline is stopped
-    const batch = await services.ratings.addRatings([{ userId: 'b', movieId: 'x', rating: 2 }]);
+    // the batch's fold-in `models` commit and the retrain's make predict jobs, queued while the
+    // pipeline is stopped (a user of no request pair: the answers stay the trained model's)
+    batch = await services.ratings.addRatings([{ userId: 'w', movieId: 'x', rating: 2 }]);
     await pach.inspectJob({ pipeline: 'train', id: batch.commit }, { wait: true });
     await waitUntil(
       async () => (await publisher().record())?.version !== before,
@@ -274,18 +277,25 @@ test('a request whose own job was killed stays pending across a retrain and gets
   } finally {
     await pach.startPipeline('predict');
   }
+  // models@master: the retrain's model; its parent: the batch published with the model before
   const models = await pach.inspectCommit('models@master');
-  const version = (await publisher().record())!.version;
-  const job = await pach.inspectJob({ pipeline: 'predict', id: models.commit.id }, { wait: true });
+  expect((await publisher().record())!.version).not.toBe(before);
+  const foldIn = models.parentCommit!.id;
+  expect(await publisher().record(foldIn)).toMatchObject({
+    version: before,
+    foldIn: { through: batch!.commit, batches: 1 },
+  });
+  const job = await pach.inspectJob({ pipeline: 'predict', id: foldIn }, { wait: true });
   expect(job.dataProcessed).toBe(1); // only the pending request
   const result = await prediction(id!);
   expect(result).toMatchObject({
     ready: true,
     error: null,
-    modelVersion: version,
-    answerCommit: models.commit.id,
+    modelVersion: before,
+    foldedInThrough: batch!.commit,
+    answerCommit: foldIn,
   });
-  expect(result.predictions.map((p) => p.estimate)).toEqual(await estimates(version, PAIRS));
+  expect(result.predictions.map((p) => p.estimate)).toEqual(await estimates(before, PAIRS));
   expect(await pushed(id!)).toEqual(result);
   await waitUntil(async () => (await pendingFiles()).length === 0, 'the retirement');
 });
@@ -364,7 +374,8 @@ test('a train job failing in a throwing plugin: 10 requests answered by the prev
     );
   }
   const serving = services.models.currentVersion()!;
-  const batch = await services.ratings.addRatings([{ userId: 'a', movieId: 'y', rating: 5 }]);
+  // a user of no request pair: the requests below are answered by the trained model alone
+  const batch = await services.ratings.addRatings([{ userId: 'w', movieId: 'y', rating: 5 }]);
   const failed = await pach.inspectJob({ pipeline: 'train', id: batch.commit }, { wait: true });
   expect(failed.state).toBe(JobState.JOB_FAILURE);
   expect(failed.reason).toMatch(/exited with code 1/);

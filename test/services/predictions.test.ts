@@ -77,8 +77,20 @@ test('no model yet: pending, then the first answer after the first model is push
     await pach.readFile({ commit: { repo: 'train', id: batch.commit }, path: '/model.rgm' }),
   );
   expect(result.predictions).toEqual([
-    { userId: 'a', movieId: 'x', estimate: model.predict('a', 'x').est, wasImpossible: false },
-    { userId: 'c', movieId: 'x', estimate: model.predict('c', 'x').est, wasImpossible: true },
+    {
+      userId: 'a',
+      movieId: 'x',
+      estimate: model.predict('a', 'x').est,
+      wasImpossible: false,
+      modelSource: 'TRAINED',
+    },
+    {
+      userId: 'c',
+      movieId: 'x',
+      estimate: model.predict('c', 'x').est,
+      wasImpossible: true,
+      modelSource: 'TRAINED',
+    },
   ]);
   expect(await stream.next()).toEqual({ done: true, value: undefined });
   await expect(services.models.ready({ timeoutMs: 10_000 })).resolves.toBe(batch.commit);

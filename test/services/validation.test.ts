@@ -193,8 +193,20 @@ test('parseAnswers: estimates read back exactly, impossible flags, error lines',
   const text = `196 242 ${String(est)}\nnobody 1 3.52986 impossible\n# error line 3: expected 2 fields "user_id movie_id" separated by tabs or spaces, found 3: "a b c"\n\n`;
   expect(parseAnswers(text)).toEqual({
     predictions: [
-      { userId: '196', movieId: '242', estimate: est, wasImpossible: false },
-      { userId: 'nobody', movieId: '1', estimate: 3.52986, wasImpossible: true },
+      {
+        userId: '196',
+        movieId: '242',
+        estimate: est,
+        wasImpossible: false,
+        modelSource: 'TRAINED',
+      },
+      {
+        userId: 'nobody',
+        movieId: '1',
+        estimate: 3.52986,
+        wasImpossible: true,
+        modelSource: 'TRAINED',
+      },
     ],
     lineErrors: [
       {
@@ -207,6 +219,8 @@ test('parseAnswers: estimates read back exactly, impossible flags, error lines',
   expect(parseAnswers('a b notanumber\n').lineErrors).toEqual([
     { line: 0, message: 'unreadable answer line "a b notanumber"' },
   ]);
+  // a mark the program never writes, or folded-in not last, is unreadable
+  expect(parseAnswers('a b 3 folded-in impossible\na b 3 other\n').lineErrors).toHaveLength(2);
 });
 
 test('cursors are opaque, tagged by list, and refused by another list', () => {

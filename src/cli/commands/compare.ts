@@ -5,8 +5,10 @@
  * from the same predictions), and optionally write a self-contained HTML report with charts
  * (`--out report.html`) or print JSON (`--json`). Progress goes to stderr.
  *
- * A thin shell over `compareAlgorithms` (src/engine/model-selection/compare.ts); the data-set
- * options are those of `evaluate` (src/cli/data-options.ts).
+ * A thin shell over `compareAlgorithms` (src/engine/model-selection/compare.ts) or, with
+ * `--workers N` above 1 (the default on a machine with several cores), `compareAlgorithmsPooled`
+ * (pooled.ts: every algorithm and fold a task of a pool of N worker threads; the same measures bit
+ * for bit); the data-set options are those of `evaluate` (src/cli/data-options.ts).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -17,11 +19,15 @@ import '../../engine/algorithms';
 import { getAlgorithm, listAlgorithms } from '../../engine/algorithms/registry';
 import { parseMeasures, type MeasureName } from '../../engine/metrics';
 import {
+  FoldPool,
   compareAlgorithms,
+  compareAlgorithmsPooled,
   rankResults,
   type CompareEntry,
   type CompareProgress,
+  type CrossValidateResult,
 } from '../../engine/model-selection';
+import type { SplitData, Splitter } from '../../engine/model-selection/split';
 import { mergeParams, parseParamAssignment, type ParamValues } from '../../engine/params';
 import {
   addDataOptions,
@@ -71,6 +77,7 @@ import {
   type RankingPlan,
 } from '../ranking-options';
 import { getRanker, isRanker, listRankers } from '../../engine/rankers';
+import { addWorkersOption, planWorkers } from '../workers-option';
 
 /**
  * The built-in algorithms `compare` runs by default, in Surprise's benchmark order (those that
@@ -98,6 +105,7 @@ export interface CompareOptions extends DataOptions, TopNCliOptions, RankingCliO
   measures: string;
   out?: string;
   json?: boolean;
+  workers?: string;
 }
 
 /** What `compare --protocol ranking` runs by default: every ranker, then SVD for contrast. */
@@ -131,12 +139,14 @@ export function compareCommand(): Command {
       [],
     )
     .option('--measures <list>', 'comma-separated measures among rmse, mse, mae, fcp', 'rmse,mae');
-  return addRankingOptions(addTopNOptions(cmd))
-    .option('--out <file>', 'write a self-contained HTML report (table, charts, run details)')
-    .option(
-      '--json',
-      'print one JSON object (run details, per-fold and mean figures) instead of the table',
-    )
+  return addWorkersOption(
+    addRankingOptions(addTopNOptions(cmd))
+      .option('--out <file>', 'write a self-contained HTML report (table, charts, run details)')
+      .option(
+        '--json',
+        'print one JSON object (run details, per-fold and mean figures) instead of the table',
+      ),
+  )
     .option('--quiet', 'no progress on stderr')
     .addHelpText(
       'after',
@@ -152,6 +162,7 @@ export function compareCommand(): Command {
         '  reelgraph compare --dataset ml-100k --cv 5 --out report.html\n' +
         '  reelgraph compare --folds predefined --algos SVD,KNNBaseline,BaselineOnly\n' +
         '  reelgraph compare --algos SVD,SVDpp --param SVD.nFactors=50 --seed 0 --json\n' +
+        '  reelgraph compare --workers 1 --algos SVD,KNNBaseline   # sequential, in this process\n' +
         '  reelgraph compare --algos SVD,BaselineOnly --top-n 10 --threshold 4 --out report.html\n' +
         '  reelgraph compare --protocol ranking --algos EASE,iALS,BPR,SVD --param EASE.lambda=400\n' +
         '  reelgraph --plugin ./my-algo.js compare --algos MyAlgo,SVD\n',
@@ -159,6 +170,58 @@ export function compareCommand(): Command {
     .action(async (opts: CompareOptions) => {
       await runCompare(opts, { stdout: process.stdout, stderr: process.stderr });
     });
+}
+
+/**
+ * Cross-validates the entries: in this thread with one worker, else on a pool of `workers`
+ * threads (closed at the end). Progress and top-N collection per finished fold either way.
+ */
+async function crossValidateAll(
+  entries: CompareEntry[],
+  data: SplitData,
+  splitter: Splitter,
+  measures: MeasureName[],
+  workers: number,
+  onProgress: ((p: CompareProgress) => void) | undefined,
+  collector: TopNCollector | null,
+): Promise<CrossValidateResult[]> {
+  if (workers === 1) {
+    return compareAlgorithms(entries, data, {
+      measures,
+      cv: splitter,
+      onProgress,
+      // Top-N figures from each fold's test predictions, the ones RMSE/MAE come from.
+      onPredictions: collector?.onPredictions,
+    });
+  }
+  const pool = new FoldPool(workers);
+  try {
+    return await compareAlgorithmsPooled(entries, data, {
+      measures,
+      cv: splitter,
+      pool,
+      returnPredictions: collector !== null,
+      onFold: (f) => {
+        const algorithm = entries[f.index].name;
+        if (collector) {
+          collector.onPredictions({ fold: f.fold, predictions: f.predictions!, algorithm });
+        }
+        onProgress?.({
+          phase: 'done',
+          fold: f.fold,
+          nSplits: f.nSplits,
+          measures: f.outcome.test,
+          fitTime: f.outcome.fitTime,
+          testTime: f.outcome.testTime,
+          algorithm,
+          index: f.index + 1,
+          nAlgorithms: entries.length,
+        });
+      },
+    });
+  } finally {
+    await pool.close();
+  }
 }
 
 /** Resolves `--algos` and `--param` into entries, validating every name and value. */
@@ -287,6 +350,7 @@ export async function runCompare(
   const entries = planAlgorithms(opts);
   const measures = asUsage(() => parseMeasures(opts.measures.split(',')));
   const topN = planTopN(opts);
+  const workers = planWorkers(opts.workers);
   const p = planData(opts);
   checkOutDir(opts.out);
   const say = (line: string) => {
@@ -298,7 +362,8 @@ export async function runCompare(
   checkThresholdScale(topN, data.ratingScale);
   const nSplits = p.splitter.getNSplits(data);
   say(
-    `Comparing ${entries.map((e) => e.name).join(', ')} on ${opts.dataset} (${nRatings} ratings), ${foldsLabel(opts, nSplits)}`,
+    `Comparing ${entries.map((e) => e.name).join(', ')} on ${opts.dataset} (${nRatings} ratings), ${foldsLabel(opts, nSplits)}` +
+      (workers > 1 ? `, ${workers} workers` : ''),
   );
   const collector = topN ? new TopNCollector(topN) : null;
   const progress = opts.quiet
@@ -306,13 +371,15 @@ export async function runCompare(
     : progressReporter(io.stderr, measures, entries.length * nSplits, () => collector?.last, topN);
   let results: ComparedResult[];
   try {
-    results = compareAlgorithms(entries, data, {
+    results = await crossValidateAll(
+      entries,
+      data,
+      p.splitter,
       measures,
-      cv: p.splitter,
-      onProgress: progress?.onProgress,
-      // Top-N figures from each fold's test predictions, the ones RMSE/MAE come from.
-      onPredictions: collector?.onPredictions,
-    });
+      workers,
+      progress?.onProgress,
+      collector,
+    );
   } finally {
     progress?.stop();
   }
@@ -330,6 +397,7 @@ export async function runCompare(
     topN,
     date,
     machine: machineInfo(),
+    workers,
     version: packageVersion(),
     command: ['reelgraph', ...argv].join(' '),
   };

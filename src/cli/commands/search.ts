@@ -3,7 +3,8 @@
  * engine's GridSearchCV (every combination of the grid) or, with `--randomized`, its
  * RandomizedSearchCV (`--n-iter` candidates; besides lists, a parameter may be
  * `{"uniform": [low, high]}` or `{"randint": [low, high]}`), each candidate cross-validated on the
- * same folds (`--cv`, `--seed`; the data options of `reelgraph evaluate`).
+ * same folds (`--cv`, `--seed`; the data options of `reelgraph evaluate`), on `--workers`
+ * threads (default `REELGRAPH_WORKERS` or the cores; 1: one after the other, in this thread).
  *
  * `--seed` (drawn and printed when not given) seeds the folds and every candidate's algorithm
  * (its `randomState`, unless the grid sets one), so a run replays. Progress goes to stderr (one
@@ -28,6 +29,8 @@ import {
   type SearchProgress,
 } from '../../engine/model-selection/search';
 import { addApiOptions, type ApiOptions } from '../api-client';
+import { FoldPool } from '../../engine/model-selection/pool';
+import { addWorkersOption, planWorkers } from '../workers-option';
 import {
   addDataOptions,
   drawSeedIfUnset,
@@ -49,6 +52,7 @@ export interface SearchCliOptions extends DataOptions, ApiOptions {
   measures: string;
   json?: boolean;
   apply?: boolean;
+  workers?: string;
 }
 
 /** One candidate in the results. */
@@ -149,6 +153,7 @@ export async function runSearch(opts: SearchCliOptions, io: CommandIo): Promise<
   if (opts.randomized && (!Number.isInteger(nIter) || nIter < 1)) {
     throw new UsageError(`--n-iter ${JSON.stringify(opts.nIter)}: expected a whole number >= 1`);
   }
+  const workers = planWorkers(opts.workers);
   const p = planData(opts);
   const say = (line: string) => {
     if (!opts.quiet) io.stderr.write(line + '\n');
@@ -178,9 +183,19 @@ export async function runSearch(opts: SearchCliOptions, io: CommandIo): Promise<
   const { data, nRatings } = await loadData(opts, p, io);
   const nSplits = p.splitter.getNSplits(data);
   say(
-    `Searching ${search.paramCombinations.length} ${cls.algorithmName} candidates on ${opts.dataset} (${nRatings} ratings), ${nSplits} folds`,
+    `Searching ${search.paramCombinations.length} ${cls.algorithmName} candidates on ${opts.dataset} (${nRatings} ratings), ${nSplits} folds` +
+      (workers > 1 ? `, ${workers} workers` : ''),
   );
-  search.fit(data);
+  if (workers === 1) search.fit(data);
+  else {
+    // every (candidate, fold) pair on a pool of `workers` threads: the same table, bit for bit
+    const pool = new FoldPool(workers);
+    try {
+      await search.fitPooled(data, { pool });
+    } finally {
+      await pool.close();
+    }
+  }
   const candidates = candidatesOf(search).map((c) => ({ ...c, params: shown(c.params) }));
   const measure = measures[0];
   const best = {
@@ -251,6 +266,7 @@ export function searchCommand(io: CommandIo = process): Command {
       "update the running service's train pipeline with the best parameters (updatePipeline)",
     )
     .option('--quiet', 'no progress on stderr');
+  addWorkersOption(cmd);
   addDataOptions(cmd);
   addApiOptions(cmd);
   return cmd

@@ -48,6 +48,11 @@ export interface CompareRunInfo {
   date: string;
   /** The machine: CPU model, cores, memory, OS, Node.js version. */
   machine: { cpu: string; cores: number; memoryGiB: number; os: string; node: string };
+  /**
+   * `--workers`: folds fitted at the same time (1: one after the other in the command's own
+   * thread). The measures do not depend on it; the times do (folds share the cores).
+   */
+  workers: number;
   /** reelgraph version. */
   version: string;
   /** The command line, for reproduction. */
@@ -382,6 +387,11 @@ ${
 }<dt>Date</dt><dd>${e(run.date)}</dd>
 <dt>Machine</dt><dd>${e(
     `${run.machine.cpu}, ${run.machine.cores} cores, ${run.machine.memoryGiB} GiB, ${run.machine.os}, Node.js ${run.machine.node}`,
+  )}</dd>
+<dt>Workers</dt><dd>${e(
+    run.workers === 1
+      ? '1 (folds one after the other)'
+      : `${run.workers} (folds fitted at the same time; times are per fold in its worker)`,
   )}</dd>
 <dt>reelgraph</dt><dd>${e(run.version)}</dd>
 <dt>Command</dt><dd><code>${e(run.command)}</code></dd>

@@ -19,6 +19,7 @@ import type { AlgoState, EstimateResult } from './base';
 import type { Trainset } from '../trainset';
 import type { ParamSpecs, ParamValues } from '../params';
 import { mean, pairwiseSum } from '../numeric';
+import type { KnnFold } from '../knn-fold-in';
 import { BSL_OPTIONS_SPEC, computeBaselines, type Baselines } from './baselines';
 import {
   SIM_OPTIONS_SPEC,
@@ -28,6 +29,7 @@ import {
   toSimOptions,
   type SimOptions,
 } from '../similarities';
+import { StableTopK } from '../neighbor-selection';
 import {
   SparseRowReader,
   computeSparseSimilarities,
@@ -101,6 +103,8 @@ export abstract class SymmetricAlgo extends AlgoBase {
   private selSim = new Float64Array(0);
   private selX = new Int32Array(0);
   private selR = new Float64Array(0);
+  private selPos = new Int32Array(0);
+  private topK = new StableTopK(0);
 
   constructor(params?: Record<string, unknown>) {
     super(params);
@@ -156,6 +160,8 @@ export abstract class SymmetricAlgo extends AlgoBase {
     this.selSim = new Float64Array(size);
     this.selX = new Int32Array(size);
     this.selR = new Float64Array(size);
+    this.selPos = new Int32Array(size);
+    this.topK = new StableTopK(maxDeg);
   }
 
   /** Computes the similarity matrix (Surprise's `compute_similarities`), with `baselines` for pearson_baseline. */
@@ -203,31 +209,20 @@ export abstract class SymmetricAlgo extends AlgoBase {
   protected selectNeighbors(x: number, y: number): number {
     const sim = this.sparseRows ? this.sparseRows.row(x) : this.sim!;
     const row = this.sparseRows ? 0 : x * this.nX;
-    const k = this.selSim.length;
-    const selSim = this.selSim;
-    const selX = this.selX;
-    const selR = this.selR;
-    const yrXs = this.yrXs;
-    const yrRatings = this.yrRatings;
-    let cnt = 0;
-    const end = this.yrOffsets[y + 1];
-    for (let p = this.yrOffsets[y]; p < end; p++) {
-      const x2 = yrXs[p];
-      const s = sim[row + x2];
-      // Insert after every chosen entry with a similarity ≥ s (stable), dropping the last when full.
-      let j: number;
-      if (cnt < k) j = cnt++;
-      else if (s > selSim[k - 1]) j = k - 1;
-      else continue;
-      while (j > 0 && selSim[j - 1] < s) {
-        selSim[j] = selSim[j - 1];
-        selX[j] = selX[j - 1];
-        selR[j] = selR[j - 1];
-        j--;
-      }
-      selSim[j] = s;
-      selX[j] = x2;
-      selR[j] = yrRatings[p];
+    const selPos = this.selPos;
+    const cnt = this.topK.select(
+      sim,
+      row,
+      this.yrXs,
+      this.yrOffsets[y],
+      this.yrOffsets[y + 1],
+      this.selSim.length,
+      selPos,
+      this.selSim,
+    );
+    for (let j = 0; j < cnt; j++) {
+      this.selX[j] = this.yrXs[selPos[j]];
+      this.selR[j] = this.yrRatings[selPos[j]];
     }
     return cnt;
   }
@@ -296,6 +291,88 @@ export abstract class SymmetricAlgo extends AlgoBase {
     return { est, details: { actualK: this.actualK } };
   }
 
+  /** The last folded user's similarities as a dense row (see aggregateFolded). */
+  private foldedRow: { f: KnnFold; sim: Float64Array } | null = null;
+
+  /**
+   * Surprise's neighbour aggregation for a folded-in user (engine/knn-fold-in.ts) and inner item
+   * `i` (known): user-based, the raters of i with the folded user's own similarities (the user
+   * itself, when in the trainset, with similarity 1 and its folded rating); item-based, the items
+   * the folded user rated with i's trained similarities. Same selection (k largest, stable) and
+   * sums as {@link SymmetricAlgo.aggregate}; results in `sumSim`, `sumRatings`, `actualK`.
+   */
+  protected aggregateFolded(f: KnnFold, i: number): void {
+    const k = this.k;
+    const selSim = new Float64Array(k);
+    const selX = new Int32Array(k);
+    const selR = new Float64Array(k);
+    let cnt = 0;
+    const offer = (x2: number, s: number, r: number) => {
+      let j: number;
+      if (cnt < k) j = cnt++;
+      else if (s > selSim[k - 1]) j = k - 1;
+      else return;
+      while (j > 0 && selSim[j - 1] < s) {
+        selSim[j] = selSim[j - 1];
+        selX[j] = selX[j - 1];
+        selR[j] = selR[j - 1];
+        j--;
+      }
+      selSim[j] = s;
+      selX[j] = x2;
+      selR[j] = r;
+    };
+    if (this.simOptions.userBased) {
+      // the user's similarities scattered into a dense row, kept for the next estimate of the same
+      // folded user (a recommendation estimates every movie): one row of nX floats at most
+      let sim = this.foldedRow?.f === f ? this.foldedRow.sim : null;
+      if (!sim) {
+        sim = new Float64Array(this.nX);
+        for (let t = 0; t < f.simCols.length; t++) sim[f.simCols[t]] = f.simValues[t];
+        this.foldedRow = { f, sim };
+      }
+      const own = f.items.indexOf(i);
+      for (let p = this.yrOffsets[i]; p < this.yrOffsets[i + 1]; p++) {
+        const x2 = this.yrXs[p];
+        if (x2 === f.u) offer(x2, 1, own >= 0 ? f.ratings[own] : this.yrRatings[p]);
+        else offer(x2, sim[x2], this.yrRatings[p]);
+      }
+    } else {
+      const row = this.similarityRow(i);
+      for (let t = 0; t < f.items.length; t++) offer(f.items[t], row[f.items[t]], f.ratings[t]);
+    }
+    // the chosen neighbours take the place of the trained selection for contribution()
+    const keep = [this.selSim, this.selX, this.selR] as const;
+    this.selSim = selSim;
+    this.selX = selX;
+    this.selR = selR;
+    try {
+      let sumSim = 0;
+      let sumRatings = 0;
+      let actualK = 0;
+      for (let j = 0; j < cnt; j++) {
+        const s = selSim[j];
+        if (s > 0) {
+          sumSim += s;
+          sumRatings += this.contribution(j, s);
+          actualK++;
+        }
+      }
+      this.sumSim = sumSim;
+      this.sumRatings = sumRatings;
+      this.actualK = actualK;
+    } finally {
+      [this.selSim, this.selX, this.selR] = keep;
+    }
+  }
+
+  /**
+   * The estimate of a folded-in user `f` for inner item `i` (≥ 0), by the algorithm's own formula
+   * with the user's folded quantities (engine/knn-fold-in.ts).
+   * @throws PredictionImpossible as `estimate` (KNNBasic: not enough neighbours)
+   */
+  abstract estimateFoldedUser(f: KnnFold, i: number): EstimateResult;
+
   /**
    * The `k` nearest neighbours of inner id `x` (a user when user-based, else an item): Surprise's
    * `AlgoBase.get_neighbors`, all others sorted by similarity descending (stable, ties by inner id).
@@ -351,7 +428,7 @@ function rowMeans(offsets: Int32Array, ratings: Float64Array): Float64Array {
 }
 
 /** `np.std(a)`: sqrt(mean(|a − mean(a)|²)) with NumPy's pairwise sums. */
-function npStd(a: Float64Array, scratch: Float64Array): number {
+export function npStd(a: Float64Array, scratch: Float64Array): number {
   const m = mean(a);
   const d = scratch.subarray(0, a.length);
   for (let t = 0; t < a.length; t++) {
@@ -395,6 +472,12 @@ export class KNNBasic extends SymmetricAlgo {
     if (this.actualK < this.minK) throw new PredictionImpossible(NOT_ENOUGH);
     return { est: this.sumRatings / this.sumSim, details: { actualK: this.actualK } };
   }
+
+  estimateFoldedUser(f: KnnFold, i: number): EstimateResult {
+    this.aggregateFolded(f, i);
+    if (this.actualK < this.minK) throw new PredictionImpossible(NOT_ENOUGH);
+    return { est: this.sumRatings / this.sumSim, details: { actualK: this.actualK } };
+  }
 }
 
 /**
@@ -409,7 +492,7 @@ export class KNNWithMeans extends SymmetricAlgo {
   static readonly paramSpecs: ParamSpecs = KNN_PARAM_SPECS;
 
   /** Mean rating of each x (user when user-based, else item). */
-  protected means: Float64Array = new Float64Array(0);
+  means: Float64Array = new Float64Array(0);
 
   override fit(trainset: Trainset): this {
     super.fit(trainset);
@@ -425,6 +508,11 @@ export class KNNWithMeans extends SymmetricAlgo {
     const x = this.xOf(u, i);
     this.aggregate(x, this.yOf(u, i));
     return this.centredEstimate(this.means[x]);
+  }
+
+  estimateFoldedUser(f: KnnFold, i: number): EstimateResult {
+    this.aggregateFolded(f, i);
+    return this.centredEstimate(this.simOptions.userBased ? f.mean : this.means[i]);
   }
 
   /** `s · (r − μ_v)`. */
@@ -456,10 +544,12 @@ export class KNNWithZScore extends SymmetricAlgo {
     'k-NN collaborative filtering on z-score normalised ratings (mean and standard deviation).';
   static readonly paramSpecs: ParamSpecs = KNN_PARAM_SPECS;
 
-  protected means: Float64Array = new Float64Array(0);
-  protected sigmas: Float64Array = new Float64Array(0);
+  /** Mean rating of each x. */
+  means: Float64Array = new Float64Array(0);
+  /** `np.std` of each x's ratings (the overall one where it is 0). */
+  sigmas: Float64Array = new Float64Array(0);
   /** Standard deviation of all ratings (used where an x's own is 0). */
-  protected overallSigma = 0;
+  overallSigma = 0;
 
   override fit(trainset: Trainset): this {
     super.fit(trainset);
@@ -483,6 +573,12 @@ export class KNNWithZScore extends SymmetricAlgo {
     const x = this.xOf(u, i);
     this.aggregate(x, this.yOf(u, i));
     return this.centredEstimate(this.means[x], this.sigmas[x]);
+  }
+
+  estimateFoldedUser(f: KnnFold, i: number): EstimateResult {
+    this.aggregateFolded(f, i);
+    const ub = this.simOptions.userBased;
+    return this.centredEstimate(ub ? f.mean : this.means[i], ub ? f.sigma : this.sigmas[i]);
   }
 
   /** `s · (r − μ_v) / σ_v`. */
@@ -550,6 +646,16 @@ export class KNNBaseline extends SymmetricAlgo {
     this.byY = (ub ? this.bi : this.bu)[y];
     this.aggregate(this.xOf(u, i), y);
     return this.centredEstimate(est);
+  }
+
+  estimateFoldedUser(f: KnnFold, i: number): EstimateResult {
+    const mu = this.trainset.globalMean;
+    const ub = this.simOptions.userBased;
+    this.mu = mu;
+    this.bx = ub ? this.bu : this.bi;
+    this.byY = ub ? this.bi[i] : f.bu;
+    this.aggregateFolded(f, i);
+    return this.centredEstimate(mu + f.bu + this.bi[i]);
   }
 
   // The baselines of the current estimate: μ, b_x by neighbour id, and b_y of its y.

@@ -26,12 +26,8 @@
  * `p_u` is updated right after u's ratings because nothing reads it later in the pass; Surprise
  * does it in a separate loop after the pass, with the same values.
  */
-import {
-  CHUNK_RATINGS,
-  KernelMemory,
-  MAX_KERNEL_BYTES,
-  instantiateKernel,
-} from '../kernels/module';
+import { instantiateKernel } from '../kernels/module';
+import { forEachUserChunk, layOutUserRows } from '../kernels/user-rows';
 import type { FactorTraining } from './factor-model';
 
 /** Inputs of one NMF run: the training arrays (`bu`, `bi`, `pu`, `qi` updated in place) and more. */
@@ -156,52 +152,28 @@ interface NmfKernelExports {
  *   runs `nmfSgdJs`.
  */
 export function nmfSgdWasm(a: NmfSgdInput): boolean {
-  const { nUsers, nItems, nFactors: nF, urOffsets, urItems, urRatings, bu, bi, pu, qi } = a;
-  const n = urItems.length;
-  const bytes =
-    KernelMemory.size(nUsers + 1, 4) +
-    KernelMemory.size(n, 4) +
-    KernelMemory.size(n, 8) +
-    KernelMemory.size(bu.length, 8) +
-    KernelMemory.size(bi.length, 8) +
-    KernelMemory.size(pu.length, 8) +
-    KernelMemory.size(qi.length, 8) +
-    KernelMemory.size(nItems * nF * 2, 8) +
-    2 * KernelMemory.size(nF, 8);
-  if (bytes > MAX_KERNEL_BYTES) return false;
-  const mem = new KernelMemory(bytes);
-  const offsets = mem.place(Int32Array, nUsers + 1, urOffsets.subarray(0, nUsers + 1));
-  const items = mem.place(Int32Array, n, urItems);
-  const ratings = mem.place(Float64Array, n, urRatings);
-  const m = {
-    bu: mem.place(Float64Array, bu.length, bu),
-    bi: mem.place(Float64Array, bi.length, bi),
-    pu: mem.place(Float64Array, pu.length, pu),
-    qi: mem.place(Float64Array, qi.length, qi),
-  };
-  const acc = mem.place(Float64Array, nItems * nF * 2);
-  const num = mem.place(Float64Array, nF);
-  const den = mem.place(Float64Array, nF);
-  const k = instantiateKernel<NmfKernelExports>('nmf', mem.memory);
+  const { bu, bi, pu, qi } = a;
+  const nF = a.nFactors;
+  const m = layOutUserRows(a, { bu, bi, pu, qi }, { acc: a.nItems * nF * 2, num: nF, den: nF });
+  if (!m) return false;
+  const { offsets, items, ratings, model, scratch } = m;
+  const k = instantiateKernel<NmfKernelExports>('nmf', m.mem.memory);
   for (let epoch = 0; epoch < a.nEpochs; epoch++) {
-    acc.view.fill(0);
-    let u0 = 0;
-    while (u0 < nUsers) {
-      let u1 = u0 + 1;
-      while (u1 < nUsers && urOffsets[u1 + 1] - urOffsets[u0] <= CHUNK_RATINGS) u1++;
+    scratch.acc.view.fill(0);
+    forEachUserChunk(a.urOffsets, a.nUsers, (u0, u1) =>
       k.nmfPass(
         u0,
         u1,
         offsets.address,
         items.address,
         ratings.address,
-        m.bu.address,
-        m.bi.address,
-        m.pu.address,
-        m.qi.address,
-        acc.address,
-        num.address,
-        den.address,
+        model.bu.address,
+        model.bi.address,
+        model.pu.address,
+        model.qi.address,
+        scratch.acc.address,
+        scratch.num.address,
+        scratch.den.address,
         nF,
         a.biased ? 1 : 0,
         a.mu,
@@ -210,15 +182,11 @@ export function nmfSgdWasm(a: NmfSgdInput): boolean {
         a.regBu,
         a.regBi,
         a.regPu,
-      );
-      u0 = u1;
-    }
-    updateItems(a, acc.view, m.qi.view);
+      ),
+    );
+    updateItems(a, scratch.acc.view, model.qi.view);
   }
-  bu.set(m.bu.view);
-  bi.set(m.bi.view);
-  pu.set(m.pu.view);
-  qi.set(m.qi.view);
+  m.copyBack();
   return true;
 }
 

@@ -12,14 +12,11 @@
  *
  * `svdSgd(input, kernel, threads)` picks one.
  */
-import {
-  CHUNK_RATINGS,
-  KernelMemory,
-  MAX_KERNEL_BYTES,
-  instantiateKernel,
-} from '../kernels/module';
+import { instantiateKernel } from '../kernels/module';
+import { forEachUserChunk, layOutUserRows } from '../kernels/user-rows';
 import { svdSgdSimd } from '../kernels/svd-simd';
 import type { FactorTraining } from './factor-model';
+import type { RandomState } from '../random';
 import type { SgdRates } from './sgd-params';
 
 /** Inputs of one SGD run: the training arrays (updated in place) and the rates. */
@@ -108,53 +105,32 @@ export interface SvdKernelExports {
 
 /**
  * Runs `a.nEpochs` epochs of the exact kernel (`sgdExact`, f64, Surprise's order) in
- * WebAssembly: copies the arrays into a fresh kernel memory, runs each epoch over the users in
- * calls of about `CHUNK_RATINGS` ratings (short calls let V8's optimised tier take over within
- * the first epoch; the order of the updates is that of one long loop), copies the biases and
- * factors back.
+ * WebAssembly: copies the arrays into a fresh kernel memory (`layOutUserRows`), runs each epoch
+ * over the users in calls of about `CHUNK_RATINGS` ratings (`forEachUserChunk`), copies the biases
+ * and factors back.
  *
  * @returns false (and changes nothing) when the data would need more than 4 GiB; the caller then
  *   runs `svdSgdJs`.
  */
 export function svdSgdWasm(a: SvdSgdInput): boolean {
-  const { nUsers, nFactors: nF, urOffsets, urItems, urRatings, bu, bi, pu, qi } = a;
-  const n = urItems.length;
-  const bytes =
-    KernelMemory.size(nUsers + 1, 4) +
-    KernelMemory.size(n, 4) +
-    KernelMemory.size(n, 8) +
-    KernelMemory.size(bu.length, 8) +
-    KernelMemory.size(bi.length, 8) +
-    KernelMemory.size(pu.length, 8) +
-    KernelMemory.size(qi.length, 8);
-  if (bytes > MAX_KERNEL_BYTES) return false;
-  const mem = new KernelMemory(bytes);
-  const offsets = mem.place(Int32Array, nUsers + 1, urOffsets.subarray(0, nUsers + 1));
-  const items = mem.place(Int32Array, n, urItems);
-  const ratings = mem.place(Float64Array, n, urRatings);
-  const m = {
-    bu: mem.place(Float64Array, bu.length, bu),
-    bi: mem.place(Float64Array, bi.length, bi),
-    pu: mem.place(Float64Array, pu.length, pu),
-    qi: mem.place(Float64Array, qi.length, qi),
-  };
-  const k = instantiateKernel<SvdKernelExports>('svd', mem.memory);
+  const { bu, bi, pu, qi } = a;
+  const m = layOutUserRows(a, { bu, bi, pu, qi }, {});
+  if (!m) return false;
+  const { offsets, items, ratings, model } = m;
+  const k = instantiateKernel<SvdKernelExports>('svd', m.mem.memory);
   for (let epoch = 0; epoch < a.nEpochs; epoch++) {
-    let u0 = 0;
-    while (u0 < nUsers) {
-      let u1 = u0 + 1;
-      while (u1 < nUsers && urOffsets[u1 + 1] - urOffsets[u0] <= CHUNK_RATINGS) u1++;
+    forEachUserChunk(a.urOffsets, a.nUsers, (u0, u1) =>
       k.sgdExact(
         u0,
         u1,
         offsets.address,
         items.address,
         ratings.address,
-        m.bu.address,
-        m.bi.address,
-        m.pu.address,
-        m.qi.address,
-        nF,
+        model.bu.address,
+        model.bi.address,
+        model.pu.address,
+        model.qi.address,
+        a.nFactors,
         a.biased ? 1 : 0,
         a.mu,
         a.lrBu,
@@ -165,26 +141,37 @@ export function svdSgdWasm(a: SvdSgdInput): boolean {
         a.regBi,
         a.regPu,
         a.regQi,
-      );
-      u0 = u1;
-    }
+      ),
+    );
   }
-  bu.set(m.bu.view);
-  bi.set(m.bi.view);
-  pu.set(m.pu.view);
-  qi.set(m.qi.view);
+  m.copyBack();
   return true;
 }
 
 /** Which SGD kernel runs: 'exact' (f64, Surprise's order and bits) or 'simd' (f32x4, DSGD). */
 export type SvdKernel = 'exact' | 'simd';
 
-/** Options of the 'simd' kernel (ignored by 'exact'). */
+/**
+ * Initial factors to draw instead of reading them from the input's `pu` and `qi`: p then q, each
+ * `rng.fillNormal(…, mean, std)` (Surprise's `rng.normal(init_mean, init_std, (rows, n_factors))`).
+ */
+export interface NormalDraw {
+  rng: RandomState;
+  mean: number;
+  std: number;
+}
+
+/** Options of `svdSgd`: the 'simd' kernel's (ignored by 'exact') and the initial draw. */
 export interface SimdOptions {
   /** Threads (1 = this thread only); must divide `blocks`. Default 1. */
   threads?: number;
   /** B of the B × B block grid (a whole number ≥ 1). Default 4. */
   blocks?: number;
+  /**
+   * When given, `pu` and `qi` are drawn from it first (they need only the right lengths); the
+   * 'simd' kernel draws them straight into its f32 memory (the same values, rounded to f32).
+   */
+  draw?: NormalDraw;
 }
 
 /**
@@ -193,6 +180,11 @@ export interface SimdOptions {
  * f32 to f64).
  */
 export function svdSgd(a: SvdSgdInput, kernel: SvdKernel = 'exact', opts: SimdOptions = {}): void {
-  if (kernel === 'simd') svdSgdSimd(a, opts.threads ?? 1, opts.blocks ?? 4);
-  else if (!svdSgdWasm(a)) svdSgdJs(a);
+  const { draw } = opts;
+  if (kernel === 'simd') return svdSgdSimd(a, opts.threads ?? 1, opts.blocks ?? 4, draw);
+  if (draw) {
+    draw.rng.fillNormal(a.pu, draw.mean, draw.std);
+    draw.rng.fillNormal(a.qi, draw.mean, draw.std);
+  }
+  if (!svdSgdWasm(a)) svdSgdJs(a);
 }

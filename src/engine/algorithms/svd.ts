@@ -43,8 +43,8 @@ import type { ParamSpecs } from '../params';
 import type { Trainset } from '../trainset';
 import { getRng } from '../random';
 import { svdSgd, type SvdKernel } from './svd-kernel';
-import { SIMD_BLOCKS } from '../kernels/svd-simd';
-import { normalFactors, rateSpecs, sgdRates, type SgdTerm } from './sgd-params';
+import { SIMD_BLOCKS, simdThreads } from '../kernels/svd-simd';
+import { rateSpecs, sgdRates, type SgdTerm } from './sgd-params';
 
 /** The terms with their own learning rate and regularisation. */
 const TERMS = ['Bu', 'Bi', 'Pu', 'Qi'] as const satisfies readonly SgdTerm[];
@@ -93,7 +93,7 @@ export class SVD extends FactorModel {
       default: 1,
       min: 1,
       max: 4,
-      doc: "Threads of the 'simd' kernel: 1, 2 or 4 (divisors of its 4 blocks); the result is the same bits for each. Ignored by 'exact'.",
+      doc: "Threads of the 'simd' kernel: 1, 2 or 4 (divisors of its 4 blocks); the result is the same bits for each. Fewer run when the data is too small for them to pay (under 2^18 rating-lanes per thread and sub-epoch). Ignored by 'exact'.",
     },
     randomState: {
       type: 'seed',
@@ -120,19 +120,22 @@ export class SVD extends FactorModel {
     const biased = p.biased as boolean;
     const rates = sgdRates(p, TERMS);
 
-    const [pu, qi] = normalFactors(
-      getRng(p.randomState as number | null),
-      [trainset.nUsers, trainset.nItems],
-      nF,
-      p.initMean as number,
-      p.initStd as number,
-    );
+    // the initial factors are drawn by svdSgd (the 'simd' kernel draws them into its own memory)
+    const pu = new Float64Array(trainset.nUsers * nF);
+    const qi = new Float64Array(trainset.nItems * nF);
     const input = {
       ...this.trainingInput(trainset, pu, qi, biased ? trainset.globalMean : 0),
       biased,
       ...rates,
     };
-    svdSgd(input, p.kernel as SvdKernel, { threads, blocks: SIMD_BLOCKS });
+    const draw = {
+      rng: getRng(p.randomState as number | null),
+      mean: p.initMean as number,
+      std: p.initStd as number,
+    };
+    // as many threads as pay on data of this size (the same bits with any number)
+    const run = simdThreads(threads, trainset.nRatings, nF);
+    svdSgd(input, p.kernel as SvdKernel, { threads: run, blocks: SIMD_BLOCKS, draw });
     this.adopt(input);
     return this;
   }

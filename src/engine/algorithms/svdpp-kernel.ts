@@ -7,12 +7,8 @@
  * two factors at a time in f64x2 (each lane does the scalar operation), and with the factor
  * update of a rating done in the same pass as the dot product of the user's next rating.
  */
-import {
-  CHUNK_RATINGS,
-  KernelMemory,
-  MAX_KERNEL_BYTES,
-  instantiateKernel,
-} from '../kernels/module';
+import { instantiateKernel } from '../kernels/module';
+import { forEachUserChunk, layOutUserRows } from '../kernels/user-rows';
 import type { SvdppSgdInput } from './svdpp';
 
 /** The export of the AssemblyScript SVD++ module. */
@@ -53,52 +49,28 @@ interface SvdppKernelExports {
  *   runs the TypeScript loop.
  */
 export function svdppSgdWasm(a: SvdppSgdInput): boolean {
-  const { nUsers, nFactors: nF, urOffsets, urItems, urRatings, bu, bi, pu, qi, yj } = a;
-  const n = urItems.length;
-  const bytes =
-    KernelMemory.size(nUsers + 1, 4) +
-    KernelMemory.size(n, 4) +
-    KernelMemory.size(n, 8) +
-    KernelMemory.size(bu.length, 8) +
-    KernelMemory.size(bi.length, 8) +
-    KernelMemory.size(pu.length, 8) +
-    KernelMemory.size(qi.length, 8) +
-    KernelMemory.size(yj.length, 8) +
-    2 * KernelMemory.size(nF, 8);
-  if (bytes > MAX_KERNEL_BYTES) return false;
-  const mem = new KernelMemory(bytes);
-  const offsets = mem.place(Int32Array, nUsers + 1, urOffsets.subarray(0, nUsers + 1));
-  const items = mem.place(Int32Array, n, urItems);
-  const ratings = mem.place(Float64Array, n, urRatings);
-  const m = {
-    bu: mem.place(Float64Array, bu.length, bu),
-    bi: mem.place(Float64Array, bi.length, bi),
-    pu: mem.place(Float64Array, pu.length, pu),
-    qi: mem.place(Float64Array, qi.length, qi),
-    yj: mem.place(Float64Array, yj.length, yj),
-  };
-  const impl = mem.place(Float64Array, nF);
-  const C = mem.place(Float64Array, nF);
+  const { bu, bi, pu, qi, yj } = a;
+  const nF = a.nFactors;
+  const m = layOutUserRows(a, { bu, bi, pu, qi, yj }, { impl: nF, C: nF });
+  if (!m) return false;
+  const { offsets, items, ratings, model, scratch } = m;
   const decay = 1 - a.lrYj * a.regYj; // the y_j decay of one update, as svdppSgd computes it
-  const k = instantiateKernel<SvdppKernelExports>('svdpp', mem.memory);
+  const k = instantiateKernel<SvdppKernelExports>('svdpp', m.mem.memory);
   for (let epoch = 0; epoch < a.nEpochs; epoch++) {
-    let u0 = 0;
-    while (u0 < nUsers) {
-      let u1 = u0 + 1;
-      while (u1 < nUsers && urOffsets[u1 + 1] - urOffsets[u0] <= CHUNK_RATINGS) u1++;
+    forEachUserChunk(a.urOffsets, a.nUsers, (u0, u1) =>
       k.svdppPass(
         u0,
         u1,
         offsets.address,
         items.address,
         ratings.address,
-        m.bu.address,
-        m.bi.address,
-        m.pu.address,
-        m.qi.address,
-        m.yj.address,
-        impl.address,
-        C.address,
+        model.bu.address,
+        model.bi.address,
+        model.pu.address,
+        model.qi.address,
+        model.yj.address,
+        scratch.impl.address,
+        scratch.C.address,
         nF,
         a.mu,
         a.lrBu,
@@ -111,14 +83,9 @@ export function svdppSgdWasm(a: SvdppSgdInput): boolean {
         a.regPu,
         a.regQi,
         decay,
-      );
-      u0 = u1;
-    }
+      ),
+    );
   }
-  bu.set(m.bu.view);
-  bi.set(m.bi.view);
-  pu.set(m.pu.view);
-  qi.set(m.qi.view);
-  yj.set(m.yj.view);
+  m.copyBack();
   return true;
 }

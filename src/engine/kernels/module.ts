@@ -58,6 +58,19 @@ export class KernelMemory {
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   }
 
+  /** The memory's size in bytes (what `place` can hand out, less 16). */
+  get capacity(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /**
+   * Forgets every placement, for a new layout in the same memory (whose contents stay: the caller
+   * writes or zeroes what it places).
+   */
+  reset(): void {
+    this.next = 16;
+  }
+
   /** Bytes to reserve for `n` elements of `bytesPerElement` each (with alignment slack). */
   static size(n: number, bytesPerElement: number): number {
     return Math.ceil((n * bytesPerElement) / 16) * 16 + 16;

@@ -25,7 +25,8 @@
  * synchronous.
  */
 import { Worker } from 'node:worker_threads';
-import type { SvdKernelExports, SvdSgdInput } from '../algorithms/svd-kernel';
+import type { NormalDraw, SvdKernelExports, SvdSgdInput } from '../algorithms/svd-kernel';
+import { NORMAL_STATE_BYTES, fillNormalRows } from './init';
 import { CHUNK_RATINGS, KernelMemory, instantiateKernel, kernelModule } from './module';
 
 /** The ratings of a trainset reordered into the B × B block grid. */
@@ -54,11 +55,16 @@ export function balancedBlocks(counts: ArrayLike<number>, total: number, B: numb
   return out;
 }
 
+/** Where `blockGrid` writes the ratings: three arrays of nRatings elements. */
+export type GridArrays = Pick<BlockGrid, 'users' | 'items' | 'ratings'>;
+
 /**
  * The block grid of the trainset arrays in `a` (a counting sort by block, stable: the trainset's
- * order inside a block). O(nRatings + nUsers + nItems) time; 12 bytes per rating.
+ * order inside a block). O(nRatings + nUsers + nItems) time; 12 bytes per rating, in `into` when
+ * given (e.g. views on a kernel's memory: no second copy), else in new arrays.
+ * @throws RangeError when an array of `into` does not have nRatings elements.
  */
-export function blockGrid(a: SvdSgdInput, B: number): BlockGrid {
+export function blockGrid(a: SvdSgdInput, B: number, into?: GridArrays): BlockGrid {
   const { nUsers, urOffsets, urItems, urRatings } = a;
   const n = urOffsets[nUsers];
   const nItems = a.bi.length;
@@ -75,9 +81,16 @@ export function blockGrid(a: SvdSgdInput, B: number): BlockGrid {
   }
   for (let b = 0; b < B * B; b++) blockStart[b + 1] += blockStart[b];
   const next = blockStart.slice(0, B * B);
-  const users = new Int32Array(n);
-  const items = new Int32Array(n);
-  const ratings = new Float32Array(n);
+  const { users, items, ratings } = into ?? {
+    users: new Int32Array(n),
+    items: new Int32Array(n),
+    ratings: new Float32Array(n),
+  };
+  if (users.length !== n || items.length !== n || ratings.length !== n) {
+    throw new RangeError(
+      `blockGrid needs arrays of ${n} ratings, got ${users.length}, ${items.length}, ${ratings.length}`,
+    );
+  }
   for (let u = 0; u < nUsers; u++) {
     for (let k = urOffsets[u]; k < urOffsets[u + 1]; k++) {
       const at = next[ub[u] * B + ib[urItems[k]]]++;
@@ -92,6 +105,38 @@ export function blockGrid(a: SvdSgdInput, B: number): BlockGrid {
 /** B of SVD's 'simd' kernel: a 4 × 4 grid, so 1, 2 and 4 threads give the same bits. */
 export const SIMD_BLOCKS = 4;
 
+/**
+ * Rating-lane updates (ratings × factor lanes) a thread must have per sub-epoch for more threads
+ * to pay: below, a sub-epoch's share takes less than about 0.1 ms, the order of a barrier's cost on
+ * a busy machine. u1.base at 100 factors (104 lanes) has 80 000 / 4 × 104 / 2 = 1 040 000 per
+ * sub-epoch and thread with 2 threads: two pay.
+ */
+export const MIN_LANES_PER_THREAD = 1 << 18;
+
+/**
+ * The threads SVD's 'simd' kernel runs on for `requested` threads and this data: fewer (down to
+ * one) when each would get less than `MIN_LANES_PER_THREAD` per sub-epoch. The result is the same
+ * bits for every thread count, so this choice changes only the time.
+ *
+ * @param requested the `threads` parameter (a divisor of `blocks`)
+ * @param nRatings ratings of the trainset; @param nFactors factors (rows padded to 8 lanes)
+ * @returns a divisor of `blocks`, 1 ≤ result ≤ requested
+ */
+export function simdThreads(
+  requested: number,
+  nRatings: number,
+  nFactors: number,
+  blocks = SIMD_BLOCKS,
+): number {
+  const lanes = (nRatings / blocks) * Math.max(8, Math.ceil(nFactors / 8) * 8);
+  let t = requested;
+  while (t > 1 && lanes / t < MIN_LANES_PER_THREAD) {
+    t--;
+    while (blocks % t !== 0) t--;
+  }
+  return t;
+}
+
 /** Slots of the control array (Int32, in the shared memory). */
 const CTL = { arrived: 0, generation: 1, failed: 2, length: 4 } as const;
 
@@ -101,6 +146,8 @@ const CTL = { arrived: 0, generation: 1, failed: 2, length: 4 } as const;
  *
  * Self-contained on purpose (no reference outside its body): worker threads run its source text.
  *
+ * @returns milliseconds this thread waited at the first barrier (the other threads starting)
+ *   and at all the later ones
  * @param args [kStart/kEnd are computed here] users, items, ratings, bu, bi, pu, qi addresses, nF8,
  *   biased, then the ten f32 values mu, lrBu, lrBi, lrPu, lrQi, regBu, regBi, regPu, regQi
  */
@@ -113,21 +160,28 @@ export function runShare(
   t: number,
   T: number,
   chunk: number,
-): void {
+): number[] {
   const B = blockStart.length - 1 === 0 ? 0 : Math.round(Math.sqrt(blockStart.length - 1));
+  // milliseconds waited at the first barrier (the other threads starting) and at the others
+  const waited = [0, 0];
   const barrier = () => {
     if (T === 1) return;
+    const t0 = performance.now();
     const gen = Atomics.load(ctl, 1);
     if (Atomics.add(ctl, 0, 1) === T - 1) {
       Atomics.store(ctl, 0, 0);
       Atomics.add(ctl, 1, 1);
       Atomics.notify(ctl, 1);
-      return;
+    } else {
+      // spin a little first (1 500 loads, about 10 µs measured): the other threads are usually
+      // about to arrive, and waking from Atomics.wait costs more than that
+      for (let spin = 0; spin < 1500 && Atomics.load(ctl, 1) === gen; spin++);
+      while (Atomics.load(ctl, 1) === gen) {
+        if (Atomics.load(ctl, 2) !== 0) throw new Error('a kernel thread failed');
+        Atomics.wait(ctl, 1, gen, 1000);
+      }
     }
-    while (Atomics.load(ctl, 1) === gen) {
-      if (Atomics.load(ctl, 2) !== 0) throw new Error('a kernel thread failed');
-      Atomics.wait(ctl, 1, gen, 1000);
-    }
+    waited[gen === 0 ? 0 : 1] += performance.now() - t0;
   };
   for (let epoch = 0; epoch < nEpochs; epoch++) {
     for (let s = 0; s < B; s++) {
@@ -141,6 +195,7 @@ export function runShare(
       barrier();
     }
   }
+  return waited;
 }
 
 /** The source run by each kernel thread: instantiate on the shared memory, run its share. */
@@ -185,6 +240,50 @@ export async function closeKernelThreads(): Promise<void> {
   await Promise.all(all.map((w) => w.terminate()));
 }
 
+/**
+ * Milliseconds spent in each phase of the last `svdSgdSimd` call of this thread (read by
+ * bench:kernels; phases of the calling thread, whose share of the SGD includes its waits).
+ */
+export const lastSimdPhases = {
+  /** Creating (or reusing) the kernel memory, zeroing what needs it, copying the biases in. */
+  layout: 0,
+  /** Cutting the ratings into the block grid (`blockGrid`), straight into the kernel memory. */
+  grid: 0,
+  /** Drawing the initial factors in kernel memory (or copying them in, for a call without `draw`). */
+  draw: 0,
+  /** Posting the job to the helper threads and instantiating the module on this thread. */
+  start: 0,
+  /** This thread's share of the epochs, waits included. */
+  sgd: 0,
+  /** Of `sgd`: waiting at the first barrier (the helper threads starting their share). */
+  firstWait: 0,
+  /** Of `sgd`: waiting at the later barriers (the per-sub-epoch syncs). */
+  waits: 0,
+  /** Copying the biases and factors back into the f64 arrays. */
+  copyBack: 0,
+};
+
+/**
+ * Kernel memories up to this size are kept for the next fit of this thread (created once, reused
+ * while big enough): creating a shared WebAssembly memory and faulting its pages in is a visible
+ * part of a small fit (u1.base at 100 factors needs 2.3 MiB). Larger ones are dropped after their
+ * fit, so a thread keeps at most this much.
+ */
+export const KEEP_KERNEL_MEMORY_BYTES = 64 * 2 ** 20;
+
+let keptMemory: KernelMemory | null = null;
+
+/** A kernel memory of at least `bytes`, laid out from the start: the kept one when it is enough. */
+function simdMemory(bytes: number): KernelMemory {
+  if (keptMemory && keptMemory.capacity >= bytes + 16) {
+    keptMemory.reset();
+    return keptMemory;
+  }
+  const mem = new KernelMemory(bytes);
+  if (bytes <= KEEP_KERNEL_MEMORY_BYTES) keptMemory = mem;
+  return mem;
+}
+
 /** Bytes of f32 rows of `n` × `nF8` plus alignment. */
 const f32Size = (n: number) => KernelMemory.size(n, 4);
 
@@ -195,10 +294,19 @@ const f32Size = (n: number) => KernelMemory.size(n, 4);
  *
  * @param threads whole number ≥ 1 dividing `blocks`
  * @param blocks B, whole number ≥ 1
+ * @param draw when given, the initial factors are not read from `a.pu` and `a.qi` but drawn from
+ *   `draw.rng` straight into the kernel's f32 rows (kernels/init.ts): p first, then q, the values
+ *   of `rng.fillNormal(a.pu, mean, std)` then `rng.fillNormal(a.qi, mean, std)` rounded to f32 —
+ *   so the same result as drawing them in TypeScript first, in less time.
  * @throws RangeError naming the value when `threads` or `blocks` is invalid (nothing changed), or
  *   when the data needs more than 4 GiB of kernel memory.
  */
-export function svdSgdSimd(a: SvdSgdInput, threads: number, blocks: number): void {
+export function svdSgdSimd(
+  a: SvdSgdInput,
+  threads: number,
+  blocks: number,
+  draw?: NormalDraw,
+): void {
   if (!Number.isInteger(blocks) || blocks < 1 || blocks > 64) {
     throw new RangeError(`blocks must be a whole number in [1, 64], got ${blocks}`);
   }
@@ -210,8 +318,15 @@ export function svdSgdSimd(a: SvdSgdInput, threads: number, blocks: number): voi
   const { nUsers, nFactors: nF } = a;
   const nItems = a.bi.length;
   const nF8 = Math.ceil(nF / 8) * 8;
-  const grid = blockGrid(a, blocks);
-  const n = grid.users.length;
+  const ph = lastSimdPhases;
+  let t = performance.now();
+  const lap = () => {
+    const now = performance.now();
+    const ms = now - t;
+    t = now;
+    return ms;
+  };
+  const n = a.urOffsets[nUsers];
   const bytes =
     KernelMemory.size(CTL.length, 4) +
     KernelMemory.size(blocks * blocks + 1, 4) +
@@ -219,19 +334,42 @@ export function svdSgdSimd(a: SvdSgdInput, threads: number, blocks: number): voi
     f32Size(nUsers) +
     f32Size(nItems) +
     f32Size(nUsers * nF8) +
-    f32Size(nItems * nF8);
-  const mem = new KernelMemory(bytes);
+    f32Size(nItems * nF8) +
+    NORMAL_STATE_BYTES;
+  const mem = simdMemory(bytes);
   const ctl = mem.place(Int32Array, CTL.length);
-  const blockStart = mem.place(Int32Array, blocks * blocks + 1, grid.blockStart);
-  const users = mem.place(Int32Array, n, grid.users);
-  const items = mem.place(Int32Array, n, grid.items);
-  const ratings = mem.place(Float32Array, n, grid.ratings);
+  // a kept memory holds the last fit's values: zero what is read before it is written (the
+  // barrier's counters, and the factor rows, whose padding lanes must be zero)
+  ctl.view.fill(0);
+  const blockStart = mem.place(Int32Array, blocks * blocks + 1);
+  const users = mem.place(Int32Array, n);
+  const items = mem.place(Int32Array, n);
+  const ratings = mem.place(Float32Array, n);
   const bu = mem.place(Float32Array, nUsers, a.bu);
   const bi = mem.place(Float32Array, nItems, a.bi);
   const pu = mem.place(Float32Array, nUsers * nF8);
   const qi = mem.place(Float32Array, nItems * nF8);
-  for (let u = 0; u < nUsers; u++) pu.view.set(a.pu.subarray(u * nF, (u + 1) * nF), u * nF8);
-  for (let i = 0; i < nItems; i++) qi.view.set(a.qi.subarray(i * nF, (i + 1) * nF), i * nF8);
+  pu.view.fill(0);
+  qi.view.fill(0);
+  ph.layout = lap();
+  // the grid straight into the kernel's memory
+  const grid = blockGrid(a, blocks, {
+    users: users.view,
+    items: items.view,
+    ratings: ratings.view,
+  });
+  blockStart.view.set(grid.blockStart);
+  ph.grid = lap();
+  if (draw) {
+    const rows = [
+      { address: pu.address, rows: nUsers },
+      { address: qi.address, rows: nItems },
+    ];
+    fillNormalRows(draw.rng, mem, rows, nF, nF8, draw.mean, draw.std);
+  } else {
+    for (let u = 0; u < nUsers; u++) pu.view.set(a.pu.subarray(u * nF, (u + 1) * nF), u * nF8);
+    for (let i = 0; i < nItems; i++) qi.view.set(a.qi.subarray(i * nF, (i + 1) * nF), i * nF8);
+  }
   const args = [
     users.address,
     items.address,
@@ -255,9 +393,11 @@ export function svdSgdSimd(a: SvdSgdInput, threads: number, blocks: number): voi
     T: threads,
     chunk: CHUNK_RATINGS,
   };
+  ph.draw = lap();
   helperThreads(threads - 1).forEach((w, k) => w.postMessage({ ...job, t: k + 1 }));
   const k = instantiateKernel<SvdKernelExports>('svd', mem.memory);
-  runShare(
+  ph.start = lap();
+  [ph.firstWait, ph.waits] = runShare(
     k.sgdF32x4 as (...args: number[]) => void,
     ctl.view,
     blockStart.view,
@@ -267,8 +407,10 @@ export function svdSgdSimd(a: SvdSgdInput, threads: number, blocks: number): voi
     threads,
     CHUNK_RATINGS,
   );
+  ph.sgd = lap();
   a.bu.set(bu.view);
   a.bi.set(bi.view);
   for (let u = 0; u < nUsers; u++) a.pu.set(pu.view.subarray(u * nF8, u * nF8 + nF), u * nF);
   for (let i = 0; i < nItems; i++) a.qi.set(qi.view.subarray(i * nF8, i * nF8 + nF), i * nF);
+  ph.copyBack = lap();
 }

@@ -7,3 +7,4 @@ export * from './validation';
 export * from './search';
 export * from './compare';
 export * from './pool';
+export * from './pooled';

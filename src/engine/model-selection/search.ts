@@ -34,7 +34,8 @@ import { getRng, type RandomState, type RandomStateLike } from '../random';
 import { Trainset } from '../trainset';
 import { getCv, type Split, type SplitData, type Splitter } from './split';
 import { crossValidate, std, type CrossValidateResult } from './validation';
-import { crossValidatePooled, type FoldPool } from './pool';
+import type { FoldPool } from './pool';
+import { runPooled } from './pooled';
 
 // ---------------------------------------------------------------------------------------------
 // Parameter grids and distributions
@@ -433,30 +434,47 @@ export abstract class BaseSearchCV {
   }
 
   /**
-   * `fit` with every (candidate, fold) pair run on the worker pool (pool.ts; `REELGRAPH_WORKERS`,
-   * else the cores): the same splits, the same measures bit for bit and so the same `cvResults`,
-   * `bestIndex`, `bestParams`, `bestScore` and `bestEstimator` as `fit` (only the times differ).
-   * `onProgress` is not called. The refit of the best estimator runs in this thread.
+   * `fit` with every (candidate, fold) pair run on the worker pool (pooled.ts; `REELGRAPH_WORKERS`,
+   * else the cores), longest first, the data set sent once per worker: the same splits, the same
+   * measures bit for bit and so the same `cvResults`, `bestIndex`, `bestParams`, `bestScore` and
+   * `bestEstimator` as `fit` (only the times differ). Progress: one `done` event per finished
+   * fold, in the order they finish. The refit of the best estimator runs in this thread.
    *
    * @param opts.pool the pool to use (default: the process's).
+   * @param opts.onProgress called as each fold finishes (default: the search's `onProgress`).
    * @returns this search.
    * @throws what `fit` throws.
    */
-  async fitPooled(data: SplitData, opts: { pool?: FoldPool } = {}): Promise<this> {
-    const replay = fixedSplits(getCv(this.cv), data);
-    const nSplits = replay.getNSplits(data);
+  async fitPooled(
+    data: SplitData,
+    opts: { pool?: FoldPool; onProgress?: (p: SearchProgress) => void } = {},
+  ): Promise<this> {
     const Cls = this.algoClass;
-    const results = await Promise.all(
-      this.paramCombinations.map((params) =>
-        crossValidatePooled(new Cls(params), data, {
-          measures: this.measures,
-          cv: replay,
-          returnTrainMeasures: this.returnTrainMeasures,
-          pool: opts.pool,
-        }),
-      ),
+    const nCandidates = this.paramCombinations.length;
+    const onProgress = opts.onProgress ?? this.onProgress;
+    const results = await runPooled(
+      this.paramCombinations.map((params) => new Cls(params)),
+      data,
+      {
+        measures: this.measures,
+        cv: this.cv,
+        returnTrainMeasures: this.returnTrainMeasures,
+        pool: opts.pool,
+        onFold: onProgress
+          ? (f) =>
+              onProgress({
+                phase: 'done',
+                candidate: f.index + 1,
+                nCandidates,
+                params: this.paramCombinations[f.index],
+                fold: f.fold,
+                nSplits: f.nSplits,
+                measures: f.outcome.test,
+              })
+          : undefined,
+      },
     );
-    return this.adopt(results, data, nSplits);
+    return this.adopt(results, data, results[0].nSplits);
   }
 
   /** Fills the results table and the best candidates from each candidate's cross-validation. */

@@ -22,7 +22,7 @@
  * (projects, repos, branches, row shapes); {@link Pfs} extends PfsFiles extends PfsMetadata.
  */
 import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import {
   PachCode,
   PachError,
@@ -152,6 +152,8 @@ export class Pfs extends PfsFiles {
   ) {
     super();
     this.events.setMaxListeners(0);
+    // one listener per open subscription (each process's watches hold ~10): no leak warning
+    setMaxListeners(0, this.closing.signal);
     this.st = this.prepare();
   }
 

@@ -1,12 +1,12 @@
 /**
- * The fold-in overlay (src/services/fold-in.ts): what it holds per model version, its bounds, and
+ * The fold-in overlay (src/engine/fold-in-overlay.ts): what it holds per model version, its bounds, and
  * what a retrain keeps. The model is a BaselineOnly on a tiny trainset, whose fold-in is
  * b_u = Σ (r − μ − b_i) / (regU + n) (ALS's user step; worked out by hand below).
  */
 import { BaselineOnly } from '../../src/engine/algorithms/baseline-only';
 import { loadModel, readModelHeader, saveModel } from '../../src/engine/model-file';
-import { FoldInOverlay } from '../../src/services/fold-in';
-import { trainsetOf } from '../engine/helpers';
+import { FoldInOverlay } from '../../src/engine/fold-in-overlay';
+import { trainsetOf } from './helpers';
 
 // μ = 3; BaselineOnly with regU 1, b_i set by hand: i0 +1, i1 −1
 function model(): BaselineOnly {
@@ -32,6 +32,14 @@ describe('fold-in overlay', () => {
     expect(o.get('new')!.folded!.bu).toBeCloseTo(-0.5, 14);
     expect(o.get('b')).toBeUndefined();
     expect(o.ratingsHeld).toBe(3);
+  });
+
+  it('applies batches in commit order whatever order they arrive in (the last committed rating wins)', () => {
+    const o = new FoldInOverlay({ algo: model() }, 100);
+    o.add([r('late', 'i0', 1)], 300); // committed second, arrives first
+    o.add([r('late', 'i0', 5)], 200);
+    // i0 → 1 (the commit at 300 wins): (1 − 3 − 1) / (1 + 1)
+    expect(o.get('late')!.folded!.bu).toBeCloseTo(-1.5, 14);
   });
 
   it('folds the same from a model loaded from a version 2 file (float32 ratings, no item rows)', () => {

@@ -21,9 +21,9 @@
  * `RankerBase.scoreItems`). Pure data structure: the model registry owns one and swaps it with
  * the model.
  */
-import type { AlgoBase } from '../engine/algorithms/base';
-import { canFoldIn, foldInUser, type FoldedUser } from '../engine/fold-in';
-import type { RankerBase } from '../engine/rankers';
+import type { AlgoBase } from './algorithms/base';
+import { canFoldIn, foldInUser, type FoldedUser } from './fold-in';
+import type { RankerBase } from './rankers';
 
 /** Users held per model version (the users folded longest ago are dropped past it). */
 export const FOLD_IN_MAX_USERS = 10_000;
@@ -139,6 +139,10 @@ export class FoldInOverlay {
       const batches = prev ? prev.batches : [];
       if (prev) this.users.delete(userId); // re-inserted last: the most recently folded
       batches.push({ committedMs, batchId, ratings });
+      // commit order, whatever the order batches arrive in (own commits and the watch's race)
+      if (batches.length > 1 && batches[batches.length - 2].committedMs > committedMs) {
+        batches.sort((x, y) => x.committedMs - y.committedMs);
+      }
       this.heldRatings += ratings.length;
       this.users.set(userId, { batches, fold: null });
     }
@@ -194,7 +198,9 @@ export class FoldInOverlay {
   private fold(userId: string, batches: readonly UserBatch[]): FoldedEntry {
     const { algo, ranker } = this.target;
     this.solves++;
-    const folded = canFoldIn(algo) ? foldInUser(algo, ratingsOf(algo, userId, batches)) : null;
+    const folded = canFoldIn(algo)
+      ? foldInUser(algo, ratingsOf(algo, userId, batches), userId)
+      : null;
     let rankerPart: FoldedEntry['ranker'] = null;
     if (ranker && ranker.isFitted && ranker.canScoreItems()) {
       const ts = ranker.trainset;
