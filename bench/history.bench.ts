@@ -39,7 +39,7 @@ import { JobState, isTerminalJobState } from '../src/pachyderm/types';
 import { connectPachd } from '../src/pachyderm/grpc/client';
 import { createServices, type Services } from '../src/services';
 import { bootstrap, loadPipelineSpec, openEmbeddedEngine } from '../src/services/bootstrap';
-import { type MemoryReport, parseMemoryReport } from '../src/cli/commands/pachd-memory';
+import { type MemoryReport, parseMemoryReport } from '../src/cli/pachd-memory';
 
 const ROOT = path.resolve(__dirname, '..');
 const DATASETS = process.env.REELGRAPH_DATASETS ?? path.resolve(ROOT, '../shared/datasets');
@@ -231,7 +231,7 @@ interface PachdChild {
   address: string;
   /**
    * Its memory (RSS and V8 heap in use after a full GC, MiB): sends SIGUSR2 and waits for the
-   * line it writes to stderr (src/cli/commands/pachd-memory.ts).
+   * line it writes to stderr (src/cli/pachd-memory.ts).
    */
   memory(): Promise<MemoryReport>;
 }

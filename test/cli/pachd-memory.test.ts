@@ -1,5 +1,5 @@
 /**
- * `reelgraph pachd`'s memory report (src/cli/commands/pachd-memory.ts): a real child process
+ * `reelgraph pachd`'s memory report (src/cli/pachd-memory.ts): a real child process
  * answers SIGUSR2 with one stderr line whose RSS agrees with what Linux reports for the process
  * (/proc/<pid>/status, read around the signal) and whose heap comes after a full GC when Node runs
  * with --expose-gc; without it the line says gc=no. The process keeps serving and stops cleanly.
@@ -12,7 +12,7 @@ import {
   formatMemoryReport,
   parseMemoryReport,
   type MemoryReport,
-} from '../../src/cli/commands/pachd-memory';
+} from '../../src/cli/pachd-memory';
 import { ROOT } from './run-cli';
 
 jest.setTimeout(60_000);

@@ -10,7 +10,7 @@
  * a finished commit stays FINISHING for `--finishing-window-ms` (default 50). The bound address is printed on stderr (`--port 0` picks a free port);
  * SIGTERM/SIGINT stop it gracefully (open streams cancelled, calls in flight finished, engine
  * closed, exit code 0). SIGUSR2 writes its memory (RSS, V8 heap in use after a full GC when Node
- * runs with `--expose-gc`) as one line to stderr (pachd-memory.ts).
+ * runs with `--expose-gc`) as one line to stderr (src/cli/pachd-memory.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,7 +19,7 @@ import { StandInAuth } from '../../pachyderm/grpc/auth';
 import { DEFAULT_PACHD_PORT, startPachdServer } from '../../pachyderm/grpc/server';
 import { openEmbeddedEngine } from '../../services/bootstrap';
 import { UsageError } from '../errors';
-import { MEMORY_SIGNAL, reportMemoryOnSignal } from './pachd-memory';
+import { MEMORY_SIGNAL, reportMemoryOnSignal } from '../pachd-memory';
 import { DEFAULT_DATA_DIR, resolveDataDir, type DataDirOptions } from '../pach-options';
 
 /** The options of `reelgraph pachd`. */
