@@ -20,7 +20,9 @@
  *   the requests): of this process and of its long-lived descendants (/proc): a figure the
  *   machine's load does not inflate the way it inflates latencies;
  * - RSS: of this process (embedded: the whole server; gRPC: the API side; with its V8 heap in use)
- *   and of `reelgraph pachd` (gRPC), after a full GC of this process (run with --expose-gc).
+ *   after a full GC of this process (run with --expose-gc), and of `reelgraph pachd` (gRPC; run
+ *   with --expose-gc, asked by SIGUSR2) with its own V8 heap in use after a full GC: a heap that
+ *   grows with R is JavaScript keeping something per request, commit or job.
  * The last lines give each figure at the largest R over R = 0 (goal ≤ 1.25×).
  *
  * Run: `npm run bench:history -- --help`; e.g. a quick run:
@@ -37,6 +39,7 @@ import { JobState, isTerminalJobState } from '../src/pachyderm/types';
 import { connectPachd } from '../src/pachyderm/grpc/client';
 import { createServices, type Services } from '../src/services';
 import { bootstrap, loadPipelineSpec, openEmbeddedEngine } from '../src/services/bootstrap';
+import { type MemoryReport, parseMemoryReport } from '../src/cli/pachd-memory';
 
 const ROOT = path.resolve(__dirname, '..');
 const DATASETS = process.env.REELGRAPH_DATASETS ?? path.resolve(ROOT, '../shared/datasets');
@@ -131,15 +134,12 @@ const now = () => performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const uptime = () => execFileSync('uptime', { encoding: 'utf8' }).trim();
 
-function rssMiB(pid?: number): number {
-  if (pid === undefined) {
-    (globalThis as { gc?: () => void }).gc?.();
-    const m = process.memoryUsage();
-    lastHeapMiB = m.heapUsed / 1048576;
-    return m.rss / 1048576;
-  }
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+/** The RSS of this process after a full GC (run with --expose-gc), MiB; sets lastHeapMiB. */
+function rssMiB(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  const m = process.memoryUsage();
+  lastHeapMiB = m.heapUsed / 1048576;
+  return m.rss / 1048576;
 }
 
 /**
@@ -225,11 +225,23 @@ async function startCpuProfile(file: string): Promise<() => Promise<void>> {
 /** The V8 heap in use at the last {@link rssMiB} of this process, MiB. */
 let lastHeapMiB = NaN;
 
-/** `reelgraph pachd` on a free port, as a child process. */
-async function startPachd(dataDir: string): Promise<{ child: ChildProcess; address: string }> {
+/** A running `reelgraph pachd` child; see {@link startPachd}. */
+interface PachdChild {
+  child: ChildProcess;
+  address: string;
+  /**
+   * Its memory (RSS and V8 heap in use after a full GC, MiB): sends SIGUSR2 and waits for the
+   * line it writes to stderr (src/cli/pachd-memory.ts).
+   */
+  memory(): Promise<MemoryReport>;
+}
+
+/** `reelgraph pachd` on a free port, as a child process run with --expose-gc. */
+async function startPachd(dataDir: string): Promise<PachdChild> {
   const child = spawn(
     process.execPath,
     [
+      '--expose-gc',
       '-r',
       path.join(ROOT, 'scripts/ts-register.js'),
       path.join(ROOT, 'src/cli/main.ts'),
@@ -246,7 +258,16 @@ async function startPachd(dataDir: string): Promise<{ child: ChildProcess; addre
     },
   );
   let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  let partial = '';
+  const reports: string[] = [];
+  const onReport: (() => void)[] = [];
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    if (err.length < 100_000) err += d;
+    const lines = (partial + d).split('\n');
+    partial = lines.pop()!;
+    for (const l of lines) if (l.startsWith('reelgraph pachd: memory ')) reports.push(l);
+    if (reports.length) onReport.splice(0).forEach((f) => f());
+  });
   const address = await new Promise<string>((resolve, reject) => {
     const check = () => {
       const m = /on (\S+) \(/.exec(err);
@@ -255,7 +276,16 @@ async function startPachd(dataDir: string): Promise<{ child: ChildProcess; addre
     child.stderr!.on('data', check);
     child.on('exit', (code) => reject(new Error(`reelgraph pachd exited (${code}): ${err}`)));
   });
-  return { child, address };
+  const memory = async () => {
+    if (child.exitCode !== null) throw new Error(`reelgraph pachd exited: ${err.slice(-2000)}`);
+    const reported = new Promise<void>((resolve) => onReport.push(resolve));
+    child.kill('SIGUSR2');
+    await reported;
+    const r = parseMemoryReport(reports.splice(0).join('\n'));
+    if (!r) throw new Error(`reelgraph pachd wrote no memory report: ${err.slice(-2000)}`);
+    return r;
+  };
+  return { child, address, memory };
 }
 
 /** Resolves with the answer's arrival time once `requestId` is answered (or errored). */
@@ -370,18 +400,21 @@ interface Row {
   cpuChildrenMs: number;
   rss: number;
   pachdRss: number;
+  /** `reelgraph pachd`'s V8 heap in use after a full GC, MiB (gRPC; NaN embedded). */
+  pachdHeap: number;
 }
 
 async function runEngine(engine: 'embedded' | 'grpc', args: Args, parent: string): Promise<Row[]> {
   const dir = fs.mkdtempSync(path.join(parent, `reelgraph-history-${engine}-`));
   let child: ChildProcess | undefined;
+  let pachd: PachdChild | undefined;
   let pach: Pachyderm;
   if (engine === 'embedded') {
     pach = await openEmbeddedEngine(dir);
   } else {
-    const started = await startPachd(dir);
-    child = started.child;
-    pach = connectPachd(started.address);
+    pachd = await startPachd(dir);
+    child = pachd.child;
+    pach = connectPachd(pachd.address);
   }
   const rows: Row[] = [];
   let services: Services | undefined;
@@ -477,8 +510,12 @@ async function runEngine(engine: 'embedded' | 'grpc', args: Args, parent: string
         cpuOwnMs,
         cpuChildrenMs,
         rss: rssMiB(),
-        pachdRss: child?.pid ? rssMiB(child.pid) : NaN,
+        pachdRss: NaN,
+        pachdHeap: NaN,
       };
+      const pachdMemory = await pachd?.memory();
+      row.pachdRss = pachdMemory?.rss ?? NaN;
+      row.pachdHeap = pachdMemory?.heapUsed ?? NaN;
       rows.push(row);
       console.log(
         `${engine.padEnd(8)} R=${String(R).padStart(6)} | train job ${row.trainJobS.toFixed(2)} s | retrain → idle ${row.retrainS.toFixed(2)} s ` +
@@ -487,7 +524,10 @@ async function runEngine(engine: 'embedded' | 'grpc', args: Args, parent: string
           `${unanswered ? ` (${unanswered} unanswered after ${args.drain} s)` : ''}, ` +
           `CPU ${(row.cpuOwnMs + row.cpuChildrenMs).toFixed(1)} ms/request (${engine === 'embedded' ? 'server' : 'API'} ${row.cpuOwnMs.toFixed(1)} + ` +
           `${engine === 'embedded' ? 'workers' : 'pachd and workers'} ${row.cpuChildrenMs.toFixed(1)}) | RSS ${row.rss.toFixed(0)} MiB (heap ${lastHeapMiB.toFixed(0)})` +
-          (child ? ` + pachd ${row.pachdRss.toFixed(0)} MiB` : ''),
+          (child
+            ? ` + pachd ${row.pachdRss.toFixed(0)} MiB (heap ${row.pachdHeap.toFixed(1)} used / ${pachdMemory!.heapTotal.toFixed(0)} committed, ` +
+              `external ${pachdMemory!.external.toFixed(0)}; anon ${pachdMemory!.rssAnon.toFixed(0)}, file ${pachdMemory!.rssFile.toFixed(0)})`
+            : ''),
       );
     }
   } finally {
@@ -522,7 +562,9 @@ async function main(): Promise<void> {
           `(train job ${r(last.trainJobS, first.trainJobS)}, beyond it ${r(last.retrainS - last.trainJobS, first.retrainS - first.trainJobS)}), ` +
           `request after retrain ${r(last.afterRetrainMs, first.afterRetrainMs)}, load p50 ${r(last.p50, first.p50)}, ` +
           `p99 ${r(last.p99, first.p99)}, CPU per request ${r(last.cpuOwnMs + last.cpuChildrenMs, first.cpuOwnMs + first.cpuChildrenMs)}, RSS ${r(last.rss, first.rss)}` +
-          (engine === 'grpc' ? `, pachd RSS ${r(last.pachdRss, first.pachdRss)}` : ''),
+          (engine === 'grpc'
+            ? `, pachd RSS ${r(last.pachdRss, first.pachdRss)} (heap ${first.pachdHeap.toFixed(1)} → ${last.pachdHeap.toFixed(1)} MiB)`
+            : ''),
       );
     }
   }

@@ -9,7 +9,8 @@
  * token `REELGRAPH_PACHD_ROOT_TOKEN`, robot tokens, role checks; grpc/auth.ts). Like a real pachd,
  * a finished commit stays FINISHING for `--finishing-window-ms` (default 50). The bound address is printed on stderr (`--port 0` picks a free port);
  * SIGTERM/SIGINT stop it gracefully (open streams cancelled, calls in flight finished, engine
- * closed, exit code 0).
+ * closed, exit code 0). SIGUSR2 writes its memory (RSS, V8 heap in use after a full GC when Node
+ * runs with `--expose-gc`) as one line to stderr (src/cli/pachd-memory.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -18,6 +19,7 @@ import { StandInAuth } from '../../pachyderm/grpc/auth';
 import { DEFAULT_PACHD_PORT, startPachdServer } from '../../pachyderm/grpc/server';
 import { openEmbeddedEngine } from '../../services/bootstrap';
 import { UsageError } from '../errors';
+import { MEMORY_SIGNAL, reportMemoryOnSignal } from '../pachd-memory';
 import { DEFAULT_DATA_DIR, resolveDataDir, type DataDirOptions } from '../pach-options';
 
 /** The options of `reelgraph pachd`. */
@@ -63,6 +65,16 @@ export function pachdCommand(io: { stderr: NodeJS.WritableStream } = process): C
       'how long a finished commit stays FINISHING (writes refused) before FINISHED, as on a real pachd; 0 = at once',
       String(DEFAULT_FINISHING_WINDOW_MS),
     )
+    .addHelpText(
+      'after',
+      `
+Signals:
+  SIGTERM, SIGINT  stop gracefully (open streams cancelled, calls in flight finished)
+  ${MEMORY_SIGNAL}          write one line to stderr: "reelgraph pachd: memory gc=yes rss=… heapUsed=…
+                   heapTotal=… external=… arrayBuffers=… rssAnon=… rssFile=… rssShmem=…" (MiB;
+                   the heap after a full GC when Node runs with --expose-gc, e.g.
+                   NODE_OPTIONS=--expose-gc; gc=no otherwise)`,
+    )
     .action(async (opts: PachdOptions) => {
       const port = parsePort(opts.port);
       if (!/^\d{1,6}$/.test(opts.finishingWindowMs.trim()))
@@ -95,12 +107,10 @@ export function pachdCommand(io: { stderr: NodeJS.WritableStream } = process): C
         await engine.close();
         throw e;
       }
-      io.stderr.write(
-        `reelgraph pachd: serving pachd's gRPC API on ${server.address} (data: ${dataDir}${token ? ', authn-token required' : ''}${auth ? ', auth on' : ''})\n` +
-          `  use it with REELGRAPH_PACHD_ADDRESS=grpc://${server.address}\n`,
-      );
+      // every signal handler before the banner: whoever reads it may signal at once
+      const stopReporting = reportMemoryOnSignal(io.stderr);
       const running = server;
-      await new Promise<void>((resolve, reject) => {
+      const stopped = new Promise<void>((resolve, reject) => {
         let signalled = false;
         const onSignal = () => {
           if (signalled) process.exit(1); // a second signal: stop now
@@ -111,6 +121,7 @@ export function pachdCommand(io: { stderr: NodeJS.WritableStream } = process): C
             .then(() => {
               process.off('SIGTERM', onSignal);
               process.off('SIGINT', onSignal);
+              stopReporting();
               io.stderr.write('reelgraph pachd: stopped\n');
               resolve();
             }, reject);
@@ -118,5 +129,10 @@ export function pachdCommand(io: { stderr: NodeJS.WritableStream } = process): C
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
       });
+      io.stderr.write(
+        `reelgraph pachd: serving pachd's gRPC API on ${server.address} (data: ${dataDir}${token ? ', authn-token required' : ''}${auth ? ', auth on' : ''})\n` +
+          `  use it with REELGRAPH_PACHD_ADDRESS=grpc://${server.address}\n`,
+      );
+      await stopped;
     });
 }

@@ -56,6 +56,7 @@ import {
   type WireMessage,
 } from './codec';
 import { AUTH_METADATA_KEY, CHANNEL_OPTIONS, MAX_MSG_PAYLOAD_SIZE, loadProtos } from './protos';
+import { pumpStream } from './server-stream';
 import { toGrpcStatus } from './status';
 import type { StandInAuth } from './auth';
 import { CommitState, OriginKind } from '../types';
@@ -259,22 +260,16 @@ export async function startPachdServer(
       const t: Tracked = { cancel: () => ctl.abort() };
       open.add(t);
       call.on('cancelled', () => ctl.abort());
-      const aborted = new Promise<void>((resolve) =>
-        ctl.signal.addEventListener('abort', () => resolve(), { once: true }),
-      );
       void (async () => {
         let it: AsyncIterator<WireMessage> | undefined;
         try {
           it = fn(call.request, ctl.signal)[Symbol.asyncIterator]();
-          for (;;) {
-            const r = await Promise.race([it.next(), aborted.then(() => null)]);
-            if (r === null || r.done) break;
-            if (!call.write(r.value)) {
-              await Promise.race([once(call, 'drain'), aborted]);
-            }
-            if (ctl.signal.aborted) break;
-          }
-          if (!ctl.signal.aborted) call.end();
+          const sink = {
+            write: (m: WireMessage) => call.write(m),
+            drained: () => once(call, 'drain', { signal: ctl.signal }).then(() => undefined),
+          };
+          const how = await pumpStream(it, sink, ctl.signal);
+          if (how === 'ended' && !ctl.signal.aborted) call.end();
         } catch (e) {
           if (!ctl.signal.aborted) call.emit('error', statusError(e));
         } finally {
@@ -445,6 +440,7 @@ export async function startPachdServer(
         }
       });
       call.on('error', () => open.delete(t));
+      call.on('cancelled', () => open.delete(t)); // a cancelled stream may never end
       call.on('end', () => {
         const finish = async () => {
           if (failure) throw failure;
