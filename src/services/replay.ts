@@ -11,6 +11,7 @@
  *    that the history already covered (`covered`): no gap and no duplicate between the two.
  */
 import { Repeater } from '@graphql-yoga/subscription';
+import { untilAborted } from '../pachyderm/abort';
 
 /** Options of {@link replayThenLive}. */
 export interface ReplayOptions<T> {
@@ -42,20 +43,22 @@ export async function replayThenLive<T>(opts: ReplayOptions<T>): Promise<AsyncIt
   }
   const covered = opts.covered(history);
   return new Repeater<T>(async (push, stop) => {
-    let stopped = false;
+    // one abort listener per wait, removed when it settles: racing each next() against `stop`
+    // would keep every event ever sent reachable for the life of the subscription (../pachyderm/abort)
+    const ended = new AbortController();
     void stop.then(() => {
-      stopped = true;
+      ended.abort();
       void live.return?.();
     });
     for (const item of history) {
-      if (stopped) return;
+      if (ended.signal.aborted) return;
       await push(item);
     }
     let next = first;
-    while (!stopped) {
-      const r = await Promise.race([next, stop.then(() => ({ done: true, value: undefined }))]);
-      if (r.done || stopped) break;
-      if (!covered(r.value as T)) await push(r.value as T);
+    while (!ended.signal.aborted) {
+      const r = await untilAborted(next, ended.signal);
+      if (r === null || r.done) break;
+      if (!covered(r.value)) await push(r.value);
       next = live.next();
     }
     stop();

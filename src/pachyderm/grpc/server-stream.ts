@@ -10,6 +10,7 @@
  * number of commits and jobs ever streamed (issue 10). Here each wait adds one abort listener
  * and removes it when it settles.
  */
+import { untilAborted } from '../abort';
 
 /** Where {@link pumpStream} writes: a gRPC `ServerWritableStream` in practice. */
 export interface StreamSink<T> {
@@ -17,32 +18,6 @@ export interface StreamSink<T> {
   write(message: T): boolean;
   /** Resolves on the sink's next `drain` event. */
   drained(): Promise<void>;
-}
-
-/**
- * Resolves with `p`'s value, or with `null` as soon as `signal` aborts (at once when it already
- * has); rejects with `p`'s error. The abort listener is removed when `p` settles, so nothing is
- * kept per call once it is over (unlike racing a long-lived promise).
- */
-export function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | null> {
-  if (signal.aborted) {
-    p.catch(() => undefined); // settles later, unobserved
-    return Promise.resolve(null);
-  }
-  return new Promise<T | null>((resolve, reject) => {
-    const onAbort = () => resolve(null);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 /**

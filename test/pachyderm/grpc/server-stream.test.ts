@@ -7,11 +7,8 @@
 import { getEventListeners } from 'node:events';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
-import {
-  pumpStream,
-  untilAborted,
-  type StreamSink,
-} from '../../../src/pachyderm/grpc/server-stream';
+import { untilAborted } from '../../../src/pachyderm/abort';
+import { pumpStream, type StreamSink } from '../../../src/pachyderm/grpc/server-stream';
 
 /** A full garbage collection (the test process runs without --expose-gc). */
 function gcNow(): void {
