@@ -21,12 +21,13 @@
  * Run: `npm run bench:cluster`. Env: RUNS (default 3), FINISHING_WINDOW_MS (default 50),
  * REELGRAPH_BENCH_DIR (temp parent).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Pachyderm } from '../src/pachyderm';
 import { connectPachd } from '../src/pachyderm/grpc/client';
+import { startPachd } from './pachd-child';
 import { commitFiles } from '../src/pachyderm/own-commit';
 import { createServices } from '../src/services';
 import {
@@ -42,7 +43,6 @@ import {
 const RUNS = Number(process.env.RUNS ?? 3);
 /** The stand-in's finishing window (its `--finishing-window-ms`; `reelgraph pachd` defaults to 50). */
 const WINDOW_MS = Number(process.env.FINISHING_WINDOW_MS ?? 50);
-const ROOT = path.resolve(__dirname, '..');
 const SEED = 14;
 
 function quantile(values: number[], q: number): number {
@@ -107,35 +107,7 @@ async function roundTrips(pach: Pachyderm): Promise<{ p50: number; p90: number }
 }
 
 async function standIn(dir: string): Promise<{ child: ChildProcess; address: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '-r',
-      path.join(ROOT, 'scripts/ts-register.js'),
-      path.join(ROOT, 'src/cli/main.ts'),
-      'pachd',
-      '--port',
-      '0',
-      '--data-dir',
-      dir,
-      '--finishing-window-ms',
-      String(WINDOW_MS),
-    ],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, REELGRAPH_PACHD_TOKEN: '' },
-    },
-  );
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  for (let i = 0; i < 1200 && !/on (\S+) \(/.test(err); i++) {
-    if (child.exitCode !== null) throw new Error(`reelgraph pachd exited: ${err}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const m = /on (\S+) \(/.exec(err);
-  if (!m) throw new Error(`reelgraph pachd did not start: ${err}`);
-  return { child, address: `grpc://${m[1]}` };
+  return startPachd(dir, ['--finishing-window-ms', String(WINDOW_MS)]);
 }
 
 async function main(): Promise<void> {

@@ -14,16 +14,15 @@
  * Run: `npm run bench:grpc` (= `node -r ./scripts/ts-register.js bench/grpc.bench.ts`).
  * Env: RUNS (default 5), REELGRAPH_BENCH_DIR (parent of the data directories).
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Pachyderm } from '../src/pachyderm';
 import { EmbeddedPachyderm } from '../src/pachyderm/embedded';
 import { connectPachd } from '../src/pachyderm/grpc/client';
+import { startPachd } from './pachd-child';
 
 const RUNS = Number(process.env.RUNS ?? 5);
-const ROOT = path.resolve(__dirname, '..');
 
 function quantile(values: number[], q: number): number {
   const s = [...values].sort((a, b) => a - b);
@@ -83,42 +82,6 @@ async function measure(pach: Pachyderm, label: string): Promise<Figures> {
     `${label.padEnd(9)} commit p50 ${fmt(f.p50)} ms, p99 ${fmt(f.p99)} ms | ListCommit(1000) ${fmt(f.listMs, 1)} ms | GetFile 50 MB ${fmt(f.getMBs, 0)} MB/s`,
   );
   return f;
-}
-
-async function startPachd(dataDir: string): Promise<{ address: string; stop(): Promise<void> }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '-r',
-      path.join(ROOT, 'scripts/ts-register.js'),
-      path.join(ROOT, 'src/cli/main.ts'),
-      'pachd',
-      '--port',
-      '0',
-      '--data-dir',
-      dataDir,
-    ],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, REELGRAPH_PACHD_TOKEN: '' },
-    },
-  );
-  let err = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  for (let i = 0; i < 600 && !/on (\S+) \(/.test(err); i++) {
-    if (child.exitCode !== null) throw new Error(`reelgraph pachd exited: ${err}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const address = `grpc://${/on (\S+) \(/.exec(err)![1]}`;
-  return {
-    address,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.on('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
 }
 
 async function main(): Promise<void> {

@@ -29,7 +29,7 @@
  * `npm run bench:history -- --r 0,500 --duration 5 --engine embedded`.
  * Env: REELGRAPH_DATASETS (default ../shared/datasets), REELGRAPH_BENCH_DIR (temp parent).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as inspector from 'node:inspector';
 import * as os from 'node:os';
@@ -37,9 +37,9 @@ import * as path from 'node:path';
 import type { Pachyderm } from '../src/pachyderm/port';
 import { JobState, isTerminalJobState } from '../src/pachyderm/types';
 import { connectPachd } from '../src/pachyderm/grpc/client';
+import { type PachdChild, startPachd } from './pachd-child';
 import { createServices, type Services } from '../src/services';
 import { bootstrap, loadPipelineSpec, openEmbeddedEngine } from '../src/services/bootstrap';
-import { type MemoryReport, parseMemoryReport } from '../src/cli/pachd-memory';
 
 const ROOT = path.resolve(__dirname, '..');
 const DATASETS = process.env.REELGRAPH_DATASETS ?? path.resolve(ROOT, '../shared/datasets');
@@ -224,69 +224,6 @@ async function startCpuProfile(file: string): Promise<() => Promise<void>> {
 
 /** The V8 heap in use at the last {@link rssMiB} of this process, MiB. */
 let lastHeapMiB = NaN;
-
-/** A running `reelgraph pachd` child; see {@link startPachd}. */
-interface PachdChild {
-  child: ChildProcess;
-  address: string;
-  /**
-   * Its memory (RSS and V8 heap in use after a full GC, MiB): sends SIGUSR2 and waits for the
-   * line it writes to stderr (src/cli/pachd-memory.ts).
-   */
-  memory(): Promise<MemoryReport>;
-}
-
-/** `reelgraph pachd` on a free port, as a child process run with --expose-gc. */
-async function startPachd(dataDir: string): Promise<PachdChild> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--expose-gc',
-      '-r',
-      path.join(ROOT, 'scripts/ts-register.js'),
-      path.join(ROOT, 'src/cli/main.ts'),
-      'pachd',
-      '--port',
-      '0',
-      '--data-dir',
-      dataDir,
-    ],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, REELGRAPH_PACHD_TOKEN: '' },
-    },
-  );
-  let err = '';
-  let partial = '';
-  const reports: string[] = [];
-  const onReport: (() => void)[] = [];
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    if (err.length < 100_000) err += d;
-    const lines = (partial + d).split('\n');
-    partial = lines.pop()!;
-    for (const l of lines) if (l.startsWith('reelgraph pachd: memory ')) reports.push(l);
-    if (reports.length) onReport.splice(0).forEach((f) => f());
-  });
-  const address = await new Promise<string>((resolve, reject) => {
-    const check = () => {
-      const m = /on (\S+) \(/.exec(err);
-      if (m) resolve(`grpc://${m[1]}`);
-    };
-    child.stderr!.on('data', check);
-    child.on('exit', (code) => reject(new Error(`reelgraph pachd exited (${code}): ${err}`)));
-  });
-  const memory = async () => {
-    if (child.exitCode !== null) throw new Error(`reelgraph pachd exited: ${err.slice(-2000)}`);
-    const reported = new Promise<void>((resolve) => onReport.push(resolve));
-    child.kill('SIGUSR2');
-    await reported;
-    const r = parseMemoryReport(reports.splice(0).join('\n'));
-    if (!r) throw new Error(`reelgraph pachd wrote no memory report: ${err.slice(-2000)}`);
-    return r;
-  };
-  return { child, address, memory };
-}
 
 /** Resolves with the answer's arrival time once `requestId` is answered (or errored). */
 async function answered(services: Services, requestId: string): Promise<number> {
