@@ -2,7 +2,7 @@
  * The streamed zip reader (src/engine/dataset/zip-stream.ts) on archives made here with fflate
  * (deflated and stored entries): the central directory as written, each entry extracted to a file
  * with the SHA-256 of the original bytes, a corrupted entry refused by its CRC-32, a truncated or
- * non-zip file named; and an archive of a 256 MiB entry (written here by the format's layout)
+ * non-zip file named; and an archive of a 512 MiB entry (written here by the format's layout)
  * downloaded from a real HTTP server on port 0 and installed by a child process whose resident
  * memory grows by less than half the entry.
  */
@@ -187,11 +187,11 @@ describe('streamed zip reading', () => {
     expect(() => listZipEntries(cut, 'C')).toThrow(/^C: /);
   });
 
-  it('downloads and installs a 256 MiB entry from a real HTTP server without holding it in memory', async () => {
+  it('downloads and installs a 512 MiB entry from a real HTTP server without holding it in memory', async () => {
     // a 16 KiB block repeated: deflate (inside its 32 KiB window) shrinks it to a small archive,
-    // while the extracted entry is 256 MiB — more than the whole process may grow by below
+    // while the extracted entry is 512 MiB — more than the whole process may grow by below
     const block = ratingsText(16 << 10, SEED + 1);
-    const count = 16384;
+    const count = 32768;
     const served = path.join(tmp, 'served.zip');
     const size = block.length * count;
     const { zipSize, crc } = await writeOneEntryZip(served, 'ml-25m/ratings.csv', block, count);
@@ -248,6 +248,9 @@ resolveBuiltin('ml-25m', { cacheDir: process.argv[2], baseUrl: process.argv[3], 
           `peak RSS ${(r.peak / 2 ** 20).toFixed(0)} MiB, ${(growth / 2 ** 20).toFixed(1)} MiB above the start\n`,
       );
       // an in-memory unzip holds the whole entry at once; streamed, the growth is the buffers
+      // (the streams' buffers, and freed buffers the allocator has not returned yet: V8 frees
+      // ArrayBuffer memory on background threads, which lag on a loaded machine — 184 MiB above
+      // the start was seen with a 256 MiB entry under CI's load, 40 MiB on a quiet machine)
       expect(growth).toBeLessThan(size / 2);
     } finally {
       await new Promise((resolve) => server.close(resolve));
