@@ -247,11 +247,12 @@ resolveBuiltin('ml-25m', { cacheDir: process.argv[2], baseUrl: process.argv[3], 
         `installing a ${(size / 2 ** 20).toFixed(0)} MiB entry (zip ${(zipSize / 2 ** 20).toFixed(1)} MiB): ` +
           `peak RSS ${(r.peak / 2 ** 20).toFixed(0)} MiB, ${(growth / 2 ** 20).toFixed(1)} MiB above the start\n`,
       );
-      // an in-memory unzip holds the whole entry at once; streamed, the growth is the buffers
-      // (the streams' buffers, and freed buffers the allocator has not returned yet: V8 frees
-      // ArrayBuffer memory on background threads, which lag on a loaded machine — 184 MiB above
-      // the start was seen with a 256 MiB entry under CI's load, 40 MiB on a quiet machine)
-      expect(growth).toBeLessThan(size / 2);
+      // an in-memory unzip holds the whole entry at once (growth ≥ the entry); streamed, the
+      // growth is the streams' buffers plus freed memory the allocators have not returned yet:
+      // 40–52 MiB measured alone, but 184 MiB (256 MiB entry) and 304 MiB (512 MiB entry) inside
+      // the full suite on 2 busy cores, not reproduced alone even with the CPUs kept busy — so
+      // the bound is the entry itself, which only holding it would reach
+      expect(growth).toBeLessThan(size);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
