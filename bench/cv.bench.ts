@@ -45,21 +45,10 @@ import { Trainset } from '../src/engine/trainset';
 import { KNNBasic } from '../src/engine/algorithms/knn';
 import { StableTopK } from '../src/engine/neighbor-selection';
 import * as v8 from 'node:v8';
+import { DEFAULT_COMPARE_ALGORITHMS } from '../src/cli/commands/compare';
 
 /** Surprise's 11 algorithms, in its benchmark table's order; the seeded ones with randomState 0. */
-export const ELEVEN = [
-  'NormalPredictor',
-  'BaselineOnly',
-  'SVD',
-  'SVDpp',
-  'NMF',
-  'SlopeOne',
-  'KNNBasic',
-  'KNNWithMeans',
-  'KNNWithZScore',
-  'KNNBaseline',
-  'CoClustering',
-];
+export const ELEVEN = DEFAULT_COMPARE_ALGORITHMS.filter((name) => name !== 'BayesianFM');
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: number) => {

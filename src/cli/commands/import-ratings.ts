@@ -22,7 +22,6 @@
  *   a kill therefore stages exactly the missing chunks and publishes: every rating once. Chunk
  *   boundaries depend only on the file and `--chunk`; resuming with another `--chunk` is refused.
  */
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -31,6 +30,7 @@ import {
   resolveBuiltin,
   type DownloadableDatasetName,
 } from '../../engine/dataset/builtin';
+import { fileSha256Hex } from '../../engine/dataset/builtin';
 import { Reader } from '../../engine/dataset/reader';
 import { RatingColumns, StreamParser, CHUNK_BYTES } from '../../engine/dataset/stream-parse';
 import type { RawRatings, RatingScale } from '../../engine/dataset/raw-ratings';
@@ -89,23 +89,6 @@ export function detectFormat(file: string): RatingsFormat {
   } finally {
     fs.closeSync(fd);
   }
-}
-
-/** SHA-256 of a file, hex, streamed. */
-export function fileSha256(file: string): string {
-  const h = crypto.createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return h.digest('hex');
 }
 
 /** The batch name of chunk `index` of a file whose SHA-256 starts with `hash12`, at `ms`. */
@@ -201,7 +184,7 @@ export async function importRatingsFile(
   sinkFor: (hash12: string) => ChunkSink,
   opts: ImportRatingsOptions,
 ): Promise<ImportProgress & { sha256: string }> {
-  const sha256 = fileSha256(file);
+  const sha256 = fileSha256Hex(file);
   const hash12 = sha256.slice(0, 12);
   const sink = sinkFor(hash12);
   const visible = committedChunks(await sink.visible(), hash12);

@@ -253,7 +253,14 @@ export abstract class SymmetricAlgo extends AlgoBase {
    * `sumRatings += contribution(j, s)`, `actualK++`. Results in `sumSim`, `sumRatings`, `actualK`.
    */
   protected aggregate(x: number, y: number): void {
-    const cnt = this.selectNeighbors(x, y);
+    this.sumSelected(this.selectNeighbors(x, y));
+  }
+
+  /**
+   * Sums the first `cnt` selected neighbours with a positive similarity (Surprise's k-NN
+   * aggregation) into sumSim, sumRatings (through contribution()) and actualK.
+   */
+  private sumSelected(cnt: number): void {
     let sumSim = 0;
     let sumRatings = 0;
     let actualK = 0;
@@ -347,20 +354,7 @@ export abstract class SymmetricAlgo extends AlgoBase {
     this.selX = selX;
     this.selR = selR;
     try {
-      let sumSim = 0;
-      let sumRatings = 0;
-      let actualK = 0;
-      for (let j = 0; j < cnt; j++) {
-        const s = selSim[j];
-        if (s > 0) {
-          sumSim += s;
-          sumRatings += this.contribution(j, s);
-          actualK++;
-        }
-      }
-      this.sumSim = sumSim;
-      this.sumRatings = sumRatings;
-      this.actualK = actualK;
+      this.sumSelected(cnt);
     } finally {
       [this.selSim, this.selX, this.selR] = keep;
     }

@@ -362,8 +362,8 @@ export function verifyBuiltin(name: DownloadableDatasetName, dir: string): Check
   });
 }
 
-/** SHA-256 of a file, hex, read in 1 MiB pieces. */
-function fileSha256Hex(file: string): string {
+/** SHA-256 of a file, hex, read in 1 MiB pieces (bounded memory whatever the size). */
+export function fileSha256Hex(file: string): string {
   const h = createHash('sha256');
   const fd = fs.openSync(file, 'r');
   try {
